@@ -1,0 +1,91 @@
+"""Load and validate settings, failing fast with a message that names the setting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dynaconf import Dynaconf, ValidationError, Validator
+
+SETTINGS_FILE = Path(__file__).with_name("settings.toml")
+ENVIRONMENTS = ("development", "testing", "production")
+
+Settings = Dynaconf
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or has a bad value; the message names it."""
+
+
+def _validators() -> list[Validator]:
+    positive_ints = [
+        "api_port", "flower_port", "max_body_bytes", "page_size_max", "visibility_timeout_s",
+        "search_time_limit_s", "recipe_time_limit_s", "training_time_limit_s",
+        "search_soft_time_limit_s", "recipe_soft_time_limit_s", "training_soft_time_limit_s",
+        "search_concurrency", "search_batch_max", "requeue_after_s", "lease_s",
+        "training_epochs", "training_batch_size", "training_checkpoint_every",
+        "training_checkpoints_keep", "training_max_dataset_lines",
+        "training_embedding_max_seq_length", "training_generator_max_seq_length",
+    ]
+    return [
+        Validator("database_url", must_exist=True, is_type_of=str,
+                  condition=lambda v: v.startswith(("sqlite", "postgresql")),
+                  messages={"condition": "FRAGRANCE_DATABASE_URL must be a sqlite:// or "
+                                         "postgresql:// URL, got {value!r}"}),
+        Validator("broker_url", "result_backend", must_exist=True, is_type_of=str,
+                  condition=lambda v: v.startswith(("redis://", "rediss://")),
+                  messages={"condition": "{name} must be a redis:// URL, got {value!r}"}),
+        *[Validator(name, must_exist=True, is_type_of=int, gt=0) for name in positive_ints],
+        Validator("search_batch_wait_ms", "recipe_batch_wait_ms", must_exist=True,
+                  is_type_of=(int, float), gte=0),
+        Validator("promotion_tolerance", "model_poll_interval_s", must_exist=True,
+                  is_type_of=(int, float), gte=0),
+        Validator("model_store", must_exist=True, is_type_of=str, len_min=1),
+        Validator("generator_backend", must_exist=True,
+                  is_in=["formulator", "transformers", "vllm", "openai"]),
+    ]
+
+
+
+def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:
+    """Return validated settings for `environment` (default: $FRAGRANCE_ENV or development).
+
+    Raises SettingsError naming the first bad setting.
+    """
+    environment = environment or os.environ.get("FRAGRANCE_ENV") or "development"
+    settings = Dynaconf(
+        envvar_prefix="FRAGRANCE",
+        settings_files=[str(SETTINGS_FILE)],
+        environments=True,
+        env_switcher="FRAGRANCE_ENV",
+        env=environment,
+        default_env="default",
+        merge_enabled=True,
+    )
+    current = settings.current_env.lower()
+    if current not in (*ENVIRONMENTS, "default"):
+        raise SettingsError(f"FRAGRANCE_ENV must be one of {ENVIRONMENTS}, got {current!r}")
+    for key, value in overrides.items():
+        settings.set(key, value)
+    try:
+        settings.validators.register(*_validators())
+        settings.validators.validate()
+    except ValidationError as exc:
+        raise SettingsError(str(exc)) from None
+    _check_time_limits(settings)
+    if current == "production" and settings.fault_injection_delay_s:
+        raise SettingsError("fault_injection_delay_s must be 0 in production")
+    return settings
+
+
+def _check_time_limits(settings: Dynaconf) -> None:
+    longest = max(settings.search_time_limit_s, settings.recipe_time_limit_s,
+                  settings.training_time_limit_s)
+    if settings.visibility_timeout_s <= longest:
+        raise SettingsError(
+            f"visibility_timeout_s ({settings.visibility_timeout_s}) must exceed the longest "
+            f"hard time limit ({longest}); a shorter one redelivers running jobs")
+    for kind in ("search", "recipe", "training"):
+        if settings[f"{kind}_soft_time_limit_s"] >= settings[f"{kind}_time_limit_s"]:
+            raise SettingsError(f"{kind}_soft_time_limit_s must be below {kind}_time_limit_s")
