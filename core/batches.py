@@ -1,0 +1,131 @@
+"""Batches: many jobs submitted together, counted, paged and canceled as one.
+
+Status changes still go through `core.transitions.transition`, one job at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.database import transaction
+from core.errors import JobNotFound
+from core.models import Batch, Job, utcnow
+from core.states import JobStatus
+from core.transitions import append_event, complete_batch_if_done, transition
+from core.views import JobView, iso
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One requested item: a valid payload, or the error that refused it."""
+
+    payload: dict[str, Any]
+    error: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: str
+    kind: str
+    total: int
+    counts: dict[str, int]
+    created_at: datetime
+    completed_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "total": self.total,
+                "counts": self.counts, "status": "completed" if self.completed_at else "running",
+                "created_at": iso(self.created_at), "completed_at": iso(self.completed_at)}
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[tuple[int, JobView]]
+    next_cursor: int | None
+
+
+class BatchStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
+
+    def create(self, *, tenant_id: str, kind: str, items: Sequence[BatchItem],
+               webhook_url: str | None = None,
+               webhook_events: Sequence[str] | None = None,
+               api_key_id: str | None = None) -> tuple[BatchView, list[str]]:
+        """Store the batch and one job per item; refused items fail at once, alone.
+        Returns the batch and the ids of the jobs to publish."""
+        batch_id = str(uuid.uuid4())
+        now = utcnow()
+        jobs = [Job(id=str(uuid.uuid4()), tenant_id=tenant_id, api_key_id=api_key_id,
+                    kind=kind, status=JobStatus.QUEUED, progress=0.0, input=item.payload,
+                    attempts=0, cancel_requested=False, batch_id=batch_id, batch_index=index,
+                    webhook_url=webhook_url, created_at=now, updated_at=now,
+                    webhook_events=list(webhook_events) if webhook_events else None)
+                for index, item in enumerate(items)]
+        with self._session() as session:
+            session.add(Batch(id=batch_id, tenant_id=tenant_id, api_key_id=api_key_id,
+                              kind=kind, total=len(items),
+                              webhook_url=webhook_url, created_at=now,
+                              webhook_events=list(webhook_events) if webhook_events else None))
+            session.flush()
+            session.add_all(jobs)
+            session.flush()
+            for job, item in zip(jobs, items, strict=True):
+                append_event(session, job.id, "queued", {"status": "queued"}, seq=1)
+                if item.error:
+                    transition(session, job.id, JobStatus.FAILED, "failed",
+                               {"error": item.error}, error=item.error, finished_at=now)
+        to_publish = [job.id for job, item in zip(jobs, items, strict=True) if not item.error]
+        return self.get(tenant_id, batch_id), to_publish
+
+    def get(self, tenant_id: str, batch_id: str) -> BatchView:
+        """Raises JobNotFound for an unknown batch or another tenant's."""
+        with self._session() as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None or batch.tenant_id != tenant_id:
+                raise JobNotFound(batch_id)
+            rows = session.execute(select(Job.status, func.count()).where(
+                Job.batch_id == batch_id).group_by(Job.status))
+            counts = {str(status): 0 for status in JobStatus}
+            counts.update({status: count for status, count in rows})
+            return BatchView(batch.id, batch.kind, batch.total, counts, batch.created_at,
+                             batch.completed_at)
+
+    def items(self, tenant_id: str, batch_id: str, *, status: str | None = None,
+              limit: int = 100, after: int = -1) -> ItemPage:
+        self.get(tenant_id, batch_id)
+        query = select(Job).where(Job.batch_id == batch_id, Job.batch_index > after)
+        if status:
+            query = query.where(Job.status == status)
+        query = query.order_by(Job.batch_index).limit(limit + 1)
+        with self._session() as session:
+            rows = list(session.scalars(query))
+        page = [(job.batch_index or 0, JobView.of(job)) for job in rows[:limit]]
+        return ItemPage(page, page[-1][0] if len(rows) > limit else None)
+
+    def cancel(self, tenant_id: str, batch_id: str) -> BatchView:
+        """Cancel every queued item now and ask running ones to stop; finished ones stay."""
+        self.get(tenant_id, batch_id)
+        now = utcnow()
+        with self._session() as session:
+            queued = session.scalars(select(Job.id).where(
+                Job.batch_id == batch_id, Job.status == JobStatus.QUEUED)).all()
+            for job_id in queued:
+                transition(session, job_id, JobStatus.CANCELED, "canceled", {"by": "batch"},
+                           cancel_requested=True, finished_at=now)
+            session.execute(update(Job).where(Job.batch_id == batch_id,
+                                              Job.status == JobStatus.RUNNING)
+                            .values(cancel_requested=True, updated_at=now))
+            complete_batch_if_done(session, batch_id)
+        return self.get(tenant_id, batch_id)

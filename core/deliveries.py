@@ -1,0 +1,197 @@
+"""The webhook outbox as a work list: claiming the due head of many streams at once with a
+lease (one sender per message, a stream's messages in order), recording the attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, tuple_, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from core.database import transaction
+from core.errors import JobNotFound
+from core.models import ApiKey, Job, WebhookAttempt, WebhookDelivery, utcnow
+from core.views import iso
+from core.webhooks import (
+    DEAD,
+    DELIVERED,
+    PENDING,
+    RETRYABLE_STATUS,
+    next_attempt_at,
+    signing_secrets,
+)
+
+SECRET_CACHE_S = 10.0
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: str
+    url: str
+    payload: dict[str, Any]
+    attempt: int
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one HTTP attempt gave: a status code, or an error (timeout, refused...)."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+    retry_after_s: float | None = None
+    busy: bool = False  # not attempted: the receiver's host is at its concurrency limit
+    permanent: bool = False  # e.g. the URL is refused by policy: retrying cannot help
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        if self.permanent:
+            return False
+        return self.status_code is None or self.status_code in RETRYABLE_STATUS
+
+
+class DeliveryStore:
+    def __init__(self, sessions: sessionmaker[Session], max_attempts: int,
+                 backoff_base_s: float) -> None:
+        self._sessions, self._max_attempts, self._base_s = sessions, max_attempts, backoff_base_s
+        self._secret_cache: dict[str, tuple[datetime, tuple[str, ...]]] = {}
+
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
+
+    def _due_heads(self, now: datetime) -> Any:
+        """Messages that are due, unleased, and first in their stream (one per stream)."""
+        earlier = aliased(WebhookDelivery)
+        return select(WebhookDelivery).where(
+            WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+            ~exists().where(earlier.stream == WebhookDelivery.stream,
+                            earlier.status == PENDING,
+                            tuple_(earlier.created_at, earlier.id)
+                            < tuple_(WebhookDelivery.created_at, WebhookDelivery.id)))
+
+    def due_count(self, limit: int = 10_000) -> int:
+        with self._session() as session:
+            heads = self._due_heads(utcnow()).with_only_columns(WebhookDelivery.id).limit(limit)
+            return int(session.scalar(select(func.count()).select_from(heads.subquery())) or 0)
+
+    def claim_due(self, limit: int, lease_s: float) -> list[OutgoingMessage]:
+        """Lease up to `limit` stream heads at once. Two claimers never get the same message:
+        the lease is set by a compare-and-set on each row."""
+        now = utcnow()
+        with self._session() as session:
+            heads = list(session.scalars(self._due_heads(now)
+                                         .order_by(WebhookDelivery.next_attempt_at)
+                                         .limit(limit)))
+            if not heads:
+                return []
+            won = set(session.scalars(update(WebhookDelivery).where(
+                WebhookDelivery.id.in_([head.id for head in heads]),
+                WebhookDelivery.status == PENDING,
+                or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
+                .values(lease_until=now + timedelta(seconds=lease_s))
+                .returning(WebhookDelivery.id)))
+            return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
+                                    self._secrets(session, head.api_key_id, now))
+                    for head in heads if head.id in won]
+
+    def _secrets(self, session: Session, key_id: str | None,
+                 now: datetime) -> tuple[str, ...]:
+        """Signing secrets of a key, cached briefly (a rotation keeps both for a day)."""
+        if key_id is None:
+            return ()
+        cached = self._secret_cache.get(key_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        secrets = tuple(signing_secrets(session.get(ApiKey, key_id), now))
+        self._secret_cache[key_id] = (now + timedelta(seconds=SECRET_CACHE_S), secrets)
+        return secrets
+
+    def record(self, outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]]) -> list[str]:
+        """Store each attempt and decide: delivered, retry later, or dead (one transaction).
+        Returns the statuses in order."""
+        now = utcnow()
+        statuses = []
+        with self._session() as session:
+            for message, result in outcomes:
+                status, values = self._outcome(message, result, now)
+                statuses.append(status)
+                session.execute(update(WebhookDelivery)
+                                .where(WebhookDelivery.id == message.id).values(**values))
+                if not result.busy:
+                    session.add(WebhookAttempt(
+                        delivery_id=message.id, attempt=message.attempt,
+                        status_code=result.status_code, error=result.error,
+                        duration_ms=result.duration_ms, created_at=now))
+        return statuses
+
+    def _outcome(self, message: OutgoingMessage, result: AttemptResult,
+                 now: datetime) -> tuple[str, dict[str, Any]]:
+        values: dict[str, Any] = {"lease_until": None}
+        if result.busy:
+            return PENDING, {**values, "next_attempt_at": now + timedelta(seconds=1)}
+        status = self._verdict(message, result)
+        values.update(status=status, attempts=message.attempt,
+                      last_status_code=result.status_code, last_error=result.error)
+        if status == DELIVERED:
+            values["delivered_at"] = now
+        elif status == PENDING:
+            values["next_attempt_at"] = next_attempt_at(message.attempt, result.retry_after_s,
+                                                        self._base_s)
+        return status, values
+
+    def _verdict(self, message: OutgoingMessage, result: AttemptResult) -> str:
+        if result.delivered:
+            return DELIVERED
+        if result.retryable and message.attempt < self._max_attempts:
+            return PENDING
+        return DEAD
+
+    # ---- the API's view -----------------------------------------------------------------
+    def for_job(self, tenant_id: str, job_id: str) -> list[dict[str, Any]]:
+        with self._session() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.tenant_id != tenant_id:
+                raise JobNotFound(job_id)
+            rows = session.scalars(select(WebhookDelivery).where(
+                WebhookDelivery.job_id == job_id).order_by(WebhookDelivery.created_at))
+            return [self._describe(session, row) for row in rows]
+
+    def _describe(self, session: Session, row: WebhookDelivery) -> dict[str, Any]:
+        attempts = session.scalars(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id == row.id).order_by(WebhookAttempt.attempt))
+        return {"id": row.id, "type": row.event_type, "url": row.url, "status": row.status,
+                "attempts": row.attempts, "next_attempt_at": iso(row.next_attempt_at)
+                if row.status == PENDING else None,
+                "created_at": iso(row.created_at), "delivered_at": iso(row.delivered_at),
+                "history": [{"attempt": a.attempt, "status_code": a.status_code,
+                             "error": a.error, "duration_ms": round(a.duration_ms, 1),
+                             "at": iso(a.created_at)} for a in attempts]}
+
+    def redeliver(self, tenant_id: str, job_id: str, delivery_id: str) -> dict[str, Any]:
+        """Send a message again (same webhook-id). Raises JobNotFound."""
+        with self._session() as session:
+            row = session.get(WebhookDelivery, delivery_id)
+            if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
+                raise JobNotFound(delivery_id)
+            row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
+            row.attempts = min(row.attempts, self._max_attempts - 1)
+            session.flush()
+            return self._describe(session, row)
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self._session() as session:
+            rows = session.execute(select(WebhookDelivery.status, func.count())
+                                   .group_by(WebhookDelivery.status))
+            return {status: int(count) for status, count in rows}

@@ -1,0 +1,39 @@
+"""Domain errors the edges translate (HTTP problems, task retries)."""
+
+from __future__ import annotations
+
+
+class StoreUnavailable(RuntimeError):
+    """The job store could not be reached; the caller should retry later."""
+
+
+class JobNotFound(LookupError):
+    """No such job for this tenant (another tenant's job is 'not found' too)."""
+
+
+class TransitionRefused(RuntimeError):
+    """The job is not in a state that allows the requested change."""
+
+    def __init__(self, job_id: str, status: str, action: str) -> None:
+        super().__init__(f"job {job_id} is {status}; cannot {action}")
+        self.job_id, self.status, self.action = job_id, status, action
+
+
+class IdempotencyConflict(RuntimeError):
+    """The same Idempotency-Key was used with a different request body."""
+
+
+class JobCanceled(Exception):
+    """Raised at a pipeline checkpoint when cancel was requested for the running job."""
+
+
+class ModelVersionNotFound(LookupError):
+    """No model version with this id."""
+
+
+class VersionStateRefused(RuntimeError):
+    """The model version is not in a state that allows the requested change."""
+
+    def __init__(self, version_id: str, state: str, action: str) -> None:
+        super().__init__(f"model version {version_id} is {state}; cannot {action}")
+        self.version_id, self.state, self.action = version_id, state, action

@@ -1,0 +1,302 @@
+"""The job store: every read and write of jobs. Status changes go through
+`core.transitions.transition`, the one compare-and-set writer."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.database import transaction
+from core.errors import (
+    IdempotencyConflict,
+    JobCanceled,
+    JobNotFound,
+    TransitionRefused,
+)
+from core.models import Job, JobEvent, utcnow
+from core.states import TERMINAL, JobStatus
+from core.transitions import append_event, transition
+from core.views import Claim, EventView, JobView, Page
+from core.webhooks import enqueue_for_job_event
+
+
+def encode_cursor(created_at: datetime, job_id: str) -> str:
+    raw = f"{created_at.isoformat()}|{job_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises ValueError on a cursor this store did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, job_id = raw.split("|", 1)
+        return datetime.fromisoformat(stamp), job_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor is not valid") from exc
+
+
+class JobStore:
+    """Persistence of jobs and their events. Thread-safe: one session per call."""
+
+    def __init__(self, sessions: sessionmaker[Session],
+                 idempotency_ttl_s: float = 86400.0) -> None:
+        self._sessions, self._idempotency_ttl_s = sessions, idempotency_ttl_s
+
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
+
+    # ---- submit and read ----------------------------------------------------------------
+    def create(self, *, tenant_id: str, kind: str, input: dict[str, Any],
+               batch_id: str | None = None, idempotency_key: str | None = None,
+               request_hash: str | None = None, webhook_url: str | None = None,
+               webhook_events: Sequence[str] | None = None,
+               api_key_id: str | None = None) -> tuple[JobView, bool]:
+        """Store a new queued job. Returns (job, created); created is False on an
+        idempotent replay. Raises IdempotencyConflict when the key carried another body."""
+        if idempotency_key:
+            existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)
+            if existing:
+                return existing, False
+        job = Job(id=str(uuid.uuid4()), tenant_id=tenant_id, api_key_id=api_key_id,
+                  kind=kind, status=JobStatus.QUEUED, progress=0.0, input=input, attempts=0,
+                  cancel_requested=False, batch_id=batch_id, idempotency_key=idempotency_key,
+                  request_hash=request_hash, webhook_url=webhook_url,
+                  webhook_events=list(webhook_events) if webhook_events else None)
+        try:
+            with self._session() as session:
+                session.add(job)
+                session.flush()
+                append_event(session, job.id, "queued", {"status": "queued"}, seq=1)
+        except IntegrityError:
+            existing = self._find_idempotent(tenant_id, idempotency_key or "", request_hash)
+            if existing is None:
+                raise
+            return existing, False
+        return JobView.of(job), True
+
+    def _find_idempotent(self, tenant_id: str, key: str,
+                         request_hash: str | None) -> JobView | None:
+        with self._session() as session:
+            job = session.scalar(select(Job).where(Job.tenant_id == tenant_id,
+                                                   Job.idempotency_key == key))
+            if job is None:
+                return None
+            if job.created_at < utcnow() - timedelta(seconds=self._idempotency_ttl_s):
+                job.idempotency_key = None  # expired: the key is free for a new job
+                return None
+            if job.request_hash != request_hash:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {key!r} was already used with a different request")
+            return JobView.of(job)
+
+    def get(self, tenant_id: str, job_id: str) -> JobView:
+        """Raises JobNotFound for an unknown id or another tenant's job."""
+        with self._session() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.tenant_id != tenant_id:
+                raise JobNotFound(job_id)
+            return JobView.of(job)
+
+    def get_any(self, job_id: str) -> JobView | None:
+        with self._session() as session:
+            job = session.get(Job, job_id)
+            return None if job is None else JobView.of(job)
+
+    def page(self, tenant_id: str, *, status: str | None = None, kind: str | None = None,
+             limit: int = 50, cursor: str | None = None) -> Page:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        query = select(Job).where(Job.tenant_id == tenant_id)
+        if status:
+            query = query.where(Job.status == status)
+        if kind:
+            query = query.where(Job.kind == kind)
+        if cursor:
+            created_at, last_id = decode_cursor(cursor)
+            query = query.where(tuple_(Job.created_at, Job.id) < tuple_(created_at, last_id))
+        query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+        with self._session() as session:
+            rows = list(session.scalars(query))
+        items = [JobView.of(job) for job in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
+                    if more else None)
+
+    def events(self, tenant_id: str, job_id: str, after_seq: int = 0) -> list[EventView]:
+        self.get(tenant_id, job_id)
+        with self._session() as session:
+            rows = session.scalars(select(JobEvent)
+                                   .where(JobEvent.job_id == job_id, JobEvent.seq > after_seq)
+                                   .order_by(JobEvent.seq))
+            return [EventView.of(event) for event in rows]
+
+    def events_of_many(self, job_ids: Sequence[str], after_id: int) -> list[tuple[int, EventView]]:
+        """Events of several jobs with a global id above `after_id` (for stream fan-out)."""
+        if not job_ids:
+            return []
+        with self._session() as session:
+            rows = session.scalars(select(JobEvent).where(JobEvent.job_id.in_(job_ids),
+                                                          JobEvent.id > after_id)
+                                   .order_by(JobEvent.id))
+            return [(event.id, EventView.of(event)) for event in rows]
+
+    def last_event_id(self) -> int:
+        with self._session() as session:
+            return int(session.scalar(select(func.max(JobEvent.id))) or 0)
+
+    # ---- worker side --------------------------------------------------------------------
+    def claim(self, job_id: str, delivery_id: str, lease_s: float) -> Claim | None:
+        """Win the right to run a job, or None (finished, canceled, or leased elsewhere).
+
+        A queued job, a running job whose lease expired, or a running job leased to this
+        same delivery (a redelivered message or a task retry) can be claimed.
+        """
+        now = utcnow()
+        reclaimable = (Job.status == JobStatus.QUEUED) | (
+            (Job.status == JobStatus.RUNNING)
+            & ((Job.lease_token == delivery_id) | (Job.lease_expires_at < now)))
+        with self._session() as session:
+            attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
+            won = transition(
+                session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
+                reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
+                attempts=attempt, lease_token=delivery_id,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+                started_at=func.coalesce(Job.started_at, now))
+            if not won:
+                transition(session, job_id, JobStatus.CANCELED, "canceled", {},
+                                 Job.cancel_requested.is_(True),
+                                 Job.status == JobStatus.QUEUED, finished_at=now)
+                return None
+            job = session.get(Job, job_id)
+            assert job is not None
+            return Claim(job.id, job.kind, job.input, delivery_id, attempt, job.created_at)
+
+    def checkpoint(self, claim: Claim, progress: float | None,
+                   data: dict[str, Any] | None = None, lease_s: float | None = None) -> None:
+        """Record progress and extend the lease; raises JobCanceled if cancel was asked.
+        With `progress=None` it only checks (a read, no write)."""
+        if progress is None:
+            with self._session() as session:
+                row = session.execute(select(Job.lease_token, Job.status, Job.cancel_requested)
+                                      .where(Job.id == claim.job_id)).first()
+            if row is None or row.lease_token != claim.lease_token or \
+                    row.status != "running" or row.cancel_requested:
+                raise JobCanceled(claim.job_id)
+            return
+        values: dict[str, Any] = {"progress": max(0.0, min(1.0, progress)),
+                                  "updated_at": utcnow()}
+        if lease_s:
+            values["lease_expires_at"] = utcnow() + timedelta(seconds=lease_s)
+        with self._session() as session:
+            job = session.get(Job, claim.job_id)
+            if job is None or job.lease_token != claim.lease_token or job.status != "running":
+                raise JobCanceled(claim.job_id)
+            if job.cancel_requested:
+                raise JobCanceled(claim.job_id)
+            session.execute(update(Job).where(Job.id == claim.job_id).values(**values))
+            if data is not None:
+                append_event(session, claim.job_id, "progress",
+                             {"progress": values["progress"], **data})
+                if job.webhook_url:
+                    enqueue_for_job_event(session, claim.job_id, "progress")
+
+    def extend_lease(self, claim: Claim, lease_s: float) -> bool:
+        """Push the lease of a running claim forward (a heartbeat, not a status change);
+        False when the claim no longer holds the job."""
+        with self._session() as session:
+            moved = session.execute(update(Job).where(
+                Job.id == claim.job_id, Job.lease_token == claim.lease_token,
+                Job.status == JobStatus.RUNNING)
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s)))
+            return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+    def finish(self, claim: Claim, target: JobStatus, *, result: dict[str, Any] | None = None,
+               error: dict[str, Any] | None = None) -> bool:
+        """Record the outcome of a claimed run; False if the lease was lost meanwhile."""
+        assert target in TERMINAL
+        now = utcnow()
+        data: dict[str, Any] = {"attempt": claim.attempt}
+        if error:
+            data["error"] = error
+        progress = {"progress": 1.0} if target == JobStatus.SUCCEEDED else {}
+        with self._session() as session:
+            return transition(
+                session, claim.job_id, target, str(target), data,
+                Job.lease_token == claim.lease_token, Job.status == JobStatus.RUNNING,
+                result=result, error=error, finished_at=now, lease_token=None,
+                lease_expires_at=None, **progress)
+
+    def release(self, claim: Claim, reason: str) -> bool:
+        """Hand a claimed job back to the queue (e.g. the worker is shutting down)."""
+        with self._session() as session:
+            return transition(session, claim.job_id, JobStatus.QUEUED, "requeued",
+                                    {"reason": reason}, Job.lease_token == claim.lease_token,
+                                    Job.status == JobStatus.RUNNING, lease_token=None,
+                                    lease_expires_at=None)
+
+    # ---- cancel -------------------------------------------------------------------------
+    def request_cancel(self, tenant_id: str, job_id: str) -> JobView:
+        """Cancel a queued job now; ask a running one to stop at its next checkpoint.
+
+        Raises JobNotFound, or TransitionRefused for a finished job.
+        """
+        job = self.get(tenant_id, job_id)
+        with self._session() as session:
+            canceled_now = job.status == JobStatus.QUEUED and transition(
+                session, job_id, JobStatus.CANCELED, "canceled", {"by": "client"},
+                Job.status == JobStatus.QUEUED, cancel_requested=True, finished_at=utcnow())
+            if not canceled_now:
+                session.execute(update(Job).where(Job.id == job_id,
+                                                  Job.status == JobStatus.RUNNING)
+                                .values(cancel_requested=True, updated_at=utcnow()))
+        job = self.get(tenant_id, job_id)
+        if job.status in TERMINAL and job.status != JobStatus.CANCELED:
+            raise TransitionRefused(job_id, job.status, "cancel")
+        return job
+
+    # ---- maintenance --------------------------------------------------------------------
+    def requeue_lost(self) -> list[tuple[str, str]]:
+        """Running jobs whose lease expired (their worker died) go back to queued.
+        Returns (job_id, kind) pairs to publish again."""
+        now = utcnow()
+        with self._session() as session:
+            lost = list(session.execute(select(Job.id, Job.kind).where(
+                Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)))
+            requeued = []
+            for job_id, kind in lost:
+                if transition(session, job_id, JobStatus.QUEUED, "requeued",
+                                    {"reason": "lease expired (worker lost)"},
+                                    Job.lease_expires_at < now, lease_token=None,
+                                    lease_expires_at=None):
+                    requeued.append((job_id, kind))
+            return requeued
+
+    def stale_queued(self, older_than_s: float, limit: int = 1000) -> list[tuple[str, str]]:
+        """Queued jobs untouched for `older_than_s` (their publish may have been lost);
+        their `updated_at` is bumped so each is re-published at most once per interval."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        with self._session() as session:
+            rows = list(session.execute(select(Job.id, Job.kind).where(
+                Job.status == JobStatus.QUEUED, Job.updated_at < cutoff).limit(limit)))
+            if rows:
+                session.execute(update(Job).where(Job.id.in_([r[0] for r in rows]))
+                                .values(updated_at=utcnow()))
+            return [(job_id, kind) for job_id, kind in rows]
+
+    def counts_by_status(self) -> dict[tuple[str, str], int]:
+        with self._session() as session:
+            rows = session.execute(select(Job.kind, Job.status, func.count())
+                                   .group_by(Job.kind, Job.status))
+            return {(kind, status): count for kind, status, count in rows}
+
+    def ping(self) -> None:
+        with self._session() as session:
+            session.execute(select(1))

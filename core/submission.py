@@ -1,0 +1,72 @@
+"""Submitting a job: store it, then (after the commit) publish it by name.
+
+If publishing fails the job stays `queued` in the store and the maintenance task publishes it
+again, so an accepted job is never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from core.batches import BatchItem, BatchStore, BatchView
+from core.metrics import JOBS_SUBMITTED
+from core.store import JobStore
+from core.views import JobView
+
+log = logging.getLogger(__name__)
+
+
+class Enqueuer(Protocol):
+    def enqueue(self, kind: str, job_id: str) -> None:
+        """Publish the job's task; may raise on a broker outage."""
+
+    def enqueue_many(self, kind: str, job_ids: Sequence[str]) -> None:
+        """Publish many jobs' tasks over one connection; may raise on a broker outage."""
+
+
+def request_hash(kind: str, payload: dict[str, Any]) -> str:
+    canonical = json.dumps({"kind": kind, "input": payload}, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,
+               payload: dict[str, Any], idempotency_key: str | None = None,
+               webhook_url: str | None = None, webhook_events: Sequence[str] | None = None,
+               batch_id: str | None = None, api_key_id: str | None = None
+               ) -> tuple[JobView, bool]:
+    """Returns (job, created). Raises IdempotencyConflict, StoreUnavailable."""
+    job, created = store.create(
+        tenant_id=tenant_id, kind=kind, input=payload, batch_id=batch_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash(kind, payload) if idempotency_key else None,
+        webhook_url=webhook_url, webhook_events=webhook_events, api_key_id=api_key_id)
+    if created:
+        JOBS_SUBMITTED.labels(kind).inc()
+        try:
+            enqueuer.enqueue(kind, job.id)
+        except Exception as exc:  # the maintenance task re-publishes queued jobs
+            log.warning("publishing job %s failed (%s); it stays queued for maintenance",
+                        job.id, type(exc).__name__)
+    return job, created
+
+
+def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,
+                 items: Sequence[BatchItem], webhook_url: str | None = None,
+                 webhook_events: Sequence[str] | None = None,
+                 api_key_id: str | None = None) -> BatchView:
+    """Store the batch and its jobs, then publish the valid ones."""
+    batch, to_publish = batches.create(tenant_id=tenant_id, kind=kind, items=items,
+                                       webhook_url=webhook_url, webhook_events=webhook_events,
+                                       api_key_id=api_key_id)
+    JOBS_SUBMITTED.labels(kind).inc(len(items))
+    try:
+        enqueuer.enqueue_many(kind, to_publish)
+    except Exception as exc:  # the maintenance task re-publishes queued jobs
+        log.warning("publishing batch %s failed (%s); its jobs stay queued for maintenance",
+                    batch.id, type(exc).__name__)
+    return batch

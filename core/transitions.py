@@ -1,0 +1,69 @@
+"""The one writer of job status: a compare-and-set `UPDATE ... WHERE status IN (sources)`.
+
+The event row, and the consequences of a job finishing (its batch completing), are written
+in the same transaction, so a status change and its side effects commit together or not at
+all. A writer that loses the race gets `False` and must not act as if it had won.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from core.models import Batch, Job, JobEvent, utcnow
+from core.states import TERMINAL, JobStatus, sources_of
+from core.webhooks import enqueue_for_batch, enqueue_for_job_event
+
+
+def transition(session: Session, job_id: str, target: JobStatus, event: str,
+               data: dict[str, Any], *where: ColumnElement[bool], **values: Any) -> bool:
+    """Move `job_id` to `target` if its status allows it and `where` holds."""
+    stmt = (update(Job)
+            .where(Job.id == job_id, Job.status.in_(sources_of(target)), *where)
+            .values(status=target, updated_at=utcnow(), **values)
+            .returning(Job.batch_id, Job.webhook_url)
+            .execution_options(synchronize_session=False))
+    row = session.execute(stmt).first()
+    if row is None:
+        return False
+    append_event(session, job_id, event, {"status": str(target), **data})
+    if row.webhook_url:
+        enqueue_for_job_event(session, job_id, event)
+    if target in TERMINAL and row.batch_id:
+        complete_batch_if_done(session, row.batch_id)
+    return True
+
+
+def append_event(session: Session, job_id: str, event: str, data: dict[str, Any],
+                 seq: int | None = None) -> int:
+    """Append the job's next event (or event `seq`, when the caller knows it: the first);
+    the row lock taken by the UPDATE orders the seqs."""
+    if seq is None:
+        last = session.scalar(select(func.max(JobEvent.seq)).where(JobEvent.job_id == job_id))
+        seq = (last or 0) + 1
+    session.add(JobEvent(job_id=job_id, seq=seq, type=event, data=data))
+    return seq
+
+
+def complete_batch_if_done(session: Session, batch_id: str) -> bool:
+    """Stamp the batch complete once every item is final (exactly once: compare-and-set)."""
+    session.flush()
+    # Lock the batch row so concurrent finishers of one batch count one after the other.
+    session.execute(select(Batch.id).where(Batch.id == batch_id).with_for_update())
+    open_items = session.scalar(select(func.count()).select_from(Job).where(
+        Job.batch_id == batch_id, Job.status.not_in([str(s) for s in TERMINAL])))
+    if open_items:
+        return False
+    stamped = session.execute(update(Batch).where(Batch.id == batch_id,
+                                                  Batch.completed_at.is_(None))
+                              .values(completed_at=utcnow()).returning(Batch.id)).first()
+    if stamped is None:
+        return False
+    batch = session.execute(select(Batch).where(Batch.id == batch_id)
+                            .execution_options(populate_existing=True)).scalar_one()
+    counts = dict(session.execute(select(Job.status, func.count())
+                                  .where(Job.batch_id == batch_id).group_by(Job.status)).all())
+    enqueue_for_batch(session, batch, {str(k): int(v) for k, v in counts.items()})
+    return True

@@ -1,0 +1,85 @@
+"""Where webhooks may go: https only (http by configuration), and never to loopback,
+private, link-local (cloud metadata), multicast or reserved addresses unless allow-listed.
+
+The check runs at submit and again at send time on the addresses the name resolves to then;
+the sender connects to the checked address, so a DNS answer that changes in between (DNS
+rebinding) cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+Resolver = Callable[[str, int], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UrlRefused(ValueError):
+    """The URL may not receive webhooks; the message says why."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UrlRefused(f"cannot resolve {host!r}: {exc.strerror}") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked destination: connect to `address`, present `host` (Host header, SNI)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    allow_http: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    resolver: Resolver = field(default=system_resolver, compare=False)
+
+    @classmethod
+    def build(cls, allow_http: bool, allowed_hosts: Sequence[str],
+              allowed_networks: Sequence[str], resolver: Resolver | None = None) -> UrlPolicy:
+        return cls(allow_http, frozenset(h.lower() for h in allowed_hosts),
+                   tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks),
+                   resolver or system_resolver)
+
+    def check(self, url: str) -> Target:
+        """Raises UrlRefused with the reason; returns the address to connect to."""
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        if scheme not in ("https", "http") or (scheme == "http" and not self.allow_http):
+            raise UrlRefused("webhook URLs must use https" if not self.allow_http
+                             else "webhook URLs must use http or https")
+        if not host:
+            raise UrlRefused("webhook URL has no host")
+        if parts.username or parts.password:
+            raise UrlRefused("webhook URLs may not carry credentials")
+        port = parts.port or (443 if scheme == "https" else 80)
+        addresses = self.resolver(host, port)
+        if not addresses:
+            raise UrlRefused(f"{host!r} resolves to no address")
+        for address in addresses:
+            self._check_address(host, ipaddress.ip_address(address))
+        return Target(url, scheme, host, port, addresses[0])
+
+    def _check_address(self, host: str, address: IPAddress) -> None:
+        if host in self.allowed_hosts or any(address in n for n in self.allowed_networks):
+            return
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            raise UrlRefused(f"{host!r} resolves to {address}, a non-public address "
+                             "(loopback, private, link-local or reserved); allow-list it "
+                             "to use it")

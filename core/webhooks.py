@@ -1,0 +1,111 @@
+"""Webhook messages: which state changes produce one, their Standard Webhooks payload and
+signature, and the retry schedule. Rows go into the outbox in the transition's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from standardwebhooks import Webhook
+
+from core.models import ApiKey, Batch, Job, WebhookDelivery, utcnow
+from core.views import JobView, iso
+
+# event name in the job's history -> (subscription name, webhook type)
+JOB_EVENTS: dict[str, tuple[str, str]] = {
+    "started": ("started", "job.started"),
+    "progress": ("progress", "job.progress"),
+    "succeeded": ("completed", "job.completed"),
+    "failed": ("completed", "job.completed"),
+    "canceled": ("completed", "job.completed"),
+}
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_DELAY_S = 3600.0
+
+
+def new_message_id() -> str:
+    return "msg_" + uuid.uuid4().hex
+
+
+def enqueue_for_job_event(session: Session, job_id: str, event: str) -> str | None:
+    """Write the outbox row for this job event if the job subscribed to it."""
+    subscription = JOB_EVENTS.get(event)
+    if subscription is None:
+        return None
+    job = session.execute(select(Job).where(Job.id == job_id)
+                          .execution_options(populate_existing=True)).scalar_one()
+    wanted = job.webhook_events or ["completed"]
+    if not job.webhook_url or subscription[0] not in wanted:
+        return None
+    data = JobView.of(job).to_dict()
+    return _add(session, tenant_id=job.tenant_id, api_key_id=job.api_key_id,
+                stream=job.id, job_id=job.id, batch_id=None, event_type=subscription[1],
+                url=job.webhook_url, data=data)
+
+
+def enqueue_for_batch(session: Session, batch: Batch, counts: dict[str, int]) -> str | None:
+    if not batch.webhook_url:
+        return None
+    data = {"id": batch.id, "kind": batch.kind, "total": batch.total, "counts": counts,
+            "status": "completed", "completed_at": iso(batch.completed_at)}
+    return _add(session, tenant_id=batch.tenant_id, api_key_id=batch.api_key_id,
+                stream=f"batch:{batch.id}", job_id=None, batch_id=batch.id,
+                event_type="batch.completed", url=batch.webhook_url, data=data)
+
+
+def _add(session: Session, *, tenant_id: str, api_key_id: str | None, stream: str,
+         job_id: str | None, batch_id: str | None, event_type: str, url: str,
+         data: dict[str, Any]) -> str:
+    now = utcnow()
+    message_id = new_message_id()
+    payload = {"type": event_type, "timestamp": iso(now), "data": data}
+    session.add(WebhookDelivery(
+        id=message_id, tenant_id=tenant_id, api_key_id=api_key_id, stream=stream,
+        job_id=job_id, batch_id=batch_id, event_type=event_type, url=url, payload=payload,
+        status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
+    return message_id
+
+
+def signing_secrets(key: ApiKey | None, now: datetime) -> list[str]:
+    """The current secret, plus the previous one during its overlap period."""
+    if key is None:
+        return []
+    secrets = [key.webhook_secret]
+    expires = key.previous_secret_expires_at
+    if key.previous_webhook_secret and expires and expires > now:
+        secrets.append(key.previous_webhook_secret)
+    return secrets
+
+
+def signed_headers(message_id: str, body: str, secrets: Sequence[str],
+                   now: datetime) -> dict[str, str]:
+    """Standard Webhooks headers; one `v1,` signature per secret (rotation overlap)."""
+    signatures = " ".join(Webhook(secret).sign(message_id, now, body) for secret in secrets)
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signatures, "content-type": "application/json",
+            "user-agent": "fragrance-jobs-webhooks/1"}
+
+
+def encode_body(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def retry_delay(attempt: int, retry_after_s: float | None, base_s: float,
+                rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter; a receiver's Retry-After is honoured (capped)."""
+    if retry_after_s is not None:
+        return min(max(retry_after_s, 0.0), MAX_DELAY_S)
+    ceiling = min(base_s * 2 ** max(attempt - 1, 0), MAX_DELAY_S)
+    return ceiling * (0.5 + (rng or random).random() / 2)
+
+
+def next_attempt_at(attempt: int, retry_after_s: float | None, base_s: float) -> datetime:
+    return utcnow() + timedelta(seconds=retry_delay(attempt, retry_after_s, base_s))
