@@ -1,0 +1,76 @@
+"""Hybrid score fusion and the soft facet boosts (pure functions, documented weights).
+
+hybrid score = 0.50 * vector + 0.20 * lexical + 0.30 * facets, where
+- vector:  cosine similarity of the query and the record (the embedding model); a record
+           found only lexically gets the lowest cosine among the vector candidates (its
+           true cosine is no higher, or it would have been a candidate);
+- lexical: BM25 of the query terms, divided by the best BM25 among the candidates (0..1);
+- facets:  the mean, over the facet kinds the query hints at, of how well the record
+           matches: season (any hinted season), gender (1 exact, 0.5 for unisex against a
+           gendered hint), family (family in the hinted families), notes (share of hinted
+           notes present), mood (share of hinted moods present). 0 when there are no hints,
+           so an unhinted query is ranked by vector and lexical signals alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ml.facets import FacetHints
+from ml.vocabulary import ODOR_FAMILIES
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    vector: float = 0.50
+    lexical: float = 0.20
+    facets: float = 0.30
+
+    def fuse(self, vector: float, lexical: float, facets: float) -> float:
+        return self.vector * vector + self.lexical * lexical + self.facets * facets
+
+
+def _share(wanted: frozenset[str], present: Iterable[str]) -> float:
+    return len(wanted.intersection(present)) / len(wanted)
+
+
+def _gender_match(wanted: frozenset[str], gender: str) -> float:
+    if gender in wanted:
+        return 1.0
+    return 0.5 if gender == "unisex" or "unisex" in wanted else 0.0
+
+
+def perfume_facet_score(payload: Mapping[str, Any], hints: FacetHints) -> float:
+    """0..1: how well a perfume payload matches the hinted facets (0 without hints)."""
+    parts: list[float] = []
+    if hints.seasons:
+        parts.append(float(not hints.seasons.isdisjoint(payload["season"])))
+    if hints.genders:
+        parts.append(_gender_match(hints.genders, payload["gender"]))
+    if hints.families:
+        parts.append(float(payload["family"] in hints.families))
+    if hints.notes:
+        parts.append(_share(hints.notes, payload["notes"]))
+    if hints.moods:
+        parts.append(_share(hints.moods, payload["mood"]))
+    return sum(parts) / len(parts) if parts else 0.0
+
+
+def material_facet_score(payload: Mapping[str, Any], hints: FacetHints,
+                         terms: Iterable[str]) -> float:
+    """0..1: hinted notes among the material's names; odor family named in the query."""
+    parts: list[float] = []
+    if hints.notes:
+        parts.append(float(not hints.notes.isdisjoint(payload["names"])))
+    families = {term for term in terms if term in ODOR_FAMILIES}
+    if families:
+        parts.append(float(payload["odor_family"] in families))
+    return sum(parts) / len(parts) if parts else 0.0
+
+
+def matched_notes(notes: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The record's notes (in pyramid order) that the query or the filters asked for."""
+    asked = set(wanted)
+    return [note for note in notes if note in asked]

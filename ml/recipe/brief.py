@@ -1,0 +1,154 @@
+"""The client's brief: what formula to make.
+
+``Brief`` normalises its inputs (family words to Fragrance Wheel slugs, concentration names to
+slugs) and raises ``ValueError`` naming the offending field when an input is unusable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ml.recipe.concentration import INTENSITY_DEFAULT, concentration_slug
+
+WHEEL_FAMILIES = (
+    "floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
+    "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green", "fruity",
+)  # fmt: skip
+
+# Plain words (the seed guide's vocabulary, English and Korean) -> (wheel family, sub-family).
+FAMILY_WORDS: dict[str, tuple[str, str | None]] = {
+    "oriental": ("amber", None),
+    "woody": ("woods", None),
+    "wood": ("woods", None),
+    "fresh": ("citrus", "cologne"),
+    "gourmand": ("soft_amber", "gourmand"),
+    "fougere": ("aromatic", "fougere"),
+    "fougère": ("aromatic", "fougere"),
+    "chypre": ("mossy_woods", "chypre"),
+    "aquatic": ("water", "aquatic"),
+    "marine": ("water", "aquatic"),
+    "leather": ("dry_woods", "leather"),
+    "musky": ("soft_floral", "musky"),
+    "spicy": ("woody_amber", "spicy"),
+    "floral oriental": ("floral_amber", None),
+    "soft oriental": ("soft_amber", None),
+    "woody oriental": ("woody_amber", None),
+    "플로럴": ("floral", None),
+    "시트러스": ("citrus", None),
+    "우디": ("woods", None),
+    "오리엔탈": ("amber", None),
+    "앰버": ("amber", None),
+    "프레시": ("citrus", "cologne"),
+    "구르망": ("soft_amber", "gourmand"),
+    "푸제르": ("aromatic", "fougere"),
+    "시프레": ("mossy_woods", "chypre"),
+}
+
+INTENSITIES = ("light", "moderate", "strong")
+GENDERS = {"feminine": "feminine", "female": "feminine", "women": "feminine",
+           "masculine": "masculine", "male": "masculine", "men": "masculine",
+           "unisex": "unisex", "shared": "unisex"}  # fmt: skip
+SEASONS = {"spring": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
+           "winter": "winter", "all": None, "any": None, "": None}  # fmt: skip
+LANGUAGES = ("en", "ko")
+MAX_NOTES = 20
+
+
+def family_slug(value: str) -> tuple[str, str | None]:
+    """Map a wheel slug or a plain family word to ``(wheel family, sub-family or None)``."""
+    key = " ".join(str(value).strip().lower().replace("_", " ").replace("-", " ").split())
+    if key.replace(" ", "_") in WHEEL_FAMILIES:
+        return key.replace(" ", "_"), None
+    if key in FAMILY_WORDS:
+        return FAMILY_WORDS[key]
+    raise ValueError(
+        f"fragrance_family: {value!r} is not a wheel family {WHEEL_FAMILIES} "
+        f"or one of {sorted(FAMILY_WORDS)}"
+    )
+
+
+def _choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:
+    key = str(value or "").strip().lower()
+    if key not in allowed:
+        raise ValueError(f"{name}: {value!r} is not one of {sorted(k for k in allowed if k)}")
+    return allowed[key]
+
+
+def _notes(name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"{name}: expected a list of note names, got {type(value).__name__}")
+    notes = tuple(" ".join(str(v).lower().split()) for v in value)
+    if any(not n for n in notes):
+        raise ValueError(f"{name}: note names must be non-empty strings")
+    if len(notes) > MAX_NOTES:
+        raise ValueError(f"{name}: at most {MAX_NOTES} notes, got {len(notes)}")
+    return tuple(dict.fromkeys(notes))
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A normalised recipe brief. Construct it directly or with ``Brief.from_dict``."""
+
+    fragrance_family: str
+    mood: str = ""
+    intensity: str = "moderate"
+    gender: str = "unisex"
+    season: str | None = None
+    notes_include: tuple[str, ...] = ()
+    notes_exclude: tuple[str, ...] = ()
+    concentration: str | None = None
+    language: str = "en"
+    seed: int = 0
+    subfamily: str | None = None
+
+    def __post_init__(self) -> None:
+        family, sub = family_slug(self.fragrance_family)
+        intensity = str(self.intensity or "").strip().lower()
+        if intensity not in INTENSITIES:
+            raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
+        conc = self.concentration or INTENSITY_DEFAULT[intensity]
+        if not isinstance(self.mood, str) or len(self.mood) > 200:
+            raise ValueError("mood: expected a string of at most 200 characters")
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language: {self.language!r} is not one of {LANGUAGES}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed: expected a non-negative integer, got {self.seed!r}")
+        set_ = object.__setattr__  # frozen dataclass: normalise once, here
+        set_(self, "fragrance_family", family)
+        set_(self, "subfamily", self.subfamily or sub)
+        set_(self, "intensity", intensity)
+        set_(self, "mood", " ".join(self.mood.lower().split()))
+        set_(self, "gender", _choice("gender", self.gender, GENDERS))
+        set_(self, "season", _choice("season", self.season, SEASONS))
+        set_(self, "concentration", concentration_slug(conc))
+        set_(self, "notes_include", _notes("notes_include", self.notes_include))
+        set_(self, "notes_exclude", _notes("notes_exclude", self.notes_exclude))
+        clash = set(self.notes_include) & set(self.notes_exclude)
+        if clash:
+            raise ValueError(f"notes_exclude: {sorted(clash)} also in notes_include")
+
+    @property
+    def moods(self) -> tuple[str, ...]:
+        """Mood words ("romantic, calm" -> ("romantic", "calm"))."""
+        return tuple(w for w in self.mood.replace(",", " ").split() if w)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Brief:
+        """Build from a JSON-like mapping; unknown keys raise ``ValueError`` naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown brief field(s): {unknown}")
+        if "fragrance_family" not in data:
+            raise ValueError("fragrance_family: required")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["notes_include"] = list(self.notes_include)
+        out["notes_exclude"] = list(self.notes_exclude)
+        return out

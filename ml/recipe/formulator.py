@@ -1,0 +1,162 @@
+"""The built-in CPU back end: brief + reference notes + material data -> a valid formula.
+
+Deterministic: the same brief (seed included), references and materials give the same formula.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ml.recipe import profiles
+from ml.recipe.brief import Brief
+from ml.recipe.concentration import CONCENTRATIONS
+from ml.recipe.dosing import MIN_PCT, DosingError, Line, excess, ifra_cap, solve
+from ml.recipe.formula import Formula, Ingredient
+from ml.recipe.materials import POSITIONS, Material, MaterialBook
+from ml.recipe.naming import describe, name_formula
+from ml.recipe.proportions import to_hundred
+from ml.recipe.rules import DEFAULT_RULES, Rules
+from ml.recipe.selection import MAX_MATERIALS, Pick, excluded, sample, score_materials
+from ml.recipe.validator import validate
+
+MIN_COUNT = 10
+VERSION = "formulator-1"
+
+
+class FormulationError(ValueError):
+    """No valid formula could be composed for this brief (the message says why)."""
+
+
+class Formulator:
+    """Composes formulas by weighted material selection and constraint solving."""
+
+    version = VERSION
+
+    def __init__(self, materials: MaterialBook, rules: Rules = DEFAULT_RULES) -> None:
+        self.materials = materials
+        self.rules = rules
+        self._caps: dict[tuple[str, float], float] = {}  # (material id, dose) -> IFRA cap
+
+    def _cap(self, material: Material, dose: float) -> float:
+        key = (material.id, dose)
+        if key not in self._caps:
+            self._caps[key] = ifra_cap(material, self.materials, dose, self.rules)
+        return self._caps[key]
+
+    def formulate(self, brief: Brief, references: Sequence[Mapping[str, Any]] = ()) -> Formula:
+        """A formula that passes ``validate``; raises ``FormulationError`` otherwise."""
+        rng = random.Random(json.dumps(brief.to_dict(), sort_keys=True, ensure_ascii=False))
+        dose = CONCENTRATIONS[str(brief.concentration)].default_pct
+        candidates = self._candidates(brief, dose)
+        scores = score_materials(brief, candidates, references)
+        picks = self._top_up(sample(candidates, scores, brief, rng), candidates, scores)
+        shares = self._shares(brief, rng)
+        picks = self._with_capacity(picks, candidates, scores, shares, dose)
+        lines = [Line(p.material, _weight(p, rng)) for p in picks]
+        amounts = self._dose(lines, shares, dose)
+        formula = self._assemble(brief, picks, amounts, dose, rng)
+        report = validate(formula, self.materials, self.rules)
+        if not report.valid:
+            raise FormulationError("; ".join(f.message for f in report.violations))
+        return formula
+
+    def _dose(
+        self, lines: Sequence[Line], shares: Mapping[str, float], dose: float
+    ) -> dict[str, float]:
+        """Solve, round to 0.01 and re-solve with tighter caps if rounding crossed the
+        headroom line (small amounts of tightly limited materials move most)."""
+        ceilings: dict[str, float] = {}
+        for _ in range(6):
+            try:
+                exact = solve(lines, shares, self.materials, dose, self.rules, ceilings)
+            except DosingError as exc:
+                raise FormulationError(str(exc)) from exc
+            rounded = dict(zip(exact, to_hundred(list(exact.values())), strict=True))
+            over = excess(rounded, self.materials, dose, self.rules, safety=1.0)
+            if not over:
+                return rounded
+            for factor, sources in over:
+                for material_id in sources:
+                    ceilings[material_id] = exact[material_id] * factor * 0.95
+        raise FormulationError("could not keep IFRA headroom after rounding")
+
+    def _candidates(self, brief: Brief, dose: float) -> list[Material]:
+        return [
+            m for m in self.materials
+            if not m.forbidden and not excluded(m, brief)
+            and self._cap(m, dose) >= 2 * MIN_PCT
+        ]  # fmt: skip
+
+    def _top_up(
+        self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float]
+    ) -> list[Pick]:
+        chosen = {p.material.id for p in picks}
+        spare = sorted((m for m in candidates if m.id not in chosen),
+                       key=lambda m: (-scores[m.id], m.id))  # fmt: skip
+        picks = picks + [Pick(m, scores[m.id]) for m in spare[: max(0, MIN_COUNT - len(picks))]]
+        if len(picks) < self.rules.min_materials:
+            raise FormulationError(
+                f"only {len(picks)} usable materials match the brief; "
+                f"need at least {self.rules.min_materials}"
+            )
+        return picks
+
+    def _with_capacity(
+        self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float],
+        shares: Mapping[str, float], dose: float,
+    ) -> list[Pick]:  # fmt: skip
+        """Add the best-scoring spare materials to any position whose IFRA caps cannot hold
+        its target share (with margin for limits shared between materials)."""
+        chosen = {p.material.id for p in picks}
+        for position in POSITIONS:
+            spare = sorted(
+                (m for m in candidates if m.note_position == position and m.id not in chosen),
+                key=lambda m: (-scores[m.id], m.id),
+            )
+            room = sum(self._cap(p.material, dose)
+                       for p in picks if p.material.note_position == position)  # fmt: skip
+            while room < 1.5 * shares[position] and spare and len(picks) < MAX_MATERIALS:
+                material = spare.pop(0)
+                picks.append(Pick(material, scores[material.id]))
+                chosen.add(material.id)
+                room += self._cap(material, dose)
+        return picks
+
+    def _shares(self, brief: Brief, rng: random.Random) -> dict[str, float]:
+        top, heart, base = profiles.PYRAMID[brief.intensity]
+        tilt = 6.0 if brief.fragrance_family in profiles.TOP_HEAVY else 0.0
+        tilt -= 5.0 if brief.fragrance_family in profiles.BASE_HEAVY else 0.0
+        raw = {"top": top + tilt + rng.uniform(-4, 4), "heart": heart + rng.uniform(-4, 4),
+               "base": base - tilt + rng.uniform(-4, 4)}  # fmt: skip
+        bands = {p: self.rules.band(p) for p in POSITIONS}
+        clamped = {p: min(max(raw[p], bands[p][0] + 3), bands[p][1] - 3) for p in POSITIONS}
+        total = sum(clamped.values())
+        return {p: 100.0 * v / total for p, v in clamped.items()}
+
+    def _assemble(
+        self, brief: Brief, picks: Sequence[Pick], amounts: Mapping[str, float], dose: float,
+        rng: random.Random,
+    ) -> Formula:  # fmt: skip
+        order = sorted(picks, key=lambda p: (POSITIONS.index(p.material.note_position),
+                                             -amounts[p.material.id], p.material.id))  # fmt: skip
+        pcts = [amounts[p.material.id] for p in order]
+        ingredients = [Ingredient(p.material.id, p.material.name, pct, p.material.note_position)
+                       for p, pct in zip(order, pcts, strict=True)]  # fmt: skip
+        by_position = {pos: [p.material for p in order if p.material.note_position == pos]
+                       for pos in POSITIONS}  # fmt: skip
+        return Formula(
+            name=name_formula(brief, rng),
+            description=describe(brief, by_position),
+            concentration=str(brief.concentration),
+            dose_pct=dose,
+            ingredients=tuple(ingredients),
+        )
+
+
+def _weight(pick: Pick, rng: random.Random) -> float:
+    low, high = pick.material.typical_use_pct or (0.5, 10.0)
+    boost = 1.5 if pick.required else 1.0
+    return (low + high) / 2 * pick.score * boost * rng.uniform(0.7, 1.3)

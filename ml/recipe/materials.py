@@ -1,0 +1,175 @@
+"""Raw-material records read from ``ml/knowledge/materials.json`` (see SCHEMA.md).
+
+The recipe package reads the file itself so it does not depend on the search code.
+Rows with missing optional fields get safe defaults; a row without an id, a name or a
+valid note position is rejected with a ``ValueError`` naming the row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "materials.json"
+POSITIONS = ("top", "heart", "base")
+# Odor-family spellings seen in data, folded into SCHEMA.md's vocabulary.
+ODOR_FAMILY_ALIASES = {"woods": "woody", "wood": "woody", "water": "aquatic", "marine": "aquatic"}
+
+
+def normalise_term(text: str) -> str:
+    """Lower-case, collapse punctuation and whitespace: the form used for name matching."""
+    return re.sub(r"[^0-9a-z\u3131-\ud7a3]+", " ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class IfraRule:
+    """An IFRA standard for Category 4 (fine fragrance); limits are % of the finished product."""
+
+    type: str  # restriction | prohibition | specification
+    cat4_limit_pct: float | None
+    note: str = ""
+
+    @property
+    def prohibited(self) -> bool:
+        return self.type == "prohibition"
+
+    @property
+    def limited(self) -> bool:
+        return self.type == "restriction" and self.cat4_limit_pct is not None
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    name: str
+    note_position: str
+    odor_family: str = ""
+    type: str = "molecule"
+    synonyms: tuple[str, ...] = ()
+    cas: tuple[str, ...] = ()
+    descriptors: tuple[str, ...] = ()
+    typical_use_pct: tuple[float, float] | None = None
+    ifra: IfraRule | None = None
+    eu_allergen: str | None = None
+    eu_banned: bool = False
+    constituents: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def forbidden(self) -> bool:
+        """Prohibited by IFRA or banned in the EU: never usable."""
+        return self.eu_banned or (self.ifra is not None and self.ifra.prohibited)
+
+    def terms(self) -> tuple[str, ...]:
+        """Normalised id, name and synonyms: what a note name can match."""
+        raw = (self.id.replace("-", " "), self.name, *self.synonyms)
+        return tuple(normalise_term(t) for t in raw if t)
+
+
+def _pair(value: Any, what: str) -> tuple[float, float]:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"{what}: expected [low, high], got {value!r}")
+    low, high = float(value[0]), float(value[1])
+    return (min(low, high), max(low, high))
+
+
+def _odor_family(value: Any) -> str:
+    family = str(value or "").strip().lower()
+    return ODOR_FAMILY_ALIASES.get(family, family)
+
+
+def _ifra(value: Any) -> IfraRule | None:
+    if not value:
+        return None
+    limit = value.get("cat4_limit_pct")
+    return IfraRule(
+        type=str(value.get("type", "")).lower(),
+        cat4_limit_pct=None if limit is None else float(limit),
+        note=str(value.get("note", "")),
+    )
+
+
+def material_from_row(row: Mapping[str, Any]) -> Material:
+    """Build a ``Material`` from one JSON row; raises ``ValueError`` for an unusable row."""
+    ident, name = row.get("id"), row.get("name")
+    if not ident or not name:
+        raise ValueError(f"material row without id or name: {dict(row)!r:.120}")
+    position = str(row.get("note_position", "")).lower()
+    if position not in POSITIONS:
+        raise ValueError(f"material {ident!r}: note_position must be one of {POSITIONS}")
+    use = row.get("typical_use_pct")
+    return Material(
+        id=str(ident),
+        name=str(name),
+        note_position=position,
+        odor_family=_odor_family(row.get("odor_family")),
+        type=str(row.get("type") or "molecule").lower(),
+        synonyms=tuple(str(s) for s in row.get("synonyms") or ()),
+        cas=tuple(str(c) for c in row.get("cas") or ()),
+        descriptors=tuple(str(d).lower() for d in row.get("descriptors") or ()),
+        typical_use_pct=None if use is None else _pair(use, f"{ident}.typical_use_pct"),
+        ifra=_ifra(row.get("ifra")),
+        eu_allergen=None if row.get("eu_allergen") is None else str(row["eu_allergen"]),
+        eu_banned=bool(row.get("eu_banned", False)),
+        constituents={
+            str(k): _pair(v, f"{ident}.constituents.{k}")
+            for k, v in (row.get("constituents") or {}).items()
+        },
+    )
+
+
+class MaterialBook:
+    """An immutable, id-keyed collection of materials with name resolution."""
+
+    def __init__(self, materials: Iterable[Material]) -> None:
+        self._by_id: dict[str, Material] = {}
+        self._by_term: dict[str, Material] = {}
+        for material in materials:
+            if material.id in self._by_id:
+                raise ValueError(f"duplicate material id {material.id!r}")
+            self._by_id[material.id] = material
+        for material in self._by_id.values():  # ids and names win over synonyms
+            for term in (*material.terms(), *(normalise_term(c) for c in material.cas)):
+                self._by_term.setdefault(term, material)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> MaterialBook:
+        return cls(material_from_row(row) for row in rows)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Material]:
+        return iter(self._by_id.values())
+
+    def __contains__(self, material_id: object) -> bool:
+        return material_id in self._by_id
+
+    def get(self, material_id: str) -> Material | None:
+        return self._by_id.get(material_id)
+
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    def resolve(self, name: str) -> Material | None:
+        """The material whose id, name, synonym or CAS number equals ``name`` (normalised)."""
+        return self._by_id.get(name) or self._by_term.get(normalise_term(name))
+
+
+def load_materials(path: str | Path | None = None) -> MaterialBook:
+    """Read ``materials.json`` (default: the shipped knowledge base).
+
+    Raises ``FileNotFoundError`` when absent and ``ValueError`` when it is not a JSON list
+    of valid rows.
+    """
+    source = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        rows = json.loads(source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source}: not valid JSON ({exc})") from exc
+    if not isinstance(rows, list):
+        raise ValueError(f"{source}: expected a JSON list of materials")
+    return MaterialBook.from_rows(rows)

@@ -1,0 +1,122 @@
+"""Pick materials for a brief: score each usable material, then sample per pyramid position.
+
+Scores come from the brief (family, sub-family, mood, season, gender), from reference perfumes'
+notes (the retrieval part) and from requested notes. Sampling uses weighted keys drawn from
+the caller's ``random.Random`` so a seed fixes the result.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ml.recipe import profiles
+from ml.recipe.brief import Brief
+from ml.recipe.materials import POSITIONS, Material, normalise_term
+
+REFERENCE_KEYS = {
+    "top": ("top_notes", "top"),
+    "heart": ("heart_notes", "heart", "middle_notes", "middle"),
+    "base": ("base_notes", "base"),
+}
+COUNTS = {"top": (3, 6), "heart": (4, 8), "base": (4, 8)}
+MAX_MATERIALS = 25
+
+
+@dataclass(frozen=True)
+class Pick:
+    material: Material
+    score: float
+    required: bool = False
+
+
+def note_matches(material: Material, note: str) -> bool:
+    """True if the note names the material (id, name, synonym) or is one of its descriptors."""
+    key = normalise_term(note)
+    if not key:
+        return False
+    if key in material.terms() or key in (normalise_term(d) for d in material.descriptors):
+        return True
+    padded = f" {key} "
+    return any(padded in f" {term} " for term in material.terms())
+
+
+def reference_notes(references: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Notes by position from reference perfumes (``top_notes`` or ``top`` keys...).
+
+    Rows that are not mappings and values that are not lists of strings are ignored."""
+    notes: dict[str, list[str]] = {p: [] for p in POSITIONS}
+    for ref in references:
+        if not isinstance(ref, Mapping):
+            continue
+        for position, keys in REFERENCE_KEYS.items():
+            for key in keys:
+                value = ref.get(key)
+                if isinstance(value, list):
+                    notes[position].extend(str(v) for v in value if isinstance(v, str))
+    return notes
+
+
+def _profile(brief: Brief) -> dict[str, float]:
+    weights: dict[str, float] = dict(profiles.FAMILY[brief.fragrance_family])
+    extras: list[Mapping[str, float]] = [profiles.SUBFAMILY.get(brief.subfamily or "", {})]
+    extras += [profiles.MOOD.get(profiles.KO_MOOD.get(w, w), {}) for w in brief.moods]
+    extras += [profiles.SEASON.get(brief.season or "", {}), profiles.GENDER[brief.gender]]
+    for extra in extras:
+        for family, weight in extra.items():
+            weights[family] = weights.get(family, 0.0) + weight
+    return weights
+
+
+def score_materials(
+    brief: Brief, candidates: Iterable[Material], references: Sequence[Mapping[str, Any]]
+) -> dict[str, float]:
+    """Material id -> preference score (> 0)."""
+    weights = _profile(brief)
+    ref_notes = reference_notes(references)
+    scores = {}
+    for material in candidates:
+        score = 0.15 + weights.get(material.odor_family, 0.0)
+        hits = sum(note_matches(material, n) for n in ref_notes[material.note_position])
+        scores[material.id] = score + min(hits, 3) * 0.8
+    return scores
+
+
+def excluded(material: Material, brief: Brief) -> bool:
+    return any(note_matches(material, note) for note in brief.notes_exclude)
+
+
+def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
+    """For each requested note, the best-matching candidate (exact names before descriptors)."""
+    chosen: list[Material] = []
+    for note in brief.notes_include:
+        key = normalise_term(note)
+        exact = [m for m in candidates if key in m.terms()]
+        loose = [m for m in candidates if note_matches(m, note)]
+        matches = exact or loose
+        if matches and matches[0] not in chosen:
+            chosen.append(matches[0])
+    return chosen
+
+
+def sample(
+    candidates: Sequence[Material], scores: Mapping[str, float], brief: Brief, rng: random.Random
+) -> list[Pick]:
+    """Required materials plus a weighted sample without replacement per position."""
+    required = required_materials(brief, candidates)
+    picks = [Pick(m, scores[m.id], required=True) for m in required]
+    for position in POSITIONS:
+        pool = [m for m in candidates if m.note_position == position and m not in required]
+        have = sum(1 for p in picks if p.material.note_position == position)
+        want = max(0, rng.randint(*COUNTS[position]) - have)
+        keyed = sorted(pool, key=lambda m: (-_key(rng.random(), scores[m.id]), m.id))
+        picks += [Pick(m, scores[m.id]) for m in keyed[:want]]
+    return picks[:MAX_MATERIALS]
+
+
+def _key(u: float, weight: float) -> float:
+    """Efraimidis-Spirakis key: sorting by u ** (1 / w) samples proportionally to w."""
+    return math.log(max(u, 1e-300)) / (weight**2)

@@ -1,0 +1,38 @@
+"""English word tokens for lexical matching and facet extraction.
+
+Tokens are lower case; hyphens and apostrophes inside a word are kept (`ylang-ylang`,
+`men's`), so catalogue note names tokenize the same way in documents and in queries.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['\u2019-][0-9a-z\u00c0-\u024f]+)*")
+
+STOPWORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "in",
+    "is", "it", "its", "like", "me", "my", "of", "on", "or", "that", "the", "this", "to", "with",
+    "without", "something", "some", "want", "looking", "need", "please", "find", "show", "give",
+    "any", "very", "smell", "smells", "smelling", "scent", "scents", "fragrance", "fragrances",
+    "perfume", "perfumes", "note", "notes",
+])
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens of `text`, in order (stopwords kept)."""
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def content_tokens(text: str) -> list[str]:
+    """`tokenize` without stopwords: the tokens that carry meaning for matching."""
+    return [token for token in tokenize(text) if token not in STOPWORDS]
+
+
+def singular(token: str) -> str:
+    """A cheap singular form for matching plurals (roses -> rose, berries -> berry)."""
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
