@@ -1,0 +1,69 @@
+"""What a task may ask of its worker (implemented by workers.resources.WorkerResources)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
+from core.errors import StoreUnavailable
+from core.runner import Checkpoint, JobRunner, RunOutcome
+from core.states import JobKind
+from core.store import JobStore
+from core.views import Claim
+
+
+class TaskContext(Protocol):
+    requeue_after_s: float
+    webhook_lease_s: float
+
+    @property
+    def store(self) -> JobStore: ...
+
+    def runner(self, kind: JobKind) -> JobRunner: ...
+
+    def search(self, request: Any) -> dict[str, Any]: ...
+
+    def generate_recipe(self, brief: Any) -> dict[str, Any]: ...
+
+    def train(self, job_id: str, request: Any,
+              on_step: Callable[[int, int, float], None]) -> dict[str, Any]: ...
+
+    def publish(self, kind: str, job_id: str) -> None: ...
+
+    def announce(self, job_id: str) -> None: ...
+
+    @property
+    def deliveries(self) -> DeliveryStore: ...
+
+    def send_webhook(self, message: OutgoingMessage) -> AttemptResult: ...
+
+    def publish_delivery(self) -> None: ...
+
+
+def context_of(task: Any) -> TaskContext:
+    context: TaskContext = task.app.resources
+    return context
+
+
+# Options of every job task: a store outage is retried (the same delivery re-claims its job).
+JOB_TASK_OPTIONS: dict[str, Any] = {"bind": True, "autoretry_for": (StoreUnavailable,),
+                                    "retry_backoff": True, "retry_backoff_max": 30,
+                                    "max_retries": None}
+
+
+def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[Any], Any],
+                     compute: Callable[[TaskContext, Any], dict[str, Any]]) -> dict[str, Any]:
+    """Claim the job, decode its input, compute with checkpoints around, record once."""
+    context = context_of(task)
+
+    def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
+        value = decode(claim.input)  # the claim itself refused a job canceled before it
+        result = compute(context, value)
+        checkpoint()  # a cancel that arrived while it ran wins: the result is dropped
+        return result
+
+    outcome = context.runner(kind).run(job_id, task.request.id, work)
+    if outcome != RunOutcome.SKIPPED:
+        context.announce(job_id)
+    return {"job_id": job_id, "outcome": str(outcome)}

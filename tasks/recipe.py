@@ -1,0 +1,37 @@
+"""`recipe.generate`: decode the brief, run retrieval + generation + validation (batched
+across concurrent jobs by the worker), record the formula or the unrepairable violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from core.runner import JobFailed, JobInputError
+from core.states import JobKind
+from tasks.context import JOB_TASK_OPTIONS, TaskContext, run_pipeline_job
+
+
+def decode_brief(payload: dict[str, Any]) -> Any:
+    """The stored job input as an `ml.recipe.Brief`; JobInputError if it is not valid."""
+    from ml.recipe.brief import Brief
+
+    try:
+        return Brief.from_dict(payload)
+    except (TypeError, ValueError) as exc:
+        raise JobInputError(str(exc)) from exc
+
+
+def _generate(context: TaskContext, brief: Any) -> dict[str, Any]:
+    outcome = context.generate_recipe(brief)
+    if outcome.get("status") == "failed":
+        raise JobFailed({"type": "validation_failed",
+                         "message": "the formula breaks rules that could not be repaired",
+                         "violations": (outcome.get("validation") or {}).get("violations", []),
+                         "outcome": outcome})
+    return outcome
+
+
+@shared_task(name="recipe.generate", **JOB_TASK_OPTIONS)
+def generate_recipe(self: Any, job_id: str) -> dict[str, Any]:
+    return run_pipeline_job(self, JobKind.RECIPE, job_id, decode_brief, _generate)

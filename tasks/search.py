@@ -1,0 +1,30 @@
+"""`search.run`: decode the job's input into an `ml` search request and run it batched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from core.runner import JobInputError
+from core.states import JobKind
+from tasks.context import JOB_TASK_OPTIONS, run_pipeline_job
+
+
+def decode_search_request(payload: dict[str, Any]) -> Any:
+    """The stored job input (validated by the API) as an `ml.search.SearchRequest`."""
+    from ml.search import SearchFilters, SearchRequest
+
+    try:
+        filters = SearchFilters(**(payload.get("filters") or {}))
+        return SearchRequest(query=payload["query"], top_k=int(payload.get("top_k", 10)),
+                             search_type=payload.get("search_type", "hybrid"),
+                             filters=filters)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JobInputError(f"bad search input: {exc}") from exc
+
+
+@shared_task(name="search.run", **JOB_TASK_OPTIONS)
+def run_search(self: Any, job_id: str) -> dict[str, Any]:
+    return run_pipeline_job(self, JobKind.SEARCH, job_id, decode_search_request,
+                            lambda context, request: context.search(request))

@@ -1,0 +1,103 @@
+"""`training.run`: decode the request, train with a checkpoint at every step, register the
+new model version.
+
+The runner's claim is the fencing token: a duplicate delivery cannot claim a job whose
+lease is alive, and every step extends the lease through the `Checkpoint` (which also
+raises JobCanceled at the next step after a cancel; the training checkpoint stays on disk).
+A job redelivered after its worker died resumes from its last training checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from celery import shared_task
+
+from core.runner import Checkpoint, JobFailed, JobInputError, RunOutcome
+from core.states import JobKind
+from core.views import Claim
+from tasks.context import JOB_TASK_OPTIONS, context_of
+
+# Request fields that override the worker's training defaults when given.
+OPTION_FIELDS = ("epochs", "batch_size", "learning_rate", "max_steps", "checkpoint_every")
+# Progress of the last step: evaluation and registration follow it.
+TRAINED_PROGRESS = 0.95
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """A decoded training job: `dataset` is an `ml.training.Dataset`; `options` holds the
+    request's overrides of the worker's defaults (`OPTION_FIELDS`)."""
+
+    target: str
+    dataset: Any
+    options: dict[str, Any]
+    evaluate: bool = True
+    auto_promote: bool = True
+    seed: int = 0
+
+    @property
+    def dataset_ref(self) -> dict[str, Any]:
+        """What the registry records about the dataset (never the examples themselves)."""
+        return {"name": self.dataset.name, "examples": len(self.dataset),
+                "fingerprint": self.dataset.fingerprint}
+
+
+def dataset_failure(errors: list[tuple[int, str]]) -> JobFailed:
+    return JobFailed({"type": "invalid_dataset", "message": "the dataset is not valid",
+                      "errors": [{"line": line, "message": message}
+                                 for line, message in errors]})
+
+
+def decode_training_request(payload: dict[str, Any]) -> TrainingRequest:
+    """The stored job input (validated by the API) as a TrainingRequest; JobInputError or
+    JobFailed (with line errors) when it is not usable."""
+    from ml.training.datasets import builtin_dataset, validate_jsonl
+    from ml.training.examples import TARGETS, DatasetError
+
+    target = payload.get("target")
+    if target not in TARGETS:
+        raise JobInputError(f"target must be one of {TARGETS}, not {target!r}")
+    try:
+        if payload.get("dataset_lines") is not None:
+            dataset = validate_jsonl(payload["dataset_lines"], target)
+        else:
+            dataset = builtin_dataset(str(payload.get("dataset")),
+                                      seed=int(payload.get("seed", 0)))
+    except DatasetError as exc:
+        raise dataset_failure(exc.errors) from exc
+    except KeyError as exc:
+        raise JobInputError(str(exc)) from exc
+    if dataset.target != target:
+        raise JobInputError(f"dataset {dataset.name!r} trains the {dataset.target}, "
+                            f"not the {target}")
+    return TrainingRequest(target, dataset,
+                           {k: payload[k] for k in OPTION_FIELDS if payload.get(k) is not None},
+                           evaluate=bool(payload.get("evaluate", True)),
+                           auto_promote=bool(payload.get("auto_promote", True)),
+                           seed=int(payload.get("seed", 0)))
+
+
+def step_reporter(checkpoint: Checkpoint) -> Any:
+    """`on_step` for the training loop: one progress event per step with its loss; extends
+    the lease; raises JobCanceled (stopping at this step boundary) after a cancel."""
+    def on_step(step: int, total: int, loss: float) -> None:
+        checkpoint(TRAINED_PROGRESS * step / max(total, 1),
+                   {"step": step, "total": total, "loss": round(float(loss), 6)})
+
+    return on_step
+
+
+@shared_task(name="training.run", **JOB_TASK_OPTIONS)
+def run_training(self: Any, job_id: str) -> dict[str, Any]:
+    context = context_of(self)
+
+    def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
+        request = decode_training_request(claim.input)
+        return context.train(claim.job_id, request, step_reporter(checkpoint))
+
+    outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work)
+    if outcome != RunOutcome.SKIPPED:
+        context.announce(job_id)
+    return {"job_id": job_id, "outcome": str(outcome)}

@@ -1,0 +1,64 @@
+"""Cross-job micro-batching: concurrent callers' items are processed in one call.
+
+Worker threads each `submit` one item and block; a single batching thread drains what has
+arrived (waiting at most `max_wait_s` after the first item, up to `max_batch` items) and
+runs `process` once for all of them. While a batch is being processed, new items queue up,
+so batches grow with load on their own.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class MicroBatcher(Generic[T, R]):
+    def __init__(self, process: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64,
+                 max_wait_s: float = 0.002,
+                 on_batch: Callable[[int], None] | None = None) -> None:
+        self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
+        self._on_batch = on_batch
+        self._inbox: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, item: T, timeout: float | None = None) -> R:
+        """Process `item` in the next batch and return its result (or raise its error)."""
+        future: Future[R] = Future()
+        self._inbox.put((item, future))
+        return future.result(timeout=timeout)
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._inbox.get()]
+            self._gather(batch)
+            self._run(batch)
+
+    def _gather(self, batch: list[tuple[T, Future[R]]]) -> None:
+        deadline = time.monotonic() + self._max_wait_s
+        while len(batch) < self._max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self._inbox.get(timeout=remaining) if remaining > 0
+                             else self._inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    def _run(self, batch: list[tuple[T, Future[R]]]) -> None:
+        if self._on_batch:
+            self._on_batch(len(batch))
+        try:
+            results = self._process([item for item, _ in batch])
+        except Exception as exc:
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            future.set_result(result)

@@ -1,0 +1,176 @@
+"""One training job on a training worker: where its files go, what it starts from, and how
+its result becomes a registered model version.
+
+Layout under the model store: `runs/<job id>/plan.json` (what the run starts from, fixed by
+its first attempt), `runs/<job id>/checkpoints/` (resumed by a redelivered job) and the
+published model at `<target>/<job id>/`. An embedding run starts from the target's active
+version (else the shipped MiniLM) and records it as the parent. A generator run trains a
+LoRA adapter on the configured base model (else a tiny local model built once) and records
+the active adapter as its parent (for rollback).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.registry import ModelRegistry, promotion_gate
+from core.runner import JobFailed
+
+# A decoded training job (`tasks.training.TrainingRequest`): target, dataset (an
+# `ml.training.Dataset`), dataset_ref, options, evaluate, auto_promote, seed.
+TrainingRequest = Any
+
+log = logging.getLogger(__name__)
+
+OnStep = Any  # ml.training.loop.OnStep: (step, total, loss) -> None
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """The worker's training settings; a request overrides the numbers it gives."""
+
+    epochs: int = 1
+    batch_size: int = 16
+    embedding_learning_rate: float = 2e-5
+    generator_learning_rate: float = 2e-4
+    checkpoint_every: int = 50
+    embedding_max_seq_length: int = 128
+    generator_max_seq_length: int = 1024
+    checkpoints_keep: int = 2
+    promotion_tolerance: float = 0.0
+    device: str = "cpu"
+    generator_base_dir: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TrainingDefaults:
+        return cls(
+            epochs=int(settings.training_epochs), batch_size=int(settings.training_batch_size),
+            embedding_learning_rate=float(settings.training_embedding_learning_rate),
+            generator_learning_rate=float(settings.training_generator_learning_rate),
+            checkpoint_every=int(settings.training_checkpoint_every),
+            embedding_max_seq_length=int(settings.training_embedding_max_seq_length),
+            generator_max_seq_length=int(settings.training_generator_max_seq_length),
+            checkpoints_keep=int(settings.training_checkpoints_keep),
+            promotion_tolerance=float(settings.promotion_tolerance),
+            device=str(settings.get("device", "cpu")),
+            generator_base_dir=str(settings.generator_model_path or "") or None)
+
+    def config_values(self, target: str, request: TrainingRequest) -> dict[str, Any]:
+        """The trainer's config fields: these defaults overridden by the request."""
+        values: dict[str, Any] = {
+            "epochs": self.epochs, "batch_size": self.batch_size,
+            "checkpoint_every": self.checkpoint_every, "seed": request.seed,
+            "device": self.device, "max_steps": None,
+            "learning_rate": (self.embedding_learning_rate if target == "embedding"
+                              else self.generator_learning_rate),
+            "max_seq_length": (self.embedding_max_seq_length if target == "embedding"
+                               else self.generator_max_seq_length)}
+        return {**values, **request.options}
+
+
+class TrainingRuns:
+    """Runs training jobs against one model store and one registry."""
+
+    def __init__(self, registry: ModelRegistry, model_store: str | Path,
+                 defaults: TrainingDefaults) -> None:
+        self.registry, self.root, self.defaults = registry, Path(model_store), defaults
+
+    def run(self, job_id: str, request: TrainingRequest, on_step: OnStep) -> dict[str, Any]:
+        """Train (resuming from the job's last checkpoint), publish, register; returns the
+        job result. Raises JobFailed for a dataset the trainer refuses, and whatever
+        `on_step` raises (JobCanceled) at a step boundary."""
+        from ml.training.checkpoints import CheckpointStore
+        from ml.training.examples import DatasetError
+
+        run_dir = self.root / "runs" / job_id
+        plan = self._plan(run_dir, request.target)
+        checkpoints = CheckpointStore(run_dir / "checkpoints", self.defaults.checkpoints_keep)
+        out_dir = self.root / request.target / job_id
+        values = self.defaults.config_values(request.target, request)
+        try:
+            trained = (self._embedding(request, plan, values, out_dir, checkpoints, on_step)
+                       if request.target == "embedding" else
+                       self._generator(request, plan, values, out_dir, checkpoints, on_step))
+        except DatasetError as exc:  # e.g. held-out evaluation queries in the upload
+            raise JobFailed({"type": "invalid_dataset", "message": "the dataset is not valid",
+                             "errors": [{"line": line, "message": message}
+                                        for line, message in exc.errors]}) from exc
+        return self._register(job_id, request, plan, trained, values)
+
+    def _plan(self, run_dir: Path, target: str) -> dict[str, Any]:
+        """The parent version and base model of this run, fixed by its first attempt so a
+        resumed run keeps them even if the active version changed meanwhile."""
+        path = run_dir / "plan.json"
+        if path.is_file():
+            plan: dict[str, Any] = json.loads(path.read_text("utf-8"))
+            return plan
+        parent = self.registry.active(target)
+        if target == "embedding":
+            base = parent.path if parent else None
+        else:
+            base = self.defaults.generator_base_dir or str(self._tiny_generator())
+        plan = {"parent_id": parent.id if parent else None, "base_model_dir": base}
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(plan), "utf-8")
+        tmp.replace(path)
+        return plan
+
+    def _tiny_generator(self) -> Path:
+        """A tiny local causal LM to adapt when no generator model is configured (CPU/CI)."""
+        folder = self.root / "base" / "tiny-generator"
+        if not (folder / "config.json").is_file():
+            from ml.recipe.materials import load_materials
+            from ml.recipe.tiny_model import build_tiny_model
+            from ml.training.checkpoints import publish_folder
+
+            def write(tmp: Path) -> None:
+                build_tiny_model(tmp, load_materials().ids())
+
+            log.info("building the tiny generator base model in %s", folder)
+            publish_folder(write, folder)
+        return folder
+
+    def _embedding(self, request: TrainingRequest, plan: dict[str, Any],
+                   values: dict[str, Any], out_dir: Path, checkpoints: Any,
+                   on_step: OnStep) -> dict[str, Any]:
+        from ml.training.embedding import EmbeddingTrainingConfig, train_embedding
+
+        config = EmbeddingTrainingConfig(**values, evaluate=request.evaluate,
+                                         base_model_dir=plan["base_model_dir"])
+        return train_embedding(config, request.dataset, out_dir, checkpoints, on_step)
+
+    def _generator(self, request: TrainingRequest, plan: dict[str, Any],
+                   values: dict[str, Any], out_dir: Path, checkpoints: Any,
+                   on_step: OnStep) -> dict[str, Any]:
+        from ml.training.lora import LoraTrainingConfig, train_generator_lora
+
+        eval_examples = min(8, max(0, len(request.dataset) // 5))
+        config = LoraTrainingConfig(**values, eval_examples=eval_examples)
+        trained = train_generator_lora(config, request.dataset, plan["base_model_dir"],
+                                       out_dir, checkpoints, on_step)
+        return {**trained, "model_dir": trained["adapter_dir"]}
+
+    def _register(self, job_id: str, request: TrainingRequest, plan: dict[str, Any],
+                  trained: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        before, after = trained["metrics_before"], trained["metrics_after"]
+        gate = promotion_gate(request.target, before, after,
+                              self.defaults.promotion_tolerance)
+        version = self.registry.register(
+            target=request.target, path=trained["model_dir"], dataset=request.dataset_ref,
+            metrics={"before": before, "after": after, "gate": gate.to_dict()},
+            job_id=job_id, parent_id=plan["parent_id"],
+            activate=request.auto_promote and gate.passed)
+        losses = trained["loss_history"]
+        return {"target": request.target, "model_version": version.id,
+                "state": version.state, "parent_id": version.parent_id,
+                "model_dir": trained["model_dir"],
+                "base_model_dir": plan["base_model_dir"], "dataset": request.dataset_ref,
+                "metrics_before": before, "metrics_after": after, "gate": gate.to_dict(),
+                "resumed_from_step": trained["resumed_from_step"], "steps": trained["steps"],
+                "final_loss": losses[-1] if losses else None, "config": values}
+
