@@ -1,0 +1,81 @@
+"""The FastAPI app factory (a composition root: it reads settings, passes plain values)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from api.enqueue import CeleryEnqueuer
+from api.events import EventHub
+from api.problems import BodySizeLimit, install_problem_handlers
+from api.readiness import ClusterProbe, JobsCollector
+from api.routes import (
+    batches,
+    deliveries,
+    events,
+    generate,
+    jobs,
+    models,
+    ops,
+    search,
+    training,
+    validate,
+)
+from api.webhook_urls import url_policy
+from core.batches import BatchStore
+from core.database import make_engine, make_session_factory
+from core.deliveries import DeliveryStore
+from core.keys import KeyRing
+from core.registry import ModelRegistry
+from core.store import JobStore
+from core.submission import Enqueuer
+
+
+def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
+    """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    store = JobStore(sessions, float(settings.idempotency_ttl_s))
+    producer = CeleryEnqueuer(settings.broker_url, int(settings.visibility_timeout_s))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.events.close()
+        producer.close()
+        engine.dispose()
+
+    app = FastAPI(title="Fragrance AI job API", version="1.0",
+                  description="Search, recipe-generation and training jobs over REST.",
+                  lifespan=lifespan)
+    app.state.store = store
+    app.state.events = EventHub(store, broker_url=settings.broker_url)
+    app.state.keys = KeyRing(sessions, float(settings.auth_cache_s))
+    app.state.batches = BatchStore(sessions)
+    app.state.batch_max_items = int(settings.batch_max_items)
+    app.state.url_policy = url_policy(settings)
+    app.state.deliveries = DeliveryStore(sessions, int(settings.webhook_max_attempts),
+                                         float(settings.webhook_backoff_base_s))
+    app.state.models = ModelRegistry(sessions)
+    app.state.training_max_dataset_lines = int(settings.training_max_dataset_lines)
+    app.state.secret_overlap_s = float(settings.webhook_secret_overlap_s)
+    app.state.enqueuer = enqueuer or producer
+    app.state.probe = ClusterProbe(store, producer.celery, settings.broker_url)
+    app.state.registry = _registry(store, app.state.probe)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
+    for module in (ops, search, generate, validate, training, models, batches, jobs, events,
+                   deliveries):
+        app.include_router(module.router)
+    return app
+
+
+def _registry(store: JobStore, probe: ClusterProbe) -> CollectorRegistry:
+    """This app's scrape-time collectors; process-wide metrics stay in the default REGISTRY."""
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(JobsCollector(store, probe))
+    return registry

@@ -1,0 +1,61 @@
+"""Dependencies: the store, the caller (bearer API key) and scope checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from core.keys import KeyRing, Principal
+from core.registry import ModelRegistry
+from core.store import JobStore
+from core.submission import Enqueuer
+
+_bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer fk_...`")
+
+
+def get_store(request: Request) -> JobStore:
+    store: JobStore = request.app.state.store
+    return store
+
+
+def get_enqueuer(request: Request) -> Enqueuer:
+    enqueuer: Enqueuer = request.app.state.enqueuer
+    return enqueuer
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    registry: ModelRegistry = request.app.state.models
+    return registry
+
+
+def get_principal(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "an API key is required: Authorization: Bearer <key>")
+    keys: KeyRing = request.app.state.keys
+    principal = keys.authenticate(credentials.credentials)
+    if principal is None:
+        raise HTTPException(401, "the API key is not valid")
+    return principal
+
+
+StoreDep = Annotated[JobStore, Depends(get_store)]
+EnqueuerDep = Annotated[Enqueuer, Depends(get_enqueuer)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_scope(scope: str) -> Callable[..., Any]:
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.allows(scope):
+            raise HTTPException(403, f"this API key lacks the '{scope}' scope")
+        return principal
+
+    return check
+
+
+SearchCaller = Annotated[Principal, Depends(require_scope("search"))]
+TrainingCaller = Annotated[Principal, Depends(require_scope("training"))]

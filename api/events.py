@@ -1,0 +1,138 @@
+"""Live job events for SSE streams and `Prefer: wait`, with one database poll per tick.
+
+Each API process runs one `EventHub`. Subscribers register a job id; the hub's single loop
+reads new events of all watched jobs in one query and hands each to its subscribers. Event
+ids can commit out of order under concurrency, so the hub re-reads a window below its
+watermark and subscribers drop what they have seen (by per-job `seq`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+from starlette.concurrency import run_in_threadpool
+
+from core.states import NOTIFY_CHANNEL, TERMINAL
+from core.store import JobStore
+from core.views import EventView
+
+REREAD_WINDOW = 1000  # ids below the watermark read again: late commits are not lost
+
+
+class Subscription:
+    """A job's events in `seq` order, each once, with no gaps: a job's seqs are 1, 2, 3...
+    so an event that arrives early waits until the ones before it are in."""
+
+    def __init__(self, job_id: str, after_seq: int) -> None:
+        self.job_id, self.last_seq = job_id, after_seq
+        self.queue: asyncio.Queue[EventView] = asyncio.Queue()
+        self._early: dict[int, EventView] = {}
+
+    def offer(self, event: EventView) -> None:
+        if event.seq <= self.last_seq:
+            return
+        self._early[event.seq] = event
+        while self.last_seq + 1 in self._early:
+            self.last_seq += 1
+            self.queue.put_nowait(self._early.pop(self.last_seq))
+
+
+class EventHub:
+    """Polls every `interval_s`, and at once when a worker announces a finished job on the
+    broker's `NOTIFY_CHANNEL` (so `Prefer: wait` answers within milliseconds)."""
+
+    def __init__(self, store: JobStore, interval_s: float = 0.25,
+                 broker_url: str | None = None) -> None:
+        self._store, self._interval_s, self._broker_url = store, interval_s, broker_url
+        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self._watermark: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    @property
+    def streams(self) -> int:
+        return sum(len(subs) for subs in self._subscribers.values())
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, job_id: str, after_seq: int = 0) -> AsyncIterator[Subscription]:
+        subscription = Subscription(job_id, after_seq)
+        if self._watermark is None:
+            self._watermark = await run_in_threadpool(self._store.last_event_id)
+        self._subscribers[job_id].add(subscription)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._loop())
+        if self._broker_url and (self._listener is None or self._listener.done()):
+            self._listener = asyncio.create_task(self._listen(self._broker_url))
+        try:
+            yield subscription
+        finally:
+            self._subscribers[job_id].discard(subscription)
+            if not self._subscribers[job_id]:
+                del self._subscribers[job_id]
+
+    async def _loop(self) -> None:
+        while self._subscribers:
+            # the store may be briefly down: streams wait, they do not die
+            with contextlib.suppress(Exception):
+                await self._tick()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._interval_s)
+            self._wakeup.clear()
+
+    async def _listen(self, broker_url: str) -> None:
+        """Wake the loop on each announcement; on a broker outage, retry (polling goes on)."""
+        while True:
+            client = aioredis.Redis.from_url(broker_url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(NOTIFY_CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._wakeup.set()
+            except (aioredis.RedisError, OSError):
+                await asyncio.sleep(1.0)
+            finally:
+                await client.aclose()
+
+    async def _tick(self) -> None:
+        job_ids = list(self._subscribers)
+        floor = max(0, (self._watermark or 0) - REREAD_WINDOW)
+        rows = await run_in_threadpool(self._store.events_of_many, job_ids, floor)
+        for event_id, event in rows:
+            self._watermark = max(self._watermark or 0, event_id)
+            for subscription in list(self._subscribers.get(event.job_id, ())):
+                subscription.offer(event)
+
+    async def close(self) -> None:
+        for task in (self._task, self._listener):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+def is_terminal(event: EventView) -> bool:
+    return event.data.get("status") in {str(s) for s in TERMINAL} and event.type in {
+        str(s) for s in TERMINAL}
+
+
+async def wait_until_final(hub: EventHub, store: JobStore, tenant_id: str, job_id: str,
+                           timeout_s: float) -> Any:
+    """The finished job if it finishes within `timeout_s`, else None. Holds no thread."""
+    async with hub.subscribe(job_id) as subscription:
+        job = await run_in_threadpool(store.get, tenant_id, job_id)
+        if job.status in {str(s) for s in TERMINAL}:
+            return job
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not is_terminal(await subscription.queue.get()):
+                    pass
+        except TimeoutError:
+            return None
+    return await run_in_threadpool(store.get, tenant_id, job_id)

@@ -1,0 +1,139 @@
+"""RFC 9457 problem+json errors, and the request-body size limit (413)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.errors import (
+    IdempotencyConflict,
+    JobNotFound,
+    ModelVersionNotFound,
+    StoreUnavailable,
+    TransitionRefused,
+    VersionStateRefused,
+)
+
+PROBLEM = "application/problem+json"
+
+
+class InvalidDataset(Exception):
+    """A training request's dataset is refused; `errors` are `{line, field, message, type}`
+    (line 0: the dataset as a whole)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} dataset error(s)")
+        self.errors = errors
+
+
+def problem(status: int, title: str, detail: str | None = None,
+            **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"field": ".".join(str(p) for p in err["loc"] if p != "body"),
+             "message": err["msg"], "type": err["type"]} for err in exc.errors()]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_problem(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, "Request is not valid", "see `errors` for each field",
+                       errors=_field_errors(exc))
+
+    @app.exception_handler(JobNotFound)
+    async def not_found(_: Request, exc: JobNotFound) -> JSONResponse:
+        return problem(404, "Not Found", f"no job {exc.args[0]}")
+
+    @app.exception_handler(TransitionRefused)
+    async def refused(_: Request, exc: TransitionRefused) -> JSONResponse:
+        return problem(409, "Conflict", str(exc), job_status=exc.status)
+
+    @app.exception_handler(InvalidDataset)
+    async def invalid_dataset(_: Request, exc: InvalidDataset) -> JSONResponse:
+        return problem(422, "Dataset is not valid", "see `errors` for each bad line",
+                       errors=exc.errors)
+
+    @app.exception_handler(ModelVersionNotFound)
+    async def no_version(_: Request, exc: ModelVersionNotFound) -> JSONResponse:
+        return problem(404, "Not Found", f"no model version {exc.args[0]}")
+
+    @app.exception_handler(VersionStateRefused)
+    async def version_refused(_: Request, exc: VersionStateRefused) -> JSONResponse:
+        return problem(409, "Conflict", str(exc), version_state=exc.state)
+
+    @app.exception_handler(IdempotencyConflict)
+    async def idempotency(_: Request, exc: IdempotencyConflict) -> JSONResponse:
+        return problem(409, "Idempotency-Key reused", str(exc))
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        response = problem(503, "Service Unavailable", str(exc))
+        response.headers["Retry-After"] = "2"
+        return response
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class BodySizeLimit:
+    """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        try:
+            await self.app(scope, self._counting(receive), send)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        return wrapped
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "Content Too Large",
+                           f"request bodies are limited to {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,86 @@
+"""What `/readyz` and `/metrics` look at: the store, the broker, the workers, queue depth."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from celery import Celery
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from core.states import QUEUES
+from core.store import JobStore
+
+
+class ClusterProbe:
+    """Checks dependencies; worker discovery is cached briefly (a broadcast costs ~1 s)."""
+
+    def __init__(self, store: JobStore, celery: Celery, broker_url: str,
+                 cache_s: float = 5.0) -> None:
+        self._store, self._celery, self._cache_s = store, celery, cache_s
+        self._redis = redis.Redis.from_url(broker_url, socket_timeout=2,
+                                           socket_connect_timeout=2)
+        self._lock = threading.Lock()
+        self._workers: tuple[float, dict[str, list[str]]] = (0.0, {})
+
+    def check(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {"database": self._try(self._store.ping),
+                                  "broker": self._try(self._redis.ping)}
+        queues = self.workers_by_queue() if checks["broker"] == "ok" else {}
+        checks["queues"] = {q: len(queues.get(q, [])) for q in QUEUES}
+        checks["ready"] = (checks["database"] == "ok" and checks["broker"] == "ok"
+                           and all(checks["queues"].values()))
+        return checks
+
+    @staticmethod
+    def _try(probe: Any) -> str:
+        try:
+            probe()
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+        return "ok"
+
+    def workers_by_queue(self) -> dict[str, list[str]]:
+        with self._lock:
+            stamp, cached = self._workers
+            if time.monotonic() - stamp < self._cache_s:
+                return cached
+            replies = self._celery.control.inspect(timeout=1.0).active_queues() or {}
+            by_queue: dict[str, list[str]] = {}
+            for worker, queues in replies.items():
+                for queue in queues:
+                    by_queue.setdefault(queue["name"], []).append(worker)
+            self._workers = (time.monotonic(), by_queue)
+            return by_queue
+
+    def queue_depths(self) -> dict[str, int]:
+        return {queue: int(self._redis.llen(queue)) for queue in QUEUES}  # type: ignore[arg-type]
+
+
+class JobsCollector(Collector):
+    """Job counts by kind and status, and broker queue depths, read at scrape time."""
+
+    def __init__(self, store: JobStore, probe: ClusterProbe) -> None:
+        self._store, self._probe = store, probe
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        jobs = GaugeMetricFamily("fragrance_jobs", "Jobs in the store by kind and status",
+                                 labels=["kind", "status"])
+        try:
+            for (kind, status), count in self._store.counts_by_status().items():
+                jobs.add_metric([kind, status], count)
+        except Exception:  # a scrape must not fail because the store is down
+            pass
+        yield jobs
+        depth = GaugeMetricFamily("fragrance_queue_depth", "Messages waiting in each queue",
+                                  labels=["queue"])
+        try:
+            for queue, count in self._probe.queue_depths().items():
+                depth.add_metric([queue], count)
+        except Exception:
+            pass
+        yield depth

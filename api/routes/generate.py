@@ -1,0 +1,73 @@
+"""Recipe generation: one brief, or a batch of briefs (one job per item)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from api.briefs import brief_errors
+from api.deps import EnqueuerDep, require_scope
+from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
+from api.submitting import submit_and_answer
+from api.webhook_urls import checked_webhook
+from core.batches import BatchItem, BatchStore
+from core.keys import Principal
+from core.states import JobKind
+from core.submission import submit_batch
+
+router = APIRouter(prefix="/api/v1", tags=["generate"])
+GenerateCaller = Annotated[Principal, Depends(require_scope("generate"))]
+
+
+def get_batches(request: Request) -> BatchStore:
+    batches: BatchStore = request.app.state.batches
+    return batches
+
+
+BatchesDep = Annotated[BatchStore, Depends(get_batches)]
+
+
+@router.post("/generate/recipe", status_code=202, response_model=JobOut)
+async def submit_recipe(body: RecipeIn, caller: GenerateCaller, request: Request,
+                        response: Response,
+                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+                        prefer: Annotated[str | None, Header()] = None) -> JobOut:
+    """Queue one recipe: retrieval + generation + the scientific validator.
+    `Prefer: wait=N` answers 200 with the finished job if it finishes within N s."""
+    errors = brief_errors(body.model_dump(mode="json", exclude={"webhook", "webhook_events"}))
+    if errors:
+        raise RequestValidationError([{"loc": ("body", e["field"]), "msg": e["message"],
+                                       "type": e["type"]} for e in errors])
+    return await submit_and_answer(request, response, caller, JobKind.RECIPE, body,
+                                   body.job_input(), idempotency_key, prefer)
+
+
+@router.post("/generate/batch", status_code=202, response_model=BatchOut)
+def submit_recipe_batch(body: BatchIn, request: Request, caller: GenerateCaller,
+                        batches: BatchesDep, enqueuer: EnqueuerDep,
+                        response: Response) -> BatchOut:
+    """One batch, one job per item. Invalid items fail alone with their own errors."""
+    limit = int(request.app.state.batch_max_items)
+    if len(body.requests) > limit:
+        raise RequestValidationError([{"loc": ("body", "requests"), "type": "too_long",
+                                       "msg": f"at most {limit} requests per batch"}])
+    items = [_item(raw) for raw in body.requests]
+    webhook = checked_webhook(request.app.state.url_policy, body.webhook)
+    batch = submit_batch(batches, enqueuer, tenant_id=caller.tenant_id, kind=JobKind.RECIPE,
+                         items=items, webhook_url=webhook, webhook_events=body.webhook_events,
+                         api_key_id=caller.key_id)
+    response.headers["Location"] = f"/api/v1/batches/{batch.id}"
+    return BatchOut(**batch.to_dict())
+
+
+def _item(raw: dict[str, object]) -> BatchItem:
+    errors = brief_errors(raw)
+    if errors:
+        return BatchItem(payload=raw, error={"type": "invalid_input",
+                                             "message": "the brief is not valid",
+                                             "errors": errors})
+    return BatchItem(payload=RecipeIn.model_validate(raw).job_input())
+
+

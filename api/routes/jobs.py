@@ -1,0 +1,40 @@
+"""Jobs: read one, page through them, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import PrincipalDep, StoreDep
+from api.schemas import JobOut, JobPageOut
+from core.states import JobKind, JobStatus
+
+router = APIRouter(prefix="/api/v1", tags=["jobs"])
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: str, caller: PrincipalDep, store: StoreDep) -> JobOut:
+    return JobOut(**store.get(caller.tenant_id, job_id).to_dict())
+
+
+@router.get("/jobs", response_model=JobPageOut)
+def list_jobs(caller: PrincipalDep, store: StoreDep,
+              status: JobStatus | None = None, kind: JobKind | None = None,
+              limit: Annotated[int, Query(ge=1, le=100)] = 50,
+              cursor: str | None = None) -> JobPageOut:
+    """The caller's jobs, newest first; pass `next_cursor` back as `cursor` for more."""
+    try:
+        page = store.page(caller.tenant_id, status=status, kind=kind, limit=limit,
+                          cursor=cursor)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return JobPageOut(items=[JobOut(**job.to_dict()) for job in page.items],
+                      next_cursor=page.next_cursor)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut)
+def cancel_job(job_id: str, caller: PrincipalDep, store: StoreDep) -> JobOut:
+    """Queued: canceled now, never runs. Running: stops at its next checkpoint.
+    Finished: 409."""
+    return JobOut(**store.request_cancel(caller.tenant_id, job_id).to_dict())

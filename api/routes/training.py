@@ -1,0 +1,29 @@
+"""`POST /api/v1/training`: a training job (the `training` scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+
+from api.datasets import training_input
+from api.deps import TrainingCaller
+from api.schemas import JobOut, TrainingIn
+from api.submitting import submit_and_answer
+from core.states import JobKind
+
+router = APIRouter(prefix="/api/v1", tags=["training"])
+
+
+@router.post("/training", status_code=202, response_model=JobOut)
+async def submit_training(body: TrainingIn, caller: TrainingCaller, request: Request,
+                          response: Response,
+                          idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+                          ) -> JobOut:
+    """Queue a fine-tuning run (embedding) or a LoRA adaptation (generator). An uploaded
+    dataset is checked line by line first: a bad one is refused with 422 naming each line.
+    The job reports `progress` events with the step and loss; its result names the new
+    model version and its evaluation before and after."""
+    payload = training_input(body, int(request.app.state.training_max_dataset_lines))
+    return await submit_and_answer(request, response, caller, JobKind.TRAINING, body,
+                                   payload, idempotency_key, None)

@@ -1,0 +1,181 @@
+"""Request and response models of the REST contract (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
+                 "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
+                 "fruity"]
+Season = Literal["spring", "summer", "autumn", "winter"]
+Gender = Literal["feminine", "masculine", "unisex"]
+WebhookEvent = Literal["started", "progress", "completed"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SearchFiltersIn(Strict):
+    family: list[Family] | None = None
+    season: list[Season] | None = None
+    gender: list[Gender] | None = None
+    notes_include: list[str] | None = Field(default=None, max_length=20)
+    notes_exclude: list[str] | None = Field(default=None, max_length=20)
+    kind: Literal["perfume", "material"] | None = None
+
+    @field_validator("notes_include", "notes_exclude")
+    @classmethod
+    def _short_notes(cls, notes: list[str] | None) -> list[str] | None:
+        if notes and any(not 0 < len(n.strip()) <= 60 for n in notes):
+            raise ValueError("each note must be 1-60 characters")
+        return [n.strip().lower() for n in notes] if notes else notes
+
+
+def _completed_only() -> list[WebhookEvent]:
+    return ["completed"]
+
+
+class Delivery(Strict):
+    webhook: AnyHttpUrl | None = None
+    webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only)
+
+
+class SearchIn(Delivery):
+    query: str = Field(min_length=1, max_length=500)
+    top_k: int = Field(default=10, ge=1, le=100)
+    search_type: Literal["hybrid", "similarity", "keyword"] = "hybrid"
+    filters: SearchFiltersIn | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, query: str) -> str:
+        if not query.strip():
+            raise ValueError("query must not be blank")
+        return query.strip()
+
+    def job_input(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},
+                               exclude_none=True)
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: str
+    progress: float
+    input: dict[str, Any]
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    attempts: int
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    batch_id: str | None
+
+
+class JobPageOut(BaseModel):
+    items: list[JobOut]
+    next_cursor: str | None
+
+
+class RecipeIn(Delivery):
+    """The seed guide's brief. Family words are checked against the recipe library's
+    vocabulary (wheel families and plain words like "floral", "oriental", "chypre")."""
+
+    fragrance_family: str = Field(min_length=1, max_length=40)
+    mood: str = Field(default="", max_length=200)
+    intensity: Literal["light", "moderate", "strong"] = "moderate"
+    gender: Literal["feminine", "masculine", "unisex"] = "unisex"
+    season: Season | None = None
+    notes_include: list[str] = Field(default_factory=list, max_length=20)
+    notes_exclude: list[str] = Field(default_factory=list, max_length=20)
+    concentration: Literal["parfum", "edp", "edt", "edc"] | None = None
+    language: Literal["en", "ko"] = "en"
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("concentration", "intensity", "gender", "season", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def job_input(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},
+                               exclude_none=True)
+
+
+class BatchIn(Delivery):
+    """Items are checked one by one: a bad item fails alone with its own error."""
+
+    requests: list[dict[str, Any]] = Field(min_length=1)
+
+
+class BatchOut(BaseModel):
+    id: str
+    kind: str
+    total: int
+    status: str
+    counts: dict[str, int]
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    job: JobOut
+
+
+class BatchItemPageOut(BaseModel):
+    items: list[BatchItemOut]
+    next_cursor: int | None
+
+
+class TrainingIn(Delivery):
+    """A training run. Give `dataset` (a built-in name) or `dataset_lines` (the JSONL file's
+    lines), or neither for the target's built-in dataset. Unset numbers take the worker's
+    configured defaults."""
+
+    target: Literal["embedding", "generator"]
+    dataset: str | None = Field(default=None, min_length=1, max_length=100)
+    dataset_lines: list[str] | None = None
+    epochs: int | None = Field(default=None, ge=1, le=1000)
+    batch_size: int | None = Field(default=None, ge=2, le=1024)
+    learning_rate: float | None = Field(default=None, gt=0, le=1)
+    max_steps: int | None = Field(default=None, ge=1, le=10_000_000)
+    checkpoint_every: int | None = Field(default=None, ge=1, le=10_000_000)
+    evaluate: bool = Field(default=True, description="embedding: score the held-out queries "
+                           "before and after (the promotion gate needs it)")
+    auto_promote: bool = Field(default=True, description="make the new version active when "
+                               "the promotion gate passes")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    def job_input(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},
+                               exclude_none=True)
+
+
+class ModelOut(BaseModel):
+    id: str
+    target: str
+    parent_id: str | None
+    dataset: dict[str, Any]
+    metrics: dict[str, Any]
+    path: str
+    state: str
+    job_id: str | None
+    created_at: datetime
+    promoted_at: datetime | None
+
+
+class ModelListOut(BaseModel):
+    items: list[ModelOut]
+
+
+class RollbackOut(BaseModel):
+    rolled_back: ModelOut
+    active: ModelOut | None = Field(description="the version now active for the target "
+                                    "(null: the built-in base model)")

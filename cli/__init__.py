@@ -1,0 +1,1 @@
+"""The `fragrance` command line (a composition root)."""

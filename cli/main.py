@@ -1,0 +1,19 @@
+"""`fragrance`: run the stack, manage keys, the database and the index, submit and watch jobs."""
+
+from __future__ import annotations
+
+import click
+
+from cli import client_commands, ops_commands, stack
+
+
+@click.group(help="Fragrance AI job backend.")
+def main() -> None:
+    pass
+
+
+for command in (*stack.COMMANDS, *ops_commands.COMMANDS, *client_commands.COMMANDS):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

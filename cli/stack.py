@@ -1,0 +1,186 @@
+"""Starting processes: the API, workers, Flower, and `run` (the whole embedded stack)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import redis
+
+from cli.ops_commands import settings_or_exit, upgrade_database
+
+CELERY_APP = "workers.celery_app"
+DEV_KEY_FILE = Path("var/dev-api-key")
+
+# name -> (queues, pool, concurrency): the embedded default's worker profiles. Search and
+# recipe share one process: it holds the warm models, and Qdrant's local mode allows one
+# process per index folder.
+PROFILES: dict[str, tuple[str, str, int]] = {
+    "models": ("search,recipe", "threads", 16),
+    "training": ("training", "solo", 1),
+    "ops": ("webhooks,maintenance", "threads", 4),
+}
+
+
+def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool) -> list[str]:
+    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queues,
+            "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel", "INFO",
+            "-E"]
+    return [*argv, "-B"] if beat else argv
+
+
+@click.command(help="Run the API with uvicorn (one process).")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+def api(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    settings: Any = settings_or_exit()
+    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
+                workers=1, log_level="info")
+
+
+@click.command(help="Run a Celery worker for some queues.")
+@click.option("--queues", "-Q", default="search,recipe,training,webhooks,maintenance",
+              show_default=True)
+@click.option("--pool", "-P", default="threads", show_default=True,
+              type=click.Choice(["threads", "prefork", "solo"]))
+@click.option("--concurrency", "-c", default=8, show_default=True, type=int)
+@click.option("--name", default="worker", show_default=True)
+@click.option("--gpu", default=None, type=int, help="pin to this GPU (CUDA_VISIBLE_DEVICES)")
+@click.option("--beat", is_flag=True, help="also run the maintenance schedule")
+@click.option("--metrics-port", default=None, type=int,
+              help="serve this worker's Prometheus metrics on this port")
+def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
+           beat: bool, metrics_port: int | None) -> None:
+    settings_or_exit()
+    if metrics_port:
+        os.environ["FRAGRANCE_WORKER_METRICS_PORT"] = str(metrics_port)
+    if gpu is not None:  # before anything touches CUDA: this process execs celery
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        os.environ["FRAGRANCE_DEVICE"] = "cuda"
+        name = f"{name}-gpu{gpu}"
+    argv = worker_argv(queues, pool, concurrency, name, beat)
+    os.execv(argv[0], argv)
+
+
+@click.command(help="Run Flower, the Celery dashboard.")
+@click.option("--port", default=None, type=int)
+def flower(port: int | None) -> None:
+    settings: Any = settings_or_exit()
+    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "flower",
+            f"--port={port or settings.flower_port}", "--address=127.0.0.1"]
+    os.execv(argv[0], argv)
+
+
+def ensure_redis(broker_url: str) -> subprocess.Popen[bytes] | None:
+    """Start a local redis-server when none answers at `broker_url`."""
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=1)
+    try:
+        client.ping()
+        return None
+    except redis.ConnectionError:
+        pass
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise click.ClickException(f"no Redis answers at {broker_url} and redis-server is not "
+                                   "installed (apt-get install redis-server)")
+    port = str(client.connection_pool.connection_kwargs.get("port", 6379))
+    Path("var").mkdir(exist_ok=True)
+    process = subprocess.Popen([binary, "--port", port, "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "yes", "--dir", "var"])
+    _wait(lambda: client.ping(), "redis")
+    return process
+
+
+def _wait(probe: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            probe()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"{what} did not come up in {timeout:.0f} s") from None
+            time.sleep(0.2)
+
+
+def development_key(settings: Any) -> str:
+    from core.database import make_engine, make_session_factory
+    from core.keys import KeyRing
+
+    if DEV_KEY_FILE.exists():
+        return DEV_KEY_FILE.read_text().strip()
+    ring = KeyRing(make_session_factory(make_engine(settings.database_url)))
+    issued = ring.issue("development", ["search", "generate", "training", "admin"],
+                        tenant_id="dev", api_key=settings.dev_api_key or None)
+    DEV_KEY_FILE.parent.mkdir(exist_ok=True)
+    DEV_KEY_FILE.write_text(issued.api_key + "\n")
+    DEV_KEY_FILE.chmod(0o600)
+    return issued.api_key
+
+
+@click.command(help="Set up and run the whole stack on its embedded defaults.")
+@click.option("--no-flower", is_flag=True)
+def run(no_flower: bool) -> None:
+    settings: Any = settings_or_exit()
+    children: list[subprocess.Popen[bytes]] = []
+    redis_process = ensure_redis(settings.broker_url)
+    if redis_process:
+        children.append(redis_process)
+    upgrade_database(settings.database_url)
+    from ml.search import build_index
+
+    build_index(index_path=settings.qdrant_path or None, qdrant_url=settings.qdrant_url or None)
+    api_key = development_key(settings)
+    for name, (queues, pool, concurrency) in PROFILES.items():
+        children.append(subprocess.Popen(worker_argv(queues, pool, concurrency, name,
+                                                     beat=name == "ops")))
+    children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "api"]))
+    if not no_flower:
+        children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "flower"]))
+    _announce(settings, api_key, not no_flower)
+    _supervise(children)
+
+
+def _announce(settings: Any, api_key: str, with_flower: bool) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    click.echo("\n" + "=" * 72)
+    click.echo(f"API        {base}   (docs: {base}/docs)")
+    if with_flower:
+        click.echo(f"Flower     http://127.0.0.1:{settings.flower_port}")
+    click.echo(f"Metrics    {base}/metrics    readiness: {base}/readyz")
+    click.echo(f"API key    {api_key}   (saved in {DEV_KEY_FILE})")
+    click.echo(f"Try:       curl -s -X POST {base}/api/v1/search/semantic "
+               f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
+               "-H 'Prefer: wait=10' -d '{\"query\": \"상큼하고 로맨틱한 봄 향수\"}'")
+    click.echo("=" * 72 + "\n", nl=True)
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+    def stop(*_: Any) -> None:
+        for child in reversed(children):
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(1)
+    click.echo("a process of the stack exited; stopping the rest", err=True)
+    stop()
+
+
+COMMANDS = (api, worker, flower, run)
