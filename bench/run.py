@@ -1,0 +1,57 @@
+"""`fragrance bench [SUITES...]`: run suites, print a table each, write var/bench/<suite>.json.
+
+Default suites: submit, search, recipe, webhooks, sse. `scale` runs only when named."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+from bench.processes import install_signal_handlers, stop_all
+from bench.report import render, write
+
+DEFAULT = ("submit", "search", "recipe", "webhooks", "sse")
+OPT_IN = ("scale",)
+
+
+def main(names: list[str]) -> int:
+    """Run the named suites (all defaults when none). 0 when every suite ran, 1 when one
+    failed to run, 2 on an unknown name. Targets missed do not fail: they are reported."""
+    chosen = names or list(DEFAULT)
+    unknown = [name for name in chosen if name not in DEFAULT + OPT_IN]
+    if unknown:
+        print(f"unknown suite(s) {unknown}; choose from {list(DEFAULT + OPT_IN)}",
+              file=sys.stderr)
+        return 2
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    install_signal_handlers()
+    failed = []
+    try:
+        for name in chosen:
+            print(f"-- running bench {name} ...", flush=True)
+            try:
+                suite = importlib.import_module(f"bench.suites.{name}")
+                result = suite.run()
+            except KeyboardInterrupt:
+                raise
+            except Exception:
+                traceback.print_exc()
+                failed.append(name)
+                continue
+            print(render(result), flush=True)
+            print(f"  (written to {write(result)})\n", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted; stopping the bench processes", file=sys.stderr)
+        return 130
+    finally:
+        stop_all()
+    if failed:
+        print(f"suites that did not run to the end: {failed}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,90 @@
+"""Search: the real pipeline in process (single-query p50; batched throughput, 256 queries
+in batches of 64) against the same pipeline behind the queue (one API, one worker
+`-Q search -P threads -c 16`): warm p50 of sequential jobs with `Prefer: wait=10`, and jobs/s
+at saturation (500 jobs from a concurrent client, until all succeeded).
+Targets (issue 2): queue jobs/s >= 0.8 x in-process batched; warm p50 <= in-process + 10 ms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.processes import ROOT
+from bench.report import Row, SuiteResult
+from bench.stack import stack
+from bench.workload import drain, p50, saturate, search_queries, sequential_waits
+
+INDEX_PATH = ROOT / "var" / "bench" / "qdrant"
+SINGLE = 100
+BATCHED, BATCH = 256, 64
+SEQUENTIAL = 60
+SATURATION = 500
+PATH = "/api/v1/search/semantic"
+
+
+def in_process() -> dict[str, float]:
+    from ml.embeddings import set_torch_threads
+    from ml.search import SearchRequest, build_index, build_pipeline
+
+    set_torch_threads(1)  # the workers' setting (torch_threads), so both sides match
+
+    build_index(index_path=str(INDEX_PATH))
+    pipeline = build_pipeline(index_path=str(INDEX_PATH))
+    try:
+        queries = [SearchRequest(query=q, top_k=10) for q in search_queries(BATCHED)]
+        pipeline.search_many(queries[:BATCH])  # warm-up
+        single = []
+        for request in queries[:SINGLE]:
+            started = time.perf_counter()
+            pipeline.search(request)
+            single.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for i in range(0, BATCHED, BATCH):
+            pipeline.search_many(queries[i:i + BATCH])
+        batched = BATCHED / (time.perf_counter() - started)
+    finally:
+        pipeline.close()
+    return {"single_p50_s": p50(single), "batched_qps": batched}
+
+
+def through_queue() -> dict[str, Any]:
+    with stack("search", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH)) as env:
+        key = env.issue_key(("search",))
+        _, base_url = env.api()
+        worker = env.worker("search", "search", "threads", 16)
+        env.wait_worker_ready(worker)
+        queries = search_queries(SATURATION)
+        sequential_waits(base_url, key.api_key, PATH, [{"query": queries[0]}], wait_s=60)
+        waits = sequential_waits(base_url, key.api_key, PATH,
+                                 [{"query": q, "top_k": 10} for q in queries[:SEQUENTIAL]])
+        burst = saturate(base_url, key.api_key, PATH,
+                         [{"query": q, "top_k": 10} for q in queries], env.store(), "search")
+        worker.stop()
+        drained = drain(env, base_url, key.api_key, PATH,
+                        [{"query": q, "top_k": 10} for q in queries], "search",
+                        lambda: env.worker("search2", "search", "threads", 16))
+    return {"warm_p50_s": p50(waits), **burst, **drained}
+
+
+def run() -> SuiteResult:
+    local = in_process()
+    queued = through_queue()
+    result = SuiteResult("search", details={"in_process": local, "queue": queued})
+    local_ms, queued_ms = local["single_p50_s"] * 1000, queued["warm_p50_s"] * 1000
+    result.add(Row("in-process single query p50", local_ms, "ms"))
+    result.add(Row("queue job p50 (Prefer: wait=10)", queued_ms, "ms", "in-process p50",
+                   local_ms, "<= in-process + 10 ms", queued_ms <= local_ms + 10))
+    result.add(Row("in-process batched (64/batch)", local["batched_qps"], "q/s"))
+    result.add(Row("queue jobs/s at saturation", queued["jobs_per_s"], "jobs/s",
+                   "in-process batched", local["batched_qps"], ">= 0.8x",
+                   queued["jobs_per_s"] >= 0.8 * local["batched_qps"]))
+    result.add(Row("worker drain jobs/s (queue pre-filled)", queued["drain_jobs_per_s"],
+                   "jobs/s", "in-process batched", local["batched_qps"], ">= 0.8x",
+                   queued["drain_jobs_per_s"] >= 0.8 * local["batched_qps"]))
+    result.notes.append(
+        f"saturation: {queued['jobs']} jobs submitted by 32 concurrent connections in "
+        f"{queued['submit_s']:.1f} s, all finished after {queued['wall_s']:.1f} s "
+        f"({queued['succeeded']} succeeded in total); p50 over {SEQUENTIAL} sequential jobs")
+    result.notes.append("in process the pipeline has both CPUs; behind the queue the worker "
+                        "shares them with the API, PostgreSQL, Redis and the client")
+    return result

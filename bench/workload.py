@@ -1,0 +1,123 @@
+"""Inputs (search queries, recipe briefs) and driving jobs through the HTTP API: sequential
+submits with `Prefer: wait`, and a concurrent burst timed until every job is finished."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from bench.processes import ROOT, wait_until
+from core.store import JobStore
+
+FAMILIES = ("floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
+            "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
+            "fruity")
+MOODS = ("fresh", "romantic", "warm", "elegant", "playful", "calm", "sensual", "bold")
+SEASONS = ("spring", "summer", "autumn", "winter")
+GENDERS = ("feminine", "masculine", "unisex")
+
+
+def search_queries(count: int) -> list[str]:
+    """The labelled eval queries (English and Korean), then generated ones, cycled."""
+    path = ROOT / "tests" / "eval" / "queries.jsonl"
+    labelled = [json.loads(line)["query"] for line in path.read_text().splitlines() if line]
+    made = [f"{mood} {family.replace('_', ' ')} perfume for {season}" for mood, family, season
+            in itertools.product(MOODS, FAMILIES, SEASONS)]
+    return list(itertools.islice(itertools.cycle(labelled + made), count))
+
+
+def briefs(count: int) -> list[dict[str, Any]]:
+    combos = itertools.cycle(itertools.product(FAMILIES, MOODS, SEASONS, GENDERS))
+    return [{"fragrance_family": family, "mood": mood, "season": season, "gender": gender,
+             "intensity": "moderate", "seed": i}
+            for i, (family, mood, season, gender) in zip(range(count), combos, strict=False)]
+
+
+def p50(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def sequential_waits(base_url: str, api_key: str, path: str, bodies: Sequence[dict[str, Any]],
+                     wait_s: int = 10) -> list[float]:
+    """Submit one at a time with `Prefer: wait`; seconds from submit to the finished job.
+    Raises if a job did not finish within the wait (a 202 instead of a 200)."""
+    latencies = []
+    headers = {"Authorization": f"Bearer {api_key}", "Prefer": f"wait={wait_s}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=wait_s + 30) as client:
+        for body in bodies:
+            started = time.perf_counter()
+            response = client.post(path, json=body)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200 or response.json()["status"] != "succeeded":
+                raise RuntimeError(f"job did not succeed within the wait: "
+                                   f"{response.status_code} {response.text[:300]}")
+    return latencies
+
+
+async def _burst(base_url: str, api_key: str, path: str, bodies: Sequence[dict[str, Any]],
+                 concurrency: int) -> list[str]:
+    limits = httpx.Limits(max_connections=concurrency)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    ids: list[str] = []
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60,
+                                 headers={"Authorization": f"Bearer {api_key}"}) as client:
+        async def submitter() -> None:
+            while not queue.empty():
+                response = await client.post(path, json=queue.get_nowait())
+                response.raise_for_status()
+                ids.append(response.json()["id"])
+
+        await asyncio.gather(*(submitter() for _ in range(concurrency)))
+    return ids
+
+
+def saturate(base_url: str, api_key: str, path: str, bodies: Sequence[dict[str, Any]],
+             store: JobStore, kind: str, concurrency: int = 32,
+             timeout: float = 600) -> dict[str, float]:
+    """Submit all `bodies` concurrently; time until the store shows them all finished."""
+    before = _finished(store, kind)
+    started = time.perf_counter()
+    asyncio.run(_burst(base_url, api_key, path, bodies, concurrency))
+    submitted_s = time.perf_counter() - started
+    wait_until(lambda: _finished(store, kind) - before >= len(bodies), timeout,
+               f"{len(bodies)} {kind} jobs to finish", interval=0.05)
+    wall = time.perf_counter() - started
+    return {"jobs": len(bodies), "wall_s": wall, "submit_s": submitted_s,
+            "jobs_per_s": len(bodies) / wall,
+            "succeeded": store.counts_by_status().get((kind, "succeeded"), 0)}
+
+
+def _finished(store: JobStore, kind: str) -> int:
+    counts = store.counts_by_status()
+    return sum(counts.get((kind, status), 0) for status in ("succeeded", "failed", "canceled"))
+
+
+def drain(env: Any, base_url: str, api_key: str, path: str, bodies: Sequence[dict[str, Any]],
+          kind: str, start_worker: Any, concurrency: int = 32,
+          timeout: float = 600) -> dict[str, float]:
+    """Worker throughput alone: fill the queue with no worker running, start one, and rate
+    the jobs by the store's own timestamps (first to last `finished_at`), so neither the
+    submitting client nor the worker's model loading is in the figure."""
+    store = env.store()
+    before = _finished(store, kind)
+    ids = asyncio.run(_burst(base_url, api_key, path, bodies, concurrency))
+    env.wait_worker_ready(start_worker())
+    wait_until(lambda: _finished(store, kind) - before >= len(bodies), timeout,
+               f"{len(bodies)} queued {kind} jobs to drain", interval=0.05)
+    with env.engine.connect() as conn:
+        first, last = conn.execute(text(
+            "SELECT min(finished_at), max(finished_at) FROM jobs WHERE id = ANY(:ids)"),
+            {"ids": ids}).one()
+    span = (last - first).total_seconds()
+    return {"drain_jobs": len(ids), "drain_span_s": span,
+            "drain_jobs_per_s": (len(ids) - 1) / span if span > 0 else float("nan")}
