@@ -1,0 +1,89 @@
+"""Recipe and batch submission on a real database (the worker side is in tests/e2e)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.keys import IssuedKey
+from tests.api.conftest import RecordingEnqueuer, auth
+
+pytestmark = pytest.mark.integration
+BRIEF = {"fragrance_family": "floral", "mood": "romantic", "intensity": "moderate",
+         "gender": "feminine", "season": "spring"}
+
+
+def test_a_recipe_brief_becomes_a_queued_job(client: TestClient, keys: dict[str, IssuedKey],
+                                            enqueuer: RecordingEnqueuer) -> None:
+    response = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
+                           json={**BRIEF, "concentration": "EdP", "notes_include": ["Rose"]})
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["kind"] == "recipe" and job["input"]["concentration"] == "edp"
+    assert enqueuer.sent == [("recipe", job["id"])]
+
+
+def test_a_bad_brief_is_refused_with_the_field_named(client: TestClient,
+                                                     keys: dict[str, IssuedKey]) -> None:
+    response = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
+                           json={**BRIEF, "fragrance_family": "plastic"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "fragrance_family"
+    wrong_scope = client.post("/api/v1/generate/recipe", headers=auth(keys["bob"]), json=BRIEF)
+    assert wrong_scope.status_code == 403
+
+
+def test_a_batch_fans_out_and_bad_items_fail_alone(client: TestClient,
+                                                   keys: dict[str, IssuedKey],
+                                                   enqueuer: RecordingEnqueuer) -> None:
+    headers = auth(keys["alice"])
+    requests = [BRIEF, {**BRIEF, "intensity": "volcanic"}, {"fragrance_family": "citrus"}]
+    response = client.post("/api/v1/generate/batch", headers=headers,
+                           json={"requests": requests})
+    assert response.status_code == 202, response.text
+    batch = response.json()
+    assert batch["total"] == 3
+    assert batch["counts"]["queued"] == 2 and batch["counts"]["failed"] == 1
+    assert len(enqueuer.sent) == 2
+    items = client.get(f"/api/v1/batches/{batch['id']}/items?limit=2", headers=headers).json()
+    assert [item["index"] for item in items["items"]] == [0, 1]
+    bad = items["items"][1]["job"]
+    assert bad["status"] == "failed" and bad["error"]["errors"][0]["field"] == "intensity"
+    rest = client.get(f"/api/v1/batches/{batch['id']}/items?cursor={items['next_cursor']}",
+                      headers=headers).json()
+    assert [item["index"] for item in rest["items"]] == [2] and rest["next_cursor"] is None
+
+    canceled = client.post(f"/api/v1/batches/{batch['id']}/cancel", headers=headers).json()
+    assert canceled["counts"]["canceled"] == 2 and canceled["counts"]["failed"] == 1
+    assert canceled["status"] == "completed"
+    assert client.get(f"/api/v1/batches/{batch['id']}",
+                      headers=auth(keys["bob"])).status_code == 404
+
+
+def test_batch_limits(client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    assert client.post("/api/v1/generate/batch", headers=headers,
+                       json={"requests": []}).status_code == 422
+    too_many = client.post("/api/v1/generate/batch", headers=headers,
+                           json={"requests": [{"fragrance_family": "citrus"}] * 1001})
+    assert too_many.status_code in (413, 422)
+
+
+def test_the_validator_answers_synchronously(client: TestClient,
+                                             keys: dict[str, IssuedKey]) -> None:
+    formula = {"concentration": "edp", "dose_pct": 15, "ingredients": [
+        {"material_id": "bergamot-oil", "pct": 30, "position": "top"},
+        {"material_id": "hedione", "pct": 30, "position": "heart"},
+        {"material_id": "iso-e-super", "pct": 30, "position": "base"},
+        {"material_id": "unobtainium", "pct": 20, "position": "base"}]}
+    response = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                           json={"formula": formula, "repair": True})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["validation"]["valid"] is False
+    codes = {v["code"] for v in body["validation"]["violations"]}
+    assert codes  # unknown material, sum != 100, bergamot over its IFRA limit...
+    assert body["repaired"]["repairs"]
+    bad = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                      json={"formula": {"ingredients": "x"}})
+    assert bad.status_code == 422

@@ -1,0 +1,125 @@
+"""The REST contract on a real database: auth, scopes, tenants, validation, paging, cancel."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.keys import IssuedKey
+from tests.api.conftest import RecordingEnqueuer, auth
+
+pytestmark = pytest.mark.integration
+SEARCH = "/api/v1/search/semantic"
+
+
+def test_submit_stores_then_enqueues_and_answers_202(client: TestClient,
+                                                     keys: dict[str, IssuedKey],
+                                                     enqueuer: RecordingEnqueuer) -> None:
+    response = client.post(SEARCH, headers=auth(keys["alice"]),
+                           json={"query": "상큼하고 로맨틱한 봄 향수", "top_k": 5,
+                                 "search_type": "similarity"})
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert response.headers["location"] == f"/api/v1/jobs/{job['id']}"
+    assert (job["kind"], job["status"], job["attempts"]) == ("search", "queued", 0)
+    assert job["input"] == {"query": "상큼하고 로맨틱한 봄 향수", "top_k": 5,
+                            "search_type": "similarity"}
+    assert enqueuer.sent == [("search", job["id"])]
+    for name in ("id", "kind", "status", "progress", "input", "result", "error", "attempts",
+                 "created_at", "started_at", "finished_at", "batch_id"):
+        assert name in job
+
+
+def test_a_broker_outage_keeps_the_job_queued(client: TestClient, keys: dict[str, IssuedKey],
+                                              enqueuer: RecordingEnqueuer) -> None:
+    enqueuer.fail = True
+    response = client.post(SEARCH, headers=auth(keys["alice"]), json={"query": "rose"})
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}",
+                      headers=auth(keys["alice"])).json()["status"] == "queued"
+
+
+def test_every_job_endpoint_needs_a_valid_key(client: TestClient) -> None:
+    for method, path in [("POST", SEARCH), ("GET", "/api/v1/jobs"),
+                         ("GET", "/api/v1/jobs/x"), ("POST", "/api/v1/jobs/x/cancel")]:
+        response = client.request(method, path, json={"query": "rose"})
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        bad = client.request(method, path, json={"query": "rose"},
+                             headers={"Authorization": "Bearer fk_nope"})
+        assert bad.status_code == 401
+
+
+def test_scopes_are_enforced(client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    response = client.post(SEARCH, headers=auth(keys["reader"]), json={"query": "rose"})
+    assert response.status_code == 403
+    assert "search" in response.json()["detail"]
+
+
+def test_tenants_never_see_each_others_jobs(client: TestClient,
+                                            keys: dict[str, IssuedKey]) -> None:
+    job_id = client.post(SEARCH, headers=auth(keys["alice"]), json={"query": "oud"}).json()["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=auth(keys["bob"])).status_code == 404
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel",
+                       headers=auth(keys["bob"])).status_code == 404
+    listed = client.get("/api/v1/jobs", headers=auth(keys["bob"])).json()["items"]
+    assert job_id not in [job["id"] for job in listed]
+
+
+def test_validation_errors_are_problems_with_fields(client: TestClient,
+                                                    keys: dict[str, IssuedKey]) -> None:
+    response = client.post(SEARCH, headers=auth(keys["alice"]),
+                           json={"query": "", "top_k": 0, "filters": {"season": ["monsoon"]},
+                                 "extra": 1})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"query", "top_k", "filters.season.0", "extra"} <= fields
+
+
+def test_oversized_bodies_get_413(client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    response = client.post(SEARCH, headers=auth(keys["alice"]),
+                           json={"query": "x" * 400, "notes": ["y" * 5000]})
+    assert response.status_code == 413
+    assert response.json()["status"] == 413
+
+
+def test_paging_filters_and_cancel(client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    ids = [client.post(SEARCH, headers=headers, json={"query": f"q{i}"}).json()["id"]
+           for i in range(5)]
+    first = client.get("/api/v1/jobs?limit=2&kind=search", headers=headers).json()
+    second = client.get(f"/api/v1/jobs?limit=2&cursor={first['next_cursor']}",
+                        headers=headers).json()
+    assert len(first["items"]) == 2 and len(second["items"]) == 2
+    assert [j["id"] for j in first["items"]] == ids[::-1][:2]
+    canceled = client.post(f"/api/v1/jobs/{ids[0]}/cancel", headers=headers).json()
+    assert canceled["status"] == "canceled"
+    only = client.get("/api/v1/jobs?status=canceled", headers=headers).json()["items"]
+    assert [j["id"] for j in only] == [ids[0]]
+    assert client.get("/api/v1/jobs?status=bogus", headers=headers).status_code == 422
+    assert client.get("/api/v1/jobs?cursor=zzz", headers=headers).status_code == 422
+
+
+def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
+                            enqueuer: RecordingEnqueuer) -> None:
+    headers = {**auth(keys["alice"]), "Idempotency-Key": "order-42"}
+    first = client.post(SEARCH, headers=headers, json={"query": "vetiver"})
+    again = client.post(SEARCH, headers=headers, json={"query": "vetiver"})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert len(enqueuer.sent) == 1
+    conflict = client.post(SEARCH, headers=headers, json={"query": "iris"})
+    assert conflict.status_code == 409
+
+
+def test_ops_endpoints(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503  # no workers in this test
+    assert ready.json()["database"] == "ok" and ready.json()["broker"] == "ok"
+    metrics = client.get("/metrics").text
+    assert "fragrance_jobs_submitted_total" in metrics and "fragrance_queue_depth" in metrics
+    assert client.get("/docs").status_code == 200

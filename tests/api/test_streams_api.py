@@ -1,0 +1,110 @@
+"""Event streams, short synchronous waits, webhook URL checks, delivery logs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.keys import IssuedKey
+from core.states import JobStatus
+from core.store import JobStore
+from tests.api.conftest import auth
+
+pytestmark = pytest.mark.integration
+SEARCH = "/api/v1/search/semantic"
+
+
+def run_job_later(store: JobStore, job_id: str, delay: float = 0.3) -> threading.Thread:
+    """Play a worker: claim, report progress, succeed."""
+    def work() -> None:
+        time.sleep(delay)
+        claim = store.claim(job_id, "worker-1", lease_s=60)
+        assert claim
+        store.checkpoint(claim, 0.5, {"stage": "encoded"})
+        store.finish(claim, JobStatus.SUCCEEDED, result={"hits": []})
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+def read_events(client: TestClient, job_id: str, headers: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
+    events, current = [], {}
+    with client.stream("GET", f"/api/v1/jobs/{job_id}/events", headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if not line:
+                if "data" in current:
+                    events.append(current)
+                current = {}
+                continue
+            name, _, value = line.partition(":")
+            current[name] = value.strip()
+    return events
+
+
+def test_a_stream_replays_then_follows_until_final(client: TestClient, store: JobStore,
+                                                   keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    job_id = client.post(SEARCH, headers=headers, json={"query": "amber"}).json()["id"]
+    worker = run_job_later(store, job_id)
+    events = read_events(client, job_id, headers)
+    worker.join()
+    assert [e["event"] for e in events] == ["queued", "started", "progress", "succeeded"]
+    assert [int(e["id"]) for e in events] == [1, 2, 3, 4]
+    assert json.loads(events[2]["data"])["data"]["stage"] == "encoded"
+
+    resumed = read_events(client, job_id, {**headers, "Last-Event-ID": "2"})
+    assert [int(e["id"]) for e in resumed] == [3, 4]
+    assert client.get(f"/api/v1/jobs/{job_id}/events", headers=auth(keys["bob"])).status_code \
+        == 404
+
+
+def test_prefer_wait_answers_with_the_finished_job(client: TestClient, store: JobStore,
+                                                   keys: dict[str, IssuedKey],
+                                                   enqueuer) -> None:  # type: ignore[no-untyped-def]
+    headers = {**auth(keys["alice"]), "Prefer": "wait=10"}
+    real_enqueue = enqueuer.enqueue
+    enqueuer.enqueue = lambda kind, job_id: (real_enqueue(kind, job_id),
+                                             run_job_later(store, job_id))
+    response = client.post(SEARCH, headers=headers, json={"query": "iris"})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "succeeded"
+    assert response.headers["preference-applied"] == "wait=10"
+
+    enqueuer.enqueue = real_enqueue  # nobody runs this one: the wait ends, 202 as usual
+    started = time.monotonic()
+    slow = client.post(SEARCH, headers={**auth(keys["alice"]), "Prefer": "wait=1"},
+                       json={"query": "musk"})
+    assert slow.status_code == 202 and slow.json()["status"] == "queued"
+    assert time.monotonic() - started >= 1.0
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://10.0.0.1/hook",
+                                 "http://169.254.169.254/latest", "http://localhost/x",
+                                 "ftp://example.com/x"])
+def test_webhook_urls_to_private_addresses_are_refused(client: TestClient,
+                                                       keys: dict[str, IssuedKey],
+                                                       url: str) -> None:
+    response = client.post(SEARCH, headers=auth(keys["alice"]),
+                           json={"query": "rose", "webhook": url})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "webhook"
+
+
+def test_delivery_log_and_secret_rotation(client: TestClient,
+                                          keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    job_id = client.post(SEARCH, headers=headers, json={"query": "oud"}).json()["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}/deliveries", headers=headers).json() == {
+        "items": []}
+    assert client.get(f"/api/v1/jobs/{job_id}/deliveries",
+                      headers=auth(keys["bob"])).status_code == 404
+    rotated = client.post("/api/v1/keys/current/webhook-secret/rotate", headers=headers).json()
+    assert rotated["webhook_secret"].startswith("whsec_")
+    assert rotated["webhook_secret"] != keys["alice"].webhook_secret

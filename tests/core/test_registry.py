@@ -1,0 +1,126 @@
+"""The model registry on both databases: register, promote, rollback, the one-active rule,
+and the promotion gate."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete
+
+from core.errors import ModelVersionNotFound, VersionStateRefused
+from core.models import ModelVersion
+from core.registry import ModelRegistry, promotion_gate
+
+EMBEDDING_BEFORE = {"similarity": {"n": 18, "precision@5": 0.6, "ndcg@10": 0.66},
+                    "hybrid": {"n": 18, "precision@5": 0.9, "ndcg@10": 0.96}}
+
+
+def scores(similarity: float, hybrid: float) -> dict[str, dict[str, float]]:
+    return {"similarity": {"n": 18, "precision@5": 0.6, "ndcg@10": similarity},
+            "hybrid": {"n": 18, "precision@5": 0.9, "ndcg@10": hybrid}}
+
+
+@pytest.fixture
+def registry(sessions) -> Iterator[ModelRegistry]:  # type: ignore[no-untyped-def]
+    def clear() -> None:  # the session-scoped databases are shared with other tests
+        with sessions.begin() as session:
+            session.execute(delete(ModelVersion))
+
+    clear()
+    yield ModelRegistry(sessions)
+    clear()
+
+
+def register(registry: ModelRegistry, target: str = "embedding", **kwargs: object):  # type: ignore[no-untyped-def]
+    return registry.register(target=target, path=f"/models/{uuid.uuid4().hex}",
+                             dataset={"name": "embedding-pairs", "examples": 16},
+                             metrics={}, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.integration
+def test_a_new_version_is_a_candidate_and_listed_newest_first(registry: ModelRegistry) -> None:
+    first, second = register(registry), register(registry, "generator")
+    assert first.state == "candidate" and first.promoted_at is None
+    assert registry.active("embedding") is None and registry.active_id("embedding") is None
+    assert [v.id for v in registry.list()] == [second.id, first.id]
+    assert [v.id for v in registry.list(target="embedding")] == [first.id]
+    assert registry.list(state="active") == []
+
+
+@pytest.mark.integration
+def test_promotion_keeps_one_active_version_per_target(registry: ModelRegistry) -> None:
+    first, second = register(registry), register(registry)
+    other = register(registry, "generator", activate=True)
+    assert registry.promote(first.id).state == "active"
+    promoted = registry.promote(second.id)
+    assert promoted.state == "active" and promoted.promoted_at is not None
+    assert registry.get(first.id).state == "retired"
+    assert registry.active_id("embedding") == second.id
+    assert registry.active_id("generator") == other.id  # other targets are untouched
+    assert registry.promote(second.id).state == "active"  # promoting the active: no-op
+    assert [v.id for v in registry.list(state="active")] == [other.id, second.id]
+
+
+@pytest.mark.integration
+def test_rollback_reactivates_the_parent(registry: ModelRegistry) -> None:
+    parent = register(registry, activate=True)
+    child = register(registry, parent_id=parent.id, activate=True)
+    assert registry.get(parent.id).state == "retired"
+    retired, active = registry.rollback(child.id)
+    assert retired.state == "retired" and active is not None and active.id == parent.id
+    assert registry.active_id("embedding") == parent.id
+    with pytest.raises(VersionStateRefused):
+        registry.rollback(child.id)  # no longer active
+    retired, active = registry.rollback(parent.id)  # no parent: back to the base model
+    assert active is None and registry.active("embedding") is None
+    assert registry.promote(child.id).state == "active"  # a retired version may return
+
+
+@pytest.mark.integration
+def test_registering_is_idempotent_per_job(registry: ModelRegistry) -> None:
+    job_id = str(uuid.uuid4())
+    first = register(registry, job_id=job_id)
+    again = register(registry, job_id=job_id, activate=True)
+    assert again.id == first.id and again.state == "candidate"
+    assert len(registry.list()) == 1
+
+
+@pytest.mark.integration
+def test_unknown_versions_and_targets_are_refused(registry: ModelRegistry) -> None:
+    with pytest.raises(ModelVersionNotFound):
+        registry.promote("nope")
+    with pytest.raises(ModelVersionNotFound):
+        registry.rollback("nope")
+    with pytest.raises(ValueError):
+        register(registry, "classifier")
+
+
+@pytest.mark.unit
+def test_the_gate_passes_when_ndcg_did_not_get_worse() -> None:
+    better = promotion_gate("embedding", EMBEDDING_BEFORE, scores(0.8, 0.97), 0.0)
+    assert better.passed and "0.9600 -> 0.9700" in better.reason
+    assert promotion_gate("embedding", EMBEDDING_BEFORE, EMBEDDING_BEFORE, 0.0).passed
+
+
+@pytest.mark.unit
+def test_the_gate_fails_when_ndcg_dropped_beyond_the_tolerance() -> None:
+    worse = promotion_gate("embedding", EMBEDDING_BEFORE, scores(0.8, 0.94), 0.0)
+    assert not worse.passed and "hybrid nDCG@10 fell" in worse.reason
+    assert promotion_gate("embedding", EMBEDDING_BEFORE, scores(0.8, 0.94), 0.05).passed
+
+
+@pytest.mark.unit
+def test_the_gate_needs_both_evaluations() -> None:
+    assert not promotion_gate("embedding", None, EMBEDDING_BEFORE, 1.0).passed
+    assert not promotion_gate("embedding", EMBEDDING_BEFORE, None, 1.0).passed
+    assert not promotion_gate("embedding", {"x": {}}, {"y": {}}, 1.0).passed
+
+
+@pytest.mark.unit
+def test_the_generator_gate_compares_heldout_loss() -> None:
+    before = {"n": 2, "heldout_loss": 3.0}
+    assert promotion_gate("generator", before, {"n": 2, "heldout_loss": 2.5}, 0.0).passed
+    assert not promotion_gate("generator", before, {"n": 2, "heldout_loss": 3.2}, 0.1).passed
+    assert promotion_gate("generator", before, {"n": 2, "heldout_loss": 3.05}, 0.1).passed

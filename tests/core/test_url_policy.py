@@ -1,0 +1,51 @@
+"""SSRF refusals of the webhook URL policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.url_policy import UrlPolicy, UrlRefused
+
+pytestmark = pytest.mark.unit
+
+
+def resolver_of(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    return lambda host, port: table.get(host, [host])
+
+
+POLICY = UrlPolicy.build(False, [], [], resolver_of({
+    "rebind.example": ["10.0.0.7"], "hooks.example": ["93.184.215.14"],
+    "mixed.example": ["93.184.215.14", "192.168.1.4"]}))
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.1/hook", "https://10.1.2.3/x", "https://169.254.169.254/latest/meta-data",
+    "https://[::1]/x", "https://[fd00::1]/x", "https://192.168.0.10/x", "https://0.0.0.0/x",
+    "https://rebind.example/x", "https://mixed.example/x", "https://[::ffff:127.0.0.1]/x",
+])
+def test_non_public_destinations_are_refused(url: str) -> None:
+    with pytest.raises(UrlRefused, match="non-public"):
+        POLICY.check(url)
+
+
+def test_https_only_unless_http_is_allowed() -> None:
+    with pytest.raises(UrlRefused, match="https"):
+        POLICY.check("http://hooks.example/x")
+    with pytest.raises(UrlRefused):
+        POLICY.check("ftp://hooks.example/x")
+    target = POLICY.check("https://hooks.example/x")
+    assert (target.address, target.port, target.host) == ("93.184.215.14", 443, "hooks.example")
+
+
+def test_allow_lists_open_exact_hosts_and_networks() -> None:
+    policy = UrlPolicy.build(True, ["localhost"], ["10.0.0.0/8"],
+                             resolver_of({"localhost": ["127.0.0.1"]}))
+    assert policy.check("http://localhost:9000/hook").address == "127.0.0.1"
+    assert policy.check("http://10.9.9.9/hook").address == "10.9.9.9"
+    with pytest.raises(UrlRefused):
+        policy.check("http://127.0.0.1/hook")
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_by_real_dns() -> None:
+    with pytest.raises(UrlRefused, match="non-public"):
+        UrlPolicy.build(True, [], []).check("http://localhost:8080/hook")

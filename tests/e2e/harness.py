@@ -1,0 +1,105 @@
+"""Real processes for end-to-end tests: a uvicorn API, Celery workers, a private Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.processes import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Process:
+    """A child process in its own process group, with its output in a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.argv, self.env = name, argv, env
+        self.log_path = log_dir / f"{name}.log"
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no warm shutdown, no acks, no cleanup."""
+        if self.popen and self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+
+    def stop(self) -> None:
+        if self.popen and self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def worker(env: dict[str, str], log_dir: Path,
+           queues: str = "search,recipe,webhooks,maintenance",
+           name: str = "e2e", concurrency: int = 8, beat: bool = True,
+           pool: str = "threads") -> Process:
+    argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", queues,
+            "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel",
+            "INFO", "--without-mingle", "--without-gossip"]
+    if beat:
+        argv += ["-B", "-s", str(log_dir / f"beat-{name}")]
+    return Process(name, argv, env, log_dir)
+
+
+def api(env: dict[str, str], log_dir: Path, port: int) -> Process:
+    argv = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
+            "--host", "127.0.0.1", "--log-level", "warning"]
+    return Process("api", argv, env, log_dir)
+
+
+def redis_server(port: int, log_dir: Path) -> Process:
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required for the restart tests"
+    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no"]
+    return Process(f"redis-{port}", argv, dict(os.environ), log_dir)
+
+
+class ApiClient:
+    webhook_secret: str = ""
+
+    def __init__(self, base_url: str, api_key: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {api_key}"})
+
+    def submit_search(self, query: str, **body: Any) -> dict[str, Any]:
+        response = self.http.post("/api/v1/search/semantic", json={"query": query, **body})
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+    def submit_recipe(self, **brief: Any) -> dict[str, Any]:
+        response = self.http.post("/api/v1/generate/recipe", json=brief)
+        assert response.status_code == 202, response.text
+        return dict(response.json())
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def wait_finished(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        def finished() -> dict[str, Any] | None:
+            job = self.job(job_id)
+            return job if job["status"] in {"succeeded", "failed", "canceled"} else None
+
+        return dict(wait_until(finished, timeout, f"job {job_id} to finish"))

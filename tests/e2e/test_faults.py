@@ -1,0 +1,79 @@
+"""Faults, really caused: a worker SIGKILLed mid-job, Redis restarted under a running worker,
+a publish lost to a broker outage, a queued job canceled before any worker runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.database import make_engine, make_session_factory
+from core.models import JobEvent
+from tests.conftest import free_port
+from tests.e2e.conftest import Stack
+from tests.e2e.harness import redis_server, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+
+def succeeded_events(pg_url: str, job_id: str) -> int:
+    sessions = make_session_factory(make_engine(pg_url))
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(JobEvent).where(
+            JobEvent.job_id == job_id, JobEvent.type == "succeeded")) or 0)
+
+
+def test_a_job_survives_a_sigkilled_worker_and_completes_once(make_stack, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    stack: Stack = make_stack(FRAGRANCE_FAULT_INJECTION_DELAY_S="4")
+    first = stack.start_worker(name="doomed")
+    client = stack.client()
+    job_id = client.submit_search("leather and iris")["id"]
+    wait_until(lambda: client.job(job_id)["status"] == "running", 120, "the job to start")
+    first.kill()
+    assert client.job(job_id)["status"] == "running"
+    stack.start_worker(name="rescuer")
+    job = client.wait_finished(job_id, timeout=150)
+    assert job["status"] == "succeeded", (job, stack.workers[-1].log())
+    assert job["attempts"] >= 2
+    assert job["result"]["hits"]
+    assert succeeded_events(pg_url, job_id) == 1
+
+
+def test_worker_consumes_again_after_redis_restarts(make_stack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    broker = redis_server(port, tmp_path).start()
+    try:
+        wait_until(lambda: __import__("redis").Redis(port=port).ping(), 10, "redis")
+        stack: Stack = make_stack(broker_url=f"redis://127.0.0.1:{port}/0")
+        stack.start_worker(name="steady")
+        client = stack.client()
+        before = client.wait_finished(client.submit_search("citrus cologne")["id"], 120)
+        assert before["status"] == "succeeded"
+
+        broker.kill()
+        during = client.submit_search("smoky incense")  # accepted while Redis is down
+        assert during["status"] == "queued"
+        broker.start()
+        wait_until(lambda: __import__("redis").Redis(port=port).ping(), 10, "redis")
+
+        after = client.wait_finished(client.submit_search("green tea")["id"], 120)
+        assert after["status"] == "succeeded", stack.workers[0].log()
+        recovered = client.wait_finished(during["id"], 120)  # re-published by maintenance
+        assert recovered["status"] == "succeeded" and recovered["attempts"] == 1
+    finally:
+        broker.stop()
+
+
+def test_a_canceled_queued_job_never_runs(make_stack) -> None:  # type: ignore[no-untyped-def]
+    stack: Stack = make_stack()
+    client = stack.client()
+    job_id = client.submit_search("white flowers")["id"]
+    response = client.http.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert response.json()["status"] == "canceled"
+    stack.start_worker(name="late")
+    probe = client.submit_search("fresh aquatic")["id"]
+    assert client.wait_finished(probe, 120)["status"] == "succeeded"
+    job = client.job(job_id)
+    assert (job["status"], job["attempts"]) == ("canceled", 0)
+    assert client.http.post(f"/api/v1/jobs/{probe}/cancel").status_code == 409

@@ -1,0 +1,130 @@
+"""Training jobs end to end: HTTP API -> PostgreSQL -> Redis -> a real `training` worker
+(`-Q training -P solo`) fine-tuning the shipped MiniLM on CPU for a couple of steps, and a
+real search worker that switches to the new version between jobs, without a restart."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from core.database import make_engine, make_session_factory
+from core.models import JobEvent, ModelVersion
+from tests.e2e.conftest import Stack
+from tests.e2e.harness import ApiClient, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+# hours-long runs in production; here a tiny run that still takes a minute on 2 cores
+LIMITS = {"FRAGRANCE_TRAINING_SOFT_TIME_LIMIT_S": "280",
+          "FRAGRANCE_TRAINING_TIME_LIMIT_S": "300",
+          "FRAGRANCE_VISIBILITY_TIMEOUT_S": "320"}
+
+
+@pytest.fixture(autouse=True)
+def empty_registry(pg_url: str) -> Iterator[None]:
+    """The registry is global: leave no active version behind for other e2e tests."""
+    sessions = make_session_factory(make_engine(pg_url))
+    yield
+    with sessions.begin() as session:
+        session.execute(delete(ModelVersion))
+
+
+def pair_lines(count: int = 16) -> list[str]:
+    from ml.training.datasets import builtin_dataset
+
+    examples = builtin_dataset("embedding-pairs").examples[:count]
+    return [json.dumps({"query": e.source, "positive": e.target}) for e in examples]
+
+
+def training_stack(make_stack: Any, tmp_path: Path) -> tuple[Stack, ApiClient, Path]:
+    store = tmp_path / "models"
+    stack: Stack = make_stack(FRAGRANCE_MODEL_STORE=str(store), **LIMITS)
+    stack.start_worker(name="trainer", queues="training", pool="solo", concurrency=1,
+                       beat=False)
+    return stack, stack.client(("training",)), store
+
+
+def progress_events(pg_url: str, job_id: str) -> list[dict[str, Any]]:
+    sessions = make_session_factory(make_engine(pg_url))
+    with sessions() as session:
+        return [e.data for e in session.scalars(
+            select(JobEvent).where(JobEvent.job_id == job_id, JobEvent.type == "progress")
+            .order_by(JobEvent.seq))]
+
+
+def submit(client: ApiClient, **body: Any) -> dict[str, Any]:
+    response = client.http.post("/api/v1/training", json=body)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def served_version(client: ApiClient) -> str | None:
+    job = client.wait_finished(client.submit_search("smoky leather with birch tar")["id"], 120)
+    assert job["status"] == "succeeded", job
+    version: str | None = job["result"]["model_version_id"]
+    return version
+
+
+def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore[no-untyped-def]
+        make_stack, pg_url: str, tmp_path: Path) -> None:
+    stack, client, store = training_stack(make_stack, tmp_path)
+    stack.start_worker(name="searcher", queues="search", concurrency=4, beat=False)
+    searcher = stack.client(("search",))
+    assert served_version(searcher) is None  # the built-in base model
+    queued = submit(client, target="embedding", dataset_lines=pair_lines(), max_steps=2,
+                    batch_size=8, checkpoint_every=1, learning_rate=5e-5)
+    job = client.wait_finished(queued["id"], timeout=280)
+    assert job["status"] == "succeeded", (job, stack.workers[0].log())
+    result = job["result"]
+    assert result["steps"] == 2 and result["resumed_from_step"] == 0
+    assert Path(result["model_dir"]).is_relative_to(store)
+    assert (Path(result["model_dir"]) / "config_sentence_transformers.json").is_file()
+    assert [(e["step"], e["total"]) for e in progress_events(pg_url, job["id"])] == \
+        [(1, 2), (2, 2)]
+    assert all(e["loss"] > 0 for e in progress_events(pg_url, job["id"]))
+    before, after = result["metrics_before"], result["metrics_after"]
+    print("held-out before", before, "after", after, "gate", result["gate"])
+    assert before["hybrid"]["n"] == 18 and after["hybrid"]["n"] == 18
+
+    models = client.http.get("/api/v1/models").json()["items"]
+    version = next(m for m in models if m["job_id"] == job["id"])
+    assert version["id"] == result["model_version"] and version["target"] == "embedding"
+    assert version["metrics"]["before"] == before and version["metrics"]["after"] == after
+    assert version["state"] == ("active" if result["gate"]["passed"] else "candidate")
+    assert version["dataset"] == {"name": "upload", "examples": 16,
+                                  "fingerprint": version["dataset"]["fingerprint"]}
+
+    if version["state"] == "candidate":  # the gate held it back: an admin call promotes it
+        promoted = client.http.post(f"/api/v1/models/{version['id']}/promote")
+        assert promoted.json()["state"] == "active"
+    # the serving worker notices between jobs (it builds the new index in the background)
+    wait_until(lambda: served_version(searcher) == version["id"], 240,
+               "the search worker to serve the new version", interval=1)
+    rolled = client.http.post(f"/api/v1/models/{version['id']}/rollback")
+    assert rolled.status_code == 200 and rolled.json()["active"] is None
+    wait_until(lambda: served_version(searcher) is None, 60,
+               "the search worker to serve the base model again", interval=1)
+    assert "Traceback" not in stack.workers[1].log()
+
+
+def test_cancel_stops_training_at_the_next_step_and_keeps_the_checkpoint(  # type: ignore[no-untyped-def]
+        make_stack, pg_url: str, tmp_path: Path) -> None:
+    stack, client, store = training_stack(make_stack, tmp_path)
+    job_id = submit(client, target="embedding", dataset_lines=pair_lines(), max_steps=40,
+                    epochs=10, batch_size=4, checkpoint_every=1, evaluate=False)["id"]
+    wait_until(lambda: progress_events(pg_url, job_id), 240, "the first training step",
+               interval=0.5)
+    assert client.http.post(f"/api/v1/jobs/{job_id}/cancel").status_code == 200
+    job = client.wait_finished(job_id, timeout=120)
+    assert job["status"] == "canceled", (job, stack.workers[0].log())
+    steps = [e["step"] for e in progress_events(pg_url, job_id)]
+    assert steps and max(steps) < 40
+    saved = sorted((store / "runs" / job_id / "checkpoints").glob("step-*"))
+    assert saved, "the last training checkpoint is kept after a cancel"
+    models = client.http.get("/api/v1/models").json()["items"]
+    assert all(m["job_id"] != job_id for m in models)

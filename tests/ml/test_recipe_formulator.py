@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ml.recipe.brief import FAMILY_WORDS, INTENSITIES, WHEEL_FAMILIES, Brief
+from ml.recipe.formulator import FormulationError, Formulator
+from ml.recipe.materials import MaterialBook
+from ml.recipe.selection import note_matches
+from ml.recipe.validator import validate
+
+try:
+    from recipe_fixtures import ROWS, fixture_book
+except ImportError:  # tests/ml imported as a package
+    from tests.ml.recipe_fixtures import ROWS, fixture_book
+
+pytestmark = pytest.mark.unit
+
+BOOK = fixture_book()
+FORMULATOR = Formulator(BOOK)
+MOODS = ["", "romantic", "fresh", "calm", "sensual elegant", "mysterious", "playful", "따뜻한"]
+
+briefs = st.builds(
+    Brief,
+    fragrance_family=st.sampled_from(WHEEL_FAMILIES + tuple(w for w in FAMILY_WORDS
+                                                            if w.isascii())),
+    mood=st.sampled_from(MOODS),
+    intensity=st.sampled_from(INTENSITIES),
+    gender=st.sampled_from(["feminine", "masculine", "unisex"]),
+    season=st.sampled_from([None, "spring", "summer", "autumn", "winter"]),
+    concentration=st.sampled_from([None, "parfum", "edp", "edt", "edc"]),
+    language=st.sampled_from(["en", "ko"]),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(brief=briefs)
+def test_formulas_are_valid_and_deterministic(brief: Brief) -> None:
+    formula = FORMULATOR.formulate(brief)
+    report = validate(formula, BOOK)
+    assert report.valid, report.violations
+    assert 10 <= len(formula.ingredients) <= 25
+    assert round(sum(i.pct for i in formula.ingredients) * 100) == 10000
+    assert all(round(i.pct, 2) == i.pct and i.pct > 0 for i in formula.ingredients)
+    assert not [w for w in report.warnings if w.code == "pyramid"]
+    headroom = report.min_ifra_headroom_pct
+    assert headroom is None or headroom >= 20.0
+    assert formula.concentration == brief.concentration
+    assert Formulator(BOOK).formulate(brief) == formula  # same seed -> same formula
+
+
+def test_different_seeds_give_different_formulas() -> None:
+    formulas = {FORMULATOR.formulate(Brief("floral", seed=s)) for s in range(8)}
+    assert len(formulas) >= 6
+
+
+def test_family_drives_material_choice() -> None:
+    def share(family: str, odor: str) -> float:
+        total = 0.0
+        for seed in range(10):
+            formula = FORMULATOR.formulate(Brief(family, seed=seed))
+            total += sum(i.pct for i in formula.ingredients
+                         if BOOK.get(i.material_id).odor_family == odor)  # type: ignore[union-attr]
+        return total / 10
+
+    assert share("citrus", "citrus") > 2 * share("amber", "citrus")
+    assert share("gourmand", "gourmand") > 2 * share("citrus", "gourmand")
+
+
+def test_notes_include_and_exclude() -> None:
+    brief = Brief("woody", notes_include=["oakmoss", "rose"], notes_exclude=["vanilla", "musk"])
+    for seed in range(10):
+        formula = FORMULATOR.formulate(Brief(**{**brief.to_dict(), "seed": seed}))
+        ids = {i.material_id for i in formula.ingredients}
+        assert {"oakmoss-extract", "rose-oil"} <= ids
+        for material_id in ids:
+            material = BOOK.get(material_id)
+            assert material is not None
+            assert not note_matches(material, "vanilla") and not note_matches(material, "musk")
+
+
+def test_references_pull_in_their_notes() -> None:
+    refs = [{"top_notes": ["grapefruit"], "heart_notes": ["clary sage"],
+             "base_notes": ["vetiver", "patchouli"]}] * 3  # fmt: skip
+
+    def uses(material_id: str, references: list) -> int:
+        formulas = [FORMULATOR.formulate(Brief("woody", seed=s), references) for s in range(12)]
+        return sum(material_id in {i.material_id for i in f.ingredients} for f in formulas)
+
+    assert uses("clary-sage-oil", refs) > uses("clary-sage-oil", [])
+
+
+def test_bad_references_are_ignored() -> None:
+    brief = Brief("citrus", seed=1)
+    junk = [{"top_notes": "lemon"}, "not a dict", {"base_notes": [3, None]}]
+    assert FORMULATOR.formulate(brief, junk) == FORMULATOR.formulate(brief)  # type: ignore[arg-type]
+
+
+def test_korean_brief_gets_korean_name() -> None:
+    formula = FORMULATOR.formulate(Brief("floral", language="ko", seed=2))
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in formula.name + formula.description)
+
+
+def test_too_few_usable_materials_is_a_formulation_error() -> None:
+    keep = {"hedione", "galaxolide", "lilial"}
+    tiny = MaterialBook.from_rows([r for r in ROWS if r["id"] in keep])
+    with pytest.raises(FormulationError, match="usable materials"):
+        Formulator(tiny).formulate(Brief("floral"))
+
+
+def test_shipped_knowledge_base_gives_valid_formulas() -> None:
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()  # ml/knowledge/materials.json: must ship with the package
+    formulator = Formulator(book)
+    families = ["floral", "amber", "woody", "fresh", "gourmand", "chypre", "fougere", "water"]
+    for seed, family in enumerate(families):
+        formula = formulator.formulate(Brief(family, seed=seed, intensity="strong"))
+        assert validate(formula, book).valid

@@ -1,0 +1,36 @@
+"""The guard around kombu's restore on a torn-down Redis connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from workers import broker_patches
+
+pytestmark = pytest.mark.unit
+
+
+class TornDownQoS:
+    def __init__(self) -> None:
+        self._delivered = {"tag-1": object(), "tag-2": object()}
+
+    def restore(self, client: Any = None) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'hostname'")
+
+
+def test_a_torn_down_connection_does_not_kill_the_consumer() -> None:
+    guarded = broker_patches.tolerate_torn_down_connection(TornDownQoS.restore)
+    qos = TornDownQoS()
+    assert guarded(qos) is None
+    assert qos._delivered == {}  # left to the visibility-timeout restore
+
+
+def test_the_guard_is_installed_once() -> None:
+    from kombu.transport import redis as kombu_redis
+
+    broker_patches.apply()
+    first = kombu_redis.QoS.restore_unacked
+    broker_patches.apply()
+    assert kombu_redis.QoS.restore_unacked is first
+    assert getattr(first, "__fragrance_guard__", False)
