@@ -20,8 +20,8 @@ CELERY_APP = "workers.celery_app"
 DEV_KEY_FILE = Path("var/dev-api-key")
 
 # name -> (queues, pool, concurrency): the embedded default's worker profiles. Search and
-# recipe share one process: it holds the warm models, and Qdrant's local mode allows one
-# process per index folder.
+# recipe share one process: it holds the warm models, and the embedded index (Qdrant Edge)
+# allows one process per folder.
 PROFILES: dict[str, tuple[str, str, int]] = {
     "models": ("search,recipe", "threads", 16),
     "training": ("training", "solo", 1),

@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml.evaluation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", default=str(QUERIES_FILE))
-    parser.add_argument("--index-path", help="evaluate this Qdrant local folder")
+    parser.add_argument("--index-path", help="evaluate this index folder (Qdrant Edge)")
     parser.add_argument("--qdrant-url", help="evaluate this Qdrant server")
     parser.add_argument("--model-path", help="embedding model folder (default: shipped)")
     parser.add_argument("--search-type", choices=SEARCH_TYPES, action="append")

@@ -3,7 +3,7 @@
 The index stamp joins the catalogue fingerprint, the encoder's model version and
 `DOCUMENT_FORMAT`; a build writes every collection and then the stamp, so an interrupted
 build leaves no valid stamp and the next `build_index` starts over.
-See `ml.vector_index` for the one-process-per-folder rule of Qdrant local mode.
+See `ml.vector_index` for the one-process-per-folder rule of the embedded index.
 """
 
 from __future__ import annotations

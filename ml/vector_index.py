@@ -1,18 +1,25 @@
-"""Vector index: the `VectorIndex` seam, Qdrant (local folder or server) and an exact fake.
+"""Vector index: the `VectorIndex` seam, Qdrant in process (Qdrant Edge) or a Qdrant server,
+and an exact fake.
 
 One collection per record kind (`perfume`, `material`), each point carrying its record's
 payload (see `ml.documents`). The index also keeps a *stamp* (catalogue fingerprint, model
 version, document format) so `ml.indexing.build_index` knows when it must rebuild.
 
-Qdrant local mode (`QdrantClient(path=...)`) takes an exclusive file lock on its folder:
-ONE process per folder. In this project the CLI (`fragrance index build`) builds the index
-before the workers start and then closes it; afterwards the search worker process owns the
-folder for its lifetime (threads inside it share the one client). A second process opening
-the same folder gets `IndexLockedError`. Several processes need a Qdrant server (`url=`).
+The embedded default is a folder of Qdrant Edge shards (`qdrant-edge-py`, Qdrant's own
+engine in this process: one shard per kind, searched exactly in native code, about 6 ms at
+100,000 points of 384 dimensions on one core, where qdrant-client's local mode scans in
+Python at about 300 ms). A shard locks its write-ahead log: ONE process per folder. In this
+project the CLI (`fragrance index build`) builds the index before the workers start and then
+closes it; afterwards the search worker process owns the folder for its lifetime (threads
+inside it share the shards). A second process opening the same folder gets
+`IndexLockedError`. Several processes need a Qdrant server (`url=`), through qdrant-client.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +32,7 @@ UPSERT_CHUNK = 256
 
 
 class IndexLockedError(RuntimeError):
-    """Another process holds the Qdrant local-mode folder."""
+    """Another process holds the index folder (Qdrant Edge)."""
 
 
 @dataclass(frozen=True)
@@ -160,25 +167,138 @@ def _qdrant_filter(wanted: PayloadFilter | None) -> Any:
                          must_not=[condition(c) for c in wanted.must_not] or None)
 
 
-def open_qdrant_index(path: str | None = None, url: str | None = None) -> QdrantIndex:
-    """A Qdrant server at `url`, else a local-mode folder at `path` (created if missing).
+class EdgeIndex:
+    """A `VectorIndex` over a folder of Qdrant Edge shards; open one with `open_qdrant_index`.
 
-    Raises IndexLockedError when another process holds the local folder.
+    Layout: `<folder>/<kind>/` is one shard per record kind, `<folder>/stamp` the stamp of
+    the last complete build. Searches are exact (no HNSW graph is built): the catalogue is
+    small, and a full native scan stays under 10 ms up to about 100,000 points.
     """
-    from qdrant_client import QdrantClient
 
+    VECTOR = "dense"
+    STAMP_FILE = "stamp"
+    LOCK_FILE = ".lock"
+
+    def __init__(self, folder: str | Path) -> None:
+        self._folder = Path(folder)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._shards: dict[str, Any] = {}
+        self._lock: int | None = _lock_folder(self._folder / self.LOCK_FILE)
+        try:
+            for kind_folder in sorted(p for p in self._folder.iterdir() if _is_shard(p)):
+                self._shards[kind_folder.name] = _load_shard(kind_folder)
+        except BaseException:
+            self.close()
+            raise
+
+    def reset(self, kind: str, dimension: int) -> None:
+        import qdrant_edge as edge
+
+        if (shard := self._shards.pop(kind, None)) is not None:
+            shard.close()
+        shutil.rmtree(self._folder / kind, ignore_errors=True)
+        config = edge.EdgeConfig(
+            vectors={self.VECTOR: edge.EdgeVectorParams(size=dimension,
+                                                        distance=edge.Distance.Cosine)},
+            optimizers=edge.EdgeOptimizersConfig(indexing_threshold=0))  # exact: no HNSW
+        self._shards[kind] = edge.EdgeShard.create(str(self._folder / kind), config)
+
+    def upsert(self, kind: str, ids: Sequence[str], vectors: np.ndarray,
+               payloads: Sequence[Mapping[str, Any]]) -> None:
+        import qdrant_edge as edge
+
+        points = [edge.Point(_point_id(i), {self.VECTOR: v.tolist()}, {**p, "id": i})
+                  for i, v, p in zip(ids, vectors, payloads, strict=True)]
+        for start in range(0, len(points), UPSERT_CHUNK):
+            self._shards[kind].update(
+                edge.UpdateOperation.upsert_points(points[start:start + UPSERT_CHUNK]))
+
+    def search_batch(self, kind: str, vectors: np.ndarray, limit: int,
+                     filters: Sequence[PayloadFilter | None] | None = None,
+                     ) -> list[list[IndexHit]]:
+        import qdrant_edge as edge
+
+        if len(vectors) == 0:
+            return []
+        wanted = filters if filters is not None else [None] * len(vectors)
+        exact = edge.SearchParams(exact=True)
+        requests = [edge.QueryRequest(limit=limit, query=edge.Query.Nearest(v.tolist(),
+                                                                            using=self.VECTOR),
+                                      with_payload=True, filter=_edge_filter(f), params=exact)
+                    for v, f in zip(vectors, wanted, strict=True)]
+        responses = self._shards[kind].query_batch(edge.QueryBatchRequest(requests))
+        return [[IndexHit(str(p.payload["id"]), float(p.score), p.payload) for p in points]
+                for points in responses]
+
+    def stamp(self) -> str | None:
+        stamp_file = self._folder / self.STAMP_FILE
+        return stamp_file.read_text() if stamp_file.exists() else None
+
+    def set_stamp(self, stamp: str) -> None:
+        for shard in self._shards.values():
+            shard.flush()
+        staged = self._folder / f"{self.STAMP_FILE}.tmp"
+        staged.write_text(stamp)
+        staged.replace(self._folder / self.STAMP_FILE)
+
+    def close(self) -> None:
+        while self._shards:
+            self._shards.popitem()[1].close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the folder lock
+            self._lock = None
+
+
+def _lock_folder(lock_file: Path) -> int:
+    """An exclusive lock on the folder for this open index, held until `close`.
+
+    Each shard also locks its own log, but only once it exists; this lock covers an empty
+    folder and a build in progress too."""
+    descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(descriptor)
+        raise IndexLockedError(f"the index folder {lock_file.parent} is already open in another "
+                               "client (Qdrant Edge: one process per folder)") from exc
+    return descriptor
+
+
+def _is_shard(folder: Path) -> bool:
+    return folder.is_dir() and (folder / "wal").exists()
+
+
+def _load_shard(folder: Path) -> Any:
+    import qdrant_edge as edge
+
+    return edge.EdgeShard.load(str(folder))
+
+
+def _edge_filter(wanted: PayloadFilter | None) -> Any:
+    import qdrant_edge as edge
+
+    if wanted is None or not (wanted.must or wanted.must_not):
+        return None
+
+    def condition(c: Condition) -> Any:
+        return edge.FieldCondition(c.field, match=edge.MatchAny(list(c.values)))
+
+    return edge.Filter(must=[condition(c) for c in wanted.must] or None,
+                       must_not=[condition(c) for c in wanted.must_not] or None)
+
+
+def open_qdrant_index(path: str | None = None, url: str | None = None) -> QdrantIndex | EdgeIndex:
+    """A Qdrant server at `url`, else the Qdrant Edge folder at `path` (created if missing).
+
+    Raises IndexLockedError when another process holds the folder.
+    """
     if url:
+        from qdrant_client import QdrantClient
+
         return QdrantIndex(QdrantClient(url=url))
     if not path:
         raise ValueError("open_qdrant_index needs a folder path or a server url")
-    Path(path).mkdir(parents=True, exist_ok=True)
-    try:
-        return QdrantIndex(QdrantClient(path=path))
-    except RuntimeError as exc:
-        if "already accessed" in str(exc):
-            raise IndexLockedError(f"the Qdrant folder {path} is already open in another client "
-                                   "(Qdrant local mode: one process per folder)") from exc
-        raise
+    return EdgeIndex(path)
 
 
 class InMemoryIndex:

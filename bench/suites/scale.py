@@ -1,14 +1,15 @@
 """Scale (opt-in): 1,000,000 job rows in PostgreSQL, then p50 of `GET /api/v1/jobs/{id}` and
 of a page of `GET /api/v1/jobs` through the HTTP API (baseline: `/healthz` of the same
-process); and vector search at 100,000 points in Qdrant local mode (random unit vectors,
-dim 384, plus the real catalogue) through `ml.vector_index`, p50 with recall@10 against exact
-numpy search. Targets (issue 2): < 5 ms p50 for the job reads; 10 ms p50 vector search."""
+process); and vector search at 100,000 points (random unit vectors,
+dim 384, plus the real catalogue) through `ml.vector_index`: the embedded default (Qdrant Edge)
+and, for reference, qdrant-client's local mode; p50 with recall@10 against exact numpy search.
+Targets (issue 2): < 5 ms p50 for the job reads; 10 ms p50 vector search."""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -18,6 +19,9 @@ from bench.processes import ROOT
 from bench.report import Row, SuiteResult
 from bench.stack import stack
 from bench.workload import p50, search_queries
+
+if TYPE_CHECKING:
+    from ml.vector_index import VectorIndex
 
 JOB_ROWS = 1_000_000
 POINTS = 100_000
@@ -59,10 +63,12 @@ def job_reads() -> dict[str, Any]:
 
 
 def vector_search() -> dict[str, Any]:
+    from qdrant_client import QdrantClient
+
     from ml.documents import documents
     from ml.embeddings import SentenceTransformerEncoder
     from ml.knowledge import Catalog
-    from ml.vector_index import open_qdrant_index
+    from ml.vector_index import QdrantIndex, open_qdrant_index
 
     encoder, catalog = SentenceTransformerEncoder(), Catalog.load()
     docs = documents(catalog, "perfume") + documents(catalog, "material")
@@ -74,29 +80,39 @@ def vector_search() -> dict[str, Any]:
     queries = encoder.encode(search_queries(QUERIES)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    measured = {}
     with tempfile.TemporaryDirectory(dir=ROOT / "var" / "bench") as folder:
-        index = open_qdrant_index(path=folder)
-        try:
-            started = time.perf_counter()
-            index.reset("scale", DIM)
-            index.upsert("scale", ids, vectors, [{} for _ in ids])
-            built_s = time.perf_counter() - started
-            times, recalls = [], []
-            for row, query in enumerate(queries):
-                begun = time.perf_counter()
-                hits = index.search_batch("scale", query[None, :], 10)[0]
-                times.append(time.perf_counter() - begun)
-                wanted = {ids[i] for i in exact[row]}
-                recalls.append(len(wanted & {h.id for h in hits}) / 10)
-        finally:
-            index.close()
+        engines = {"edge": lambda: open_qdrant_index(path=f"{folder}/edge"),
+                   "local": lambda: QdrantIndex(QdrantClient(path=f"{folder}/local"))}
+        for name, opened in engines.items():
+            measured[name] = _search_index(opened(), ids, vectors, queries, exact)
     exact_times = []
     for query in queries:
         begun = time.perf_counter()
         np.argpartition(-(vectors @ query), 10)[:10]
         exact_times.append(time.perf_counter() - begun)
-    return {"points": POINTS, "build_s": built_s, "qdrant_p50_ms": p50(times) * 1000,
-            "recall_at_10": float(np.mean(recalls)), "numpy_p50_ms": p50(exact_times) * 1000}
+    return {"points": POINTS, **measured, "numpy_p50_ms": p50(exact_times) * 1000}
+
+
+def _search_index(index: VectorIndex, ids: list[str], vectors: np.ndarray,
+                  queries: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+    """Build `index` from `vectors`, then p50 of one-query searches and recall@10."""
+    try:
+        started = time.perf_counter()
+        index.reset("scale", DIM)
+        index.upsert("scale", ids, vectors, [{} for _ in ids])
+        built_s = time.perf_counter() - started
+        times, recalls = [], []
+        for row, query in enumerate(queries):
+            begun = time.perf_counter()
+            hits = index.search_batch("scale", query[None, :], 10)[0]
+            times.append(time.perf_counter() - begun)
+            wanted = {ids[i] for i in exact[row]}
+            recalls.append(len(wanted & {h.id for h in hits}) / 10)
+    finally:
+        index.close()
+    return {"build_s": built_s, "p50_ms": p50(times) * 1000,
+            "recall_at_10": float(np.mean(recalls))}
 
 
 def run() -> SuiteResult:
@@ -108,12 +124,15 @@ def run() -> SuiteResult:
                    "/healthz", health, "< 5 ms", reads["get_p50_ms"] < 5))
     result.add(Row("GET /jobs?limit=50 p50", reads["page_p50_ms"], "ms", "/healthz", health,
                    "< 5 ms", reads["page_p50_ms"] < 5))
-    result.add(Row(f"Qdrant local search p50, {POINTS:,} pts", vectors["qdrant_p50_ms"], "ms",
-                   "exact numpy", vectors["numpy_p50_ms"], "<= 10 ms",
-                   vectors["qdrant_p50_ms"] <= 10))
-    result.add(Row("Qdrant local recall@10", vectors["recall_at_10"], "", target=">= 0.95",
-                   met=vectors["recall_at_10"] >= 0.95))
+    edge, local = vectors["edge"], vectors["local"]
+    result.add(Row(f"vector search p50, {POINTS:,} pts (Qdrant Edge, the default)",
+                   edge["p50_ms"], "ms", "exact numpy", vectors["numpy_p50_ms"], "<= 10 ms",
+                   edge["p50_ms"] <= 10))
+    result.add(Row("Qdrant Edge recall@10", edge["recall_at_10"], "", target=">= 0.95",
+                   met=edge["recall_at_10"] >= 0.95))
+    result.add(Row("for reference: qdrant-client local mode p50", local["p50_ms"], "ms",
+                   "Qdrant Edge", edge["p50_ms"]))
     result.notes.append(f"{JOB_ROWS:,} rows loaded with COPY in {reads['load_s']:.0f} s "
                         f"(4 tenants); index of {POINTS:,} points built in "
-                        f"{vectors['build_s']:.0f} s")
+                        f"{edge['build_s']:.0f} s (Edge), {local['build_s']:.0f} s (local mode)")
     return result

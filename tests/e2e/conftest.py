@@ -1,5 +1,5 @@
 """The e2e stack: a uvicorn API and Celery workers as real processes, real Redis and
-PostgreSQL, the real embedding model and a real Qdrant local-mode index."""
+PostgreSQL, the real embedding model and a real Qdrant Edge index."""
 
 from __future__ import annotations
 

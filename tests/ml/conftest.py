@@ -1,6 +1,6 @@
 """Search fixtures: a small hand-written knowledge folder (independent of the shipped data),
 fake pipelines (hashing encoder + exact in-memory index) and, for `model` tests, the real
-embedding model and a real Qdrant local-mode index built once per session."""
+embedding model and a real Qdrant Edge index built once per session."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def fake_pipeline(catalog: Catalog) -> SearchPipeline:
     return make_pipeline(catalog)
 
 
-# ---- model tier: the real model and a real Qdrant local-mode index ----------------------
+# ---- model tier: the real model and a real Qdrant index (Qdrant Edge, the default) -----
 @pytest.fixture(scope="session")
 def real_encoder() -> Encoder:
     from ml.embeddings import SentenceTransformerEncoder

@@ -1,4 +1,5 @@
-"""The real embedding model and a real Qdrant local-mode index (built once per session)."""
+"""The real embedding model and a real Qdrant index: Qdrant Edge (the embedded default),
+checked against qdrant-client (the production path to a server) and exact search."""
 
 from __future__ import annotations
 
@@ -94,3 +95,50 @@ def test_a_local_folder_has_one_owner(tmp_path: Path) -> None:
     finally:
         first.close()
     open_qdrant_index(str(tmp_path / "index")).close()
+
+
+def test_qdrant_edge_and_qdrant_client_return_the_same_hits(
+        tmp_path: Path, catalog: Catalog, real_encoder: Encoder) -> None:
+    """The server path (qdrant-client; its local mode stands in for a server here) and the
+    embedded Edge shards give the same ranking, filters included."""
+    from qdrant_client import QdrantClient
+
+    from ml.indexing import write_index
+    from ml.vector_index import Condition, PayloadFilter, QdrantIndex
+
+    edge = open_qdrant_index(str(tmp_path / "edge"))
+    client = QdrantIndex(QdrantClient(path=str(tmp_path / "client")))
+    try:
+        for index in (edge, client):
+            write_index(index, real_encoder, catalog)
+        queries = real_encoder.encode(["fresh citrus cologne", "dark smoky leather", "rose"])
+        wanted = [None, PayloadFilter(must=(Condition("season", ("winter",)),)),
+                  PayloadFilter(must_not=(Condition("gender", ("feminine",)),))]
+        from_edge = edge.search_batch("perfume", queries, 10, wanted)
+        from_client = client.search_batch("perfume", queries, 10, wanted)
+        assert [[h.id for h in hits] for hits in from_edge] == [
+            [h.id for h in hits] for hits in from_client]
+        assert all(hits for hits in from_edge)
+        assert edge.stamp() == client.stamp() is not None
+    finally:
+        edge.close()
+        client.close()
+
+
+def test_an_edge_folder_reopens_with_its_points_and_stamp(tmp_path: Path) -> None:
+    from ml.vector_index import EdgeIndex
+
+    vectors = np.eye(4, dtype=np.float32)
+    index = EdgeIndex(tmp_path / "index")
+    index.reset("perfume", 4)
+    index.upsert("perfume", ["a", "b", "c", "d"], vectors, [{"season": ["spring"]}] * 4)
+    index.set_stamp("v1")
+    index.close()
+    reopened = EdgeIndex(tmp_path / "index")
+    try:
+        assert reopened.stamp() == "v1"
+        hits = reopened.search_batch("perfume", vectors[2:3], 2)[0]
+        assert hits[0].id == "c" and hits[0].score == pytest.approx(1.0) and len(hits) == 2
+        assert hits[0].payload["season"] == ["spring"]
+    finally:
+        reopened.close()
