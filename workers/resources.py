@@ -154,6 +154,7 @@ class WorkerResources:
         return self._once("recipe_pipeline", self._build_recipe_pipeline)
 
     def _build_recipe_pipeline(self) -> Any:
+        """The generator (warm) and the materials; retrieval is attached per batch."""
         from ml.recipe import RecipePipeline, load_materials
         from ml.recipe.backends import build_generator
 
@@ -161,25 +162,35 @@ class WorkerResources:
         materials = load_materials()
         generator = build_generator(str(settings.generator_backend), materials,
                                     _generator_options(settings))
-        retrieve = None
-        if settings.recipe_retrieval:
-            from ml.rag import SearchRetriever
-
-            retrieve = SearchRetriever(self.search_pipeline,
-                                       top_k=int(settings.recipe_references))
         log.info("recipe pipeline ready: %s back end", generator.name)
-        return RecipePipeline(generator, materials, retrieve)
+        return RecipePipeline(generator, materials)
 
     @property
     def recipe_batcher(self) -> MicroBatcher[Any, Any]:
         return self._once("recipe_batcher", lambda: MicroBatcher(
-            self.recipe_pipeline.run_many, max_batch=int(self._settings.recipe_batch_max),
+            self._recipes_served, max_batch=int(self._settings.recipe_batch_max),
             max_wait_s=float(self._settings.recipe_batch_wait_ms) / 1000))
 
+    def _recipes_served(self, briefs: Sequence[Any]) -> list[tuple[str | None, Any]]:
+        """One batch; its references come from the search pipeline served now (read once,
+        like a search batch), so retrieval follows the active embedding version."""
+        pipeline = self.recipe_pipeline
+        if not self._settings.recipe_retrieval:
+            return [(None, outcome) for outcome in pipeline.run_many(briefs)]
+        from ml.rag import SearchRetriever
+
+        served = self.served_search.current
+        retrieve = SearchRetriever(served.value, top_k=int(self._settings.recipe_references))
+        return [(served.version_id, outcome)
+                for outcome in pipeline.with_retrieval(retrieve).run_many(briefs)]
+
     def generate_recipe(self, brief: Any) -> dict[str, Any]:
+        """The result records `model_version` (the generator) and
+        `retrieval_model_version_id` (the embedding version that found its references;
+        null: the built-in base model, or no retrieval)."""
         self._inject_fault()
-        outcome: dict[str, Any] = self.recipe_batcher.submit(brief).to_dict()
-        return outcome
+        version_id, outcome = self.recipe_batcher.submit(brief)
+        return {**outcome.to_dict(), "retrieval_model_version_id": version_id}
 
     # ---- training -----------------------------------------------------------------------
     @property
