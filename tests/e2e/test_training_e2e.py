@@ -41,9 +41,10 @@ def pair_lines(count: int = 16) -> list[str]:
     return [json.dumps({"query": e.source, "positive": e.target}) for e in examples]
 
 
-def training_stack(make_stack: Any, tmp_path: Path) -> tuple[Stack, ApiClient, Path]:
+def training_stack(make_stack: Any, tmp_path: Path, **extra: str
+                   ) -> tuple[Stack, ApiClient, Path]:
     store = tmp_path / "models"
-    stack: Stack = make_stack(FRAGRANCE_MODEL_STORE=str(store), **LIMITS)
+    stack: Stack = make_stack(FRAGRANCE_MODEL_STORE=str(store), **{**LIMITS, **extra})
     stack.start_worker(name="trainer", queues="training", pool="solo", concurrency=1,
                        beat=False)
     return stack, stack.client(("training",)), store
@@ -70,12 +71,22 @@ def served_version(client: ApiClient) -> str | None:
     return version
 
 
+def retrieval_version(client: ApiClient) -> str | None:
+    job = client.wait_finished(client.submit_recipe(
+        fragrance_family="woody", mood="smoky", intensity="strong", gender="masculine",
+        season="winter")["id"], 120)
+    assert job["status"] == "succeeded", job
+    version: str | None = job["result"]["retrieval_model_version_id"]
+    return version
+
+
 def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore[no-untyped-def]
         make_stack, pg_url: str, tmp_path: Path) -> None:
     stack, client, store = training_stack(make_stack, tmp_path)
-    stack.start_worker(name="searcher", queues="search", concurrency=4, beat=False)
-    searcher = stack.client(("search",))
+    stack.start_worker(name="searcher", queues="search,recipe", concurrency=4, beat=False)
+    searcher = stack.client(("search", "generate"))
     assert served_version(searcher) is None  # the built-in base model
+    assert retrieval_version(searcher) is None
     queued = submit(client, target="embedding", dataset_lines=pair_lines(), max_steps=2,
                     batch_size=8, checkpoint_every=1, learning_rate=5e-5)
     job = client.wait_finished(queued["id"], timeout=280)
@@ -105,6 +116,7 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
     # the serving worker notices between jobs (it builds the new index in the background)
     wait_until(lambda: served_version(searcher) == version["id"], 240,
                "the search worker to serve the new version", interval=1)
+    assert retrieval_version(searcher) == version["id"]  # recipes retrieve with it too
     rolled = client.http.post(f"/api/v1/models/{version['id']}/rollback")
     assert rolled.status_code == 200 and rolled.json()["active"] is None
     wait_until(lambda: served_version(searcher) is None, 60,
@@ -128,3 +140,36 @@ def test_cancel_stops_training_at_the_next_step_and_keeps_the_checkpoint(  # typ
     assert saved, "the last training checkpoint is kept after a cancel"
     models = client.http.get("/api/v1/models").json()["items"]
     assert all(m["job_id"] != job_id for m in models)
+
+
+def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ignore[no-untyped-def]
+        make_stack, pg_url: str, tmp_path: Path) -> None:
+    """The training worker dies (SIGKILL, no warm shutdown, no ack); its lease lapses (10 s
+    here, kept alive by the heartbeat while it lived), maintenance hands the job back, and a
+    new training worker resumes it from the last checkpoint on disk, not from step zero."""
+    from ml.training.checkpoints import CheckpointStore
+
+    stack, client, store = training_stack(make_stack, tmp_path, FRAGRANCE_LEASE_S="10")
+    doomed = stack.workers[0]
+    stack.start_worker(name="ops", queues="maintenance", concurrency=1, beat=True)
+    job_id = submit(client, target="embedding", dataset_lines=pair_lines(), max_steps=8,
+                    epochs=4, batch_size=4, checkpoint_every=1, evaluate=False)["id"]
+    wait_until(lambda: len(progress_events(pg_url, job_id)) >= 2, 240, "two training steps",
+               interval=0.2)
+    doomed.kill()
+    checkpoints = CheckpointStore(store / "runs" / job_id / "checkpoints")
+    latest = checkpoints.latest()
+    assert latest is not None and 2 <= latest.step < 8
+    assert client.job(job_id)["status"] == "running"  # nobody knows yet: the lease is alive
+
+    stack.start_worker(name="rescuer", queues="training", pool="solo", concurrency=1,
+                       beat=False)
+    job = client.wait_finished(job_id, timeout=240)
+    assert job["status"] == "succeeded", (job, stack.workers[-1].log())
+    assert job["attempts"] == 2
+    assert job["result"]["resumed_from_step"] == latest.step
+    assert job["result"]["steps"] == 8
+    steps = [e["step"] for e in progress_events(pg_url, job_id)]
+    assert steps[-(8 - latest.step):] == list(range(latest.step + 1, 9)), steps
+    models = client.http.get("/api/v1/models").json()["items"]
+    assert [m["job_id"] for m in models].count(job_id) == 1
