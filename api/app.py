@@ -26,6 +26,7 @@ from api.routes import (
     validate,
 )
 from api.webhook_urls import url_policy
+from config.log_redaction import install_redaction
 from core.batches import BatchStore
 from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
@@ -37,6 +38,7 @@ from core.submission import Enqueuer
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests)."""
+    install_redaction()  # uvicorn has set up its log handlers by now
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     store = JobStore(sessions, float(settings.idempotency_ttl_s))

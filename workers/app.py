@@ -80,5 +80,6 @@ def create_celery(settings: Any) -> Celery:
     app.resources = WorkerResources(app, settings)  # type: ignore[attr-defined]
     from workers import signals
 
-    signals.connect(app, int(settings.worker_metrics_port), str(settings.device))
+    signals.connect(app, int(settings.worker_metrics_port), str(settings.device),
+                    str(settings.database_url))
     return app

@@ -1,4 +1,5 @@
-"""Worker lifecycle hooks: warm the models when the worker is ready."""
+"""Worker lifecycle hooks: mask secrets in every log handler Celery sets up; warm the models
+when the worker is ready."""
 
 from __future__ import annotations
 
@@ -6,22 +7,32 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
 
+from config.log_redaction import install_redaction
 from workers.observability import serve_metrics
 
 log = logging.getLogger(__name__)
 
 
-def connect(app: Celery, metrics_port: int = 0, device: str = "cpu") -> None:
+def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
+            database_url: str = "") -> None:
     def warm(sender: Any = None, **_: Any) -> None:
         if metrics_port:
             serve_metrics(metrics_port, device)
         consumer = getattr(sender, "task_consumer", None)
         queues = {q.name for q in consumer.queues} if consumer is not None else set()
+        # the log handlers mask the passwords in these URLs
+        log.info("worker ready: queues %s, device %s, database %s, broker %s",
+                 ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
         try:
             app.resources.warm(queues)  # type: ignore[attr-defined]
         except Exception:  # a warm-up failure must not kill the worker; jobs retry loading
             log.exception("warming worker resources failed")
 
+    def redact_logs(**_: Any) -> None:
+        install_redaction()
+
+    after_setup_logger.connect(redact_logs, weak=False)
+    after_setup_task_logger.connect(redact_logs, weak=False)
     worker_ready.connect(warm, weak=False)
