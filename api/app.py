@@ -28,12 +28,15 @@ from api.routes import (
 from api.webhook_urls import url_policy
 from config.log_redaction import install_redaction
 from core.batches import BatchStore
+from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
 from core.keys import KeyRing
 from core.registry import ModelRegistry
 from core.store import JobStore
-from core.submission import Enqueuer
+from core.submission import Enqueuer, submit_jobs
+
+SUBMIT_GROUP_MAX = 256
 
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
@@ -66,6 +69,11 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.training_max_dataset_lines = int(settings.training_max_dataset_lines)
     app.state.secret_overlap_s = float(settings.webhook_secret_overlap_s)
     app.state.enqueuer = enqueuer or producer
+    # group commit: submits that arrive while one is being written go in the next
+    # transaction and publish together (alone, a submit is written at once)
+    app.state.submitter = MicroBatcher(
+        lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
+        max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, name="submit-group-commit")
     app.state.probe = ClusterProbe(store, producer.celery, settings.broker_url)
     app.state.registry = _registry(store, app.state.probe)
     install_problem_handlers(app)

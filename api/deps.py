@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from core.keys import KeyRing, Principal
 from core.registry import ModelRegistry
@@ -16,27 +17,30 @@ from core.submission import Enqueuer
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer fk_...`")
 
 
-def get_store(request: Request) -> JobStore:
+# The dependencies are coroutines: a plain `def` would cost each request a thread hop.
+async def get_store(request: Request) -> JobStore:
     store: JobStore = request.app.state.store
     return store
 
 
-def get_enqueuer(request: Request) -> Enqueuer:
+async def get_enqueuer(request: Request) -> Enqueuer:
     enqueuer: Enqueuer = request.app.state.enqueuer
     return enqueuer
 
 
-def get_registry(request: Request) -> ModelRegistry:
+async def get_registry(request: Request) -> ModelRegistry:
     registry: ModelRegistry = request.app.state.models
     return registry
 
 
-def get_principal(request: Request, credentials: Annotated[
+async def get_principal(request: Request, credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "an API key is required: Authorization: Bearer <key>")
     keys: KeyRing = request.app.state.keys
-    principal = keys.authenticate(credentials.credentials)
+    principal = keys.cached(credentials.credentials)  # no database read: on the loop
+    if principal is None:
+        principal = await run_in_threadpool(keys.authenticate, credentials.credentials)
     if principal is None:
         raise HTTPException(401, "the API key is not valid")
     return principal
@@ -49,7 +53,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def require_scope(scope: str) -> Callable[..., Any]:
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.allows(scope):
             raise HTTPException(403, f"this API key lacks the '{scope}' scope")
         return principal

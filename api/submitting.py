@@ -13,6 +13,7 @@ from api.events import wait_until_final
 from api.schemas import Delivery, JobOut
 from api.webhook_urls import checked_webhook
 from core.keys import Principal
+from core.store import NewJob
 from core.submission import submit_job
 from core.views import JobView
 
@@ -52,8 +53,13 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
     webhook = None
     if body.webhook is not None:
         webhook = await run_in_threadpool(checked_webhook, state.url_policy, body.webhook)
-    job, created = await run_in_threadpool(
-        submit_job, state.store, state.enqueuer, tenant_id=caller.tenant_id, kind=kind,
-        payload=payload, idempotency_key=idempotency_key, webhook_url=webhook,
-        webhook_events=body.webhook_events, api_key_id=caller.key_id)
+    if idempotency_key:  # a replay must find the first job: written alone
+        job, created = await run_in_threadpool(
+            submit_job, state.store, state.enqueuer, tenant_id=caller.tenant_id, kind=kind,
+            payload=payload, idempotency_key=idempotency_key, webhook_url=webhook,
+            webhook_events=body.webhook_events, api_key_id=caller.key_id)
+    else:  # the group commit (api.app): one transaction for the submits of a burst
+        job, created = await state.submitter.submit_async(NewJob(
+            caller.tenant_id, kind, payload, api_key_id=caller.key_id, webhook_url=webhook,
+            webhook_events=body.webhook_events)), True
     return await answer(request, response, job, created, prefer)

@@ -19,6 +19,7 @@ from core.database import transaction
 from core.errors import JobNotFound
 from core.models import Batch, Job, utcnow
 from core.states import JobStatus
+from core.store import NewJob
 from core.transitions import append_event, complete_batch_if_done, transition
 from core.views import JobView, iso
 
@@ -67,11 +68,9 @@ class BatchStore:
         Returns the batch and the ids of the jobs to publish."""
         batch_id = str(uuid.uuid4())
         now = utcnow()
-        jobs = [Job(id=str(uuid.uuid4()), tenant_id=tenant_id, api_key_id=api_key_id,
-                    kind=kind, status=JobStatus.QUEUED, progress=0.0, input=item.payload,
-                    attempts=0, cancel_requested=False, batch_id=batch_id, batch_index=index,
-                    webhook_url=webhook_url, created_at=now, updated_at=now,
-                    webhook_events=list(webhook_events) if webhook_events else None)
+        jobs = [NewJob(tenant_id, kind, item.payload, api_key_id=api_key_id,
+                       webhook_url=webhook_url, webhook_events=webhook_events,
+                       ).row(now, batch_id=batch_id, batch_index=index)
                 for index, item in enumerate(items)]
         with self._session() as session:
             session.add(Batch(id=batch_id, tenant_id=tenant_id, api_key_id=api_key_id,

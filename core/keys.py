@@ -78,13 +78,20 @@ class KeyRing:
             session.add(row)
         return IssuedKey(row.id, row.tenant_id, api_key, row.webhook_secret, tuple(row.scopes))
 
+    def cached(self, api_key: str) -> Principal | None:
+        """The key's principal if a recent `authenticate` found it (no database read)."""
+        if self._cache_ttl_s <= 0:
+            return None
+        with self._lock:
+            hit = self._cache.get(hash_key(api_key))
+        if hit and time.monotonic() - hit[0] < self._cache_ttl_s:
+            return hit[1]
+        return None
+
     def authenticate(self, api_key: str) -> Principal | None:
+        if (principal := self.cached(api_key)) is not None:
+            return principal
         digest = hash_key(api_key)
-        if self._cache_ttl_s > 0:
-            with self._lock:
-                hit = self._cache.get(digest)
-            if hit and time.monotonic() - hit[0] < self._cache_ttl_s:
-                return hit[1]
         principal = self._lookup(digest)
         if principal is not None and self._cache_ttl_s > 0:
             with self._lock:

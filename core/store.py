@@ -7,10 +7,11 @@ import base64
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,37 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("cursor is not valid") from exc
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """What a submit stores: one queued job."""
+
+    tenant_id: str
+    kind: str
+    input: dict[str, Any]
+    api_key_id: str | None = None
+    webhook_url: str | None = None
+    webhook_events: Sequence[str] | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+    def values(self, now: datetime, *, batch_id: str | None = None,
+               batch_index: int | None = None) -> dict[str, Any]:
+        """The new `jobs` row's columns (a fresh id)."""
+        return {"id": str(uuid.uuid4()), "tenant_id": self.tenant_id,
+                "api_key_id": self.api_key_id, "kind": self.kind,
+                "status": str(JobStatus.QUEUED), "progress": 0.0, "input": self.input,
+                "result": None, "error": None, "attempts": 0, "cancel_requested": False,
+                "batch_id": batch_id, "batch_index": batch_index,
+                "idempotency_key": self.idempotency_key, "request_hash": self.request_hash,
+                "webhook_url": self.webhook_url,
+                "webhook_events": list(self.webhook_events) if self.webhook_events else None,
+                "created_at": now, "updated_at": now, "started_at": None, "finished_at": None}
+
+    def row(self, now: datetime, *, batch_id: str | None = None,
+            batch_index: int | None = None) -> Job:
+        return Job(**self.values(now, batch_id=batch_id, batch_index=batch_index))
+
+
 class JobStore:
     """Persistence of jobs and their events. Thread-safe: one session per call."""
 
@@ -65,22 +97,34 @@ class JobStore:
             existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)
             if existing:
                 return existing, False
-        job = Job(id=str(uuid.uuid4()), tenant_id=tenant_id, api_key_id=api_key_id,
-                  kind=kind, status=JobStatus.QUEUED, progress=0.0, input=input, attempts=0,
-                  cancel_requested=False, batch_id=batch_id, idempotency_key=idempotency_key,
-                  request_hash=request_hash, webhook_url=webhook_url,
-                  webhook_events=list(webhook_events) if webhook_events else None)
+        new = NewJob(tenant_id, kind, input, api_key_id=api_key_id, webhook_url=webhook_url,
+                     webhook_events=webhook_events, idempotency_key=idempotency_key,
+                     request_hash=request_hash)
         try:
-            with self._session() as session:
-                session.add(job)
-                session.flush()
-                append_event(session, job.id, "queued", {"status": "queued"}, seq=1)
+            return self._insert([new.values(utcnow(), batch_id=batch_id)])[0], True
         except IntegrityError:
             existing = self._find_idempotent(tenant_id, idempotency_key or "", request_hash)
             if existing is None:
                 raise
             return existing, False
-        return JobView.of(job), True
+
+    def create_many(self, jobs: Sequence[NewJob]) -> list[JobView]:
+        """Store new queued jobs in one transaction (the API's group commit), in order.
+        Jobs with an Idempotency-Key go through `create`: a replay is no new row."""
+        if any(job.idempotency_key for job in jobs):
+            raise ValueError("create_many takes no idempotency keys; use create")
+        now = utcnow()
+        return self._insert([job.values(now) for job in jobs])
+
+    def _insert(self, rows: list[dict[str, Any]]) -> list[JobView]:
+        """One transaction: the rows and their first event (Core inserts, one statement
+        each for the whole group)."""
+        with self._session() as session:
+            session.execute(insert(Job), rows)
+            session.execute(insert(JobEvent), [
+                {"job_id": row["id"], "seq": 1, "type": "queued", "data": {"status": "queued"},
+                 "created_at": row["created_at"]} for row in rows])
+        return [JobView.of_values(row) for row in rows]
 
     def _find_idempotent(self, tenant_id: str, key: str,
                          request_hash: str | None) -> JobView | None:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from core.batches import BatchItem, BatchStore, BatchView
 from core.metrics import JOBS_SUBMITTED
-from core.store import JobStore
+from core.store import JobStore, NewJob
 from core.views import JobView
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,21 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
             log.warning("publishing job %s failed (%s); it stays queued for maintenance",
                         job.id, type(exc).__name__)
     return job, created
+
+
+def submit_jobs(store: JobStore, enqueuer: Enqueuer, jobs: Sequence[NewJob]) -> list[JobView]:
+    """Store jobs without an Idempotency-Key in one transaction, then publish them (one
+    connection per kind): the API's group commit. Raises StoreUnavailable."""
+    views = store.create_many(jobs)
+    for kind in dict.fromkeys(view.kind for view in views):
+        job_ids = [view.id for view in views if view.kind == kind]
+        JOBS_SUBMITTED.labels(kind).inc(len(job_ids))
+        try:
+            enqueuer.enqueue_many(kind, job_ids)
+        except Exception as exc:  # the maintenance task re-publishes queued jobs
+            log.warning("publishing %d %s jobs failed (%s); they stay queued for maintenance",
+                        len(job_ids), kind, type(exc).__name__)
+    return views
 
 
 def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,

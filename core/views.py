@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,11 @@ class JobView:
             started_at=job.started_at, finished_at=job.finished_at, batch_id=job.batch_id,
             tenant_id=job.tenant_id,
         )
+
+    @classmethod
+    def of_values(cls, row: Mapping[str, Any]) -> JobView:
+        """From a `jobs` row's column values (as inserted)."""
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
     def to_dict(self) -> dict[str, Any]:
         return {

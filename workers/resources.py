@@ -16,6 +16,7 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.metrics import SEARCH_BATCH_SIZE
@@ -24,7 +25,6 @@ from core.runner import JobRunner
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind
 from core.store import JobStore
 from core.url_policy import UrlPolicy
-from workers.batching import MicroBatcher
 from workers.hot_reload import HotSwap
 from workers.training import TrainingDefaults, TrainingRuns
 from workers.webhook_sender import WebhookSender

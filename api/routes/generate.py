@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["generate"])
 GenerateCaller = Annotated[Principal, Depends(require_scope("generate"))]
 
 
-def get_batches(request: Request) -> BatchStore:
+async def get_batches(request: Request) -> BatchStore:
     batches: BatchStore = request.app.state.batches
     return batches
 

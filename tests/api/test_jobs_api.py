@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from fastapi.testclient import TestClient
 
+from core.errors import StoreUnavailable
 from core.keys import IssuedKey
 from tests.api.conftest import RecordingEnqueuer, auth
 
@@ -28,6 +32,48 @@ def test_submit_stores_then_enqueues_and_answers_202(client: TestClient,
     for name in ("id", "kind", "status", "progress", "input", "result", "error", "attempts",
                  "created_at", "started_at", "finished_at", "batch_id"):
         assert name in job
+
+
+def test_concurrent_submits_are_written_in_groups_and_each_published_once(
+        client: TestClient, keys: dict[str, IssuedKey], enqueuer: RecordingEnqueuer) -> None:
+    """The group commit: submits arriving while a write is in flight share the next one."""
+    store = client.app.state.store  # type: ignore[attr-defined]
+    groups: list[int] = []
+    write = store.create_many
+
+    def slow_create_many(jobs):  # type: ignore[no-untyped-def]
+        groups.append(len(jobs))
+        time.sleep(0.05)  # a slow database: the next submits pile up meanwhile
+        return write(jobs)
+
+    store.create_many = slow_create_many
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(lambda i: client.post(
+            SEARCH, headers=auth(keys["alice" if i % 2 else "bob"]),
+            json={"query": f"rose {i}"}), range(40)))
+    assert [r.status_code for r in responses] == [202] * 40
+    jobs = [r.json() for r in responses]
+    assert [j["input"]["query"] for j in jobs] == [f"rose {i}" for i in range(40)]
+    assert sorted(job_id for _, job_id in enqueuer.sent) == sorted(j["id"] for j in jobs)
+    assert sum(groups) == 40 and max(groups) > 1
+    for i, job in enumerate(jobs):  # each in its own tenant
+        owner, other = (keys["alice"], keys["bob"]) if i % 2 else (keys["bob"], keys["alice"])
+        assert client.get(f"/api/v1/jobs/{job['id']}", headers=auth(owner)).status_code == 200
+        assert client.get(f"/api/v1/jobs/{job['id']}", headers=auth(other)).status_code == 404
+
+
+def test_a_database_outage_fails_each_submit_of_the_group_with_503(
+        client: TestClient, keys: dict[str, IssuedKey], enqueuer: RecordingEnqueuer) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+
+    def down(jobs):  # type: ignore[no-untyped-def]
+        raise StoreUnavailable("the database is not reachable")
+
+    store.create_many = down
+    response = client.post(SEARCH, headers=auth(keys["alice"]), json={"query": "rose"})
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert enqueuer.sent == []
 
 
 def test_a_broker_outage_keeps_the_job_queued(client: TestClient, keys: dict[str, IssuedKey],

@@ -1,17 +1,20 @@
-"""Cross-job micro-batching: concurrent callers' items are processed in one call.
+"""Micro-batching: concurrent callers' items are processed in one call.
 
-Worker threads each `submit` one item and block; a single batching thread drains what has
-arrived (waiting at most `max_wait_s` after the first item, up to `max_batch` items) and
-runs `process` once for all of them. While a batch is being processed, new items queue up,
-so batches grow with load on their own.
+Callers each `submit` one item and block (worker threads: cross-job model batches), or
+await `submit_async` (the API's event loop: a group commit of submitted jobs); a batching
+thread drains what has arrived (waiting at most `max_wait_s` after the first item,
+up to `max_batch` items) and runs `process` once for all of them. While a batch is being
+processed, new items queue up, so batches grow with load on their own; with `max_wait_s=0`
+an item that arrives alone is processed at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
@@ -21,12 +24,12 @@ R = TypeVar("R")
 
 class MicroBatcher(Generic[T, R]):
     def __init__(self, process: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64,
-                 max_wait_s: float = 0.002,
-                 on_batch: Callable[[int], None] | None = None) -> None:
+                 max_wait_s: float = 0.002, on_batch: Callable[[int], None] | None = None,
+                 name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
         self._on_batch = on_batch
         self._inbox: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, item: T, timeout: float | None = None) -> R:
@@ -34,6 +37,12 @@ class MicroBatcher(Generic[T, R]):
         future: Future[R] = Future()
         self._inbox.put((item, future))
         return future.result(timeout=timeout)
+
+    def submit_async(self, item: T) -> Awaitable[R]:
+        """`submit` for a coroutine: await the result without holding a thread."""
+        future: Future[R] = Future()
+        self._inbox.put((item, future))
+        return asyncio.wrap_future(future)
 
     def _loop(self) -> None:
         while True:
@@ -58,7 +67,9 @@ class MicroBatcher(Generic[T, R]):
             results = self._process([item for item, _ in batch])
         except Exception as exc:
             for _, future in batch:
-                future.set_exception(exc)
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(exc)
             return
         for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
+            if future.set_running_or_notify_cancel():  # False: its awaiting request went away
+                future.set_result(result)

@@ -1,0 +1,72 @@
+"""MicroBatcher: items from concurrent callers (threads or coroutines) go through one
+`process` call per batch; batches grow under load; errors and gone callers are handled."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from core.batching import MicroBatcher
+
+pytestmark = pytest.mark.unit
+
+
+class SlowDoubler:
+    """Doubles each item; the first batch blocks until released, so others pile up."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def __call__(self, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.started.set()
+        self.release.wait(10)
+        if any(i < 0 for i in items):
+            raise ValueError("negative")
+        return [i * 2 for i in items]
+
+
+def test_items_arriving_during_a_batch_form_the_next_batch() -> None:
+    process = SlowDoubler()
+    batcher = MicroBatcher(process, max_batch=64, max_wait_s=0.0)
+    with ThreadPoolExecutor(20) as pool:
+        first = pool.submit(batcher.submit, 0)
+        process.started.wait(5)  # batch [0] is being processed: the others queue up
+        rest = [pool.submit(batcher.submit, i) for i in range(1, 20)]
+        while batcher._inbox.qsize() < 19:
+            threading.Event().wait(0.01)
+        process.release.set()
+        assert first.result(5) == 0 and [f.result(5) for f in rest] == list(range(2, 40, 2))
+    assert process.batches[0] == [0] and sorted(process.batches[1]) == list(range(1, 20))
+
+
+def test_a_failing_batch_fails_each_of_its_callers() -> None:
+    process = SlowDoubler()
+    process.release.set()
+    batcher = MicroBatcher(process, max_batch=8, max_wait_s=0.0)
+    with pytest.raises(ValueError, match="negative"):
+        batcher.submit(-1)
+    assert batcher.submit(3) == 6  # the batcher lives on
+
+
+def test_submit_async_awaits_without_a_thread_and_survives_a_gone_caller() -> None:
+    process = SlowDoubler()
+    batcher = MicroBatcher(process, max_batch=64, max_wait_s=0.0)
+
+    async def scenario() -> list[int]:
+        gone = asyncio.ensure_future(batcher.submit_async(1))
+        await asyncio.sleep(0.05)
+        gone.cancel()  # the request went away while its item was being processed
+        waiting = [asyncio.ensure_future(batcher.submit_async(i)) for i in range(2, 6)]
+        await asyncio.sleep(0.05)
+        process.release.set()
+        return list(await asyncio.gather(*waiting))
+
+    assert asyncio.run(scenario()) == [4, 6, 8, 10]
+    assert batcher.submit(7) == 14  # a cancelled future did not kill the batching thread
