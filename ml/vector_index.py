@@ -62,9 +62,11 @@ class PayloadFilter:
 
 @dataclass(frozen=True)
 class IndexHit:
+    """A record id and its cosine similarity; the caller holds the records themselves (an
+    index returns no payloads: turning them into Python objects costs more than the search)."""
+
     id: str
     score: float
-    payload: Mapping[str, Any]
 
 
 class VectorIndex(Protocol):
@@ -129,12 +131,13 @@ class QdrantIndex:
         if len(vectors) == 0:
             return []
         wanted = filters if filters is not None else [None] * len(vectors)
-        requests = [models.QueryRequest(query=v.tolist(), limit=limit, with_payload=True,
+        only_id = models.PayloadSelectorInclude(include=["id"])
+        requests = [models.QueryRequest(query=v.tolist(), limit=limit, with_payload=only_id,
                                         filter=_qdrant_filter(f))
                     for v, f in zip(vectors, wanted, strict=True)]
         responses = self._client.query_batch_points(self._collection(kind), requests=requests)
-        return [[IndexHit(str(p.payload["id"]), float(p.score), p.payload)
-                 for p in response.points] for response in responses]
+        return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in response.points]
+                for response in responses]
 
     def stamp(self) -> str | None:
         name = self._collection("meta")
@@ -221,13 +224,14 @@ class EdgeIndex:
         if len(vectors) == 0:
             return []
         wanted = filters if filters is not None else [None] * len(vectors)
-        exact = edge.SearchParams(exact=True)
+        exact, only_id = edge.SearchParams(exact=True), edge.PayloadSelector.Include(["id"])
         requests = [edge.QueryRequest(limit=limit, query=edge.Query.Nearest(v.tolist(),
                                                                             using=self.VECTOR),
-                                      with_payload=True, filter=_edge_filter(f), params=exact)
+                                      with_payload=only_id, filter=_edge_filter(f),
+                                      params=exact)
                     for v, f in zip(vectors, wanted, strict=True)]
         responses = self._shards[kind].query_batch(edge.QueryBatchRequest(requests))
-        return [[IndexHit(str(p.payload["id"]), float(p.score), p.payload) for p in points]
+        return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in points]
                 for points in responses]
 
     def stamp(self) -> str | None:
@@ -332,7 +336,7 @@ class InMemoryIndex:
              wanted: PayloadFilter | None) -> list[IndexHit]:
         payloads = self._payloads[kind]
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], self._ids[kind][i]))
-        hits = (IndexHit(self._ids[kind][i], float(scores[i]), payloads[i]) for i in order
+        hits = (IndexHit(self._ids[kind][i], float(scores[i])) for i in order
                 if wanted is None or wanted.matches(payloads[i]))
         return [hit for _, hit in zip(range(limit), hits, strict=False)]
 

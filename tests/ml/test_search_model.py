@@ -126,7 +126,7 @@ def test_qdrant_edge_and_qdrant_client_return_the_same_hits(
 
 
 def test_an_edge_folder_reopens_with_its_points_and_stamp(tmp_path: Path) -> None:
-    from ml.vector_index import EdgeIndex
+    from ml.vector_index import Condition, EdgeIndex, PayloadFilter
 
     vectors = np.eye(4, dtype=np.float32)
     index = EdgeIndex(tmp_path / "index")
@@ -139,6 +139,7 @@ def test_an_edge_folder_reopens_with_its_points_and_stamp(tmp_path: Path) -> Non
         assert reopened.stamp() == "v1"
         hits = reopened.search_batch("perfume", vectors[2:3], 2)[0]
         assert hits[0].id == "c" and hits[0].score == pytest.approx(1.0) and len(hits) == 2
-        assert hits[0].payload["season"] == ["spring"]
+        winter = PayloadFilter(must=(Condition("season", ("winter",)),))
+        assert reopened.search_batch("perfume", vectors[2:3], 2, [winter]) == [[]]
     finally:
         reopened.close()
