@@ -211,17 +211,16 @@ class JobStore:
             won = transition(
                 session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
                 reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
+                returning=(Job.kind, Job.input, Job.created_at),
                 attempts=attempt, lease_token=delivery_id,
                 lease_expires_at=now + timedelta(seconds=lease_s),
                 started_at=func.coalesce(Job.started_at, now))
-            if not won:
+            if won is None:
                 transition(session, job_id, JobStatus.CANCELED, "canceled", {},
-                                 Job.cancel_requested.is_(True),
-                                 Job.status == JobStatus.QUEUED, finished_at=now)
+                           Job.cancel_requested.is_(True),
+                           Job.status == JobStatus.QUEUED, finished_at=now)
                 return None
-            job = session.get(Job, job_id)
-            assert job is not None
-            return Claim(job.id, job.kind, job.input, delivery_id, attempt, job.created_at)
+            return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at)
 
     def checkpoint(self, claim: Claim, progress: float | None,
                    data: dict[str, Any] | None = None, lease_s: float | None = None) -> None:
@@ -270,21 +269,21 @@ class JobStore:
         data: dict[str, Any] = {"attempt": claim.attempt}
         if error:
             data["error"] = error
-        progress = {"progress": 1.0} if target == JobStatus.SUCCEEDED else {}
+        progress = 1.0 if target == JobStatus.SUCCEEDED else Job.progress
         with self._session() as session:
             return transition(
                 session, claim.job_id, target, str(target), data,
                 Job.lease_token == claim.lease_token, Job.status == JobStatus.RUNNING,
                 result=result, error=error, finished_at=now, lease_token=None,
-                lease_expires_at=None, **progress)
+                lease_expires_at=None, progress=progress) is not None
 
     def release(self, claim: Claim, reason: str) -> bool:
         """Hand a claimed job back to the queue (e.g. the worker is shutting down)."""
         with self._session() as session:
             return transition(session, claim.job_id, JobStatus.QUEUED, "requeued",
-                                    {"reason": reason}, Job.lease_token == claim.lease_token,
-                                    Job.status == JobStatus.RUNNING, lease_token=None,
-                                    lease_expires_at=None)
+                              {"reason": reason}, Job.lease_token == claim.lease_token,
+                              Job.status == JobStatus.RUNNING, lease_token=None,
+                              lease_expires_at=None) is not None
 
     # ---- cancel -------------------------------------------------------------------------
     def request_cancel(self, tenant_id: str, job_id: str) -> JobView:

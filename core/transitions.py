@@ -7,9 +7,10 @@ all. A writer that loses the race gets `False` and must not act as if it had won
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.models import Batch, Job, JobEvent, utcnow
@@ -18,33 +19,37 @@ from core.webhooks import enqueue_for_batch, enqueue_for_job_event
 
 
 def transition(session: Session, job_id: str, target: JobStatus, event: str,
-               data: dict[str, Any], *where: ColumnElement[bool], **values: Any) -> bool:
-    """Move `job_id` to `target` if its status allows it and `where` holds."""
+               data: dict[str, Any], *where: ColumnElement[bool],
+               returning: Sequence[Any] = (), **values: Any) -> Row[Any] | None:
+    """Move `job_id` to `target` if its status allows it and `where` holds. Returns the
+    updated row's `returning` columns (after `batch_id` and `webhook_url`) when it moved,
+    else None."""
     stmt = (update(Job)
             .where(Job.id == job_id, Job.status.in_(sources_of(target)), *where)
             .values(status=target, updated_at=utcnow(), **values)
-            .returning(Job.batch_id, Job.webhook_url)
+            .returning(Job.batch_id, Job.webhook_url, *returning)
             .execution_options(synchronize_session=False))
     row = session.execute(stmt).first()
     if row is None:
-        return False
+        return None
     append_event(session, job_id, event, {"status": str(target), **data})
     if row.webhook_url:
         enqueue_for_job_event(session, job_id, event)
     if target in TERMINAL and row.batch_id:
         complete_batch_if_done(session, row.batch_id)
-    return True
+    return row
 
 
 def append_event(session: Session, job_id: str, event: str, data: dict[str, Any],
-                 seq: int | None = None) -> int:
-    """Append the job's next event (or event `seq`, when the caller knows it: the first);
-    the row lock taken by the UPDATE orders the seqs."""
-    if seq is None:
-        last = session.scalar(select(func.max(JobEvent.seq)).where(JobEvent.job_id == job_id))
-        seq = (last or 0) + 1
-    session.add(JobEvent(job_id=job_id, seq=seq, type=event, data=data))
-    return seq
+                 seq: int | None = None) -> None:
+    """Append the job's next event (or event `seq`, when the caller knows it: the first).
+    One statement: the next seq is computed inside the INSERT; the row lock taken by the
+    UPDATE orders concurrent appends to one job."""
+    next_seq = seq if seq is not None else (
+        select(func.coalesce(func.max(JobEvent.seq), 0) + 1)
+        .where(JobEvent.job_id == job_id).scalar_subquery())
+    session.execute(insert(JobEvent).values(job_id=job_id, seq=next_seq, type=event,
+                                            data=data, created_at=utcnow()))
 
 
 def complete_batch_if_done(session: Session, batch_id: str) -> bool:
