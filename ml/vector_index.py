@@ -133,7 +133,7 @@ class QdrantIndex:
         wanted = filters if filters is not None else [None] * len(vectors)
         only_id = models.PayloadSelectorInclude(include=["id"])
         requests = [models.QueryRequest(query=v.tolist(), limit=limit, with_payload=only_id,
-                                        filter=_qdrant_filter(f))
+                                        filter=_qdrant_filter(f, models))
                     for v, f in zip(vectors, wanted, strict=True)]
         responses = self._client.query_batch_points(self._collection(kind), requests=requests)
         return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in response.points]
@@ -155,19 +155,6 @@ class QdrantIndex:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _qdrant_filter(wanted: PayloadFilter | None) -> Any:
-    from qdrant_client import models
-
-    if wanted is None or not (wanted.must or wanted.must_not):
-        return None
-
-    def condition(c: Condition) -> Any:
-        return models.FieldCondition(key=c.field, match=models.MatchAny(any=list(c.values)))
-
-    return models.Filter(must=[condition(c) for c in wanted.must] or None,
-                         must_not=[condition(c) for c in wanted.must_not] or None)
 
 
 class EdgeIndex:
@@ -227,7 +214,7 @@ class EdgeIndex:
         exact, only_id = edge.SearchParams(exact=True), edge.PayloadSelector.Include(["id"])
         requests = [edge.QueryRequest(limit=limit, query=edge.Query.Nearest(v.tolist(),
                                                                             using=self.VECTOR),
-                                      with_payload=only_id, filter=_edge_filter(f),
+                                      with_payload=only_id, filter=_qdrant_filter(f, edge),
                                       params=exact)
                     for v, f in zip(vectors, wanted, strict=True)]
         responses = self._shards[kind].query_batch(edge.QueryBatchRequest(requests))
@@ -278,17 +265,17 @@ def _load_shard(folder: Path) -> Any:
     return edge.EdgeShard.load(str(folder))
 
 
-def _edge_filter(wanted: PayloadFilter | None) -> Any:
-    import qdrant_edge as edge
-
+def _qdrant_filter(wanted: PayloadFilter | None, api: Any) -> Any:
+    """`wanted` in Qdrant's filter language; `api` is `qdrant_client.models` or
+    `qdrant_edge` (the two spell these classes alike)."""
     if wanted is None or not (wanted.must or wanted.must_not):
         return None
 
     def condition(c: Condition) -> Any:
-        return edge.FieldCondition(c.field, match=edge.MatchAny(list(c.values)))
+        return api.FieldCondition(key=c.field, match=api.MatchAny(any=list(c.values)))
 
-    return edge.Filter(must=[condition(c) for c in wanted.must] or None,
-                       must_not=[condition(c) for c in wanted.must_not] or None)
+    return api.Filter(must=[condition(c) for c in wanted.must] or None,
+                      must_not=[condition(c) for c in wanted.must_not] or None)
 
 
 def open_qdrant_index(path: str | None = None, url: str | None = None) -> QdrantIndex | EdgeIndex:
