@@ -149,21 +149,41 @@ class WorkerResources:
             time.sleep(delay)
 
     # ---- recipes -----------------------------------------------------------------------
-    @property
-    def recipe_pipeline(self) -> Any:
-        return self._once("recipe_pipeline", self._build_recipe_pipeline)
+    ADAPTABLE_BACKENDS = ("transformers", "vllm")  # serve the registry's LoRA adapters
 
-    def _build_recipe_pipeline(self) -> Any:
-        """The generator (warm) and the materials; retrieval is attached per batch."""
-        from ml.recipe import RecipePipeline, load_materials
+    @property
+    def recipe_materials(self) -> Any:
+        from ml.recipe import load_materials
+
+        return self._once("recipe_materials", load_materials)
+
+    @property
+    def served_generator(self) -> HotSwap[Any]:
+        """The generator back end, with the registry's active LoRA adapter (if its back end
+        can load one), hot-swapped like the embedding model."""
+        return self._once("served_generator", self._start_generator)
+
+    def _start_generator(self) -> HotSwap[Any]:
+        adaptable = str(self._settings.generator_backend) in self.ADAPTABLE_BACKENDS
+        interval = float(self._settings.model_poll_interval_s) if adaptable else 0.0
+        swap: HotSwap[Any] = HotSwap(
+            self._build_generator,
+            (lambda: self.registry.active_id("generator")) if adaptable else (lambda: None),
+            interval, close=lambda generator: getattr(generator, "close", lambda: None)(),
+            name="generator")
+        swap.start()
+        return swap
+
+    def _build_generator(self, version_id: str | None) -> Any:
         from ml.recipe.backends import build_generator
 
-        settings = self._settings
-        materials = load_materials()
-        generator = build_generator(str(settings.generator_backend), materials,
-                                    _generator_options(settings))
-        log.info("recipe pipeline ready: %s back end", generator.name)
-        return RecipePipeline(generator, materials)
+        options = _generator_options(self._settings)
+        if version_id is not None:
+            options["adapter_path"] = self.registry.get(version_id).path
+        generator = build_generator(str(self._settings.generator_backend),
+                                    self.recipe_materials, options)
+        log.info("recipe generator ready: %s (version %s)", generator.model_version, version_id)
+        return generator
 
     @property
     def recipe_batcher(self) -> MicroBatcher[Any, Any]:
@@ -171,26 +191,32 @@ class WorkerResources:
             self._recipes_served, max_batch=int(self._settings.recipe_batch_max),
             max_wait_s=float(self._settings.recipe_batch_wait_ms) / 1000))
 
-    def _recipes_served(self, briefs: Sequence[Any]) -> list[tuple[str | None, Any]]:
-        """One batch; its references come from the search pipeline served now (read once,
-        like a search batch), so retrieval follows the active embedding version."""
-        pipeline = self.recipe_pipeline
-        if not self._settings.recipe_retrieval:
-            return [(None, outcome) for outcome in pipeline.run_many(briefs)]
-        from ml.rag import SearchRetriever
+    def _recipes_served(self, briefs: Sequence[Any]) -> list[dict[str, Any]]:
+        """One batch on the generator and the search pipeline served now (each read once,
+        like a search batch), so a batch never mixes versions."""
+        from ml.recipe import RecipePipeline
 
-        served = self.served_search.current
-        retrieve = SearchRetriever(served.value, top_k=int(self._settings.recipe_references))
-        return [(served.version_id, outcome)
-                for outcome in pipeline.with_retrieval(retrieve).run_many(briefs)]
+        generator = self.served_generator.current
+        retrieve, retrieval_version = None, None
+        if self._settings.recipe_retrieval:
+            from ml.rag import SearchRetriever
+
+            served = self.served_search.current
+            retrieve = SearchRetriever(served.value, top_k=int(self._settings.recipe_references))
+            retrieval_version = served.version_id
+        pipeline = RecipePipeline(generator.value, self.recipe_materials, retrieve)
+        return [{**outcome.to_dict(), "generator_version_id": generator.version_id,
+                 "retrieval_model_version_id": retrieval_version}
+                for outcome in pipeline.run_many(briefs)]
 
     def generate_recipe(self, brief: Any) -> dict[str, Any]:
-        """The result records `model_version` (the generator) and
-        `retrieval_model_version_id` (the embedding version that found its references;
-        null: the built-in base model, or no retrieval)."""
+        """The result records `model_version` (the back end, with its adapter),
+        `generator_version_id` (the registry's generator version; null: the configured
+        model) and `retrieval_model_version_id` (the embedding version that found the
+        references; null: the built-in base model, or no retrieval)."""
         self._inject_fault()
-        version_id, outcome = self.recipe_batcher.submit(brief)
-        return {**outcome.to_dict(), "retrieval_model_version_id": version_id}
+        outcome: dict[str, Any] = self.recipe_batcher.submit(brief)
+        return outcome
 
     # ---- training -----------------------------------------------------------------------
     @property
@@ -255,4 +281,4 @@ class WorkerResources:
         if "search" in queues:
             self.search_pipeline  # noqa: B018 - loading is the point
         if "recipe" in queues:
-            self.recipe_pipeline  # noqa: B018
+            self.served_generator  # noqa: B018

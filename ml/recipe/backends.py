@@ -13,7 +13,8 @@ BACKENDS = ("formulator", "transformers", "vllm", "openai")
 
 def build_generator(name: str, materials: MaterialBook,
                     options: Mapping[str, Any] | None = None) -> Generator:
-    """Build the named back end; heavy libraries load only for the one chosen.
+    """Build the named back end; heavy libraries load only for the one chosen. With
+    `adapter_path` the transformers and vLLM back ends serve that LoRA adapter.
 
     Raises ValueError for an unknown name or a missing required option.
     """
@@ -25,7 +26,8 @@ def build_generator(name: str, materials: MaterialBook,
 
         return TransformersGenerator(_required(options, "model_path"), materials,
                                      device=options.get("device") or "cpu",
-                                     max_new_tokens=int(options.get("max_tokens") or 384))
+                                     max_new_tokens=int(options.get("max_tokens") or 384),
+                                     adapter_dir=options.get("adapter_path"))
     if name == "vllm":
         from ml.recipe.vllm_backend import VLLMGenerator
 
@@ -33,7 +35,8 @@ def build_generator(name: str, materials: MaterialBook,
                                                 "kv_cache_memory_bytes", "gpu_memory_utilization")
                   if options.get(key)}
         return VLLMGenerator(_required(options, "model_path"), materials,
-                             max_new_tokens=int(options.get("max_tokens") or 512), **engine)
+                             max_new_tokens=int(options.get("max_tokens") or 512),
+                             adapter_dir=options.get("adapter_path"), **engine)
     if name == "openai":
         from ml.recipe.openai_backend import OpenAICompatibleGenerator
 

@@ -7,7 +7,6 @@ that repair could not remove.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,12 +67,6 @@ class RecipePipeline:
         self.retrieve = retrieve
         self.rules = rules
         self.rebalance = rebalance
-
-    def with_retrieval(self, retrieve: Retrieve | None) -> RecipePipeline:
-        """This pipeline (same generator, materials and rules) retrieving with `retrieve`."""
-        attached = copy.copy(self)
-        attached.retrieve = retrieve
-        return attached
 
     def run(self, brief: Brief) -> RecipeOutcome:
         return self.run_many([brief])[0]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ml.recipe.adapters import LoraAdapter
 from ml.recipe.brief import Brief
 from ml.recipe.generator import GenerationOutcome, References
 from ml.recipe.llm import CompletionRequest, completion_requests, outcomes_from_texts
@@ -64,10 +65,13 @@ class TransformersGenerator:
         device: str = "cpu",
         max_new_tokens: int = 384,
         batch_size: int = 16,
+        adapter_dir: str | Path | None = None,
     ) -> None:
-        """Load tokenizer, model and the grammar tokenizer from ``model_dir``.
+        """Load tokenizer, model and the grammar tokenizer from ``model_dir``, and the LoRA
+        adapter in ``adapter_dir`` onto the model (unmerged, as vLLM applies it).
 
-        Raises FileNotFoundError for a missing directory, ImportError without ``llguidance``.
+        Raises FileNotFoundError for a missing directory, ValueError for an adapter of
+        another model, ImportError without ``llguidance``.
         """
         import llguidance
         import llguidance.hf
@@ -89,8 +93,14 @@ class TransformersGenerator:
         model: Any = AutoModelForCausalLM.from_pretrained(
             path, local_files_only=True, dtype=torch.float32
         )
+        adapter = LoraAdapter.load(adapter_dir, path) if adapter_dir else None
+        if adapter:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter.path)
         self.model = model.to(device).eval()
-        self.model_version = f"transformers:{path.name}"
+        self.model_version = f"transformers:{path.name}" + (
+            f"+lora:{adapter.name}" if adapter else "")
         self._torch = torch
         self._llguidance = llguidance
         # the vocabulary size vLLM's guidance back end uses, so both build the same masks

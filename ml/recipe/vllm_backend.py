@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ml.recipe.adapters import LoraAdapter
 from ml.recipe.brief import Brief
 from ml.recipe.generator import GenerationOutcome, References
 from ml.recipe.llm import completion_requests, outcomes_from_texts
@@ -32,25 +33,35 @@ class VLLMGenerator:
         materials: MaterialBook,
         *,
         max_new_tokens: int = 512,
+        adapter_dir: str | Path | None = None,
         **engine_kwargs: Any,
     ) -> None:
-        """Start the engine on ``model_dir``; ``engine_kwargs`` go to ``vllm.LLM``.
+        """Start the engine on ``model_dir``; ``engine_kwargs`` go to ``vllm.LLM``. With
+        ``adapter_dir`` (a LoRA adapter trained on ``model_dir``) every request is served
+        through it (``LoRARequest``).
 
-        Raises FileNotFoundError for a missing directory, ImportError without ``vllm``.
+        Raises FileNotFoundError for a missing directory, ValueError for an adapter of
+        another model, ImportError without ``vllm``.
         """
         from vllm import LLM, SamplingParams
+        from vllm.lora.request import LoRARequest
         from vllm.sampling_params import StructuredOutputsParams
 
         path = Path(model_dir)
         if not path.is_dir():
             raise FileNotFoundError(f"model directory {path} not found (no hub downloads)")
+        adapter = LoraAdapter.load(adapter_dir, path) if adapter_dir else None
         self.materials = materials
         self.max_new_tokens = max_new_tokens
         self._sampling_params = SamplingParams
         self._structured = StructuredOutputsParams
         engine_kwargs.setdefault("structured_outputs_config", dict(STRUCTURED_OUTPUTS))
+        if adapter:
+            engine_kwargs.update(enable_lora=True, max_loras=1,
+                                 max_lora_rank=adapter.vllm_max_rank)
         self.engine = LLM(model=str(path), **engine_kwargs)
-        self.model_version = f"vllm:{path.name}"
+        self._lora = LoRARequest(adapter.name, 1, str(adapter.path)) if adapter else None
+        self.model_version = f"vllm:{path.name}" + (f"+lora:{adapter.name}" if adapter else "")
 
     def generate(
         self, briefs: Sequence[Brief], references: Sequence[References] = ()
@@ -69,7 +80,8 @@ class VLLMGenerator:
 
     def _complete(self, prompts: list[str], params: list[Any]) -> list[str | BaseException]:
         try:
-            results = self.engine.generate(prompts, params, use_tqdm=False)
+            results = self.engine.generate(prompts, params, use_tqdm=False,
+                                           lora_request=self._lora)
             return [r.outputs[0].text for r in results]
         except Exception as exc:
             if len(prompts) == 1:

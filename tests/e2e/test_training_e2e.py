@@ -173,3 +173,43 @@ def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ign
     assert steps[-(8 - latest.step):] == list(range(latest.step + 1, 9)), steps
     models = client.http.get("/api/v1/models").json()["items"]
     assert [m["job_id"] for m in models].count(job_id) == 1
+
+
+def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # type: ignore[no-untyped-def]
+        make_stack, pg_url: str, tmp_path: Path) -> None:
+    """Generator LoRA end to end: a recipe worker on the transformers back end (the tiny
+    local model) serves the configured model; a training job adapts that model; once the
+    version is active the worker loads the adapter between batches, with no restart."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.tiny_model import build_tiny_model
+
+    model = build_tiny_model(tmp_path / "tiny-generator", load_materials().ids())
+    stack, client, _ = training_stack(
+        make_stack, tmp_path, FRAGRANCE_GENERATOR_BACKEND="transformers",
+        FRAGRANCE_GENERATOR_MODEL_PATH=str(model), FRAGRANCE_GENERATOR_MAX_TOKENS="48",
+        FRAGRANCE_RECIPE_RETRIEVAL="false")
+    stack.start_worker(name="perfumer", queues="recipe", concurrency=2, beat=False)
+    perfumer = stack.client(("generate",))
+
+    def served() -> tuple[str | None, str]:
+        job = perfumer.wait_finished(perfumer.submit_recipe(
+            fragrance_family="floral", mood="romantic", intensity="moderate",
+            gender="feminine", season="spring")["id"], 120)
+        # a tiny random model rarely writes a valid formula: the outcome is kept either way
+        outcome = job["result"] if job["status"] == "succeeded" else job["error"]["outcome"]
+        return outcome["generator_version_id"], outcome["model_version"]
+
+    assert served() == (None, "transformers:tiny-generator")
+    job = client.wait_finished(submit(client, target="generator", dataset="generator-pairs",
+                                      max_steps=2, batch_size=2, checkpoint_every=1)["id"],
+                               timeout=280)
+    assert job["status"] == "succeeded", (job, stack.workers[0].log())
+    version = job["result"]["model_version"]
+    adapter = Path(job["result"]["model_dir"])
+    assert (adapter / "adapter_config.json").is_file()
+    if job["result"]["gate"]["passed"] is False:
+        assert client.http.post(f"/api/v1/models/{version}/promote").status_code == 200
+    wait_until(lambda: served()[0] == version, 120,
+               "the recipe worker to serve the adapter", interval=1)
+    assert served()[1] == f"transformers:tiny-generator+lora:{adapter.name}"
+    assert "Traceback" not in stack.workers[1].log()

@@ -78,24 +78,6 @@ def test_pipeline_runs_a_batch_with_one_retrieval_call() -> None:
         assert data["validation"]["valid"] is True and data["formula"]["ingredients"]
 
 
-def test_with_retrieval_attaches_a_retriever_and_leaves_the_original_alone() -> None:
-    """A worker attaches the retrieval of the embedding version it serves now, per batch."""
-    calls: list[str] = []
-
-    def retriever(name: str):  # type: ignore[no-untyped-def]
-        def retrieve(briefs: Sequence[Brief]) -> list[list[dict]]:
-            calls.append(name)
-            return [[] for _ in briefs]
-        return retrieve
-
-    base = RecipePipeline(FormulatorGenerator(BOOK), BOOK)
-    first, second = base.with_retrieval(retriever("v1")), base.with_retrieval(retriever("v2"))
-    assert first.generator is base.generator and base.retrieve is None
-    for pipeline in (first, second, base):
-        assert pipeline.run_many([Brief("floral")])[0].status == "succeeded"
-    assert calls == ["v1", "v2"]
-
-
 def test_pipeline_repairs_fails_and_passes_errors_through() -> None:
     overdosed = make_formula([("bergamot-oil", 6.0, "top"), *BALANCED[2:],
                               ("lilial", 6.0, "heart")])  # fmt: skip

@@ -127,3 +127,59 @@ def test_a_prompt_too_long_for_the_engine_fails_alone(
     assert engine_calls == [3, 1, 1, 1]  # refused as a batch, then item by item
     assert [o.ok for o in outcomes] == [True, False, True]
     assert "maximum context length" in (outcomes[1].error or "")
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA adapter trained (a few CPU steps, as a training job does) on the tiny model."""
+    from ml.training.checkpoints import CheckpointStore
+    from ml.training.datasets import builtin_dataset
+    from ml.training.lora import LoraTrainingConfig, train_generator_lora
+
+    folder = tmp_path_factory.mktemp("lora")
+    config = LoraTrainingConfig(batch_size=2, max_steps=3, checkpoint_every=3,
+                                max_seq_length=256, eval_examples=2, learning_rate=5e-3)
+    result = train_generator_lora(config, builtin_dataset("generator-pairs", limit=10),
+                                  tiny_model_dir, folder / "adapter",
+                                  CheckpointStore(folder / "ck"))
+    return Path(result["adapter_dir"])
+
+
+@pytest.mark.model
+def test_vllm_serves_a_lora_adapter_like_the_transformers_back_end(
+    generator: VLLMGenerator, tiny_model_dir: Path, adapter_dir: Path
+) -> None:
+    """The adapter a generator training job registers is servable: vLLM (LoRARequest) and
+    transformers (peft, unmerged) decode the same tokens with it, and differ from the base."""
+    from ml.recipe.transformers_backend import TransformersGenerator
+
+    saved = dict(os.environ)
+    os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+    try:
+        adapted = VLLMGenerator(tiny_model_dir, BOOK, max_new_tokens=96, dtype="float32",
+                                enforce_eager=True, max_model_len=MAX_MODEL_LEN,
+                                kv_cache_memory_bytes=64 << 20, seed=0,
+                                adapter_dir=adapter_dir)  # fmt: skip
+        try:
+            served = adapted.generate(BRIEFS[:4])
+        finally:
+            adapted.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert adapted.model_version == f"vllm:{tiny_model_dir.name}+lora:{adapter_dir.name}"
+    reference = TransformersGenerator(tiny_model_dir, BOOK, max_new_tokens=96, batch_size=4,
+                                      adapter_dir=adapter_dir)
+    assert reference.model_version.endswith(f"+lora:{adapter_dir.name}")
+    assert reference.generate(BRIEFS[:4]) == served
+    base = TransformersGenerator(tiny_model_dir, BOOK, max_new_tokens=96, batch_size=4)
+    assert base.generate(BRIEFS[:4]) != served
+
+
+def test_an_adapter_of_another_model_is_refused(tmp_path: Path, adapter_dir: Path) -> None:
+    from ml.recipe.adapters import LoraAdapter
+
+    with pytest.raises(ValueError, match="was trained on"):
+        LoraAdapter.load(adapter_dir, tmp_path)
+    with pytest.raises(FileNotFoundError):
+        LoraAdapter.load(tmp_path, tmp_path)
