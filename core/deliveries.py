@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, tuple_, update
+from sqlalchemy import exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
@@ -117,21 +117,24 @@ class DeliveryStore:
         return secrets
 
     def record(self, outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]]) -> list[str]:
-        """Store each attempt and decide: delivered, retry later, or dead (one transaction).
-        Returns the statuses in order."""
+        """Store each attempt and decide: delivered, retry later, or dead (one transaction,
+        one bulk UPDATE by primary key and one INSERT for the batch). Returns the statuses
+        in order."""
         now = utcnow()
-        statuses = []
-        with self._session() as session:
-            for message, result in outcomes:
-                status, values = self._outcome(message, result, now)
-                statuses.append(status)
-                session.execute(update(WebhookDelivery)
-                                .where(WebhookDelivery.id == message.id).values(**values))
-                if not result.busy:
-                    session.add(WebhookAttempt(
-                        delivery_id=message.id, attempt=message.attempt,
-                        status_code=result.status_code, error=result.error,
-                        duration_ms=result.duration_ms, created_at=now))
+        statuses, updates, attempts = [], [], []
+        for message, result in outcomes:
+            status, values = self._outcome(message, result, now)
+            statuses.append(status)
+            updates.append({"id": message.id, **values})
+            if not result.busy:
+                attempts.append({"delivery_id": message.id, "attempt": message.attempt,
+                                 "status_code": result.status_code, "error": result.error,
+                                 "duration_ms": result.duration_ms, "created_at": now})
+        if updates:
+            with self._session() as session:
+                session.execute(update(WebhookDelivery), updates)
+                if attempts:
+                    session.execute(insert(WebhookAttempt), attempts)
         return statuses
 
     def _outcome(self, message: OutgoingMessage, result: AttemptResult,
