@@ -154,6 +154,14 @@ class JobStore:
             job = session.get(Job, job_id)
             return None if job is None else JobView.of(job)
 
+    def owned_job_ids(self, tenant_id: str, job_ids: Sequence[str]) -> set[str]:
+        """Which of `job_ids` are this tenant's jobs."""
+        if not job_ids:
+            return set()
+        with self._session() as session:
+            return set(session.scalars(select(Job.id).where(Job.tenant_id == tenant_id,
+                                                            Job.id.in_(list(job_ids)))))
+
     def page(self, tenant_id: str, *, status: str | None = None, kind: str | None = None,
              limit: int = 50, cursor: str | None = None) -> Page:
         """Newest first, keyset-paginated on (created_at, id)."""

@@ -124,7 +124,8 @@ def test_bad_numbers_are_field_errors(api: TestClient, trainer: IssuedKey) -> No
 
 
 def test_models_are_listed_promoted_and_rolled_back(api: TestClient, trainer: IssuedKey,
-                                                   registry: ModelRegistry) -> None:
+                                                   registry: ModelRegistry,
+                                                   key_ring: KeyRing) -> None:
     parent = registry.register(target="embedding", path="/m/a", dataset={"name": "x"},
                                metrics={}, activate=True)
     child = registry.register(target="embedding", path="/m/b", dataset={"name": "x"},
@@ -136,14 +137,37 @@ def test_models_are_listed_promoted_and_rolled_back(api: TestClient, trainer: Is
     assert api.get("/api/v1/models?state=candidate",
                    headers=auth(trainer)).json()["items"][0]["id"] == child.id
 
-    promoted = api.post(f"/api/v1/models/{child.id}/promote", headers=auth(trainer))
+    # the registry serves every tenant: promotion and rollback are admin calls
+    assert api.post(f"/api/v1/models/{child.id}/promote",
+                    headers=auth(trainer)).status_code == 403
+    admin = key_ring.issue("ops", ["admin"])
+    promoted = api.post(f"/api/v1/models/{child.id}/promote", headers=auth(admin))
     assert promoted.status_code == 200 and promoted.json()["state"] == "active"
     assert registry.get(parent.id).state == "retired"
 
-    rolled = api.post(f"/api/v1/models/{child.id}/rollback", headers=auth(trainer))
+    assert api.post(f"/api/v1/models/{child.id}/rollback",
+                    headers=auth(trainer)).status_code == 403
+    rolled = api.post(f"/api/v1/models/{child.id}/rollback", headers=auth(admin))
     assert rolled.status_code == 200, rolled.text
     assert rolled.json()["rolled_back"]["state"] == "retired"
     assert rolled.json()["active"]["id"] == parent.id
-    again = api.post(f"/api/v1/models/{child.id}/rollback", headers=auth(trainer))
+    again = api.post(f"/api/v1/models/{child.id}/rollback", headers=auth(admin))
     assert again.status_code == 409 and again.json()["version_state"] == "retired"
-    assert api.post("/api/v1/models/nope/promote", headers=auth(trainer)).status_code == 404
+    assert api.post("/api/v1/models/nope/promote", headers=auth(admin)).status_code == 404
+
+
+def test_a_version_names_its_training_job_to_that_jobs_tenant_only(
+        api: TestClient, trainer: IssuedKey, key_ring: KeyRing) -> None:
+    job_id = api.post("/api/v1/training", headers=auth(trainer),
+                      json={"target": "embedding"}).json()["id"]
+    api.app.state.models.register(  # type: ignore[attr-defined]
+        target="embedding", path="/m/c", dataset={"name": "x"}, metrics={}, job_id=job_id)
+    other = key_ring.issue("other-lab", ["training"])
+    admin = key_ring.issue("ops", ["admin"])
+
+    def job_ids(key: IssuedKey) -> list[str | None]:
+        items = api.get("/api/v1/models", headers=auth(key)).json()["items"]
+        return [m["job_id"] for m in items]
+
+    assert job_ids(trainer) == [job_id] and job_ids(admin) == [job_id]
+    assert job_ids(other) == [None]

@@ -111,13 +111,15 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
                                   "fingerprint": version["dataset"]["fingerprint"]}
 
     if version["state"] == "candidate":  # the gate held it back: an admin call promotes it
-        promoted = client.http.post(f"/api/v1/models/{version['id']}/promote")
+        promoted = stack.client(("admin",)).http.post(
+            f"/api/v1/models/{version['id']}/promote")
         assert promoted.json()["state"] == "active"
     # the serving worker notices between jobs (it builds the new index in the background)
     wait_until(lambda: served_version(searcher) == version["id"], 240,
                "the search worker to serve the new version", interval=1)
     assert retrieval_version(searcher) == version["id"]  # recipes retrieve with it too
-    rolled = client.http.post(f"/api/v1/models/{version['id']}/rollback")
+    assert client.http.post(f"/api/v1/models/{version['id']}/rollback").status_code == 403
+    rolled = stack.client(("admin",)).http.post(f"/api/v1/models/{version['id']}/rollback")
     assert rolled.status_code == 200 and rolled.json()["active"] is None
     wait_until(lambda: served_version(searcher) is None, 60,
                "the search worker to serve the base model again", interval=1)
@@ -208,7 +210,8 @@ def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # ty
     adapter = Path(job["result"]["model_dir"])
     assert (adapter / "adapter_config.json").is_file()
     if job["result"]["gate"]["passed"] is False:
-        assert client.http.post(f"/api/v1/models/{version}/promote").status_code == 200
+        promoted = stack.client(("admin",)).http.post(f"/api/v1/models/{version}/promote")
+        assert promoted.status_code == 200
     wait_until(lambda: served()[0] == version, 120,
                "the recipe worker to serve the adapter", interval=1)
     assert served()[1] == f"transformers:tiny-generator+lora:{adapter.name}"
