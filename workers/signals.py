@@ -15,6 +15,21 @@ from workers.observability import serve_metrics
 log = logging.getLogger(__name__)
 
 
+# beat runs these every second or so: their "received"/"succeeded" lines would bury the rest
+HOUSEKEEPING_TASKS = ("webhooks.dispatch", "maintenance.recover")
+
+
+class QuietHousekeeping(logging.Filter):
+    """Drop the INFO lines Celery writes for each run of a housekeeping task (their
+    warnings and errors still pass)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO or not record.name.startswith("celery."):
+            return True
+        message = record.getMessage()
+        return not any(f"{task}[" in message for task in HOUSEKEEPING_TASKS)
+
+
 def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
             database_url: str = "") -> None:
     def warm(sender: Any = None, **_: Any) -> None:
@@ -32,6 +47,9 @@ def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
 
     def redact_logs(**_: Any) -> None:
         install_redaction()
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(f, QuietHousekeeping) for f in handler.filters):
+                handler.addFilter(QuietHousekeeping())
 
     after_setup_logger.connect(redact_logs, weak=False)
     after_setup_task_logger.connect(redact_logs, weak=False)
