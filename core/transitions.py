@@ -8,14 +8,16 @@ all. A writer that loses the race gets `False` and must not act as if it had won
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus, sources_of
 from core.webhooks import enqueue_for_batch, enqueue_for_job_event
+
+JOBS, EVENTS = cast(Table, Job.__table__), cast(Table, JobEvent.__table__)
 
 
 def transition(session: Session, job_id: str, target: JobStatus, event: str,
@@ -24,11 +26,11 @@ def transition(session: Session, job_id: str, target: JobStatus, event: str,
     """Move `job_id` to `target` if its status allows it and `where` holds. Returns the
     updated row's `returning` columns (after `batch_id` and `webhook_url`) when it moved,
     else None."""
-    stmt = (update(Job)
+    # Core statements on the tables (no ORM unit of work: this runs twice per job)
+    stmt = (update(JOBS)
             .where(Job.id == job_id, Job.status.in_(sources_of(target)), *where)
             .values(status=target, updated_at=utcnow(), **values)
-            .returning(Job.batch_id, Job.webhook_url, *returning)
-            .execution_options(synchronize_session=False))
+            .returning(Job.batch_id, Job.webhook_url, *returning))
     row = session.execute(stmt).first()
     if row is None:
         return None
@@ -48,8 +50,8 @@ def append_event(session: Session, job_id: str, event: str, data: dict[str, Any]
     next_seq = seq if seq is not None else (
         select(func.coalesce(func.max(JobEvent.seq), 0) + 1)
         .where(JobEvent.job_id == job_id).scalar_subquery())
-    session.execute(insert(JobEvent).values(job_id=job_id, seq=next_seq, type=event,
-                                            data=data, created_at=utcnow()))
+    session.execute(insert(EVENTS).values(job_id=job_id, seq=next_seq, type=event, data=data,
+                                          created_at=utcnow()))
 
 
 def complete_batch_if_done(session: Session, batch_id: str) -> bool:
