@@ -4,7 +4,8 @@ new model version.
 The runner's claim is the fencing token: a duplicate delivery cannot claim a job whose
 lease is alive, and every step extends the lease through the `Checkpoint` (which also
 raises JobCanceled at the next step after a cancel; the training checkpoint stays on disk).
-A job redelivered after its worker died resumes from its last training checkpoint.
+A job redelivered after its worker died resumes from its last training checkpoint; once
+its success is recorded, the run's checkpoints are deleted (a canceled run keeps them).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
         return context.train(claim.job_id, request, step_reporter(checkpoint))
 
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work)
+    if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
+        context.discard_checkpoints(job_id)
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
     return {"job_id": job_id, "outcome": str(outcome)}

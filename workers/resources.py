@@ -233,6 +233,9 @@ class WorkerResources:
               on_step: Callable[[int, int, float], None]) -> dict[str, Any]:
         return self.training_runs.run(job_id, request, on_step)
 
+    def discard_checkpoints(self, job_id: str) -> None:
+        self.training_runs.discard_checkpoints(job_id)
+
     # ---- webhooks ----------------------------------------------------------------------
     @property
     def deliveries(self) -> DeliveryStore:

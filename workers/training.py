@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,11 @@ class TrainingRuns:
     def __init__(self, registry: ModelRegistry, model_store: str | Path,
                  defaults: TrainingDefaults) -> None:
         self.registry, self.root, self.defaults = registry, Path(model_store), defaults
+
+    def discard_checkpoints(self, job_id: str) -> None:
+        """Free a finished run's checkpoints (its model lives in the registry's folder); a
+        canceled or failed run keeps them."""
+        shutil.rmtree(self.root / "runs" / job_id / "checkpoints", ignore_errors=True)
 
     def run(self, job_id: str, request: TrainingRequest, on_step: OnStep) -> dict[str, Any]:
         """Train (resuming from the job's last checkpoint), publish, register; returns the

@@ -95,6 +95,9 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
     assert result["steps"] == 2 and result["resumed_from_step"] == 0
     assert Path(result["model_dir"]).is_relative_to(store)
     assert (Path(result["model_dir"]) / "config_sentence_transformers.json").is_file()
+    # a recorded success frees the run's checkpoints (the model lives in model_dir)
+    wait_until(lambda: not (store / "runs" / job["id"] / "checkpoints").exists(), 30,
+               "the finished run's checkpoints to be deleted", interval=0.2)
     assert [(e["step"], e["total"]) for e in progress_events(pg_url, job["id"])] == \
         [(1, 2), (2, 2)]
     assert all(e["loss"] > 0 for e in progress_events(pg_url, job["id"]))
@@ -175,6 +178,7 @@ def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ign
     assert steps[-(8 - latest.step):] == list(range(latest.step + 1, 9)), steps
     models = client.http.get("/api/v1/models").json()["items"]
     assert [m["job_id"] for m in models].count(job_id) == 1
+    wait_until(lambda: not checkpoints.root.exists(), 30, "the checkpoints to be freed")
 
 
 def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # type: ignore[no-untyped-def]
