@@ -1,0 +1,57 @@
+"""The `fragrance` command as a user runs it (a real process): setup commands on a fresh
+SQLite database, and clear errors with exit codes. The client commands against a real
+stack are in `tests/e2e/test_cli_e2e.py`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FRAGRANCE = str(Path(sys.executable).parent / "fragrance")
+
+
+def fragrance(*args: str, cwd: Path | None = None, **env: str
+              ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([FRAGRANCE, *args], capture_output=True, text=True, timeout=180,
+                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {"FRAGRANCE_DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.db'}"}
+
+
+@pytest.mark.unit
+def test_db_upgrade_then_keys_create_prints_the_key_once(sqlite_env: dict[str, str]) -> None:
+    upgraded = fragrance("db", "upgrade", **sqlite_env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    created = fragrance("keys", "create", "--name", "lab", "--scopes", "search,training",
+                        **sqlite_env)
+    assert created.returncode == 0, created.stderr
+    fields = dict(line.split(":", 1) for line in created.stdout.strip().splitlines())
+    assert fields["api_key"].strip().startswith("fk_")
+    assert fields["webhook_secret"].strip().startswith("whsec_")
+    assert fields["scopes"].strip() == "search,training"
+    assert fragrance("db", "upgrade", **sqlite_env).returncode == 0  # idempotent
+
+
+@pytest.mark.unit
+def test_bad_input_gets_an_exit_code_and_a_message_naming_it(sqlite_env: dict[str, str],
+                                                             tmp_path: Path) -> None:
+    fragrance("db", "upgrade", **sqlite_env)
+    bad_scope = fragrance("keys", "create", "--name", "x", "--scopes", "search,bogus",
+                          **sqlite_env)
+    assert bad_scope.returncode == 2 and "bogus" in bad_scope.stderr
+    bad_setting = fragrance("keys", "create", "--name", "x", FRAGRANCE_API_PORT="abc",
+                            **sqlite_env)
+    assert bad_setting.returncode == 1 and "api_port" in bad_setting.stderr
+    unreachable = fragrance("jobs", "show", "some-id", "--api-key", "fk_x",
+                            "--url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 1 and "cannot reach the API" in unreachable.stderr
+    no_key = fragrance("jobs", "show", "some-id", "--url", "http://127.0.0.1:9",
+                       cwd=tmp_path, FRAGRANCE_API_KEY="")  # no var/dev-api-key there
+    assert no_key.returncode != 0 and "API key" in no_key.stderr
