@@ -44,7 +44,7 @@ def api(host: str | None, port: int | None) -> None:
 
     settings: Any = settings_or_exit()
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
-                workers=1, log_level="info")
+                workers=1, log_level=str(settings.log_level).lower())
 
 
 @click.command(help="Run a Celery worker for some queues.")

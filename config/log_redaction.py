@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 MASK = "***"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -31,16 +32,46 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
+    """Masks secrets in a record while keeping its shape: `msg` stays a template and `args`
+    keep their type and arity (uvicorn's access formatter unpacks them), only the values
+    that hold a secret are replaced by their masked text."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        record.msg, record.args = redact(message), None
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        elif not record.args:
+            record.msg = redact(str(record.msg))
+        if isinstance(record.args, Mapping):
+            record.args = {key: _masked(value) for key, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_masked(value) for value in record.args)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad template: the handler reports it, as it would have
+            return True
+        if redact(message) != message:  # a secret only the formatting revealed
+            record.msg, record.args = redact(message), ()
         return True
+
+
+def _masked(value: object) -> object:
+    """`value`, or its masked text when its text holds a secret (numbers never do)."""
+    if value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    try:
+        text = str(value)
+    except Exception:
+        return value
+    masked = redact(text)
+    return value if masked == text else masked
 
 
 def install_redaction() -> None:

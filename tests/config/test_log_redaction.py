@@ -61,3 +61,27 @@ def test_installing_twice_adds_one_filter(captured: io.StringIO) -> None:
     install_redaction()
     handler = logging.getLogger().handlers[-1]
     assert sum(isinstance(f, RedactSecrets) for f in handler.filters) == 1
+
+
+def test_uvicorn_access_records_keep_their_arguments_and_are_masked() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/api/v1/jobs?k=fk_abcdef123456",
+                                "1.1", 200), None)
+    assert RedactSecrets().filter(record)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
+                           use_colors=False).format(record)
+    assert line == '127.0.0.1:5000 - "GET /api/v1/jobs?k=fk_*** HTTP/1.1" 200 OK'
+
+
+def test_an_argument_whose_text_holds_a_secret_is_masked_others_keep_their_type() -> None:
+    class Url:
+        def __str__(self) -> str:
+            return "redis://:redis-pass@cache:6379/0"
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s took %d ms (%r)",
+                               (Url(), 12, {"a": 1}), None)
+    RedactSecrets().filter(record)
+    assert record.getMessage() == "redis://:***@cache:6379/0 took 12 ms ({'a': 1})"
