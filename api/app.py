@@ -25,6 +25,7 @@ from api.routes import (
     training,
     validate,
 )
+from api.strict_json import SafeJSONResponse
 from api.webhook_urls import url_policy
 from config.log_redaction import install_redaction
 from core.batches import BatchStore
@@ -33,8 +34,9 @@ from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
 from core.keys import KeyRing
 from core.registry import ModelRegistry
-from core.store import JobStore
+from core.store import JobStore, NewJob
 from core.submission import Enqueuer, submit_jobs
+from core.views import JobView
 
 SUBMIT_GROUP_MAX = 256
 
@@ -56,7 +58,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
 
     app = FastAPI(title="Fragrance AI job API", version="1.0",
                   description="Search, recipe-generation and training jobs over REST.",
-                  lifespan=lifespan)
+                  lifespan=lifespan, default_response_class=SafeJSONResponse)
     app.state.store = store
     app.state.events = EventHub(store, broker_url=settings.broker_url)
     app.state.keys = KeyRing(sessions, float(settings.auth_cache_s))
@@ -71,7 +73,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.enqueuer = enqueuer or producer
     # group commit: submits that arrive while one is being written go in the next
     # transaction and publish together (alone, a submit is written at once)
-    app.state.submitter = MicroBatcher(
+    app.state.submitter = MicroBatcher[NewJob, JobView](
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
         max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, name="submit-group-commit")
     app.state.probe = ClusterProbe(store, producer.celery, settings.broker_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,10 +11,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.strict_json import SafeJSONResponse
 from core.errors import (
     IdempotencyConflict,
     JobNotFound,
     ModelVersionNotFound,
+    StoreRejected,
     StoreUnavailable,
     TransitionRefused,
     VersionStateRefused,
@@ -31,14 +34,17 @@ class InvalidDataset(Exception):
         self.errors = errors
 
 
-def problem(status: int, title: str, detail: str | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str | None = None, *,
+            headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
+    return SafeJSONResponse(body, status_code=status, media_type=PROBLEM,
+                            headers=all_headers or None)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -46,46 +52,41 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
              "message": err["msg"], "type": err["type"]} for err in exc.errors()]
 
 
+def _unavailable(exc: StoreUnavailable) -> JSONResponse:
+    return problem(503, "Service Unavailable", str(exc), headers={"Retry-After": "2"})
+
+
+# each domain error and how it reads over HTTP
+_PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
+    StarletteHTTPException: lambda exc: problem(exc.status_code, _title(exc.status_code),
+                                                str(exc.detail), headers=exc.headers),
+    RequestValidationError: lambda exc: problem(422, "Request is not valid",
+                                                "see `errors` for each field",
+                                                errors=_field_errors(exc)),
+    JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
+    TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
+    InvalidDataset: lambda exc: problem(422, "Dataset is not valid",
+                                        "see `errors` for each bad line", errors=exc.errors),
+    ModelVersionNotFound: lambda exc: problem(404, "Not Found",
+                                              f"no model version {exc.args[0]}"),
+    VersionStateRefused: lambda exc: problem(409, "Conflict", str(exc),
+                                             version_state=exc.state),
+    IdempotencyConflict: lambda exc: problem(409, "Idempotency-Key reused", str(exc)),
+    StoreRejected: lambda exc: problem(422, "Request is not valid", str(exc)),
+    StoreUnavailable: _unavailable,
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(StarletteHTTPException)
-    async def http_problem(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+    for error, render in _PROBLEMS.items():
+        app.add_exception_handler(error, _handler(render))
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_problem(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(422, "Request is not valid", "see `errors` for each field",
-                       errors=_field_errors(exc))
 
-    @app.exception_handler(JobNotFound)
-    async def not_found(_: Request, exc: JobNotFound) -> JSONResponse:
-        return problem(404, "Not Found", f"no job {exc.args[0]}")
+def _handler(render: Callable[[Any], JSONResponse]) -> Callable[..., Any]:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return render(exc)
 
-    @app.exception_handler(TransitionRefused)
-    async def refused(_: Request, exc: TransitionRefused) -> JSONResponse:
-        return problem(409, "Conflict", str(exc), job_status=exc.status)
-
-    @app.exception_handler(InvalidDataset)
-    async def invalid_dataset(_: Request, exc: InvalidDataset) -> JSONResponse:
-        return problem(422, "Dataset is not valid", "see `errors` for each bad line",
-                       errors=exc.errors)
-
-    @app.exception_handler(ModelVersionNotFound)
-    async def no_version(_: Request, exc: ModelVersionNotFound) -> JSONResponse:
-        return problem(404, "Not Found", f"no model version {exc.args[0]}")
-
-    @app.exception_handler(VersionStateRefused)
-    async def version_refused(_: Request, exc: VersionStateRefused) -> JSONResponse:
-        return problem(409, "Conflict", str(exc), version_state=exc.state)
-
-    @app.exception_handler(IdempotencyConflict)
-    async def idempotency(_: Request, exc: IdempotencyConflict) -> JSONResponse:
-        return problem(409, "Idempotency-Key reused", str(exc))
-
-    @app.exception_handler(StoreUnavailable)
-    async def unavailable(_: Request, exc: StoreUnavailable) -> JSONResponse:
-        response = problem(503, "Service Unavailable", str(exc))
-        response.headers["Retry-After"] = "2"
-        return response
+    return handle
 
 
 def _title(status: int) -> str:

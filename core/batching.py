@@ -3,7 +3,8 @@
 Callers each `submit` one item and block (worker threads: cross-job model batches), or
 await `submit_async` (the API's event loop: a group commit of submitted jobs); a batching
 thread drains what has arrived (waiting at most `max_wait_s` after the first item,
-up to `max_batch` items) and runs `process` once for all of them. While a batch is being
+up to `max_batch` items) and runs `process` once for all of them. `process` may return an
+exception in an item's place: that item fails alone. While a batch is being
 processed, new items queue up, so batches grow with load on their own; with `max_wait_s=0`
 an item that arrives alone is processed at once.
 """
@@ -23,8 +24,9 @@ R = TypeVar("R")
 
 
 class MicroBatcher(Generic[T, R]):
-    def __init__(self, process: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64,
-                 max_wait_s: float = 0.002, on_batch: Callable[[int], None] | None = None,
+    def __init__(self, process: Callable[[Sequence[T]], Sequence[R | BaseException]], *,
+                 max_batch: int = 64, max_wait_s: float = 0.002,
+                 on_batch: Callable[[int], None] | None = None,
                  name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
         self._on_batch = on_batch
@@ -71,5 +73,9 @@ class MicroBatcher(Generic[T, R]):
                     future.set_exception(exc)
             return
         for (_, future), result in zip(batch, results, strict=True):
-            if future.set_running_or_notify_cancel():  # False: its awaiting request went away
+            if not future.set_running_or_notify_cancel():  # its awaiting request went away
+                continue
+            if isinstance(result, BaseException):  # this item failed alone
+                future.set_exception(result)
+            else:
                 future.set_result(result)

@@ -7,6 +7,10 @@ class StoreUnavailable(RuntimeError):
     """The job store could not be reached; the caller should retry later."""
 
 
+class StoreRejected(ValueError):
+    """The job store refused a value (e.g. text it cannot hold); retrying will not help."""
+
+
 class JobNotFound(LookupError):
     """No such job for this tenant (another tenant's job is 'not found' too)."""
 

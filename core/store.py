@@ -37,10 +37,13 @@ def encode_cursor(created_at: datetime, job_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Raises ValueError on a cursor this store did not make."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, job_id = raw.split("|", 1)
-        return datetime.fromisoformat(stamp), job_id
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
+        stamp, job_id = raw.decode("ascii").split("|", 1)
+        created_at = datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None or str(uuid.UUID(job_id)) != job_id:
+            raise ValueError(cursor)
+        return created_at, job_id
+    except (ValueError, UnicodeError) as exc:
         raise ValueError("cursor is not valid") from exc
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from core.batches import BatchItem, BatchStore, BatchView
+from core.errors import StoreUnavailable
 from core.metrics import JOBS_SUBMITTED
 from core.store import JobStore, NewJob
 from core.views import JobView
@@ -55,10 +56,35 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
     return job, created
 
 
-def submit_jobs(store: JobStore, enqueuer: Enqueuer, jobs: Sequence[NewJob]) -> list[JobView]:
+def submit_jobs(store: JobStore, enqueuer: Enqueuer,
+                jobs: Sequence[NewJob]) -> list[JobView | Exception]:
     """Store jobs without an Idempotency-Key in one transaction, then publish them (one
-    connection per kind): the API's group commit. Raises StoreUnavailable."""
-    views = store.create_many(jobs)
+    connection per kind): the API's group commit. A group the store refuses (a row it cannot
+    hold) is written again one job at a time, so a bad row fails alone with its own error
+    and the rest are stored. A store outage fails the whole group: StoreUnavailable."""
+    try:
+        outcomes: list[JobView | Exception] = list(store.create_many(jobs))
+    except StoreUnavailable:
+        raise
+    except Exception:
+        if len(jobs) == 1:
+            raise
+        log.warning("a group of %d submits was refused; writing them one by one", len(jobs))
+        outcomes = [_create_alone(store, job) for job in jobs]
+    _publish(enqueuer, [view for view in outcomes if isinstance(view, JobView)])
+    return outcomes
+
+
+def _create_alone(store: JobStore, job: NewJob) -> JobView | Exception:
+    try:
+        return store.create_many([job])[0]
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        return exc
+
+
+def _publish(enqueuer: Enqueuer, views: Sequence[JobView]) -> None:
     for kind in dict.fromkeys(view.kind for view in views):
         job_ids = [view.id for view in views if view.kind == kind]
         JOBS_SUBMITTED.labels(kind).inc(len(job_ids))
@@ -67,7 +93,6 @@ def submit_jobs(store: JobStore, enqueuer: Enqueuer, jobs: Sequence[NewJob]) -> 
         except Exception as exc:  # the maintenance task re-publishes queued jobs
             log.warning("publishing %d %s jobs failed (%s); they stay queued for maintenance",
                         len(job_ids), kind, type(exc).__name__)
-    return views
 
 
 def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,

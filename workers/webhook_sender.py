@@ -3,6 +3,7 @@ address, no redirects, a bounded response read, a per-host concurrency limit."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -13,6 +14,8 @@ from core.deliveries import AttemptResult, OutgoingMessage
 from core.models import utcnow
 from core.url_policy import Target, UrlPolicy, UrlRefused
 from core.webhooks import encode_body, signed_headers
+
+log = logging.getLogger(__name__)
 
 
 class WebhookSender:
@@ -30,6 +33,22 @@ class WebhookSender:
             return self._hosts.setdefault(key, threading.BoundedSemaphore(self._per_host))
 
     def send(self, message: OutgoingMessage) -> AttemptResult:
+        """One attempt. Never raises: a message that cannot be sent at all (its body is not
+        text, its URL is refused) is a permanent failure, dead-lettered with its reason,
+        and an unexpected error is a retryable one; other messages keep flowing."""
+        try:
+            body = encode_body(message.payload)
+            body.encode("utf-8")
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            return AttemptResult(None, f"message cannot be encoded: {type(exc).__name__}",
+                                 0.0, permanent=True)
+        try:
+            return self._send_checked(message, body)
+        except Exception as exc:
+            log.exception("sending webhook %s failed unexpectedly", message.id)
+            return AttemptResult(None, f"sender error: {type(exc).__name__}", 0.0)
+
+    def _send_checked(self, message: OutgoingMessage, body: str) -> AttemptResult:
         try:
             target = self._policy.check(message.url)
         except UrlRefused as exc:
@@ -38,12 +57,11 @@ class WebhookSender:
         if not gate.acquire(timeout=0.05):
             return AttemptResult(None, None, 0.0, busy=True)
         try:
-            return self._post(target, message)
+            return self._post(target, message, body)
         finally:
             gate.release()
 
-    def _post(self, target: Target, message: OutgoingMessage) -> AttemptResult:
-        body = encode_body(message.payload)
+    def _post(self, target: Target, message: OutgoingMessage, body: str) -> AttemptResult:
         headers = signed_headers(message.id, body, message.secrets, utcnow())
         default_port = 443 if target.scheme == "https" else 80
         headers["host"] = target.host if target.port == default_port else \

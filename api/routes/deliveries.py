@@ -9,11 +9,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep
+from api.params import DeliveryId, JobId
+from api.strict_json import StrictJsonRoute
 from core.deliveries import DeliveryStore
 from core.keys import KeyRing
 from core.views import iso
 
-router = APIRouter(prefix="/api/v1", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1", tags=["webhooks"], route_class=StrictJsonRoute)
 
 
 def _deliveries(request: Request) -> DeliveryStore:
@@ -22,14 +24,14 @@ def _deliveries(request: Request) -> DeliveryStore:
 
 
 @router.get("/jobs/{job_id}/deliveries")
-async def list_deliveries(job_id: str, request: Request,
+async def list_deliveries(job_id: JobId, request: Request,
                           caller: PrincipalDep) -> dict[str, Any]:
     items = await run_in_threadpool(_deliveries(request).for_job, caller.tenant_id, job_id)
     return {"items": items}
 
 
 @router.post("/jobs/{job_id}/deliveries/{delivery_id}/redeliver", status_code=202)
-async def redeliver(job_id: str, delivery_id: str, request: Request,
+async def redeliver(job_id: JobId, delivery_id: DeliveryId, request: Request,
                     caller: PrincipalDep) -> dict[str, Any]:
     """Send the message again, with the same `webhook-id`."""
     return await run_in_threadpool(_deliveries(request).redeliver, caller.tenant_id, job_id,

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, StoreDep
 from api.events import EventHub, is_terminal
+from api.params import JobId, LastEventId
+from api.strict_json import StrictJsonRoute
+from core.storable import storable_text
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
 
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
-async def job_events(job_id: str, request: Request, caller: PrincipalDep, store: StoreDep,
-                     last_event_id: Annotated[str | None, Header()] = None,
+async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, store: StoreDep,
+                     last_event_id: LastEventId = None,
                      ) -> EventSourceResponse:
     """Server-Sent Events. Each event's `id` is its sequence number in the job: reconnect
     with `Last-Event-ID` to resume without gaps or duplicates."""
@@ -33,8 +35,8 @@ async def job_events(job_id: str, request: Request, caller: PrincipalDep, store:
                 subscription.offer(event)
             while True:
                 event = await subscription.queue.get()
-                yield ServerSentEvent(data=json.dumps(event.to_dict(), ensure_ascii=False),
-                                      event=event.type, id=str(event.seq))
+                data = storable_text(json.dumps(event.to_dict(), ensure_ascii=False))
+                yield ServerSentEvent(data=data, event=event.type, id=str(event.seq))
                 if is_terminal(event):
                     return
 
@@ -42,8 +44,5 @@ async def job_events(job_id: str, request: Request, caller: PrincipalDep, store:
 
 
 def _sequence(last_event_id: str | None) -> int:
-    if last_event_id is None or last_event_id == "":
-        return 0
-    if not last_event_id.isdigit():
-        raise HTTPException(422, "Last-Event-ID must be an event id from this stream")
-    return int(last_event_id)
+    """The header's event number (its pattern admits ASCII digits only); 0: from the start."""
+    return int(last_event_id) if last_event_id else 0

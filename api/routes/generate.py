@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 
 from api.briefs import brief_errors
 from api.deps import EnqueuerDep, require_scope
+from api.params import IdempotencyKey
 from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
+from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
 from api.webhook_urls import checked_webhook
 from core.batches import BatchItem, BatchStore
@@ -17,7 +19,7 @@ from core.keys import Principal
 from core.states import JobKind
 from core.submission import submit_batch
 
-router = APIRouter(prefix="/api/v1", tags=["generate"])
+router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
 GenerateCaller = Annotated[Principal, Depends(require_scope("generate"))]
 
 
@@ -32,7 +34,7 @@ BatchesDep = Annotated[BatchStore, Depends(get_batches)]
 @router.post("/generate/recipe", status_code=202, response_model=JobOut)
 async def submit_recipe(body: RecipeIn, caller: GenerateCaller, request: Request,
                         response: Response,
-                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+                        idempotency_key: IdempotencyKey = None,
                         prefer: Annotated[str | None, Header()] = None) -> JobOut:
     """Queue one recipe: retrieval + generation + the scientific validator.
     `Prefer: wait=N` answers 200 with the finished job if it finishes within N s."""

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import PrincipalDep, StoreDep
+from api.params import JobId
 from api.schemas import JobOut, JobPageOut
+from api.strict_json import StrictJsonRoute
 from core.states import JobKind, JobStatus
 
-router = APIRouter(prefix="/api/v1", tags=["jobs"])
+router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: str, caller: PrincipalDep, store: StoreDep) -> JobOut:
+def get_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
     return JobOut(**store.get(caller.tenant_id, job_id).to_dict())
 
 
@@ -34,7 +36,7 @@ def list_jobs(caller: PrincipalDep, store: StoreDep,
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-def cancel_job(job_id: str, caller: PrincipalDep, store: StoreDep) -> JobOut:
+def cancel_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
     """Queued: canceled now, never runs. Running: stops at its next checkpoint.
     Finished: 409."""
     return JobOut(**store.request_cancel(caller.tenant_id, job_id).to_dict())

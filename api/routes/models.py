@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RegistryDep, StoreDep, TrainingCaller, require_scope
+from api.params import VersionId
 from api.schemas import ModelListOut, ModelOut, RollbackOut
+from api.strict_json import StrictJsonRoute
 from core.keys import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["training"])
+router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRoute)
 AdminCaller = Annotated[Principal, Depends(require_scope("admin"))]
 
 
@@ -33,7 +35,7 @@ async def list_models(caller: TrainingCaller, registry: RegistryDep, store: Stor
 
 
 @router.post("/models/{version_id}/promote", response_model=ModelOut)
-async def promote_model(version_id: str, caller: AdminCaller,
+async def promote_model(version_id: VersionId, caller: AdminCaller,
                         registry: RegistryDep) -> ModelOut:
     """Make this version the active one of its target (whatever its evaluation says); the
     previous active version is retired. Serving workers switch at their next check."""
@@ -41,7 +43,7 @@ async def promote_model(version_id: str, caller: AdminCaller,
 
 
 @router.post("/models/{version_id}/rollback", response_model=RollbackOut)
-async def rollback_model(version_id: str, caller: AdminCaller,
+async def rollback_model(version_id: VersionId, caller: AdminCaller,
                          registry: RegistryDep) -> RollbackOut:
     """Retire this ACTIVE version and re-activate its parent (the version it was trained
     from; none: the built-in base model). 409 if the version is not active."""

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-router = APIRouter(tags=["ops"])
+from api.strict_json import StrictJsonRoute
+
+router = APIRouter(tags=["ops"], route_class=StrictJsonRoute)
 
 
 @router.get("/healthz")

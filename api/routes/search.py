@@ -7,17 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 
 from api.deps import SearchCaller
+from api.params import IdempotencyKey
 from api.schemas import JobOut, SearchIn
+from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
 from core.states import JobKind
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(prefix="/api/v1", tags=["search"], route_class=StrictJsonRoute)
 
 
 @router.post("/search/semantic", status_code=202, response_model=JobOut)
 async def submit_search(body: SearchIn, caller: SearchCaller, request: Request,
                         response: Response,
-                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+                        idempotency_key: IdempotencyKey = None,
                         prefer: Annotated[str | None, Header()] = None) -> JobOut:
     """Queue a hybrid semantic search over perfumes and raw materials.
     `Prefer: wait=N` answers 200 with the finished job if it finishes within N s."""

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from api.datasets import training_input
 from api.deps import TrainingCaller
+from api.params import IdempotencyKey
 from api.schemas import JobOut, TrainingIn
+from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
 from core.states import JobKind
 
-router = APIRouter(prefix="/api/v1", tags=["training"])
+router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRoute)
 
 
 @router.post("/training", status_code=202, response_model=JobOut)
 async def submit_training(body: TrainingIn, caller: TrainingCaller, request: Request,
                           response: Response,
-                          idempotency_key: Annotated[str | None, Header(max_length=200)] = None
+                          idempotency_key: IdempotencyKey = None
                           ) -> JobOut:
     """Queue a fine-tuning run (embedding) or a LoRA adaptation (generator). An uploaded
     dataset is checked line by line first: a bad one is refused with 422 naming each line.

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import require_scope
+from api.strict_json import StrictJsonRoute
 from core.keys import Principal
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
 from ml.recipe.validator import repair, validate
 
-router = APIRouter(prefix="/api/v1", tags=["generate"])
+router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
 Caller = Annotated[Principal, Depends(require_scope("generate"))]
 
 

@@ -37,6 +37,18 @@ def _decode(raw: str | bytes) -> str | None:
         return None
 
 
+def _is_text(value: str) -> bool:
+    """Text every store can keep: no NUL, no lone surrogate (escapes like \\udc80 parse to
+    one)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _field_errors(row: Any, target: Target, max_chars: int) -> list[str]:
     if not isinstance(row, dict):
         return [f"expected a JSON object, got {type(row).__name__}"]
@@ -51,6 +63,8 @@ def _field_errors(row: Any, target: Target, max_chars: int) -> list[str]:
             errors.append(f"field {key!r} must be a non-empty string")
         elif len(value) > max_chars:
             errors.append(f"field {key!r} has {len(value)} characters; the limit is {max_chars}")
+        elif not _is_text(value):
+            errors.append(f"field {key!r} holds NUL or a lone surrogate, which is not text")
     return errors
 
 
@@ -59,6 +73,10 @@ def _line_errors(text: str, target: Target, max_chars: int) -> tuple[Example | N
         row = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [f"invalid JSON: {exc.msg} at column {exc.colno}"]
+    except RecursionError:
+        return None, ["invalid JSON: nested too deeply"]
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts
+        return None, [f"invalid JSON: {exc}"[:200]]
     errors = _field_errors(row, target, max_chars)
     if errors:
         return None, errors

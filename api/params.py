@@ -1,0 +1,62 @@
+"""Path, header and query parameters shared by routes, checked before anything reads them.
+
+Ids in paths are UUIDs (deliveries: `msg_` + hex); anything else cannot name a stored row
+and answers 404 like an unknown id, without reaching the store (after authentication: a
+caller without a key learns nothing about ids). Header values that end up
+stored or compared (`Idempotency-Key`) are visible ASCII; `Last-Event-ID` is a plain decimal
+event number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Path
+
+from api.deps import PrincipalDep
+from core.errors import JobNotFound, ModelVersionNotFound
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
+MAX_EVENT_SEQ = 2**31 - 1
+
+
+def _known_shape(value: str, shape: re.Pattern[str],
+                 missing: type[LookupError] = JobNotFound) -> str:
+    if not shape.fullmatch(value):
+        raise missing(value[:100])
+    return value
+
+
+def _job_id(job_id: Annotated[str, Path(description="a job id (UUID)")],
+            _: PrincipalDep) -> str:
+    return _known_shape(job_id, _UUID)
+
+
+def _batch_id(batch_id: Annotated[str, Path(description="a batch id (UUID)")],
+              _: PrincipalDep) -> str:
+    return _known_shape(batch_id, _UUID)
+
+
+def _version_id(version_id: Annotated[str, Path(description="a model version id")],
+                _: PrincipalDep) -> str:
+    return _known_shape(version_id, _UUID, ModelVersionNotFound)
+
+
+def _delivery_id(delivery_id: Annotated[str, Path(description="a webhook message id")],
+                 _: PrincipalDep) -> str:
+    return _known_shape(delivery_id, _MESSAGE_ID)
+
+
+JobId = Annotated[str, Depends(_job_id)]
+BatchId = Annotated[str, Depends(_batch_id)]
+VersionId = Annotated[str, Depends(_version_id)]
+DeliveryId = Annotated[str, Depends(_delivery_id)]
+
+IdempotencyKey = Annotated[str | None, Header(
+    min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+    description="makes a submit safe to retry: visible ASCII, at most 200 characters")]
+LastEventId = Annotated[str | None, Header(
+    pattern=r"^[0-9]{0,10}$",
+    description="resume an event stream after this event number")]

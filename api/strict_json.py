@@ -1,0 +1,156 @@
+"""Poison stops at the edge: request bodies are parsed strictly, and what is stored is always
+valid text and numbers every part of the system can read back.
+
+Python's `json` accepts what the job store, Redis or a webhook receiver cannot take: NUL and
+lone surrogates inside strings (`"\\u0000"`, `"\\udc80"`), `NaN` and `Infinity`, integers of
+any length, and nesting deep enough to overflow the parser's stack. Every JSON body of every
+route (`StrictJsonRoute`) is checked before validation: each offence is a 422 problem naming
+its field, and nothing is stored. Responses are rendered so that a row stored before these
+checks existed still reads back (`SafeJSONResponse`): reading never answers 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from core.storable import storable
+
+MAX_DEPTH = 32
+MAX_STRING_CHARS = 65_536
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_ERRORS = 20
+_MAX_INT_DIGITS = 20  # longer literals are out of range whatever their value
+
+
+class _BigInt(str):
+    """An integer literal too long to convert: kept as text so the walk can name it."""
+
+
+class _NotFinite(str):
+    """`NaN`, `Infinity` or `-Infinity`: not JSON, but Python's parser takes them."""
+
+
+def _parse_int(literal: str) -> int | _BigInt:
+    return _BigInt(literal) if len(literal.lstrip("-")) > _MAX_INT_DIGITS else int(literal)
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """Parse JSON, then check every value. Raises RequestValidationError (one entry per
+    offending field, `loc` starting with "body") or ValueError for text that is not JSON."""
+    try:
+        value = json.loads(raw, parse_int=_parse_int, parse_constant=_NotFinite)
+    except RecursionError:
+        raise _invalid([(("body",), "too_deep",
+                         f"JSON nests deeper than {MAX_DEPTH} levels")]) from None
+    errors = list(_poison(value, ("body",), 0))
+    if errors:
+        raise _invalid(errors[:MAX_ERRORS])
+    return value
+
+
+def _invalid(errors: list[tuple[tuple[str | int, ...], str, str]]) -> RequestValidationError:
+    return RequestValidationError([{"loc": loc, "type": kind, "msg": message}
+                                   for loc, kind, message in errors])
+
+
+Offence = tuple[tuple[str | int, ...], str, str]
+
+
+def _poison(value: Any, loc: tuple[str | int, ...], depth: int) -> Iterator[Offence]:
+    if depth > MAX_DEPTH:
+        yield loc, "too_deep", f"JSON nests deeper than {MAX_DEPTH} levels"
+        return
+    if isinstance(value, dict | list):
+        yield from _container_offences(value, loc, depth)
+    elif isinstance(value, _BigInt | _NotFinite):
+        yield from _number_offences(value, loc)
+    elif isinstance(value, str):
+        yield from _text_offences(value, loc, "string")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            yield loc, "int_range", "integers must fit in 64 bits"
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield loc, "number_not_finite", "numbers must be finite"
+
+
+def _container_offences(value: dict[str, Any] | list[Any], loc: tuple[str | int, ...],
+                        depth: int) -> Iterator[Offence]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _text_offences(key, (*loc, key), "key")
+            yield from _poison(item, (*loc, key), depth + 1)
+    else:
+        for index, item in enumerate(value):
+            yield from _poison(item, (*loc, index), depth + 1)
+
+
+def _number_offences(value: str, loc: tuple[str | int, ...]) -> Iterator[Offence]:
+    if isinstance(value, _BigInt):
+        yield loc, "int_range", "integers must fit in 64 bits"
+    else:
+        yield loc, "number_not_finite", f"{value} is not a JSON number"
+
+
+def _text_offences(text: str, loc: tuple[str | int, ...], what: str) -> Iterator[Offence]:
+    if "\x00" in text:
+        yield loc, "string_nul", f"a {what} may not contain NUL (\\u0000)"
+    if len(text) > MAX_STRING_CHARS:
+        yield loc, "string_too_long", f"a {what} may hold at most {MAX_STRING_CHARS} characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        yield loc, "string_surrogate", f"a {what} may not contain a lone surrogate (not text)"
+
+
+def text_offences(text: str) -> list[str]:
+    """Why `text` (a header or query value) may not be stored; [] when it may."""
+    return [message for _, _, message in _text_offences(text, (), "value")]
+
+
+def _is_json(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "application/json").lower()
+    media = content_type.split(";", 1)[0].strip()
+    return media == "application/json" or media.endswith("+json")
+
+
+class StrictJsonRoute(APIRoute):
+    """A route whose JSON body is parsed by `strict_loads` before FastAPI validates it (the
+    parsed value is handed on, so the body is parsed once)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            if request.method in ("POST", "PUT", "PATCH") and _is_json(request):
+                raw = await request.body()
+                if raw:
+                    with contextlib.suppress(ValueError):  # not JSON: FastAPI says where
+                        request._json = strict_loads(raw)
+            return await handler(request)
+
+        return strict
+
+
+def encode_json(content: Any) -> bytes:
+    """UTF-8 JSON of `content`. What the edge now refuses but an older row may hold still
+    renders: a lone surrogate as U+FFFD, a non-finite number as null."""
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return json.dumps(storable(content), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+
+
+class SafeJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return encode_json(content)
