@@ -19,6 +19,7 @@ from api.routes import (
     events,
     generate,
     jobs,
+    keys,
     models,
     ops,
     search,
@@ -81,7 +82,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
-                   deliveries):
+                   deliveries, keys):
         app.include_router(module.router)
     return app
 

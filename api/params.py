@@ -15,10 +15,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Path
 
 from api.deps import PrincipalDep
-from core.errors import JobNotFound, ModelVersionNotFound
+from core.errors import JobNotFound, KeyNotFound, ModelVersionNotFound
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
+_KEY_ID = re.compile(r"[0-9a-f]{32}")
 MAX_EVENT_SEQ = 2**31 - 1
 
 
@@ -49,7 +50,13 @@ def _delivery_id(delivery_id: Annotated[str, Path(description="a webhook message
     return _known_shape(delivery_id, _MESSAGE_ID)
 
 
+def _key_id(key_id: Annotated[str, Path(description="an API key id")],
+            _: PrincipalDep) -> str:
+    return _known_shape(key_id, _KEY_ID, KeyNotFound)
+
+
 JobId = Annotated[str, Depends(_job_id)]
+KeyId = Annotated[str, Depends(_key_id)]
 BatchId = Annotated[str, Depends(_batch_id)]
 VersionId = Annotated[str, Depends(_version_id)]
 DeliveryId = Annotated[str, Depends(_delivery_id)]

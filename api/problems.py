@@ -15,6 +15,7 @@ from api.strict_json import SafeJSONResponse
 from core.errors import (
     IdempotencyConflict,
     JobNotFound,
+    KeyNotFound,
     ModelVersionNotFound,
     StoreRejected,
     StoreUnavailable,
@@ -67,6 +68,7 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",
                                         "see `errors` for each bad line", errors=exc.errors),
+    KeyNotFound: lambda exc: problem(404, "Not Found", f"no API key {exc.args[0]}"),
     ModelVersionNotFound: lambda exc: problem(404, "Not Found",
                                               f"no model version {exc.args[0]}"),
     VersionStateRefused: lambda exc: problem(409, "Conflict", str(exc),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli import client_commands, ops_commands, stack
+from cli import client_commands, key_commands, ops_commands, stack
 
 
 @click.group(help="Fragrance AI job backend.")
@@ -12,7 +12,8 @@ def main() -> None:
     pass
 
 
-for command in (*stack.COMMANDS, *ops_commands.COMMANDS, *client_commands.COMMANDS):
+for command in (*stack.COMMANDS, *ops_commands.COMMANDS, *key_commands.COMMANDS,
+                *client_commands.COMMANDS):
     main.add_command(command)
 
 if __name__ == "__main__":

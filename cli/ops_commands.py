@@ -34,32 +34,6 @@ def db_upgrade() -> None:
     click.echo("database is at the latest migration")
 
 
-@click.group(help="API keys.")
-def keys() -> None:
-    pass
-
-
-@keys.command("create", help="Create an API key; prints the key and its webhook secret once.")
-@click.option("--name", required=True)
-@click.option("--scopes", default="search,generate", show_default=True,
-              help="comma-separated: search, generate, training, admin")
-@click.option("--tenant", default=None, help="tenant id (default: a new tenant)")
-def keys_create(name: str, scopes: str, tenant: str | None) -> None:
-    from core.database import make_engine, make_session_factory
-    from core.keys import KeyRing
-
-    settings = settings_or_exit()
-    ring = KeyRing(make_session_factory(make_engine(settings.database_url)))  # type: ignore[attr-defined]
-    try:
-        issued = ring.issue(name, [s.strip() for s in scopes.split(",") if s.strip()], tenant)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--scopes") from exc
-    click.echo(f"api_key:        {issued.api_key}")
-    click.echo(f"webhook_secret: {issued.webhook_secret}")
-    click.echo(f"tenant:         {issued.tenant_id}")
-    click.echo(f"scopes:         {','.join(issued.scopes)}")
-
-
 @click.group(help="The vector index.")
 def index() -> None:
     pass
@@ -92,4 +66,4 @@ def bench_command(suites: tuple[str, ...]) -> None:
     sys.exit(run.main(list(suites)))
 
 
-COMMANDS = (db, keys, index, eval_command, bench_command)
+COMMANDS = (db, index, eval_command, bench_command)

@@ -25,8 +25,6 @@ from core.webhooks import (
     signing_secrets,
 )
 
-SECRET_CACHE_S = 10.0
-
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -63,7 +61,6 @@ class DeliveryStore:
     def __init__(self, sessions: sessionmaker[Session], max_attempts: int,
                  backoff_base_s: float) -> None:
         self._sessions, self._max_attempts, self._base_s = sessions, max_attempts, backoff_base_s
-        self._secret_cache: dict[str, tuple[datetime, tuple[str, ...]]] = {}
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -100,21 +97,21 @@ class DeliveryStore:
                 or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
                 .values(lease_until=now + timedelta(seconds=lease_s))
                 .returning(WebhookDelivery.id)))
+            secrets = self._secrets(session, {head.api_key_id for head in heads}, now)
             return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
-                                    self._secrets(session, head.api_key_id, now))
+                                    secrets.get(head.api_key_id, ()))
                     for head in heads if head.id in won]
 
-    def _secrets(self, session: Session, key_id: str | None,
-                 now: datetime) -> tuple[str, ...]:
-        """Signing secrets of a key, cached briefly (a rotation keeps both for a day)."""
-        if key_id is None:
-            return ()
-        cached = self._secret_cache.get(key_id)
-        if cached and cached[0] > now:
-            return cached[1]
-        secrets = tuple(signing_secrets(session.get(ApiKey, key_id), now))
-        self._secret_cache[key_id] = (now + timedelta(seconds=SECRET_CACHE_S), secrets)
-        return secrets
+    @staticmethod
+    def _secrets(session: Session, key_ids: set[str | None],
+                 now: datetime) -> dict[str | None, tuple[str, ...]]:
+        """The signing secrets of each key, read in the claim's transaction: a rotation
+        signs from the first message claimed after it commits."""
+        ids = [key_id for key_id in key_ids if key_id]
+        if not ids:
+            return {}
+        return {row.id: tuple(signing_secrets(row, now))
+                for row in session.scalars(select(ApiKey).where(ApiKey.id.in_(ids)))}
 
     def record(self, outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]]) -> list[str]:
         """Store each attempt and decide: delivered, retry later, or dead (one transaction,

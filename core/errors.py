@@ -31,6 +31,10 @@ class JobCanceled(Exception):
     """Raised at a pipeline checkpoint when cancel was requested for the running job."""
 
 
+class KeyNotFound(LookupError):
+    """No such API key (or not one of the caller's tenant)."""
+
+
 class ModelVersionNotFound(LookupError):
     """No model version with this id."""
 

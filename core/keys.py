@@ -1,6 +1,11 @@
-"""API keys: random bearer tokens stored as SHA-256 hashes, with scopes and a webhook secret.
+"""API keys: random bearer tokens stored as SHA-256 hashes, with scopes, an optional expiry,
+a last-used time and a webhook signing secret.
 
 Keys carry 256 bits of randomness, so a fast hash is enough: there is nothing to brute-force.
+Tenant keys carry tenant scopes (`search`, `generate`, `training`, and `admin`, which allows
+them all within the tenant). The `operator` scope is deployment-wide (the default model,
+circuit breakers, any tenant's keys) and is only ever granted alone, from the command line:
+no tenant key carries it.
 """
 
 from __future__ import annotations
@@ -14,14 +19,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.database import transaction
+from core.errors import KeyNotFound
 from core.models import ApiKey, utcnow
+from core.views import iso
 
 SCOPES: frozenset[str] = frozenset({"search", "generate", "training", "admin"})
+OPERATOR = "operator"
 KEY_PREFIX = "fk_"
+OPERATOR_TENANT = "operator"
+MAX_RETIRED_SECRETS = 5
+LAST_USED_RESOLUTION_S = 60.0  # last_used_at is written at most this often per key
 
 
 @dataclass(frozen=True)
@@ -34,7 +47,13 @@ class Principal:
     webhook_secret: str
 
     def allows(self, scope: str) -> bool:
+        if scope == OPERATOR:
+            return OPERATOR in self.scopes
         return scope in self.scopes or "admin" in self.scopes
+
+    @property
+    def is_operator(self) -> bool:
+        return OPERATOR in self.scopes
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,32 @@ class IssuedKey:
     scopes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class KeyView:
+    """A key as its owners may see it (never the key or its hash)."""
+
+    id: str
+    tenant_id: str
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, row: ApiKey) -> KeyView:
+        return cls(row.id, row.tenant_id, row.name, row.prefix, tuple(row.scopes),
+                   row.created_at, row.expires_at, row.last_used_at, row.revoked_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "tenant_id": self.tenant_id, "name": self.name,
+                "prefix": self.prefix, "scopes": list(self.scopes),
+                "created_at": iso(self.created_at), "expires_at": iso(self.expires_at),
+                "last_used_at": iso(self.last_used_at), "revoked_at": iso(self.revoked_at)}
+
+
 def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
@@ -54,29 +99,43 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+def checked_scopes(scopes: Sequence[str]) -> list[str]:
+    """The scopes of a new key; ValueError for unknown ones, none, or `operator` mixed with
+    tenant scopes."""
+    wanted = set(scopes)
+    unknown = wanted - SCOPES - {OPERATOR}
+    if unknown or not wanted:
+        raise ValueError(f"unknown or missing scopes {sorted(unknown)}; "
+                         f"choose from {sorted(SCOPES | {OPERATOR})}")
+    if OPERATOR in wanted and wanted != {OPERATOR}:
+        raise ValueError("the operator scope is granted alone: an operator key is not a "
+                         "tenant key")
+    return sorted(wanted)
+
+
 class KeyRing:
-    """Issues and checks API keys. Successful lookups may be cached for `cache_ttl_s`
-    (a revoked key then keeps working for at most that long)."""
+    """Issues, checks and revokes API keys. Successful lookups may be cached for
+    `cache_ttl_s` per process (a revoked key keeps working for at most that long)."""
 
     def __init__(self, sessions: sessionmaker[Session], cache_ttl_s: float = 0.0) -> None:
         self._sessions, self._cache_ttl_s = sessions, cache_ttl_s
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache: dict[str, tuple[float, Principal, datetime | None]] = {}
         self._lock = threading.Lock()
 
     def issue(self, name: str, scopes: Sequence[str], tenant_id: str | None = None,
-              api_key: str | None = None) -> IssuedKey:
-        """Create a key. Raises ValueError on an unknown scope."""
-        unknown = set(scopes) - SCOPES
-        if unknown or not scopes:
-            raise ValueError(f"unknown or missing scopes {sorted(unknown)}; "
-                             f"choose from {sorted(SCOPES)}")
+              api_key: str | None = None, expires_at: datetime | None = None) -> IssuedKey:
+        """Create a key. Raises ValueError on bad scopes."""
+        granted = checked_scopes(scopes)
+        if OPERATOR in granted:
+            tenant_id = tenant_id or OPERATOR_TENANT
         api_key = api_key or KEY_PREFIX + secrets.token_urlsafe(32)
         row = ApiKey(id=uuid.uuid4().hex, tenant_id=tenant_id or uuid.uuid4().hex,
                      name=name, key_hash=hash_key(api_key), prefix=api_key[:10],
-                     scopes=sorted(set(scopes)), webhook_secret=new_webhook_secret())
-        with self._sessions.begin() as session:
+                     scopes=granted, webhook_secret=new_webhook_secret(),
+                     retired_webhook_secrets=[], expires_at=expires_at)
+        with transaction(self._sessions) as session:
             session.add(row)
-        return IssuedKey(row.id, row.tenant_id, api_key, row.webhook_secret, tuple(row.scopes))
+        return IssuedKey(row.id, row.tenant_id, api_key, row.webhook_secret, tuple(granted))
 
     def cached(self, api_key: str) -> Principal | None:
         """The key's principal if a recent `authenticate` found it (no database read)."""
@@ -84,38 +143,78 @@ class KeyRing:
             return None
         with self._lock:
             hit = self._cache.get(hash_key(api_key))
-        if hit and time.monotonic() - hit[0] < self._cache_ttl_s:
-            return hit[1]
-        return None
+        if hit is None or time.monotonic() - hit[0] >= self._cache_ttl_s:
+            return None
+        if hit[2] is not None and hit[2] <= utcnow():
+            return None
+        return hit[1]
 
     def authenticate(self, api_key: str) -> Principal | None:
+        """The key's principal, or None for an unknown, revoked or expired key."""
         if (principal := self.cached(api_key)) is not None:
             return principal
         digest = hash_key(api_key)
-        principal = self._lookup(digest)
-        if principal is not None and self._cache_ttl_s > 0:
+        found = self._lookup(digest)
+        if found is not None and self._cache_ttl_s > 0:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
-                self._cache[digest] = (time.monotonic(), principal)
-        return principal
+                self._cache[digest] = (time.monotonic(), *found)
+        return found[0] if found else None
 
-    def _lookup(self, digest: str) -> Principal | None:
-        with self._sessions() as session:
+    def _lookup(self, digest: str) -> tuple[Principal, datetime | None] | None:
+        now = utcnow()
+        with transaction(self._sessions) as session:
             row = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest,
                                                       ApiKey.revoked_at.is_(None)))
-            if row is None:
+            if row is None or (row.expires_at is not None and row.expires_at <= now):
                 return None
-            return Principal(row.id, row.tenant_id, frozenset(row.scopes), row.webhook_secret)
+            if row.last_used_at is None or \
+                    row.last_used_at < now - timedelta(seconds=LAST_USED_RESOLUTION_S):
+                row.last_used_at = now
+            return (Principal(row.id, row.tenant_id, frozenset(row.scopes), row.webhook_secret),
+                    row.expires_at)
+
+    def list(self, tenant_id: str | None) -> list[KeyView]:
+        """The tenant's keys, newest first (None: every key, for operators)."""
+        query = select(ApiKey).order_by(ApiKey.created_at.desc())
+        if tenant_id is not None:
+            query = query.where(ApiKey.tenant_id == tenant_id)
+        with transaction(self._sessions) as session:
+            return [KeyView.of(row) for row in session.scalars(query)]
+
+    def revoke(self, key_id: str, tenant_id: str | None = None) -> KeyView:
+        """Revoke a key at once (idempotent). `tenant_id` limits it to that tenant's keys
+        (None: any key, for operators and the command line). Raises KeyNotFound."""
+        with transaction(self._sessions) as session:
+            row = session.get(ApiKey, key_id)
+            if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
+                raise KeyNotFound(key_id)
+            session.execute(update(ApiKey).where(ApiKey.id == key_id,
+                                                 ApiKey.revoked_at.is_(None))
+                            .values(revoked_at=utcnow()))
+            session.refresh(row)
+            view = KeyView.of(row)
+        with self._lock:
+            self._cache = {digest: hit for digest, hit in self._cache.items()
+                           if hit[1].key_id != key_id}
+        return view
 
     def rotate_webhook_secret(self, key_id: str, overlap_s: float) -> tuple[str, datetime]:
-        """A new signing secret; the old one keeps signing too until the returned time."""
-        until = utcnow() + timedelta(seconds=overlap_s)
+        """A new signing secret. The replaced one keeps signing beside it until the returned
+        time; secrets replaced by earlier rotations keep their own overlap (at most
+        `MAX_RETIRED_SECRETS` are kept). Raises KeyNotFound."""
+        now = utcnow()
+        until = now + timedelta(seconds=overlap_s)
         secret = new_webhook_secret()
-        with self._sessions.begin() as session:
-            row = session.get(ApiKey, key_id)
+        with transaction(self._sessions) as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.id == key_id).with_for_update())
             if row is None:
-                raise LookupError(key_id)
-            row.previous_webhook_secret, row.previous_secret_expires_at = row.webhook_secret, until
+                raise KeyNotFound(key_id)
+            still_signing = [retired for retired in row.retired_webhook_secrets or []
+                             if datetime.fromisoformat(retired["expires_at"]) > now]
+            row.retired_webhook_secrets = [
+                {"secret": row.webhook_secret, "expires_at": until.isoformat()},
+                *still_signing][:MAX_RETIRED_SECRETS]
             row.webhook_secret = secret
         return secret, until

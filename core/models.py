@@ -65,10 +65,13 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     scopes: Mapped[list[str]] = mapped_column(JSONType)
     webhook_secret: Mapped[str] = mapped_column(String(100))
-    previous_webhook_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
-                                                                        nullable=True)
+    # secrets replaced by rotations that still sign until their own expiry:
+    # [{"secret": "whsec_...", "expires_at": iso}, ...], newest first
+    retired_webhook_secrets: Mapped[list[dict[str, str]]] = mapped_column(JSONType,
+                                                                         default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

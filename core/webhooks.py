@@ -75,14 +75,11 @@ def _add(session: Session, *, tenant_id: str, api_key_id: str | None, stream: st
 
 
 def signing_secrets(key: ApiKey | None, now: datetime) -> list[str]:
-    """The current secret, plus the previous one during its overlap period."""
+    """The current secret, plus every rotated-out secret still inside its overlap."""
     if key is None:
         return []
-    secrets = [key.webhook_secret]
-    expires = key.previous_secret_expires_at
-    if key.previous_webhook_secret and expires and expires > now:
-        secrets.append(key.previous_webhook_secret)
-    return secrets
+    return [key.webhook_secret, *(retired["secret"] for retired in key.retired_webhook_secrets
+                                  or [] if datetime.fromisoformat(retired["expires_at"]) > now)]
 
 
 def signed_headers(message_id: str, body: str, secrets: Sequence[str],

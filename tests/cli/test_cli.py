@@ -55,3 +55,22 @@ def test_bad_input_gets_an_exit_code_and_a_message_naming_it(sqlite_env: dict[st
     no_key = fragrance("jobs", "show", "some-id", "--url", "http://127.0.0.1:9",
                        cwd=tmp_path, FRAGRANCE_API_KEY="")  # no var/dev-api-key there
     assert no_key.returncode != 0 and "API key" in no_key.stderr
+
+
+@pytest.mark.unit
+def test_keys_list_and_revoke_from_the_command_line(sqlite_env: dict[str, str]) -> None:
+    fragrance("db", "upgrade", **sqlite_env)
+    created = fragrance("keys", "create", "--name", "ci", "--expires-in", "30d", **sqlite_env)
+    fields = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in
+                                                created.stdout.strip().splitlines())}
+    listed = fragrance("keys", "list", "--json", **sqlite_env)
+    assert listed.returncode == 0, listed.stderr
+    assert '"revoked_at": null' in listed.stdout and fields["key_id"] in listed.stdout
+    revoked = fragrance("keys", "revoke", fields["key_id"], **sqlite_env)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+    assert fields["api_key"] not in listed.stdout + revoked.stdout
+    missing = fragrance("keys", "revoke", "0" * 32, **sqlite_env)
+    assert missing.returncode == 1 and "no API key" in missing.stderr
+    mixed = fragrance("keys", "create", "--name", "x", "--scopes", "operator,search",
+                      **sqlite_env)
+    assert mixed.returncode == 2 and "operator" in mixed.stderr

@@ -22,6 +22,11 @@ POLICY = UrlPolicy.build(False, [], [], resolver_of({
     "https://127.0.0.1/hook", "https://10.1.2.3/x", "https://169.254.169.254/latest/meta-data",
     "https://[::1]/x", "https://[fd00::1]/x", "https://192.168.0.10/x", "https://0.0.0.0/x",
     "https://rebind.example/x", "https://mixed.example/x", "https://[::ffff:127.0.0.1]/x",
+    # private IPv4 spelt as IPv6: NAT64, 6to4, IPv4-compatible, Teredo
+    "https://[64:ff9b::7f00:1]/x", "https://[64:ff9b::a9fe:a9fe]/x",
+    "https://[64:ff9b:1::c0a8:1]/x", "https://[2002:7f00:1::]/x", "https://[2002:a00:1::1]/x",
+    "https://[::127.0.0.1]/x", "https://[::10.0.0.1]/x",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
 ])
 def test_non_public_destinations_are_refused(url: str) -> None:
     with pytest.raises(UrlRefused, match="non-public"):
@@ -49,3 +54,9 @@ def test_allow_lists_open_exact_hosts_and_networks() -> None:
 def test_a_name_resolving_to_a_private_address_is_refused_by_real_dns() -> None:
     with pytest.raises(UrlRefused, match="non-public"):
         UrlPolicy.build(True, [], []).check("http://localhost:8080/hook")
+
+
+@pytest.mark.parametrize("url", ["https://[64:ff9b::808:808]/x", "https://[2002:808:808::1]/x",
+                                 "https://[2606:4700::1111]/x"])
+def test_ipv6_spellings_of_public_addresses_pass(url: str) -> None:
+    POLICY.check(url)

@@ -145,3 +145,24 @@ def test_rotated_secrets_sign_with_both_during_the_overlap(store, key, key_ring,
     finished_job(store, key, receiver.url, events=("completed",))
     assert drain(deliveries, sender) == [DELIVERED]
     assert receiver.invalid == 0
+
+
+def test_a_rotation_signs_from_the_first_message_after_it(store, key, key_ring, receiver,  # type: ignore[no-untyped-def]
+                                                          sender, deliveries) -> None:
+    finished_job(store, key, receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [DELIVERED]  # the key's secrets were read once
+    new_secret, _ = key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600)
+    receiver.secret = new_secret  # a receiver that switched at once still verifies
+    finished_job(store, key, receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [DELIVERED]
+    assert receiver.invalid == 0
+
+
+def test_a_second_rotation_keeps_the_first_old_secret_signing(store, key, key_ring,  # type: ignore[no-untyped-def]
+                                                              receiver, sender,
+                                                              deliveries) -> None:
+    key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600)
+    key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600)
+    finished_job(store, key, receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [DELIVERED]  # the original secret still verifies
+    assert receiver.invalid == 0

@@ -1,0 +1,93 @@
+"""`fragrance keys create | list | revoke`: API keys, managed with direct database access
+(the way an operator key is made: no API endpoint creates keys)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from cli.ops_commands import settings_or_exit
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _ring() -> Any:
+    from core.database import make_engine, make_session_factory
+    from core.keys import KeyRing
+
+    settings: Any = settings_or_exit()
+    return KeyRing(make_session_factory(make_engine(settings.database_url)))
+
+
+def _duration(value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise click.BadParameter("use a number and a unit, e.g. 90d, 12h, 30m",
+                                 param_hint="--expires-in")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@click.group(help="API keys.")
+def keys() -> None:
+    pass
+
+
+@keys.command("create", help="Create an API key; prints the key and its webhook secret once.")
+@click.option("--name", required=True)
+@click.option("--scopes", default="search,generate", show_default=True,
+              help="comma-separated: search, generate, training, admin; or `operator` alone "
+                   "(deployment-wide: the default model, breakers, any tenant's keys)")
+@click.option("--tenant", default=None, help="tenant id (default: a new tenant)")
+@click.option("--expires-in", default=None, help="e.g. 90d, 12h (default: never)")
+def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | None) -> None:
+    from core.models import utcnow
+
+    lifetime = _duration(expires_in)
+    try:
+        issued = _ring().issue(name, [s.strip() for s in scopes.split(",") if s.strip()],
+                               tenant, expires_at=utcnow() + lifetime if lifetime else None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scopes") from exc
+    click.echo(f"key_id:         {issued.key_id}")
+    click.echo(f"api_key:        {issued.api_key}")
+    click.echo(f"webhook_secret: {issued.webhook_secret}")
+    click.echo(f"tenant:         {issued.tenant_id}")
+    click.echo(f"scopes:         {','.join(issued.scopes)}")
+
+
+@keys.command("list", help="List keys (never the keys themselves).")
+@click.option("--tenant", default=None, help="only this tenant's keys")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per key")
+def keys_list(tenant: str | None, as_json: bool) -> None:
+    for view in _ring().list(tenant):
+        row = view.to_dict()
+        if as_json:
+            click.echo(json.dumps(row))
+            continue
+        state = "revoked" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}  {row['prefix']}…  {state:7}  tenant={row['tenant_id']}  "
+                   f"scopes={','.join(row['scopes'])}  last_used={row['last_used_at']}  "
+                   f"expires={row['expires_at']}  name={row['name']}")
+
+
+@keys.command("revoke", help="Revoke a key by its id; API processes refuse it within a second.")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    from core.errors import KeyNotFound
+
+    try:
+        view = _ring().revoke(key_id)
+    except KeyNotFound:
+        raise click.ClickException(f"no API key {key_id!r} (see `fragrance keys list`)") from None
+    click.echo(f"revoked {view.id} ({view.prefix}…, tenant {view.tenant_id}) at "
+               f"{view.revoked_at.isoformat() if view.revoked_at else '?'}")
+
+
+COMMANDS = (keys,)
