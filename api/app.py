@@ -77,7 +77,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.submitter = MicroBatcher[NewJob, JobView](
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
         max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, name="submit-group-commit")
-    app.state.probe = ClusterProbe(store, producer.celery, settings.broker_url)
+    app.state.probe = ClusterProbe(store, settings.broker_url)
     app.state.registry = _registry(store, app.state.probe)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))

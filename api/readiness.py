@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import redis
-from celery import Celery
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core.heartbeats import HEARTBEATS, alive_by_queue, decode_all, forgotten
 from core.states import QUEUES
 from core.store import JobStore
 
 
 class ClusterProbe:
-    """Checks dependencies; worker discovery is cached briefly (a broadcast costs ~1 s)."""
+    """Checks dependencies. Workers are known by their heartbeats (`core.heartbeats`), not
+    by a ping: a worker busy with a long job is still there."""
 
-    def __init__(self, store: JobStore, celery: Celery, broker_url: str,
-                 cache_s: float = 5.0) -> None:
-        self._store, self._celery, self._cache_s = store, celery, cache_s
+    def __init__(self, store: JobStore, broker_url: str) -> None:
+        self._store = store
         self._redis = redis.Redis.from_url(broker_url, socket_timeout=2,
                                            socket_connect_timeout=2)
-        self._lock = threading.Lock()
-        self._workers: tuple[float, dict[str, list[str]]] = (0.0, {})
 
     def check(self) -> dict[str, Any]:
         checks: dict[str, Any] = {"database": self._try(self._store.ping),
@@ -45,17 +42,13 @@ class ClusterProbe:
         return "ok"
 
     def workers_by_queue(self) -> dict[str, list[str]]:
-        with self._lock:
-            stamp, cached = self._workers
-            if time.monotonic() - stamp < self._cache_s:
-                return cached
-            replies = self._celery.control.inspect(timeout=1.0).active_queues() or {}
-            by_queue: dict[str, list[str]] = {}
-            for worker, queues in replies.items():
-                for queue in queues:
-                    by_queue.setdefault(queue["name"], []).append(worker)
-            self._workers = (time.monotonic(), by_queue)
-            return by_queue
+        """Queue -> the workers alive on it (busy or not)."""
+        beats = decode_all(self._redis.hgetall(HEARTBEATS))  # type: ignore[arg-type]
+        now = time.time()
+        gone = forgotten(beats, now)
+        if gone:
+            self._redis.hdel(HEARTBEATS, *gone)
+        return alive_by_queue(beats, now)
 
     def queue_depths(self) -> dict[str, int]:
         return {queue: int(self._redis.llen(queue)) for queue in QUEUES}  # type: ignore[arg-type]

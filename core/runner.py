@@ -70,6 +70,11 @@ class LeaseKeeper:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._claims)
+
     @contextmanager
     def holding(self, claim: Claim) -> Iterator[None]:
         with self._lock:
@@ -100,6 +105,11 @@ class JobRunner:
     def __init__(self, store: JobStore, lease_s: float) -> None:
         self._store, self._lease_s = store, lease_s
         self._leases = LeaseKeeper(store, lease_s)
+
+    @property
+    def running(self) -> int:
+        """Jobs this runner is running now."""
+        return self._leases.running
 
     def run(self, job_id: str, delivery_id: str, work: Work) -> RunOutcome:
         """Run `work` for the job unless another delivery owns it or it is finished.

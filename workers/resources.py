@@ -82,6 +82,11 @@ class WorkerResources:
                       float(self._settings[f"{kind}_time_limit_s"]) + LEASE_MARGIN_S)
         return self._once(f"runner:{kind}", lambda: JobRunner(self.store, lease_s))
 
+    def running_jobs(self) -> int:
+        """Jobs this process is running now (for its heartbeat)."""
+        return sum(built.running for name, built in list(self._built.items())
+                   if name.startswith("runner:"))
+
     # ---- search ------------------------------------------------------------------------
     @property
     def served_search(self) -> HotSwap[Any]:

@@ -7,9 +7,15 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, worker_ready
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_ready,
+    worker_shutdown,
+)
 
 from config.log_redaction import install_redaction
+from workers.heartbeat import Heartbeat
 from workers.observability import serve_metrics
 
 log = logging.getLogger(__name__)
@@ -32,11 +38,16 @@ class QuietHousekeeping(logging.Filter):
 
 def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
             database_url: str = "") -> None:
+    heartbeats: list[Heartbeat] = []
+
     def warm(sender: Any = None, **_: Any) -> None:
         if metrics_port:
             serve_metrics(metrics_port, device)
         consumer = getattr(sender, "task_consumer", None)
         queues = {q.name for q in consumer.queues} if consumer is not None else set()
+        heartbeats.append(Heartbeat(app.conf.broker_url, str(getattr(sender, "hostname", "")),
+                                    sorted(queues),
+                                    app.resources.running_jobs).start())  # type: ignore[attr-defined]
         # the log handlers mask the passwords in these URLs
         log.info("worker ready: queues %s, device %s, database %s, broker %s",
                  ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
@@ -53,4 +64,9 @@ def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
 
     after_setup_logger.connect(redact_logs, weak=False)
     after_setup_task_logger.connect(redact_logs, weak=False)
+    def stop_beating(**_: Any) -> None:
+        for heartbeat in heartbeats:
+            heartbeat.stop()
+
     worker_ready.connect(warm, weak=False)
+    worker_shutdown.connect(stop_beating, weak=False)

@@ -161,6 +161,9 @@ def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ign
                     epochs=4, batch_size=4, checkpoint_every=1, evaluate=False)["id"]
     wait_until(lambda: len(progress_events(pg_url, job_id)) >= 2, 240, "two training steps",
                interval=0.2)
+    # mid-run, the busy solo worker still counts for readiness (heartbeats, not pings)
+    ready = client.http.get("/readyz").json()
+    assert ready["queues"]["training"] == 1, ready
     doomed.kill()
     checkpoints = CheckpointStore(store / "runs" / job_id / "checkpoints")
     latest = checkpoints.latest()
