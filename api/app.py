@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
 from api.problems import BodySizeLimit, install_problem_handlers
+from api.rate_limits import SubmitLimiter
 from api.readiness import ClusterProbe, JobsCollector
 from api.routes import (
     batches,
@@ -33,6 +34,7 @@ from core.batches import BatchStore
 from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
+from core.dispatch import DispatchPolicy
 from core.keys import KeyRing
 from core.registry import ModelRegistry
 from core.store import JobStore, NewJob
@@ -47,13 +49,20 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     install_redaction()  # uvicorn has set up its log handlers by now
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    store = JobStore(sessions, float(settings.idempotency_ttl_s))
+    policy = DispatchPolicy(windows=dict(settings.dispatch_windows),
+                            caps=dict(settings.max_open_jobs))
+    store = JobStore(sessions, float(settings.idempotency_ttl_s), policy)
+    limiter = SubmitLimiter(settings.broker_url, float(settings.rate_limit_per_s),
+                            int(settings.rate_limit_burst)) \
+        if float(settings.rate_limit_per_s) > 0 else None
     producer = CeleryEnqueuer(settings.broker_url, int(settings.visibility_timeout_s))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await app.state.events.close()
+        if limiter is not None:
+            await limiter.close()
         producer.close()
         engine.dispose()
 
@@ -63,7 +72,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.store = store
     app.state.events = EventHub(store, broker_url=settings.broker_url)
     app.state.keys = KeyRing(sessions, float(settings.auth_cache_s))
-    app.state.batches = BatchStore(sessions)
+    app.state.batches = BatchStore(sessions, policy)
+    app.state.limiter = limiter
     app.state.batch_max_items = int(settings.batch_max_items)
     app.state.url_policy = url_policy(settings)
     app.state.deliveries = DeliveryStore(sessions, int(settings.webhook_max_attempts),

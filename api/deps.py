@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.rate_limits import SubmitLimiter
 from core.keys import KeyRing, Principal
 from core.registry import ModelRegistry
 from core.store import JobStore
@@ -61,5 +62,24 @@ def require_scope(scope: str) -> Callable[..., Any]:
     return check
 
 
+def submitting_with(scope: str) -> Callable[..., Any]:
+    """The scope check, then one token of the key's submit bucket (api.rate_limits): 429
+    with Retry-After when it is empty; the RateLimit headers on every answer."""
+    checked = require_scope(scope)
+
+    async def take_token(request: Request, response: Response,
+                         principal: Principal = Depends(checked)) -> Principal:
+        limiter: SubmitLimiter | None = request.app.state.limiter
+        if limiter is not None:
+            verdict = await limiter.take(principal.key_id)
+            response.headers.update(verdict.headers())
+        return principal
+
+    return take_token
+
+
 SearchCaller = Annotated[Principal, Depends(require_scope("search"))]
 TrainingCaller = Annotated[Principal, Depends(require_scope("training"))]
+SearchSubmitter = Annotated[Principal, Depends(submitting_with("search"))]
+GenerateSubmitter = Annotated[Principal, Depends(submitting_with("generate"))]
+TrainingSubmitter = Annotated[Principal, Depends(submitting_with("training"))]

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from celery import Celery
 
-from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind
+from core.dispatch import message_for
 
 
 class CeleryEnqueuer:
-    """Sends `TASK_FOR_KIND[kind]` with the job id to the kind's queue."""
+    """Sends each job's message (`core.dispatch.message_for`) to its kind's queue."""
 
     def __init__(self, broker_url: str, visibility_timeout_s: int) -> None:
         self.celery = Celery("fragrance-api", broker=broker_url)
@@ -20,19 +20,13 @@ class CeleryEnqueuer:
             task_serializer="json",
         )
 
-    def enqueue(self, kind: str, job_id: str) -> None:
-        job_kind = JobKind(kind)
-        self.celery.send_task(TASK_FOR_KIND[job_kind], args=[job_id],
-                              queue=QUEUE_FOR_KIND[job_kind], retry=True,
-                              retry_policy={"max_retries": 2, "interval_start": 0.1,
-                                            "interval_step": 0.2})
-
     def enqueue_many(self, kind: str, job_ids: Sequence[str]) -> None:
-        job_kind = JobKind(kind)
+        """Publish over one connection; raises on a broker outage."""
         with self.celery.producer_or_acquire() as producer:
             for job_id in job_ids:
-                self.celery.send_task(TASK_FOR_KIND[job_kind], args=[job_id],
-                                      queue=QUEUE_FOR_KIND[job_kind], producer=producer)
+                message = message_for(kind, job_id)
+                self.celery.send_task(message.task, args=[job_id], queue=message.queue,
+                                      task_id=message.task_id, producer=producer)
 
     def close(self) -> None:
         self.celery.close()

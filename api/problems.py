@@ -11,12 +11,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.rate_limits import RateLimited
 from api.strict_json import SafeJSONResponse
 from core.errors import (
+    BrokerUnavailable,
     IdempotencyConflict,
     JobNotFound,
     KeyNotFound,
     ModelVersionNotFound,
+    QuotaExceeded,
     StoreRejected,
     StoreUnavailable,
     TransitionRefused,
@@ -53,8 +56,18 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
              "message": err["msg"], "type": err["type"]} for err in exc.errors()]
 
 
-def _unavailable(exc: StoreUnavailable) -> JSONResponse:
+def _unavailable(exc: Exception) -> JSONResponse:
     return problem(503, "Service Unavailable", str(exc), headers={"Retry-After": "2"})
+
+
+def _rate_limited(exc: RateLimited) -> JSONResponse:
+    return problem(429, "Too Many Requests", str(exc), headers=exc.verdict.headers(),
+                   type="/problems/rate-limited")
+
+
+def _quota_exceeded(exc: QuotaExceeded) -> JSONResponse:
+    return problem(429, "Too Many Open Jobs", str(exc), headers={"Retry-After": "5"},
+                   type="/problems/quota-exceeded", kind=exc.kind, limit=exc.cap)
 
 
 # each domain error and how it reads over HTTP
@@ -76,6 +89,9 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     IdempotencyConflict: lambda exc: problem(409, "Idempotency-Key reused", str(exc)),
     StoreRejected: lambda exc: problem(422, "Request is not valid", str(exc)),
     StoreUnavailable: _unavailable,
+    BrokerUnavailable: _unavailable,
+    RateLimited: _rate_limited,
+    QuotaExceeded: _quota_exceeded,
 }
 
 

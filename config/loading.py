@@ -42,10 +42,22 @@ def _validators() -> list[Validator]:
         Validator("promotion_tolerance", "model_poll_interval_s", must_exist=True,
                   is_type_of=(int, float), gte=0),
         Validator("model_store", must_exist=True, is_type_of=str, len_min=1),
+        Validator("dispatch_windows", "max_open_jobs", must_exist=True,
+                  condition=_positive_ints_by_name,
+                  messages={"condition": "{name} must map each job kind to a positive "
+                                         "integer, got {value!r}"}),
+        Validator("rate_limit_per_s", must_exist=True, is_type_of=(int, float), gte=0),
+        Validator("rate_limit_burst", must_exist=True, is_type_of=int, gte=1),
+        Validator("dispatch_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
         Validator("generator_backend", must_exist=True,
                   is_in=["formulator", "transformers", "vllm", "openai"]),
     ]
 
+
+
+def _positive_ints_by_name(value: Any) -> bool:
+    return hasattr(value, "items") and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for _, v in value.items())
 
 
 def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:

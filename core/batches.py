@@ -9,18 +9,19 @@ import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
+from core.dispatch import DispatchPolicy, admit
 from core.errors import JobNotFound
-from core.models import Batch, Job, utcnow
+from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob
-from core.transitions import append_event, complete_batch_if_done, transition
+from core.transitions import complete_batch_if_done, transition
 from core.views import JobView, iso
 
 
@@ -54,8 +55,9 @@ class ItemPage:
 
 
 class BatchStore:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, sessions: sessionmaker[Session],
+                 policy: DispatchPolicy | None = None) -> None:
+        self._sessions, self._policy = sessions, policy or DispatchPolicy()
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -65,28 +67,36 @@ class BatchStore:
                webhook_events: Sequence[str] | None = None,
                api_key_id: str | None = None) -> tuple[BatchView, list[str]]:
         """Store the batch and one job per item; refused items fail at once, alone.
-        Returns the batch and the ids of the jobs to publish."""
+        Returns the batch and the ids of the jobs to publish now (the rest wait in the
+        backlog for their turn). Raises QuotaExceeded, storing nothing, when the valid
+        items would take the tenant over its cap."""
         batch_id = str(uuid.uuid4())
         now = utcnow()
-        jobs = [NewJob(tenant_id, kind, item.payload, api_key_id=api_key_id,
+        rows = [NewJob(tenant_id, kind, item.payload, api_key_id=api_key_id,
                        webhook_url=webhook_url, webhook_events=webhook_events,
-                       ).row(now, batch_id=batch_id, batch_index=index)
+                       ).values(now + timedelta(microseconds=index), batch_id=batch_id,
+                                batch_index=index)
                 for index, item in enumerate(items)]
+        valid = [row for row, item in zip(rows, items, strict=True) if not item.error]
         with self._session() as session:
+            refused = next((v for v in admit(session, valid, self._policy, now) if v), None)
+            if refused is not None:
+                raise refused
             session.add(Batch(id=batch_id, tenant_id=tenant_id, api_key_id=api_key_id,
                               kind=kind, total=len(items),
                               webhook_url=webhook_url, created_at=now,
                               webhook_events=list(webhook_events) if webhook_events else None))
             session.flush()
-            session.add_all(jobs)
-            session.flush()
-            for job, item in zip(jobs, items, strict=True):
-                append_event(session, job.id, "queued", {"status": "queued"}, seq=1)
+            session.execute(insert(Job), rows)
+            session.execute(insert(JobEvent), [
+                {"job_id": row["id"], "seq": 1, "type": "queued", "data": {"status": "queued"},
+                 "created_at": now} for row in rows])
+            for row, item in zip(rows, items, strict=True):
                 if item.error:
-                    transition(session, job.id, JobStatus.FAILED, "failed",
+                    transition(session, row["id"], JobStatus.FAILED, "failed",
                                {"error": item.error}, error=item.error, finished_at=now)
-        to_publish = [job.id for job, item in zip(jobs, items, strict=True) if not item.error]
-        return self.get(tenant_id, batch_id), to_publish
+        return self.get(tenant_id, batch_id), [row["id"] for row in valid
+                                               if row["dispatched_at"] is not None]
 
     def get(self, tenant_id: str, batch_id: str) -> BatchView:
         """Raises JobNotFound for an unknown batch or another tenant's."""

@@ -7,8 +7,22 @@ class StoreUnavailable(RuntimeError):
     """The job store could not be reached; the caller should retry later."""
 
 
+class BrokerUnavailable(RuntimeError):
+    """The broker (Redis) could not be reached; the caller should retry later."""
+
+
 class StoreRejected(ValueError):
     """The job store refused a value (e.g. text it cannot hold); retrying will not help."""
+
+
+class QuotaExceeded(RuntimeError):
+    """The tenant already has as many open (queued or running) jobs of this kind as its cap
+    allows; retry when some have finished."""
+
+    def __init__(self, kind: str, cap: int) -> None:
+        super().__init__(f"this tenant already has {cap} open {kind} jobs, its limit; "
+                         "submit more when some have finished")
+        self.kind, self.cap = kind, cap
 
 
 class JobNotFound(LookupError):

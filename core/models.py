@@ -99,6 +99,17 @@ class Job(Base):
         Index("ix_jobs_status_updated", "status", "updated_at"),
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency"),
         Index("ix_jobs_batch_items", "batch_id", "batch_index"),
+        # fair dispatch (core.dispatch): a tenant's jobs waiting in the store for their
+        # turn, those waiting in the broker, and those counted against the tenant's cap
+        Index("ix_jobs_backlog", "tenant_id", "kind", "created_at",
+              sqlite_where=text("status = 'queued' AND dispatched_at IS NULL"),
+              postgresql_where=text("status = 'queued' AND dispatched_at IS NULL")),
+        Index("ix_jobs_dispatched", "tenant_id", "kind", "dispatched_at",
+              sqlite_where=text("status = 'queued' AND dispatched_at IS NOT NULL"),
+              postgresql_where=text("status = 'queued' AND dispatched_at IS NOT NULL")),
+        Index("ix_jobs_open", "tenant_id", "kind",
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -114,6 +125,8 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # when its message was handed to the broker (NULL: waiting in the store for its turn)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     batch_id: Mapped[str | None] = mapped_column(
         ForeignKey("batches.id", name="fk_jobs_batch_id"), nullable=True)
     batch_index: Mapped[int | None] = mapped_column(Integer, nullable=True)

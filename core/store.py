@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
+from core.dispatch import DispatchPolicy, admit
 from core.errors import (
     IdempotencyConflict,
     JobCanceled,
     JobNotFound,
+    QuotaExceeded,
     TransitionRefused,
 )
 from core.models import Job, JobEvent, utcnow
@@ -67,7 +69,7 @@ class NewJob:
                 "api_key_id": self.api_key_id, "kind": self.kind,
                 "status": str(JobStatus.QUEUED), "progress": 0.0, "input": self.input,
                 "result": None, "error": None, "attempts": 0, "cancel_requested": False,
-                "batch_id": batch_id, "batch_index": batch_index,
+                "batch_id": batch_id, "batch_index": batch_index, "dispatched_at": None,
                 "idempotency_key": self.idempotency_key, "request_hash": self.request_hash,
                 "webhook_url": self.webhook_url,
                 "webhook_events": list(self.webhook_events) if self.webhook_events else None,
@@ -79,11 +81,14 @@ class NewJob:
 
 
 class JobStore:
-    """Persistence of jobs and their events. Thread-safe: one session per call."""
+    """Persistence of jobs and their events. Thread-safe: one session per call. New jobs
+    are admitted by `policy` (core.dispatch): refused over the tenant's cap, dispatched at
+    once or left in the backlog."""
 
-    def __init__(self, sessions: sessionmaker[Session],
-                 idempotency_ttl_s: float = 86400.0) -> None:
+    def __init__(self, sessions: sessionmaker[Session], idempotency_ttl_s: float = 86400.0,
+                 policy: DispatchPolicy | None = None) -> None:
         self._sessions, self._idempotency_ttl_s = sessions, idempotency_ttl_s
+        self.policy = policy or DispatchPolicy()
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -95,7 +100,8 @@ class JobStore:
                webhook_events: Sequence[str] | None = None,
                api_key_id: str | None = None) -> tuple[JobView, bool]:
         """Store a new queued job. Returns (job, created); created is False on an
-        idempotent replay. Raises IdempotencyConflict when the key carried another body."""
+        idempotent replay. Raises IdempotencyConflict when the key carried another body,
+        QuotaExceeded over the tenant's cap."""
         if idempotency_key:
             existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)
             if existing:
@@ -104,30 +110,40 @@ class JobStore:
                      webhook_events=webhook_events, idempotency_key=idempotency_key,
                      request_hash=request_hash)
         try:
-            return self._insert([new.values(utcnow(), batch_id=batch_id)])[0], True
+            (outcome,) = self._insert([new.values(utcnow(), batch_id=batch_id)])
         except IntegrityError:
             existing = self._find_idempotent(tenant_id, idempotency_key or "", request_hash)
             if existing is None:
                 raise
             return existing, False
+        if isinstance(outcome, QuotaExceeded):
+            raise outcome
+        return outcome, True
 
-    def create_many(self, jobs: Sequence[NewJob]) -> list[JobView]:
-        """Store new queued jobs in one transaction (the API's group commit), in order.
-        Jobs with an Idempotency-Key go through `create`: a replay is no new row."""
+    def create_many(self, jobs: Sequence[NewJob]) -> list[JobView | QuotaExceeded]:
+        """Store new queued jobs in one transaction (the API's group commit), in order; a
+        job over its tenant's cap is QuotaExceeded in its place, not stored. Jobs with an
+        Idempotency-Key go through `create`: a replay is no new row."""
         if any(job.idempotency_key for job in jobs):
             raise ValueError("create_many takes no idempotency keys; use create")
-        now = utcnow()
-        return self._insert([job.values(now) for job in jobs])
+        now = utcnow()  # a microsecond apart: the group keeps its order (paging, dispatch)
+        return self._insert([job.values(now + timedelta(microseconds=index))
+                             for index, job in enumerate(jobs)])
 
-    def _insert(self, rows: list[dict[str, Any]]) -> list[JobView]:
-        """One transaction: the rows and their first event (Core inserts, one statement
-        each for the whole group)."""
+    def _insert(self, rows: list[dict[str, Any]]) -> list[JobView | QuotaExceeded]:
+        """One transaction: admission, the admitted rows and their first event (Core
+        inserts, one statement each for the whole group)."""
         with self._session() as session:
-            session.execute(insert(Job), rows)
-            session.execute(insert(JobEvent), [
-                {"job_id": row["id"], "seq": 1, "type": "queued", "data": {"status": "queued"},
-                 "created_at": row["created_at"]} for row in rows])
-        return [JobView.of_values(row) for row in rows]
+            verdicts = admit(session, rows, self.policy, rows[0]["created_at"])
+            stored = [row for row, verdict in zip(rows, verdicts, strict=True) if not verdict]
+            if stored:
+                session.execute(insert(Job), stored)
+                session.execute(insert(JobEvent), [
+                    {"job_id": row["id"], "seq": 1, "type": "queued",
+                     "data": {"status": "queued"}, "created_at": row["created_at"]}
+                    for row in stored])
+        return [verdict or JobView.of_values(row)
+                for row, verdict in zip(rows, verdicts, strict=True)]
 
     def _find_idempotent(self, tenant_id: str, key: str,
                          request_hash: str | None) -> JobView | None:
@@ -294,7 +310,7 @@ class JobStore:
             return transition(session, claim.job_id, JobStatus.QUEUED, "requeued",
                               {"reason": reason}, Job.lease_token == claim.lease_token,
                               Job.status == JobStatus.RUNNING, lease_token=None,
-                              lease_expires_at=None) is not None
+                              lease_expires_at=None, dispatched_at=None) is not None
 
     # ---- cancel -------------------------------------------------------------------------
     def request_cancel(self, tenant_id: str, job_id: str) -> JobView:
@@ -318,8 +334,8 @@ class JobStore:
 
     # ---- maintenance --------------------------------------------------------------------
     def requeue_lost(self) -> list[tuple[str, str]]:
-        """Running jobs whose lease expired (their worker died) go back to queued.
-        Returns (job_id, kind) pairs to publish again."""
+        """Running jobs whose lease expired (their worker died) go back to the backlog (the
+        dispatcher publishes them in their tenant's turn). Returns their (job_id, kind)."""
         now = utcnow()
         with self._session() as session:
             lost = list(session.execute(select(Job.id, Job.kind).where(
@@ -329,21 +345,9 @@ class JobStore:
                 if transition(session, job_id, JobStatus.QUEUED, "requeued",
                                     {"reason": "lease expired (worker lost)"},
                                     Job.lease_expires_at < now, lease_token=None,
-                                    lease_expires_at=None):
+                                    lease_expires_at=None, dispatched_at=None):
                     requeued.append((job_id, kind))
             return requeued
-
-    def stale_queued(self, older_than_s: float, limit: int = 1000) -> list[tuple[str, str]]:
-        """Queued jobs untouched for `older_than_s` (their publish may have been lost);
-        their `updated_at` is bumped so each is re-published at most once per interval."""
-        cutoff = utcnow() - timedelta(seconds=older_than_s)
-        with self._session() as session:
-            rows = list(session.execute(select(Job.id, Job.kind).where(
-                Job.status == JobStatus.QUEUED, Job.updated_at < cutoff).limit(limit)))
-            if rows:
-                session.execute(update(Job).where(Job.id.in_([r[0] for r in rows]))
-                                .values(updated_at=utcnow()))
-            return [(job_id, kind) for job_id, kind in rows]
 
     def counts_by_status(self) -> dict[tuple[str, str], int]:
         with self._session() as session:

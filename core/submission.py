@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 
 
 class Enqueuer(Protocol):
-    def enqueue(self, kind: str, job_id: str) -> None:
-        """Publish the job's task; may raise on a broker outage."""
-
     def enqueue_many(self, kind: str, job_ids: Sequence[str]) -> None:
         """Publish many jobs' tasks over one connection; may raise on a broker outage."""
 
@@ -40,26 +37,22 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
                webhook_url: str | None = None, webhook_events: Sequence[str] | None = None,
                batch_id: str | None = None, api_key_id: str | None = None
                ) -> tuple[JobView, bool]:
-    """Returns (job, created). Raises IdempotencyConflict, StoreUnavailable."""
+    """Returns (job, created). Raises IdempotencyConflict, QuotaExceeded, StoreUnavailable."""
     job, created = store.create(
         tenant_id=tenant_id, kind=kind, input=payload, batch_id=batch_id,
         idempotency_key=idempotency_key,
         request_hash=request_hash(kind, payload) if idempotency_key else None,
         webhook_url=webhook_url, webhook_events=webhook_events, api_key_id=api_key_id)
     if created:
-        JOBS_SUBMITTED.labels(kind).inc()
-        try:
-            enqueuer.enqueue(kind, job.id)
-        except Exception as exc:  # the maintenance task re-publishes queued jobs
-            log.warning("publishing job %s failed (%s); it stays queued for maintenance",
-                        job.id, type(exc).__name__)
+        _publish(enqueuer, [job])
     return job, created
 
 
 def submit_jobs(store: JobStore, enqueuer: Enqueuer,
                 jobs: Sequence[NewJob]) -> list[JobView | Exception]:
-    """Store jobs without an Idempotency-Key in one transaction, then publish them (one
-    connection per kind): the API's group commit. A group the store refuses (a row it cannot
+    """Store jobs without an Idempotency-Key in one transaction, then publish those
+    dispatched at once (one connection per kind): the API's group commit. A job over its
+    tenant's cap is QuotaExceeded in its place. A group the store refuses (a row it cannot
     hold) is written again one job at a time, so a bad row fails alone with its own error
     and the rest are stored. A store outage fails the whole group: StoreUnavailable."""
     try:
@@ -77,7 +70,8 @@ def submit_jobs(store: JobStore, enqueuer: Enqueuer,
 
 def _create_alone(store: JobStore, job: NewJob) -> JobView | Exception:
     try:
-        return store.create_many([job])[0]
+        (outcome,) = store.create_many([job])
+        return outcome
     except StoreUnavailable:
         raise
     except Exception as exc:
@@ -85,13 +79,17 @@ def _create_alone(store: JobStore, job: NewJob) -> JobView | Exception:
 
 
 def _publish(enqueuer: Enqueuer, views: Sequence[JobView]) -> None:
+    """Publish the jobs dispatched at once (the others wait for the dispatcher). A failed
+    publish loses nothing: maintenance finds the message missing and publishes it again."""
     for kind in dict.fromkeys(view.kind for view in views):
-        job_ids = [view.id for view in views if view.kind == kind]
-        JOBS_SUBMITTED.labels(kind).inc(len(job_ids))
+        JOBS_SUBMITTED.labels(kind).inc(sum(view.kind == kind for view in views))
+        job_ids = [view.id for view in views if view.kind == kind and view.dispatched]
+        if not job_ids:
+            continue
         try:
             enqueuer.enqueue_many(kind, job_ids)
-        except Exception as exc:  # the maintenance task re-publishes queued jobs
-            log.warning("publishing %d %s jobs failed (%s); they stay queued for maintenance",
+        except Exception as exc:
+            log.warning("publishing %d %s jobs failed (%s); maintenance publishes them again",
                         len(job_ids), kind, type(exc).__name__)
 
 
@@ -99,14 +97,16 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
                  items: Sequence[BatchItem], webhook_url: str | None = None,
                  webhook_events: Sequence[str] | None = None,
                  api_key_id: str | None = None) -> BatchView:
-    """Store the batch and its jobs, then publish the valid ones."""
+    """Store the batch and its jobs, then publish the valid ones dispatched at once.
+    Raises QuotaExceeded (nothing stored)."""
     batch, to_publish = batches.create(tenant_id=tenant_id, kind=kind, items=items,
                                        webhook_url=webhook_url, webhook_events=webhook_events,
                                        api_key_id=api_key_id)
     JOBS_SUBMITTED.labels(kind).inc(len(items))
     try:
-        enqueuer.enqueue_many(kind, to_publish)
-    except Exception as exc:  # the maintenance task re-publishes queued jobs
-        log.warning("publishing batch %s failed (%s); its jobs stay queued for maintenance",
+        if to_publish:
+            enqueuer.enqueue_many(kind, to_publish)
+    except Exception as exc:
+        log.warning("publishing batch %s failed (%s); maintenance publishes it again",
                     batch.id, type(exc).__name__)
     return batch

@@ -30,6 +30,7 @@ class JobView:
     finished_at: datetime | None
     batch_id: str | None
     tenant_id: str
+    dispatched: bool = False  # its message went to the broker (see core.dispatch)
 
     @classmethod
     def of(cls, job: Job) -> JobView:
@@ -38,13 +39,15 @@ class JobView:
             input=job.input, result=job.result, error=job.error, attempts=job.attempts,
             cancel_requested=job.cancel_requested, created_at=job.created_at,
             started_at=job.started_at, finished_at=job.finished_at, batch_id=job.batch_id,
-            tenant_id=job.tenant_id,
+            tenant_id=job.tenant_id, dispatched=job.dispatched_at is not None,
         )
 
     @classmethod
     def of_values(cls, row: Mapping[str, Any]) -> JobView:
         """From a `jobs` row's column values (as inserted)."""
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__
+                      if name != "dispatched"},
+                   dispatched=row.get("dispatched_at") is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {

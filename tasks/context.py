@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
+from core.dispatch import DispatchQueue
 from core.errors import StoreUnavailable
 from core.runner import Checkpoint, JobRunner, RunOutcome
 from core.states import JobKind
@@ -31,7 +32,12 @@ class TaskContext(Protocol):
 
     def discard_checkpoints(self, job_id: str) -> None: ...
 
-    def publish(self, kind: str, job_id: str) -> None: ...
+    def publish(self, jobs: Sequence[tuple[str, str]]) -> None: ...
+
+    @property
+    def dispatch_queue(self) -> DispatchQueue: ...
+
+    def jobs_in_broker(self) -> set[str]: ...
 
     def announce(self, job_id: str) -> None: ...
 

@@ -1,6 +1,10 @@
-"""`maintenance.recover`: hand lost running jobs back to the queue and re-publish jobs whose
-publish may have been lost after their row committed. Duplicates are harmless: the claim
-compare-and-set lets one delivery run a job."""
+"""`maintenance.recover`: hand lost running jobs back to their tenant's backlog, and publish
+again the jobs whose message is known lost.
+
+A job dispatched more than `requeue_after_s` ago and still queued is looked for in the
+broker (its queue's list and the unacknowledged deliveries); only when it is in neither is
+its message published again. A backlog waiting in the store is the dispatcher's, never
+re-published here, so a long queue never fills the broker with duplicates."""
 
 from __future__ import annotations
 
@@ -17,10 +21,15 @@ log = logging.getLogger(__name__)
 @shared_task(name="maintenance.recover", bind=True, ignore_result=True)
 def recover(self: Any) -> dict[str, int]:
     context = context_of(self)
-    lost = context.store.requeue_lost()
-    stale = context.store.stale_queued(context.requeue_after_s)
-    for job_id, kind in [*lost, *stale]:
-        context.publish(kind, job_id)
-    if lost or stale:
-        log.warning("re-published %d lost and %d stale queued jobs", len(lost), len(stale))
-    return {"requeued_lost": len(lost), "republished_stale": len(stale)}
+    lost_workers = context.store.requeue_lost()
+    overdue = context.dispatch_queue.overdue(context.requeue_after_s)
+    republished: list[tuple[str, str]] = []
+    if overdue:
+        present = context.jobs_in_broker()
+        missing = [job_id for job_id, _ in overdue if job_id not in present]
+        republished = context.dispatch_queue.redispatch(missing)
+        context.publish(republished)
+    if lost_workers or republished:
+        log.warning("%d jobs of lost workers back to their backlog; %d lost messages "
+                    "published again", len(lost_workers), len(republished))
+    return {"requeued_lost": len(lost_workers), "republished_lost": len(republished)}

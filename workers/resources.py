@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
+from core.dispatch import DispatchPolicy, DispatchQueue, message_for
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
 from core.runner import JobRunner
-from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind
+from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, JobKind
 from core.store import JobStore
 from core.url_policy import UrlPolicy
+from workers.broker_inventory import jobs_in_broker
+from workers.dispatcher import Dispatcher
 from workers.hot_reload import HotSwap
 from workers.training import TrainingDefaults, TrainingRuns
 from workers.webhook_sender import WebhookSender
@@ -74,7 +77,25 @@ class WorkerResources:
 
     @property
     def store(self) -> JobStore:
-        return self._once("store", lambda: JobStore(self._sessions))
+        return self._once("store", lambda: JobStore(self._sessions, policy=self._policy))
+
+    @property
+    def _policy(self) -> DispatchPolicy:
+        return DispatchPolicy(windows=dict(self._settings.dispatch_windows),
+                              caps=dict(self._settings.max_open_jobs))
+
+    @property
+    def dispatch_queue(self) -> DispatchQueue:
+        return self._once("dispatch_queue", lambda: DispatchQueue(self._sessions,
+                                                                  self._policy))
+
+    def start_dispatcher(self) -> Dispatcher:
+        return self._once("dispatcher", lambda: Dispatcher(
+            self.dispatch_queue, self.publish, self._settings.broker_url,
+            float(self._settings.dispatch_interval_s)).start())
+
+    def jobs_in_broker(self) -> set[str]:
+        return jobs_in_broker(self._redis, QUEUE_FOR_KIND.values())
 
     def runner(self, kind: JobKind) -> JobRunner:
         # kept alive by the runner's heartbeat: short, so a dead worker's job returns soon
@@ -266,10 +287,13 @@ class WorkerResources:
         self._app.send_task("webhooks.deliver", queue="webhooks")
 
     # ---- publishing (maintenance) -----------------------------------------------------
-    def publish(self, kind: str, job_id: str) -> None:
-        job_kind = JobKind(kind)
-        self._app.send_task(TASK_FOR_KIND[job_kind], args=[job_id],
-                            queue=QUEUE_FOR_KIND[job_kind])
+    def publish(self, jobs: Sequence[tuple[str, str]]) -> None:
+        """Publish each (job id, kind)'s message over one connection."""
+        with self._app.producer_or_acquire() as producer:
+            for job_id, kind in jobs:
+                message = message_for(kind, job_id)
+                self._app.send_task(message.task, args=[job_id], queue=message.queue,
+                                    task_id=message.task_id, producer=producer)
 
     def announce(self, job_id: str) -> None:
         """Tell API processes that the job changed (best effort: they also poll)."""
@@ -286,6 +310,8 @@ class WorkerResources:
     def warm(self, queues: set[str]) -> None:
         """Load what the consumed queues need before the first job arrives."""
         self.store.ping()
+        if "maintenance" in queues:
+            self.start_dispatcher()
         if "search" in queues:
             self.search_pipeline  # noqa: B018 - loading is the point
         if "recipe" in queues:

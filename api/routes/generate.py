@@ -8,19 +8,17 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from api.briefs import brief_errors
-from api.deps import EnqueuerDep, require_scope
+from api.deps import EnqueuerDep, GenerateSubmitter
 from api.params import IdempotencyKey
 from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
 from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
 from api.webhook_urls import checked_webhook
 from core.batches import BatchItem, BatchStore
-from core.keys import Principal
 from core.states import JobKind
 from core.submission import submit_batch
 
 router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
-GenerateCaller = Annotated[Principal, Depends(require_scope("generate"))]
 
 
 async def get_batches(request: Request) -> BatchStore:
@@ -32,7 +30,7 @@ BatchesDep = Annotated[BatchStore, Depends(get_batches)]
 
 
 @router.post("/generate/recipe", status_code=202, response_model=JobOut)
-async def submit_recipe(body: RecipeIn, caller: GenerateCaller, request: Request,
+async def submit_recipe(body: RecipeIn, caller: GenerateSubmitter, request: Request,
                         response: Response,
                         idempotency_key: IdempotencyKey = None,
                         prefer: Annotated[str | None, Header()] = None) -> JobOut:
@@ -47,7 +45,7 @@ async def submit_recipe(body: RecipeIn, caller: GenerateCaller, request: Request
 
 
 @router.post("/generate/batch", status_code=202, response_model=BatchOut)
-def submit_recipe_batch(body: BatchIn, request: Request, caller: GenerateCaller,
+def submit_recipe_batch(body: BatchIn, request: Request, caller: GenerateSubmitter,
                         batches: BatchesDep, enqueuer: EnqueuerDep,
                         response: Response) -> BatchOut:
     """One batch, one job per item. Invalid items fail alone with their own errors."""

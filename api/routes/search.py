@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 
-from api.deps import SearchCaller
+from api.deps import SearchSubmitter
 from api.params import IdempotencyKey
 from api.schemas import JobOut, SearchIn
 from api.strict_json import StrictJsonRoute
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"], route_class=StrictJsonRout
 
 
 @router.post("/search/semantic", status_code=202, response_model=JobOut)
-async def submit_search(body: SearchIn, caller: SearchCaller, request: Request,
+async def submit_search(body: SearchIn, caller: SearchSubmitter, request: Request,
                         response: Response,
                         idempotency_key: IdempotencyKey = None,
                         prefer: Annotated[str | None, Header()] = None) -> JobOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.datasets import training_input
-from api.deps import TrainingCaller
+from api.deps import TrainingSubmitter
 from api.params import IdempotencyKey
 from api.schemas import JobOut, TrainingIn
 from api.strict_json import StrictJsonRoute
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRo
 
 
 @router.post("/training", status_code=202, response_model=JobOut)
-async def submit_training(body: TrainingIn, caller: TrainingCaller, request: Request,
+async def submit_training(body: TrainingIn, caller: TrainingSubmitter, request: Request,
                           response: Response,
                           idempotency_key: IdempotencyKey = None
                           ) -> JobOut:

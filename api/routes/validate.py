@@ -7,21 +7,19 @@ once per API process on first use.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import require_scope
+from api.deps import GenerateSubmitter
 from api.strict_json import StrictJsonRoute
-from core.keys import Principal
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
 from ml.recipe.validator import repair, validate
 
 router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
-Caller = Annotated[Principal, Depends(require_scope("generate"))]
 
 
 class ValidateIn(BaseModel):
@@ -51,7 +49,7 @@ def _check(body: ValidateIn) -> dict[str, Any]:
 
 
 @router.post("/validate/recipe")
-async def validate_recipe(body: ValidateIn, caller: Caller) -> dict[str, Any]:
+async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[str, Any]:
     """Check a formula: sum to 100, known materials, IFRA limits in the finished product,
     pyramid bands, EU allergens above the labelling threshold. Never answers valid on error."""
     return await run_in_threadpool(_check, body)

@@ -18,14 +18,10 @@ class RecordingEnqueuer:
     sent: list[tuple[str, str]] = field(default_factory=list)
     fail: bool = False
 
-    def enqueue(self, kind: str, job_id: str) -> None:
+    def enqueue_many(self, kind: str, job_ids: list[str]) -> None:
         if self.fail:
             raise ConnectionError("broker down")
-        self.sent.append((kind, job_id))
-
-    def enqueue_many(self, kind: str, job_ids: list[str]) -> None:
-        for job_id in job_ids:
-            self.enqueue(kind, job_id)
+        self.sent.extend((kind, job_id) for job_id in job_ids)
 
 
 @pytest.fixture

@@ -69,15 +69,15 @@ def test_prefer_wait_answers_with_the_finished_job(client: TestClient, store: Jo
                                                    keys: dict[str, IssuedKey],
                                                    enqueuer) -> None:  # type: ignore[no-untyped-def]
     headers = {**auth(keys["alice"]), "Prefer": "wait=10"}
-    real_enqueue = enqueuer.enqueue
-    enqueuer.enqueue = lambda kind, job_id: (real_enqueue(kind, job_id),
-                                             run_job_later(store, job_id))
+    real_enqueue = enqueuer.enqueue_many
+    enqueuer.enqueue_many = lambda kind, job_ids: (real_enqueue(kind, job_ids),
+                                                   [run_job_later(store, j) for j in job_ids])
     response = client.post(SEARCH, headers=headers, json={"query": "iris"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "succeeded"
     assert response.headers["preference-applied"] == "wait=10"
 
-    enqueuer.enqueue = real_enqueue  # nobody runs this one: the wait ends, 202 as usual
+    enqueuer.enqueue_many = real_enqueue  # nobody runs this one: the wait ends, 202 as usual
     started = time.monotonic()
     slow = client.post(SEARCH, headers={**auth(keys["alice"]), "Prefer": "wait=1"},
                        json={"query": "musk"})

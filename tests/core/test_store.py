@@ -133,22 +133,6 @@ def test_idempotency_key_replays_and_conflicts(store: JobStore) -> None:
     assert created_other and other.id != first.id
 
 
-def test_maintenance_requeues_lost_jobs_and_finds_stale_ones(store: JobStore,
-                                                             sessions) -> None:  # type: ignore[no-untyped-def]
-    lost = new_job(store)
-    assert store.claim(lost, "dead-worker", lease_s=60)
-    stale = new_job(store)
-    past = utcnow() - timedelta(minutes=5)
-    with sessions.begin() as s:
-        s.execute(update(Job).where(Job.id == lost).values(lease_expires_at=past))
-        s.execute(update(Job).where(Job.id == stale).values(updated_at=past))
-    assert (lost, "search") in store.requeue_lost()
-    assert store.get("t1", lost).status == "queued"
-    found = store.stale_queued(older_than_s=60)
-    assert (stale, "search") in found
-    assert (stale, "search") not in store.stale_queued(older_than_s=60)  # once per interval
-
-
 def test_concurrent_submits_with_one_key_make_one_job(store: JobStore) -> None:
     results = []
     barrier = threading.Barrier(6)

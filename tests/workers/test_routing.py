@@ -31,7 +31,7 @@ def test_every_message_reaches_exactly_its_queue(redis_url: str) -> None:
     assert depths(client) == {"search": 1, "recipe": 0, "training": 0, "webhooks": 1,
                               "maintenance": 1}
     enqueuer = CeleryEnqueuer(redis_url, 60)
-    enqueuer.enqueue("recipe", "job-3")
+    enqueuer.enqueue_many("recipe", ["job-3"])
     enqueuer.enqueue_many("training", ["job-4", "job-5"])
     assert depths(client) == {"search": 1, "recipe": 1, "training": 2, "webhooks": 1,
                               "maintenance": 1}

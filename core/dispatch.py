@@ -1,0 +1,198 @@
+"""Fair dispatch: the job store is the queue of record; the broker holds only what workers
+can take soon, and each tenant holds at most a small window of it.
+
+A tenant may have at most `window(kind)` messages waiting in the broker per kind (jobs
+`queued` with `dispatched_at` set). A submit is dispatched at once while its tenant's window
+has room and nothing older of theirs waits; otherwise it waits in the store (the backlog).
+The dispatcher refills every tenant's window from its backlog, oldest first, and publishes
+the tenants' messages interleaved. So a burst of 10,000 jobs from one tenant puts a window of
+them in the broker, and another tenant's single job waits behind that window, not behind
+the burst. Caps bound what one tenant may have open (queued or running) per kind.
+
+This is the shape of Hatchet's group round-robin and BullMQ groups: the database orders
+work per group, and a bounded number of messages per group is in flight.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import zip_longest
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.database import transaction
+from core.errors import QuotaExceeded
+from core.models import Job, utcnow
+from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
+
+UNBOUNDED = 10**9
+
+BACKLOG: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & Job.dispatched_at.is_(None)
+IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
+    Job.dispatched_at.is_not(None)
+OPEN: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """Per kind: `windows`, the messages one tenant may have waiting in the broker, and
+    `caps`, the jobs one tenant may have queued or running. A kind not named is unbounded."""
+
+    windows: Mapping[str, int] = field(default_factory=dict)
+    caps: Mapping[str, int] = field(default_factory=dict)
+
+    def window(self, kind: str) -> int:
+        return self.windows.get(kind, UNBOUNDED)
+
+    def cap(self, kind: str) -> int:
+        return self.caps.get(kind, UNBOUNDED)
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """One broker message for a job: the task to run, its queue, its fresh task id."""
+
+    task: str
+    queue: str
+    job_id: str
+    task_id: str
+
+
+def message_for(kind: str, job_id: str) -> JobMessage:
+    """What every producer (the API, the dispatcher, maintenance) publishes for a job."""
+    job_kind = JobKind(kind)
+    return JobMessage(TASK_FOR_KIND[job_kind], QUEUE_FOR_KIND[job_kind], job_id,
+                      new_delivery_id(job_id))
+
+
+def new_delivery_id(job_id: str) -> str:
+    """A fresh Celery task id for one publish of the job: unique per message (the claim's
+    fencing token) and naming the job, so the broker's contents can be matched to jobs."""
+    return f"{job_id}.{uuid.uuid4().hex[:12]}"
+
+
+def job_id_of(delivery_id: str) -> str:
+    return delivery_id.split(".", 1)[0]
+
+
+def _count(session: Session, where: ColumnElement[bool], tenant_id: str, kind: str,
+           limit: int | None = None) -> int:
+    rows = select(Job.id).where(where, Job.tenant_id == tenant_id, Job.kind == kind)
+    if limit is not None:
+        rows = rows.limit(limit)
+    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
+def _has_backlog(session: Session, tenant_id: str, kind: str) -> bool:
+    return session.scalar(select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id,
+                                               Job.kind == kind).limit(1)) is not None
+
+
+def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPolicy,
+          now: datetime) -> list[QuotaExceeded | None]:
+    """In the insert's transaction, for each new `jobs` row: QuotaExceeded in its place when
+    its tenant's cap is reached (the row must not be stored), else None, with the row's
+    `dispatched_at` set when it may go to the broker at once."""
+    verdicts: list[QuotaExceeded | None] = [None] * len(rows)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, row in enumerate(rows):
+        groups[(row["tenant_id"], row["kind"])].append(index)
+    for (tenant_id, kind), indexes in groups.items():
+        cap = policy.cap(kind)
+        room = cap - _count(session, OPEN, tenant_id, kind, cap + 1) if cap < UNBOUNDED \
+            else len(indexes)
+        for index in indexes[max(room, 0):]:
+            verdicts[index] = QuotaExceeded(kind, cap)
+        accepted = indexes[:max(room, 0)]
+        window = policy.window(kind)
+        free = len(accepted) if window >= UNBOUNDED else (
+            0 if _has_backlog(session, tenant_id, kind)
+            else window - _count(session, IN_BROKER, tenant_id, kind))
+        for index in accepted[:max(free, 0)]:
+            rows[index]["dispatched_at"] = now
+    return verdicts
+
+
+def refill(session: Session, policy: DispatchPolicy) -> list[tuple[str, str]]:
+    """Fill every tenant's window from its backlog, oldest first; returns the (job id, kind)
+    pairs to publish, tenants interleaved (the caller publishes after the commit)."""
+    now = utcnow()
+    pairs = session.execute(select(Job.tenant_id, Job.kind).where(BACKLOG)
+                            .group_by(Job.tenant_id, Job.kind)
+                            .order_by(func.min(Job.created_at))).all()  # longest waiting first
+    per_tenant: list[list[tuple[str, str]]] = []
+    for tenant_id, kind in pairs:
+        free = policy.window(kind) - _count(session, IN_BROKER, tenant_id, kind)
+        if free > 0:
+            per_tenant.append(_dispatch_oldest(session, tenant_id, kind, min(free, 10_000),
+                                               now))
+    return list(_interleaved(per_tenant))
+
+
+def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,
+                     now: datetime) -> list[tuple[str, str]]:
+    oldest = (select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id, Job.kind == kind)
+              .order_by(Job.created_at, Job.id).limit(count))
+    if session.get_bind().dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    ids = list(session.scalars(oldest))
+    if not ids:
+        return []
+    won = session.scalars(update(Job).where(Job.id.in_(ids), BACKLOG)
+                          .values(dispatched_at=now).returning(Job.id)).all()
+    order = {job_id: position for position, job_id in enumerate(ids)}
+    return [(job_id, kind) for job_id in sorted(won, key=order.__getitem__)]
+
+
+def _interleaved(lists: list[list[tuple[str, str]]]) -> Iterator[tuple[str, str]]:
+    for round_ in zip_longest(*lists):
+        yield from (item for item in round_ if item is not None)
+
+
+def overdue(session: Session, older_than_s: float, limit: int = 5000) -> list[tuple[str, str]]:
+    """(job id, kind) of jobs dispatched more than `older_than_s` ago and still queued: their
+    message is late or lost (the caller checks the broker before publishing again)."""
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    return [(job_id, kind) for job_id, kind in session.execute(
+        select(Job.id, Job.kind).where(IN_BROKER, Job.dispatched_at < cutoff)
+        .order_by(Job.dispatched_at).limit(limit))]
+
+
+def redispatch(session: Session, job_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """Stamp these still-queued jobs dispatched now (their lost message is being replaced)."""
+    if not job_ids:
+        return []
+    return [(job_id, kind) for job_id, kind in session.execute(
+        update(Job).where(Job.id.in_(list(job_ids)), Job.status == JobStatus.QUEUED)
+        .values(dispatched_at=utcnow()).returning(Job.id, Job.kind))]
+
+
+class DispatchQueue:
+    """The dispatcher's and maintenance's view of the backlog (one transaction a call)."""
+
+    def __init__(self, sessions: sessionmaker[Session], policy: DispatchPolicy) -> None:
+        self._sessions, self.policy = sessions, policy
+
+    def refill(self) -> list[tuple[str, str]]:
+        with transaction(self._sessions) as session:
+            return refill(session, self.policy)
+
+    def overdue(self, older_than_s: float) -> list[tuple[str, str]]:
+        with transaction(self._sessions) as session:
+            return overdue(session, older_than_s)
+
+    def redispatch(self, job_ids: Sequence[str]) -> list[tuple[str, str]]:
+        with transaction(self._sessions) as session:
+            return redispatch(session, job_ids)
+
+    def backlog(self) -> dict[str, int]:
+        """Jobs waiting in the store for their turn, per kind."""
+        with transaction(self._sessions) as session:
+            return {kind: int(count) for kind, count in session.execute(
+                select(Job.kind, func.count()).where(BACKLOG).group_by(Job.kind))}

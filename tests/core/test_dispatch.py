@@ -1,0 +1,111 @@
+"""Fair dispatch on both databases: windows per tenant, the backlog refilled oldest first
+and interleaved across tenants, caps, lost workers and lost messages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from core.batches import BatchItem, BatchStore
+from core.dispatch import DispatchPolicy, DispatchQueue, job_id_of, new_delivery_id
+from core.errors import QuotaExceeded
+from core.models import Job, utcnow
+from core.store import JobStore, NewJob
+from core.views import JobView
+
+pytestmark = pytest.mark.integration
+POLICY = DispatchPolicy(windows={"search": 2}, caps={"search": 6})
+
+
+@pytest.fixture
+def fair(sessions) -> tuple[JobStore, DispatchQueue]:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:  # the dispatcher sees the whole database
+        session.execute(update(Job).where(Job.status == "queued").values(status="canceled"))
+    return JobStore(sessions, policy=POLICY), DispatchQueue(sessions, POLICY)
+
+
+@pytest.fixture
+def a() -> str:
+    return f"a-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def b() -> str:
+    return f"b-{uuid.uuid4().hex[:8]}"
+
+
+def submit(store: JobStore, tenant: str, count: int) -> list[JobView]:
+    outcomes = store.create_many([NewJob(tenant, "search", {"query": f"{tenant} {i}"})
+                                  for i in range(count)])
+    assert all(isinstance(o, JobView) for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def test_a_burst_fills_its_window_and_waits_in_the_store(
+        fair: tuple[JobStore, DispatchQueue], a: str, b: str) -> None:
+    store, _ = fair
+    burst = submit(store, a, 5)
+    assert [job.dispatched for job in burst] == [True, True, False, False, False]
+    (lone,) = submit(store, b, 1)
+    assert lone.dispatched  # another tenant's window is its own
+    (late,) = submit(store, a, 1)
+    assert not late.dispatched  # behind the tenant's own backlog, even with room
+
+
+def test_the_dispatcher_refills_windows_oldest_first_tenants_interleaved(
+        fair: tuple[JobStore, DispatchQueue], a: str, b: str) -> None:
+    store, queue = fair
+    a_jobs, b_jobs = submit(store, a, 5), submit(store, b, 4)
+    assert queue.refill() == []  # every window is full
+    for job in (*a_jobs[:2], *b_jobs[:2]):  # workers take what was in the broker
+        assert store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+    assert queue.refill() == [(a_jobs[2].id, "search"), (b_jobs[2].id, "search"),
+                              (a_jobs[3].id, "search"), (b_jobs[3].id, "search")]
+    assert queue.backlog() == {"search": 1}
+
+
+def test_caps_refuse_jobs_beyond_the_tenants_limit(fair: tuple[JobStore, DispatchQueue],
+                                                   sessions, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    store, _ = fair
+    outcomes = store.create_many([NewJob(a, "search", {"query": str(i)}) for i in range(8)])
+    assert [type(o).__name__ for o in outcomes] == ["JobView"] * 6 + ["QuotaExceeded"] * 2
+    with pytest.raises(QuotaExceeded):
+        store.create(tenant_id=a, kind="search", input={"query": "one more"})
+    batches = BatchStore(sessions, POLICY)
+    with pytest.raises(QuotaExceeded):
+        batches.create(tenant_id=a, kind="search", items=[BatchItem({"query": "x"})])
+    _, to_publish = batches.create(tenant_id=b, kind="search",
+                                   items=[BatchItem({"query": str(i)}) for i in range(3)])
+    assert len(to_publish) == 2  # the batch fills its window; the rest wait their turn
+
+
+def test_a_lost_workers_job_goes_back_to_the_backlog(fair: tuple[JobStore, DispatchQueue],
+                                                     sessions, a: str) -> None:  # type: ignore[no-untyped-def]
+    store, queue = fair
+    (job,) = submit(store, a, 1)
+    assert store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+    with sessions.begin() as session:
+        session.execute(update(Job).where(Job.id == job.id)
+                        .values(lease_expires_at=utcnow() - timedelta(minutes=1)))
+    assert store.requeue_lost() == [(job.id, "search")]
+    assert queue.refill() == [(job.id, "search")]
+
+
+def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, DispatchQueue],
+                                                        sessions, a: str) -> None:  # type: ignore[no-untyped-def]
+    store, queue = fair
+    old, fresh = submit(store, a, 2)
+    with sessions.begin() as session:
+        session.execute(update(Job).where(Job.id == old.id)
+                        .values(dispatched_at=utcnow() - timedelta(minutes=5)))
+    assert queue.overdue(60) == [(old.id, "search")]
+    assert queue.redispatch([old.id]) == [(old.id, "search")]
+    assert queue.overdue(60) == []
+
+
+def test_delivery_ids_are_unique_and_name_their_job() -> None:
+    first, second = new_delivery_id("a1b2"), new_delivery_id("a1b2")
+    assert first != second and job_id_of(first) == job_id_of(second) == "a1b2"
