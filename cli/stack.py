@@ -21,12 +21,14 @@ DEV_KEY_FILE = Path("var/dev-api-key")
 
 # name -> (queues, pool, concurrency): the embedded default's worker profiles. Search and
 # recipe share one process: it holds the warm models, and the embedded index (Qdrant Edge)
-# allows one process per folder.
+# allows one process per folder. Training runs one job at a time on a one-thread pool (not
+# solo): the worker's main thread stays free to answer Flower and send heartbeats mid-run.
 PROFILES: dict[str, tuple[str, str, int]] = {
     "models": ("search,recipe", "threads", 16),
-    "training": ("training", "solo", 1),
+    "training": ("training", "threads", 1),
     "ops": ("webhooks,maintenance", "threads", 4),
 }
+RESTARTS_PER_MINUTE = 5  # a child that exits more often than this stops the stack
 
 
 def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool) -> list[str]:
@@ -140,14 +142,14 @@ def run(no_flower: bool) -> None:
 
     build_index(index_path=settings.qdrant_path or None, qdrant_url=settings.qdrant_url or None)
     api_key = development_key(settings)
-    for name, (queues, pool, concurrency) in PROFILES.items():
-        children.append(subprocess.Popen(worker_argv(queues, pool, concurrency, name,
-                                                     beat=name == "ops")))
-    children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "api"]))
+    commands = {f"worker {name}": worker_argv(queues, pool, concurrency, name,
+                                              beat=name == "ops")
+                for name, (queues, pool, concurrency) in PROFILES.items()}
+    commands["api"] = [sys.executable, "-m", "cli.main", "api"]
     if not no_flower:
-        children.append(subprocess.Popen([sys.executable, "-m", "cli.main", "flower"]))
+        commands["flower"] = [sys.executable, "-m", "cli.main", "flower"]
     _announce(settings, api_key, not no_flower)
-    _supervise(children)
+    _supervise(children, commands)
 
 
 def _announce(settings: Any, api_key: str, with_flower: bool) -> None:
@@ -164,11 +166,18 @@ def _announce(settings: Any, api_key: str, with_flower: bool) -> None:
     click.echo("=" * 72 + "\n", nl=True)
 
 
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+def _supervise(services: list[subprocess.Popen[bytes]],
+               commands: dict[str, list[str]]) -> None:
+    """Run `commands`, restarting one that exits (a worker leaves after a job overran its
+    hard time limit); stop everything on Ctrl-C, or when a command keeps exiting."""
+    names = list(commands)
+    running = [subprocess.Popen(commands[name]) for name in names]
+    exits: list[float] = []
+
     def stop(*_: Any) -> None:
-        for child in reversed(children):
+        for child in [*reversed(running), *reversed(services)]:
             child.terminate()
-        for child in children:
+        for child in [*running, *services]:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -177,9 +186,18 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    while all(child.poll() is None for child in children):
+    while all(service.poll() is None for service in services):
         time.sleep(1)
-    click.echo("a process of the stack exited; stopping the rest", err=True)
+        for index, child in enumerate(running):
+            if child.poll() is None:
+                continue
+            exits[:] = [t for t in exits if time.monotonic() - t < 60] + [time.monotonic()]
+            if len(exits) > RESTARTS_PER_MINUTE:
+                click.echo("processes of the stack keep exiting; stopping the rest", err=True)
+                stop()
+            click.echo(f"{names[index]} exited ({child.returncode}); restarting it", err=True)
+            running[index] = subprocess.Popen(commands[names[index]])
+    click.echo("a service of the stack (Redis) exited; stopping the rest", err=True)
     stop()
 
 

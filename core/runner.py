@@ -3,6 +3,12 @@
 Tasks call `JobRunner.run` with a `work` callable. The runner owns the lifecycle; the work
 only computes. Exactly-once results rest on the store's fenced transitions: a duplicate
 delivery loses the claim and returns SKIPPED.
+
+Time limits are the runner's, whatever the worker pool (`solo` and `threads` pools cannot
+interrupt a task; `prefork` kills it). Past the soft limit the job's next checkpoint raises
+JobTimedOut and the job fails with a `time_limit` error (a training run saves its step
+first). Past the hard limit the watchdog records that failure itself, stops extending the
+lease, and calls `on_overrun` (the worker exits, so a stuck computation cannot hold it).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +30,7 @@ from core.store import JobStore
 from core.views import Claim
 
 log = logging.getLogger(__name__)
+WATCH_INTERVAL_S = 1.0
 
 
 class JobInputError(ValueError):
@@ -37,6 +45,10 @@ class JobFailed(Exception):
         self.error = error
 
 
+class JobTimedOut(Exception):
+    """Raised at a checkpoint past the job's soft time limit."""
+
+
 class RunOutcome(StrEnum):
     SKIPPED = "skipped"
     SUCCEEDED = "succeeded"
@@ -44,99 +56,157 @@ class RunOutcome(StrEnum):
     CANCELED = "canceled"
 
 
-class Checkpoint:
-    """Handed to the work: report progress, and stop here if cancel was requested."""
+@dataclass(frozen=True)
+class TimeLimits:
+    """Seconds a job may run (per attempt); None: no limit."""
 
-    def __init__(self, store: JobStore, claim: Claim, lease_s: float) -> None:
+    soft_s: float | None = None
+    hard_s: float | None = None
+
+
+def time_limit_error(kind: str, seconds: float | None) -> dict[str, Any]:
+    return {"type": "time_limit",
+            "message": f"the job ran past its {kind} time limit of {seconds:g} s"}
+
+
+class Checkpoint:
+    """Handed to the work: report progress, and stop here if cancel was requested or the
+    soft time limit has passed."""
+
+    def __init__(self, store: JobStore, claim: Claim, lease_s: float,
+                 soft_deadline: float | None = None) -> None:
         self._store, self._claim, self._lease_s = store, claim, lease_s
+        self._soft_deadline = soft_deadline
 
     def __call__(self, progress: float | None = None,
                  data: dict[str, Any] | None = None) -> None:
-        """Raises JobCanceled when the job should stop. Without `progress` it only checks."""
+        """Raises JobCanceled when the job should stop, JobTimedOut past its soft limit.
+        Without `progress` it only checks."""
+        if self._soft_deadline is not None and time.monotonic() > self._soft_deadline:
+            raise JobTimedOut(self._claim.job_id)
         self._store.checkpoint(self._claim, progress, data, lease_s=self._lease_s)
 
 
 Work = Callable[[Claim, Checkpoint], dict[str, Any]]
 
 
-class LeaseKeeper:
-    """One heartbeat thread per runner: every `lease_s / 3` it extends the lease of each job
-    running in this process, so a lease can be short (a dead worker's job is taken over
-    soon) while a long computation between checkpoints keeps its job."""
+@dataclass
+class _Watched:
+    claim: Claim
+    hard_deadline: float | None
 
-    def __init__(self, store: JobStore, lease_s: float) -> None:
-        self._store, self._lease_s = store, lease_s
-        self._claims: dict[str, Claim] = {}
+
+class Watchdog:
+    """One thread per runner: every `lease_s / 3` it extends the lease of each job running
+    in this process, so a lease can be short (a dead worker's job is taken over soon) while
+    a long computation between checkpoints keeps its job; and it hands a job past its hard
+    deadline to `overrun` instead."""
+
+    def __init__(self, store: JobStore, lease_s: float,
+                 overrun: Callable[[Claim], None]) -> None:
+        self._store, self._lease_s, self._overrun = store, lease_s, overrun
+        self._watched: dict[str, _Watched] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property
     def running(self) -> int:
         with self._lock:
-            return len(self._claims)
+            return len(self._watched)
 
     @contextmanager
-    def holding(self, claim: Claim) -> Iterator[None]:
+    def holding(self, claim: Claim, hard_deadline: float | None) -> Iterator[None]:
         with self._lock:
-            self._claims[claim.job_id] = claim
+            self._watched[claim.job_id] = _Watched(claim, hard_deadline)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._beat, name="lease-keeper",
+                self._thread = threading.Thread(target=self._watch, name="job-watchdog",
                                                 daemon=True)
                 self._thread.start()
         try:
             yield
         finally:
             with self._lock:
-                self._claims.pop(claim.job_id, None)
+                self._watched.pop(claim.job_id, None)
 
-    def _beat(self) -> None:
+    def _watch(self) -> None:
+        last_beat = time.monotonic()
         while True:
-            time.sleep(self._lease_s / 3)
-            with self._lock:
-                claims = list(self._claims.values())
-            for claim in claims:
-                try:
-                    self._store.extend_lease(claim, self._lease_s)
-                except StoreUnavailable:  # the next beat tries again
-                    log.warning("could not extend the lease of job %s", claim.job_id)
+            time.sleep(min(WATCH_INTERVAL_S, self._lease_s / 3))
+            self._expire_overruns()
+            if time.monotonic() - last_beat >= self._lease_s / 3:
+                last_beat = time.monotonic()
+                self._extend_leases()
+
+    def _expire_overruns(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            overrun = [w.claim for w in self._watched.values()
+                       if w.hard_deadline is not None and now > w.hard_deadline]
+            for claim in overrun:
+                del self._watched[claim.job_id]
+        for claim in overrun:
+            try:
+                self._overrun(claim)
+            except Exception:  # the lease lapses and maintenance takes the job back
+                log.exception("handling the overrun of job %s failed", claim.job_id)
+
+    def _extend_leases(self) -> None:
+        with self._lock:
+            claims = [w.claim for w in self._watched.values()]
+        for claim in claims:
+            try:
+                self._store.extend_lease(claim, self._lease_s)
+            except StoreUnavailable:  # the next beat tries again
+                log.warning("could not extend the lease of job %s", claim.job_id)
 
 
 class JobRunner:
-    def __init__(self, store: JobStore, lease_s: float) -> None:
-        self._store, self._lease_s = store, lease_s
-        self._leases = LeaseKeeper(store, lease_s)
+    def __init__(self, store: JobStore, lease_s: float, limits: TimeLimits = TimeLimits(),
+                 on_overrun: Callable[[Claim], None] | None = None,
+                 max_attempts: int | None = None) -> None:
+        self._store, self._lease_s, self._limits = store, lease_s, limits
+        self._on_overrun, self._max_attempts = on_overrun, max_attempts
+        self._watchdog = Watchdog(store, lease_s, self._overran)
 
     @property
     def running(self) -> int:
         """Jobs this runner is running now."""
-        return self._leases.running
+        return self._watchdog.running
 
     def run(self, job_id: str, delivery_id: str, work: Work) -> RunOutcome:
         """Run `work` for the job unless another delivery owns it or it is finished.
 
         Raises StoreUnavailable when the outcome could not be recorded (retry the task).
         """
-        claim = self._store.claim(job_id, delivery_id, self._lease_s)
+        claim = self._store.claim(job_id, delivery_id, self._lease_s, self._max_attempts)
         if claim is None:
             log.info("job %s not claimable by delivery %s; skipped", job_id, delivery_id)
             return RunOutcome.SKIPPED
         self._observe_queue_time(claim)
-        started = time.perf_counter()
-        with self._leases.holding(claim):
-            target, fields = self._execute(claim, work)
-        JOB_RUN_SECONDS.labels(claim.kind).observe(time.perf_counter() - started)
+        started = time.monotonic()
+        with self._watchdog.holding(claim, self._deadline(started, self._limits.hard_s)):
+            target, fields = self._execute(claim, work, self._deadline(started,
+                                                                       self._limits.soft_s))
+        JOB_RUN_SECONDS.labels(claim.kind).observe(time.monotonic() - started)
         if not self._store.finish(claim, target, **fields):
             log.warning("job %s lost its lease before finishing; outcome dropped", job_id)
             return RunOutcome.SKIPPED
         JOBS_FINISHED.labels(claim.kind, str(target)).inc()
         return RunOutcome(str(target))
 
-    def _execute(self, claim: Claim, work: Work) -> tuple[JobStatus, dict[str, Any]]:
+    @staticmethod
+    def _deadline(started: float, limit_s: float | None) -> float | None:
+        return None if limit_s is None else started + limit_s
+
+    def _execute(self, claim: Claim, work: Work,
+                 soft_deadline: float | None) -> tuple[JobStatus, dict[str, Any]]:
         try:
-            result = work(claim, Checkpoint(self._store, claim, self._lease_s))
+            result = work(claim, Checkpoint(self._store, claim, self._lease_s, soft_deadline))
         except JobCanceled:
             return JobStatus.CANCELED, {"error": {"type": "canceled",
                                                   "message": "canceled by request"}}
+        except JobTimedOut:
+            return JobStatus.FAILED, {"error": time_limit_error("soft", self._limits.soft_s)}
         except StoreUnavailable:
             raise
         except JobFailed as exc:
@@ -148,6 +218,17 @@ class JobRunner:
             return JobStatus.FAILED, {"error": {"type": type(exc).__name__,
                                                 "message": str(exc)[:2000]}}
         return JobStatus.SUCCEEDED, {"result": result}
+
+    def _overran(self, claim: Claim) -> None:
+        """The hard limit passed: fail the job now (the stuck work's own outcome will lose
+        the fenced write), then let the worker act (it exits)."""
+        log.error("job %s ran past its hard time limit of %s s", claim.job_id,
+                  self._limits.hard_s)
+        if self._store.finish(claim, JobStatus.FAILED,
+                              error=time_limit_error("hard", self._limits.hard_s)):
+            JOBS_FINISHED.labels(claim.kind, str(JobStatus.FAILED)).inc()
+        if self._on_overrun is not None:
+            self._on_overrun(claim)
 
     def _observe_queue_time(self, claim: Claim) -> None:
         if claim.attempt == 1:

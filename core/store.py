@@ -223,11 +223,13 @@ class JobStore:
             return int(session.scalar(select(func.max(JobEvent.id))) or 0)
 
     # ---- worker side --------------------------------------------------------------------
-    def claim(self, job_id: str, delivery_id: str, lease_s: float) -> Claim | None:
+    def claim(self, job_id: str, delivery_id: str, lease_s: float,
+              max_attempts: int | None = None) -> Claim | None:
         """Win the right to run a job, or None (finished, canceled, or leased elsewhere).
 
         A queued job, a running job whose lease expired, or a running job leased to this
-        same delivery (a redelivered message or a task retry) can be claimed.
+        same delivery (a redelivered message or a task retry) can be claimed. A job that
+        already had `max_attempts` attempts (it keeps killing its workers) fails instead.
         """
         now = utcnow()
         reclaimable = (Job.status == JobStatus.QUEUED) | (
@@ -235,6 +237,14 @@ class JobStore:
             & ((Job.lease_token == delivery_id) | (Job.lease_expires_at < now)))
         with self._session() as session:
             attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
+            if max_attempts is not None and attempt > max_attempts:
+                error = {"type": "too_many_attempts",
+                         "message": f"the job was started {attempt - 1} times without "
+                                    "finishing (its workers were lost)"}
+                transition(session, job_id, JobStatus.FAILED, "failed", {"error": error},
+                           reclaimable, error=error, finished_at=now, lease_token=None,
+                           lease_expires_at=None)
+                return None
             won = transition(
                 session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
                 reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,

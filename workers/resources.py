@@ -7,6 +7,7 @@ them through `app.resources` (the `tasks.context.TaskContext` protocol).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,10 +23,11 @@ from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.dispatch import DispatchPolicy, DispatchQueue, message_for
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
-from core.runner import JobRunner
+from core.runner import JobRunner, TimeLimits
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, JobKind
 from core.store import JobStore
 from core.url_policy import UrlPolicy
+from core.views import Claim
 from workers.broker_inventory import jobs_in_broker
 from workers.dispatcher import Dispatcher
 from workers.hot_reload import HotSwap
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEASE_MARGIN_S = 30
+EXIT_OVERRUN = 70  # the worker's exit status after a hard time limit
 
 
 def _generator_options(settings: Any) -> dict[str, Any]:
@@ -98,10 +101,24 @@ class WorkerResources:
         return jobs_in_broker(self._redis, QUEUE_FOR_KIND.values())
 
     def runner(self, kind: JobKind) -> JobRunner:
-        # kept alive by the runner's heartbeat: short, so a dead worker's job returns soon
-        lease_s = min(float(self._settings.lease_s),
-                      float(self._settings[f"{kind}_time_limit_s"]) + LEASE_MARGIN_S)
-        return self._once(f"runner:{kind}", lambda: JobRunner(self.store, lease_s))
+        # kept alive by the runner's watchdog: short, so a dead worker's job returns soon
+        settings = self._settings
+        hard_s = float(settings[f"{kind}_time_limit_s"])
+        lease_s = min(float(settings.lease_s), hard_s + LEASE_MARGIN_S)
+        limits = TimeLimits(float(settings[f"{kind}_soft_time_limit_s"]), hard_s)
+        return self._once(f"runner:{kind}", lambda: JobRunner(
+            self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
+            max_attempts=int(settings.max_attempts)))
+
+    def _exit_after_overrun(self, claim: Claim) -> None:
+        """A job ran past its hard limit and its thread cannot be interrupted: leave, so a
+        stuck computation does not hold this worker; the process supervisor starts a
+        fresh one, and the jobs this process still held come back when their leases lapse."""
+        if not self._settings.exit_on_overrun:
+            return
+        log.critical("job %s overran its hard time limit; this worker exits", claim.job_id)
+        logging.shutdown()
+        os._exit(EXIT_OVERRUN)
 
     def running_jobs(self) -> int:
         """Jobs this process is running now (for its heartbeat)."""

@@ -56,7 +56,8 @@ def run_steps(schedule: Schedule, first_step: int, train_step: Callable[[list[in
               save: Callable[[int], None], checkpoint_every: int, on_step: OnStep | None,
               losses: list[float]) -> None:
     """Run steps `first_step..schedule.total`, appending each loss to `losses`; call
-    `save(step)` every `checkpoint_every` steps and after the last step."""
+    `save(step)` every `checkpoint_every` steps, after the last step, and at a step where
+    `on_step` raises to stop the run (the exception then propagates)."""
     if checkpoint_every < 1:
         raise ValueError("checkpoint_every must be at least 1")
     total = schedule.total
@@ -68,4 +69,9 @@ def run_steps(schedule: Schedule, first_step: int, train_step: Callable[[list[in
         if step % checkpoint_every == 0 or step == total:
             save(step)
         if on_step is not None:
-            on_step(step, total, loss)
+            try:
+                on_step(step, total, loss)
+            except BaseException:  # stopping here (cancel, time limit): keep this step
+                if step % checkpoint_every and step != total:
+                    save(step)
+                raise

@@ -97,7 +97,7 @@ def test_a_lost_workers_job_goes_back_to_the_backlog(fair: tuple[JobStore, Dispa
 def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, DispatchQueue],
                                                         sessions, a: str) -> None:  # type: ignore[no-untyped-def]
     store, queue = fair
-    old, fresh = submit(store, a, 2)
+    old, _ = submit(store, a, 2)
     with sessions.begin() as session:
         session.execute(update(Job).where(Job.id == old.id)
                         .values(dispatched_at=utcnow() - timedelta(minutes=5)))
