@@ -16,12 +16,32 @@ from core.states import QUEUES
 from core.store import JobStore
 
 
+def readiness_queues(setting: str | list[str]) -> tuple[str, ...]:
+    """The queues `/readyz` needs a live worker for, from the `readiness_queues` setting
+    ("all" or a list of queue names). Raises ValueError naming the setting for an unknown queue.
+    """
+    if setting == "all":
+        return QUEUES
+    names = (setting,) if isinstance(setting, str) else tuple(setting)
+    unknown = sorted(set(names) - set(QUEUES))
+    if unknown:
+        raise ValueError(f"FRAGRANCE_READINESS_QUEUES names unknown queues {unknown}; "
+                         f"the queues are {list(QUEUES)}")
+    return names
+
+
 class ClusterProbe:
-    """Checks dependencies; worker discovery is cached briefly (a broadcast costs ~1 s)."""
+    """Checks dependencies; worker discovery is cached briefly (a broadcast costs ~1 s).
+
+    Ready means: the database and the broker answer, and each of `required_queues` (default:
+    every queue) has a worker. Queues whose workers scale to zero are left out of it, since a
+    job waiting there is what brings their worker up.
+    """
 
     def __init__(self, store: JobStore, celery: Celery, broker_url: str,
-                 cache_s: float = 5.0) -> None:
+                 cache_s: float = 5.0, required_queues: tuple[str, ...] = QUEUES) -> None:
         self._store, self._celery, self._cache_s = store, celery, cache_s
+        self._required = required_queues
         self._redis = redis.Redis.from_url(broker_url, socket_timeout=2,
                                            socket_connect_timeout=2)
         self._lock = threading.Lock()
@@ -33,7 +53,7 @@ class ClusterProbe:
         queues = self.workers_by_queue() if checks["broker"] == "ok" else {}
         checks["queues"] = {q: len(queues.get(q, [])) for q in QUEUES}
         checks["ready"] = (checks["database"] == "ok" and checks["broker"] == "ok"
-                           and all(checks["queues"].values()))
+                           and all(checks["queues"][q] for q in self._required))
         return checks
 
     @staticmethod
