@@ -87,10 +87,15 @@ def filled_env_file(directory: Path) -> tuple[Path, dict[str, str]]:
 def rendered_overlays(kubectl: str, tmp_path_factory: pytest.TempPathFactory
                       ) -> dict[str, str]:
     """`kubectl kustomize` of each overlay, on a copy of deploy/k8s whose secrets.env is the
-    committed example (the real one is never committed)."""
+    committed example with fresh passwords, as an operator fills it in (the real one is
+    never committed)."""
     copy = tmp_path_factory.mktemp("k8s") / "k8s"
     shutil.copytree(K8S, copy, ignore=shutil.ignore_patterns("secrets.env"))
-    shutil.copy(copy / "secrets" / "secrets.env.example", copy / "secrets" / "secrets.env")
+    lines = []
+    for line in (copy / "secrets" / "secrets.env.example").read_text().splitlines():
+        key, sep, value = line.partition("=")
+        lines.append(key + sep + value.replace("PASSWORD", secrets.token_hex(16)))
+    (copy / "secrets" / "secrets.env").write_text("\n".join(lines) + "\n")
     rendered = {}
     for overlay in OVERLAYS:
         result = run([kubectl, "kustomize", str(copy / "overlays" / overlay)])
