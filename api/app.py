@@ -13,7 +13,7 @@ from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
 from api.problems import BodySizeLimit, install_problem_handlers
 from api.rate_limits import SubmitLimiter
-from api.readiness import ClusterProbe, JobsCollector
+from api.readiness import ClusterProbe, JobsCollector, readiness_queues
 from api.routes import (
     batches,
     deliveries,
@@ -87,7 +87,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.submitter = MicroBatcher[NewJob, JobView](
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
         max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, name="submit-group-commit")
-    app.state.probe = ClusterProbe(store, settings.broker_url)
+    app.state.probe = ClusterProbe(store, settings.broker_url,
+                                   required_queues=readiness_queues(settings.readiness_queues))
     app.state.registry = _registry(store, app.state.probe)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))

@@ -15,12 +15,32 @@ from core.states import QUEUES
 from core.store import JobStore
 
 
+def readiness_queues(setting: str | list[str]) -> tuple[str, ...]:
+    """The queues `/readyz` needs a live worker for, from the `readiness_queues` setting
+    ("all" or a list of queue names). Raises ValueError naming the setting for an unknown queue.
+    """
+    if setting == "all":
+        return QUEUES
+    names = (setting,) if isinstance(setting, str) else tuple(setting)
+    unknown = sorted(set(names) - set(QUEUES))
+    if unknown:
+        raise ValueError(f"FRAGRANCE_READINESS_QUEUES names unknown queues {unknown}; "
+                         f"the queues are {list(QUEUES)}")
+    return names
+
+
 class ClusterProbe:
     """Checks dependencies. Workers are known by their heartbeats (`core.heartbeats`), not
-    by a ping: a worker busy with a long job is still there."""
+    by a ping: a worker busy with a long job is still there.
 
-    def __init__(self, store: JobStore, broker_url: str) -> None:
-        self._store = store
+    Ready means: the database and the broker answer, and each of `required_queues` (default:
+    every queue) has a live worker. Queues whose workers scale to zero are left out of it,
+    since a job waiting there is what brings their worker up.
+    """
+
+    def __init__(self, store: JobStore, broker_url: str,
+                 required_queues: tuple[str, ...] = QUEUES) -> None:
+        self._store, self._required = store, required_queues
         self._redis = redis.Redis.from_url(broker_url, socket_timeout=2,
                                            socket_connect_timeout=2)
 
@@ -30,7 +50,7 @@ class ClusterProbe:
         queues = self.workers_by_queue() if checks["broker"] == "ok" else {}
         checks["queues"] = {q: len(queues.get(q, [])) for q in QUEUES}
         checks["ready"] = (checks["database"] == "ok" and checks["broker"] == "ok"
-                           and all(checks["queues"].values()))
+                           and all(checks["queues"][q] for q in self._required))
         return checks
 
     @staticmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dynaconf import Dynaconf, ValidationError, Validator
 
@@ -51,6 +52,11 @@ def _validators() -> list[Validator]:
         Validator("dispatch_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
         Validator("generator_backend", must_exist=True,
                   is_in=["formulator", "transformers", "vllm", "openai"]),
+        Validator("readiness_queues", must_exist=True,
+                  condition=lambda v: v == "all" or (isinstance(v, list) and all(
+                      isinstance(q, str) for q in v)),
+                  messages={"condition": 'FRAGRANCE_READINESS_QUEUES must be "all" or a list '
+                                         "of queue names, got {value!r}"}),
     ]
 
 
@@ -86,9 +92,19 @@ def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:
     except ValidationError as exc:
         raise SettingsError(str(exc)) from None
     _check_time_limits(settings)
-    if current == "production" and settings.fault_injection_delay_s:
-        raise SettingsError("fault_injection_delay_s must be 0 in production")
+    if current == "production":
+        _check_production(settings)
     return settings
+
+
+def _check_production(settings: Dynaconf) -> None:
+    if settings.fault_injection_delay_s:
+        raise SettingsError("fault_injection_delay_s must be 0 in production")
+    for name in ("broker_url", "result_backend"):
+        if not urlsplit(settings[name]).password:  # never echo the URL: it may hold secrets
+            raise SettingsError(
+                f"FRAGRANCE_{name.upper()} must log in to Redis in production: "
+                "redis://USER:PASSWORD@HOST:6379/DB with an ACL user (see docs/deploying.md)")
 
 
 def _check_time_limits(settings: Dynaconf) -> None:

@@ -8,8 +8,9 @@ import time
 import pytest
 import redis
 
-from api.readiness import ClusterProbe
+from api.readiness import ClusterProbe, readiness_queues
 from core.heartbeats import ALIVE_FOR_S, HEARTBEATS, WorkerBeat
+from core.states import QUEUES
 from core.store import JobStore
 from workers.heartbeat import Heartbeat
 
@@ -37,3 +38,24 @@ def test_workers_are_known_by_their_heartbeats(redis_url: str, store: JobStore) 
     finally:
         busy.stop()
         trainer.stop()
+
+
+def test_queues_left_out_of_readiness_may_have_no_worker(redis_url: str,
+                                                          store: JobStore) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.delete(HEARTBEATS)
+    everything_but_training = tuple(q for q in QUEUES if q != "training")
+    beats = [Heartbeat(redis_url, f"{q}@host", [q]).start() for q in everything_but_training]
+    try:
+        assert ClusterProbe(store, redis_url, readiness_queues("all")).check()["ready"] is False
+        checks = ClusterProbe(store, redis_url,
+                              readiness_queues(list(everything_but_training))).check()
+        assert checks["ready"] is True and checks["queues"]["training"] == 0  # still reported
+    finally:
+        for beat in beats:
+            beat.stop()
+
+
+def test_an_unknown_queue_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match=r"FRAGRANCE_READINESS_QUEUES.*'trainig'"):
+        readiness_queues(["search", "trainig"])
