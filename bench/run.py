@@ -1,6 +1,7 @@
 """`fragrance bench [SUITES...]`: run suites, print a table each, write var/bench/<suite>.json.
 
-Default suites: submit, search, recipe, webhooks, sse. `scale` runs only when named."""
+Default suites: submit, search, recipe, webhooks, sse, fairness. `scale` runs only when
+named."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import traceback
 from bench.processes import install_signal_handlers, stop_all
 from bench.report import render, write
 
-DEFAULT = ("submit", "search", "recipe", "webhooks", "sse")
+DEFAULT = ("submit", "search", "recipe", "webhooks", "sse", "fairness")
 OPT_IN = ("scale",)
 
 

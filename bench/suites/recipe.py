@@ -69,6 +69,7 @@ def through_queue() -> dict[str, Any]:
         key = env.issue_key(("generate",))
         _, base_url = env.api()
         worker = env.worker("models", "search,recipe", "threads", 16)
+        env.worker("ops", "maintenance", "threads", 2)  # the dispatcher
         env.wait_worker_ready(worker)
         saturate(base_url, key.api_key, "/api/v1/generate/recipe", briefs(8), env.store(),
                  "recipe")  # warm-up: the models load on first use

@@ -52,6 +52,7 @@ def through_queue() -> dict[str, Any]:
         key = env.issue_key(("search",))
         _, base_url = env.api()
         worker = env.worker("search", "search", "threads", 16)
+        env.worker("ops", "maintenance", "threads", 2)  # the dispatcher
         env.wait_worker_ready(worker)
         queries = search_queries(SATURATION)
         sequential_waits(base_url, key.api_key, PATH, [{"query": queries[0]}], wait_s=60)
