@@ -97,6 +97,11 @@ class RecipeIn(Delivery):
     concentration: Literal["parfum", "edp", "edt", "edc"] | None = None
     language: Literal["en", "ko"] = "en"
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    product_category: Literal["4"] = Field(
+        default="4", description="IFRA category; only 4 (fine fragrance) is modelled")
+    product_type: Literal["fine_fragrance", "eau_de_toilette"] | None = Field(
+        default=None, description="EU product type for Annex III caps; default from the "
+        "concentration (parfum, edp: fine_fragrance; edt, edc: eau_de_toilette)")
 
     @field_validator("concentration", "intensity", "gender", "season", mode="before")
     @classmethod

@@ -51,11 +51,24 @@ def index_build(force: bool) -> None:
     click.echo("index rebuilt" if rebuilt else "index is up to date")
 
 
-@click.command("eval", help="Search quality on the labelled query set (precision@5, nDCG@10).")
-def eval_command() -> None:
-    from ml import evaluation
+@click.command("eval", help="Search quality on the labelled query set (precision@5, nDCG@10) "
+               "and the recipe formulator sweep (formulas failing any modelled rule).")
+@click.option("--suite", type=click.Choice(["all", "search", "recipes"]), default="all",
+              show_default=True)
+@click.option("--seeds", type=int, default=None,
+              help="seeds per family x intensity x concentration in the recipe sweep "
+                   "(default 8: 2,112 briefs)")
+def eval_command(suite: str, seeds: int | None) -> None:
+    status = 0
+    if suite in ("all", "search"):
+        from ml import evaluation
 
-    sys.exit(evaluation.main([]))
+        status |= evaluation.main([])
+    if suite in ("all", "recipes"):
+        from ml.recipe import sweep
+
+        status |= sweep.main([] if seeds is None else ["--seeds", str(seeds)])
+    sys.exit(status)
 
 
 @click.command("bench", help="Benchmarks with in-run baselines (see bench/).")

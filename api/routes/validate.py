@@ -25,7 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRo
 class ValidateIn(BaseModel):
     formula: dict[str, Any] = Field(description="name, description, concentration (parfum, "
                                     "edp, edt, edc), dose_pct, ingredients: [{material_id, "
-                                    "pct (of the concentrate), position: top|heart|base}]")
+                                    "pct (of the concentrate), position: top|heart|base}]; "
+                                    "optional product_category (IFRA category, default 4) "
+                                    "and product_type (fine_fragrance | eau_de_toilette, "
+                                    "default from the concentration)")
     repair: bool = Field(default=False, description="also return a repaired formula")
 
 
@@ -50,6 +53,12 @@ def _check(body: ValidateIn) -> dict[str, Any]:
 
 @router.post("/validate/recipe")
 async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[str, Any]:
-    """Check a formula: sum to 100, known materials, IFRA limits in the finished product,
-    pyramid bands, EU allergens above the labelling threshold. Never answers valid on error."""
+    """Check a formula: sum to 100, known materials, dose, pyramid bands and every modelled
+    rule for its product: IFRA Standards (51st Amendment: prohibitions, limits, restricted
+    constituents of naturals, group limits, the phototoxic sum, Schiff bases) and EU Annex
+    II/III (bans, caps by product type), in the finished product. ``validation.verdict`` has
+    one row per rule the formula touches (amount, limit, ratio, pass or fail, members and
+    their sources, standard and amendment), ``validation.summary`` the same as text lines,
+    ``validation.labelling`` the EU allergens to label and ``validation.requirements`` the
+    specifications the material grades must meet. Never answers valid on error."""
     return await run_in_threadpool(_check, body)

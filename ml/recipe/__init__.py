@@ -13,6 +13,7 @@ from ml.recipe.formulator import FormulationError, Formulator
 from ml.recipe.generator import FormulatorGenerator, GenerationOutcome, Generator
 from ml.recipe.materials import Material, MaterialBook, load_materials
 from ml.recipe.pipeline import RecipeOutcome, RecipePipeline
+from ml.recipe.regulation import ProductContext, Regulation, load_regulation
 from ml.recipe.validator import ValidationReport, repair, validate
 
 __all__ = [
@@ -28,11 +29,14 @@ __all__ = [
     "Ingredient",
     "Material",
     "MaterialBook",
+    "ProductContext",
     "RecipeOutcome",
     "RecipePipeline",
+    "Regulation",
     "ValidationReport",
     "concentration_class",
     "load_materials",
+    "load_regulation",
     "repair",
     "validate",
 ]

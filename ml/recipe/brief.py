@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ml.recipe.concentration import INTENSITY_DEFAULT, concentration_slug
+from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
 
 WHEEL_FAMILIES = (
     "floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
@@ -104,6 +105,8 @@ class Brief:
     language: str = "en"
     seed: int = 0
     subfamily: str | None = None
+    product_category: str = "4"  # IFRA category; only 4 (fine fragrance) is modelled
+    product_type: str | None = None  # EU product type; None: from the concentration
 
     def __post_init__(self) -> None:
         family, sub = family_slug(self.fragrance_family)
@@ -125,11 +128,20 @@ class Brief:
         set_(self, "gender", _choice("gender", self.gender, GENDERS))
         set_(self, "season", _choice("season", self.season, SEASONS))
         set_(self, "concentration", concentration_slug(conc))
+        set_(self, "product_category", category_slug(self.product_category))
+        if self.product_type is not None:
+            set_(self, "product_type", product_type_slug(self.product_type, self.concentration))
         set_(self, "notes_include", _notes("notes_include", self.notes_include))
         set_(self, "notes_exclude", _notes("notes_exclude", self.notes_exclude))
         clash = set(self.notes_include) & set(self.notes_exclude)
         if clash:
             raise ValueError(f"notes_exclude: {sorted(clash)} also in notes_include")
+
+    @property
+    def product_context(self) -> ProductContext:
+        """The IFRA category and EU product type the formula must comply with."""
+        return ProductContext(self.product_category,
+                              product_type_slug(self.product_type, self.concentration))
 
     @property
     def moods(self) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """Concentration classes: how much fragrance concentrate goes into the finished product.
 
-No law defines the classes (DOMAIN.md §1.1); we store a range plus a default dose, in % of
+No law defines the classes; we store a range plus a default dose, in % of
 the finished product. Every strength of alcoholic fine fragrance is IFRA Category 4.
 """
 

@@ -1,9 +1,10 @@
 """Set percentages by constraint solving (bounded water-filling per pyramid position).
 
-Constraints, hard first: every restricted substance (direct use plus NCS constituents, upper
-bounds) stays at or below ``(1 - headroom)`` of its IFRA limit in the finished product; no
-material above ``max_single_pct``; position shares hit their targets; each material stays in
-its typical use range where the targets allow (soft: widened step by step when they do not).
+Constraints, hard first: every rule of the compiled rule set (single-substance, group and
+additive limits, IFRA and EU; direct use plus NCS constituents at their upper bounds) stays at
+or below ``(1 - headroom)`` of its limit in the finished product; no material above
+``max_single_pct``; position shares hit their targets; each material stays in its typical use
+range where the targets allow (soft: widened step by step when they do not).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ml.recipe.exposure import SubstanceLoad, contributions, limit_of, substance_loads
-from ml.recipe.materials import POSITIONS, Material, MaterialBook
+from ml.recipe.compliance import RuleBook
+from ml.recipe.materials import POSITIONS, Material
 from ml.recipe.rules import Rules
 
 DEFAULT_USE = (0.5, 10.0)
@@ -32,42 +33,47 @@ class Line:
     weight: float  # relative preference for share within its position
 
 
-def ifra_cap(material: Material, book: MaterialBook, dose: float, rules: Rules) -> float:
-    """Highest % in the concentrate this material alone may reach (0 if it carries a
-    prohibited substance)."""
-    cap = rules.max_single_pct * SAFETY
-    for key, _, fraction in contributions(material, book):
-        target = book.get(key)
-        limit = None if target is None else limit_of(SubstanceLoad(key, target.name, target))
-        if limit is not None and fraction > 0:
-            allowed = limit * (1 - rules.ifra_headroom) * SAFETY * 100.0 / dose
-            cap = min(cap, allowed / fraction)
-    return cap
+def rule_cap(material: Material, compiled: RuleBook, dose: float, rules: Rules) -> float:
+    """Highest % in the concentrate this material alone may reach under every rule (with
+    headroom and the rounding margin), and under ``max_single_pct``; 0 if unusable."""
+    cap = compiled.cap(material.id, dose, rules.ifra_headroom, SAFETY)
+    return min(cap, rules.max_single_pct * SAFETY)
 
 
 def solve(
-    lines: Sequence[Line], shares: Mapping[str, float], book: MaterialBook, dose: float,
+    lines: Sequence[Line], shares: Mapping[str, float], compiled: RuleBook, dose: float,
     rules: Rules, ceilings: Mapping[str, float] | None = None,
+    caps: Mapping[str, float] | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """Material id -> % of the concentrate (unrounded, summing to 100).
 
-    ``ceilings`` lowers some materials' caps (the caller's answer to rounding overshoot).
+    ``ceilings`` lowers some materials' caps (the caller's answer to rounding overshoot);
+    ``caps`` are precomputed single-material caps (``rule_cap``) when the caller has them.
     """
     ceilings = ceilings or {}
-    caps = {
-        ln.material.id: min(ifra_cap(ln.material, book, dose, rules),
+    limits = {
+        ln.material.id: min(caps[ln.material.id] if caps is not None
+                            else rule_cap(ln.material, compiled, dose, rules),
                             ceilings.get(ln.material.id, math.inf))
         for ln in lines
     }  # fmt: skip
     for _ in range(12):
-        amounts = _fill(lines, _feasible_shares(lines, shares, caps), caps)
-        over = excess(amounts, book, dose, rules)
+        amounts = _fill(lines, _feasible_shares(lines, shares, limits), limits)
+        over = compiled.excess(amounts, dose, rules.ifra_headroom, SAFETY)
         if not over:
             return amounts
         for factor, sources in over:
             for material_id in sources:
-                caps[material_id] = min(caps[material_id], amounts[material_id] * factor)
-    raise DosingError("could not meet shared IFRA limits")
+                limits[material_id] = min(limits[material_id], amounts[material_id] * factor)
+    raise DosingError("could not meet shared limits")
+
+
+def excess(
+    amounts: Mapping[str, float], compiled: RuleBook, dose: float, rules: Rules,
+    safety: float = SAFETY,
+) -> list[tuple[float, set[str]]]:  # fmt: skip
+    """``(factor, contributors)`` for each rule above ``safety`` x its headroom line."""
+    return compiled.excess(amounts, dose, rules.ifra_headroom, safety)
 
 
 def _feasible_shares(
@@ -100,14 +106,15 @@ def _fill_position(
     group: Sequence[Line], share: float, caps: Mapping[str, float]
 ) -> dict[str, float]:
     for widen in WIDEN:
-        bounds = {ln.material.id: _bounds(ln.material, caps[ln.material.id], widen) for ln in group}
-        low = math.fsum(b[0] for b in bounds.values())
-        high = math.fsum(b[1] for b in bounds.values())
+        bounds = [_bounds(ln.material, caps[ln.material.id], widen) for ln in group]
+        low = math.fsum(b[0] for b in bounds)
+        high = math.fsum(b[1] for b in bounds)
         if low > share:
-            bounds = {k: (min(MIN_PCT, hi), hi) for k, (_, hi) in bounds.items()}
-            low = math.fsum(b[0] for b in bounds.values())
+            bounds = [(min(MIN_PCT, hi), hi) for _, hi in bounds]
+            low = math.fsum(b[0] for b in bounds)
         if low <= share <= high:
-            return _water_fill(group, bounds, share)
+            values = water_fill([ln.weight for ln in group], bounds, share)
+            return {ln.material.id: v for ln, v in zip(group, values, strict=True)}
     raise DosingError(f"no feasible split for a share of {share:.2f} %")
 
 
@@ -117,36 +124,29 @@ def _bounds(material: Material, cap: float, widen: float) -> tuple[float, float]
     return (min(max(use_low, MIN_PCT), high), high)
 
 
-def _water_fill(
-    group: Sequence[Line], bounds: Mapping[str, tuple[float, float]], share: float
-) -> dict[str, float]:
-    """x_i = clip(lam * w_i, low_i, high_i) with lam found by bisection so that sum = share."""
+def water_fill(
+    weights: Sequence[float], bounds: Sequence[tuple[float, float]], share: float
+) -> list[float]:
+    """``x_i = clip(lam * w_i, low_i, high_i)`` with ``lam`` such that ``Σ x_i = share``.
 
-    def at(lam: float) -> dict[str, float]:
-        return {ln.material.id: min(max(lam * ln.weight, bounds[ln.material.id][0]),
-                                    bounds[ln.material.id][1]) for ln in group}  # fmt: skip
+    Exact: the sum is piecewise linear and non-decreasing in ``lam`` with breakpoints at
+    ``low_i / w_i`` and ``high_i / w_i``; find the bracketing breakpoints and interpolate.
+    The caller guarantees ``Σ low <= share <= Σ high`` and positive weights.
+    """
 
-    lo, hi = 0.0, 1.0
-    while math.fsum(at(hi).values()) < share and hi < 1e12:
-        hi *= 2
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if math.fsum(at(mid).values()) < share else (lo, mid)
-    return at(hi)
+    def total(lam: float) -> float:
+        return math.fsum(min(max(lam * w, lo), hi)
+                         for w, (lo, hi) in zip(weights, bounds, strict=True))  # fmt: skip
 
-
-def excess(
-    amounts: Mapping[str, float], book: MaterialBook, dose: float, rules: Rules,
-    safety: float = SAFETY,
-) -> list[tuple[float, set[str]]]:  # fmt: skip
-    """``(factor, contributors)`` for each substance above ``safety`` x its headroom line."""
-    over = []
-    for load in substance_loads(amounts, book).values():
-        limit = limit_of(load)
-        if limit is None:
-            continue
-        target = limit * (1 - rules.ifra_headroom) * safety
-        finished = load.finished_pct(dose)
-        if finished > target:
-            over.append((target / finished, set(load.sources)))
-    return over
+    points = sorted({b / w for w, pair in zip(weights, bounds, strict=True) for b in pair if w > 0})
+    lo_lam, lo_sum = 0.0, total(0.0)
+    if lo_sum >= share:
+        return [lo for lo, _ in bounds]
+    for lam in points:
+        value = total(lam)
+        if value >= share:
+            if value > lo_sum:
+                lam = lo_lam + (lam - lo_lam) * (share - lo_sum) / (value - lo_sum)
+            return [min(max(lam * w, lo), hi) for w, (lo, hi) in zip(weights, bounds, strict=True)]
+        lo_lam, lo_sum = lam, value
+    return [hi for _, hi in bounds]

@@ -1,7 +1,9 @@
 """A perfume formula: ingredients as % of the fragrance concentrate, plus the dose.
 
 ``dose_pct`` is the share of concentrate in the finished product, so an ingredient's share of
-the finished product is ``pct * dose_pct / 100``.
+the finished product is ``pct * dose_pct / 100``. ``product_category`` (the IFRA category,
+default 4: fine fragrance) and ``product_type`` (the EU product type; empty means the default
+for the concentration) say which limits apply.
 """
 
 from __future__ import annotations
@@ -68,13 +70,24 @@ class Formula:
     concentration: str
     dose_pct: float
     ingredients: tuple[Ingredient, ...] = field(default_factory=tuple)
+    product_category: str = "4"
+    product_type: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ingredients", tuple(self.ingredients))
+        object.__setattr__(self, "product_category", str(self.product_category))
 
     @property
     def total_pct(self) -> float:
         return math.fsum(i.pct for i in self.ingredients)
+
+    def amounts(self) -> dict[str, float]:
+        """Material id -> total % of the concentrate (a material listed twice is summed)."""
+        amounts: dict[str, float] = {}
+        for ingredient in self.ingredients:
+            amounts[ingredient.material_id] = amounts.get(ingredient.material_id, 0.0) + (
+                ingredient.pct)
+        return amounts
 
     def share(self, position: str) -> float:
         """% of the concentrate at one pyramid position."""
@@ -89,6 +102,8 @@ class Formula:
             "description": self.description,
             "concentration": self.concentration,
             "dose_pct": self.dose_pct,
+            "product_category": self.product_category,
+            "product_type": self.product_type,
             "ingredients": [i.to_dict() for i in self.ingredients],
         }
 
@@ -100,6 +115,12 @@ class Formula:
         items = data.get("ingredients")
         if not isinstance(items, list):
             raise ValueError("formula.ingredients: expected a list")
+        category = data.get("product_category", "4")
+        if isinstance(category, bool) or not isinstance(category, str | int):
+            raise ValueError(f"formula.product_category: expected a string, got {category!r:.60}")
+        product_type = data.get("product_type") or ""
+        if not isinstance(product_type, str):
+            raise ValueError(f"formula.product_type: expected a string, got {product_type!r:.60}")
         return cls(
             name=_text(data, "name", "formula"),
             description=_text(data, "description", "formula"),
@@ -109,4 +130,6 @@ class Formula:
                 Ingredient.from_dict(item, f"formula.ingredients[{n}]")
                 for n, item in enumerate(items)
             ),
+            product_category=str(category),
+            product_type=product_type,
         )

@@ -1,6 +1,10 @@
 """The built-in CPU back end: brief + reference notes + material data -> a valid formula.
 
-Deterministic: the same brief (seed included), references and materials give the same formula.
+It plans within every rule of the compiled rule set for the brief's product (IFRA and EU,
+constituents, groups and the phototoxic sum included), keeping each rule's headroom; it uses
+the FCF grade of a material where one exists (no phototoxic expressed bergamot) and never a
+material that is prohibited or banned. Deterministic: the same brief (seed included),
+references and materials give the same formula.
 """
 
 from __future__ import annotations
@@ -12,18 +16,21 @@ from typing import Any
 
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
+from ml.recipe.compliance import RuleBook, rulebook
 from ml.recipe.concentration import CONCENTRATIONS
-from ml.recipe.dosing import MIN_PCT, DosingError, Line, excess, ifra_cap, solve
+from ml.recipe.dosing import MIN_PCT, DosingError, Line, excess, rule_cap, solve
 from ml.recipe.formula import Formula, Ingredient
 from ml.recipe.materials import POSITIONS, Material, MaterialBook
 from ml.recipe.naming import describe, name_formula
 from ml.recipe.proportions import to_hundred
+from ml.recipe.regulation import ProductContext, Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
 from ml.recipe.selection import MAX_MATERIALS, Pick, excluded, sample, score_materials
 from ml.recipe.validator import validate
 
 MIN_COUNT = 10
-VERSION = "formulator-1"
+GAP_ROUNDS = 3
+VERSION = "formulator-2"
 
 
 class FormulationError(ValueError):
@@ -35,60 +42,90 @@ class Formulator:
 
     version = VERSION
 
-    def __init__(self, materials: MaterialBook, rules: Rules = DEFAULT_RULES) -> None:
+    def __init__(
+        self, materials: MaterialBook, rules: Rules = DEFAULT_RULES,
+        regulation: Regulation | None = None,
+    ) -> None:  # fmt: skip
         self.materials = materials
         self.rules = rules
-        self._caps: dict[tuple[str, float], float] = {}  # (material id, dose) -> IFRA cap
+        self.regulation = regulation
+        # (context, dose) -> material id -> cap under every rule
+        self._caps: dict[tuple[ProductContext, float], dict[str, float]] = {}
+        self._usable: dict[ProductContext, list[Material]] = {}
 
-    def _cap(self, material: Material, dose: float) -> float:
-        key = (material.id, dose)
-        if key not in self._caps:
-            self._caps[key] = ifra_cap(material, self.materials, dose, self.rules)
-        return self._caps[key]
+    def _compiled(self, brief: Brief) -> RuleBook:
+        return rulebook(self.materials, brief.product_context, self.regulation)
+
+    def _cap_table(self, compiled: RuleBook, dose: float) -> dict[str, float]:
+        key = (compiled.context, dose)
+        table = self._caps.get(key)
+        if table is None:
+            table = self._caps[key] = {m.id: rule_cap(m, compiled, dose, self.rules)
+                                       for m in self.materials}  # fmt: skip
+        return table
 
     def formulate(self, brief: Brief, references: Sequence[Mapping[str, Any]] = ()) -> Formula:
         """A formula that passes ``validate``; raises ``FormulationError`` otherwise."""
         rng = random.Random(json.dumps(brief.to_dict(), sort_keys=True, ensure_ascii=False))
         dose = CONCENTRATIONS[str(brief.concentration)].default_pct
-        candidates = self._candidates(brief, dose)
+        compiled = self._compiled(brief)
+        caps = self._cap_table(compiled, dose)
+        candidates = self._candidates(brief, compiled, caps)
         scores = score_materials(brief, candidates, references)
         picks = self._top_up(sample(candidates, scores, brief, rng), candidates, scores)
         shares = self._shares(brief, rng)
-        picks = self._with_capacity(picks, candidates, scores, shares, dose)
+        picks = self._with_capacity(picks, candidates, scores, shares, caps)
         lines = [Line(p.material, _weight(p, rng)) for p in picks]
-        amounts = self._dose(lines, shares, dose)
+        amounts = self._dose(lines, shares, compiled, dose, caps)
+        for _ in range(GAP_ROUNDS):  # limits shared between picks can leave a tier short
+            short = [pos for pos in POSITIONS if _share(amounts, picks, pos) < shares[pos] - 1.0]
+            extra = self._spares(short, picks, candidates, scores, compiled)
+            if not extra:
+                break
+            picks = picks + extra
+            lines = lines + [Line(p.material, _weight(p, rng)) for p in extra]
+            amounts = self._dose(lines, shares, compiled, dose, caps)
         formula = self._assemble(brief, picks, amounts, dose, rng)
-        report = validate(formula, self.materials, self.rules)
+        report = validate(formula, self.materials, self.rules, regulation=self.regulation,
+                          detail=False)  # fmt: skip
         if not report.valid:
             raise FormulationError("; ".join(f.message for f in report.violations))
         return formula
 
     def _dose(
-        self, lines: Sequence[Line], shares: Mapping[str, float], dose: float
-    ) -> dict[str, float]:
+        self, lines: Sequence[Line], shares: Mapping[str, float], compiled: RuleBook,
+        dose: float, caps: Mapping[str, float],
+    ) -> dict[str, float]:  # fmt: skip
         """Solve, round to 0.01 and re-solve with tighter caps if rounding crossed the
         headroom line (small amounts of tightly limited materials move most)."""
         ceilings: dict[str, float] = {}
         for _ in range(6):
             try:
-                exact = solve(lines, shares, self.materials, dose, self.rules, ceilings)
+                exact = solve(lines, shares, compiled, dose, self.rules, ceilings, caps)
             except DosingError as exc:
                 raise FormulationError(str(exc)) from exc
             rounded = dict(zip(exact, to_hundred(list(exact.values())), strict=True))
-            over = excess(rounded, self.materials, dose, self.rules, safety=1.0)
+            over = excess(rounded, compiled, dose, self.rules, safety=1.0)
             if not over:
                 return rounded
             for factor, sources in over:
                 for material_id in sources:
                     ceilings[material_id] = exact[material_id] * factor * 0.95
-        raise FormulationError("could not keep IFRA headroom after rounding")
+        raise FormulationError("could not keep the limits' headroom after rounding")
 
-    def _candidates(self, brief: Brief, dose: float) -> list[Material]:
-        return [
-            m for m in self.materials
-            if not m.forbidden and not excluded(m, brief)
-            and self._cap(m, dose) >= 2 * MIN_PCT
-        ]  # fmt: skip
+    def _candidates(
+        self, brief: Brief, compiled: RuleBook, caps: Mapping[str, float]
+    ) -> list[Material]:
+        """Usable materials (not prohibited or banned, not replaced by a safer grade, able to
+        carry a meaningful amount within every limit) that the brief does not exclude."""
+        usable = self._usable.get(compiled.context)
+        if usable is None:
+            usable = self._usable[compiled.context] = [
+                m for m in self.materials
+                if not m.forbidden and m.id not in compiled.unusable
+                and m.id not in compiled.grades
+            ]  # fmt: skip
+        return [m for m in usable if caps[m.id] >= 2 * MIN_PCT and not excluded(m, brief)]
 
     def _top_up(
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float]
@@ -106,24 +143,44 @@ class Formulator:
 
     def _with_capacity(
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float],
-        shares: Mapping[str, float], dose: float,
+        shares: Mapping[str, float], caps: Mapping[str, float],
     ) -> list[Pick]:  # fmt: skip
-        """Add the best-scoring spare materials to any position whose IFRA caps cannot hold
-        its target share (with margin for limits shared between materials)."""
+        """Add the best-scoring spare materials to any position whose caps cannot hold its
+        target share (with margin for limits shared between materials)."""
         chosen = {p.material.id for p in picks}
         for position in POSITIONS:
             spare = sorted(
                 (m for m in candidates if m.note_position == position and m.id not in chosen),
                 key=lambda m: (-scores[m.id], m.id),
             )
-            room = sum(self._cap(p.material, dose)
+            room = sum(caps[p.material.id]
                        for p in picks if p.material.note_position == position)  # fmt: skip
             while room < 1.5 * shares[position] and spare and len(picks) < MAX_MATERIALS:
                 material = spare.pop(0)
                 picks.append(Pick(material, scores[material.id]))
                 chosen.add(material.id)
-                room += self._cap(material, dose)
+                room += caps[material.id]
         return picks
+
+    def _spares(
+        self, positions: Sequence[str], picks: Sequence[Pick], candidates: Sequence[Material],
+        scores: Mapping[str, float], compiled: RuleBook,
+    ) -> list[Pick]:  # fmt: skip
+        """For each short position, the best-scoring unpicked material that no limit binds
+        (else the best-scoring one), while the formula has room for more materials."""
+        chosen = {p.material.id for p in picks}
+        extra: list[Pick] = []
+        for position in positions:
+            if len(picks) + len(extra) >= MAX_MATERIALS:
+                break
+            spare = [m for m in candidates if m.note_position == position and m.id not in chosen]
+            if not spare:
+                continue
+            best = min(spare, key=lambda m: (bool(compiled.material_coefs.get(m.id)),
+                                             -scores[m.id], m.id))  # fmt: skip
+            extra.append(Pick(best, scores[best.id]))
+            chosen.add(best.id)
+        return extra
 
     def _shares(self, brief: Brief, rng: random.Random) -> dict[str, float]:
         top, heart, base = profiles.PYRAMID[brief.intensity]
@@ -153,7 +210,13 @@ class Formulator:
             concentration=str(brief.concentration),
             dose_pct=dose,
             ingredients=tuple(ingredients),
+            product_category=brief.product_context.category,
+            product_type=brief.product_context.product_type,
         )
+
+
+def _share(amounts: Mapping[str, float], picks: Sequence[Pick], position: str) -> float:
+    return sum(amounts[p.material.id] for p in picks if p.material.note_position == position)
 
 
 def _weight(pick: Pick, rng: random.Random) -> float:

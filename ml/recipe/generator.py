@@ -13,6 +13,7 @@ from ml.recipe.brief import Brief
 from ml.recipe.formula import Formula
 from ml.recipe.formulator import Formulator
 from ml.recipe.materials import MaterialBook
+from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
 
 References = Sequence[Mapping[str, Any]]
@@ -63,8 +64,11 @@ class FormulatorGenerator:
 
     name = "formulator"
 
-    def __init__(self, materials: MaterialBook, rules: Rules = DEFAULT_RULES) -> None:
-        self._formulator = Formulator(materials, rules)
+    def __init__(
+        self, materials: MaterialBook, rules: Rules = DEFAULT_RULES,
+        regulation: Regulation | None = None,
+    ) -> None:  # fmt: skip
+        self._formulator = Formulator(materials, rules, regulation)
         self.model_version = self._formulator.version
 
     def generate(

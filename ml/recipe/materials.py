@@ -32,6 +32,10 @@ class IfraRule:
     type: str  # restriction | prohibition | specification
     cat4_limit_pct: float | None
     note: str = ""
+    standard: str = ""  # e.g. IFRA_STD_087
+    amendment: str = ""  # e.g. 51st
+    verified: str = "unverified"  # text | secondary | derived | unverified
+    how: str = ""  # how the value was checked, or why it could not be
 
     @property
     def prohibited(self) -> bool:
@@ -89,6 +93,10 @@ def _ifra(value: Any) -> IfraRule | None:
         type=str(value.get("type", "")).lower(),
         cat4_limit_pct=None if limit is None else float(limit),
         note=str(value.get("note", "")),
+        standard=str(value.get("standard", "")),
+        amendment=str(value.get("amendment", "")),
+        verified=str(value.get("verified", "unverified")),
+        how=str(value.get("how", "")),
     )
 
 

@@ -89,4 +89,6 @@ def parse_formula(
         concentration=concentration,
         dose_pct=CONCENTRATIONS[concentration].default_pct,
         ingredients=tuple(ingredients),
+        product_category=brief.product_context.category,
+        product_type=brief.product_context.product_type,
     )

@@ -8,7 +8,7 @@ that repair could not remove.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ml.recipe.brief import Brief
@@ -16,6 +16,7 @@ from ml.recipe.findings import Finding, ValidationReport
 from ml.recipe.formula import Formula
 from ml.recipe.generator import GenerationOutcome, Generator, References
 from ml.recipe.materials import MaterialBook
+from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
 from ml.recipe.validator import repair, validate
 
@@ -61,12 +62,14 @@ class RecipePipeline:
         *,
         rules: Rules = DEFAULT_RULES,
         rebalance: bool = True,
+        regulation: Regulation | None = None,
     ) -> None:
         self.generator = generator
         self.materials = materials
         self.retrieve = retrieve
         self.rules = rules
         self.rebalance = rebalance
+        self.regulation = regulation  # None: the shipped rule set
 
     def run(self, brief: Brief) -> RecipeOutcome:
         return self.run_many([brief])[0]
@@ -102,20 +105,26 @@ class RecipePipeline:
         if outcome.formula is None:
             result.error = outcome.error
             return result
-        result.formula, result.report = self._checked(outcome.formula)
+        context = brief.product_context  # the brief's product, whatever the back end said
+        formula = replace(outcome.formula, product_category=context.category,
+                          product_type=context.product_type)
+        result.formula, result.report = self._checked(formula)
         if result.report.valid:
             result.status = "succeeded"
         else:
             reasons = "; ".join(f.message for f in result.report.violations)
-            result.error = f"unrepairable violations: {reasons}"
+            unrepaired = [r for r in result.report.repairs if r.startswith("no repair")]
+            result.error = f"unrepairable violations: {reasons}" + (
+                f" ({'; '.join(unrepaired)})" if unrepaired else "")
         return result
 
     def _checked(self, formula: Formula) -> tuple[Formula, ValidationReport]:
-        first = validate(formula, self.materials, self.rules)
+        first = validate(formula, self.materials, self.rules, regulation=self.regulation)
         needs_rebalance = self.rebalance and any(w.code == "pyramid" for w in first.warnings)
         if first.valid and not needs_rebalance:
             return formula, first
-        fixed, repairs = repair(formula, self.materials, self.rules, rebalance=self.rebalance)
-        report = validate(fixed, self.materials, self.rules)
+        fixed, repairs = repair(formula, self.materials, self.rules, rebalance=self.rebalance,
+                                regulation=self.regulation)  # fmt: skip
+        report = validate(fixed, self.materials, self.rules, regulation=self.regulation)
         report.repairs = repairs
         return fixed, report

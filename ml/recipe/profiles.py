@@ -1,4 +1,4 @@
-"""Which material odor families suit a brief: written by us from DOMAIN.md §1.3-1.4.
+"""Which material odor families suit a brief: written by us from general perfumery practice.
 
 Weights are relative preferences (0 = not typical, 3 = defining). The formulator adds them
 up per material; nothing here is a regulatory fact.

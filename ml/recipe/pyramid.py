@@ -1,4 +1,4 @@
-"""Note-pyramid arithmetic: shares of top, heart and base within soft bands (DOMAIN.md §1.2)."""
+"""Note-pyramid arithmetic: shares of top, heart and base within soft bands."""
 
 from __future__ import annotations
 

@@ -1,26 +1,52 @@
-"""Repairs for formulas that fail validation. Each step returns the lines it reports."""
+"""Repairs for formulas that fail validation. Each step returns the lines it reports.
+
+Limits are repaired so the formula keeps its character: the restricted material goes down
+to its cap (with headroom), a safer grade is swapped in where the rule set names one (FCF
+bergamot for expressed bergamot), and the freed share is spread over the other materials of
+the same pyramid position in proportion to their amounts, each only up to its own caps, so no
+other material and no group or additive rule is pushed over its limit. When a position cannot
+carry its share within the limits, the dose is lowered within the concentration's range; when
+that is not enough either, the repair says so and leaves the formula's limits unrepaired
+rather than change its pyramid.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from ml.recipe.concentration import CONCENTRATIONS
-from ml.recipe.exposure import limit_of, substance_loads
+from ml.recipe.compliance import RuleBook, rulebook
+from ml.recipe.concentration import CONCENTRATIONS, ConcentrationClass
+from ml.recipe.dosing import SAFETY, water_fill
 from ml.recipe.formula import Formula, Ingredient
 from ml.recipe.materials import POSITIONS, MaterialBook
 from ml.recipe.proportions import to_hundred
 from ml.recipe.pyramid import rebalance_shares
+from ml.recipe.regulation import (
+    ProductContext,
+    Regulation,
+    category_slug,
+    product_type_slug,
+)
 from ml.recipe.rules import Rules
 
-MAX_IFRA_ROUNDS = 25
+MAX_ROUNDS = 60
+DOSE_STEPS = 8  # doses tried between the current one and the class minimum
+GROWTH = 1.5  # in a repair no material grows beyond 1.5 x its amount
+
+
+class NoRepair(ValueError):
+    """No repair keeps the pyramid (the message says which position cannot carry its share)."""
 
 
 def repair_formula(
-    formula: Formula, book: MaterialBook, rules: Rules, *, rebalance: bool
-) -> tuple[Formula, list[str]]:
+    formula: Formula, book: MaterialBook, rules: Rules, *, rebalance: bool,
+    regulation: Regulation | None = None,
+) -> tuple[Formula, list[str]]:  # fmt: skip
     repairs: list[str] = []
-    items = _drop_unusable(list(formula.ingredients), book, repairs)
+    compiled = _compiled(formula, book, regulation, repairs)
+    items = _drop_unusable(list(formula.ingredients), book, compiled, repairs)
     items = _merge_duplicates(items, repairs)
     formula = _fix_dose(formula, repairs)
     items = _trim_count(items, rules, repairs)
@@ -32,21 +58,55 @@ def repair_formula(
     amounts = {i.material_id: i.pct for i in items}
     if rebalance:
         amounts = _rebalance(items, amounts, rules, repairs)
-    positions = {i.material_id: i.position for i in items}
-    amounts = _reduce_ifra(amounts, positions, book, formula.dose_pct, rules, repairs)
+    amounts = _scaled(amounts)
+    if compiled is not None:
+        positions = {i.material_id: i.position for i in items}
+        klass = CONCENTRATIONS.get(formula.concentration)
+        try:
+            fit = fit_limits(amounts, positions, compiled, formula.dose_pct, rules, repairs,
+                             klass)  # fmt: skip
+        except NoRepair as exc:
+            repairs.append(f"no repair keeps the pyramid: {exc}; the limits were left "
+                           "unrepaired")  # fmt: skip
+        else:
+            items = [_swapped(i, fit.swaps, book) for i in items]
+            amounts = fit.amounts
+            formula = replace(formula, dose_pct=fit.dose)
     return formula.with_ingredients(_rounded(items, amounts)), repairs
 
 
+def _compiled(formula: Formula, book: MaterialBook, regulation: Regulation | None,
+              repairs: list[str]) -> RuleBook | None:  # fmt: skip
+    try:
+        context = ProductContext(category_slug(formula.product_category),
+                                 product_type_slug(formula.product_type, formula.concentration))
+    except ValueError as exc:
+        repairs.append(f"limits not repaired: {exc}")
+        return None
+    return rulebook(book, context, regulation)
+
+
+def _swapped(item: Ingredient, swaps: Mapping[str, str], book: MaterialBook) -> Ingredient:
+    """The ingredient line, for the grade it was swapped to if it was."""
+    grade = swaps.get(item.material_id)
+    material = None if grade is None else book.get(grade)
+    if material is None:
+        return item
+    return replace(item, material_id=material.id, name=material.name)
+
+
 def _drop_unusable(
-    items: list[Ingredient], book: MaterialBook, repairs: list[str]
+    items: list[Ingredient], book: MaterialBook, compiled: RuleBook | None, repairs: list[str]
 ) -> list[Ingredient]:
     kept = []
     for item in items:
         material = book.get(item.material_id)
+        why = "" if compiled is None else compiled.unusable.get(item.material_id, "")
         if material is None:
             repairs.append(f"removed unknown material {item.material_id!r}")
-        elif material.forbidden:
-            repairs.append(f"removed prohibited material {item.material_id}")
+        elif material.forbidden or why:
+            repairs.append(f"removed prohibited material {item.material_id}"
+                           + (f" ({why})" if why else ""))  # fmt: skip
         elif not math.isfinite(item.pct) or item.pct <= 0:
             repairs.append(f"removed {item.material_id} with non-positive pct {item.pct}")
         else:
@@ -107,71 +167,145 @@ def _rebalance(
             for m, pct in amounts.items()}  # fmt: skip
 
 
-def _reduce_ifra(
-    amounts: dict[str, float],
-    positions: dict[str, str],
-    book: MaterialBook,
-    dose: float,
-    rules: Rules,
+@dataclass
+class Fit:
+    amounts: dict[str, float]
+    dose: float
+    swaps: dict[str, str] = field(default_factory=dict)  # material id -> grade swapped in
+
+
+def fit_limits(
+    amounts: dict[str, float], positions: dict[str, str], compiled: RuleBook, dose: float,
+    rules: Rules, repairs: list[str], klass: ConcentrationClass | None = None,
+) -> Fit:  # fmt: skip
+    """Bring every rule back under its headroom line, keeping each position's share.
+
+    Nothing changes when no rule is over its limit. Otherwise safer grades are swapped in
+    first, then the formula is re-dosed (trying lower doses down to ``klass``'s minimum).
+    Raises ``NoRepair`` when no dose lets every position carry its share within the limits."""
+    if not compiled.excess(amounts, dose, 0.0):
+        return Fit(amounts, dose)
+    amounts, positions, swaps = _swap_grades(amounts, positions, compiled, dose, repairs)
+    if not compiled.excess(amounts, dose, 0.0):
+        return Fit(amounts, dose, swaps)
+    shares = {p: math.fsum(v for m, v in amounts.items() if positions[m] == p) for p in POSITIONS}
+    problem = ""
+    for trial in _doses(dose, klass):
+        try:
+            fitted = _proportional(amounts, positions, shares, compiled, trial, rules)
+        except NoRepair as exc:
+            problem = str(exc)  # the last, at the lowest dose tried
+            continue
+        if trial != dose:
+            repairs.append(f"lowered the dose from {dose:g} to {trial:g} % of the finished "
+                           "product so the limited materials keep their share")  # fmt: skip
+        _report_moves(amounts, fitted, positions, repairs)
+        return Fit(fitted, trial, swaps)
+    lowest = _doses(dose, klass)[-1]
+    raise NoRepair(f"{problem or 'the limits cannot be met'} (even at a dose of {lowest:g} %)")
+
+
+def _doses(dose: float, klass: ConcentrationClass | None) -> list[float]:
+    if klass is None or dose <= klass.min_pct:
+        return [dose]
+    step = (dose - klass.min_pct) / DOSE_STEPS
+    return [dose] + [round(dose - step * k, 2) for k in range(1, DOSE_STEPS + 1)]
+
+
+def _swap_grades(
+    amounts: dict[str, float], positions: dict[str, str], compiled: RuleBook, dose: float,
     repairs: list[str],
-) -> dict[str, float]:
-    """Scale down contributors of each over-limit substance to (1 - headroom) of its limit and
-    give the freed share to materials that contribute to no over-limit substance, in the same
-    pyramid position where possible (so a rebalanced pyramid stays balanced)."""
-    start = _scaled(amounts)
-    current = dict(start)
-    for _ in range(MAX_IFRA_ROUNDS):
-        over = _over_limit(current, book, dose, rules.ifra_headroom)
+) -> tuple[dict[str, float], dict[str, str], dict[str, str]]:  # fmt: skip
+    """Swap a material for its safer grade when it contributes to a rule over its limit and
+    the grade is not already in the formula."""
+    over = {m for _, contributors in compiled.excess(amounts, dose, 0.0) for m in contributors}
+    swaps: dict[str, str] = {}
+    for material_id in sorted(over):
+        grade = compiled.grades.get(material_id)
+        if grade is None or grade in amounts:
+            continue
+        amounts = {(grade if m == material_id else m): v for m, v in amounts.items()}
+        positions = {(grade if m == material_id else m): p for m, p in positions.items()}
+        swaps[material_id] = grade
+        repairs.append(f"swapped {material_id} for its {compiled.name(grade)} grade "
+                       f"({grade}), which the phototoxicity limits do not restrict")  # fmt: skip
+    return amounts, positions, swaps
+
+
+def _proportional(
+    amounts: Mapping[str, float], positions: Mapping[str, str], shares: Mapping[str, float],
+    compiled: RuleBook, dose: float, rules: Rules,
+) -> dict[str, float]:  # fmt: skip
+    """Per position ``x_i = min(lam * current_i, cap_i)`` summing to the position's share.
+
+    ``cap_i`` is the material's own cap under every rule (with headroom), at most
+    ``GROWTH`` x its current amount (the others take up the freed share, none changes
+    beyond recognition). For a rule several materials share, the contributor that weighs
+    most on it per % is lowered until the rule is under its line, round after round (the
+    cheapest way to meet one linear limit); the result is rounded to 0.01 without crossing a
+    limit. Raises ``NoRepair`` when a position cannot carry its
+    share."""
+    caps = {}
+    for material_id, pct in amounts.items():
+        cap = compiled.cap(material_id, dose, rules.ifra_headroom, SAFETY)
+        caps[material_id] = min(cap, pct * GROWTH)
+    for _ in range(MAX_ROUNDS):
+        fitted = _fill(amounts, positions, shares, caps)
+        rounded = _to_cents(fitted)
+        over = compiled.contributions(rounded, dose, rules.ifra_headroom, 1.0)
         if not over:
-            break
-        before = dict(current)
-        contributors = {m for _, sources in over for m in sources}
-        for factor, sources in over:
-            for material_id in sources:
-                current[material_id] = min(current[material_id], before[material_id] * factor)
-        current = _refill(current, before, contributors, positions)
-    for material_id in sorted(start):
-        if current[material_id] < start[material_id] - 0.005:
-            repairs.append(f"reduced {material_id} from {start[material_id]:.2f} to "
-                           f"{current[material_id]:.2f} % for IFRA limits")  # fmt: skip
-    return current
+            return rounded
+        for _rule, total, target, parts in over:
+            # the material that weighs most on the rule per % of the concentrate goes first
+            material_id = max(parts, key=lambda m: (parts[m] / rounded[m], m))
+            per_pct = parts[material_id] / rounded[material_id]
+            lowered = rounded[material_id] - (total - target) / per_pct
+            caps[material_id] = min(caps[material_id], max(0.0, lowered) * 0.995)
+    raise NoRepair("the limits shared between materials could not be met")
 
 
-def _over_limit(
-    amounts: dict[str, float], book: MaterialBook, dose: float, headroom: float
-) -> list[tuple[float, set[str]]]:
-    over = []
-    for load in substance_loads(amounts, book).values():
-        limit = limit_of(load)
-        finished = load.finished_pct(dose)
-        if limit is not None and finished > limit * (1 - 1e-9) and finished > 0:
-            over.append((limit * (1 - headroom) / finished, set(load.sources)))
-    return over
-
-
-def _refill(
-    amounts: dict[str, float],
-    before: dict[str, float],
-    frozen: set[str],
-    positions: dict[str, str],
-) -> dict[str, float]:
-    """Hand each position's lost share to its unfrozen materials, the rest to any unfrozen."""
-    out = dict(amounts)
+def _fill(
+    amounts: Mapping[str, float], positions: Mapping[str, str], shares: Mapping[str, float],
+    caps: Mapping[str, float],
+) -> dict[str, float]:  # fmt: skip
+    out: dict[str, float] = {}
     for position in POSITIONS:
-        lost = math.fsum(before[m] - amounts[m] for m in amounts if positions[m] == position)
-        free = [m for m in amounts if m not in frozen and positions[m] == position]
-        _spread(out, free, lost)
-    anywhere = [m for m in amounts if m not in frozen]
-    _spread(out, anywhere, 100.0 - math.fsum(out.values()))
+        members = [m for m in amounts if positions[m] == position]
+        share = shares.get(position, 0.0)
+        if not members or share <= 0:
+            out.update(dict.fromkeys(members, 0.0))
+            continue
+        capacity = math.fsum(caps[m] for m in members)
+        if capacity < share - 1e-9:
+            raise NoRepair(f"the {position} materials can carry at most {capacity:.2f} % of "
+                           f"the concentrate within their limits, the pyramid needs "
+                           f"{share:.2f} %")  # fmt: skip
+        values = water_fill([amounts[m] for m in members],
+                            [(0.0, caps[m]) for m in members], share)  # fmt: skip
+        out.update(zip(members, values, strict=True))
     return out
 
 
-def _spread(amounts: dict[str, float], free: list[str], missing: float) -> None:
-    mass = math.fsum(amounts[m] for m in free)
-    if mass <= 0 or missing <= 1e-12:
-        return
-    for material_id in free:
-        amounts[material_id] += missing * amounts[material_id] / mass
+def _to_cents(amounts: Mapping[str, float]) -> dict[str, float]:
+    keys = [m for m, v in amounts.items() if v > 0]
+    return dict(zip(keys, to_hundred([amounts[m] for m in keys]), strict=True)) if keys else {}
+
+
+def _report_moves(before: Mapping[str, float], after: Mapping[str, float],
+                  positions: Mapping[str, str], repairs: list[str]) -> None:  # fmt: skip
+    raised: dict[str, list[str]] = {}
+    for material_id in sorted(set(before) | set(after)):
+        old, new = before.get(material_id, 0.0), after.get(material_id, 0.0)
+        if new < old - 0.005:
+            repairs.append(f"reduced {material_id} from {old:.2f} to {new:.2f} % to meet its "
+                           "limits with headroom")  # fmt: skip
+        elif new > old + 0.005:
+            raised.setdefault(positions[material_id], []).append(
+                f"{material_id} {old:.2f}->{new:.2f} %")
+    for position in POSITIONS:
+        if position in raised:
+            repairs.append(f"spread the freed share over the other {position} materials, "
+                           f"each within its own limits: {', '.join(raised[position])}")
 
 
 def _scaled(amounts: dict[str, float]) -> dict[str, float]:
@@ -181,5 +315,10 @@ def _scaled(amounts: dict[str, float]) -> dict[str, float]:
 
 def _rounded(items: list[Ingredient], amounts: dict[str, float]) -> list[Ingredient]:
     kept = [i for i in items if amounts.get(i.material_id, 0.0) >= 0.005]
-    pcts = to_hundred([amounts[i.material_id] for i in kept]) if kept else []
+    values = [amounts[i.material_id] for i in kept]
+    cents = all(abs(v * 100 - round(v * 100)) < 1e-6 for v in values)
+    if kept and cents and round(math.fsum(values) * 100) == 10000:
+        pcts = [round(v, 2) for v in values]  # already exact hundredths: keep them
+    else:
+        pcts = to_hundred(values) if kept else []
     return [replace(i, pct=p) for i, p in zip(kept, pcts, strict=True) if p > 0]

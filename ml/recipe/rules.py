@@ -1,4 +1,4 @@
-"""Configurable thresholds for the validator and the formulator (DOMAIN.md §1.2, §2, §4.2)."""
+"""Configurable thresholds for the validator and the formulator."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ DEFAULT_BANDS: Mapping[str, tuple[float, float]] = MappingProxyType(
 class Rules:
     """Validation thresholds. Percentages of the concentrate unless named ``finished``.
 
-    ``pyramid_bands`` are soft (warnings); ``ifra_headroom`` is the share of each IFRA limit
-    kept free by the formulator and by repairs (0.2: use at most 80 % of the limit).
+    ``pyramid_bands`` are soft (warnings); ``ifra_headroom`` is the share of each limit (IFRA
+    or EU, single, group or additive) kept free by the formulator and by repairs (0.2: use at
+    most 80 % of the limit). The IFRA category and EU product type are the formula's own.
     """
 
     pyramid_bands: Mapping[str, tuple[float, float]] = field(default_factory=lambda: DEFAULT_BANDS)
@@ -24,9 +25,7 @@ class Rules:
     min_materials: int = 5
     max_materials: int = 50
     max_single_pct: float = 40.0
-    allergen_threshold_finished_pct: float = 0.001  # leave-on products
     ifra_headroom: float = 0.2
-    ifra_category: int = 4
 
     def band(self, position: str) -> tuple[float, float]:
         return self.pyramid_bands.get(position, (0.0, 100.0))

@@ -1,4 +1,4 @@
-"""The scientific validator: deterministic checks on a formula (DOMAIN.md §4.2).
+"""The scientific validator: deterministic checks on a formula.
 
 ``validate`` never answers valid by default: a check that raises turns the report invalid
 with a ``validator_error`` violation. ``repair`` fixes what can be fixed and lists each fix.
@@ -7,27 +7,39 @@ with a ``validator_error`` violation. ``repair`` fixes what can be fixed and lis
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from ml.recipe.compliance import rulebook
 from ml.recipe.concentration import CONCENTRATIONS
-from ml.recipe.exposure import SubstanceLoad, formula_amounts, limit_of, substance_loads
 from ml.recipe.findings import Finding, ValidationReport
 from ml.recipe.formula import Formula
 from ml.recipe.materials import POSITIONS, MaterialBook
+from ml.recipe.regulation import ProductContext, Regulation, category_slug, product_type_slug
 from ml.recipe.remedy import repair_formula
 from ml.recipe.rules import DEFAULT_RULES, Rules
 
-__all__ = ["ValidationReport", "repair", "validate"]
+__all__ = ["ValidationReport", "product_context", "repair", "validate"]
 
 
 def validate(
-    formula: Formula, materials: MaterialBook, rules: Rules = DEFAULT_RULES
+    formula: Formula,
+    materials: MaterialBook,
+    rules: Rules = DEFAULT_RULES,
+    *,
+    regulation: Regulation | None = None,
+    detail: bool = True,
 ) -> ValidationReport:
-    """Run every check; ``report.valid`` is true only if all ran and found no violation."""
+    """Run every check; ``report.valid`` is true only if all ran and found no violation.
+
+    ``regulation`` defaults to the shipped rule set (``ml/knowledge/regulation.json``); the
+    formula's ``product_category`` and ``product_type`` choose the limits. ``detail=False``
+    is the quick check a generator runs on its own output: the same verdict (``valid`` and
+    the violations), without the rows of passing rules, labelling and headroom warnings."""
     report = ValidationReport()
     try:
         _check_structure(formula, materials, rules, report)
         _check_dose(formula, report)
-        _check_regulation(formula, materials, rules, report)
+        _check_regulation(formula, materials, rules, report, regulation, detail)
         _check_pyramid(formula, rules, report)
     except Exception as exc:  # a crashing check must never read as "valid"
         report.violations.append(Finding("validator_error", f"validator failed: {exc!r}"))
@@ -43,12 +55,16 @@ def repair(
     rules: Rules = DEFAULT_RULES,
     *,
     rebalance: bool = False,
+    regulation: Regulation | None = None,
 ) -> tuple[Formula, list[str]]:
-    """Fix what can be fixed: unknown or forbidden materials, the sum, dose, IFRA excess,
+    """Fix what can be fixed: unknown or forbidden materials, the sum, dose, limits (IFRA and
+    EU, groups and sums included: restricted materials are reduced, FCF grades swapped in
+    and the freed share spread over the same pyramid position, the dose lowered if needed),
     material count above the maximum and, if ``rebalance``, the pyramid. Returns the new
-    formula and one human-readable line per repair. Does not guarantee validity: call
-    ``validate`` on the result."""
-    return repair_formula(formula, materials, rules, rebalance=rebalance)
+    formula and one human-readable line per repair. When no repair keeps the pyramid it says
+    so and leaves the limits unrepaired rather than return a formula of another character;
+    call ``validate`` on the result."""
+    return repair_formula(formula, materials, rules, rebalance=rebalance, regulation=regulation)
 
 
 def _check_structure(
@@ -91,60 +107,88 @@ def _check_dose(formula: Formula, report: ValidationReport) -> None:
             f"{klass.min_pct:g}-{klass.max_pct:g} %"))  # fmt: skip
 
 
+def product_context(formula: Formula) -> ProductContext:
+    """The IFRA category and EU product type a formula is checked for; ``ValueError`` for
+    a category or product type the knowledge base does not model."""
+    return ProductContext(category_slug(formula.product_category),
+                          product_type_slug(formula.product_type, formula.concentration))
+
+
 def _check_regulation(
-    formula: Formula, book: MaterialBook, rules: Rules, report: ValidationReport
-) -> None:
-    amounts = formula_amounts(formula)
-    for material_id in amounts:
-        material = book.get(material_id)
-        if material is not None and material.forbidden:
-            why = "banned in the EU" if material.eu_banned else "prohibited by IFRA"
-            report.violations.append(Finding("prohibited", f"{material_id} is {why}", material_id))
-        if material is not None and material.ifra and material.ifra.type == "specification":
-            report.specifications.append(f"{material_id}: {material.ifra.note or 'IFRA spec'}")
-    loads = substance_loads(amounts, book)
-    for load in sorted(loads.values(), key=lambda x: x.key):
-        _check_ifra(load, amounts, formula.dose_pct, rules, report)
-        _check_allergen(load, formula.dose_pct, rules, report)
-
-
-def _check_ifra(
-    load: SubstanceLoad,
-    amounts: dict[str, float],
-    dose: float,
+    formula: Formula,
+    book: MaterialBook,
     rules: Rules,
     report: ValidationReport,
+    regulation: Regulation | None,
+    detail: bool = True,
 ) -> None:
-    limit = limit_of(load)
-    if limit is None or (limit == 0 and load.key in amounts):
-        return  # unrestricted, or a directly used forbidden material (already reported)
-    finished = load.finished_pct(dose)
-    headroom = 100.0 * (1 - finished / limit) if limit > 0 else (0.0 if finished else 100.0)
-    report.ifra.append({
-        "substance": load.key, "name": load.name, "finished_pct": round(finished, 6),
-        "limit_pct": limit, "headroom_pct": round(headroom, 3),
-        "sources": {k: round(v, 6) for k, v in sorted(load.sources.items())},
-    })  # fmt: skip
-    if finished > limit + 1e-9:
+    try:
+        context = product_context(formula)
+    except ValueError as exc:
+        report.violations.append(Finding("product_context", str(exc)))
+        return
+    report.context = {**context.to_dict(), "concentration": formula.concentration,
+                      "dose_pct": formula.dose_pct}  # fmt: skip
+    if not math.isfinite(formula.dose_pct) or formula.dose_pct <= 0:
         report.violations.append(Finding(
-            "ifra_limit", f"{load.name}: {finished:.4f} % in the finished product exceeds the "
-            f"IFRA Cat {rules.ifra_category} limit {limit:g} %", load.key))  # fmt: skip
-    elif headroom < 100.0 * rules.ifra_headroom:
-        report.warnings.append(Finding(
-            "ifra_headroom", f"{load.name}: only {headroom:.1f} % headroom to its limit",
-            load.key))  # fmt: skip
+            "regulation_unchecked", "the limits cannot be checked without a positive dose"))
+        return
+    compiled = rulebook(book, context, regulation)
+    amounts = {m: pct for m, pct in formula.amounts().items()
+               if m in book and math.isfinite(pct) and pct > 0}  # fmt: skip
+    result = compiled.evaluate(amounts, formula.dose_pct, detail)
+    report.verdict = result.rows
+    report.requirements = result.requirements
+    report.labelling = result.labelling
+    report.specifications = [r["text"].removeprefix("REQUIREMENT ") for r in result.requirements]
+    headroom = 100.0 * rules.ifra_headroom
+    for row in result.rows:
+        if row["status"] == "fail":
+            for subject, message in _fail_subjects(row):
+                report.violations.append(Finding(row["code"], message, subject))
+        elif row.get("headroom_pct") is not None and row["headroom_pct"] < headroom:
+            code = "eu_headroom" if row["authority"] == "EU" else "ifra_headroom"
+            report.warnings.append(Finding(
+                code, f"{row['title']}: only {row['headroom_pct']:.1f} % headroom to its limit "
+                f"({row['standard']})", _subject(row)))  # fmt: skip
+        if row["authority"] == "IFRA" and row["kind"] in ("limit", "group_limit"):
+            report.ifra.append(_ifra_entry(row, result.loads, formula.dose_pct))
+    report.allergens = [
+        {"substance": r["substances"][0] if len(r["substances"]) == 1 else r["name"],
+         "name": r["name"], "eu_list": r["eu_list"], "finished_pct": r["amount_pct"]}
+        for r in result.labelling if r["label"]
+    ]  # fmt: skip
 
 
-def _check_allergen(
-    load: SubstanceLoad, dose: float, rules: Rules, report: ValidationReport
-) -> None:
-    listing = load.allergen_list
-    finished = load.finished_pct(dose)
-    if listing and finished > rules.allergen_threshold_finished_pct:
-        report.allergens.append({
-            "substance": load.key, "name": load.name, "eu_list": listing,
-            "finished_pct": round(finished, 6),
-        })  # fmt: skip
+def _subject(row: dict[str, Any]) -> str:
+    members = row.get("members") or []
+    if row["kind"] in ("limit", "prohibition") and len(members) == 1:
+        return str(members[0]["substance"])
+    return str(row["rule"])
+
+
+def _fail_subjects(row: dict[str, Any]) -> list[tuple[str, str]]:
+    if row["kind"] == "prohibition":
+        why = row.get("note") or ""
+        who = "banned in the EU" if row["authority"] == "EU" else "prohibited by IFRA"
+        return [(m["substance"], f"{m['substance']} is {who} ({row['standard']})"
+                 + (f": {why}" if why and row["rule"].endswith(":as-such") else ""))
+                for m in row["members"]]  # fmt: skip
+    return [(_subject(row), row["text"])]
+
+
+def _ifra_entry(row: dict[str, Any], loads: dict[str, Any], dose: float) -> dict[str, Any]:
+    members = row["members"]
+    sources: dict[str, float] = {}
+    for member in members:
+        for material_id, pct in loads[member["substance"]].sources.items():
+            sources[material_id] = sources.get(material_id, 0.0) + pct
+    return {
+        "substance": _subject(row), "name": row["title"], "rule": row["rule"],
+        "standard": row["standard"], "finished_pct": row["amount"], "limit_pct": row["limit"],
+        "headroom_pct": row["headroom_pct"],
+        "sources": {k: round(v, 6) for k, v in sorted(sources.items())},
+    }  # fmt: skip
 
 
 def _check_pyramid(formula: Formula, rules: Rules, report: ValidationReport) -> None:

@@ -87,3 +87,44 @@ def test_the_validator_answers_synchronously(client: TestClient,
     bad = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
                       json={"formula": {"ingredients": "x"}})
     assert bad.status_code == 422
+
+
+def test_the_validator_answers_with_a_verdict_per_rule(client: TestClient,
+                                                       keys: dict[str, IssuedKey]) -> None:
+    lines = [("tarragon-oil", 4.0, "top"), ("dihydromyrcenol", 16.0, "top"),
+             ("hedione", 30.0, "heart"), ("musk-ketone", 6.0, "base"),
+             ("cyclohexyl-salicylate", 44.0, "base")]
+    formula = {"concentration": "edt", "dose_pct": 10, "ingredients": [
+        {"material_id": m, "pct": p, "position": pos} for m, p, pos in lines]}
+    headers = auth(keys["alice"])
+    body = client.post("/api/v1/validate/recipe", headers=headers,
+                       json={"formula": formula}).json()
+    validation = body["validation"]
+    assert validation["valid"] is False
+    assert validation["context"]["product_type"] == "eau_de_toilette"
+    rows = {r["rule"]: r for r in validation["verdict"]}
+    estragole = rows["ifra-099-estragole"]  # 4 % x 80 % x 10 % = 0.32 % vs 0.014 %
+    assert estragole["status"] == "fail" and estragole["amount"] == pytest.approx(0.32)
+    assert estragole["standard"] == "IFRA_STD_099" and estragole["amendment"] == "51st"
+    assert rows["eu-annex-iii-97-musk-ketone"]["status"] == "fail"  # 0.6 % > 0.56 % (EdT)
+    assert validation["summary"][0].startswith("FAIL ")
+    as_fine = client.post("/api/v1/validate/recipe", headers=headers, json={"formula": {
+        **formula, "product_type": "fine_fragrance"}}).json()["validation"]
+    musk = next(r for r in as_fine["verdict"] if r["rule"] == "eu-annex-iii-97-musk-ketone")
+    assert musk["status"] == "pass" and musk["limit"] == 1.4
+    other = client.post("/api/v1/validate/recipe", headers=headers, json={"formula": {
+        **formula, "product_category": "5A"}}).json()["validation"]
+    assert other["valid"] is False and "product_context" in {v["code"] for v in
+                                                              other["violations"]}
+
+
+def test_a_brief_carries_its_product(client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    response = client.post("/api/v1/generate/recipe", headers=headers,
+                           json={**BRIEF, "product_type": "eau_de_toilette"})
+    assert response.status_code == 202, response.text
+    assert response.json()["input"]["product_type"] == "eau_de_toilette"
+    assert response.json()["input"]["product_category"] == "4"
+    refused = client.post("/api/v1/generate/recipe", headers=headers,
+                          json={**BRIEF, "product_category": "5A"})
+    assert refused.status_code == 422

@@ -1,6 +1,6 @@
 """A small hand-written materials fixture for the recipe tests (independent of the shipped KB).
 
-Values follow DOMAIN.md §2.2 where it gives them; the rest are plausible test values.
+Values follow the shipped knowledge base where it gives them; the rest are plausible test values.
 """
 
 from __future__ import annotations
