@@ -1,11 +1,11 @@
-# The interface: `make run`, `make test`, `make lint`, `make eval`, `make bench`.
+# The interface: `make run`, `make test`, `make lint`, `make eval`, `make bench`, `make chaos`.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint eval bench services clean
+.PHONY: install run test lint eval bench chaos services clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ eval: install
 
 bench: install services
 	$(VENV)/bin/fragrance bench
+
+# a fault matrix under load on a private Redis and PostgreSQL (see bench/chaos.py)
+chaos: install services
+	$(PY) -m bench.chaos
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

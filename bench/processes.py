@@ -78,8 +78,21 @@ class Process:
         if self in _LIVE:
             _LIVE.remove(self)
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no warm shutdown, no acks, no cleanup."""
+        if self.alive():
+            assert self.popen is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        if self in _LIVE:
+            _LIVE.remove(self)
+
     def tail(self, chars: int = 3000) -> str:
         return self.log_path.read_text(errors="replace")[-chars:]
+
+    def log(self) -> str:
+        return self.tail(4000)
 
 
 def stop_all() -> None:

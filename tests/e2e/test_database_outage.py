@@ -3,10 +3,7 @@ as in a crash) and started again. Nothing accepted is lost and no result is doub
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,40 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 import migrations
+from bench.services import PrivatePostgres
 from core.database import make_engine, make_session_factory
 from core.keys import KeyRing
 from core.models import JobEvent
-from tests.conftest import free_port
 from tests.e2e.conftest import Stack
 from tests.e2e.harness import ApiClient, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
-
-
-class PrivatePostgres:
-    """A throwaway PostgreSQL cluster on a free port, run as the `postgres` user."""
-
-    def __init__(self, root: Path) -> None:
-        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-        assert binaries and shutil.which("runuser"), "PostgreSQL server binaries are needed"
-        self.bin, self.data, self.port = Path(binaries[-1]), root / "pgdata", free_port()
-        root.mkdir(parents=True, exist_ok=True)
-        shutil.chown(root, "postgres")
-        self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
-
-    def _as_postgres(self, tool: str, *args: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
-                       check=True, capture_output=True, cwd="/tmp")
-
-    def start(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.data / "log"),
-                          "-o", f"-p {self.port} -k /tmp -c listen_addresses=127.0.0.1", "start")
-
-    def crash(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
-
-    def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
 
 @pytest.fixture
@@ -56,9 +27,7 @@ def private_postgres(tmp_path: Path) -> Iterator[PrivatePostgres]:
     server = PrivatePostgres(root)
     server.start()
     yield server
-    subprocess.run(["runuser", "-u", "postgres", "--", str(server.bin / "pg_ctl"), "-D",
-                    str(server.data), "-m", "immediate", "stop"], capture_output=True)
-    shutil.rmtree(root, ignore_errors=True)
+    server.remove()
 
 
 def test_a_database_outage_loses_nothing_and_doubles_nothing(make_stack,  # type: ignore[no-untyped-def]
