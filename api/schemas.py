@@ -169,18 +169,24 @@ class ModelOut(BaseModel):
     parent_id: str | None
     dataset: dict[str, Any]
     metrics: dict[str, Any]
-    path: str
-    state: str
+    state: str = Field(description="its state in its tenant's registry")
     job_id: str | None
     created_at: datetime
     promoted_at: datetime | None
+    tenant_id: str | None = Field(default=None, description="operators only")
+    path: str | None = Field(default=None, description="operators only")
 
 
 class ModelListOut(BaseModel):
     items: list[ModelOut]
+    deployment_defaults: dict[str, str | None] = Field(
+        description="target -> the version serving tenants without an active version of "
+                    "their own (null: the built-in base model)")
 
 
 class RollbackOut(BaseModel):
     rolled_back: ModelOut
-    active: ModelOut | None = Field(description="the version now active for the target "
-                                    "(null: the built-in base model)")
+    active: ModelOut | None = Field(description="the version active now (in the tenant's "
+                                    "registry, or the deployment default) - null: the "
+                                    "tenant falls back to the deployment default or the "
+                                    "base model")

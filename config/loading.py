@@ -25,6 +25,7 @@ def _validators() -> list[Validator]:
         "search_time_limit_s", "recipe_time_limit_s", "training_time_limit_s",
         "search_soft_time_limit_s", "recipe_soft_time_limit_s", "training_soft_time_limit_s",
         "search_concurrency", "search_batch_max", "requeue_after_s", "lease_s", "max_attempts",
+        "served_versions_max",
         "training_epochs", "training_batch_size", "training_checkpoint_every",
         "training_checkpoints_keep", "training_max_dataset_lines",
         "training_embedding_max_seq_length", "training_generator_max_seq_length",

@@ -79,3 +79,21 @@ class MicroBatcher(Generic[T, R]):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+
+K = TypeVar("K")
+
+
+def grouped(items: Sequence[T], key: Callable[[T], K],
+            process: Callable[[K, list[T]], Sequence[R]]) -> list[R]:
+    """Process `items` in groups of equal `key` (one call per group, groups in order of
+    first appearance) and return the results in the items' order."""
+    groups: dict[K, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(key(item), []).append(index)
+    results: list[R | None] = [None] * len(items)
+    for group_key, indexes in groups.items():
+        for index, result in zip(indexes, process(group_key, [items[i] for i in indexes]),
+                                 strict=True):
+            results[index] = result
+    return results  # type: ignore[return-value]

@@ -204,19 +204,22 @@ class WebhookAttempt(Base):
 class ModelVersion(Base):
     """A trained model in the registry (written only by `core.registry.ModelRegistry`).
 
-    At most one version per target is `active` (a partial unique index); `job_id` is unique,
-    so a redelivered training job registers its version once.
+    Each version belongs to the tenant whose training job made it, and its state is its
+    state in that tenant's registry: at most one version per tenant and target is `active`
+    (a partial unique index). `job_id` is unique, so a redelivered training job registers its
+    version once.
     """
 
     __tablename__ = "model_versions"
     __table_args__ = (
-        Index("ix_model_versions_target_created", "target", "created_at"),
+        Index("ix_model_versions_tenant_target_created", "tenant_id", "target", "created_at"),
         UniqueConstraint("job_id", name="uq_model_versions_job_id"),
-        Index("uq_model_versions_one_active", "target", unique=True,
+        Index("uq_model_versions_one_active", "tenant_id", "target", unique=True,
               sqlite_where=text("state = 'active'"), postgresql_where=text("state = 'active'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("model_versions.id", name="fk_model_versions_parent"), nullable=True)
@@ -227,3 +230,17 @@ class ModelVersion(Base):
     job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ModelDefault(Base):
+    """The deployment-wide default version of a target: what serves a tenant that has no
+    active version of its own (no row: the built-in base model). Set by operators only."""
+
+    __tablename__ = "model_defaults"
+
+    target: Mapped[str] = mapped_column(String(20), primary_key=True)
+    version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("model_versions.id", name="fk_model_defaults_version"), nullable=True)
+    previous_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("model_versions.id", name="fk_model_defaults_previous"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,10 +1,15 @@
-"""The model registry: trained model versions, their states, and the promotion gate.
+"""The model registry: trained model versions per tenant, their states, and the deployment
+defaults.
 
-States: `candidate -> active -> retired`, and `retired -> active` (a rollback or an admin
-re-promotion). At most one version per target is `active` (the database enforces it with a
-partial unique index); promoting one retires the previous active version in the same
-transaction. No active version for a target means "serve the built-in base model".
-This class is the one writer of `model_versions.state`.
+A version belongs to the tenant whose training job made it. Its state is its state in that
+tenant's registry: `candidate -> active -> retired`, and `retired -> active` (a rollback or
+a re-promotion); at most one version per tenant and target is `active` (a partial unique
+index), and promoting one retires the previous active one in the same transaction.
+
+What serves a tenant's jobs is its own active version, else the deployment default of the
+target (set by operators only, `model_defaults`), else the built-in base model (None). A
+tenant's training, promotion or rollback never changes what serves another tenant.
+This class is the one writer of `model_versions.state` and `model_defaults`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.errors import ModelVersionNotFound, VersionStateRefused
-from core.models import ModelVersion, utcnow
+from core.models import ModelDefault, ModelVersion, utcnow
 from core.views import iso
 
 TARGETS: tuple[str, ...] = ("embedding", "generator")
@@ -45,6 +50,7 @@ VERSION_TRANSITIONS: Mapping[VersionState, frozenset[VersionState]] = MappingPro
 @dataclass(frozen=True)
 class ModelVersionView:
     id: str
+    tenant_id: str
     target: str
     parent_id: str | None
     dataset: dict[str, Any]
@@ -57,64 +63,31 @@ class ModelVersionView:
 
     @classmethod
     def of(cls, row: ModelVersion) -> ModelVersionView:
-        return cls(row.id, row.target, row.parent_id, row.dataset, row.metrics, row.path,
-                   row.state, row.job_id, row.created_at, row.promoted_at)
+        return cls(row.id, row.tenant_id, row.target, row.parent_id, row.dataset, row.metrics,
+                   row.path, row.state, row.job_id, row.created_at, row.promoted_at)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "target": self.target, "parent_id": self.parent_id,
-                "dataset": self.dataset, "metrics": self.metrics, "path": self.path,
-                "state": self.state, "job_id": self.job_id,
-                "created_at": iso(self.created_at), "promoted_at": iso(self.promoted_at)}
-
-
-@dataclass(frozen=True)
-class GateDecision:
-    passed: bool
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reason": self.reason}
-
-
-def promotion_gate(target: str, before: Mapping[str, Any] | None,
-                   after: Mapping[str, Any] | None, tolerance: float) -> GateDecision:
-    """Whether a new version may be promoted automatically.
-
-    Embedding: nDCG@10 of every search type measured before and after must not drop by more
-    than `tolerance`. Generator: the held-out loss must not rise by more than `tolerance`.
-    Without both evaluations the gate does not pass (an admin can still promote).
-    """
-    if not before or not after:
-        return GateDecision(False, "no evaluation before and after training")
-    if target == "generator":
-        old, new = float(before["heldout_loss"]), float(after["heldout_loss"])
-        if new > old + tolerance:
-            return GateDecision(False, f"held-out loss rose from {old:.4f} to {new:.4f}")
-        return GateDecision(True, f"held-out loss {old:.4f} -> {new:.4f}")
-    kinds = sorted(set(before) & set(after))
-    if not kinds:
-        return GateDecision(False, "no search type evaluated both before and after")
-    drops = [f"{kind} nDCG@10 fell from {before[kind]['ndcg@10']:.4f} to "
-             f"{after[kind]['ndcg@10']:.4f}" for kind in kinds
-             if float(after[kind]["ndcg@10"]) < float(before[kind]["ndcg@10"]) - tolerance]
-    if drops:
-        return GateDecision(False, "; ".join(drops))
-    return GateDecision(True, "; ".join(
-        f"{kind} nDCG@10 {before[kind]['ndcg@10']:.4f} -> {after[kind]['ndcg@10']:.4f}"
-        for kind in kinds))
+        return {"id": self.id, "tenant_id": self.tenant_id, "target": self.target,
+                "parent_id": self.parent_id, "dataset": self.dataset,
+                "metrics": self.metrics, "path": self.path, "state": self.state,
+                "job_id": self.job_id, "created_at": iso(self.created_at),
+                "promoted_at": iso(self.promoted_at)}
 
 
 class ModelRegistry:
-    """Registered model versions. Thread-safe: one session per call."""
+    """Registered model versions. Thread-safe: one session per call. Methods taking a
+    `tenant_id` act within that tenant's registry (another tenant's version is not found);
+    None means the operator, who may reach any version."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
     def register(self, *, target: str, path: str, dataset: dict[str, Any],
-                 metrics: dict[str, Any], job_id: str | None = None,
+                 metrics: dict[str, Any], tenant_id: str, job_id: str | None = None,
                  parent_id: str | None = None, activate: bool = False) -> ModelVersionView:
-        """Store a new `candidate` (made `active` at once when `activate`). Idempotent per
-        `job_id`: a job registering again gets its first version back, unchanged."""
+        """Store a new `candidate` of the tenant (made `active` in the tenant's registry at
+        once when `activate`). Idempotent per `job_id`: a job registering again gets its
+        first version back, unchanged."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
         if job_id and (existing := self._of_job(job_id)) is not None:
@@ -122,8 +95,9 @@ class ModelRegistry:
         version_id = str(uuid.uuid4())
         try:
             with transaction(self._sessions) as session:
-                session.add(ModelVersion(id=version_id, target=target, parent_id=parent_id,
-                                         dataset=dataset, metrics=metrics, path=path,
+                session.add(ModelVersion(id=version_id, tenant_id=tenant_id, target=target,
+                                         parent_id=parent_id, dataset=dataset,
+                                         metrics=metrics, path=path,
                                          state=VersionState.CANDIDATE, job_id=job_id))
                 session.flush()
                 if activate:
@@ -140,18 +114,20 @@ class ModelRegistry:
             row = session.scalar(select(ModelVersion).where(ModelVersion.job_id == job_id))
             return None if row is None else ModelVersionView.of(row)
 
-    def get(self, version_id: str) -> ModelVersionView:
-        """Raises ModelVersionNotFound."""
+    def get(self, version_id: str, tenant_id: str | None = None) -> ModelVersionView:
+        """Raises ModelVersionNotFound (also for another tenant's version)."""
         with transaction(self._sessions) as session:
             row = session.get(ModelVersion, version_id)
-            if row is None:
+            if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
                 raise ModelVersionNotFound(version_id)
             return ModelVersionView.of(row)
 
-    def list(self, target: str | None = None, state: str | None = None,
-             limit: int = 100) -> list[ModelVersionView]:
-        """Newest first."""
+    def list(self, tenant_id: str | None, target: str | None = None,
+             state: str | None = None, limit: int = 100) -> list[ModelVersionView]:
+        """The tenant's versions (None: every tenant's), newest first."""
         query = select(ModelVersion)
+        if tenant_id is not None:
+            query = query.where(ModelVersion.tenant_id == tenant_id)
         if target:
             query = query.where(ModelVersion.target == target)
         if state:
@@ -160,43 +136,90 @@ class ModelRegistry:
         with transaction(self._sessions) as session:
             return [ModelVersionView.of(row) for row in session.scalars(query.limit(limit))]
 
-    def active(self, target: str) -> ModelVersionView | None:
+    def active(self, target: str, tenant_id: str) -> ModelVersionView | None:
+        """The tenant's own active version of the target."""
         with transaction(self._sessions) as session:
             row = session.scalar(select(ModelVersion).where(
-                ModelVersion.target == target, ModelVersion.state == VersionState.ACTIVE))
+                ModelVersion.tenant_id == tenant_id, ModelVersion.target == target,
+                ModelVersion.state == VersionState.ACTIVE))
             return None if row is None else ModelVersionView.of(row)
 
-    def active_id(self, target: str) -> str | None:
-        """The active version's id only: the cheap query serving workers poll."""
+    def serving_id(self, target: str, tenant_id: str) -> str | None:
+        """The version that serves the tenant's jobs: its own active one, else the
+        deployment default, else None (the built-in base model). Two indexed reads."""
         with transaction(self._sessions) as session:
-            return session.scalar(select(ModelVersion.id).where(
-                ModelVersion.target == target, ModelVersion.state == VersionState.ACTIVE))
+            own = session.scalar(select(ModelVersion.id).where(
+                ModelVersion.tenant_id == tenant_id, ModelVersion.target == target,
+                ModelVersion.state == VersionState.ACTIVE))
+            return own or session.scalar(select(ModelDefault.version_id)
+                                         .where(ModelDefault.target == target))
 
-    def promote(self, version_id: str) -> ModelVersionView:
-        """Make the version active (retiring the target's active one). Promoting the active
-        version is a no-op. Raises ModelVersionNotFound, VersionStateRefused (a concurrent
-        promotion of the same target won)."""
+    def serving(self, target: str, tenant_id: str) -> ModelVersionView | None:
+        version_id = self.serving_id(target, tenant_id)
+        return None if version_id is None else self.get(version_id)
+
+    def defaults(self) -> dict[str, str | None]:
+        """Target -> the deployment default version id (None: the base model)."""
+        with transaction(self._sessions) as session:
+            found = dict(session.execute(select(ModelDefault.target, ModelDefault.version_id))
+                         .tuples().all())
+        return {target: found.get(target) for target in TARGETS}
+
+    def promote(self, version_id: str, tenant_id: str | None) -> ModelVersionView:
+        """Make the version active in its tenant's registry (retiring that tenant's active
+        one). Promoting the active version is a no-op. Raises ModelVersionNotFound,
+        VersionStateRefused (a concurrent promotion of the same target won)."""
+        self.get(version_id, tenant_id)
         try:
             with transaction(self._sessions) as session:
                 self._activate(session, version_id)
-        except IntegrityError as exc:  # the one-active-per-target index
+        except IntegrityError as exc:  # the one-active-per-tenant-and-target index
             raise VersionStateRefused(version_id, "candidate",
                                       "promote: another promotion won the race") from exc
         return self.get(version_id)
 
-    def rollback(self, version_id: str) -> tuple[ModelVersionView, ModelVersionView | None]:
-        """Retire the ACTIVE version and re-activate its parent (the version it was trained
-        from); with no parent the target falls back to the base model. Returns (retired,
-        now active or None). Raises ModelVersionNotFound, VersionStateRefused."""
+    def rollback(self, version_id: str, tenant_id: str | None
+                 ) -> tuple[ModelVersionView, ModelVersionView | None]:
+        """Retire the tenant's ACTIVE version and re-activate its parent when the parent is
+        the tenant's own; otherwise the tenant falls back to the deployment default.
+        Returns (retired, the tenant's active version now or None). Raises
+        ModelVersionNotFound, VersionStateRefused."""
+        self.get(version_id, tenant_id)
         with transaction(self._sessions) as session:
             row = self._locked(session, version_id)
             if row.state != VersionState.ACTIVE:
                 raise VersionStateRefused(version_id, row.state, "roll back")
             self._set_state(session, row.id, VersionState.RETIRED)
-            if row.parent_id is not None:
-                self._activate(session, row.parent_id)
-            parent_id = row.parent_id
-        return self.get(version_id), (self.get(parent_id) if parent_id else None)
+            parent = session.get(ModelVersion, row.parent_id) if row.parent_id else None
+            restored = parent.id if parent and parent.tenant_id == row.tenant_id else None
+            if restored:
+                self._activate(session, restored)
+        return self.get(version_id), (self.get(restored) if restored else None)
+
+    def set_default(self, version_id: str) -> ModelVersionView:
+        """Make the version the deployment default of its target (operators only: the
+        caller checks). Raises ModelVersionNotFound."""
+        version = self.get(version_id)
+        with transaction(self._sessions) as session:
+            row = session.get(ModelDefault, version.target, with_for_update=True)
+            if row is None:
+                session.add(ModelDefault(target=version.target, version_id=version_id,
+                                         updated_at=utcnow()))
+            elif row.version_id != version_id:
+                row.previous_version_id, row.version_id = row.version_id, version_id
+                row.updated_at = utcnow()
+        return version
+
+    def rollback_default(self, target: str) -> str | None:
+        """Restore the target's previous deployment default; returns the default now
+        (None: the base model). Raises VersionStateRefused when there is nothing to undo."""
+        with transaction(self._sessions) as session:
+            row = session.get(ModelDefault, target, with_for_update=True)
+            if row is None or row.version_id is None:
+                raise VersionStateRefused(target, "the base model", "roll back the default")
+            row.version_id, row.previous_version_id = row.previous_version_id, None
+            row.updated_at = utcnow()
+            return row.version_id
 
     def _locked(self, session: Session, version_id: str) -> ModelVersion:
         row = session.scalar(select(ModelVersion).where(ModelVersion.id == version_id)
@@ -210,8 +233,8 @@ class ModelRegistry:
         if row.state == VersionState.ACTIVE:
             return
         current = session.scalars(select(ModelVersion).where(
-            ModelVersion.target == row.target, ModelVersion.state == VersionState.ACTIVE)
-            .with_for_update()).all()
+            ModelVersion.tenant_id == row.tenant_id, ModelVersion.target == row.target,
+            ModelVersion.state == VersionState.ACTIVE).with_for_update()).all()
         for previous in current:
             self._set_state(session, previous.id, VersionState.RETIRED)
         self._set_state(session, row.id, VersionState.ACTIVE, promoted_at=utcnow())

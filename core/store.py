@@ -248,7 +248,7 @@ class JobStore:
             won = transition(
                 session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
                 reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
-                returning=(Job.kind, Job.input, Job.created_at),
+                returning=(Job.kind, Job.input, Job.created_at, Job.tenant_id),
                 attempts=attempt, lease_token=delivery_id,
                 lease_expires_at=now + timedelta(seconds=lease_s),
                 started_at=func.coalesce(Job.started_at, now))
@@ -257,7 +257,8 @@ class JobStore:
                            Job.cancel_requested.is_(True),
                            Job.status == JobStatus.QUEUED, finished_at=now)
                 return None
-            return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at)
+            return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at,
+                         won.tenant_id)
 
     def checkpoint(self, claim: Claim, progress: float | None,
                    data: dict[str, Any] | None = None, lease_s: float | None = None) -> None:

@@ -93,3 +93,4 @@ class Claim:
     lease_token: str
     attempt: int
     created_at: datetime
+    tenant_id: str = ""

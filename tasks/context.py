@@ -23,11 +23,11 @@ class TaskContext(Protocol):
 
     def runner(self, kind: JobKind) -> JobRunner: ...
 
-    def search(self, request: Any) -> dict[str, Any]: ...
+    def search(self, tenant_id: str, request: Any) -> dict[str, Any]: ...
 
-    def generate_recipe(self, brief: Any) -> dict[str, Any]: ...
+    def generate_recipe(self, tenant_id: str, brief: Any) -> dict[str, Any]: ...
 
-    def train(self, job_id: str, request: Any,
+    def train(self, job_id: str, tenant_id: str, request: Any,
               on_step: Callable[[int, int, float], None]) -> dict[str, Any]: ...
 
     def discard_checkpoints(self, job_id: str) -> None: ...
@@ -61,13 +61,15 @@ JOB_TASK_OPTIONS: dict[str, Any] = {"bind": True, "autoretry_for": (StoreUnavail
 
 
 def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[Any], Any],
-                     compute: Callable[[TaskContext, Any], dict[str, Any]]) -> dict[str, Any]:
-    """Claim the job, decode its input, compute with checkpoints around, record once."""
+                     compute: Callable[[TaskContext, str, Any], dict[str, Any]]
+                     ) -> dict[str, Any]:
+    """Claim the job, decode its input, compute (for the job's tenant: its models) with
+    checkpoints around, record once."""
     context = context_of(task)
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         value = decode(claim.input)  # the claim itself refused a job canceled before it
-        result = compute(context, value)
+        result = compute(context, claim.tenant_id, value)
         checkpoint()  # a cancel that arrived while it ran wins: the result is dropped
         return result
 

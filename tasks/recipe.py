@@ -22,8 +22,8 @@ def decode_brief(payload: dict[str, Any]) -> Any:
         raise JobInputError(str(exc)) from exc
 
 
-def _generate(context: TaskContext, brief: Any) -> dict[str, Any]:
-    outcome = context.generate_recipe(brief)
+def _generate(context: TaskContext, tenant_id: str, brief: Any) -> dict[str, Any]:
+    outcome = context.generate_recipe(tenant_id, brief)
     if outcome.get("status") == "failed":
         raise JobFailed({"type": "validation_failed",
                          "message": "the formula breaks rules that could not be repaired",

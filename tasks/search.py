@@ -27,4 +27,5 @@ def decode_search_request(payload: dict[str, Any]) -> Any:
 @shared_task(name="search.run", **JOB_TASK_OPTIONS)
 def run_search(self: Any, job_id: str) -> dict[str, Any]:
     return run_pipeline_job(self, JobKind.SEARCH, job_id, decode_search_request,
-                            lambda context, request: context.search(request))
+                            lambda context, tenant_id, request: context.search(tenant_id,
+                                                                               request))

@@ -96,7 +96,8 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         request = decode_training_request(claim.input)
-        return context.train(claim.job_id, request, step_reporter(checkpoint))
+        return context.train(claim.job_id, claim.tenant_id, request,
+                             step_reporter(checkpoint))
 
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work)
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them

@@ -17,11 +17,9 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.dispatch import DispatchPolicy, DispatchQueue, message_for
-from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
 from core.runner import JobRunner, TimeLimits
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, JobKind
@@ -30,7 +28,8 @@ from core.url_policy import UrlPolicy
 from core.views import Claim
 from workers.broker_inventory import jobs_in_broker
 from workers.dispatcher import Dispatcher
-from workers.hot_reload import HotSwap
+from workers.recipe_runtime import RecipeRuntime
+from workers.search_runtime import SearchRuntime
 from workers.training import TrainingDefaults, TrainingRuns
 from workers.webhook_sender import WebhookSender
 
@@ -39,20 +38,6 @@ T = TypeVar("T")
 
 LEASE_MARGIN_S = 30
 EXIT_OVERRUN = 70  # the worker's exit status after a hard time limit
-
-
-def _generator_options(settings: Any) -> dict[str, Any]:
-    return {"model_path": settings.generator_model_path or None,
-            "base_url": settings.generator_base_url or None,
-            "model": settings.generator_model or None,
-            "device": settings.get("device", "cpu"),
-            "max_tokens": int(settings.generator_max_tokens),
-            # vLLM engine settings (0 / "" means the engine's default)
-            "dtype": settings.vllm_dtype or None,
-            "max_model_len": int(settings.vllm_max_model_len) or None,
-            "enforce_eager": bool(settings.vllm_enforce_eager),
-            "kv_cache_memory_bytes": int(settings.vllm_kv_cache_bytes) or None,
-            "gpu_memory_utilization": float(settings.vllm_gpu_memory_utilization) or None}
 
 
 class WorkerResources:
@@ -125,141 +110,30 @@ class WorkerResources:
         return sum(built.running for name, built in list(self._built.items())
                    if name.startswith("runner:"))
 
-    # ---- search ------------------------------------------------------------------------
+    # ---- search and recipes: warm models per served version -----------------------------
     @property
-    def served_search(self) -> HotSwap[Any]:
-        """The search pipeline of the registry's active embedding version, hot-swapped."""
-        return self._once("served_search", self._start_search)
-
-    def _start_search(self) -> HotSwap[Any]:
-        from ml.embeddings import set_torch_threads
-
-        set_torch_threads(int(self._settings.torch_threads))
-        # Versions get their own local index folder; a shared Qdrant server is rebuilt by
-        # the CLI, so a server-backed worker serves the configured model only.
-        interval = 0.0 if self._settings.qdrant_url else float(
-            self._settings.model_poll_interval_s)
-        swap: HotSwap[Any] = HotSwap(self._build_search_pipeline, self._active_embedding,
-                                     interval, close=lambda pipeline: pipeline.close(),
-                                     name="embedding")
-        swap.start()
-        return swap
-
-    def _active_embedding(self) -> str | None:
-        return None if self._settings.qdrant_url else self.registry.active_id("embedding")
+    def search_runtime(self) -> SearchRuntime:
+        return self._once("search_runtime", lambda: SearchRuntime(self._settings,
+                                                                  self.registry))
 
     @property
-    def search_pipeline(self) -> Any:
-        return self.served_search.current.value
+    def recipe_runtime(self) -> RecipeRuntime:
+        retrieval = self.search_runtime if self._settings.recipe_retrieval else None
+        return self._once("recipe_runtime", lambda: RecipeRuntime(self._settings,
+                                                                  self.registry, retrieval))
 
-    def _build_search_pipeline(self, version_id: str | None) -> Any:
-        from ml.search import build_pipeline
-
-        settings = self._settings
-        if version_id is None:
-            log.info("loading the search pipeline (embedding model + vector index)")
-            return build_pipeline(index_path=settings.qdrant_path or None,
-                                  qdrant_url=settings.qdrant_url or None,
-                                  model_path=settings.embedding_model_path or None)
-        version = self.registry.get(version_id)
-        index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
-        log.info("loading embedding version %s from %s (index %s)", version_id,
-                 version.path, index_path)
-        return build_pipeline(index_path=index_path, model_path=version.path)
-
-    @property
-    def search_batcher(self) -> MicroBatcher[Any, Any]:
-        return self._once("search_batcher", lambda: MicroBatcher(
-            self._search_served, max_batch=int(self._settings.search_batch_max),
-            max_wait_s=float(self._settings.search_batch_wait_ms) / 1000,
-            on_batch=SEARCH_BATCH_SIZE.observe))
-
-    def _search_served(self, requests: Sequence[Any]) -> list[tuple[str | None, Any]]:
-        """One batch on the version served now (read once: the batch never mixes)."""
-        served = self.served_search.current
-        return [(served.version_id, result) for result in served.value.search_many(requests)]
-
-    def search(self, request: Any) -> dict[str, Any]:
-        """The result records `model_version` (the encoder) and `model_version_id` (the
-        registry version; null: the built-in base model)."""
+    def search(self, tenant_id: str, request: Any) -> dict[str, Any]:
         self._inject_fault()
-        version_id, result = self.search_batcher.submit(request)
-        return {**result.to_dict(), "model_version_id": version_id}
+        return self.search_runtime.search(tenant_id, request)
+
+    def generate_recipe(self, tenant_id: str, brief: Any) -> dict[str, Any]:
+        self._inject_fault()
+        return self.recipe_runtime.generate(tenant_id, brief)
 
     def _inject_fault(self) -> None:
         delay = float(self._settings.get("fault_injection_delay_s", 0) or 0)
         if delay:
             time.sleep(delay)
-
-    # ---- recipes -----------------------------------------------------------------------
-    ADAPTABLE_BACKENDS = ("transformers", "vllm")  # serve the registry's LoRA adapters
-
-    @property
-    def recipe_materials(self) -> Any:
-        from ml.recipe import load_materials
-
-        return self._once("recipe_materials", load_materials)
-
-    @property
-    def served_generator(self) -> HotSwap[Any]:
-        """The generator back end, with the registry's active LoRA adapter (if its back end
-        can load one), hot-swapped like the embedding model."""
-        return self._once("served_generator", self._start_generator)
-
-    def _start_generator(self) -> HotSwap[Any]:
-        adaptable = str(self._settings.generator_backend) in self.ADAPTABLE_BACKENDS
-        interval = float(self._settings.model_poll_interval_s) if adaptable else 0.0
-        swap: HotSwap[Any] = HotSwap(
-            self._build_generator,
-            (lambda: self.registry.active_id("generator")) if adaptable else (lambda: None),
-            interval, close=lambda generator: getattr(generator, "close", lambda: None)(),
-            name="generator")
-        swap.start()
-        return swap
-
-    def _build_generator(self, version_id: str | None) -> Any:
-        from ml.recipe.backends import build_generator
-
-        options = _generator_options(self._settings)
-        if version_id is not None:
-            options["adapter_path"] = self.registry.get(version_id).path
-        generator = build_generator(str(self._settings.generator_backend),
-                                    self.recipe_materials, options)
-        log.info("recipe generator ready: %s (version %s)", generator.model_version, version_id)
-        return generator
-
-    @property
-    def recipe_batcher(self) -> MicroBatcher[Any, Any]:
-        return self._once("recipe_batcher", lambda: MicroBatcher(
-            self._recipes_served, max_batch=int(self._settings.recipe_batch_max),
-            max_wait_s=float(self._settings.recipe_batch_wait_ms) / 1000))
-
-    def _recipes_served(self, briefs: Sequence[Any]) -> list[dict[str, Any]]:
-        """One batch on the generator and the search pipeline served now (each read once,
-        like a search batch), so a batch never mixes versions."""
-        from ml.recipe import RecipePipeline
-
-        generator = self.served_generator.current
-        retrieve, retrieval_version = None, None
-        if self._settings.recipe_retrieval:
-            from ml.rag import SearchRetriever
-
-            served = self.served_search.current
-            retrieve = SearchRetriever(served.value, top_k=int(self._settings.recipe_references))
-            retrieval_version = served.version_id
-        pipeline = RecipePipeline(generator.value, self.recipe_materials, retrieve)
-        return [{**outcome.to_dict(), "generator_version_id": generator.version_id,
-                 "retrieval_model_version_id": retrieval_version}
-                for outcome in pipeline.run_many(briefs)]
-
-    def generate_recipe(self, brief: Any) -> dict[str, Any]:
-        """The result records `model_version` (the back end, with its adapter),
-        `generator_version_id` (the registry's generator version; null: the configured
-        model) and `retrieval_model_version_id` (the embedding version that found the
-        references; null: the built-in base model, or no retrieval)."""
-        self._inject_fault()
-        outcome: dict[str, Any] = self.recipe_batcher.submit(brief)
-        return outcome
 
     # ---- training -----------------------------------------------------------------------
     @property
@@ -272,9 +146,9 @@ class WorkerResources:
             self.registry, str(self._settings.model_store),
             TrainingDefaults.from_settings(self._settings)))
 
-    def train(self, job_id: str, request: Any,
+    def train(self, job_id: str, tenant_id: str, request: Any,
               on_step: Callable[[int, int, float], None]) -> dict[str, Any]:
-        return self.training_runs.run(job_id, request, on_step)
+        return self.training_runs.run(job_id, tenant_id, request, on_step)
 
     def discard_checkpoints(self, job_id: str) -> None:
         self.training_runs.discard_checkpoints(job_id)
@@ -330,6 +204,6 @@ class WorkerResources:
         if "maintenance" in queues:
             self.start_dispatcher()
         if "search" in queues:
-            self.search_pipeline  # noqa: B018 - loading is the point
+            self.search_runtime.warm()
         if "recipe" in queues:
-            self.served_generator  # noqa: B018
+            self.recipe_runtime.warm()

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.registry import ModelRegistry, promotion_gate
+from core.promotion import promotion_gate
+from core.registry import ModelRegistry
 from core.runner import JobFailed
 
 # A decoded training job (`tasks.training.TrainingRequest`): target, dataset (an
@@ -85,7 +86,8 @@ class TrainingRuns:
         canceled or failed run keeps them."""
         shutil.rmtree(self.root / "runs" / job_id / "checkpoints", ignore_errors=True)
 
-    def run(self, job_id: str, request: TrainingRequest, on_step: OnStep) -> dict[str, Any]:
+    def run(self, job_id: str, tenant_id: str, request: TrainingRequest,
+            on_step: OnStep) -> dict[str, Any]:
         """Train (resuming from the job's last checkpoint), publish, register; returns the
         job result. Raises JobFailed for a dataset the trainer refuses, and whatever
         `on_step` raises (JobCanceled) at a step boundary."""
@@ -93,7 +95,7 @@ class TrainingRuns:
         from ml.training.examples import DatasetError
 
         run_dir = self.root / "runs" / job_id
-        plan = self._plan(run_dir, request.target)
+        plan = self._plan(run_dir, request.target, tenant_id)
         checkpoints = CheckpointStore(run_dir / "checkpoints", self.defaults.checkpoints_keep)
         out_dir = self.root / request.target / job_id
         values = self.defaults.config_values(request.target, request)
@@ -105,16 +107,17 @@ class TrainingRuns:
             raise JobFailed({"type": "invalid_dataset", "message": "the dataset is not valid",
                              "errors": [{"line": line, "message": message}
                                         for line, message in exc.errors]}) from exc
-        return self._register(job_id, request, plan, trained, values)
+        return self._register(job_id, tenant_id, request, plan, trained, values)
 
-    def _plan(self, run_dir: Path, target: str) -> dict[str, Any]:
-        """The parent version and base model of this run, fixed by its first attempt so a
-        resumed run keeps them even if the active version changed meanwhile."""
+    def _plan(self, run_dir: Path, target: str, tenant_id: str) -> dict[str, Any]:
+        """The parent version (what serves the tenant now) and base model of this run,
+        fixed by its first attempt so a resumed run keeps them even if the serving version
+        changed meanwhile."""
         path = run_dir / "plan.json"
         if path.is_file():
             plan: dict[str, Any] = json.loads(path.read_text("utf-8"))
             return plan
-        parent = self.registry.active(target)
+        parent = self.registry.serving(target, tenant_id)
         if target == "embedding":
             base = parent.path if parent else None
         else:
@@ -161,15 +164,16 @@ class TrainingRuns:
                                        out_dir, checkpoints, on_step)
         return {**trained, "model_dir": trained["adapter_dir"]}
 
-    def _register(self, job_id: str, request: TrainingRequest, plan: dict[str, Any],
-                  trained: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    def _register(self, job_id: str, tenant_id: str, request: TrainingRequest,
+                  plan: dict[str, Any], trained: dict[str, Any],
+                  values: dict[str, Any]) -> dict[str, Any]:
         before, after = trained["metrics_before"], trained["metrics_after"]
         gate = promotion_gate(request.target, before, after,
                               self.defaults.promotion_tolerance)
         version = self.registry.register(
             target=request.target, path=trained["model_dir"], dataset=request.dataset_ref,
             metrics={"before": before, "after": after, "gate": gate.to_dict()},
-            job_id=job_id, parent_id=plan["parent_id"],
+            tenant_id=tenant_id, job_id=job_id, parent_id=plan["parent_id"],
             activate=request.auto_promote and gate.passed)
         losses = trained["loss_history"]
         return {"target": request.target, "model_version": version.id,

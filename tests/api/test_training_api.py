@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from api.app import create_app
 from config import load_settings
 from core.keys import IssuedKey, KeyRing
-from core.models import ModelVersion
+from core.models import ModelDefault, ModelVersion
 from core.registry import ModelRegistry
 from tests.api.conftest import RecordingEnqueuer, auth
 
@@ -41,6 +41,7 @@ def trainer(key_ring: KeyRing) -> IssuedKey:
 def registry(sessions) -> Iterator[ModelRegistry]:  # type: ignore[no-untyped-def]
     def clear() -> None:
         with sessions.begin() as session:
+            session.execute(delete(ModelDefault))
             session.execute(delete(ModelVersion))
 
     clear()
@@ -123,30 +124,31 @@ def test_bad_numbers_are_field_errors(api: TestClient, trainer: IssuedKey) -> No
     assert fields == {"target", "batch_size", "learning_rate"}
 
 
-def test_models_are_listed_promoted_and_rolled_back(api: TestClient, trainer: IssuedKey,
-                                                   registry: ModelRegistry,
-                                                   key_ring: KeyRing) -> None:
+def test_models_are_listed_promoted_and_rolled_back_within_the_tenant(
+        api: TestClient, trainer: IssuedKey, registry: ModelRegistry,
+        key_ring: KeyRing) -> None:
+    tenant = trainer.tenant_id
     parent = registry.register(target="embedding", path="/m/a", dataset={"name": "x"},
-                               metrics={}, activate=True)
+                               metrics={}, tenant_id=tenant, activate=True)
     child = registry.register(target="embedding", path="/m/b", dataset={"name": "x"},
                               metrics={"gate": {"passed": False}}, parent_id=parent.id,
-                              job_id=str(uuid.uuid4()))
-    listed = api.get("/api/v1/models", headers=auth(trainer)).json()["items"]
-    assert [(m["id"], m["state"]) for m in listed] == [(child.id, "candidate"),
-                                                       (parent.id, "active")]
+                              tenant_id=tenant, job_id=str(uuid.uuid4()))
+    listed = api.get("/api/v1/models", headers=auth(trainer)).json()
+    assert [(m["id"], m["state"]) for m in listed["items"]] == [(child.id, "candidate"),
+                                                                (parent.id, "active")]
+    assert all(m["path"] is None and m["tenant_id"] is None for m in listed["items"])
+    assert listed["deployment_defaults"] == {"embedding": None, "generator": None}
     assert api.get("/api/v1/models?state=candidate",
                    headers=auth(trainer)).json()["items"][0]["id"] == child.id
 
-    # the registry serves every tenant: promotion and rollback are admin calls
+    # promotion and rollback in the tenant's own registry are its admin's calls
     assert api.post(f"/api/v1/models/{child.id}/promote",
                     headers=auth(trainer)).status_code == 403
-    admin = key_ring.issue("ops", ["admin"])
+    admin = key_ring.issue("lab-admin", ["admin"], tenant_id=tenant)
     promoted = api.post(f"/api/v1/models/{child.id}/promote", headers=auth(admin))
     assert promoted.status_code == 200 and promoted.json()["state"] == "active"
     assert registry.get(parent.id).state == "retired"
 
-    assert api.post(f"/api/v1/models/{child.id}/rollback",
-                    headers=auth(trainer)).status_code == 403
     rolled = api.post(f"/api/v1/models/{child.id}/rollback", headers=auth(admin))
     assert rolled.status_code == 200, rolled.text
     assert rolled.json()["rolled_back"]["state"] == "retired"
@@ -156,18 +158,31 @@ def test_models_are_listed_promoted_and_rolled_back(api: TestClient, trainer: Is
     assert api.post("/api/v1/models/nope/promote", headers=auth(admin)).status_code == 404
 
 
-def test_a_version_names_its_training_job_to_that_jobs_tenant_only(
-        api: TestClient, trainer: IssuedKey, key_ring: KeyRing) -> None:
-    job_id = api.post("/api/v1/training", headers=auth(trainer),
-                      json={"target": "embedding"}).json()["id"]
-    api.app.state.models.register(  # type: ignore[attr-defined]
-        target="embedding", path="/m/c", dataset={"name": "x"}, metrics={}, job_id=job_id)
-    other = key_ring.issue("other-lab", ["training"])
-    admin = key_ring.issue("ops", ["admin"])
+def test_tenants_never_reach_each_others_versions_nor_the_deployment_default(
+        api: TestClient, trainer: IssuedKey, registry: ModelRegistry,
+        key_ring: KeyRing) -> None:
+    theirs = registry.register(target="embedding", path="/m/theirs", dataset={"name": "x"},
+                               metrics={}, tenant_id=trainer.tenant_id,
+                               job_id=str(uuid.uuid4()))
+    other_admin = key_ring.issue("other-admin", ["admin"])
+    assert api.get("/api/v1/models", headers=auth(other_admin)).json()["items"] == []
+    for action in ("promote", "rollback"):
+        assert api.post(f"/api/v1/models/{theirs.id}/{action}",
+                        headers=auth(other_admin)).status_code == 404
+    own_admin = key_ring.issue("own-admin", ["admin"], tenant_id=trainer.tenant_id)
+    refused = api.post(f"/api/v1/models/{theirs.id}/promote?scope=deployment",
+                       headers=auth(own_admin))
+    assert refused.status_code == 403  # no tenant key changes what serves everyone
 
-    def job_ids(key: IssuedKey) -> list[str | None]:
-        items = api.get("/api/v1/models", headers=auth(key)).json()["items"]
-        return [m["job_id"] for m in items]
-
-    assert job_ids(trainer) == [job_id] and job_ids(admin) == [job_id]
-    assert job_ids(other) == [None]
+    operator = key_ring.issue("ops", ["operator"])
+    made = api.post(f"/api/v1/models/{theirs.id}/promote?scope=deployment",
+                    headers=auth(operator))
+    assert made.status_code == 200 and made.json()["path"] == "/m/theirs"
+    listed = api.get("/api/v1/models", headers=auth(other_admin)).json()
+    assert listed["deployment_defaults"]["embedding"] == theirs.id
+    assert listed["items"] == []  # the default's id is known, its details are not
+    undone = api.post(f"/api/v1/models/{theirs.id}/rollback?scope=deployment",
+                      headers=auth(operator))
+    assert undone.status_code == 200 and undone.json()["active"] is None
+    assert api.post(f"/api/v1/models/{theirs.id}/rollback?scope=deployment",
+                    headers=auth(operator)).status_code == 409

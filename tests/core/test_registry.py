@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import delete
 
 from core.errors import ModelVersionNotFound, VersionStateRefused
-from core.models import ModelVersion
-from core.registry import ModelRegistry, promotion_gate
+from core.models import ModelDefault, ModelVersion
+from core.promotion import promotion_gate
+from core.registry import ModelRegistry
 
 EMBEDDING_BEFORE = {"similarity": {"n": 18, "precision@5": 0.6, "ndcg@10": 0.66},
                     "hybrid": {"n": 18, "precision@5": 0.9, "ndcg@10": 0.96}}
@@ -26,6 +27,7 @@ def scores(similarity: float, hybrid: float) -> dict[str, dict[str, float]]:
 def registry(sessions) -> Iterator[ModelRegistry]:  # type: ignore[no-untyped-def]
     def clear() -> None:  # the session-scoped databases are shared with other tests
         with sessions.begin() as session:
+            session.execute(delete(ModelDefault))
             session.execute(delete(ModelVersion))
 
     clear()
@@ -33,49 +35,88 @@ def registry(sessions) -> Iterator[ModelRegistry]:  # type: ignore[no-untyped-de
     clear()
 
 
-def register(registry: ModelRegistry, target: str = "embedding", **kwargs: object):  # type: ignore[no-untyped-def]
+def register(registry: ModelRegistry, target: str = "embedding", tenant: str = "lab-a",
+             **kwargs: object):  # type: ignore[no-untyped-def]
     return registry.register(target=target, path=f"/models/{uuid.uuid4().hex}",
                              dataset={"name": "embedding-pairs", "examples": 16},
-                             metrics={}, **kwargs)  # type: ignore[arg-type]
+                             metrics={}, tenant_id=tenant, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.integration
-def test_a_new_version_is_a_candidate_and_listed_newest_first(registry: ModelRegistry) -> None:
+def test_a_new_version_is_a_candidate_of_its_tenant_listed_newest_first(
+        registry: ModelRegistry) -> None:
     first, second = register(registry), register(registry, "generator")
+    stranger = register(registry, tenant="lab-b")
     assert first.state == "candidate" and first.promoted_at is None
-    assert registry.active("embedding") is None and registry.active_id("embedding") is None
-    assert [v.id for v in registry.list()] == [second.id, first.id]
-    assert [v.id for v in registry.list(target="embedding")] == [first.id]
-    assert registry.list(state="active") == []
+    assert registry.active("embedding", "lab-a") is None
+    assert [v.id for v in registry.list("lab-a")] == [second.id, first.id]
+    assert [v.id for v in registry.list("lab-a", target="embedding")] == [first.id]
+    assert [v.id for v in registry.list("lab-b")] == [stranger.id]
+    assert len(registry.list(None)) == 3  # the operator's view
+    with pytest.raises(ModelVersionNotFound):
+        registry.get(stranger.id, "lab-a")
 
 
 @pytest.mark.integration
-def test_promotion_keeps_one_active_version_per_target(registry: ModelRegistry) -> None:
+def test_promotion_keeps_one_active_version_per_tenant_and_target(
+        registry: ModelRegistry) -> None:
     first, second = register(registry), register(registry)
     other = register(registry, "generator", activate=True)
-    assert registry.promote(first.id).state == "active"
-    promoted = registry.promote(second.id)
+    theirs = register(registry, tenant="lab-b", activate=True)
+    assert registry.promote(first.id, "lab-a").state == "active"
+    promoted = registry.promote(second.id, "lab-a")
     assert promoted.state == "active" and promoted.promoted_at is not None
     assert registry.get(first.id).state == "retired"
-    assert registry.active_id("embedding") == second.id
-    assert registry.active_id("generator") == other.id  # other targets are untouched
-    assert registry.promote(second.id).state == "active"  # promoting the active: no-op
-    assert [v.id for v in registry.list(state="active")] == [other.id, second.id]
+    assert registry.serving_id("embedding", "lab-a") == second.id
+    assert registry.serving_id("generator", "lab-a") == other.id
+    assert registry.serving_id("embedding", "lab-b") == theirs.id  # untouched by lab-a
+    assert registry.promote(second.id, "lab-a").state == "active"  # no-op
+    with pytest.raises(ModelVersionNotFound):
+        registry.promote(theirs.id, "lab-a")  # another tenant's version
 
 
 @pytest.mark.integration
-def test_rollback_reactivates_the_parent(registry: ModelRegistry) -> None:
+def test_tenants_without_a_version_are_served_the_deployment_default(
+        registry: ModelRegistry) -> None:
+    assert registry.serving_id("embedding", "anyone") is None  # the base model
+    chosen = register(registry, tenant="operator")
+    registry.set_default(chosen.id)
+    assert registry.serving_id("embedding", "anyone") == chosen.id
+    own = register(registry, tenant="lab-a", activate=True)
+    assert registry.serving_id("embedding", "lab-a") == own.id  # its own wins
+    newer = register(registry, tenant="operator")
+    registry.set_default(newer.id)
+    assert registry.defaults() == {"embedding": newer.id, "generator": None}
+    assert registry.rollback_default("embedding") == chosen.id
+    assert registry.serving_id("embedding", "anyone") == chosen.id
+    assert registry.rollback_default("embedding") is None  # nothing older: the base model
+    with pytest.raises(VersionStateRefused):
+        registry.rollback_default("embedding")
+
+
+@pytest.mark.integration
+def test_rollback_reactivates_the_tenants_own_parent(registry: ModelRegistry) -> None:
     parent = register(registry, activate=True)
     child = register(registry, parent_id=parent.id, activate=True)
     assert registry.get(parent.id).state == "retired"
-    retired, active = registry.rollback(child.id)
+    retired, active = registry.rollback(child.id, "lab-a")
     assert retired.state == "retired" and active is not None and active.id == parent.id
-    assert registry.active_id("embedding") == parent.id
+    assert registry.serving_id("embedding", "lab-a") == parent.id
     with pytest.raises(VersionStateRefused):
-        registry.rollback(child.id)  # no longer active
-    retired, active = registry.rollback(parent.id)  # no parent: back to the base model
-    assert active is None and registry.active("embedding") is None
-    assert registry.promote(child.id).state == "active"  # a retired version may return
+        registry.rollback(child.id, "lab-a")  # no longer active
+    retired, active = registry.rollback(parent.id, "lab-a")  # no parent: the base model
+    assert active is None and registry.active("embedding", "lab-a") is None
+    assert registry.promote(child.id, "lab-a").state == "active"  # a retired one returns
+
+
+@pytest.mark.integration
+def test_a_rollback_never_activates_another_owners_version(registry: ModelRegistry) -> None:
+    default = register(registry, tenant="operator")
+    registry.set_default(default.id)
+    child = register(registry, tenant="lab-a", parent_id=default.id, activate=True)
+    _, active = registry.rollback(child.id, "lab-a")
+    assert active is None and registry.get(default.id).state == "candidate"
+    assert registry.serving_id("embedding", "lab-a") == default.id  # the default again
 
 
 @pytest.mark.integration
@@ -84,15 +125,17 @@ def test_registering_is_idempotent_per_job(registry: ModelRegistry) -> None:
     first = register(registry, job_id=job_id)
     again = register(registry, job_id=job_id, activate=True)
     assert again.id == first.id and again.state == "candidate"
-    assert len(registry.list()) == 1
+    assert len(registry.list(None)) == 1
 
 
 @pytest.mark.integration
 def test_unknown_versions_and_targets_are_refused(registry: ModelRegistry) -> None:
     with pytest.raises(ModelVersionNotFound):
-        registry.promote("nope")
+        registry.promote("nope", None)
     with pytest.raises(ModelVersionNotFound):
-        registry.rollback("nope")
+        registry.rollback("nope", "lab-a")
+    with pytest.raises(ModelVersionNotFound):
+        registry.set_default("nope")
     with pytest.raises(ValueError):
         register(registry, "classifier")
 

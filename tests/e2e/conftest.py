@@ -34,10 +34,12 @@ class Stack:
     keys: KeyRing
     workers: list[Process]
 
-    def client(self, scopes: tuple[str, ...] = ("search", "generate")) -> ApiClient:
-        issued = self.keys.issue("e2e", list(scopes))
+    def client(self, scopes: tuple[str, ...] = ("search", "generate"),
+               tenant_id: str | None = None) -> ApiClient:
+        """A key of a new tenant, or of `tenant_id`."""
+        issued = self.keys.issue("e2e", list(scopes), tenant_id=tenant_id)
         client = ApiClient(self.base_url, issued.api_key)
-        client.webhook_secret = issued.webhook_secret
+        client.webhook_secret, client.tenant_id = issued.webhook_secret, issued.tenant_id
         return client
 
     def start_worker(self, **kwargs: object) -> Process:

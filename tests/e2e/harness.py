@@ -43,6 +43,7 @@ def redis_server(port: int, log_dir: Path) -> Process:
 
 class ApiClient:
     webhook_secret: str = ""
+    tenant_id: str = ""
 
     def __init__(self, base_url: str, api_key: str) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30,

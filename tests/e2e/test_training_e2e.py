@@ -1,6 +1,6 @@
 """Training jobs end to end: HTTP API -> PostgreSQL -> Redis -> a real `training` worker
-(`-Q training -P solo`) fine-tuning the shipped MiniLM on CPU for a couple of steps, and a
-real search worker that switches to the new version between jobs, without a restart."""
+(`-Q training`) fine-tuning the shipped MiniLM on CPU for a couple of steps, and a real
+search worker that serves the new version to that tenant's jobs only, without a restart."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import delete, select
 
 from core.database import make_engine, make_session_factory
-from core.models import JobEvent, ModelVersion
+from core.models import JobEvent, ModelDefault, ModelVersion
 from tests.e2e.conftest import Stack
 from tests.e2e.harness import ApiClient, wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.model]
+pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.timeout(600)]
 
 # hours-long runs in production; here a tiny run that still takes a minute on 2 cores
 LIMITS = {"FRAGRANCE_TRAINING_SOFT_TIME_LIMIT_S": "280",
@@ -27,10 +27,11 @@ LIMITS = {"FRAGRANCE_TRAINING_SOFT_TIME_LIMIT_S": "280",
 
 @pytest.fixture(autouse=True)
 def empty_registry(pg_url: str) -> Iterator[None]:
-    """The registry is global: leave no active version behind for other e2e tests."""
+    """Leave no version or deployment default behind for other e2e tests."""
     sessions = make_session_factory(make_engine(pg_url))
     yield
     with sessions.begin() as session:
+        session.execute(delete(ModelDefault))
         session.execute(delete(ModelVersion))
 
 
@@ -45,7 +46,7 @@ def training_stack(make_stack: Any, tmp_path: Path, **extra: str
                    ) -> tuple[Stack, ApiClient, Path]:
     store = tmp_path / "models"
     stack: Stack = make_stack(FRAGRANCE_MODEL_STORE=str(store), **{**LIMITS, **extra})
-    stack.start_worker(name="trainer", queues="training", pool="solo", concurrency=1,
+    stack.start_worker(name="trainer", queues="training", pool="threads", concurrency=1,
                        beat=False)
     return stack, stack.client(("training",)), store
 
@@ -84,7 +85,8 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
         make_stack, pg_url: str, tmp_path: Path) -> None:
     stack, client, store = training_stack(make_stack, tmp_path)
     stack.start_worker(name="searcher", queues="search,recipe", concurrency=4, beat=False)
-    searcher = stack.client(("search", "generate"))
+    searcher = stack.client(("search", "generate"), tenant_id=client.tenant_id)
+    stranger = stack.client(("search", "generate"))  # another tenant
     assert served_version(searcher) is None  # the built-in base model
     assert retrieval_version(searcher) is None
     queued = submit(client, target="embedding", dataset_lines=pair_lines(), max_steps=2,
@@ -113,16 +115,17 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
     assert version["dataset"] == {"name": "upload", "examples": 16,
                                   "fingerprint": version["dataset"]["fingerprint"]}
 
-    if version["state"] == "candidate":  # the gate held it back: an admin call promotes it
-        promoted = stack.client(("admin",)).http.post(
-            f"/api/v1/models/{version['id']}/promote")
+    admin = stack.client(("admin",), tenant_id=client.tenant_id)
+    if version["state"] == "candidate":  # the gate held it back: the tenant's admin promotes
+        promoted = admin.http.post(f"/api/v1/models/{version['id']}/promote")
         assert promoted.json()["state"] == "active"
     # the serving worker notices between jobs (it builds the new index in the background)
     wait_until(lambda: served_version(searcher) == version["id"], 240,
                "the search worker to serve the new version", interval=1)
     assert retrieval_version(searcher) == version["id"]  # recipes retrieve with it too
+    assert served_version(stranger) is None  # another tenant's jobs: the base model still
     assert client.http.post(f"/api/v1/models/{version['id']}/rollback").status_code == 403
-    rolled = stack.client(("admin",)).http.post(f"/api/v1/models/{version['id']}/rollback")
+    rolled = admin.http.post(f"/api/v1/models/{version['id']}/rollback")
     assert rolled.status_code == 200 and rolled.json()["active"] is None
     wait_until(lambda: served_version(searcher) is None, 60,
                "the search worker to serve the base model again", interval=1)
@@ -161,7 +164,7 @@ def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ign
                     epochs=4, batch_size=4, checkpoint_every=1, evaluate=False)["id"]
     wait_until(lambda: len(progress_events(pg_url, job_id)) >= 2, 240, "two training steps",
                interval=0.2)
-    # mid-run, the busy solo worker still counts for readiness (heartbeats, not pings)
+    # mid-run, the busy training worker still counts for readiness (heartbeats, not pings)
     ready = client.http.get("/readyz").json()
     assert ready["queues"]["training"] == 1, ready
     doomed.kill()
@@ -170,7 +173,7 @@ def test_a_sigkilled_training_run_resumes_from_its_last_checkpoint(  # type: ign
     assert latest is not None and 2 <= latest.step < 8
     assert client.job(job_id)["status"] == "running"  # nobody knows yet: the lease is alive
 
-    stack.start_worker(name="rescuer", queues="training", pool="solo", concurrency=1,
+    stack.start_worker(name="rescuer", queues="training", pool="threads", concurrency=1,
                        beat=False)
     job = client.wait_finished(job_id, timeout=240)
     assert job["status"] == "succeeded", (job, stack.workers[-1].log())
@@ -198,7 +201,7 @@ def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # ty
         FRAGRANCE_GENERATOR_MODEL_PATH=str(model), FRAGRANCE_GENERATOR_MAX_TOKENS="48",
         FRAGRANCE_RECIPE_RETRIEVAL="false")
     stack.start_worker(name="perfumer", queues="recipe", concurrency=2, beat=False)
-    perfumer = stack.client(("generate",))
+    perfumer = stack.client(("generate",), tenant_id=client.tenant_id)
 
     def served() -> tuple[str | None, str]:
         job = perfumer.wait_finished(perfumer.submit_recipe(
@@ -217,7 +220,8 @@ def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # ty
     adapter = Path(job["result"]["model_dir"])
     assert (adapter / "adapter_config.json").is_file()
     if job["result"]["gate"]["passed"] is False:
-        promoted = stack.client(("admin",)).http.post(f"/api/v1/models/{version}/promote")
+        promoted = stack.client(("admin",), tenant_id=client.tenant_id).http.post(
+            f"/api/v1/models/{version}/promote")
         assert promoted.status_code == 200
     wait_until(lambda: served()[0] == version, 120,
                "the recipe worker to serve the adapter", interval=1)

@@ -1,0 +1,100 @@
+"""Warm models per tenant with a fake registry and fake builds: each tenant on its own
+version, new versions built in the background while the old one serves, a bad version
+never fails a job, a bounded cache evicting the least recently used."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.e2e.harness import wait_until
+from workers.served_versions import ServedVersions
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class Model:
+    version: str | None
+    closed: bool = False
+
+
+@dataclass
+class Fakes:
+    serving: dict[str, str | None] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    built: list[str | None] = field(default_factory=list)
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
+
+    def build(self, version: str | None) -> Model:
+        self.gate.wait(10)
+        self.built.append(version)
+        if version in self.broken:
+            raise OSError(f"no model files for {version}")
+        return Model(version)
+
+    def versions(self, capacity: int = 4) -> ServedVersions[Model]:
+        return ServedVersions(self.build, lambda tenant: self.serving.get(tenant),
+                              capacity=capacity, refresh_s=0, retry_failed_s=60)
+
+
+def test_each_tenant_runs_on_the_version_that_serves_it() -> None:
+    fakes = Fakes(serving={"a": "v1"})
+    versions = fakes.versions()
+    assert versions.for_tenant("a").version_id == "v1"  # a cold tenant waits for its build
+    assert versions.for_tenant("b").version_id is None  # the base model
+    assert versions.for_tenant("a").value is versions.for_tenant("a").value  # kept warm
+    assert fakes.built == ["v1", None]
+
+
+def test_a_new_version_is_built_in_the_background_while_the_old_one_serves() -> None:
+    fakes = Fakes(serving={"a": "v1"})
+    versions = fakes.versions()
+    assert versions.for_tenant("a").version_id == "v1"
+    fakes.serving["a"], _ = "v2", fakes.gate.clear()
+    assert versions.for_tenant("a").version_id == "v1"  # no job waits for the rebuild
+    fakes.gate.set()
+    wait_until(lambda: versions.for_tenant("a").version_id == "v2", 10, "the swap")
+    assert versions.for_tenant("b").version_id is None  # other tenants never noticed
+
+
+def test_a_version_that_fails_to_load_never_fails_a_job() -> None:
+    fakes = Fakes(serving={"a": "bad"}, broken={"bad"})
+    versions = fakes.versions()
+    assert versions.for_tenant("a").version_id is None  # the base model meanwhile
+    assert versions.for_tenant("a").version_id is None
+    assert fakes.built.count("bad") == 1  # not retried in a loop
+    fakes.serving["a"] = "v2"
+    assert versions.for_tenant("a").version_id in (None, "v2")
+    wait_until(lambda: versions.for_tenant("a").version_id == "v2", 10, "the good version")
+
+
+def test_the_cache_keeps_a_bounded_number_of_versions() -> None:
+    fakes = Fakes(serving={"a": "v1", "b": "v2", "c": "v3"})
+    versions = fakes.versions(capacity=2)
+    for tenant in ("a", "b", "c"):
+        assert versions.for_tenant(tenant).version_id == fakes.serving[tenant]
+    fakes.built.clear()
+    assert versions.for_tenant("b").version_id == "v2"
+    assert versions.for_tenant("c").version_id == "v3"
+    assert fakes.built == []  # both still warm
+    assert versions.for_tenant("a").version_id == "v1"  # evicted: built again
+    assert fakes.built == ["v1"]
+
+
+def test_an_unreachable_registry_keeps_the_served_version() -> None:
+    fakes = Fakes(serving={"a": "v1"})
+    versions = fakes.versions()
+    assert versions.for_tenant("a").version_id == "v1"
+
+    def down(tenant: str) -> str | None:
+        raise ConnectionError("database down")
+
+    versions._resolve = down  # type: ignore[method-assign]
+    versions._resolved.clear()
+    assert versions.for_tenant("a").version_id == "v1"

@@ -1,0 +1,96 @@
+"""The recipe runtime of a worker process: warm generators per served generator version
+(a LoRA adapter of the tenant, for back ends that load one), retrieval on the search
+runtime's version for the same tenant, and one micro-batcher across jobs, split by the
+(generator, retrieval) pair so a part never mixes versions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from core.batching import MicroBatcher, grouped
+from core.registry import ModelRegistry
+from workers.search_runtime import SearchRuntime
+from workers.served_versions import Served, ServedVersions
+
+log = logging.getLogger(__name__)
+ADAPTABLE_BACKENDS = ("transformers", "vllm")  # they serve the registry's LoRA adapters
+Item = tuple[Served[Any], Served[Any] | None, Any]  # (generator, retrieval, brief)
+
+
+def generator_options(settings: Any) -> dict[str, Any]:
+    return {"model_path": settings.generator_model_path or None,
+            "base_url": settings.generator_base_url or None,
+            "model": settings.generator_model or None,
+            "device": settings.get("device", "cpu"),
+            "max_tokens": int(settings.generator_max_tokens),
+            # vLLM engine settings (0 / "" means the engine's default)
+            "dtype": settings.vllm_dtype or None,
+            "max_model_len": int(settings.vllm_max_model_len) or None,
+            "enforce_eager": bool(settings.vllm_enforce_eager),
+            "kv_cache_memory_bytes": int(settings.vllm_kv_cache_bytes) or None,
+            "gpu_memory_utilization": float(settings.vllm_gpu_memory_utilization) or None}
+
+
+class RecipeRuntime:
+    def __init__(self, settings: Any, registry: ModelRegistry,
+                 search: SearchRuntime | None) -> None:
+        from ml.recipe import load_materials
+
+        self._settings, self._registry, self._search = settings, registry, search
+        self.materials = load_materials()
+        self._adaptable = str(settings.generator_backend) in ADAPTABLE_BACKENDS
+        self.generators: ServedVersions[Any] = ServedVersions(
+            self._build, self._resolve, capacity=int(settings.served_versions_max),
+            refresh_s=float(settings.model_poll_interval_s),
+            close=lambda generator: getattr(generator, "close", lambda: None)(),
+            name="generator")
+        self._batcher: MicroBatcher[Item, dict[str, Any]] = MicroBatcher(
+            self._run_batch, max_batch=int(settings.recipe_batch_max),
+            max_wait_s=float(settings.recipe_batch_wait_ms) / 1000, name="recipe-batcher")
+
+    def _resolve(self, tenant_id: str) -> str | None:
+        return self._registry.serving_id("generator", tenant_id) if self._adaptable else None
+
+    def _build(self, version_id: str | None) -> Any:
+        from ml.recipe.backends import build_generator
+
+        options = generator_options(self._settings)
+        if version_id is not None:
+            options["adapter_path"] = self._registry.get(version_id).path
+        generator = build_generator(str(self._settings.generator_backend), self.materials,
+                                    options)
+        log.info("recipe generator ready: %s (version %s)", generator.model_version,
+                 version_id)
+        return generator
+
+    def warm(self) -> None:
+        self.generators.base()
+
+    def generate(self, tenant_id: str, brief: Any) -> dict[str, Any]:
+        """The result records `model_version` (the back end, with its adapter),
+        `generator_version_id` (the tenant's generator version; null: the configured model)
+        and `retrieval_model_version_id` (the embedding version that found the references;
+        null: the base model, or no retrieval)."""
+        retrieval = self._search.versions.for_tenant(tenant_id) \
+            if self._search is not None else None
+        outcome: dict[str, Any] = self._batcher.submit(
+            (self.generators.for_tenant(tenant_id), retrieval, brief))
+        return outcome
+
+    def _run_batch(self, items: Sequence[Item]) -> list[dict[str, Any]]:
+        def run(_: tuple[int, int], part: list[Item]) -> list[dict[str, Any]]:
+            from ml.rag import SearchRetriever
+            from ml.recipe import RecipePipeline
+
+            generator, retrieval = part[0][0], part[0][1]
+            retrieve = SearchRetriever(retrieval.value, top_k=int(
+                self._settings.recipe_references)) if retrieval is not None else None
+            pipeline = RecipePipeline(generator.value, self.materials, retrieve)
+            return [{**outcome.to_dict(), "generator_version_id": generator.version_id,
+                     "retrieval_model_version_id": retrieval.version_id if retrieval
+                     else None} for outcome in pipeline.run_many([b for _, _, b in part])]
+
+        return grouped(items, lambda item: (id(item[0].value),
+                                            id(item[1].value) if item[1] else 0), run)

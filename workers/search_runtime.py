@@ -1,0 +1,72 @@
+"""The search runtime of a worker process: warm search pipelines per served embedding
+version (`ServedVersions`), and one micro-batcher across jobs, whatever their tenants: a
+batch is split by version, each part encoded and searched in one call."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from core.batching import MicroBatcher, grouped
+from core.metrics import SEARCH_BATCH_SIZE
+from core.registry import ModelRegistry
+from workers.served_versions import Served, ServedVersions
+
+log = logging.getLogger(__name__)
+Item = tuple[Served[Any], Any]  # (the pipeline serving the job's tenant, its request)
+
+
+class SearchRuntime:
+    def __init__(self, settings: Any, registry: ModelRegistry) -> None:
+        self._settings, self._registry = settings, registry
+        # a Qdrant server's index is rebuilt by the CLI: server-backed workers serve the
+        # configured model only; the embedded index gets a folder per version
+        self.versions: ServedVersions[Any] = ServedVersions(
+            self._build, self._resolve, capacity=int(settings.served_versions_max),
+            refresh_s=float(settings.model_poll_interval_s),
+            close=lambda pipeline: pipeline.close(), name="embedding")
+        self._batcher: MicroBatcher[Item, tuple[str | None, Any]] = MicroBatcher(
+            self._run_batch, max_batch=int(settings.search_batch_max),
+            max_wait_s=float(settings.search_batch_wait_ms) / 1000,
+            on_batch=SEARCH_BATCH_SIZE.observe, name="search-batcher")
+
+    def _resolve(self, tenant_id: str) -> str | None:
+        if self._settings.qdrant_url:
+            return None
+        return self._registry.serving_id("embedding", tenant_id)
+
+    def _build(self, version_id: str | None) -> Any:
+        from ml.embeddings import set_torch_threads
+        from ml.search import build_pipeline
+
+        set_torch_threads(int(self._settings.torch_threads))
+        settings = self._settings
+        if version_id is None:
+            return build_pipeline(index_path=settings.qdrant_path or None,
+                                  qdrant_url=settings.qdrant_url or None,
+                                  model_path=settings.embedding_model_path or None)
+        version = self._registry.get(version_id)
+        index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
+        log.info("embedding version %s from %s (index %s)", version_id, version.path,
+                 index_path)
+        return build_pipeline(index_path=index_path, model_path=version.path)
+
+    def warm(self) -> None:
+        self.versions.base()
+
+    def search(self, tenant_id: str, request: Any) -> dict[str, Any]:
+        """Search on the version serving the tenant. The result records `model_version`
+        (the encoder) and `model_version_id` (the registry version; null: the base model)."""
+        version_id, result = self._batcher.submit((self.versions.for_tenant(tenant_id),
+                                                   request))
+        return {**result.to_dict(), "model_version_id": version_id}
+
+    @staticmethod
+    def _run_batch(items: Sequence[Item]) -> list[tuple[str | None, Any]]:
+        def run(_: int, part: list[Item]) -> list[tuple[str | None, Any]]:
+            served = part[0][0]
+            return [(served.version_id, result)
+                    for result in served.value.search_many([request for _, request in part])]
+
+        return grouped(items, lambda item: id(item[0].value), run)
