@@ -10,6 +10,7 @@ dispatched anyway): fail closed, never 500.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -89,4 +90,7 @@ class SubmitLimiter:
         return verdict
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        """Best effort, at shutdown: a connection made on another event loop (test clients
+        run several) cannot be awaited here, and the process is ending anyway."""
+        with contextlib.suppress(RedisError, OSError, RuntimeError):
+            await self._redis.aclose()
