@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint eval bench chaos services clean
+.PHONY: install run test lint eval bench chaos soak services clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install services
 # a fault matrix under load on a private Redis and PostgreSQL (see bench/chaos.py)
 chaos: install services
 	$(PY) -m bench.chaos
+
+# mixed load for SOAK_MINUTES (default 10): throughput, latency, memory over time
+SOAK_MINUTES ?= 10
+soak: install services
+	$(PY) -m bench.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

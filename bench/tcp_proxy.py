@@ -47,8 +47,11 @@ class TcpProxy:
         while not self._stopped:
             try:
                 client, _ = self._server.accept()
-            except OSError:
-                return
+            except OSError:  # e.g. a client reset before accept; stop() closes the socket
+                if self._stopped:
+                    return
+                time.sleep(0.01)
+                continue
             if self.refusing:
                 client.close()
                 continue
