@@ -186,3 +186,17 @@ def test_tenants_never_reach_each_others_versions_nor_the_deployment_default(
     assert undone.status_code == 200 and undone.json()["active"] is None
     assert api.post(f"/api/v1/models/{theirs.id}/rollback?scope=deployment",
                     headers=auth(operator)).status_code == 409
+
+
+@pytest.mark.parametrize("line", ["[" * 2000 + "]" * 2000,
+                                  '{"query": "rose", "positive": ' + "9" * 5000 + "}",
+                                  '{"query": "rose", "positive": NaN}',
+                                  '{"query": "a\\u0000b", "positive": "x"}',
+                                  '{"query": "\\udc80", "positive": "x"}'])
+def test_a_hostile_dataset_line_is_a_line_error_not_a_crash(api: TestClient, trainer: IssuedKey,
+                                                            line: str) -> None:
+    response = api.post("/api/v1/training", headers=auth(trainer),
+                        json={"target": "embedding", "dataset_lines": [PAIRS[0], line]})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["line"] for e in response.json()["errors"]] == [2]
