@@ -1,9 +1,10 @@
-"""`make soak`: mixed load for a while (10 minutes by default), sampled every 30 s:
+"""`make soak`: mixed load for a while (10 minutes, 8 operations a second by default, under
+the stack's capacity: a soak looks for drift, not saturation), sampled every 30 s:
 throughput, p50/p99 submit-to-finish latency, API and worker memory, Redis memory and the
 job store's size. Memory must be flat: the table compares the end with the first sample
 after warm-up. Writes a table and a PNG plot under `bench/results/`.
 
-    python -m bench.soak [--minutes N]
+    python -m bench.soak [--minutes N] [--rate OPS_PER_S]
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-def soak(minutes: float) -> list[dict[str, Any]]:
+def soak(minutes: float, rate: float) -> list[dict[str, Any]]:
     with stack("soak", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH), FRAGRANCE_LOG_LEVEL="INFO",
                FRAGRANCE_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]') as env:
         api, base_url = env.api()
@@ -60,7 +61,7 @@ def soak(minutes: float) -> list[dict[str, Any]]:
         ops = env.worker("ops", "webhooks,maintenance", "threads", 4, beat=True)
         env.wait_worker_ready(models)
         processes = {"api": api.pid, "models": models.pid, "ops": ops.pid}
-        load = MixedLoad(env, base_url).start()
+        load = MixedLoad(env, base_url, rate).start()
         samples: list[dict[str, Any]] = []
         deadline = time.monotonic() + minutes * 60
         stop = threading.Event()
@@ -120,10 +121,12 @@ def plot(samples: list[dict[str, Any]], path: Path) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench.soak")
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=8.0,
+                        help="operations a second, kept under capacity (default 8)")
     args = parser.parse_args(argv)
     install_signal_handlers()
     try:
-        samples = soak(args.minutes)
+        samples = soak(args.minutes, args.rate)
     finally:
         stop_all()
     if len(samples) < 2:

@@ -19,14 +19,16 @@ from bench.workload import briefs, search_queries
 
 TENANTS = 5
 THREADS = 4
-PAUSE_S = 0.15  # per thread between operations: ~20 operations a second in all
 VALID_FORMULA = {"formula": {"concentration": "edp", "dose_pct": 15, "ingredients": [
     {"material_id": "hedione", "pct": 60, "position": "heart"},
     {"material_id": "iso-e-super", "pct": 40, "position": "base"}]}}
 
 
 class MixedLoad:
-    def __init__(self, env: Stack, base_url: str) -> None:
+    def __init__(self, env: Stack, base_url: str, rate: float) -> None:
+        """`rate`: operations a second in all (keep it under the stack's capacity: a soak
+        measures drift over time, not saturation)."""
+        self._pause_s = THREADS / rate
         port = free_port()
         env.spawn("receiver", [sys.executable, "-m", "bench.receiver", str(port)])
         self._hook = f"http://127.0.0.1:{port}/hook"
@@ -53,7 +55,7 @@ class MixedLoad:
 
     def _run(self, number: int) -> None:
         rng = random.Random(number)
-        operations = [(self._search, 45), (self._recipe, 15), (self._batch, 3),
+        operations = [(self._search, 45), (self._recipe, 15), (self._batch, 1),
                       (self._read, 15), (self._stream, 5), (self._validate, 7),
                       (self._hostile, 10)]
         with httpx.Client(base_url=self._base_url, timeout=60) as http:
@@ -67,7 +69,7 @@ class MixedLoad:
                         self.errors[answer] = self.errors.get(answer, 0) + 1
                 except httpx.HTTPError:
                     self.errors[0] = self.errors.get(0, 0) + 1
-                self._stop.wait(PAUSE_S)
+                self._stop.wait(self._pause_s)
 
     def _search(self, http: httpx.Client, headers: dict[str, str],
                 rng: random.Random) -> int:
@@ -82,7 +84,7 @@ class MixedLoad:
 
     def _batch(self, http: httpx.Client, headers: dict[str, str], _: random.Random) -> int:
         return http.post("/api/v1/generate/batch", headers=headers,
-                         json={"requests": [next(self._briefs) for _ in range(20)]}
+                         json={"requests": [next(self._briefs) for _ in range(10)]}
                          ).status_code
 
     def _read(self, http: httpx.Client, headers: dict[str, str], _: random.Random) -> int:
