@@ -33,7 +33,7 @@ test: install services
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy api cli config core ml tasks workers
+	$(VENV)/bin/mypy api cli client config core examples ml tasks workers
 	$(VENV)/bin/lint-imports
 
 eval: install

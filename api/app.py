@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
+from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
+from api.openapi import install_openapi, operation_id
 from api.problems import BodySizeLimit, install_problem_handlers
 from api.rate_limits import SubmitLimiter
 from api.readiness import ClusterProbe, JobsCollector, readiness_queues
@@ -68,11 +71,12 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
 
     app = FastAPI(title="Fragrance AI job API", version="1.0",
                   description="Search, recipe-generation and training jobs over REST.",
-                  lifespan=lifespan, default_response_class=SafeJSONResponse)
+                  lifespan=lifespan, default_response_class=SafeJSONResponse,
+                  docs_url=None, redoc_url=None, generate_unique_id_function=operation_id)
     app.state.store = store
     app.state.events = EventHub(store, broker_url=settings.broker_url)
     app.state.keys = KeyRing(sessions, float(settings.auth_cache_s))
-    app.state.batches = BatchStore(sessions, policy)
+    app.state.batches = BatchStore(sessions, policy, float(settings.idempotency_ttl_s))
     app.state.limiter = limiter
     app.state.batch_max_items = int(settings.batch_max_items)
     app.state.url_policy = url_policy(settings)
@@ -92,10 +96,27 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.registry = _registry(store, app.state.probe)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
+    _allow_origins(app, list(settings.cors_allowed_origins))
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):
         app.include_router(module.router)
+    install_openapi(app)
+    install_docs(app)
     return app
+
+
+def _allow_origins(app: FastAPI, origins: list[str]) -> None:
+    """CORS for browser clients of these origins (none: no CORS headers at all). Bearer
+    keys, not cookies: no credentials mode."""
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_credentials=False,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer",
+                           "Last-Event-ID"],
+            expose_headers=["Location", "Retry-After", "RateLimit", "RateLimit-Policy",
+                            "Idempotent-Replayed", "Preference-Applied"],
+            max_age=600)
 
 
 def _registry(store: JobStore, probe: ClusterProbe) -> CollectorRegistry:

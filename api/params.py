@@ -67,3 +67,7 @@ IdempotencyKey = Annotated[str | None, Header(
 LastEventId = Annotated[str | None, Header(
     pattern=r"^[0-9]{0,10}$",
     description="resume an event stream after this event number")]
+PreferWait = Annotated[str | None, Header(
+    description="`wait=N` (N <= 60 s): answer 200 with the finished job if it finishes "
+                "within N seconds, else 202 as usual (RFC 7240)",
+    examples=["wait=10"])]

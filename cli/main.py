@@ -8,6 +8,7 @@ from cli import client_commands, key_commands, ops_commands, stack
 
 
 @click.group(help="Fragrance AI job backend.")
+@click.version_option(package_name="fragrance-jobs", prog_name="fragrance")
 def main() -> None:
     pass
 

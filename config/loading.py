@@ -53,6 +53,10 @@ def _validators() -> list[Validator]:
         Validator("dispatch_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
         Validator("generator_backend", must_exist=True,
                   is_in=["formulator", "transformers", "vllm", "openai"]),
+        Validator("cors_allowed_origins", must_exist=True, condition=_origins,
+                  messages={"condition": 'FRAGRANCE_CORS_ALLOWED_ORIGINS must be a list of '
+                                         'origins such as ["https://app.example.com"] '
+                                         '(scheme://host[:port], no path), got {value!r}'}),
         Validator("readiness_queues", must_exist=True,
                   condition=lambda v: v == "all" or (isinstance(v, list) and all(
                       isinstance(q, str) for q in v)),
@@ -60,6 +64,20 @@ def _validators() -> list[Validator]:
                                          "of queue names, got {value!r}"}),
     ]
 
+
+
+def _origins(value: Any) -> bool:
+    """A list of browser origins: `scheme://host[:port]`, or "*" (any origin)."""
+    if not isinstance(value, list):
+        return False
+    return all(isinstance(origin, str) and (origin == "*" or _is_origin(origin))
+               for origin in value)
+
+
+def _is_origin(origin: str) -> bool:
+    parts = urlsplit(origin)
+    return (parts.scheme in ("http", "https") and bool(parts.hostname)
+            and not parts.path and not parts.query and not parts.fragment)
 
 
 def _positive_ints_by_name(value: Any) -> bool:
@@ -101,6 +119,9 @@ def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:
 def _check_production(settings: Dynaconf) -> None:
     if settings.fault_injection_delay_s:
         raise SettingsError("fault_injection_delay_s must be 0 in production")
+    if "*" in settings.cors_allowed_origins:
+        raise SettingsError("FRAGRANCE_CORS_ALLOWED_ORIGINS may not allow every origin (*) "
+                            "in production: name the front ends' origins")
     for name in ("broker_url", "result_backend"):
         if not urlsplit(settings[name]).password:  # never echo the URL: it may hold secrets
             raise SettingsError(

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.dispatch import DispatchPolicy, admit
-from core.errors import JobNotFound
+from core.errors import IdempotencyConflict, JobNotFound
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob
@@ -54,10 +55,27 @@ class ItemPage:
     next_cursor: int | None
 
 
+@dataclass(frozen=True)
+class ItemResult:
+    """One line of a batch's results: an item's outcome, in input order."""
+
+    index: int
+    job_id: str
+    status: str
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "job_id": self.job_id, "status": self.status,
+                "result": self.result, "error": self.error}
+
+
 class BatchStore:
     def __init__(self, sessions: sessionmaker[Session],
-                 policy: DispatchPolicy | None = None) -> None:
+                 policy: DispatchPolicy | None = None,
+                 idempotency_ttl_s: float = 86400.0) -> None:
         self._sessions, self._policy = sessions, policy or DispatchPolicy()
+        self._idempotency_ttl_s = idempotency_ttl_s
 
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
@@ -65,11 +83,13 @@ class BatchStore:
     def create(self, *, tenant_id: str, kind: str, items: Sequence[BatchItem],
                webhook_url: str | None = None,
                webhook_events: Sequence[str] | None = None,
-               api_key_id: str | None = None) -> tuple[BatchView, list[str]]:
+               api_key_id: str | None = None, idempotency_key: str | None = None,
+               request_hash: str | None = None) -> tuple[BatchView, list[str]]:
         """Store the batch and one job per item; refused items fail at once, alone.
         Returns the batch and the ids of the jobs to publish now (the rest wait in the
         backlog for their turn). Raises QuotaExceeded, storing nothing, when the valid
-        items would take the tenant over its cap."""
+        items would take the tenant over its cap, and IntegrityError when another batch of
+        the tenant holds `idempotency_key` (see `create_once`)."""
         batch_id = str(uuid.uuid4())
         now = utcnow()
         rows = [NewJob(tenant_id, kind, item.payload, api_key_id=api_key_id,
@@ -85,7 +105,8 @@ class BatchStore:
             session.add(Batch(id=batch_id, tenant_id=tenant_id, api_key_id=api_key_id,
                               kind=kind, total=len(items),
                               webhook_url=webhook_url, created_at=now,
-                              webhook_events=list(webhook_events) if webhook_events else None))
+                              webhook_events=list(webhook_events) if webhook_events else None,
+                              idempotency_key=idempotency_key, request_hash=request_hash))
             session.flush()
             session.execute(insert(Job), rows)
             session.execute(insert(JobEvent), [
@@ -97,6 +118,40 @@ class BatchStore:
                                {"error": item.error}, error=item.error, finished_at=now)
         return self.get(tenant_id, batch_id), [row["id"] for row in valid
                                                if row["dispatched_at"] is not None]
+
+    def create_once(self, *, tenant_id: str, idempotency_key: str, request_hash: str,
+                    **create: Any) -> tuple[BatchView, list[str], bool]:
+        """`create` at most once per (tenant, key) within the idempotency TTL. Returns
+        (batch, ids to publish, created); a replay returns the first batch, nothing to
+        publish and created False. Raises IdempotencyConflict when the key came with
+        another body."""
+        existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, [], False
+        try:
+            batch, to_publish = self.create(tenant_id=tenant_id, idempotency_key=idempotency_key,
+                                            request_hash=request_hash, **create)
+        except IntegrityError:  # a concurrent submit with the same key won
+            existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)
+            if existing is None:
+                raise
+            return existing, [], False
+        return batch, to_publish, True
+
+    def _find_idempotent(self, tenant_id: str, key: str, request_hash: str) -> BatchView | None:
+        with self._session() as session:
+            batch = session.scalar(select(Batch).where(Batch.tenant_id == tenant_id,
+                                                       Batch.idempotency_key == key))
+            if batch is None:
+                return None
+            if batch.created_at < utcnow() - timedelta(seconds=self._idempotency_ttl_s):
+                batch.idempotency_key = None  # expired: the key is free for a new batch
+                return None
+            if batch.request_hash != request_hash:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {key!r} was already used with a different request")
+            batch_id = batch.id
+        return self.get(tenant_id, batch_id)
 
     def get(self, tenant_id: str, batch_id: str) -> BatchView:
         """Raises JobNotFound for an unknown batch or another tenant's."""
@@ -122,6 +177,19 @@ class BatchStore:
             rows = list(session.scalars(query))
         page = [(job.batch_index or 0, JobView.of(job)) for job in rows[:limit]]
         return ItemPage(page, page[-1][0] if len(rows) > limit else None)
+
+    def results(self, tenant_id: str, batch_id: str, *, after: int = -1,
+                limit: int = 200) -> list[ItemResult]:
+        """Up to `limit` items after index `after`, in input order, with their outcome.
+        An unknown batch or another tenant's has none: `get` it first for a 404."""
+        query = (select(Job.batch_index, Job.id, Job.status, Job.result, Job.error)
+                 .where(Job.batch_id == batch_id, Job.tenant_id == tenant_id,
+                        Job.batch_index > after)
+                 .order_by(Job.batch_index).limit(limit))
+        with self._session() as session:
+            rows = session.execute(query).all()
+        return [ItemResult(index or 0, job_id, status, result, error)
+                for index, job_id, status, result, error in rows]
 
     def cancel(self, tenant_id: str, batch_id: str) -> BatchView:
         """Cancel every queued item now and ask running ones to stop; finished ones stay."""

@@ -79,6 +79,9 @@ class Batch(Base):
     """A group of jobs submitted together; its counts come from its jobs."""
 
     __tablename__ = "batches"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_batches_tenant_idempotency"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -89,6 +92,9 @@ class Batch(Base):
     webhook_events: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # `Idempotency-Key` of the submit and the hash of its body (same key, other body: 409)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Job(Base):

@@ -96,12 +96,23 @@ def _publish(enqueuer: Enqueuer, views: Sequence[JobView]) -> None:
 def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,
                  items: Sequence[BatchItem], webhook_url: str | None = None,
                  webhook_events: Sequence[str] | None = None,
-                 api_key_id: str | None = None) -> BatchView:
+                 api_key_id: str | None = None, idempotency_key: str | None = None,
+                 request: dict[str, Any] | None = None) -> tuple[BatchView, bool]:
     """Store the batch and its jobs, then publish the valid ones dispatched at once.
-    Raises QuotaExceeded (nothing stored)."""
-    batch, to_publish = batches.create(tenant_id=tenant_id, kind=kind, items=items,
-                                       webhook_url=webhook_url, webhook_events=webhook_events,
-                                       api_key_id=api_key_id)
+    Returns (batch, created). With `idempotency_key`, the same key and `request` (the body
+    as sent) within the TTL return the first batch (created False) and publish nothing.
+    Raises QuotaExceeded (nothing stored), IdempotencyConflict (the key came with another
+    request)."""
+    create: dict[str, Any] = {"kind": kind, "items": items, "webhook_url": webhook_url,
+                              "webhook_events": webhook_events, "api_key_id": api_key_id}
+    if idempotency_key:
+        batch, to_publish, created = batches.create_once(
+            tenant_id=tenant_id, idempotency_key=idempotency_key,
+            request_hash=request_hash(kind, request or {}), **create)
+    else:
+        (batch, to_publish), created = batches.create(tenant_id=tenant_id, **create), True
+    if not created:
+        return batch, False
     JOBS_SUBMITTED.labels(kind).inc(len(items))
     try:
         if to_publish:
@@ -109,4 +120,4 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
     except Exception as exc:
         log.warning("publishing batch %s failed (%s); maintenance publishes it again",
                     batch.id, type(exc).__name__)
-    return batch
+    return batch, True

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep
+from api.openapi import READ, problems
 from api.params import DeliveryId, JobId
 from api.strict_json import StrictJsonRoute
 from core.deliveries import DeliveryStore
@@ -20,14 +21,15 @@ def _deliveries(request: Request) -> DeliveryStore:
     return store
 
 
-@router.get("/jobs/{job_id}/deliveries")
+@router.get("/jobs/{job_id}/deliveries", responses=problems(*READ))
 async def list_deliveries(job_id: JobId, request: Request,
                           caller: PrincipalDep) -> dict[str, Any]:
     items = await run_in_threadpool(_deliveries(request).for_job, caller.tenant_id, job_id)
     return {"items": items}
 
 
-@router.post("/jobs/{job_id}/deliveries/{delivery_id}/redeliver", status_code=202)
+@router.post("/jobs/{job_id}/deliveries/{delivery_id}/redeliver", status_code=202,
+             responses=problems(*READ))
 async def redeliver(job_id: JobId, delivery_id: DeliveryId, request: Request,
                     caller: PrincipalDep) -> dict[str, Any]:
     """Send the message again, with the same `webhook-id`."""

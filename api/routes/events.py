@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, StoreDep
 from api.events import EventHub, is_terminal
+from api.openapi import READ, problems, streamed
 from api.params import JobId, LastEventId
+from api.results import JobEvent
 from api.strict_json import StrictJsonRoute
 from core.storable import storable_text
 
@@ -19,7 +21,10 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
 
 
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse,
-            responses={200: {"content": {"text/event-stream": {}}}})
+            responses={**streamed("text/event-stream", JobEvent, "Server-Sent Events: "
+                                  "`event` is the type, `id` the sequence number, `data` "
+                                  "the event; the stream ends after the final one"),
+                       **problems(*READ, 422)})
 async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, store: StoreDep,
                      last_event_id: LastEventId = None,
                      ) -> EventSourceResponse:

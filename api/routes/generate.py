@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 
+from api import examples
 from api.briefs import brief_errors
 from api.deps import EnqueuerDep, GenerateSubmitter
-from api.params import IdempotencyKey
+from api.openapi import submitted
+from api.params import IdempotencyKey, PreferWait
+from api.results import RecipeJob
 from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
 from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
@@ -29,11 +32,12 @@ async def get_batches(request: Request) -> BatchStore:
 BatchesDep = Annotated[BatchStore, Depends(get_batches)]
 
 
-@router.post("/generate/recipe", status_code=202, response_model=JobOut)
-async def submit_recipe(body: RecipeIn, caller: GenerateSubmitter, request: Request,
-                        response: Response,
+@router.post("/generate/recipe", status_code=202, response_model=JobOut,
+             responses=submitted(RecipeJob))
+async def submit_recipe(body: Annotated[RecipeIn, Body(openapi_examples=examples.RECIPE)],
+                        caller: GenerateSubmitter, request: Request, response: Response,
                         idempotency_key: IdempotencyKey = None,
-                        prefer: Annotated[str | None, Header()] = None) -> JobOut:
+                        prefer: PreferWait = None) -> JobOut:
     """Queue one recipe: retrieval + generation + the scientific validator.
     `Prefer: wait=N` answers 200 with the finished job if it finishes within N s."""
     errors = brief_errors(body.model_dump(mode="json", exclude={"webhook", "webhook_events"}))
@@ -44,21 +48,29 @@ async def submit_recipe(body: RecipeIn, caller: GenerateSubmitter, request: Requ
                                    body.job_input(), idempotency_key, prefer)
 
 
-@router.post("/generate/batch", status_code=202, response_model=BatchOut)
-def submit_recipe_batch(body: BatchIn, request: Request, caller: GenerateSubmitter,
-                        batches: BatchesDep, enqueuer: EnqueuerDep,
-                        response: Response) -> BatchOut:
-    """One batch, one job per item. Invalid items fail alone with their own errors."""
+@router.post("/generate/batch", status_code=202, response_model=BatchOut,
+             responses=submitted(BatchOut, waits=False))
+def submit_recipe_batch(body: Annotated[BatchIn, Body(openapi_examples=examples.BATCH)],
+                        request: Request, caller: GenerateSubmitter, batches: BatchesDep,
+                        enqueuer: EnqueuerDep, response: Response,
+                        idempotency_key: IdempotencyKey = None) -> BatchOut:
+    """One batch, one job per item, in input order. Invalid items fail alone with their own
+    errors. The same `Idempotency-Key` and body again answer 200 with the first batch
+    (`Idempotent-Replayed: true`); the key with another body answers 409."""
     limit = int(request.app.state.batch_max_items)
     if len(body.requests) > limit:
         raise RequestValidationError([{"loc": ("body", "requests"), "type": "too_long",
                                        "msg": f"at most {limit} requests per batch"}])
     items = [_item(raw) for raw in body.requests]
     webhook = checked_webhook(request.app.state.url_policy, body.webhook)
-    batch = submit_batch(batches, enqueuer, tenant_id=caller.tenant_id, kind=JobKind.RECIPE,
-                         items=items, webhook_url=webhook, webhook_events=body.webhook_events,
-                         api_key_id=caller.key_id)
+    batch, created = submit_batch(
+        batches, enqueuer, tenant_id=caller.tenant_id, kind=JobKind.RECIPE, items=items,
+        webhook_url=webhook, webhook_events=body.webhook_events, api_key_id=caller.key_id,
+        idempotency_key=idempotency_key, request=body.model_dump(mode="json"))
     response.headers["Location"] = f"/api/v1/batches/{batch.id}"
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
     return BatchOut(**batch.to_dict())
 
 
@@ -69,5 +81,3 @@ def _item(raw: dict[str, object]) -> BatchItem:
                                              "message": "the brief is not valid",
                                              "errors": errors})
     return BatchItem(payload=RecipeIn.model_validate(raw).job_input())
-
-

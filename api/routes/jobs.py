@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import PrincipalDep, StoreDep
+from api.openapi import READ, problems
 from api.params import JobId
+from api.results import AnyJob, JobPage
 from api.schemas import JobOut, JobPageOut
 from api.strict_json import StrictJsonRoute
 from core.states import JobKind, JobStatus
@@ -15,12 +17,17 @@ from core.states import JobKind, JobStatus
 router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+# response_model=None: the documented model (a union by kind) replaces FastAPI's, and the
+# job goes out as JobOut renders it
+@router.get("/jobs/{job_id}", response_model=None,
+            responses={200: {"model": AnyJob}, **problems(*READ)})
 def get_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
+    """The job; its `result` has the shape of its `kind`."""
     return JobOut(**store.get(caller.tenant_id, job_id).to_dict())
 
 
-@router.get("/jobs", response_model=JobPageOut)
+@router.get("/jobs", response_model=JobPageOut,
+            responses={200: {"model": JobPage}, **problems(401, 422, 503)})
 def list_jobs(caller: PrincipalDep, store: StoreDep,
               status: JobStatus | None = None, kind: JobKind | None = None,
               limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -35,7 +42,9 @@ def list_jobs(caller: PrincipalDep, store: StoreDep,
                       next_cursor=page.next_cursor)
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobOut)
+@router.post("/jobs/{job_id}/cancel", response_model=None,
+             responses={200: {"model": AnyJob}, **problems(*READ, 409, why={
+                 409: "the job has finished: `job_status` says how"})})
 def cancel_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
     """Queued: canceled now, never runs. Running: stops at its next checkpoint.
     Finished: 409."""

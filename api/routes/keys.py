@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep
+from api.openapi import problems
 from api.params import KeyId
 from api.strict_json import StrictJsonRoute
 from core.keys import OPERATOR, KeyRing, Principal
@@ -36,21 +37,21 @@ def _scope_of(caller: Principal) -> str | None:
     return None if caller.is_operator else caller.tenant_id
 
 
-@router.get("/keys")
+@router.get("/keys", responses=problems(401, 403, 503))
 async def list_keys(request: Request, caller: KeyAdmin) -> dict[str, Any]:
     """The tenant's keys, newest first, with expiry, last use and revocation times."""
     views = await run_in_threadpool(_ring(request).list, _scope_of(caller))
     return {"items": [view.to_dict() for view in views]}
 
 
-@router.delete("/keys/{key_id}")
+@router.delete("/keys/{key_id}", responses=problems(401, 403, 404, 503))
 async def revoke_key(key_id: KeyId, request: Request, caller: KeyAdmin) -> dict[str, Any]:
     """Revoke a key now; every API process refuses it within a second. Idempotent."""
     view = await run_in_threadpool(_ring(request).revoke, key_id, _scope_of(caller))
     return view.to_dict()
 
 
-@router.post("/keys/current/webhook-secret/rotate")
+@router.post("/keys/current/webhook-secret/rotate", responses=problems(401, 503))
 async def rotate_secret(request: Request, caller: PrincipalDep) -> dict[str, Any]:
     """A new `whsec_` secret for this API key. From the next message on, messages are signed
     with the new secret and with each replaced one until its `previous_valid_until` (a

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, RegistryDep
+from api.openapi import problems
 from api.params import VersionId
 from api.schemas import ModelListOut, ModelOut, RollbackOut
 from api.strict_json import StrictJsonRoute
@@ -47,7 +48,8 @@ def _tenant_of(caller: Principal) -> str | None:
     return None if caller.is_operator else caller.tenant_id
 
 
-@router.get("/models", response_model=ModelListOut)
+@router.get("/models", response_model=ModelListOut,
+            responses=problems(401, 403, 422, 503))
 async def list_models(caller: Reader, registry: RegistryDep,
                       target: Literal["embedding", "generator"] | None = None,
                       state: Literal["candidate", "active", "retired"] | None = None,
@@ -65,7 +67,8 @@ def _require_operator(caller: Principal) -> None:
         raise HTTPException(403, "the deployment default is changed with an operator key")
 
 
-@router.post("/models/{version_id}/promote", response_model=ModelOut)
+@router.post("/models/{version_id}/promote", response_model=ModelOut,
+             responses=problems(401, 403, 404, 409, 422, 503))
 async def promote_model(version_id: VersionId, caller: Manager, registry: RegistryDep,
                         scope: Scope = "tenant") -> ModelOut:
     """`tenant`: make this version active in its tenant's registry (the previous active one
@@ -78,7 +81,8 @@ async def promote_model(version_id: VersionId, caller: Manager, registry: Regist
                 caller)
 
 
-@router.post("/models/{version_id}/rollback", response_model=RollbackOut)
+@router.post("/models/{version_id}/rollback", response_model=RollbackOut,
+             responses=problems(401, 403, 404, 409, 422, 503))
 async def rollback_model(version_id: VersionId, caller: Manager, registry: RegistryDep,
                          scope: Scope = "tenant") -> RollbackOut:
     """`tenant`: retire this ACTIVE version and re-activate its parent if the parent is the

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from api.openapi import problems
+from api.problems import problem
 from api.strict_json import StrictJsonRoute
 
 router = APIRouter(tags=["ops"], route_class=StrictJsonRoute)
@@ -17,11 +19,21 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """The same as `/healthz`, for clients of the original API."""
+    return await healthz()
+
+
+@router.get("/readyz", responses=problems(503, why={
+    503: "not ready: the problem carries the checks (`database`, `broker`, `queues`)"}))
 def readyz(request: Request) -> JSONResponse:
     """Database and broker answer, and every queue has at least one worker."""
     checks = request.app.state.probe.check()
-    return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
+    if checks["ready"]:
+        return JSONResponse(checks)
+    return problem(503, "Service Unavailable", "not ready: see the checks",
+                   headers={"Retry-After": "5"}, type="/problems/not-ready", **checks)
 
 
 @router.get("/metrics")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Body, Request, Response
 
+from api import examples
 from api.deps import SearchSubmitter
-from api.params import IdempotencyKey
+from api.openapi import submitted
+from api.params import IdempotencyKey, PreferWait
+from api.results import SearchJob
 from api.schemas import JobOut, SearchIn
 from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
@@ -16,11 +19,12 @@ from core.states import JobKind
 router = APIRouter(prefix="/api/v1", tags=["search"], route_class=StrictJsonRoute)
 
 
-@router.post("/search/semantic", status_code=202, response_model=JobOut)
-async def submit_search(body: SearchIn, caller: SearchSubmitter, request: Request,
-                        response: Response,
+@router.post("/search/semantic", status_code=202, response_model=JobOut,
+             responses=submitted(SearchJob))
+async def submit_search(body: Annotated[SearchIn, Body(openapi_examples=examples.SEARCH)],
+                        caller: SearchSubmitter, request: Request, response: Response,
                         idempotency_key: IdempotencyKey = None,
-                        prefer: Annotated[str | None, Header()] = None) -> JobOut:
+                        prefer: PreferWait = None) -> JobOut:
     """Queue a hybrid semantic search over perfumes and raw materials.
     `Prefer: wait=N` answers 200 with the finished job if it finishes within N s."""
     return await submit_and_answer(request, response, caller, JobKind.SEARCH, body,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
+from fastapi import APIRouter, Body, Request, Response
+
+from api import examples
 from api.datasets import training_input
 from api.deps import TrainingSubmitter
+from api.openapi import submitted
 from api.params import IdempotencyKey
+from api.results import TrainingJob
 from api.schemas import JobOut, TrainingIn
 from api.strict_json import StrictJsonRoute
 from api.submitting import submit_and_answer
@@ -15,9 +20,10 @@ from core.states import JobKind
 router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRoute)
 
 
-@router.post("/training", status_code=202, response_model=JobOut)
-async def submit_training(body: TrainingIn, caller: TrainingSubmitter, request: Request,
-                          response: Response,
+@router.post("/training", status_code=202, response_model=JobOut,
+             responses=submitted(TrainingJob, waits=False))
+async def submit_training(body: Annotated[TrainingIn, Body(openapi_examples=examples.TRAINING)],
+                          caller: TrainingSubmitter, request: Request, response: Response,
                           idempotency_key: IdempotencyKey = None
                           ) -> JobOut:
     """Queue a fine-tuning run (embedding) or a LoRA adaptation (generator). An uploaded

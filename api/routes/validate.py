@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import GenerateSubmitter
+from api.openapi import problems
 from api.strict_json import StrictJsonRoute
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
@@ -51,7 +52,7 @@ def _check(body: ValidateIn) -> dict[str, Any]:
     return answer
 
 
-@router.post("/validate/recipe")
+@router.post("/validate/recipe", responses=problems(401, 403, 413, 422, 429, 503))
 async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[str, Any]:
     """Check a formula: sum to 100, known materials, dose, pyramid bands and every modelled
     rule for its product: IFRA Standards (51st Amendment: prohibitions, limits, restricted

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
-FRAGRANCE = str(Path(sys.executable).parent / "fragrance")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fragrance(*args: str, cwd: Path | None = None, **env: str
               ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([FRAGRANCE, *args], capture_output=True, text=True, timeout=180,
-                          cwd=cwd, env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+    """`fragrance ARGS` as a process, with this checkout's code (`python -m cli.main`)."""
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True,
+                          text=True, timeout=180, cwd=cwd,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT),
+                               **env})
 
 
 @pytest.fixture

@@ -1,0 +1,98 @@
+"""How the client commands reach the API: URL, key, output mode and exit codes.
+
+The key comes from `--api-key` or `FRAGRANCE_API_KEY`; the development key of `fragrance
+run` (`var/dev-api-key`) is used only with `--dev`, and saying so on stderr: a command never
+falls back to another tenant's key by itself. Errors from the API print as readable lines
+(the problem's status, title, detail and each field error) and exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import click
+
+from cli.stack import DEV_KEY_FILE
+from client import ClientError, FragranceClient
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class ExitCode(IntEnum):
+    """What a client command's exit status means (README: "Command line")."""
+
+    OK = 0
+    FAILED = 1  # the job failed (a batch: an item failed), or the API refused the request
+    USAGE = 2  # bad arguments, an invalid input file, no API key
+    CANCELED = 3  # the job (a batch: an item) was canceled
+    TIMED_OUT = 4  # the job hit its time limit, or --timeout passed before it finished
+
+
+@dataclass(frozen=True)
+class Access:
+    """A command's connection and output mode."""
+
+    url: str
+    api_key: str
+    as_json: bool
+
+    def client(self, timeout_s: float = 30.0) -> FragranceClient:
+        return FragranceClient(self.url, self.api_key, timeout_s=timeout_s)
+
+    def emit(self, data: Any, human: Callable[[Any], list[str]]) -> None:
+        """`data` as JSON with --json, else as `human` lines."""
+        if self.as_json:
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            click.echo("\n".join(human(data)))
+
+
+def api_key(given: str | None, dev: bool) -> str:
+    """The key to use; a UsageError (exit 2) when there is none."""
+    if given:
+        return given
+    if dev:
+        if not DEV_KEY_FILE.exists():
+            raise click.UsageError(f"--dev: no {DEV_KEY_FILE} here; start the stack with "
+                                   "`fragrance run` in this folder first")
+        click.echo(f"using the development key from {DEV_KEY_FILE} (tenant 'dev')", err=True)
+        return DEV_KEY_FILE.read_text().strip()
+    raise click.UsageError("no API key: pass --api-key KEY, set FRAGRANCE_API_KEY, or pass "
+                           "--dev for the development key of `fragrance run`")
+
+
+@contextmanager
+def readable_errors() -> Iterator[None]:
+    """Client errors become an `Error:` message of readable lines and exit 1."""
+    try:
+        yield
+    except ClientError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def with_api(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds --url, --api-key, --dev and --json; the command gets an `Access` first."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, url: str, api_key_option: str | None, dev: bool, as_json: bool,
+                **kwargs: Any) -> Any:
+        access = Access(url.rstrip("/"), api_key(api_key_option, dev), as_json)
+        with readable_errors():
+            return command(access, *args, **kwargs)
+
+    for option in (
+            click.option("--json", "as_json", is_flag=True, help="print JSON"),
+            click.option("--dev", is_flag=True, help=f"use the development key in "
+                         f"{DEV_KEY_FILE} (from `fragrance run`)"),
+            click.option("--api-key", "api_key_option", envvar="FRAGRANCE_API_KEY",
+                         default=None, help="the API key [env: FRAGRANCE_API_KEY]"),
+            click.option("--url", envvar="FRAGRANCE_API_URL", default=DEFAULT_URL,
+                         show_default=True, help="the API [env: FRAGRANCE_API_URL]")):
+        wrapper = option(wrapper)
+    return wrapper

@@ -1,0 +1,118 @@
+"""Reading a file of briefs (JSONL, CSV with a header, or JSON) and checking every brief
+before anything is sent, with the API's own rules (`api.briefs`).
+
+CSV cells: empty cells are left out; `notes_include` and `notes_exclude` hold notes
+separated by `;`; `seed` is a number. Errors name the file's line (JSONL: the line; CSV:
+the line in the file, the header being line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from api.briefs import brief_errors
+
+LIST_FIELDS = ("notes_include", "notes_exclude")
+INT_FIELDS = ("seed",)
+MAX_SHOWN = 20
+
+
+class BriefFileError(ValueError):
+    """The file has bad lines; `errors` holds (line, message), in file order."""
+
+    def __init__(self, path: Path, errors: list[tuple[int, str]]) -> None:
+        self.path, self.errors = path, errors
+        shown = [f"{path.name}:{line}: {message}" for line, message in errors[:MAX_SHOWN]]
+        if len(errors) > MAX_SHOWN:
+            shown.append(f"... and {len(errors) - MAX_SHOWN} more")
+        super().__init__(f"{len(errors)} bad line(s) in {path}; nothing was sent\n"
+                         + "\n".join(shown))
+
+
+def read_briefs(path: Path) -> list[dict[str, Any]]:
+    """Every brief of the file, in order. Raises BriefFileError naming each bad line (a
+    line that is not JSON, a CSV cell that is not a number, a brief the API refuses)."""
+    rows = list(_rows(path))
+    errors = [(line, row) for line, row in rows if isinstance(row, str)]
+    for line, row in rows:
+        if isinstance(row, dict):
+            errors += [(line, f"{e['field'] or 'brief'}: {e['message']}")
+                       for e in brief_errors(row)]
+    if not rows:
+        errors.append((1, "no briefs in the file"))
+    if errors:
+        raise BriefFileError(path, sorted(errors, key=lambda error: error[0]))
+    return [row for _, row in rows if isinstance(row, dict)]
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, brief) or (line, why the line is not a brief)."""
+    text = path.read_text(encoding="utf-8-sig")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _csv_rows(text)
+    elif suffix == ".json":
+        yield from _json_rows(text)
+    else:  # .jsonl, .ndjson and anything else: one JSON object per line
+        yield from _jsonl_rows(text)
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for line, raw in enumerate(text.splitlines(), 1):
+        if raw.strip():
+            yield line, _object(raw)
+
+
+def _object(raw: str) -> dict[str, Any] | str:
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return f"not JSON: {exc}"
+    return value if isinstance(value, dict) else "not a JSON object"
+
+
+def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """A JSON list of briefs, or `{"requests": [...]}` (the API's body); items count as
+    lines 1, 2, ..."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        yield 1, f"not JSON: {exc}"
+        return
+    items = data.get("requests") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        yield 1, 'expected a list of briefs or {"requests": [...]}'
+        return
+    for index, item in enumerate(items, 1):
+        yield index, item if isinstance(item, dict) else "not a JSON object"
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    for row in reader:
+        if any((cell or "").strip() for cell in row.values()):
+            yield reader.line_num, _csv_brief(row)
+
+
+def _csv_brief(row: dict[str | None, Any]) -> dict[str, Any] | str:
+    if None in row:
+        return "more cells than the header has columns"
+    brief: dict[str, Any] = {}
+    for name, cell in row.items():
+        value = (cell or "").strip()
+        if not value or name is None:
+            continue
+        if name in LIST_FIELDS:
+            brief[name] = [note.strip() for note in value.split(";") if note.strip()]
+        elif name in INT_FIELDS:
+            if not value.lstrip("-").isdigit():
+                return f"{name}: {value!r} is not a whole number"
+            brief[name] = int(value)
+        else:
+            brief[name] = value
+    return brief

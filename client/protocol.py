@@ -1,0 +1,114 @@
+"""The requests of the API and the reading of its answers, without I/O: the sync and the
+async client send the same `Call`s and read answers with the same `decode`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from client.errors import ApiError, ClientError, NotJson, Unreachable
+from client.schema import TERMINAL
+from client.sse import Event
+
+V1 = "/api/v1"
+MAX_BACKOFF_S = 30.0
+TRANSIENT = frozenset({429, 502, 503, 504})
+SSE, NDJSON = "text/event-stream", "application/x-ndjson"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request. A POST carries an `Idempotency-Key`, so sending it again after a lost
+    answer or a 429/503 cannot make a second job."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    wait_s: float = 0.0  # added to the read timeout (Prefer: wait)
+
+
+def submit(path: str, body: dict[str, Any], idempotency_key: str | None = None,
+           wait_s: float = 0.0) -> Call:
+    headers = {"Idempotency-Key": idempotency_key or f"client-{uuid.uuid4()}"}
+    if wait_s > 0:
+        headers["Prefer"] = f"wait={wait_s:g}"
+    return Call("POST", path, json=body, headers=headers, wait_s=wait_s)
+
+
+def get(path: str, **params: Any) -> Call:
+    return Call("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
+
+
+def post(path: str) -> Call:
+    return Call("POST", path)
+
+
+def events_headers(last_event_id: int) -> dict[str, str]:
+    headers = {"Accept": "text/event-stream"}
+    if last_event_id:
+        headers["Last-Event-ID"] = str(last_event_id)
+    return headers
+
+
+def decode(response: httpx.Response) -> Any:
+    """The answer's JSON; raises ApiError (4xx, 5xx) or NotJson. Read the body first."""
+    content_type = response.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    is_json = media == "application/json" or media.endswith("+json")
+    try:
+        body = json.loads(response.content) if is_json else None
+    except ValueError:
+        body, is_json = None, False
+    if not is_json:
+        raise NotJson(response.status_code, content_type, response.text[:200])
+    if response.status_code >= 400:
+        problem = body if isinstance(body, dict) else {"title": str(body)}
+        raise ApiError.from_problem(response.status_code, problem,
+                                    response.headers.get("retry-after"))
+    return body
+
+
+def streams(response: httpx.Response, media: str) -> bool:
+    """The answer is the stream asked for (a 200 of that media type)."""
+    content_type = response.headers.get("content-type", "")
+    return response.status_code == 200 and content_type.split(";")[0].strip() == media
+
+
+def refuse(response: httpx.Response, media: str) -> None:
+    """Raise for an answer that is not the stream asked for (read its body first)."""
+    decode(response)  # a problem raises ApiError, anything not JSON NotJson
+    raise ClientError(f"the server answered {response.status_code} with "
+                      f"{response.headers.get('content-type')}, not a {media} stream")
+
+
+def transport_error(exc: httpx.TransportError) -> Unreachable:
+    return Unreachable(f"cannot reach the API: {type(exc).__name__}: {exc}")
+
+
+def transient(error: ClientError) -> bool:
+    """Worth sending again: no answer, or an answer that asks to come back later."""
+    return isinstance(error, Unreachable) or (
+        isinstance(error, ApiError) and error.status in TRANSIENT)
+
+
+def backoff_s(attempt: int, error: ClientError) -> float:
+    """The answer's Retry-After, else 0.5 s doubling per attempt (at most 30 s)."""
+    if isinstance(error, ApiError) and error.retry_after_s is not None:
+        return min(error.retry_after_s, MAX_BACKOFF_S)
+    return min(0.5 * 2**attempt, MAX_BACKOFF_S)
+
+
+def is_final(event: Event) -> bool:
+    """The last event of a job's stream (its type is a terminal status)."""
+    return event.event in TERMINAL
+
+
+def sequence(event: Event, last: int) -> int:
+    """The event's number, to resume after it (`Last-Event-ID`)."""
+    return int(event.id) if event.id and event.id.isdigit() else last

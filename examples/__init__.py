@@ -1,0 +1,1 @@
+"""Examples for API users (not installed with the package)."""

@@ -1,0 +1,114 @@
+"""The batch workflow's API: Idempotency-Key on batch submits, results as NDJSON in input
+order, and the stream of count changes (the worker side is in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.keys import IssuedKey
+from core.states import JobStatus
+from core.store import JobStore
+from tests.api.conftest import RecordingEnqueuer, auth
+
+pytestmark = pytest.mark.integration
+BATCH = "/api/v1/generate/batch"
+BRIEFS = [{"fragrance_family": "floral", "season": "spring"},
+          {"fragrance_family": "floral", "intensity": "volcanic"},
+          {"fragrance_family": "citrus"}]
+
+
+def _finish(store: JobStore, job_id: str, result: dict[str, Any]) -> None:
+    """What a worker does: claim the job, then record its result."""
+    claim = store.claim(job_id, f"delivery-{uuid.uuid4().hex}", 60)
+    assert claim is not None
+    assert store.finish(claim, JobStatus.SUCCEEDED, result=result)
+
+
+def test_the_same_idempotency_key_and_body_answer_the_first_batch_and_another_body_409(
+        client: TestClient, keys: dict[str, IssuedKey], enqueuer: RecordingEnqueuer) -> None:
+    headers = {**auth(keys["alice"]), "Idempotency-Key": "nightly-2026-11-30"}
+    first = client.post(BATCH, headers=headers, json={"requests": BRIEFS})
+    again = client.post(BATCH, headers=headers, json={"requests": BRIEFS})
+    assert (first.status_code, again.status_code) == (202, 200), again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == f"/api/v1/batches/{first.json()['id']}"
+    assert len(enqueuer.sent) == 2  # the two valid items, published once
+    other = client.post(BATCH, headers=headers, json={"requests": BRIEFS[:1]})
+    assert other.status_code == 409
+    assert other.headers["content-type"] == "application/problem+json"
+    elsewhere = client.post(BATCH, headers={**auth(keys["reader"]),
+                                            "Idempotency-Key": "nightly-2026-11-30"},
+                            json={"requests": BRIEFS})
+    assert elsewhere.status_code == 202 and elsewhere.json()["id"] != first.json()["id"]
+
+
+def test_results_stream_one_ndjson_line_per_item_in_input_order(
+        client: TestClient, keys: dict[str, IssuedKey], store: JobStore) -> None:
+    headers = auth(keys["alice"])
+    batch = client.post(BATCH, headers=headers, json={"requests": BRIEFS}).json()
+    items = client.get(f"/api/v1/batches/{batch['id']}/items", headers=headers).json()["items"]
+    _finish(store, items[2]["job"]["id"], {"status": "succeeded", "formula": {"name": "x"}})
+
+    answer = client.get(f"/api/v1/batches/{batch['id']}/results", headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/x-ndjson"
+    lines = [json.loads(line) for line in answer.text.splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 2]
+    assert [line["status"] for line in lines] == ["queued", "failed", "succeeded"]
+    assert lines[1]["error"]["errors"][0]["field"] == "intensity" and lines[1]["result"] is None
+    assert lines[2]["result"]["formula"]["name"] == "x" and lines[2]["error"] is None
+    assert [line["job_id"] for line in lines] == [item["job"]["id"] for item in items]
+    assert client.get(f"/api/v1/batches/{batch['id']}/results",
+                      headers=auth(keys["bob"])).status_code == 404
+
+
+def test_results_of_a_batch_larger_than_a_page_come_whole_and_in_order(
+        client: TestClient, keys: dict[str, IssuedKey], monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.routes import batches
+
+    monkeypatch.setattr(batches, "RESULTS_PAGE", 2)  # pages of 2 rows: 7 items take 4 reads
+    requests = [{"fragrance_family": "citrus", "seed": n} for n in range(7)]
+    batch = client.post(BATCH, headers=auth(keys["alice"]), json={"requests": requests})
+    assert batch.status_code == 202, batch.text
+    with client.stream("GET", f"/api/v1/batches/{batch.json()['id']}/results",
+                       headers=auth(keys["alice"])) as answer:
+        lines = [json.loads(line) for line in answer.iter_lines() if line]
+    assert [line["index"] for line in lines] == list(range(7))
+    assert len({line["job_id"] for line in lines}) == 7
+
+
+def _events(lines: Any) -> Any:
+    """(event, data) pairs of a text/event-stream, as they arrive."""
+    event = None
+    for line in lines:
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event is not None:
+            yield event, json.loads(line.split(":", 1)[1])
+            event = None
+
+
+def test_the_event_stream_sends_the_counts_then_each_change_then_completed(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    batch = client.post(BATCH, headers=headers, json={"requests": BRIEFS}).json()
+    seen = []
+    with client.stream("GET", f"/api/v1/batches/{batch['id']}/events",
+                       headers=headers) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        for event, data in _events(stream.iter_lines()):
+            seen.append((event, data["counts"]))
+            if len(seen) == 1:  # now change the counts: cancel what is queued
+                client.post(f"/api/v1/batches/{batch['id']}/cancel", headers=headers)
+    assert seen[0][0] == "counts"
+    assert (seen[0][1]["queued"], seen[0][1]["failed"]) == (2, 1)
+    assert seen[-1][0] == "completed"
+    assert (seen[-1][1]["canceled"], seen[-1][1]["failed"]) == (2, 1)
+    assert client.get(f"/api/v1/batches/{batch['id']}/events",
+                      headers=auth(keys["bob"])).status_code == 404

@@ -1,0 +1,161 @@
+"""The client package on its own (no server: httpx's MockTransport answers): problems read
+as errors with their field errors, non-JSON answers are named, transient failures are sent
+again with the same Idempotency-Key, dropped event streams resume where they stopped, and
+webhooks verify with their secret."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from client import (
+    ApiError,
+    AsyncFragranceClient,
+    FragranceClient,
+    NotJson,
+    WebhookVerificationError,
+    verify_webhook,
+)
+
+pytestmark = pytest.mark.unit
+JOB = {"id": "j1", "kind": "recipe", "status": "queued", "progress": 0.0, "input": {},
+       "result": None, "error": None, "attempts": 0, "cancel_requested": False,
+       "created_at": "2026-11-30T00:00:00Z", "started_at": None, "finished_at": None,
+       "batch_id": None}
+PROBLEM = "application/problem+json"
+
+
+def _client(handler: Callable[[httpx.Request], httpx.Response]) -> FragranceClient:
+    http = httpx.Client(base_url="http://api", transport=httpx.MockTransport(handler))
+    return FragranceClient("http://api", "fk_test", http=http, retries=2)
+
+
+def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+    monkeypatch.setattr("client.sync.time.sleep", slept.append)
+    return slept
+
+
+def test_a_422_problem_raises_an_api_error_naming_each_field() -> None:
+    problem = {"type": "about:blank", "title": "Request is not valid", "status": 422,
+               "detail": "see `errors` for each field",
+               "errors": [{"field": "season", "message": "Input should be 'spring'",
+                           "type": "literal_error"}]}
+    client = _client(lambda request: httpx.Response(422, json=problem,
+                                                    headers={"content-type": PROBLEM}))
+    with pytest.raises(ApiError) as raised:
+        client.submit_recipe({"fragrance_family": "floral", "season": "monsoon"})
+    assert raised.value.status == 422 and raised.value.errors[0]["field"] == "season"
+    assert str(raised.value).splitlines() == [
+        "422 Request is not valid: see `errors` for each field",
+        "  season: Input should be 'spring'"]
+
+
+def test_an_answer_that_is_not_json_is_named_not_parsed() -> None:
+    client = _client(lambda request: httpx.Response(
+        502, text="<html>Bad Gateway</html>", headers={"content-type": "text/html"}))
+    client.retries = 0
+    with pytest.raises(NotJson, match="502 with text/html, not JSON"):
+        client.job("j1")
+
+
+def test_a_503_is_sent_again_after_retry_after_with_the_same_idempotency_key(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    slept = _no_sleep(monkeypatch)
+    keys: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            return httpx.Response(503, json={"title": "Service Unavailable", "status": 503},
+                                  headers={"content-type": PROBLEM, "Retry-After": "2"})
+        assert request.headers["authorization"] == "Bearer fk_test"
+        return httpx.Response(202, json=JOB)
+
+    assert _client(answer).submit_recipe({"fragrance_family": "floral"})["id"] == "j1"
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
+    assert slept == [2.0]
+
+
+def _sse(*events: tuple[int, str, dict[str, Any]]) -> bytes:
+    return b"".join(f"id: {seq}\nevent: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+                    for seq, kind, data in events)
+
+
+def test_a_dropped_event_stream_resumes_after_the_last_event_it_saw(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_sleep(monkeypatch)
+    asked: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("last-event-id"))
+        body = (_sse((1, "queued", {"seq": 1}), (2, "started", {"seq": 2}))
+                if len(asked) == 1 else b": ping\n\n" + _sse((3, "succeeded", {"seq": 3})))
+        return httpx.Response(200, content=body,
+                              headers={"content-type": "text/event-stream"})
+
+    seen = [(event.id, event.event) for event in _client(answer).events("j1")]
+    assert seen == [("1", "queued"), ("2", "started"), ("3", "succeeded")]
+    assert asked == [None, "2"]
+
+
+def test_batch_results_arrive_as_one_dict_per_line() -> None:
+    lines = [{"index": i, "job_id": f"j{i}", "status": "succeeded", "result": {}, "error": None}
+             for i in range(3)]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    client = _client(lambda request: httpx.Response(
+        200, content=body, headers={"content-type": "application/x-ndjson"}))
+    assert list(client.batch_results("b1")) == lines
+
+
+def test_the_async_client_retries_and_streams_like_the_sync_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    async def no_sleep(_: float) -> None:
+        pass
+
+    monkeypatch.setattr("client.aio.asyncio.sleep", no_sleep)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path.endswith("/events"):
+            return httpx.Response(200, content=_sse((1, "succeeded", {"seq": 1})),
+                                  headers={"content-type": "text/event-stream"})
+        if len(calls) == 1:
+            return httpx.Response(429, json={"title": "Too Many Requests", "status": 429},
+                                  headers={"content-type": PROBLEM, "Retry-After": "1"})
+        return httpx.Response(200, json={**JOB, "status": "succeeded"})
+
+    async def scenario() -> dict[str, Any]:
+        http = httpx.AsyncClient(base_url="http://api", transport=httpx.MockTransport(answer))
+        async with AsyncFragranceClient("http://api", "fk_test", http=http) as client:
+            await client.submit_search("vetiver")
+            return dict(await client.wait("j1", timeout_s=5))
+
+    assert asyncio.run(scenario())["status"] == "succeeded"
+    assert calls == ["/api/v1/search/semantic", "/api/v1/search/semantic",
+                     "/api/v1/jobs/j1/events", "/api/v1/jobs/j1"]
+
+
+def test_a_webhook_verifies_with_its_secret_and_a_tampered_one_does_not() -> None:
+    secret, old = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQ=", "whsec_" + "b2xkLXNlY3JldA=="
+    body = json.dumps({"type": "job.completed", "timestamp": "2026-11-30T00:00:00Z",
+                       "data": JOB})
+    now = datetime.now(UTC)
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": Webhook(secret).sign("msg_1", now, body)}
+    message = verify_webhook(secret, body, headers)
+    assert message["type"] == "job.completed" and message["data"]["id"] == "j1"
+    assert verify_webhook([old, secret], body.encode(), headers)["id"] == "msg_1"
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(secret, body.replace("j1", "j2"), headers)
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(old, body, headers)
