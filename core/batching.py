@@ -7,6 +7,10 @@ up to `max_batch` items) and runs `process` once for all of them. `process` may 
 exception in an item's place: that item fails alone. While a batch is being
 processed, new items queue up, so batches grow with load on their own; with `max_wait_s=0`
 an item that arrives alone is processed at once.
+
+With a `fair_key` (the job's tenant), a batch is filled round-robin across keys from all the
+items waiting, and what does not fit waits for the next batch: one tenant's many items never
+push another tenant's single item beyond the next batch.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
@@ -27,10 +32,13 @@ class MicroBatcher(Generic[T, R]):
     def __init__(self, process: Callable[[Sequence[T]], Sequence[R | BaseException]], *,
                  max_batch: int = 64, max_wait_s: float = 0.002,
                  on_batch: Callable[[int], None] | None = None,
+                 fair_key: Callable[[T], Hashable] | None = None,
                  name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
-        self._on_batch = on_batch
+        self._on_batch, self._fair_key = on_batch, fair_key or (lambda _: None)
         self._inbox: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
+        # the batching thread's own: items taken from the inbox, per fairness key, in order
+        self._waiting: dict[Hashable, deque[tuple[T, Future[R]]]] = {}
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -48,19 +56,46 @@ class MicroBatcher(Generic[T, R]):
 
     def _loop(self) -> None:
         while True:
-            batch = [self._inbox.get()]
-            self._gather(batch)
-            self._run(batch)
+            if not self._waiting:
+                self._hold(self._inbox.get())
+            self._gather()
+            self._run(self._next_batch())
 
-    def _gather(self, batch: list[tuple[T, Future[R]]]) -> None:
+    def _hold(self, entry: tuple[T, Future[R]]) -> None:
+        self._waiting.setdefault(self._fair_key(entry[0]), deque()).append(entry)
+
+    def _held(self) -> int:
+        return sum(len(entries) for entries in self._waiting.values())
+
+    def _gather(self) -> None:
+        """Take what has arrived: until a batch is full or `max_wait_s` has passed, then
+        whatever else is already there (it is sorted into the next batches fairly)."""
         deadline = time.monotonic() + self._max_wait_s
-        while len(batch) < self._max_batch:
+        while self._held() < self._max_batch:
             remaining = deadline - time.monotonic()
             try:
-                batch.append(self._inbox.get(timeout=remaining) if remaining > 0
-                             else self._inbox.get_nowait())
+                self._hold(self._inbox.get(timeout=remaining) if remaining > 0
+                           else self._inbox.get_nowait())
             except queue.Empty:
                 return
+        while True:
+            try:
+                self._hold(self._inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    def _next_batch(self) -> list[tuple[T, Future[R]]]:
+        """Up to `max_batch` items, one per key in turn; a key served moves to the back."""
+        batch: list[tuple[T, Future[R]]] = []
+        while len(batch) < self._max_batch and self._waiting:
+            for key in list(self._waiting):
+                entries = self._waiting.pop(key)
+                batch.append(entries.popleft())
+                if entries:
+                    self._waiting[key] = entries  # re-inserted: now behind the others
+                if len(batch) == self._max_batch:
+                    break
+        return batch
 
     def _run(self, batch: list[tuple[T, Future[R]]]) -> None:
         if self._on_batch:

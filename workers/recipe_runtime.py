@@ -16,7 +16,8 @@ from workers.served_versions import Served, ServedVersions
 
 log = logging.getLogger(__name__)
 ADAPTABLE_BACKENDS = ("transformers", "vllm")  # they serve the registry's LoRA adapters
-Item = tuple[Served[Any], Served[Any] | None, Any]  # (generator, retrieval, brief)
+# (generator, retrieval, brief, tenant)
+Item = tuple[Served[Any], Served[Any] | None, Any, str]
 
 
 def generator_options(settings: Any) -> dict[str, Any]:
@@ -48,7 +49,8 @@ class RecipeRuntime:
             name="generator")
         self._batcher: MicroBatcher[Item, dict[str, Any]] = MicroBatcher(
             self._run_batch, max_batch=int(settings.recipe_batch_max),
-            max_wait_s=float(settings.recipe_batch_wait_ms) / 1000, name="recipe-batcher")
+            max_wait_s=float(settings.recipe_batch_wait_ms) / 1000,
+            fair_key=lambda item: item[3], name="recipe-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         return self._registry.serving_id("generator", tenant_id) if self._adaptable else None
@@ -76,7 +78,7 @@ class RecipeRuntime:
         retrieval = self._search.versions.for_tenant(tenant_id) \
             if self._search is not None else None
         outcome: dict[str, Any] = self._batcher.submit(
-            (self.generators.for_tenant(tenant_id), retrieval, brief))
+            (self.generators.for_tenant(tenant_id), retrieval, brief, tenant_id))
         return outcome
 
     def _run_batch(self, items: Sequence[Item]) -> list[dict[str, Any]]:
@@ -90,7 +92,7 @@ class RecipeRuntime:
             pipeline = RecipePipeline(generator.value, self.materials, retrieve)
             return [{**outcome.to_dict(), "generator_version_id": generator.version_id,
                      "retrieval_model_version_id": retrieval.version_id if retrieval
-                     else None} for outcome in pipeline.run_many([b for _, _, b in part])]
+                     else None} for outcome in pipeline.run_many([item[2] for item in part])]
 
         return grouped(items, lambda item: (id(item[0].value),
                                             id(item[1].value) if item[1] else 0), run)

@@ -1,6 +1,7 @@
 """The search runtime of a worker process: warm search pipelines per served embedding
-version (`ServedVersions`), and one micro-batcher across jobs, whatever their tenants: a
-batch is split by version, each part encoded and searched in one call."""
+version (`ServedVersions`), and one micro-batcher across jobs, whatever their tenants,
+filled round-robin by tenant: a batch is split by version, each part encoded and searched
+in one call."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from core.registry import ModelRegistry
 from workers.served_versions import Served, ServedVersions
 
 log = logging.getLogger(__name__)
-Item = tuple[Served[Any], Any]  # (the pipeline serving the job's tenant, its request)
+# (the pipeline serving the job's tenant, its request, the tenant)
+Item = tuple[Served[Any], Any, str]
 
 
 class SearchRuntime:
@@ -29,7 +31,8 @@ class SearchRuntime:
         self._batcher: MicroBatcher[Item, tuple[str | None, Any]] = MicroBatcher(
             self._run_batch, max_batch=int(settings.search_batch_max),
             max_wait_s=float(settings.search_batch_wait_ms) / 1000,
-            on_batch=SEARCH_BATCH_SIZE.observe, name="search-batcher")
+            on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
+            name="search-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         if self._settings.qdrant_url:
@@ -59,7 +62,7 @@ class SearchRuntime:
         """Search on the version serving the tenant. The result records `model_version`
         (the encoder) and `model_version_id` (the registry version; null: the base model)."""
         version_id, result = self._batcher.submit((self.versions.for_tenant(tenant_id),
-                                                   request))
+                                                   request, tenant_id))
         return {**result.to_dict(), "model_version_id": version_id}
 
     @staticmethod
@@ -67,6 +70,6 @@ class SearchRuntime:
         def run(_: int, part: list[Item]) -> list[tuple[str | None, Any]]:
             served = part[0][0]
             return [(served.version_id, result)
-                    for result in served.value.search_many([request for _, request in part])]
+                    for result in served.value.search_many([item[1] for item in part])]
 
         return grouped(items, lambda item: id(item[0].value), run)

@@ -3,7 +3,8 @@ run. One API, one models worker (`-Q search,recipe -P threads -c 16`), one ops w
 dispatcher, maintenance, webhooks), rate limits off (this measures dispatch, not limits).
 
 Search: B's sequential searches (`Prefer: wait`) idle, then while A has 10,000 search jobs
-queued. Recipes: B's briefs idle, then while A's batch of 1,000 briefs is queued.
+queued (submitted while the models worker is stopped, so the backlog is really there).
+Recipes: B's briefs idle, then while A's batch of 1,000 briefs is queued.
 Target (issue 8): B's p50 within 2x and p99 within 5x of its idle latency."""
 
 from __future__ import annotations
@@ -75,7 +76,12 @@ def measure() -> dict[str, Any]:
         sequential_waits(base_url, bystander.api_key, RECIPE, recipe_bodies[:3], wait_s=60)
         recipe_idle = _probe(base_url, bystander.api_key, RECIPE, recipe_bodies)
 
+        # A's flood is queued while no worker runs (a faster client than this one would
+        # queue it anyway); B probes as soon as the worker is back
+        models.stop()
         flood_s = asyncio.run(_flood_searches(base_url, flooder.api_key, FLOOD_SEARCHES))
+        models = env.worker("models-2", "search,recipe", "threads", 16)
+        env.wait_worker_ready(models)
         search_backlog = _backlog(env, "search")
         search_flood = _probe(base_url, bystander.api_key, SEARCH, probes)
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from core.batching import MicroBatcher
+from tests.e2e.harness import wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -70,3 +71,30 @@ def test_submit_async_awaits_without_a_thread_and_survives_a_gone_caller() -> No
 
     assert asyncio.run(scenario()) == [4, 6, 8, 10]
     assert batcher.submit(7) == 14  # a cancelled future did not kill the batching thread
+
+
+def test_a_fair_batcher_takes_one_item_per_key_in_turn() -> None:
+    """Tenant A's twenty waiting items do not push tenant B's one beyond the next batch."""
+    release, batches = threading.Event(), []
+
+    def process(items):  # type: ignore[no-untyped-def]
+        batches.append(list(items))
+        release.wait(10)  # the first batch is slow: everything else piles up meanwhile
+        return items
+
+    batcher = MicroBatcher(process, max_batch=4, max_wait_s=0.0,
+                           fair_key=lambda item: item[0], name="fair-test")
+    threads = [threading.Thread(target=batcher.submit, args=(("a", i),)) for i in range(21)]
+    threads[0].start()
+    wait_until(lambda: batches, 5, "the first batch")
+    for thread in threads[1:]:
+        thread.start()
+    wait_until(lambda: batcher._inbox.qsize() == 20, 5, "the pile-up")
+    late = threading.Thread(target=batcher.submit, args=(("b", 0),))
+    late.start()
+    wait_until(lambda: batcher._inbox.qsize() == 21, 5, "tenant b's item")
+    release.set()
+    for thread in [*threads, late]:
+        thread.join(10)
+    assert ("b", 0) in batches[1]  # the very next batch
+    assert [len(batch) for batch in batches] == [1, 4, 4, 4, 4, 4, 1]
