@@ -24,7 +24,8 @@ DEV_KEY_FILE = Path("var/dev-api-key")
 # allows one process per folder. Training runs one job at a time on a one-thread pool (not
 # solo): the worker's main thread stays free to answer Flower and send heartbeats mid-run.
 PROFILES: dict[str, tuple[str, str, int]] = {
-    "models": ("search,recipe", "threads", 16),
+    # more threads than one tenant's dispatch window: another tenant always finds one free
+    "models": ("search,recipe", "threads", 48),
     "training": ("training", "threads", 1),
     "ops": ("webhooks,maintenance", "threads", 4),
 }

@@ -1,13 +1,15 @@
-"""Fair dispatch: the job store is the queue of record; the broker holds only what workers
-can take soon, and each tenant holds at most a small window of it.
+"""Fair dispatch: the job store is the queue of record; the broker and the workers hold only
+a small window of each tenant's work.
 
-A tenant may have at most `window(kind)` messages waiting in the broker per kind (jobs
-`queued` with `dispatched_at` set). A submit is dispatched at once while its tenant's window
-has room and nothing older of theirs waits; otherwise it waits in the store (the backlog).
-The dispatcher refills every tenant's window from its backlog, oldest first, and publishes
-the tenants' messages interleaved. So a burst of 10,000 jobs from one tenant puts a window of
-them in the broker, and another tenant's single job waits behind that window, not behind
-the burst. Caps bound what one tenant may have open (queued or running) per kind.
+A tenant may have at most `window(kind)` jobs in flight per kind: dispatched (its message
+sent) and not finished, whether waiting in the broker or running. A submit is dispatched at
+once while its tenant's window has room and nothing older of theirs waits; otherwise it
+waits in the store (the backlog). The dispatcher refills every tenant's window from its
+backlog as jobs finish, oldest first, and publishes the tenants' messages interleaved. With
+workers that have more threads than one tenant's window, another tenant's job always finds
+a free thread, and the worker's micro-batcher (filled round-robin by tenant) puts it in the
+next batch: it waits behind at most the batch in progress, not behind the burst. Caps bound
+what one tenant may have open (queued or running, dispatched or not) per kind.
 
 This is the shape of Hatchet's group round-robin and BullMQ groups: the database orders
 work per group, and a bounded number of messages per group is in flight.
@@ -36,13 +38,16 @@ UNBOUNDED = 10**9
 BACKLOG: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & Job.dispatched_at.is_(None)
 IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
     Job.dispatched_at.is_not(None)
+IN_FLIGHT: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]) & \
+    Job.dispatched_at.is_not(None)
 OPEN: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
 
 
 @dataclass(frozen=True)
 class DispatchPolicy:
-    """Per kind: `windows`, the messages one tenant may have waiting in the broker, and
-    `caps`, the jobs one tenant may have queued or running. A kind not named is unbounded."""
+    """Per kind: `windows`, the jobs one tenant may have in flight (dispatched and not
+    finished), and `caps`, the jobs one tenant may have open (queued or running). A kind not
+    named is unbounded."""
 
     windows: Mapping[str, int] = field(default_factory=dict)
     caps: Mapping[str, int] = field(default_factory=dict)
@@ -113,7 +118,7 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
         window = policy.window(kind)
         free = len(accepted) if window >= UNBOUNDED else (
             0 if _has_backlog(session, tenant_id, kind)
-            else window - _count(session, IN_BROKER, tenant_id, kind))
+            else window - _count(session, IN_FLIGHT, tenant_id, kind))
         for index in accepted[:max(free, 0)]:
             rows[index]["dispatched_at"] = now
     return verdicts
@@ -128,7 +133,7 @@ def refill(session: Session, policy: DispatchPolicy) -> list[tuple[str, str]]:
                             .order_by(func.min(Job.created_at))).all()  # longest waiting first
     per_tenant: list[list[tuple[str, str]]] = []
     for tenant_id, kind in pairs:
-        free = policy.window(kind) - _count(session, IN_BROKER, tenant_id, kind)
+        free = policy.window(kind) - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
             per_tenant.append(_dispatch_oldest(session, tenant_id, kind, min(free, 10_000),
                                                now))

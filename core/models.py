@@ -106,13 +106,15 @@ class Job(Base):
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency"),
         Index("ix_jobs_batch_items", "batch_id", "batch_index"),
         # fair dispatch (core.dispatch): a tenant's jobs waiting in the store for their
-        # turn, those waiting in the broker, and those counted against the tenant's cap
+        # turn, those in flight (in the broker or running), and those counted against the
+        # tenant's cap
         Index("ix_jobs_backlog", "tenant_id", "kind", "created_at",
               sqlite_where=text("status = 'queued' AND dispatched_at IS NULL"),
               postgresql_where=text("status = 'queued' AND dispatched_at IS NULL")),
-        Index("ix_jobs_dispatched", "tenant_id", "kind", "dispatched_at",
-              sqlite_where=text("status = 'queued' AND dispatched_at IS NOT NULL"),
-              postgresql_where=text("status = 'queued' AND dispatched_at IS NOT NULL")),
+        Index("ix_jobs_in_flight", "tenant_id", "kind", "dispatched_at",
+              sqlite_where=text("status IN ('queued', 'running') AND dispatched_at IS NOT NULL"),
+              postgresql_where=text(
+                  "status IN ('queued', 'running') AND dispatched_at IS NOT NULL")),
         Index("ix_jobs_open", "tenant_id", "kind",
               sqlite_where=text("status IN ('queued', 'running')"),
               postgresql_where=text("status IN ('queued', 'running')")),

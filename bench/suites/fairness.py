@@ -1,5 +1,5 @@
 """Fairness: tenant B's latency while tenant A floods, against B's idle latency in the same
-run. One API, one models worker (`-Q search,recipe -P threads -c 16`), one ops worker (the
+run. One API, one models worker (`-Q search,recipe -P threads -c 48`, as `make run`), one ops worker (the
 dispatcher, maintenance, webhooks), rate limits off (this measures dispatch, not limits).
 
 Search: B's sequential searches (`Prefer: wait`) idle, then while A has 10,000 search jobs
@@ -66,7 +66,7 @@ def measure() -> dict[str, Any]:
         flooder = env.issue_key(("search", "generate"))
         bystander = env.issue_key(("search", "generate"))
         _, base_url = env.api()
-        models = env.worker("models", "search,recipe", "threads", 16)
+        models = env.worker("models", "search,recipe", "threads", 48)
         env.worker("ops", "webhooks,maintenance", "threads", 4, beat=True)
         env.wait_worker_ready(models)
         probes = [{"query": q} for q in search_queries(PROBES + 5)[5:]]
@@ -80,7 +80,7 @@ def measure() -> dict[str, Any]:
         # queue it anyway); B probes as soon as the worker is back
         models.stop()
         flood_s = asyncio.run(_flood_searches(base_url, flooder.api_key, FLOOD_SEARCHES))
-        models = env.worker("models-2", "search,recipe", "threads", 16)
+        models = env.worker("models-2", "search,recipe", "threads", 48)
         env.wait_worker_ready(models)
         search_backlog = _backlog(env, "search")
         search_flood = _probe(base_url, bystander.api_key, SEARCH, probes)

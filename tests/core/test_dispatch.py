@@ -13,6 +13,7 @@ from core.batches import BatchItem, BatchStore
 from core.dispatch import DispatchPolicy, DispatchQueue, job_id_of, new_delivery_id
 from core.errors import QuotaExceeded
 from core.models import Job, utcnow
+from core.states import JobStatus
 from core.store import JobStore, NewJob
 from core.views import JobView
 
@@ -60,8 +61,12 @@ def test_the_dispatcher_refills_windows_oldest_first_tenants_interleaved(
     store, queue = fair
     a_jobs, b_jobs = submit(store, a, 5), submit(store, b, 4)
     assert queue.refill() == []  # every window is full
-    for job in (*a_jobs[:2], *b_jobs[:2]):  # workers take what was in the broker
-        assert store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+    for job in (*a_jobs[:2], *b_jobs[:2]):  # workers take what was in the broker...
+        claim = store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+        assert claim is not None
+    assert queue.refill() == []  # ...running still counts: in flight until finished
+    for job in (*a_jobs[:2], *b_jobs[:2]):
+        store.finish(_running_claim(store, job.id), JobStatus.SUCCEEDED, result={})
     assert queue.refill() == [(a_jobs[2].id, "search"), (b_jobs[2].id, "search"),
                               (a_jobs[3].id, "search"), (b_jobs[3].id, "search")]
     assert queue.backlog() == {"search": 1}
@@ -109,3 +114,14 @@ def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, Di
 def test_delivery_ids_are_unique_and_name_their_job() -> None:
     first, second = new_delivery_id("a1b2"), new_delivery_id("a1b2")
     assert first != second and job_id_of(first) == job_id_of(second) == "a1b2"
+
+
+def _running_claim(store: JobStore, job_id: str):  # type: ignore[no-untyped-def]
+    """The claim of a running job, as its worker holds it."""
+
+    from core.views import Claim
+
+    with store._sessions() as session:
+        job = session.get(Job, job_id)
+        return Claim(job_id, job.kind, job.input, job.lease_token, job.attempts,
+                     job.created_at, job.tenant_id)
