@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
 from core.storable import storable
 
@@ -131,7 +132,10 @@ class StrictJsonRoute(APIRoute):
 
         async def strict(request: Request) -> Response:
             if request.method in ("POST", "PUT", "PATCH") and _is_json(request):
-                raw = await request.body()
+                try:
+                    raw = await request.body()
+                except ClientDisconnect:  # nobody is left to answer
+                    return Response(status_code=400)
                 if raw:
                     with contextlib.suppress(ValueError):  # not JSON: FastAPI says where
                         request._json = strict_loads(raw)

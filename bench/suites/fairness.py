@@ -42,8 +42,14 @@ async def _flood_searches(base_url: str, api_key: str, count: int) -> float:
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=120,
                                  headers={"Authorization": f"Bearer {api_key}"}) as client:
         async def one(index: int) -> None:
-            response = await client.post(SEARCH, json={"query": queries[index]})
-            response.raise_for_status()
+            for attempt in range(5):  # a kept-alive connection the server closed: again
+                try:
+                    response = await client.post(SEARCH, json={"query": queries[index]})
+                    response.raise_for_status()
+                    return
+                except httpx.TransportError:
+                    if attempt == 4:
+                        raise
 
         for start in range(0, count, 512):
             await asyncio.gather(*(one(i) for i in range(start, min(count, start + 512))))
