@@ -1,6 +1,7 @@
 """Fairness: tenant B's latency while tenant A floods, against B's idle latency in the same
-run. One API, one models worker (`-Q search,recipe -P threads -c 48`, as `make run`), one ops worker (the
-dispatcher, maintenance, webhooks), rate limits off (this measures dispatch, not limits).
+run. One API, one models worker (`-Q search,recipe -P threads -c 48`, as `make run`), one
+ops worker (the dispatcher, maintenance, webhooks), rate limits off (this measures dispatch,
+not limits).
 
 Search: B's sequential searches (`Prefer: wait`) idle, then while A has 10,000 search jobs
 queued (submitted while the models worker is stopped, so the backlog is really there).
