@@ -77,11 +77,12 @@ def index_build(force: bool) -> None:
     click.echo("index rebuilt" if rebuilt else "index is up to date")
 
 
-@click.command("eval", help="Search quality on the labelled query set (precision@5, nDCG@10).")
+@click.command("eval", help="Search quality on the labelled query set: strict P@5, nDCG@10 "
+               "and excluded notes per category and language, with baselines.")
 def eval_command() -> None:
-    from ml import evaluation
+    from ml import eval_report
 
-    sys.exit(evaluation.main([]))
+    sys.exit(eval_report.main([]))
 
 
 @click.command("bench", help="Benchmarks with in-run baselines (see bench/).")

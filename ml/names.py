@@ -109,6 +109,13 @@ class NameIndex:
         line = self.lines[perfume_id]
         return frozenset(i for i, other in self.lines.items() if other == line)
 
+    def line_members(self, perfume_id: str) -> frozenset[str]:
+        """The perfume's editions and flankers: same brand, a line that begins with its
+        line (`N°5` -> `N°5 L'Eau`, `Light Blue` -> `Light Blue pour Homme`)."""
+        brand, line = self.lines[perfume_id]
+        return frozenset(i for i, (b, other) in self.lines.items()
+                         if b == brand and other[:len(line)] == line)
+
     def brand_spans(self, tokens: Sequence[str]) -> list[NameSpan]:
         """Every brand (or alias) written out in `tokens`, longest first at each place."""
         found = []

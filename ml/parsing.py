@@ -1,9 +1,8 @@
 """Query parsing: every wish a query states, in English or in (translated) Korean.
 
-A query becomes *units*: perfume names, brands, and phrases of `ml.phrases` (notes,
-characters, moods, seasons, genders, occasions, intensity, markers); other words stay
-words. A perfume name counts as a name when its brand is in the query, when it has a word
-of its own (`Sauvage`, `Santal 33`, not `Oud Wood`), or when a "like" marker points at it.
+A query becomes *units* (`ml.query_units`): perfume names, brands, and phrases of
+`ml.phrases` (notes, characters, moods, seasons, genders, occasions, intensity, markers);
+other words stay words.
 
 Negation scope. A marker applies to the list of things it points at: English markers look
 forward ("without tonka", "no oud or incense", "hold the musk", "anything but citrus"),
@@ -27,9 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ml.names import NAME_FILLERS, NameIndex, NameSpan
+from ml.names import NAME_FILLERS, NameIndex
 from ml.notes import NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
+from ml.query_units import Unit, UnitReader, is_filler
 from ml.query_words import SCOPE_FILLERS, STRONG_LIKES
 
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
@@ -38,19 +38,7 @@ MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "l
                      "comma"))
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
-COMMON_NAME_WORDS = frozenset(("pour", "homme", "femme", "eau", "de", "la", "le", "l", "the",
-                               "for", "men", "women", "by", "no", "d", "s", "et", "di", "du",
-                               "des", "and", "in", "black", "white", "blue", "red", "one"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
-
-
-@dataclass(frozen=True)
-class Unit:
-    kind: str
-    value: str
-    start: int
-    end: int
-    ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,10 +84,6 @@ class _Roles:
     found: Reference | None = None
 
 
-def _is_filler(unit: Unit) -> bool:
-    return unit.kind == "word" and unit.value in SCOPE_FILLERS
-
-
 def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], list[str]]:
     """Element units joined by conjunctions or commas, from `first` in direction `step`."""
     scope: list[int] = []
@@ -111,7 +95,7 @@ def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], lis
         if not (0 <= k < len(units) and units[k].kind in ("conj", "comma")):
             break
         separator, k = units[k].value, k + step
-        while 0 <= k < len(units) and _is_filler(units[k]):
+        while 0 <= k < len(units) and is_filler(units[k]):
             k += step
         if not (0 <= k < len(units) and units[k].kind in ELEMENTS):
             break
@@ -123,7 +107,7 @@ def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], lis
 def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool]:
     """The units a forward negation applies to, and whether a softener came first."""
     j, soft = marker + 1, units[marker].kind == "softneg"
-    while j < len(units) and (units[j].kind == "soft" or _is_filler(units[j]) or (
+    while j < len(units) and (units[j].kind == "soft" or is_filler(units[j]) or (
             units[j].value == "for" and j + 1 < len(units) and units[j + 1].kind == "gender")):
         soft, j = soft or units[j].kind == "soft", j + 1
     scope, separators = _chain(units, j, 1)
@@ -136,7 +120,7 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool]
 
 def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
     j = marker - 1
-    while j >= 0 and _is_filler(units[j]):
+    while j >= 0 and is_filler(units[j]):
         j -= 1
     return _chain(units, j, -1)[0]
 
@@ -146,74 +130,14 @@ class QueryParser:
     notes. Never raises; a query with nothing recognisable parses to an empty parse."""
 
     def __init__(self, phrases: PhraseTable, names: NameIndex, taxonomy: NoteTaxonomy) -> None:
-        self._phrases, self._names, self._taxonomy = phrases, names, taxonomy
+        self._reader = UnitReader(phrases, names)
+        self._names, self._taxonomy = names, taxonomy
 
     def parse(self, text: str, untranslated: Sequence[str] = ()) -> QueryParse:
         tokens = query_tokens(text)
-        units = self._units(tokens)
+        units = self._reader.read(tokens)
         roles = self._markers(units, tokens, untranslated)
         return self._assemble(units, tokens, roles)
-
-    # ---- units -----------------------------------------------------------------------
-    def _distinctive(self, tokens: Sequence[str], span: NameSpan) -> bool:
-        return any(not (t in self._phrases.words or t in NAME_FILLERS or t in COMMON_NAME_WORDS)
-                   and (len(t) >= 3 or t.isdigit()) for t in tokens[span.start:span.end])
-
-    def _accepted(self, tokens: Sequence[str], span: NameSpan, brands: set[str],
-                  near_like: set[int]) -> bool:
-        branded = any(self._names.perfumes[i].brand in brands for i in span.ids)
-        return branded or span.start in near_like or span.end in near_like or (
-            self._distinctive(tokens, span))
-
-    def _name_units(self, tokens: Sequence[str]) -> dict[int, Unit]:
-        """Accepted perfume names and the brands outside them, by start token."""
-        words = [i for i, t in enumerate(tokens) if t.isalnum()]
-        plain = [tokens[i] for i in words]
-        brand_spans = self._names.brand_spans(plain)
-        brands = {span.brand for span in brand_spans if span.brand}
-        near_like = self._near_like(tokens, words)
-        units: dict[int, Unit] = {}
-        covered: set[int] = set()
-        for span in sorted(self._names.spans(plain), key=lambda s: (s.start - s.end, s.start)):
-            start, end = words[span.start], words[span.end - 1] + 1
-            if covered.isdisjoint(range(start, end)) and self._accepted(
-                    plain, span, brands, near_like):
-                units[start] = Unit("name", " ".join(tokens[start:end]), start, end, span.ids)
-                covered.update(range(start, end))
-        for span in brand_spans:
-            start, end = words[span.start], words[span.end - 1] + 1
-            if covered.isdisjoint(range(start, end)):
-                units[start] = Unit("brand", span.brand or "", start, end)
-                covered.update(range(start, end))
-        return units
-
-    def _near_like(self, tokens: Sequence[str], words: Sequence[int]) -> set[int]:
-        """Word positions right after a "like" marker or right before a Korean one."""
-        near: set[int] = set()
-        position = {token_index: word_index for word_index, token_index in enumerate(words)}
-        for i in range(len(tokens)):
-            found = self._phrases.at(tokens, i)
-            if found and found.kind == "like":
-                after = [position[j] for j in range(i + found.size, len(tokens)) if j in position]
-                near.update(after[:2])
-            elif found and found.kind == "likeback":
-                before = [position[j] + 1 for j in range(i) if j in position]
-                near.update(before[-2:])
-        return near
-
-    def _units(self, tokens: Sequence[str]) -> list[Unit]:
-        names = self._name_units(tokens)
-        units: list[Unit] = []
-        i = 0
-        while i < len(tokens):
-            unit = names.get(i)
-            if unit is None:
-                found = self._phrases.at(tokens, i)
-                unit = (Unit(found.kind, found.value, i, i + found.size) if found
-                        else Unit("word", tokens[i], i, i + 1))
-            units.append(unit)
-            i = unit.end
-        return units
 
     # ---- markers ---------------------------------------------------------------------
     def _markers(self, units: Sequence[Unit], tokens: Sequence[str],
@@ -245,8 +169,9 @@ class QueryParser:
         span.sort()
         named = [units[k] for k in span if units[k].kind == "name"]
         words = [t for k in span for t in tokens[units[k].start:units[k].end] if t.isalnum()]
-        found = named[0].ids[0] if len(named) == 1 and len(named[0].ids) == 1 else None
-        found = found or (self._names.resolve(words) if words else None)
+        found = self._names.resolve(words) if words else None
+        if found is None and len(named) == 1 and len(named[0].ids) == 1:
+            found = named[0].ids[0]
         unknown = [k for k in span if units[k].kind == "word" and units[k].value not in
                    NAME_FILLERS and units[k].value not in SCOPE_FILLERS]
         if any(units[k].kind in ELEMENTS for k in span):
@@ -319,7 +244,7 @@ class QueryParser:
                 wish.notes.append([note])
             wish.last_note = i
         elif unit.kind == "name":
-            wish.named.extend(self._editions(unit.ids))
+            wish.named.extend(sorted({m for i in unit.ids for m in self._names.line_members(i)}))
         elif unit.kind == "intensity":
             wish.intensity = unit.value
         else:
@@ -352,12 +277,12 @@ class _Wishes:
 def _follows_or(units: Sequence[Unit], i: int, last_note: int) -> bool:
     """Whether note unit `i` is the alternative of the note unit just before ("X or Y")."""
     k = i - 1
-    while k >= 0 and _is_filler(units[k]):
+    while k >= 0 and is_filler(units[k]):
         k -= 1
     if k < 0 or units[k].kind != "conj" or units[k].value not in ("or", "/"):
         return False
     k -= 1
-    while k >= 0 and _is_filler(units[k]):
+    while k >= 0 and is_filler(units[k]):
         k -= 1
     return k == last_note
 

@@ -57,11 +57,13 @@ class Phrase:
 class PhraseTable:
     """Phrase -> (kind, value). Kinds: note, group, mood, character, season, gender,
     occasion, intensity, neg, softneg, soft, like, conj, comma, negback, softback,
-    likeback."""
+    likeback. `notes` maps the characters that are also notes ("amber") to the note."""
 
-    def __init__(self, table: dict[tuple[str, ...], tuple[str, str]]) -> None:
+    def __init__(self, table: dict[tuple[str, ...], tuple[str, str]],
+                 notes: dict[str, str] | None = None) -> None:
         self._table = table
         self.words = frozenset(word for phrase in table for word in phrase)
+        self.notes = notes or {}
 
     @classmethod
     def build(cls, notes: Iterable[str], moods: Iterable[str]) -> PhraseTable:
@@ -72,6 +74,7 @@ class PhraseTable:
 
         add("note", ((note, note) for note in notes))
         add("note", ((name, names[0]) for names in SYNONYMS for name in names))
+        as_notes = {value: value for kind, value in table.values() if kind == "note"}
         add("group", ((word, word) for word in GROUPS))
         add("mood", [*((mood, mood) for mood in moods), *MOOD_WORDS.items()])
         add("character", CHARACTER_WORDS.items())
@@ -88,7 +91,8 @@ class PhraseTable:
         add("negback", [("free", "free"), (BACK_NEGATION, BACK_NEGATION)])
         add("softback", [(BACK_SOFT, BACK_SOFT)])
         add("likeback", [(BACK_LIKE, BACK_LIKE)])
-        return cls(table)
+        return cls(table, {value: as_notes[value] for kind, value in table.values()
+                           if kind == "character" and value in as_notes})
 
     def at(self, tokens: Sequence[str], start: int) -> Phrase | None:
         """The longest phrase starting at `start` (a plural last word allowed), or None."""

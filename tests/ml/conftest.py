@@ -74,6 +74,9 @@ PERFUMES = [
     _perfume("tobacco-honey", "Tobacco Honey", "Gamma", "amber",
              ("cinnamon", "tobacco, honey", "vanilla, benzoin"), "autumn winter", "masculine",
              "warm cozy", "Honeyed pipe tobacco by the fire."),
+    _perfume("winter-amber-night-intense", "Amber Night Intense", "Gamma", "woody_amber",
+             ("cardamom, saffron", "amber, labdanum", "sandalwood, vanilla"), "winter",
+             "unisex", "warm sensual", "The same resinous amber, stronger and darker."),
 ]
 
 
