@@ -1,61 +1,65 @@
-"""A parsed query as checks on perfumes: constraints to meet, exclusions never to break.
+"""A parsed query as sets of perfumes: constraints to meet, exclusions never to break.
 
 Constraints are met first (see `ml.ranking.order`), in this priority when not every one can
 be: the named perfume, the brand, each note, each character, gender, season, intensity,
-each occasion, each mood. Exclusions are hard filters: a perfume carrying an excluded note
-(or any note it stands for, see `ml.notes`), of an excluded family, gender or line, or the
-reference perfume of a "like X" query and its editions, is never returned. Avoided things
-(`not too sweet`) only lower a perfume's relevance.
+each occasion, each mood. Each constraint holds the perfumes that meet it, taken from a
+`FacetIndex` (a posting list per facet value, built once per pipeline, as a search engine
+indexes its filters), so checking a hit is a set lookup. Exclusions are hard filters: a
+perfume carrying an excluded note (or any note it stands for, see `ml.notes`), of an
+excluded family, gender or line, or the reference perfume of a "like X" query and its
+editions, is never returned. Avoided things (`not too sweet`) only lower relevance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ml.knowledge import Perfume
 from ml.notes import CHARACTER_GROUPS, NoteTaxonomy
 from ml.parsing import QueryParse
-from ml.query_words import CHARACTERS, INTENSITIES, OCCASIONS, Character
+from ml.query_words import CHARACTERS, INTENSITIES, OCCASIONS
 from ml.vector_index import Condition, PayloadFilter
 
 PRIORITY = ("perfume", "brand", "note", "character", "gender", "season", "intensity",
             "occasion", "mood")
+FIELDS = ("note", "mood", "season", "gender", "family", "subfamily", "concentration", "brand")
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A perfume's facets as sets, built once per pipeline for fast checks."""
+class FacetIndex:
+    """Field -> value -> the ids of the perfumes that have it."""
 
-    id: str
-    brand: str
-    family: str
-    subfamily: str | None
-    gender: str
-    concentration: str | None
-    notes: frozenset[str]
-    moods: frozenset[str]
-    seasons: frozenset[str]
+    def __init__(self, perfumes: Iterable[Perfume]) -> None:
+        self._postings: dict[tuple[str, str], set[str]] = {}
+        self.ids: frozenset[str] = frozenset()
+        ids = set()
+        for perfume in perfumes:
+            ids.add(perfume.id)
+            values = {"note": perfume.notes, "mood": perfume.mood, "season": perfume.season,
+                      "gender": (perfume.gender,), "family": (perfume.family,),
+                      "subfamily": (perfume.subfamily or "",),
+                      "concentration": (perfume.concentration or "",),
+                      "brand": (perfume.brand,)}
+            for field, found in values.items():
+                for value in found:
+                    self._postings.setdefault((field, value), set()).add(perfume.id)
+        self.ids = frozenset(ids)
 
-    @classmethod
-    def of(cls, perfume: Perfume) -> Profile:
-        return cls(perfume.id, perfume.brand, perfume.family, perfume.subfamily,
-                   perfume.gender, perfume.concentration, frozenset(perfume.notes),
-                   frozenset(perfume.mood), frozenset(perfume.season))
-
-
-def has_character(profile: Profile, character: Character) -> bool:
-    return (profile.family in character.families or profile.subfamily in character.subfamilies
-            or not profile.moods.isdisjoint(character.moods)
-            or not profile.notes.isdisjoint(character.notes)
-            or profile.concentration in character.concentrations)
+    def having(self, field: str, values: Iterable[str]) -> frozenset[str]:
+        """The perfumes whose `field` holds any of `values`."""
+        found: set[str] = set()
+        for value in values:
+            found |= self._postings.get((field, value), set())
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
 class Constraint:
+    """A stated wish and the perfumes that meet it."""
+
     kind: str
     value: str
-    test: Callable[[Profile], bool]
+    members: frozenset[str]
 
     @property
     def label(self) -> str:
@@ -70,61 +74,47 @@ class Exclusions:
     genders: frozenset[str] = frozenset()
     perfumes: frozenset[str] = frozenset()
 
-    def rejects(self, profile: Profile) -> bool:
-        return bool(profile.id in self.perfumes or profile.gender in self.genders
-                    or profile.family in self.families or profile.subfamily in self.subfamilies
-                    or not profile.notes.isdisjoint(self.notes))
-
     def payload_conditions(self) -> tuple[Condition, ...]:
-        """The same exclusions for the vector index (perfume ids are filtered after)."""
+        """The exclusions as index conditions (perfume ids are filtered after)."""
         pairs = (("notes", self.notes), ("family", self.families),
                  ("subfamily", self.subfamilies), ("gender", self.genders))
         return tuple(Condition(name, tuple(sorted(values))) for name, values in pairs if values)
 
 
-def _named(parse: QueryParse, names: dict[str, str]) -> list[Constraint]:
+def _character(key: str, facets: FacetIndex) -> frozenset[str]:
+    character = CHARACTERS[key]
+    return (facets.having("family", character.families)
+            | facets.having("subfamily", character.subfamilies)
+            | facets.having("mood", character.moods) | facets.having("note", character.notes)
+            | facets.having("concentration", character.concentrations))
+
+
+def build_constraints(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
+                      names: Mapping[str, str]) -> tuple[Constraint, ...]:
+    """The parse's constraints in priority order (see the module doc)."""
     found: list[Constraint] = []
     if parse.named:
-        ids = frozenset(parse.named)
         label = " / ".join(dict.fromkeys(names[i] for i in parse.named))
-        found.append(Constraint("perfume", label, lambda p: p.id in ids))
+        found.append(Constraint("perfume", label, frozenset(parse.named) & facets.ids))
     if parse.brands:
-        brands = frozenset(parse.brands)
-        found.append(Constraint("brand", " / ".join(parse.brands), lambda p: p.brand in brands))
-    return found
-
-
-def _any_of(kind: str, label: str, values: Iterable[str], attribute: str) -> Constraint:
-    """Met when the profile's `attribute` (a set) shares a value with `values`."""
-    wanted = frozenset(values)
-    return Constraint(kind, label, lambda p: not wanted.isdisjoint(getattr(p, attribute)))
-
-
-def _character(key: str) -> Constraint:
-    character = CHARACTERS[key]
-    return Constraint("character", key, lambda p: has_character(p, character))
-
-
-def build_constraints(parse: QueryParse, taxonomy: NoteTaxonomy,
-                      names: dict[str, str]) -> tuple[Constraint, ...]:
-    """The parse's constraints in priority order (see the module doc)."""
-    found = _named(parse, names)
+        found.append(Constraint("brand", " / ".join(parse.brands),
+                                facets.having("brand", parse.brands)))
     for options in parse.notes:
         covered = set().union(*map(taxonomy.expand, options))
-        found.append(_any_of("note", " or ".join(options), covered, "notes"))
-    found += [_character(key) for key in parse.characters]
+        found.append(Constraint("note", " or ".join(options), facets.having("note", covered)))
+    found += [Constraint("character", key, _character(key, facets)) for key in parse.characters]
     if parse.genders:
-        genders = frozenset(parse.genders)
         found.append(Constraint("gender", " or ".join(parse.genders),
-                                lambda p: p.gender in genders))
+                                facets.having("gender", parse.genders)))
     if parse.seasons:
-        found.append(_any_of("season", " or ".join(parse.seasons), parse.seasons, "seasons"))
+        found.append(Constraint("season", " or ".join(parse.seasons),
+                                facets.having("season", parse.seasons)))
     if parse.intensity:
-        allowed = INTENSITIES[parse.intensity]
-        found.append(Constraint("intensity", parse.intensity,
-                                lambda p: p.concentration in allowed))
-    found += [_any_of("occasion", o, OCCASIONS[o], "moods") for o in parse.occasions]
-    found += [_any_of("mood", mood, [mood], "moods") for mood in parse.moods]
+        found.append(Constraint("intensity", parse.intensity, facets.having(
+            "concentration", INTENSITIES[parse.intensity])))
+    found += [Constraint("occasion", o, facets.having("mood", OCCASIONS[o]))
+              for o in parse.occasions]
+    found += [Constraint("mood", mood, facets.having("mood", [mood])) for mood in parse.moods]
     return tuple(found)
 
 

@@ -101,8 +101,8 @@ def _pipelines(args: argparse.Namespace, catalog: Catalog) -> tuple[Any, Any]:
         encoder, index = full._encoder, full._index
     else:
         from ml.embeddings import SentenceTransformerEncoder
+        from ml.exact_index import InMemoryIndex
         from ml.indexing import write_index
-        from ml.vector_index import InMemoryIndex
 
         encoder, index = SentenceTransformerEncoder(args.model_path), InMemoryIndex()
         write_index(index, encoder, catalog)

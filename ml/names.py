@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from difflib import SequenceMatcher, get_close_matches
 
 from ml.knowledge import Perfume
 from ml.tokens import name_tokens
@@ -66,12 +66,6 @@ def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     return variants
 
 
-def _close(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    return min(len(a), len(b)) >= 4 and SequenceMatcher(None, a, b).ratio() >= FUZZY_RATIO
-
-
 @dataclass(frozen=True)
 class NameSpan:
     """Query tokens [start, end) that name these perfumes (or, with no ids, a brand)."""
@@ -89,6 +83,8 @@ class NameIndex:
     brands: dict[tuple[str, ...], str] = field(default_factory=dict)
     lines: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     _by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    _by_token: dict[str, set[str]] = field(default_factory=dict)
+    _long_tokens: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, perfumes: Iterable[Perfume]) -> NameIndex:
@@ -102,7 +98,20 @@ class NameIndex:
             index.lines[perfume.id] = (perfume.brand, line_of(perfume))
             for variant in index.names[perfume.id]:
                 index._by_first.setdefault(variant[0], []).append((variant, perfume.id))
+                for token in variant:
+                    index._by_token.setdefault(token, set()).add(perfume.id)
+        for token in sorted(t for t in index._by_token if len(t) >= 4):
+            index._long_tokens.setdefault(token[0], []).append(token)
         return index
+
+    def _spellings(self, word: str) -> set[str]:
+        """The name words `word` may stand for: itself, or close ones if long (a typo after
+        the first letter: `opim`, `blck`)."""
+        if word in self._by_token or len(word) < 4:
+            return {word}
+        close = get_close_matches(word, self._long_tokens.get(word[0], []), n=3,
+                                  cutoff=FUZZY_RATIO)
+        return {word, *close}
 
     def editions(self, perfume_id: str) -> frozenset[str]:
         """The perfume and every edition of it (see the module doc)."""
@@ -147,19 +156,21 @@ class NameIndex:
             found.append(NameSpan(start, start + size, tuple(branded or ids)))
         return found
 
-    def _score(self, perfume_id: str, words: Sequence[str], brand: NameSpan | None) -> float:
-        """Best over the perfume's variants: share of the name found in `words` (1 needs
-        every word), plus how much of `words` the name and brand explain, plus the brand."""
+    def _score(self, perfume_id: str, heard: set[str], size: int,
+               brand: NameSpan | None) -> float:
+        """Best over the perfume's variants: share of the name found among the words heard
+        (1 needs every word), plus how much of the `size` words the name and brand explain,
+        plus the brand."""
         same_brand = brand is not None and self.perfumes[perfume_id].brand == brand.brand
         best = 0.0
         for variant in self.names[perfume_id]:
             name = [part for part in variant if part not in NAME_FILLERS] or list(variant)
-            matched = sum(any(_close(part, word) for word in words) for part in name)
+            matched = sum(part in heard for part in name)
             coverage = matched / len(name)
             if coverage < 0.6 or (coverage < 1 and not same_brand and matched < 2):
                 continue
             used = matched + (brand.end - brand.start if same_brand and brand else 0)
-            best = max(best, coverage + 0.5 * min(used / len(words), 1.0) + 0.2 * same_brand
+            best = max(best, coverage + 0.5 * min(used / size, 1.0) + 0.2 * same_brand
                        - 0.01 * len(name))
         return best
 
@@ -172,7 +183,9 @@ class NameIndex:
             return None
         spans = self.brand_spans(words)
         brand = spans[0] if spans else None
-        scored = [(self._score(pid, words, brand), pid) for pid in self.perfumes]
+        heard = {spelling for word in words for spelling in self._spellings(word)}
+        candidates = set().union(*(self._by_token.get(token, set()) for token in heard))
+        scored = [(self._score(pid, heard, len(words), brand), pid) for pid in candidates]
         best = max((score for score, _ in scored), default=0.0)
         if best <= 0:
             return None

@@ -108,6 +108,7 @@ class NoteTaxonomy:
 
     vocabulary: frozenset[str]
     _synonyms: dict[str, frozenset[str]]
+    _endings: dict[tuple[str, ...], frozenset[str]]
 
     @classmethod
     def build(cls, notes: Iterable[str]) -> NoteTaxonomy:
@@ -115,7 +116,13 @@ class NoteTaxonomy:
         for names in SYNONYMS:
             for name in names:
                 synonyms[name] = synonyms.get(name, frozenset()) | frozenset(names)
-        return cls(frozenset(notes), synonyms)
+        endings: dict[tuple[str, ...], set[str]] = {}
+        for note in notes:
+            tokens = tuple(name_tokens(note))
+            for start in range(len(tokens)):
+                endings.setdefault(tokens[start:], set()).add(note)
+        return cls(frozenset(notes), synonyms,
+                   {tail: frozenset(found) for tail, found in endings.items()})
 
     def canonical(self, note: str) -> str:
         """The catalogue's name for a note named in a query (`orris` stays `orris`)."""
@@ -133,11 +140,5 @@ class NoteTaxonomy:
         names = self._synonyms.get(note, frozenset({note})) | {note}
         covered = set(names)
         for name in names:
-            tail = name_tokens(name)
-            covered.update(known for known in self.vocabulary
-                           if name_tokens(known)[-len(tail):] == tail)
+            covered |= self._endings.get(tuple(name_tokens(name)), frozenset())
         return frozenset(covered)
-
-    def expand_group(self, character: str) -> frozenset[str]:
-        """The notes excluded with a character word ("no citrus", "nothing woody")."""
-        return frozenset(CHARACTER_GROUPS.get(character, ())) & self.vocabulary

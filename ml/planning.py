@@ -1,13 +1,15 @@
 """Per request: what to search with and what to honour (a `Plan`), and the words that tell
 the caller what was understood (`interpreted`) and why each hit is there (`explanation`).
 
-A "like X" request (`similar_to`, or a parsed reference) embeds X's own document instead of
-the query, ranks by likeness and excludes X and its editions (unless editions are asked
-for); an unknown X gives a message and no hits rather than random ones.
+A "like X" request (`similar_to`, or a parsed reference) searches with X's own vector (its
+document's, from the index) instead of the query's, ranks by likeness and excludes X and
+its editions (unless editions are asked for); an unknown X gives a message and no hits
+rather than random ones.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +17,12 @@ from typing import Any
 from ml.constraints import (
     Constraint,
     Exclusions,
+    FacetIndex,
     build_constraints,
     build_exclusions,
     exclusion_filter,
 )
-from ml.documents import Kind, perfume_text
+from ml.documents import Kind, documents
 from ml.knowledge import Catalog
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
@@ -52,6 +55,8 @@ class Planner:
         self._catalog = catalog
         self._names = NameIndex.build(catalog.perfumes)
         self._taxonomy = NoteTaxonomy.build(catalog.note_vocabulary())
+        self._facets = FacetIndex(catalog.perfumes)
+        self._payloads = {doc.id: doc.payload for doc in documents(catalog, "perfume")}
         self._labels = {p.id: f"{p.name} ({p.brand})" for p in catalog.perfumes}
 
     def plan(self, request: SearchRequest, query: InterpretedQuery) -> Plan:
@@ -67,12 +72,20 @@ class Planner:
         asked = set(request.filters.notes_include)
         for options in parse.notes:
             asked.update(*map(self._taxonomy.expand, options))
-        embed = None if message else (
-            perfume_text(self._catalog.perfume(reference)) if reference
-            else query.english or ("perfume" if parse.excluded_notes else request.query))
-        return Plan(request, query, build_constraints(parse, self._taxonomy, self._labels),
+        embed = None if message or reference else (
+            query.english or ("perfume" if parse.excluded_notes else request.query))
+        constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
+        return Plan(request, query, constraints,
                     exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
                     reference, message, embed, frozenset(asked))
+
+    def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
+        """The perfumes that share at least two notes with `reference` and pass `wanted`:
+        the candidates of a "like" request besides its nearest vectors."""
+        shared = Counter(i for note in self._catalog.perfume(reference).notes
+                         for i in self._facets.having("note", (note,)))
+        return sorted(i for i, n in shared.items() if n >= 2 and (
+            wanted is None or wanted.matches(self._payloads[i])))
 
     def _reference(self, request: SearchRequest,
                    query: InterpretedQuery) -> tuple[str | None, str | None]:

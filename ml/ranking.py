@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ml.constraints import Constraint, Profile
+from ml.constraints import Constraint
 from ml.facets import FacetHints
 from ml.vocabulary import ODOR_FAMILIES
 
@@ -88,23 +88,25 @@ def avoided(score: float, share: float) -> float:
 
 
 def order(relevance: Mapping[str, float], constraints: Sequence[Constraint],
-          profiles: Mapping[str, Profile], top_k: int) -> Ranked:
+          top_k: int) -> Ranked:
     """The best `top_k` ids with their relevance and which constraints each meets (see the
     module doc). Deterministic: ties go to the smaller id."""
     ranked = sorted(relevance.items(), key=lambda item: (-item[1], item[0]))
     if not constraints:
         return [(i, score, ()) for i, score in ranked[:top_k]]
-    flags: dict[str, tuple[bool, ...]] = {}
-    full: Ranked = []
-    for i, score in ranked:
-        flags[i] = tuple(c.test(profiles[i]) for c in constraints)
-        if all(flags[i]):
-            full.append((i, score, flags[i]))
-            if len(full) == top_k:
-                return full
-    every = [(i, score, flags[i]) for i, score in ranked]
-    every.sort(key=lambda item: (tuple(not met for met in item[2]), -item[1], item[0]))
-    return every[:top_k]
+    every = frozenset.intersection(*(c.members for c in constraints))
+    chosen = [(i, score) for i, score in ranked if i in every][:top_k]
+    if len(chosen) < top_k:
+        # Too few meet every constraint: the rest by what each misses, the misses of
+        # higher-priority constraints weighing more (a bit each, highest first); the sort
+        # is stable, so relevance still orders hits that miss the same constraints.
+        width = len(constraints)
+        rest = [(i, score) for i, score in ranked if i not in every]
+        misses = {i: sum(1 << (width - 1 - n) for n, c in enumerate(constraints)
+                         if i not in c.members) for i, _ in rest}
+        rest.sort(key=lambda item: misses[item[0]])
+        chosen += rest[:top_k - len(chosen)]
+    return [(i, score, tuple(i in c.members for c in constraints)) for i, score in chosen]
 
 
 def meets_all(ranked: Ranked) -> int:

@@ -2,16 +2,17 @@
 
 `search_many` interprets every query (Korean -> English, the whole parse: notes, exclusions,
 family, gender, season, occasion, mood, intensity, a reference perfume), plans each request
-(`ml.planning`), embeds all of them in ONE encoder call and queries the index once per record
-kind (and once more for "like X" requests, which need every perfume's cosine), so a worker
-that gathers concurrent jobs into one call pays for one forward pass.
+(`ml.planning`), embeds all of them in ONE encoder call ("like X" requests take X's vector
+from the index) and queries the index once per record kind and kind of request, so a
+worker that gathers concurrent jobs into one call pays for one forward pass.
 
 Excluded notes, families, genders and perfumes are hard filters, applied in the index and to
 the lexical candidates. Relevance per search type (see `ml.ranking`):
 - similarity: cosine similarity only;
 - keyword:    BM25 only, records without a match dropped;
 - hybrid:     vector and lexical candidates fused with facet boosts;
-- "like X":   likeness to X (`ml.likeness`), whatever the search type.
+- "like X":   likeness to X (`ml.likeness`), whatever the search type, over X's nearest
+              vectors and the perfumes sharing at least two notes with X.
 Hits meeting every stated constraint come first; when there are too few of them among the
 candidates, the catalogue's other perfumes that meet them all are added, and only then are
 constraints relaxed (the result says which).
@@ -23,7 +24,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ml.constraints import Profile
 from ml.documents import KINDS, Document, Kind, documents
 from ml.embeddings import Encoder, SentenceTransformerEncoder
 from ml.indexing import DEFAULT_INDEX_PATH, StaleIndexError, build_index, is_current, write_index
@@ -65,7 +65,6 @@ class SearchPipeline:
         self._bm25 = {kind: Bm25({i: d.terms for i, d in docs.items()})
                       for kind, docs in self._docs.items()}
         self._planner = Planner(catalog)
-        self._profiles = {p.id: Profile.of(p) for p in catalog.perfumes}
         self._likeness = Likeness(catalog.perfumes)
 
     @property
@@ -91,12 +90,18 @@ class SearchPipeline:
         self._index.close()
 
     def _encode(self, plans: Sequence[Plan]) -> dict[int, np.ndarray]:
+        """Query vectors: the encoded text, or for "like X" X's own vector from the index."""
         positions = [i for i, plan in enumerate(plans) if plan.embed is not None
-                     and (plan.request.search_type != "keyword" or plan.reference)]
-        if not positions:
-            return {}
-        texts = [plans[i].embed or "" for i in positions]
-        return dict(zip(positions, self._encoder.encode(texts), strict=True))
+                     and plan.request.search_type != "keyword"]
+        vectors: dict[int, np.ndarray] = {}
+        if positions:
+            texts = [plans[i].embed or "" for i in positions]
+            vectors.update(zip(positions, self._encoder.encode(texts), strict=True))
+        like = [i for i, plan in enumerate(plans) if plan.reference]
+        if like:
+            rows = self._index.vectors("perfume", [plans[i].reference or "" for i in like])
+            vectors.update(zip(like, rows, strict=True))
+        return vectors
 
     def _vector_hits(self, plans: Sequence[Plan],
                      vectors: dict[int, np.ndarray]) -> dict[int, list[IndexHit]]:
@@ -108,7 +113,6 @@ class SearchPipeline:
                 if not positions:
                     continue
                 limit = max(self._candidates, *(plans[i].request.top_k for i in positions))
-                limit = len(self._docs[kind]) if like else limit
                 batch = np.stack([vectors[i] for i in positions])
                 hits = self._index.search_batch(kind, batch, limit,
                                                 [plans[i].wanted for i in positions])
@@ -134,50 +138,52 @@ class SearchPipeline:
         floor = min(vector.values(), default=0.0)
         if plan.reference:
             ref = plan.reference
-            return list(vector), lambda i: self._likeness.score(ref, i, vector.get(i, floor))
+            pool = [*vector, *self._planner.sharing_notes(ref, plan.wanted)]
+            return list(dict.fromkeys(pool)), lambda i: self._likeness.score(
+                ref, i, vector.get(i, floor))
         if plan.request.search_type == "similarity":
             return list(vector), lambda i: vector.get(i, floor)
         lexical = self._lexical(plan.kind, plan)
         if plan.request.search_type == "keyword":
             return list(lexical), lambda i: lexical.get(i, 0.0)
-        best = max(lexical.values(), default=0.0) or 1.0
+        best, kind = max(lexical.values(), default=0.0) or 1.0, plan.kind
         pool = [*vector, *sorted(lexical, key=lambda i: (-lexical[i], i))[:self._candidates]]
         return list(dict.fromkeys(pool)), lambda i: self._weights.fuse(
-            vector.get(i, floor), lexical.get(i, 0.0) / best, self._facets(plan.kind, i, plan))
+            vector.get(i, floor), lexical.get(i, 0.0) / best, self._facets(kind, i, plan))
 
     def _avoid_share(self, plan: Plan, doc_id: str) -> float:
         avoid = plan.query.parse.avoid
-        if not avoid or plan.kind == "material":
-            return 0.0
-        profile = self._profiles[doc_id]
-        present = {"mood": profile.moods, "note": profile.notes, "season": profile.seasons,
-                   "character": {profile.family, profile.subfamily}}
+        perfume = self._catalog.perfume(doc_id)
+        present = {"mood": perfume.mood, "note": perfume.notes, "season": perfume.season,
+                   "character": (perfume.family, perfume.subfamily)}
         return sum(value in present.get(kind, ()) for kind, value in avoid) / len(avoid)
 
     def _rank(self, plan: Plan, hits: list[IndexHit]) -> Ranked:
         pool, score = self._scorer(plan, hits)
         banned = plan.exclusions.perfumes
+        avoid = bool(plan.query.parse.avoid) and plan.kind == "perfume"
 
         def relevance(ids: Sequence[str]) -> dict[str, float]:
+            if not avoid:
+                return {i: score(i) for i in ids if i not in banned}
             return {i: avoided(score(i), self._avoid_share(plan, i)) for i in ids
                     if i not in banned}
 
         scored = relevance(pool)
-        ranked = order(scored, plan.constraints, self._profiles, plan.request.top_k)
-        if plan.constraints and meets_all(ranked) < plan.request.top_k:
-            extra = [i for i in self._satisfying(plan) if i not in scored]
-            if extra:
-                ranked = order({**scored, **relevance(extra)}, plan.constraints,
-                               self._profiles, plan.request.top_k)
-        return ranked
+        if plan.constraints:
+            every = self._satisfying(plan)
+            if len(every.intersection(scored)) < plan.request.top_k:
+                scored.update(relevance(sorted(every.difference(scored))))
+        return order(scored, plan.constraints, plan.request.top_k)
 
-    def _satisfying(self, plan: Plan) -> list[str]:
-        """Every catalogue perfume that passes the filters and meets every constraint."""
+    def _satisfying(self, plan: Plan) -> frozenset[str]:
+        """Every catalogue perfume that meets every constraint and passes the filters."""
+        members = frozenset.intersection(*(c.members for c in plan.constraints))
         wanted: PayloadFilter | None = plan.wanted
+        if wanted is None:
+            return members
         docs = self._docs["perfume"]
-        return [i for i, profile in self._profiles.items()
-                if (wanted is None or wanted.matches(docs[i].payload))
-                and all(c.test(profile) for c in plan.constraints)]
+        return frozenset(i for i in members if wanted.matches(docs[i].payload))
 
     def _hit(self, plan: Plan, doc_id: str, score: float, met: Sequence[bool]) -> SearchHit:
         payload = self._docs[plan.kind][doc_id].payload

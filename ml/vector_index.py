@@ -1,5 +1,5 @@
-"""Vector index: the `VectorIndex` seam, Qdrant in process (Qdrant Edge) or a Qdrant server,
-and an exact fake.
+"""Vector index: the `VectorIndex` seam, Qdrant in process (Qdrant Edge) or a Qdrant server
+(the exact fake is `ml.exact_index.InMemoryIndex`).
 
 One collection per record kind (`perfume`, `material`), each point carrying its record's
 payload (see `ml.documents`). The index also keeps a *stamp* (catalogue fingerprint, model
@@ -83,6 +83,10 @@ class VectorIndex(Protocol):
         """For each query row, up to `limit` hits by cosine similarity, best first."""
         ...
 
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these records, one row each in order; KeyError if absent."""
+        ...
+
     def stamp(self) -> str | None:
         """The stamp written by the last complete build, or None."""
         ...
@@ -138,6 +142,11 @@ class QdrantIndex:
         responses = self._client.query_batch_points(self._collection(kind), requests=requests)
         return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in response.points]
                 for response in responses]
+
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        points = self._client.retrieve(self._collection(kind), ids=[_point_id(i) for i in ids],
+                                       with_vectors=True)
+        return _in_order(ids, {str(p.id): p.vector for p in points})
 
     def stamp(self) -> str | None:
         name = self._collection("meta")
@@ -221,6 +230,10 @@ class EdgeIndex:
         return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in points]
                 for points in responses]
 
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        records = self._shards[kind].retrieve([_point_id(i) for i in ids], False, True)
+        return _in_order(ids, {str(r.id): r.vector[self.VECTOR] for r in records})
+
     def stamp(self) -> str | None:
         stamp_file = self._folder / self.STAMP_FILE
         return stamp_file.read_text() if stamp_file.exists() else None
@@ -238,6 +251,17 @@ class EdgeIndex:
         if self._lock is not None:
             os.close(self._lock)  # releases the folder lock
             self._lock = None
+
+
+def _in_order(ids: Sequence[str], found: Mapping[str, Any]) -> np.ndarray:
+    """Rows for `ids` from point id -> vector; KeyError naming the first one missing."""
+    rows = []
+    for record_id in ids:
+        vector = found.get(_point_id(record_id))
+        if vector is None:
+            raise KeyError(record_id)
+        rows.append(vector)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
 
 
 def _lock_folder(lock_file: Path) -> int:
@@ -290,48 +314,3 @@ def open_qdrant_index(path: str | None = None, url: str | None = None) -> Qdrant
     if not path:
         raise ValueError("open_qdrant_index needs a folder path or a server url")
     return EdgeIndex(path)
-
-
-class InMemoryIndex:
-    """Exact numpy search; the fake `VectorIndex` for unit tests (and a recall baseline)."""
-
-    def __init__(self) -> None:
-        self._ids: dict[str, list[str]] = {}
-        self._vectors: dict[str, np.ndarray] = {}
-        self._payloads: dict[str, list[Mapping[str, Any]]] = {}
-        self._stamp: str | None = None
-        self.closed = False
-
-    def reset(self, kind: str, dimension: int) -> None:
-        self._ids[kind], self._payloads[kind] = [], []
-        self._vectors[kind] = np.zeros((0, dimension), dtype=np.float32)
-
-    def upsert(self, kind: str, ids: Sequence[str], vectors: np.ndarray,
-               payloads: Sequence[Mapping[str, Any]]) -> None:
-        self._ids[kind].extend(ids)
-        self._payloads[kind].extend({**p, "id": i} for i, p in zip(ids, payloads, strict=True))
-        self._vectors[kind] = np.vstack([self._vectors[kind], vectors.astype(np.float32)])
-
-    def search_batch(self, kind: str, vectors: np.ndarray, limit: int,
-                     filters: Sequence[PayloadFilter | None] | None = None,
-                     ) -> list[list[IndexHit]]:
-        wanted = filters if filters is not None else [None] * len(vectors)
-        scores = vectors @ self._vectors[kind].T if len(vectors) else np.zeros((0, 0))
-        return [self._top(kind, row, limit, f) for row, f in zip(scores, wanted, strict=True)]
-
-    def _top(self, kind: str, scores: np.ndarray, limit: int,
-             wanted: PayloadFilter | None) -> list[IndexHit]:
-        payloads = self._payloads[kind]
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], self._ids[kind][i]))
-        hits = (IndexHit(self._ids[kind][i], float(scores[i])) for i in order
-                if wanted is None or wanted.matches(payloads[i]))
-        return [hit for _, hit in zip(range(limit), hits, strict=False)]
-
-    def stamp(self) -> str | None:
-        return self._stamp
-
-    def set_stamp(self, stamp: str) -> None:
-        self._stamp = stamp
-
-    def close(self) -> None:
-        self.closed = True

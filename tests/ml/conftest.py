@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from ml.embeddings import Encoder, HashingEncoder
+from ml.exact_index import InMemoryIndex
 from ml.indexing import write_index
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline
-from ml.vector_index import InMemoryIndex
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from ml.embeddings import Encoder
+from ml.exact_index import InMemoryIndex
 from ml.knowledge import Catalog
 from ml.search import SearchFilters, SearchPipeline, SearchRequest, build_index
-from ml.vector_index import IndexLockedError, InMemoryIndex, open_qdrant_index
+from ml.vector_index import IndexLockedError, open_qdrant_index
 
 pytestmark = pytest.mark.model
 
