@@ -78,6 +78,17 @@ def format_report(results: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def split_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The full search on the dev queries (used to choose weights) and on the held-out ones."""
+    lines = []
+    for split in ("dev", "heldout"):
+        s = summarise([r for r in rows if r["split"] == split])
+        if s["n"]:
+            lines.append(f"hybrid  {split:<7} split: n {s['n']:>3}  strict P@5 {s['p5']:.3f} "
+                         f"[{s['ci'][0]:.2f}, {s['ci'][1]:.2f}]  nDCG@10 {s['ndcg']:.3f}")
+    return lines
+
+
 def target_failures(rows: Sequence[dict[str, Any]]) -> list[str]:
     """Why the full search misses the targets (empty: both targets met)."""
     failures = []
@@ -138,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"model {full.model_version}; {len(catalog.perfumes)} perfumes ({verified} verified: "
           f"the ground truth); {len(queries)} queries; n = queries with a verified answer")
     print(format_report(results))
+    print("\n".join(split_lines(results["hybrid"])))
     failures = target_failures(results["hybrid"])
     print("targets: met" if not failures else "targets missed:\n  " + "\n  ".join(failures))
     return 0

@@ -1,13 +1,15 @@
 """Relevance of "like X" pairs, judged by a fixed rule and kept in the labelled query file.
 
 A perfume Y is judged against the reference X by two plain facts: the notes they share
-(same note name) and how many steps apart their families sit on the Fragrance Wheel.
+(the same material: synonyms such as orris and iris count as one note) and how many steps
+apart their families sit on the Fragrance Wheel.
 - grade 3: at least 4 shared notes, families at most one step apart;
 - grade 2: at least 3 shared notes, families at most one step apart;
 - grade 1 / 0 (not stored): anything less.
 Grades 2 and 3 are relevant. X itself, X's editions and unverified perfumes are not judged
 (unverified rows are no ground truth). The rule is deliberately simpler than the ranking's
-likeness (no tiers, no rarity, no embedding), so a ranking cannot score well by copying it.
+likeness (a count, no tiers, no rarity, no embedding, a hard cut on the wheel), so a ranking
+cannot score well by copying it.
 
 `python -m ml.judging` rewrites the `judged` field of every like query in the labelled file
 from the current catalogue; a unit test checks that the stored judgements still hold.
@@ -24,13 +26,14 @@ from ml.evaluation import QUERIES_FILE
 from ml.knowledge import Catalog, Perfume
 from ml.likeness import wheel_steps
 from ml.names import NameIndex
+from ml.notes import material
 
 RELEVANT_SHARED, STRONG_SHARED, MAX_STEPS = 3, 4, 1
 
 
 def judge_pair(reference: Perfume, other: Perfume) -> int:
     """The grade of `other` for "like `reference`" (see the module doc)."""
-    shared = len(set(reference.notes) & set(other.notes))
+    shared = len({material(n) for n in reference.notes} & {material(n) for n in other.notes})
     if wheel_steps(reference.family, other.family) > MAX_STEPS or shared < RELEVANT_SHARED:
         return 0
     return 3 if shared >= STRONG_SHARED else 2

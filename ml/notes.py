@@ -100,6 +100,12 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("patchouli", "patchouly"), ("oakmoss", "oak moss"), ("aldehydes", "aldehyde"),
     ("sea salt", "salt"), ("black pepper", "pepper"), ("woody notes", "wood"),
 )
+_MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
+
+
+def material(note: str) -> str:
+    """One name per material: a note's first synonym (`orris` -> `iris`), else the note."""
+    return _MATERIALS.get(note, note)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ml.eval_report import bootstrap_interval, format_report, target_failures
+from ml.eval_report import bootstrap_interval, format_report, split_lines, target_failures
 from ml.evaluation import (
     LabelledQuery,
     evaluate,
@@ -120,3 +120,6 @@ def test_the_report_prints_every_cell_and_checks_the_targets() -> None:
                                      "x1-en: 1 hits with an excluded note in the top 10"]
     low, high = bootstrap_interval([0.0, 1.0, 1.0, 1.0])
     assert 0.0 <= low < 0.75 < high <= 1.0
+    held = split_lines([*rows, {**row, "id": "x2-en", "split": "heldout", "precision@5": 0.5}])
+    assert held[0].startswith("hybrid  dev     split: n   2  strict P@5 0.875")
+    assert held[1].startswith("hybrid  heldout split: n   1  strict P@5 0.500")

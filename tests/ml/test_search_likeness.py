@@ -8,7 +8,7 @@ import pytest
 
 from ml.judging import judge_pair
 from ml.knowledge import Catalog
-from ml.likeness import Likeness, wheel_proximity, wheel_steps
+from ml.likeness import WHEEL, Likeness, wheel_proximity, wheel_steps
 from ml.names import NameIndex
 from ml.tokens import name_tokens
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.unit
 def test_the_wheel_is_a_circle() -> None:
     assert wheel_steps("floral", "floral") == 0 and wheel_steps("fruity", "floral") == 1
     assert wheel_steps("woods", "citrus") == 4
-    assert wheel_proximity("amber", "woody_amber") == pytest.approx(2 / 3)
-    assert wheel_proximity("floral", "woods") == 0.0
+    assert wheel_proximity("amber", "woody_amber") == pytest.approx(0.85)
+    assert wheel_proximity("woods", "citrus") == 0.0
 
 
 def test_shared_notes_count_and_rare_ones_count_more(catalog: Catalog) -> None:
@@ -33,6 +33,35 @@ def test_shared_notes_count_and_rare_ones_count_more(catalog: Catalog) -> None:
         "amber", "labdanum", "sandalwood", "vanilla", "cardamom"]
     assert likeness.score(night, "winter-amber-night-intense", 0.5) > likeness.score(
         night, "tobacco-honey", 0.5)
+
+
+
+def test_likeness_asks_how_much_of_the_reference_the_other_carries(catalog: Catalog) -> None:
+    night = catalog.perfume("winter-amber-night")
+    richer = dataclasses.replace(night, id="richer", top_notes=(*night.top_notes, "lemon"))
+    likeness = Likeness([*catalog.perfumes, richer])
+    # an extra note of the other's own costs nothing; the reference's missing notes do
+    assert likeness.notes(night.id, "richer") == pytest.approx(1.0)
+    assert likeness.notes("richer", night.id) < 1.0
+
+
+def test_synonyms_are_one_material_and_the_reference_names_them(catalog: Catalog) -> None:
+    night = catalog.perfume("winter-amber-night")
+    renamed = dataclasses.replace(night, id="renamed", base_notes=tuple(
+        "sandal" if n == "sandalwood" else n for n in night.base_notes))
+    likeness = Likeness([*catalog.perfumes, renamed])
+    assert likeness.notes(night.id, "renamed") == pytest.approx(1.0)
+    assert "sandal" in likeness.shared_notes("renamed", night.id)
+
+
+def test_distant_families_are_not_alike_however_many_notes_they_share(
+        catalog: Catalog) -> None:
+    night = catalog.perfume("winter-amber-night")
+    twin = dataclasses.replace(night, id="twin-far", family="citrus")
+    likeness = Likeness([*catalog.perfumes, twin])
+    assert wheel_steps(night.family, "citrus") >= len(WHEEL)
+    assert likeness.score(night.id, "twin-far", 1.0) == 0.0
+    assert likeness.score(night.id, night.id, 1.0) == pytest.approx(1.0)
 
 
 def test_editions_share_a_line_and_flankers_only_its_start() -> None:
@@ -64,3 +93,6 @@ def test_the_judging_rule(catalog: Catalog) -> None:
     assert judge_pair(night, shared_three) == 2
     far = dataclasses.replace(shared_three, family="citrus")
     assert judge_pair(night, far) == 0
+    # orris is iris: synonyms are one shared note
+    orris = dataclasses.replace(shared_three, heart_notes=("orris",))
+    assert judge_pair(dataclasses.replace(night, heart_notes=("iris",)), orris) == 2
