@@ -126,11 +126,12 @@ class SearchPipeline:
             return scores
         return {i: s for i, s in scores.items() if wanted.matches(self._docs[kind][i].payload)}
 
-    def _facets(self, kind: Kind, doc_id: str, plan: Plan) -> float:
-        payload, query = self._docs[kind][doc_id].payload, plan.query
+    def _facets(self, kind: Kind, plan: Plan) -> Callable[[str], float]:
+        """A document's facet score (0..1) for this request's hints."""
+        docs, hints, terms = self._docs[kind], plan.query.hints, plan.query.terms
         if kind == "material":
-            return material_facet_score(payload, query.hints, query.terms)
-        return perfume_facet_score(payload, query.hints)
+            return lambda i: material_facet_score(docs[i].payload, hints, terms)
+        return lambda i: perfume_facet_score(docs[i].payload, hints)
 
     def _scorer(self, plan: Plan, hits: list[IndexHit]) -> tuple[list[str], Score]:
         """The candidate ids and the relevance function of a request."""
@@ -146,10 +147,11 @@ class SearchPipeline:
         lexical = self._lexical(plan.kind, plan)
         if plan.request.search_type == "keyword":
             return list(lexical), lambda i: lexical.get(i, 0.0)
-        best, kind = max(lexical.values(), default=0.0) or 1.0, plan.kind
+        best = max(lexical.values(), default=0.0) or 1.0
         pool = [*vector, *sorted(lexical, key=lambda i: (-lexical[i], i))[:self._candidates]]
-        return list(dict.fromkeys(pool)), lambda i: self._weights.fuse(
-            vector.get(i, floor), lexical.get(i, 0.0) / best, self._facets(kind, i, plan))
+        facets, w = self._facets(plan.kind, plan), self._weights
+        return list(dict.fromkeys(pool)), lambda i: w.fuse(
+            vector.get(i, floor), lexical.get(i, 0.0) / best, facets(i))
 
     def _avoid_share(self, plan: Plan, doc_id: str) -> float:
         avoid = plan.query.parse.avoid
