@@ -7,9 +7,9 @@ apart their families sit on the Fragrance Wheel.
 - grade 2: at least 3 shared notes, families at most one step apart;
 - grade 1 / 0 (not stored): anything less.
 Grades 2 and 3 are relevant. X itself, X's editions and unverified perfumes are not judged
-(unverified rows are no ground truth). The rule is deliberately simpler than the ranking's
-likeness (a count, no tiers, no rarity, no embedding, a hard cut on the wheel), so a ranking
-cannot score well by copying it.
+(unverified rows are no ground truth); nor is anything when X itself is unverified. The rule
+is deliberately simpler than the ranking's likeness (a count, no tiers, no rarity, no
+embedding, a hard cut on the wheel), so a ranking cannot score well by copying it.
 
 `python -m ml.judging` rewrites the `judged` field of every like query in the labelled file
 from the current catalogue; a unit test checks that the stored judgements still hold.
@@ -42,6 +42,8 @@ def judge_pair(reference: Perfume, other: Perfume) -> int:
 def judge(catalog: Catalog, reference_id: str) -> dict[str, int]:
     """Every verified perfume's stored grade (2 or 3) for "like `reference_id`"."""
     reference = catalog.perfume(reference_id)
+    if not reference.verified:
+        return {}
     own = NameIndex.build(catalog.perfumes).editions(reference_id)
     grades = {p.id: judge_pair(reference, p) for p in catalog.perfumes
               if p.verified and p.id not in own}

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ml.judging import judge_pair
+from ml.judging import judge, judge_pair
 from ml.knowledge import Catalog
 from ml.likeness import WHEEL, Likeness, wheel_proximity, wheel_steps
 from ml.names import NameIndex
@@ -96,3 +96,11 @@ def test_the_judging_rule(catalog: Catalog) -> None:
     # orris is iris: synonyms are one shared note
     orris = dataclasses.replace(shared_three, heart_notes=("orris",))
     assert judge_pair(dataclasses.replace(night, heart_notes=("iris",)), orris) == 2
+
+
+def test_nothing_is_judged_like_an_unverified_reference() -> None:
+    shipped = Catalog.load()
+    unverified = next(p.id for p in shipped.perfumes if not p.verified)
+    verified = next(p.id for p in shipped.perfumes if p.verified)
+    assert judge(shipped, unverified) == {}
+    assert all(shipped.perfume(i).verified for i in judge(shipped, verified))
