@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 
 from ml.knowledge import Perfume
 from ml.notes import material
@@ -33,6 +34,7 @@ NOTES_WEIGHT, EMBEDDING_WEIGHT = 0.75, 0.25
 WHEEL = (1.0, 0.85, 0.55, 0.25)
 
 
+@cache
 def wheel_steps(family: str, other: str) -> int:
     """Steps between two families around the wheel (unknown families: far apart)."""
     if family not in FAMILIES or other not in FAMILIES:
@@ -41,6 +43,7 @@ def wheel_steps(family: str, other: str) -> int:
     return min(steps, len(FAMILIES) - steps)
 
 
+@cache
 def wheel_proximity(family: str, other: str) -> float:
     """1 for the same family, then 0.85, 0.55, 0.25 a step, two, three away; 0 beyond."""
     steps = wheel_steps(family, other)

@@ -22,6 +22,7 @@ beats one that keeps the mood but misses the notes), then by relevance.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,22 +92,28 @@ def order(relevance: Mapping[str, float], constraints: Sequence[Constraint],
           top_k: int) -> Ranked:
     """The best `top_k` ids with their relevance and which constraints each meets (see the
     module doc). Deterministic: ties go to the smaller id."""
-    ranked = sorted(relevance.items(), key=lambda item: (-item[1], item[0]))
+    best = _best(relevance.items(), top_k)
     if not constraints:
-        return [(i, score, ()) for i, score in ranked[:top_k]]
+        return [(i, score, ()) for i, score in best]
     every = frozenset.intersection(*(c.members for c in constraints))
-    chosen = [(i, score) for i, score in ranked if i in every][:top_k]
+    chosen = _best(((i, s) for i, s in relevance.items() if i in every), top_k)
     if len(chosen) < top_k:
         # Too few meet every constraint: the rest by what each misses, the misses of
-        # higher-priority constraints weighing more (a bit each, highest first); the sort
-        # is stable, so relevance still orders hits that miss the same constraints.
-        width = len(constraints)
-        rest = [(i, score) for i, score in ranked if i not in every]
-        misses = {i: sum(1 << (width - 1 - n) for n, c in enumerate(constraints)
-                         if i not in c.members) for i, _ in rest}
-        rest.sort(key=lambda item: misses[item[0]])
-        chosen += rest[:top_k - len(chosen)]
+        # higher-priority constraints weighing more (a bit each, highest first), then by
+        # relevance as everywhere.
+        misses = dict.fromkeys((i for i in relevance if i not in every), 0)
+        for n, constraint in enumerate(reversed(constraints)):
+            for i in misses.keys() - constraint.members:
+                misses[i] += 1 << n
+        rest = heapq.nsmallest(top_k - len(chosen), misses,
+                               key=lambda i: (misses[i], -relevance[i], i))
+        chosen += [(i, relevance[i]) for i in rest]
     return [(i, score, tuple(i in c.members for c in constraints)) for i, score in chosen]
+
+
+def _best(items: Iterable[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    """The `k` highest scores, ties to the smaller id."""
+    return heapq.nsmallest(k, items, key=lambda item: (-item[1], item[0]))
 
 
 def meets_all(ranked: Ranked) -> int:
