@@ -24,6 +24,14 @@ SEARCH: dict[str, Example] = {
                               "webhook_events": ["completed"]}),
 }
 
+SIMILAR: dict[str, Example] = {
+    "like": Example(summary="perfumes that smell like a catalogue perfume",
+                    value={"perfume_id": "ysl-black-opium-2014", "top_k": 5}),
+    "filtered": Example(summary="alike, for summer, no oud",
+                        value={"perfume_id": "tom-ford-oud-wood-2007", "top_k": 5,
+                               "filters": {"season": ["summer"], "notes_exclude": ["oud"]}}),
+}
+
 _BRIEF: dict[str, Any] = {"fragrance_family": "floral", "mood": "romantic",
                           "intensity": "moderate", "gender": "feminine", "season": "spring",
                           "notes_include": ["rose", "peony"], "concentration": "edp"}

@@ -62,6 +62,22 @@ class SearchIn(Delivery):
                                exclude_none=True)
 
 
+class SimilarIn(Delivery):
+    """Perfumes that smell like a catalogue perfume (`perfume_id`: a search hit's `id`).
+    The perfume itself and its editions are left out unless `include_editions`."""
+
+    perfume_id: str = Field(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    top_k: int = Field(default=10, ge=1, le=100)
+    include_editions: bool = False
+    filters: SearchFiltersIn | None = None
+
+    def job_input(self) -> dict[str, Any]:
+        """A search job's input: the perfume as `similar_to`, the rest as sent."""
+        data = self.model_dump(mode="json", exclude={"webhook", "webhook_events", "perfume_id"},
+                               exclude_none=True)
+        return {"similar_to": self.perfume_id, **data}
+
+
 class JobOut(BaseModel):
     id: str
     kind: str

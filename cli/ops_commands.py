@@ -51,8 +51,9 @@ def index_build(force: bool) -> None:
     click.echo("index rebuilt" if rebuilt else "index is up to date")
 
 
-@click.command("eval", help="Search quality on the labelled query set (precision@5, nDCG@10) "
-               "and the recipe formulator sweep (formulas failing any modelled rule).")
+@click.command("eval", help="Search quality on the labelled query set (strict P@5, nDCG@10 "
+               "and excluded notes per category and language, with baselines) and the recipe "
+               "formulator sweep (formulas failing any modelled rule).")
 @click.option("--suite", type=click.Choice(["all", "search", "recipes"]), default="all",
               show_default=True)
 @click.option("--seeds", type=int, default=None,
@@ -61,9 +62,9 @@ def index_build(force: bool) -> None:
 def eval_command(suite: str, seeds: int | None) -> None:
     status = 0
     if suite in ("all", "search"):
-        from ml import evaluation
+        from ml import eval_report
 
-        status |= evaluation.main([])
+        status |= eval_report.main([])
     if suite in ("all", "recipes"):
         from ml.recipe import sweep
 

@@ -15,7 +15,7 @@ from ml.knowledge import Catalog, Material, Perfume
 from ml.tokens import content_tokens, singular
 from ml.vocabulary import FAMILY_WORDS, GENDER_WORDS
 
-DOCUMENT_FORMAT = 1
+DOCUMENT_FORMAT = 2
 Kind = Literal["perfume", "material"]
 KINDS: tuple[Kind, ...] = ("perfume", "material")
 
@@ -50,7 +50,8 @@ def perfume_document(perfume: Perfume) -> Document:
                    " ".join(perfume.mood), " ".join(perfume.season),
                    GENDER_WORDS.get(perfume.gender, ""), perfume.description)
     payload = {"kind": "perfume", "name": perfume.name, "brand": perfume.brand,
-               "family": perfume.family, "season": list(perfume.season),
+               "family": perfume.family, "subfamily": perfume.subfamily,
+               "concentration": perfume.concentration, "season": list(perfume.season),
                "gender": perfume.gender, "notes": list(perfume.notes), "mood": list(perfume.mood),
                "year": perfume.year}
     return Document(perfume.id, "perfume", perfume_text(perfume), payload, terms)

@@ -1,11 +1,21 @@
 """Korean queries: detect Hangul and translate perfumery vocabulary to English.
 
 all-MiniLM-L6-v2 is English-only, so a Korean query is turned into English words through
-`ko_lexicon.json` before it is embedded. Each Hangul run is segmented left to right: the
-longest lexicon word that prefixes the rest wins; otherwise the longest known particle or
-ending (하고, 한, 적인, 이, 을, 향이 ...) is skipped; otherwise the rest of the run is kept as
-untranslated and dropped from the English text. So 상큼하고 -> 상큼 (fresh citrus),
-로맨틱한 -> 로맨틱 (romantic), 장미향이 -> 장미 (rose) + 향 (scent). Latin words are kept.
+`ko_lexicon.json` before it is embedded. First the lexicon's multi-word *phrases* are
+found in the raw text, spaces optional ("블랙 오피움" -> Black Opium, "안 들어간" -> a
+negation). Each remaining Hangul run is segmented left to right: the longest lexicon word
+or known particle / ending (한, 적인, 이, 을, 향이 ...) that prefixes the rest wins, a word
+over an ending of the same length; endings are skipped; when neither fits, the rest of the
+run is kept as untranslated and dropped.
+So 상큼하고 -> 상큼 (fresh) + 하고 (and), 장미빼고 -> 장미 (rose) + 빼고 (a negation).
+Latin words are kept.
+
+A translation has two forms: `english`, the words to embed, and `words`, the words to
+parse. They differ where an entry's `parse` differs from its `en` (상큼 embeds as "fresh
+citrus" but means the mood "fresh"), and in the markers only the parse form carries:
+Korean puts negation and likeness after what they apply to, so they arrive as `<not`
+("장미 빼고"), `<soft` ("달지 않은": not too sweet) and `<like` ("블랙 오피움 같은"), each
+looking back at the words before it; particles that join words arrive as `and` / `or`.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from pathlib import Path
 
 LEXICON_FILE = Path(__file__).resolve().parent / "knowledge" / "ko_lexicon.json"
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_RUNS = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+|[0-9A-Za-z\u00c0-\u024f'-]+")
+_RUNS = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+|[0-9A-Za-z\u00c0-\u024f'&-]+")
 
 
 def contains_hangul(text: str) -> bool:
@@ -30,6 +40,12 @@ class LexiconEntry:
     ko: str
     en: str
     category: str
+    parse: str | None = None
+
+    @property
+    def meaning(self) -> str:
+        """The words the parser reads for this entry (`parse` when given, else `en`)."""
+        return self.en if self.parse is None else self.parse
 
 
 @dataclass(frozen=True)
@@ -37,22 +53,36 @@ class Translation:
     english: str
     matched: tuple[LexiconEntry, ...]
     untranslated: tuple[str, ...]
+    words: tuple[str, ...] = ()
+
+
+def _entry(row: dict[str, str]) -> LexiconEntry:
+    return LexiconEntry(row["ko"], row["en"], row["category"], row.get("parse"))
+
+
+def _phrase_pattern(phrases: Iterable[LexiconEntry]) -> re.Pattern[str] | None:
+    spelled = sorted({p.ko for p in phrases}, key=len, reverse=True)
+    alternatives = [r"\s*".join(re.escape(part) for part in ko.split()) for ko in spelled]
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 class Lexicon:
-    """Korean word -> English words, plus the particles and endings that may follow."""
+    """Korean words and phrases -> English, plus the particles and endings that may follow."""
 
-    def __init__(self, entries: Iterable[LexiconEntry], suffixes: Iterable[str]) -> None:
+    def __init__(self, entries: Iterable[LexiconEntry], suffixes: Iterable[str],
+                 phrases: Iterable[LexiconEntry] = ()) -> None:
         self.entries = {entry.ko: entry for entry in entries}
         self.suffixes = frozenset(suffixes)
+        self.phrases = {"".join(p.ko.split()): p for p in phrases}
+        self._pattern = _phrase_pattern(self.phrases.values())
         self._longest = max((len(k) for k in [*self.entries, *self.suffixes]), default=0)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
         """Read a lexicon file (default: the shipped `ko_lexicon.json`)."""
         data = json.loads(Path(path or LEXICON_FILE).read_text(encoding="utf-8"))
-        entries = [LexiconEntry(row["ko"], row["en"], row["category"]) for row in data["entries"]]
-        return cls(entries, data.get("suffixes", []))
+        return cls([_entry(row) for row in data["entries"]], data.get("suffixes", []),
+                   [_entry(row) for row in data.get("phrases", [])])
 
     def _prefix(self, text: str, table: Iterable[str] | dict[str, LexiconEntry]) -> str | None:
         for size in range(min(len(text), self._longest), 0, -1):
@@ -66,28 +96,63 @@ class Lexicon:
         rest = run
         while rest:
             word = self._prefix(rest, self.entries)
-            if word is not None:
+            ending = self._prefix(rest, self.suffixes)
+            if ending is not None and (word is None or len(ending) > len(word)):
+                word = ending  # 나는 (an ending) is read whole, not as 나 (or) + 는
+            elif word is not None:
                 found.append(self.entries[word])
             else:
-                word = self._prefix(rest, self.suffixes)
-                if word is None:
-                    return found, rest
+                return found, rest
             rest = rest[len(word):]
         return found, None
 
+    def pieces(self, text: str) -> list[str | LexiconEntry]:
+        """`text` cut at its lexicon phrases: plain text pieces and phrase entries."""
+        if self._pattern is None:
+            return [text]
+        pieces: list[str | LexiconEntry] = []
+        position = 0
+        for match in self._pattern.finditer(text):
+            pieces.append(text[position:match.start()])
+            pieces.append(self.phrases["".join(match.group().split())])
+            position = match.end()
+        pieces.append(text[position:])
+        return pieces
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.english: list[str] = []
+        self.words: list[str] = []
+        self.matched: list[LexiconEntry] = []
+        self.untranslated: list[str] = []
+
+    def add(self, entry: LexiconEntry) -> None:
+        self.matched.append(entry)
+        if entry.en:
+            self.english.append(entry.en)
+        self.words.extend(entry.meaning.split())
+
+    def latin(self, word: str) -> None:
+        self.english.append(word)
+        self.words.append(word)
+
 
 def translate(text: str, lexicon: Lexicon) -> Translation:
-    """English words for `text`: lexicon translations and Latin words, in query order."""
-    words: list[str] = []
-    matched: list[LexiconEntry] = []
-    untranslated: list[str] = []
-    for run in _RUNS.findall(text):
-        if not contains_hangul(run):
-            words.append(run)
+    """English words for `text` (lexicon translations and Latin words, in query order)."""
+    built = _Builder()
+    for piece in lexicon.pieces(text):
+        if isinstance(piece, LexiconEntry):
+            built.add(piece)
             continue
-        found, rest = lexicon.segment(run)
-        matched.extend(found)
-        words.extend(entry.en for entry in found if entry.en)
-        if rest:
-            untranslated.append(rest)
-    return Translation(" ".join(words), tuple(matched), tuple(untranslated))
+        for run in _RUNS.findall(piece):
+            if not contains_hangul(run):
+                built.latin(run)
+                continue
+            found, rest = lexicon.segment(run)
+            for entry in found:
+                built.add(entry)
+            if rest:
+                built.untranslated.append(rest)
+    return Translation(" ".join(built.english), tuple(built.matched),
+                       tuple(built.untranslated), tuple(built.words))

@@ -1,17 +1,23 @@
-"""Query interpretation: any query (Korean or English) -> English text + facet hints + terms.
+"""Query interpretation: any query (Korean or English) -> what it asks for, in English.
 
-The English text is what gets embedded; the terms feed the lexical signal; the hints feed
-the soft facet boosts. Korean goes through `ml.korean` first, then both languages share
-the same English facet extraction.
+Korean goes through `ml.korean` first (parse words with markers), then both languages share
+the English parser (`ml.parsing`). The result holds the positive English text (what gets
+embedded: excluded and avoided words removed, so "without tonka" never pulls tonka
+perfumes closer), the lexical terms of that text, the facet hints and the whole parse.
+An interpreter built with `understand=False` only translates: the baselines' reading.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ml.facets import FacetHints, FacetVocabulary, extract_hints
+from ml.facets import FacetHints, hints_from
 from ml.knowledge import Catalog
 from ml.korean import Lexicon, contains_hangul, translate
+from ml.names import NameIndex
+from ml.notes import NoteTaxonomy
+from ml.parsing import QueryParse, QueryParser
+from ml.phrases import PhraseTable
 from ml.tokens import content_tokens, singular
 
 
@@ -23,24 +29,31 @@ class InterpretedQuery:
     hints: FacetHints
     terms: tuple[str, ...]
     untranslated: tuple[str, ...] = ()
+    parse: QueryParse = field(default_factory=QueryParse)
 
 
 class QueryInterpreter:
-    def __init__(self, lexicon: Lexicon, vocabulary: FacetVocabulary) -> None:
-        self._lexicon, self._vocabulary = lexicon, vocabulary
+    def __init__(self, lexicon: Lexicon, parser: QueryParser, *, understand: bool = True) -> None:
+        self._lexicon, self._parser, self._understand = lexicon, parser, understand
 
     @classmethod
-    def for_catalog(cls, catalog: Catalog, lexicon: Lexicon | None = None) -> QueryInterpreter:
-        vocabulary = FacetVocabulary.build(catalog.note_vocabulary(), catalog.mood_vocabulary())
-        return cls(lexicon or Lexicon.load(), vocabulary)
+    def for_catalog(cls, catalog: Catalog, lexicon: Lexicon | None = None, *,
+                    understand: bool = True) -> QueryInterpreter:
+        notes = catalog.note_vocabulary()
+        parser = QueryParser(PhraseTable.build(notes, catalog.mood_vocabulary()),
+                             NameIndex.build(catalog.perfumes), NoteTaxonomy.build(notes))
+        return cls(lexicon or Lexicon.load(), parser, understand=understand)
 
     def interpret(self, text: str) -> InterpretedQuery:
         """Never raises; an untranslatable query yields empty English text and no hints."""
         if contains_hangul(text):
             translation = translate(text, self._lexicon)
-            english, lang, untranslated = translation.english, "ko", translation.untranslated
+            literal, words, lang = translation.english, " ".join(translation.words), "ko"
+            untranslated = translation.untranslated
         else:
-            english, lang, untranslated = text.strip(), "en", ()
+            literal, words, lang, untranslated = text.strip(), text, "en", ()
+        parse = self._parser.parse(words, untranslated) if self._understand else QueryParse()
+        english = parse.text if self._understand else literal
         terms = tuple(singular(token) for token in content_tokens(english))
-        return InterpretedQuery(text, english, lang, extract_hints(english, self._vocabulary),
-                                terms, untranslated)
+        return InterpretedQuery(text, english, lang, hints_from(parse), terms, untranslated,
+                                parse)

@@ -1,25 +1,38 @@
-"""Hybrid score fusion and the soft facet boosts (pure functions, documented weights).
+"""Relevance scores and the order of hits (pure functions, documented weights).
 
-hybrid score = 0.50 * vector + 0.20 * lexical + 0.30 * facets, where
-- vector:  cosine similarity of the query and the record (the embedding model); a record
-           found only lexically gets the lowest cosine among the vector candidates (its
-           true cosine is no higher, or it would have been a candidate);
-- lexical: BM25 of the query terms, divided by the best BM25 among the candidates (0..1);
-- facets:  the mean, over the facet kinds the query hints at, of how well the record
-           matches: season (any hinted season), gender (1 exact, 0.5 for unisex against a
-           gendered hint), family (family in the hinted families), notes (share of hinted
-           notes present), mood (share of hinted moods present). 0 when there are no hints,
-           so an unhinted query is ranked by vector and lexical signals alone.
+Relevance per search type:
+- hybrid score = 0.50 * vector + 0.20 * lexical + 0.30 * facets, where
+  - vector:  cosine similarity of the query and the record (the embedding model); a record
+             found only lexically gets the lowest cosine among the vector candidates (its
+             true cosine is no higher, or it would have been a candidate);
+  - lexical: BM25 of the query terms, divided by the best BM25 among the candidates (0..1);
+  - facets:  the mean, over the facet kinds the query hints at, of how well the record
+             matches: season (any hinted season), gender (1 exact, 0.5 for unisex against a
+             gendered hint), family (family in the hinted families), notes (share of hinted
+             notes present), mood (share of hinted moods present). 0 when there are no
+             hints, so an unhinted query is ranked by vector and lexical signals alone;
+- similarity: the cosine alone; keyword: BM25 alone; "like X": `ml.likeness`.
+A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it.
+
+Order (`order`): hits meeting every stated constraint come first, best relevance first.
+When fewer than `top_k` meet them all, the others follow ranked by which constraints they
+meet, in the constraints' priority order (a hit that keeps the notes but misses the mood
+beats one that keeps the mood but misses the notes), then by relevance.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ml.constraints import Constraint
 from ml.facets import FacetHints
 from ml.vocabulary import ODOR_FAMILIES
+
+AVOID_PENALTY = 0.30
+Ranked = list[tuple[str, float, tuple[bool, ...]]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,44 @@ def material_facet_score(payload: Mapping[str, Any], hints: FacetHints,
     if families:
         parts.append(float(payload["odor_family"] in families))
     return sum(parts) / len(parts) if parts else 0.0
+
+
+def avoided(score: float, share: float) -> float:
+    """`score` lowered for a perfume holding `share` (0..1) of what the query avoids."""
+    return score * (1.0 - AVOID_PENALTY * share)
+
+
+def order(relevance: Mapping[str, float], constraints: Sequence[Constraint],
+          top_k: int) -> Ranked:
+    """The best `top_k` ids with their relevance and which constraints each meets (see the
+    module doc). Deterministic: ties go to the smaller id."""
+    best = _best(relevance.items(), top_k)
+    if not constraints:
+        return [(i, score, ()) for i, score in best]
+    every = frozenset.intersection(*(c.members for c in constraints))
+    chosen = _best(((i, s) for i, s in relevance.items() if i in every), top_k)
+    if len(chosen) < top_k:
+        # Too few meet every constraint: the rest by what each misses, the misses of
+        # higher-priority constraints weighing more (a bit each, highest first), then by
+        # relevance as everywhere.
+        misses = dict.fromkeys((i for i in relevance if i not in every), 0)
+        for n, constraint in enumerate(reversed(constraints)):
+            for i in misses.keys() - constraint.members:
+                misses[i] += 1 << n
+        rest = heapq.nsmallest(top_k - len(chosen), misses,
+                               key=lambda i: (misses[i], -relevance[i], i))
+        chosen += [(i, relevance[i]) for i in rest]
+    return [(i, score, tuple(i in c.members for c in constraints)) for i, score in chosen]
+
+
+def _best(items: Iterable[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    """The `k` highest scores, ties to the smaller id."""
+    return heapq.nsmallest(k, items, key=lambda item: (-item[1], item[0]))
+
+
+def meets_all(ranked: Ranked) -> int:
+    """How many ranked hits meet every constraint."""
+    return sum(all(met) for _, _, met in ranked)
 
 
 def matched_notes(notes: Iterable[str], wanted: Iterable[str]) -> list[str]:

@@ -1,16 +1,26 @@
 """Hybrid search over perfumes and raw materials: the `SearchPipeline` and its factories.
 
-`search_many` interprets every query (Korean -> English, facet hints), embeds all of them
-in ONE encoder call and queries the index once per record kind, so a worker that gathers
-concurrent jobs into one call pays for one forward pass. Ranking per search type:
-- similarity: cosine similarity only (filters applied in the index);
-- keyword:    BM25 only (filters applied in-process), records without a match dropped;
-- hybrid:     vector and lexical candidates fused with facet boosts (see `ml.ranking`).
+`search_many` interprets every query (Korean -> English, the whole parse: notes, exclusions,
+family, gender, season, occasion, mood, intensity, a reference perfume), plans each request
+(`ml.planning`), embeds all of them in ONE encoder call ("like X" requests take X's vector
+from the index) and queries the index once per record kind and kind of request, so a
+worker that gathers concurrent jobs into one call pays for one forward pass.
+
+Excluded notes, families, genders and perfumes are hard filters, applied in the index and to
+the lexical candidates. Relevance per search type (see `ml.ranking`):
+- similarity: cosine similarity only;
+- keyword:    BM25 only, records without a match dropped;
+- hybrid:     vector and lexical candidates fused with facet boosts;
+- "like X":   likeness to X (`ml.likeness`), whatever the search type, over X's nearest
+              vectors and the perfumes sharing at least two notes with X.
+Hits meeting every stated constraint come first; when there are too few of them among the
+candidates, the catalogue's other perfumes that meet them all are added, and only then are
+constraints relaxed (the result says which).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -19,8 +29,18 @@ from ml.embeddings import Encoder, SentenceTransformerEncoder
 from ml.indexing import DEFAULT_INDEX_PATH, StaleIndexError, build_index, is_current, write_index
 from ml.knowledge import Catalog
 from ml.lexical import Bm25
-from ml.query import InterpretedQuery, QueryInterpreter
-from ml.ranking import FusionWeights, matched_notes, material_facet_score, perfume_facet_score
+from ml.likeness import Likeness
+from ml.planning import Plan, Planner
+from ml.query import QueryInterpreter
+from ml.ranking import (
+    FusionWeights,
+    Ranked,
+    avoided,
+    material_facet_score,
+    meets_all,
+    order,
+    perfume_facet_score,
+)
 from ml.search_protocol import SearchFilters, SearchHit, SearchRequest, SearchResult
 from ml.vector_index import IndexHit, PayloadFilter, VectorIndex, open_qdrant_index
 
@@ -28,7 +48,7 @@ __all__ = ["SearchFilters", "SearchHit", "SearchPipeline", "SearchRequest", "Sea
            "StaleIndexError", "build_index", "build_pipeline"]
 
 CANDIDATES = 200
-Ranked = list[tuple[str, float]]
+Score = Callable[[str], float]
 
 
 class SearchPipeline:
@@ -44,6 +64,8 @@ class SearchPipeline:
             kind: {doc.id: doc for doc in documents(catalog, kind)} for kind in KINDS}
         self._bm25 = {kind: Bm25({i: d.terms for i, d in docs.items()})
                       for kind, docs in self._docs.items()}
+        self._planner = Planner(catalog)
+        self._likeness = Likeness(catalog.perfumes)
 
     @property
     def catalog(self) -> Catalog:
@@ -58,91 +80,139 @@ class SearchPipeline:
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResult]:
         """One result per request, in order; one encoder call for all of them."""
-        queries = [self._interpreter.interpret(request.query) for request in requests]
-        vectors = self._encode(requests, queries)
-        found = self._vector_hits(requests, vectors)
-        return [self._result(request, query, found.get(position, []))
-                for position, (request, query) in enumerate(zip(requests, queries, strict=True))]
+        plans = [self._planner.plan(request, self._interpreter.interpret(request.query))
+                 for request in requests]
+        vectors = self._encode(plans)
+        found = self._vector_hits(plans, vectors)
+        return [self._result(plan, found.get(i, [])) for i, plan in enumerate(plans)]
 
     def close(self) -> None:
         self._index.close()
 
-    def _encode(self, requests: Sequence[SearchRequest],
-                queries: Sequence[InterpretedQuery]) -> dict[int, np.ndarray]:
-        positions = [i for i, r in enumerate(requests) if r.search_type != "keyword"]
-        if not positions:
-            return {}
-        texts = [queries[i].english or requests[i].query for i in positions]
-        return dict(zip(positions, self._encoder.encode(texts), strict=True))
+    def _encode(self, plans: Sequence[Plan]) -> dict[int, np.ndarray]:
+        """Query vectors: the encoded text, or for "like X" X's own vector from the index."""
+        positions = [i for i, plan in enumerate(plans) if plan.embed is not None
+                     and plan.request.search_type != "keyword"]
+        vectors: dict[int, np.ndarray] = {}
+        if positions:
+            texts = [plans[i].embed or "" for i in positions]
+            vectors.update(zip(positions, self._encoder.encode(texts), strict=True))
+        like = [i for i, plan in enumerate(plans) if plan.reference]
+        if like:
+            rows = self._index.vectors("perfume", [plans[i].reference or "" for i in like])
+            vectors.update(zip(like, rows, strict=True))
+        return vectors
 
-    def _vector_hits(self, requests: Sequence[SearchRequest],
+    def _vector_hits(self, plans: Sequence[Plan],
                      vectors: dict[int, np.ndarray]) -> dict[int, list[IndexHit]]:
         found: dict[int, list[IndexHit]] = {}
         for kind in KINDS:
-            positions = [i for i in vectors if requests[i].filters.record_kind == kind]
-            if not positions:
-                continue
-            limit = max(self._candidates, *(requests[i].top_k for i in positions))
-            filters = [requests[i].filters.payload_filter() for i in positions]
-            batch = np.stack([vectors[i] for i in positions])
-            hits = self._index.search_batch(kind, batch, limit, filters)
-            found.update(zip(positions, hits, strict=True))
+            for like in (False, True):
+                positions = [i for i in vectors
+                             if plans[i].kind == kind and bool(plans[i].reference) == like]
+                if not positions:
+                    continue
+                limit = max(self._candidates, *(plans[i].request.top_k for i in positions))
+                batch = np.stack([vectors[i] for i in positions])
+                hits = self._index.search_batch(kind, batch, limit,
+                                                [plans[i].wanted for i in positions])
+                found.update(zip(positions, hits, strict=True))
         return found
 
-    def _lexical(self, kind: Kind, query: InterpretedQuery,
-                 wanted: PayloadFilter | None) -> dict[str, float]:
-        scores = self._bm25[kind].scores(query.terms)
+    def _lexical(self, kind: Kind, plan: Plan) -> dict[str, float]:
+        scores = self._bm25[kind].scores(plan.query.terms)
+        wanted = plan.wanted
         if wanted is None:
             return scores
         return {i: s for i, s in scores.items() if wanted.matches(self._docs[kind][i].payload)}
 
-    def _facets(self, kind: Kind, doc_id: str, query: InterpretedQuery) -> float:
-        payload = self._docs[kind][doc_id].payload
+    def _facets(self, kind: Kind, plan: Plan) -> Callable[[str], float]:
+        """A document's facet score (0..1) for this request's hints."""
+        docs, hints, terms = self._docs[kind], plan.query.hints, plan.query.terms
         if kind == "material":
-            return material_facet_score(payload, query.hints, query.terms)
-        return perfume_facet_score(payload, query.hints)
+            return lambda i: material_facet_score(docs[i].payload, hints, terms)
+        return lambda i: perfume_facet_score(docs[i].payload, hints)
 
-    def _hybrid(self, kind: Kind, query: InterpretedQuery, hits: list[IndexHit],
-                wanted: PayloadFilter | None) -> Ranked:
+    def _scorer(self, plan: Plan, hits: list[IndexHit]) -> tuple[list[str], Score]:
+        """The candidate ids and the relevance function of a request."""
         vector = {hit.id: hit.score for hit in hits}
-        lexical = self._lexical(kind, query, wanted)
-        best = max(lexical.values(), default=0.0) or 1.0
         floor = min(vector.values(), default=0.0)
+        if plan.reference:
+            ref = plan.reference
+            pool = [*vector, *self._planner.sharing_notes(ref, plan.wanted)]
+            return list(dict.fromkeys(pool)), lambda i: self._likeness.score(
+                ref, i, vector.get(i, floor))
+        if plan.request.search_type == "similarity":
+            return list(vector), lambda i: vector.get(i, floor)
+        lexical = self._lexical(plan.kind, plan)
+        if plan.request.search_type == "keyword":
+            return list(lexical), lambda i: lexical.get(i, 0.0)
+        best = max(lexical.values(), default=0.0) or 1.0
         pool = [*vector, *sorted(lexical, key=lambda i: (-lexical[i], i))[:self._candidates]]
-        return [(i, self._weights.fuse(vector.get(i, floor), lexical.get(i, 0.0) / best,
-                                       self._facets(kind, i, query)))
-                for i in dict.fromkeys(pool)]
+        facets, w = self._facets(plan.kind, plan), self._weights
+        return list(dict.fromkeys(pool)), lambda i: w.fuse(
+            vector.get(i, floor), lexical.get(i, 0.0) / best, facets(i))
 
-    def _rank(self, request: SearchRequest, query: InterpretedQuery,
-              hits: list[IndexHit]) -> Ranked:
-        kind, wanted = request.filters.record_kind, request.filters.payload_filter()
-        if request.search_type == "similarity":
-            ranked = [(hit.id, hit.score) for hit in hits]
-        elif request.search_type == "keyword":
-            ranked = list(self._lexical(kind, query, wanted).items())
-        else:
-            ranked = self._hybrid(kind, query, hits, wanted)
-        return sorted(ranked, key=lambda item: (-item[1], item[0]))[:request.top_k]
-
-    def _hit(self, kind: Kind, doc_id: str, score: float, request: SearchRequest,
-             query: InterpretedQuery) -> SearchHit:
-        payload = self._docs[kind][doc_id].payload
-        if kind == "material":
-            return SearchHit(doc_id, kind, round(score, 6), payload)
+    def _avoid_share(self, plan: Plan, doc_id: str) -> float:
+        avoid = plan.query.parse.avoid
         perfume = self._catalog.perfume(doc_id)
-        asked = [*query.hints.notes, *request.filters.notes_include]
+        present = {"mood": perfume.mood, "note": perfume.notes, "season": perfume.season,
+                   "character": (perfume.family, perfume.subfamily)}
+        return sum(value in present.get(kind, ()) for kind, value in avoid) / len(avoid)
+
+    def _rank(self, plan: Plan, hits: list[IndexHit]) -> Ranked:
+        pool, score = self._scorer(plan, hits)
+        banned = plan.exclusions.perfumes
+        avoid = bool(plan.query.parse.avoid) and plan.kind == "perfume"
+
+        def relevance(ids: Sequence[str]) -> dict[str, float]:
+            if not avoid:
+                return {i: score(i) for i in ids if i not in banned}
+            return {i: avoided(score(i), self._avoid_share(plan, i)) for i in ids
+                    if i not in banned}
+
+        scored = relevance(pool)
+        if plan.constraints:
+            every = self._satisfying(plan)
+            if len(every.intersection(scored)) < plan.request.top_k:
+                scored.update(relevance(sorted(every.difference(scored))))
+        return order(scored, plan.constraints, plan.request.top_k)
+
+    def _satisfying(self, plan: Plan) -> frozenset[str]:
+        """Every catalogue perfume that meets every constraint and passes the filters."""
+        members = frozenset.intersection(*(c.members for c in plan.constraints))
+        wanted: PayloadFilter | None = plan.wanted
+        if wanted is None:
+            return members
+        docs = self._docs["perfume"]
+        return frozenset(i for i in members if wanted.matches(docs[i].payload))
+
+    def _hit(self, plan: Plan, doc_id: str, score: float, met: Sequence[bool]) -> SearchHit:
+        payload = self._docs[plan.kind][doc_id].payload
+        if plan.kind == "material":
+            return SearchHit(doc_id, plan.kind, round(score, 6), payload)
+        perfume = self._catalog.perfume(doc_id)
+        shared = self._likeness.shared_notes(plan.reference, doc_id) if plan.reference else []
+        explanation = self._planner.explanation(plan, doc_id, met, shared)
         notes = {"top": list(perfume.top_notes), "heart": list(perfume.heart_notes),
                  "base": list(perfume.base_notes)}
-        return SearchHit(doc_id, kind, round(score, 6), payload,
-                         tuple(matched_notes(perfume.notes, asked)), notes)
+        return SearchHit(doc_id, plan.kind, round(score, 6), payload,
+                         tuple(explanation["matched_notes"]), notes, explanation)
 
-    def _result(self, request: SearchRequest, query: InterpretedQuery,
-                hits: list[IndexHit]) -> SearchResult:
-        kind = request.filters.record_kind
-        ranked = self._rank(request, query, hits)
-        return SearchResult(request.query, query.english, query.lang, request.search_type,
-                            self.model_version, query.hints,
-                            tuple(self._hit(kind, i, s, request, query) for i, s in ranked))
+    def _result(self, plan: Plan, hits: list[IndexHit]) -> SearchResult:
+        ranked = [] if plan.message else self._rank(plan, hits)
+        relaxed = tuple(c.label for n, c in enumerate(plan.constraints)
+                        if any(not met[n] for _, _, met in ranked))
+        message = plan.message
+        if relaxed:
+            message = (f"{meets_all(ranked)} of {len(ranked)} hits meet every constraint; "
+                       f"the others relax: {', '.join(relaxed)}.")
+        query = plan.query
+        return SearchResult(plan.request.query, query.english, query.lang,
+                            plan.request.search_type, self.model_version, query.hints,
+                            tuple(self._hit(plan, i, s, met) for i, s, met in ranked),
+                            self._planner.interpreted(plan) if plan.kind == "perfume" else {},
+                            relaxed, message)
 
 
 def build_pipeline(index_path: str | None = None, qdrant_url: str | None = None,

@@ -74,13 +74,21 @@ class SearchFilters:
 
 @dataclass(frozen=True)
 class SearchRequest:
+    """A search. `similar_to` (a perfume id) asks for perfumes that smell like it, the query
+    then being optional; `include_editions` keeps the reference's own editions in."""
+
     query: str
     top_k: int = 10
     search_type: str = "hybrid"
     filters: SearchFilters = field(default_factory=SearchFilters)
+    similar_to: str | None = None
+    include_editions: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.query, str) or not self.query.strip():
+        if self.similar_to is not None and (not isinstance(self.similar_to, str)
+                                            or not self.similar_to.strip()):
+            raise ValueError("similar_to must be a non-empty perfume id")
+        if not isinstance(self.query, str) or not (self.query.strip() or self.similar_to):
             raise ValueError("query must be a non-empty string")
         if not 1 <= self.top_k <= MAX_TOP_K:
             raise ValueError(f"top_k must be between 1 and {MAX_TOP_K}")
@@ -98,6 +106,7 @@ class SearchHit:
     payload: Mapping[str, Any]
     matched_notes: tuple[str, ...] = ()
     notes: Mapping[str, list[str]] | None = None
+    explanation: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         p = self.payload
@@ -108,11 +117,16 @@ class SearchHit:
         return {"id": self.id, "kind": "perfume", "name": p["name"], "brand": p["brand"],
                 "family": p["family"], "score": self.score,
                 "matched_notes": list(self.matched_notes), "season": list(p["season"]),
-                "gender": p["gender"], "year": p["year"], "notes": dict(self.notes or {})}
+                "gender": p["gender"], "year": p["year"], "notes": dict(self.notes or {}),
+                "explanation": dict(self.explanation or {})}
 
 
 @dataclass(frozen=True)
 class SearchResult:
+    """`interpreted` is what the query was understood to ask (see `ml.planning`);
+    `relaxed` the constraints some hits do not meet (fewer perfumes met them all than
+    asked for); `message` says why a result is empty or partial, in a sentence."""
+
     query: str
     interpreted_query: str
     lang: str
@@ -120,10 +134,14 @@ class SearchResult:
     model_version: str
     hints: FacetHints
     hits: tuple[SearchHit, ...]
+    interpreted: Mapping[str, Any] = field(default_factory=dict)
+    relaxed: tuple[str, ...] = ()
+    message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: strings, numbers, lists and dicts only."""
         return {"query": self.query, "interpreted_query": self.interpreted_query,
                 "lang": self.lang, "search_type": self.search_type,
                 "model_version": self.model_version, "hints": self.hints.to_dict(),
-                "hits": [hit.to_dict() for hit in self.hits]}
+                "interpreted": dict(self.interpreted), "relaxed": list(self.relaxed),
+                "message": self.message, "hits": [hit.to_dict() for hit in self.hits]}

@@ -1,14 +1,19 @@
-"""English word tokens for lexical matching and facet extraction.
+"""English word tokens for lexical matching, facet extraction and name matching.
 
 Tokens are lower case; hyphens and apostrophes inside a word are kept (`ylang-ylang`,
 `men's`), so catalogue note names tokenize the same way in documents and in queries.
+`name_tokens` is the looser form used to match perfume and brand names: accents folded,
+every run of letters or digits one token, and `N°5` / `No. 5` / `Number 5` all `no5`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['\u2019-][0-9a-z\u00c0-\u024f]+)*")
+_NAME_WORD = re.compile(r"[0-9a-z]+")
+_NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number)\s*(\d+)")
 
 STOPWORDS = frozenset([
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "in",
@@ -36,3 +41,15 @@ def singular(token: str) -> str:
     if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
         return token[:-1]
     return token
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (`Fougère` -> `fougere`, `Hermès` -> `hermes`)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def name_tokens(text: str) -> list[str]:
+    """Tokens for name matching: folded, split at every non-alphanumeric, numbers joined."""
+    folded = _NUMBERED.sub(r"no\1", fold(text).replace("\u2019", "'"))
+    return _NAME_WORD.findall(folded)

@@ -1,5 +1,5 @@
-"""Vector index: the `VectorIndex` seam, Qdrant in process (Qdrant Edge) or a Qdrant server,
-and an exact fake.
+"""Vector index: the `VectorIndex` seam, Qdrant in process (Qdrant Edge) or a Qdrant server
+(the exact fake is `ml.exact_index.InMemoryIndex`).
 
 One collection per record kind (`perfume`, `material`), each point carrying its record's
 payload (see `ml.documents`). The index also keeps a *stamp* (catalogue fingerprint, model
@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+SCROLL_CHUNK = 1000
 UPSERT_CHUNK = 256
 
 
@@ -81,6 +82,10 @@ class VectorIndex(Protocol):
                      filters: Sequence[PayloadFilter | None] | None = None,
                      ) -> list[list[IndexHit]]:
         """For each query row, up to `limit` hits by cosine similarity, best first."""
+        ...
+
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these records, one row each in order; KeyError if absent."""
         ...
 
     def stamp(self) -> str | None:
@@ -139,6 +144,11 @@ class QdrantIndex:
         return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in response.points]
                 for response in responses]
 
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        points = self._client.retrieve(self._collection(kind), ids=[_point_id(i) for i in ids],
+                                       with_vectors=True)
+        return _in_order(ids, {str(p.id): p.vector for p in points})
+
     def stamp(self) -> str | None:
         name = self._collection("meta")
         if not self._client.collection_exists(name):
@@ -173,6 +183,7 @@ class EdgeIndex:
         self._folder = Path(folder)
         self._folder.mkdir(parents=True, exist_ok=True)
         self._shards: dict[str, Any] = {}
+        self._record_ids: dict[str, dict[str, str]] = {}  # kind -> point id -> record id
         self._lock: int | None = _lock_folder(self._folder / self.LOCK_FILE)
         try:
             for kind_folder in sorted(p for p in self._folder.iterdir() if _is_shard(p)):
@@ -186,6 +197,7 @@ class EdgeIndex:
 
         if (shard := self._shards.pop(kind, None)) is not None:
             shard.close()
+        self._record_ids[kind] = {}
         shutil.rmtree(self._folder / kind, ignore_errors=True)
         config = edge.EdgeConfig(
             vectors={self.VECTOR: edge.EdgeVectorParams(size=dimension,
@@ -202,6 +214,7 @@ class EdgeIndex:
         for start in range(0, len(points), UPSERT_CHUNK):
             self._shards[kind].update(
                 edge.UpdateOperation.upsert_points(points[start:start + UPSERT_CHUNK]))
+        self._known(kind).update((_point_id(i), i) for i in ids)
 
     def search_batch(self, kind: str, vectors: np.ndarray, limit: int,
                      filters: Sequence[PayloadFilter | None] | None = None,
@@ -211,15 +224,37 @@ class EdgeIndex:
         if len(vectors) == 0:
             return []
         wanted = filters if filters is not None else [None] * len(vectors)
-        exact, only_id = edge.SearchParams(exact=True), edge.PayloadSelector.Include(["id"])
+        exact, record_ids = edge.SearchParams(exact=True), self._known(kind)
+        # No payload: fetching even the id field costs ten times the search itself; a
+        # point's id maps back to its record's.
         requests = [edge.QueryRequest(limit=limit, query=edge.Query.Nearest(v.tolist(),
                                                                             using=self.VECTOR),
-                                      with_payload=only_id, filter=_qdrant_filter(f, edge),
+                                      with_payload=False, filter=_qdrant_filter(f, edge),
                                       params=exact)
                     for v, f in zip(vectors, wanted, strict=True)]
         responses = self._shards[kind].query_batch(edge.QueryBatchRequest(requests))
-        return [[IndexHit(str(p.payload["id"]), float(p.score)) for p in points]
+        return [[IndexHit(record_ids[str(p.id)], float(p.score)) for p in points]
                 for points in responses]
+
+    def _known(self, kind: str) -> dict[str, str]:
+        """Point id -> record id of a kind's shard (read from its payloads once)."""
+        if kind not in self._record_ids:
+            import qdrant_edge as edge
+
+            found: dict[str, str] = {}
+            only_id, offset = edge.PayloadSelector.Include(["id"]), None
+            while True:
+                points, offset = self._shards[kind].scroll(edge.ScrollRequest(
+                    limit=SCROLL_CHUNK, offset=offset, with_payload=only_id, with_vector=False))
+                found.update((str(p.id), str(p.payload["id"])) for p in points if "id" in p.payload)
+                if offset is None:
+                    break
+            self._record_ids[kind] = found
+        return self._record_ids[kind]
+
+    def vectors(self, kind: str, ids: Sequence[str]) -> np.ndarray:
+        records = self._shards[kind].retrieve([_point_id(i) for i in ids], False, True)
+        return _in_order(ids, {str(r.id): r.vector[self.VECTOR] for r in records})
 
     def stamp(self) -> str | None:
         stamp_file = self._folder / self.STAMP_FILE
@@ -238,6 +273,17 @@ class EdgeIndex:
         if self._lock is not None:
             os.close(self._lock)  # releases the folder lock
             self._lock = None
+
+
+def _in_order(ids: Sequence[str], found: Mapping[str, Any]) -> np.ndarray:
+    """Rows for `ids` from point id -> vector; KeyError naming the first one missing."""
+    rows = []
+    for record_id in ids:
+        vector = found.get(_point_id(record_id))
+        if vector is None:
+            raise KeyError(record_id)
+        rows.append(vector)
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
 
 
 def _lock_folder(lock_file: Path) -> int:
@@ -290,48 +336,3 @@ def open_qdrant_index(path: str | None = None, url: str | None = None) -> Qdrant
     if not path:
         raise ValueError("open_qdrant_index needs a folder path or a server url")
     return EdgeIndex(path)
-
-
-class InMemoryIndex:
-    """Exact numpy search; the fake `VectorIndex` for unit tests (and a recall baseline)."""
-
-    def __init__(self) -> None:
-        self._ids: dict[str, list[str]] = {}
-        self._vectors: dict[str, np.ndarray] = {}
-        self._payloads: dict[str, list[Mapping[str, Any]]] = {}
-        self._stamp: str | None = None
-        self.closed = False
-
-    def reset(self, kind: str, dimension: int) -> None:
-        self._ids[kind], self._payloads[kind] = [], []
-        self._vectors[kind] = np.zeros((0, dimension), dtype=np.float32)
-
-    def upsert(self, kind: str, ids: Sequence[str], vectors: np.ndarray,
-               payloads: Sequence[Mapping[str, Any]]) -> None:
-        self._ids[kind].extend(ids)
-        self._payloads[kind].extend({**p, "id": i} for i, p in zip(ids, payloads, strict=True))
-        self._vectors[kind] = np.vstack([self._vectors[kind], vectors.astype(np.float32)])
-
-    def search_batch(self, kind: str, vectors: np.ndarray, limit: int,
-                     filters: Sequence[PayloadFilter | None] | None = None,
-                     ) -> list[list[IndexHit]]:
-        wanted = filters if filters is not None else [None] * len(vectors)
-        scores = vectors @ self._vectors[kind].T if len(vectors) else np.zeros((0, 0))
-        return [self._top(kind, row, limit, f) for row, f in zip(scores, wanted, strict=True)]
-
-    def _top(self, kind: str, scores: np.ndarray, limit: int,
-             wanted: PayloadFilter | None) -> list[IndexHit]:
-        payloads = self._payloads[kind]
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], self._ids[kind][i]))
-        hits = (IndexHit(self._ids[kind][i], float(scores[i])) for i in order
-                if wanted is None or wanted.matches(payloads[i]))
-        return [hit for _, hit in zip(range(limit), hits, strict=False)]
-
-    def stamp(self) -> str | None:
-        return self._stamp
-
-    def set_stamp(self, stamp: str) -> None:
-        self._stamp = stamp
-
-    def close(self) -> None:
-        self.closed = True

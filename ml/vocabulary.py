@@ -1,7 +1,6 @@
 """Controlled vocabularies (SCHEMA.md) and the English words that point at them.
 
-Plain data shared by document building (`ml.documents`) and query facet extraction
-(`ml.facets`).
+Plain data shared by document building (`ml.documents`) and query parsing (`ml.phrases`).
 """
 
 from __future__ import annotations
@@ -35,30 +34,7 @@ GENDER_WORDS: dict[str, str] = {
     "unisex": "unisex for women and men",
 }
 
-# Query words -> family slugs. Two-word phrases are matched before single words.
-FAMILY_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("woody", "amber"): ("woody_amber",), ("soft", "floral"): ("soft_floral",),
-    ("floral", "amber"): ("floral_amber",), ("soft", "amber"): ("soft_amber",),
-    ("mossy", "woods"): ("mossy_woods",), ("dry", "woods"): ("dry_woods",),
-}
-_WOODY = FAMILY_GROUPS["woody"] + ("woody_amber",)
-_AMBER = FAMILY_GROUPS["amber"] + ("floral_amber",)
-FAMILY_TERMS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("floral", "flowery", "flower", "flowers", "bouquet"),
-                    FAMILY_GROUPS["floral"]),
-    **dict.fromkeys(("woody", "wood", "woods", "woodsy"), _WOODY),
-    **dict.fromkeys(("amber", "ambery", "oriental"), _AMBER),
-    **dict.fromkeys(("citrus", "citrusy", "citric", "zesty"), ("citrus",)),
-    **dict.fromkeys(("aquatic", "marine", "ocean", "oceanic", "sea", "watery", "ozonic"),
-                    ("water",)),
-    **dict.fromkeys(("green", "leafy", "grassy"), ("green",)),
-    **dict.fromkeys(("fruity", "fruit", "fruits"), ("fruity",)),
-    **dict.fromkeys(("aromatic", "herbal", "herbaceous", "fougere"), ("aromatic",)),
-    **dict.fromkeys(("chypre", "mossy"), ("mossy_woods",)),
-    **dict.fromkeys(("leathery", "smoky"), ("dry_woods",)),
-    "gourmand": ("soft_amber", "amber", "floral_amber"),
-    "powdery": ("soft_floral",),
-}
+# Query words -> season and gender (character words, moods, occasions: ml.query_words).
 SEASON_TERMS: dict[str, str] = {
     "spring": "spring", "springtime": "spring", "summer": "summer", "summery": "summer",
     "beach": "summer", "autumn": "autumn", "autumnal": "autumn", "fall": "autumn",
@@ -72,17 +48,4 @@ GENDER_TERMS: dict[str, str] = {
                      "femme", "lady", "ladies", "girl", "girls", "girlfriend", "wife",
                      "mother", "mom"), "feminine"),
     **dict.fromkeys(("unisex", "genderless", "gender-neutral", "shared"), "unisex"),
-}
-MOOD_ALIASES: dict[str, str] = {
-    "sexy": "sensual", "seductive": "sensual", "cosy": "cozy", "relaxing": "calm",
-    "refreshing": "fresh", "lovely": "romantic", "chic": "sophisticated",
-    "luxurious": "elegant", "intense": "bold", "strong": "bold", "mature": "sophisticated",
-    "cute": "playful", "innocent": "clean", "mystery": "mysterious", "energizing": "energetic",
-}
-NOTE_ALIASES: dict[str, str] = {
-    "orris": "iris", "agarwood": "oud", "ylang": "ylang-ylang", "tonka": "tonka bean",
-    "muguet": "lily of the valley", "lily-of-the-valley": "lily of the valley",
-    "frankincense": "incense", "olibanum": "incense", "cassis": "blackcurrant",
-    "sandal": "sandalwood", "cedarwood": "cedar", "tangerine": "mandarin",
-    "ambrette": "musk", "cacao": "chocolate", "cocoa": "chocolate",
 }

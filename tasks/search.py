@@ -12,14 +12,16 @@ from tasks.context import JOB_TASK_OPTIONS, run_pipeline_job
 
 
 def decode_search_request(payload: dict[str, Any]) -> Any:
-    """The stored job input (validated by the API) as an `ml.search.SearchRequest`."""
+    """The stored job input (validated by the API) as an `ml.search.SearchRequest`; an input
+    with `similar_to` (from `POST /search/similar`) needs no query."""
     from ml.search import SearchFilters, SearchRequest
 
     try:
         filters = SearchFilters(**(payload.get("filters") or {}))
-        return SearchRequest(query=payload["query"], top_k=int(payload.get("top_k", 10)),
+        return SearchRequest(query=payload.get("query", ""), top_k=int(payload.get("top_k", 10)),
                              search_type=payload.get("search_type", "hybrid"),
-                             filters=filters)
+                             filters=filters, similar_to=payload.get("similar_to"),
+                             include_editions=bool(payload.get("include_editions", False)))
     except (KeyError, TypeError, ValueError) as exc:
         raise JobInputError(f"bad search input: {exc}") from exc
 

@@ -51,6 +51,8 @@ class Perfume:
     mood: tuple[str, ...]
     description: str
     source_url: str | None
+    verified: bool = False
+    perfumers: tuple[str, ...] = ()
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -70,6 +72,8 @@ class Perfume:
             concentration=_optional_text(row, "concentration"), mood=_tags(row, "mood"),
             description=_optional_text(row, "description") or "",
             source_url=_optional_text(row, "source_url"),
+            verified=row.get("verified") is True,
+            perfumers=tuple(str(name).strip() for name in row.get("perfumers") or ()),
         )
 
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from ml.documents import documents
 from ml.evaluation import LabelledQuery, evaluate, load_queries
+from ml.exact_index import InMemoryIndex
 from ml.indexing import index_stamp
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline
-from ml.vector_index import InMemoryIndex
 
 SEARCH_TYPES = ("similarity", "hybrid")
 HELDOUT = "heldout"

@@ -45,3 +45,50 @@ def test_filters_are_applied(stack: Stack) -> None:
     assert job["status"] == "succeeded", job
     for hit in job["result"]["hits"]:
         assert "winter" in hit["season"] and hit["gender"] == "masculine"
+
+
+EXCLUSIONS = [("vanilla perfume for women without tonka", {"tonka bean"}),
+              ("spicy amber perfume, no oud", {"oud"}),
+              ("a cologne with no lavender", {"lavender"}),
+              ("green perfume without musk", {"musk", "white musk", "ambrette"}),
+              ("장미 빼고 플로럴 향수", {"rose"})]
+
+
+def hit_notes(hit: dict[str, object]) -> set[str]:
+    tiers = hit["notes"]
+    assert isinstance(tiers, dict)
+    return {note for notes in tiers.values() for note in notes}
+
+
+def test_the_issue_queries_honour_exclusions_and_likeness(stack: Stack) -> None:
+    client = stack.client()
+    queries = [query for query, _ in EXCLUSIONS] + ["something like YSL Black Opium",
+                                                   "Black Opium 같은 향수"]
+    ids = [client.submit_search(query, top_k=10)["id"] for query in queries]
+    jobs = [client.wait_finished(job_id, timeout=120) for job_id in ids]
+    assert {job["status"] for job in jobs} == {"succeeded"}
+    for job, (_, banned) in zip(jobs, EXCLUSIONS, strict=False):
+        hits = job["result"]["hits"]
+        assert len(hits) == 10 and not any(banned & hit_notes(hit) for hit in hits)
+        assert job["result"]["interpreted"]["excluded_notes"]
+    for job in jobs[len(EXCLUSIONS):]:
+        result = job["result"]
+        assert result["interpreted"]["reference"]["id"] == "ysl-black-opium-2014"
+        assert all(hit["name"] != "Black Opium" for hit in result["hits"])
+        assert all(hit["explanation"]["shared_notes"] for hit in result["hits"])
+
+
+def test_similar_finds_perfumes_that_smell_alike(stack: Stack) -> None:
+    client = stack.client()
+    response = client.http.post("/api/v1/search/similar",
+                                json={"perfume_id": "tom-ford-oud-wood-2007", "top_k": 5})
+    assert response.status_code == 202, response.text
+    job = client.wait_finished(response.json()["id"], timeout=120)
+    assert job["status"] == "succeeded", job
+    hits = job["result"]["hits"]
+    assert len(hits) == 5 and "Oud Wood" not in {hit["name"] for hit in hits}
+    assert all(hit["explanation"]["like"] == "Oud Wood (Tom Ford)" for hit in hits)
+    unknown = client.http.post("/api/v1/search/similar", json={"perfume_id": "no-such-one"})
+    done = client.wait_finished(unknown.json()["id"], timeout=120)
+    assert done["status"] == "succeeded" and done["result"]["hits"] == []
+    assert "no-such-one" in done["result"]["message"]

@@ -105,7 +105,7 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
     assert all(e["loss"] > 0 for e in progress_events(pg_url, job["id"]))
     before, after = result["metrics_before"], result["metrics_after"]
     print("held-out before", before, "after", after, "gate", result["gate"])
-    assert before["hybrid"]["n"] == 18 and after["hybrid"]["n"] == 18
+    assert before["hybrid"]["n"] == after["hybrid"]["n"] > 0  # the held-out labelled queries
 
     models = client.http.get("/api/v1/models").json()["items"]
     version = next(m for m in models if m["job_id"] == job["id"])

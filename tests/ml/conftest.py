@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from ml.embeddings import Encoder, HashingEncoder
+from ml.exact_index import InMemoryIndex
 from ml.indexing import write_index
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline
-from ml.vector_index import InMemoryIndex
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -74,6 +74,9 @@ PERFUMES = [
     _perfume("tobacco-honey", "Tobacco Honey", "Gamma", "amber",
              ("cinnamon", "tobacco, honey", "vanilla, benzoin"), "autumn winter", "masculine",
              "warm cozy", "Honeyed pipe tobacco by the fire."),
+    _perfume("winter-amber-night-intense", "Amber Night Intense", "Gamma", "woody_amber",
+             ("cardamom, saffron", "amber, labdanum", "sandalwood, vanilla"), "winter",
+             "unisex", "warm sensual", "The same resinous amber, stronger and darker."),
 ]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ml import knowledge
 from ml.knowledge import Catalog, CatalogError
 
 pytestmark = pytest.mark.unit
@@ -63,3 +64,35 @@ def test_a_folder_without_perfumes_is_an_error(tmp_path: Path) -> None:
 def test_the_shipped_knowledge_base_loads() -> None:
     shipped = Catalog.load()
     assert shipped.perfumes and len(shipped.fingerprint) == 64
+
+
+SHIPPED = Path(knowledge.__file__).parent
+
+
+def _evidence() -> dict[str, dict[str, Any]]:
+    lines = (SHIPPED / "perfume_evidence.jsonl").read_text("utf-8").splitlines()
+    return {row["id"]: row for row in map(json.loads, lines)}
+
+
+def test_every_verified_perfume_cites_a_page_that_states_its_notes() -> None:
+    shipped, evidence = Catalog.load(), _evidence()
+    assert set(evidence) <= {p.id for p in shipped.perfumes}
+    for perfume in shipped.perfumes:
+        if not perfume.verified:
+            assert perfume.id not in evidence or evidence[perfume.id]["verdict"] == "unverified"
+            continue
+        row = evidence[perfume.id]
+        assert row["verdict"] in ("verified", "corrected") and row["note"]
+        url = perfume.source_url or ""
+        assert url == row["sources"][0] and url.startswith(("https://", "http://"))
+        assert "/search" not in url and "?query=" not in url
+
+
+def test_sources_md_states_how_many_rows_are_verified() -> None:
+    shipped = Catalog.load()
+    verified = sum(p.verified for p in shipped.perfumes)
+    corrected = sum(row["verdict"] == "corrected" for row in _evidence().values())
+    text = (SHIPPED / "SOURCES.md").read_text("utf-8")
+    assert f"**{verified} of the {len(shipped.perfumes)} perfumes are verified**" in text
+    assert f"{corrected} of them corrected" in text
+    assert "/work/" not in text

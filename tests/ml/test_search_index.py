@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.vector_index import Condition, InMemoryIndex, PayloadFilter
+from ml.exact_index import InMemoryIndex
+from ml.vector_index import Condition, PayloadFilter
 
 pytestmark = pytest.mark.unit
 

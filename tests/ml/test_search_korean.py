@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from ml.facets import FacetVocabulary, extract_hints
 from ml.knowledge import Catalog
 from ml.korean import LEXICON_FILE, Lexicon, contains_hangul, translate
 from ml.query import QueryInterpreter
@@ -28,8 +27,8 @@ def test_the_lexicon_is_large_and_has_no_duplicates() -> None:
     rows = json.loads(LEXICON_FILE.read_text(encoding="utf-8"))["entries"]
     assert len(rows) >= 150
     assert len({row["ko"] for row in rows}) == len(rows)
-    assert {"family", "note", "mood", "season", "gender", "intensity", "occasion"} <= {
-        row["category"] for row in rows}
+    assert {"family", "note", "mood", "season", "gender", "intensity", "occasion", "negation",
+            "like", "conjunction"} <= {row["category"] for row in rows}
 
 
 def test_hangul_detection() -> None:
@@ -70,13 +69,12 @@ def test_unknown_words_are_reported_and_latin_words_kept(lexicon: Lexicon) -> No
     assert translation.untranslated == ("쀍뚧",)
 
 
-def test_english_queries_get_the_same_hints(catalog: Catalog) -> None:
-    vocabulary = FacetVocabulary.build(catalog.note_vocabulary(), catalog.mood_vocabulary())
-    hints = extract_hints("Woody amber with roses and tonka for men in winter", vocabulary)
+def test_english_queries_get_the_same_hints(interpreter: QueryInterpreter) -> None:
+    hints = interpreter.interpret("Woody amber with roses and tonka for men in winter").hints
     assert hints.families == {"woody_amber"}
-    assert hints.notes == {"amber", "rose", "tonka bean"}
+    assert hints.notes == {"rose", "tonka bean"}
     assert hints.genders == {"masculine"} and hints.seasons == {"winter"}
-    assert extract_hints("a perfume", vocabulary).is_empty()
+    assert interpreter.interpret("a perfume").hints.is_empty()
 
 
 def test_korean_and_english_paraphrases_share_hints(interpreter: QueryInterpreter) -> None:

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from ml.embeddings import Encoder
+from ml.exact_index import InMemoryIndex
 from ml.knowledge import Catalog
 from ml.search import SearchFilters, SearchPipeline, SearchRequest, build_index
-from ml.vector_index import IndexLockedError, InMemoryIndex, open_qdrant_index
+from ml.vector_index import IndexLockedError, open_qdrant_index
 
 pytestmark = pytest.mark.model
 
@@ -125,8 +126,12 @@ def test_qdrant_edge_and_qdrant_client_return_the_same_hits(
         client.close()
 
 
-def test_an_edge_folder_reopens_with_its_points_and_stamp(tmp_path: Path) -> None:
+def test_an_edge_folder_reopens_with_its_points_and_stamp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ml import vector_index
     from ml.vector_index import Condition, EdgeIndex, PayloadFilter
+
+    monkeypatch.setattr(vector_index, "SCROLL_CHUNK", 3)  # the id map is read in pages
 
     vectors = np.eye(4, dtype=np.float32)
     index = EdgeIndex(tmp_path / "index")
@@ -139,6 +144,8 @@ def test_an_edge_folder_reopens_with_its_points_and_stamp(tmp_path: Path) -> Non
         assert reopened.stamp() == "v1"
         hits = reopened.search_batch("perfume", vectors[2:3], 2)[0]
         assert hits[0].id == "c" and hits[0].score == pytest.approx(1.0) and len(hits) == 2
+        every = reopened.search_batch("perfume", vectors[:1], 4)[0]
+        assert sorted(h.id for h in every) == ["a", "b", "c", "d"]
         winter = PayloadFilter(must=(Condition("season", ("winter",)),))
         assert reopened.search_batch("perfume", vectors[2:3], 2, [winter]) == [[]]
     finally:

@@ -7,6 +7,7 @@ import pytest
 
 from ml.embeddings import HashingEncoder
 from ml.knowledge import Catalog
+from ml.query import QueryInterpreter
 from ml.ranking import FusionWeights
 from ml.search import SearchFilters, SearchPipeline, SearchRequest
 
@@ -59,19 +60,20 @@ def test_family_filter_and_none_values(fake_pipeline: SearchPipeline, catalog: C
 
 
 # The queries below use words that neither the hashing encoder nor BM25 can match
-# ("springtime", "cedarwood", "him"), so only the facet hints can move the ranking.
-@pytest.mark.parametrize(("query", "hinted"), [
+# ("springtime", "cedarwood", "him"): only understanding the query can move the ranking.
+@pytest.mark.parametrize(("query", "stated"), [
     ("springtime", lambda p: "spring" in p.season),
     ("cedarwood", lambda p: "cedar" in p.notes),
     ("for him", lambda p: p.gender in {"masculine"}),
 ])
-def test_facet_hints_lift_matching_perfumes(catalog: Catalog, pipeline_factory: Any,
-                                            query: str, hinted: Any) -> None:
-    wanted = {p.id for p in catalog.perfumes if hinted(p)}
-    boosted = ids(pipeline_factory(catalog), query, top_k=20)
-    plain = ids(pipeline_factory(catalog, weights=FusionWeights(facets=0.0)), query, top_k=20)
-    assert mean_rank(boosted, wanted) < mean_rank(plain, wanted)
-    assert set(boosted[:len(wanted)]) == wanted
+def test_stated_facets_put_matching_perfumes_first(catalog: Catalog, pipeline_factory: Any,
+                                                   query: str, stated: Any) -> None:
+    wanted = {p.id for p in catalog.perfumes if stated(p)}
+    understood = ids(pipeline_factory(catalog), query, top_k=20)
+    literal = pipeline_factory(catalog, interpreter=QueryInterpreter.for_catalog(
+        catalog, understand=False))
+    assert set(understood[:len(wanted)]) == wanted
+    assert set(ids(literal, query, top_k=20)[:len(wanted)]) != wanted
 
 
 def test_unisex_counts_half_for_a_gendered_hint(catalog: Catalog,
@@ -98,7 +100,7 @@ def test_keyword_search_drops_records_without_a_match(fake_pipeline: SearchPipel
 def test_korean_seed_query_ranks_spring_perfumes_first(fake_pipeline: SearchPipeline,
                                                        catalog: Catalog) -> None:
     result = fake_pipeline.search(SearchRequest("상큼하고 로맨틱한 봄 향수", top_k=5))
-    assert result.interpreted_query == "fresh citrus romantic spring perfume"
+    assert result.interpreted_query == "fresh romantic spring perfume"
     assert all("spring" in catalog.perfume(hit.id).season for hit in result.hits[:3])
     assert result.hits[0].id == "spring-citrus-romance"
 
@@ -124,9 +126,10 @@ def test_matched_notes_and_json_shape(fake_pipeline: SearchPipeline) -> None:
     assert payload["search_type"] == "hybrid" and payload["model_version"] == "hashing-bow-256"
     top = payload["hits"][0]
     assert top["id"] == "iris-leather-study"
-    assert top["matched_notes"] == ["iris", "leather", "cedar"]
+    assert top["matched_notes"] == ["iris", "orris", "leather", "cedar"]
     assert set(top) == {"id", "kind", "name", "brand", "family", "score", "matched_notes",
-                        "season", "gender", "year", "notes"}
+                        "season", "gender", "year", "notes", "explanation"}
+    assert top["explanation"]["meets"] == ["note: iris", "note: leather"]
     assert set(top["notes"]) == {"top", "heart", "base"}
     scores = [hit["score"] for hit in payload["hits"]]
     assert scores == sorted(scores, reverse=True)

@@ -1,0 +1,141 @@
+"""A parsed query as sets of perfumes: constraints to meet, exclusions never to break.
+
+Constraints are met first (see `ml.ranking.order`), in this priority when not every one can
+be: the named perfume, the brand, each note, each character, gender, season, intensity,
+each occasion, each mood. Each constraint holds the perfumes that meet it, taken from a
+`FacetIndex` (a posting list per facet value, built once per pipeline, as a search engine
+indexes its filters), so checking a hit is a set lookup. Exclusions are hard filters: a
+perfume carrying an excluded note (or any note it stands for, see `ml.notes`), of an
+excluded family, gender or line, or the reference perfume of a "like X" query and its
+editions, is never returned. Avoided things (`not too sweet`) only lower relevance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ml.knowledge import Perfume
+from ml.notes import CHARACTER_GROUPS, NoteTaxonomy
+from ml.parsing import QueryParse
+from ml.query_words import CHARACTERS, INTENSITIES, OCCASIONS
+from ml.vector_index import Condition, PayloadFilter
+
+PRIORITY = ("perfume", "brand", "note", "character", "gender", "season", "intensity",
+            "occasion", "mood")
+FIELDS = ("note", "mood", "season", "gender", "family", "subfamily", "concentration", "brand")
+
+
+class FacetIndex:
+    """Field -> value -> the ids of the perfumes that have it."""
+
+    def __init__(self, perfumes: Iterable[Perfume]) -> None:
+        self._postings: dict[tuple[str, str], set[str]] = {}
+        self.ids: frozenset[str] = frozenset()
+        ids = set()
+        for perfume in perfumes:
+            ids.add(perfume.id)
+            values = {"note": perfume.notes, "mood": perfume.mood, "season": perfume.season,
+                      "gender": (perfume.gender,), "family": (perfume.family,),
+                      "subfamily": (perfume.subfamily or "",),
+                      "concentration": (perfume.concentration or "",),
+                      "brand": (perfume.brand,)}
+            for field, found in values.items():
+                for value in found:
+                    self._postings.setdefault((field, value), set()).add(perfume.id)
+        self.ids = frozenset(ids)
+
+    def having(self, field: str, values: Iterable[str]) -> frozenset[str]:
+        """The perfumes whose `field` holds any of `values`."""
+        found: set[str] = set()
+        for value in values:
+            found |= self._postings.get((field, value), set())
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A stated wish and the perfumes that meet it."""
+
+    kind: str
+    value: str
+    members: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    notes: frozenset[str] = frozenset()
+    families: frozenset[str] = frozenset()
+    subfamilies: frozenset[str] = frozenset()
+    genders: frozenset[str] = frozenset()
+    perfumes: frozenset[str] = frozenset()
+
+    def payload_conditions(self) -> tuple[Condition, ...]:
+        """The exclusions as index conditions (perfume ids are filtered after)."""
+        pairs = (("notes", self.notes), ("family", self.families),
+                 ("subfamily", self.subfamilies), ("gender", self.genders))
+        return tuple(Condition(name, tuple(sorted(values))) for name, values in pairs if values)
+
+
+def _character(key: str, facets: FacetIndex) -> frozenset[str]:
+    character = CHARACTERS[key]
+    return (facets.having("family", character.families)
+            | facets.having("subfamily", character.subfamilies)
+            | facets.having("mood", character.moods) | facets.having("note", character.notes)
+            | facets.having("concentration", character.concentrations))
+
+
+def build_constraints(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
+                      names: Mapping[str, str]) -> tuple[Constraint, ...]:
+    """The parse's constraints in priority order (see the module doc)."""
+    found: list[Constraint] = []
+    if parse.named:
+        label = " / ".join(dict.fromkeys(names[i] for i in parse.named))
+        found.append(Constraint("perfume", label, frozenset(parse.named) & facets.ids))
+    if parse.brands:
+        found.append(Constraint("brand", " / ".join(parse.brands),
+                                facets.having("brand", parse.brands)))
+    for options in parse.notes:
+        covered = set().union(*map(taxonomy.expand, options))
+        found.append(Constraint("note", " or ".join(options), facets.having("note", covered)))
+    found += [Constraint("character", key, _character(key, facets)) for key in parse.characters]
+    if parse.genders:
+        found.append(Constraint("gender", " or ".join(parse.genders),
+                                facets.having("gender", parse.genders)))
+    if parse.seasons:
+        found.append(Constraint("season", " or ".join(parse.seasons),
+                                facets.having("season", parse.seasons)))
+    if parse.intensity:
+        found.append(Constraint("intensity", parse.intensity, facets.having(
+            "concentration", INTENSITIES[parse.intensity])))
+    found += [Constraint("occasion", o, facets.having("mood", OCCASIONS[o]))
+              for o in parse.occasions]
+    found += [Constraint("mood", mood, facets.having("mood", [mood])) for mood in parse.moods]
+    return tuple(found)
+
+
+def build_exclusions(parse: QueryParse, taxonomy: NoteTaxonomy,
+                     reference: frozenset[str] = frozenset()) -> Exclusions:
+    """Hard exclusions of a parse; `reference`: the "like X" perfume and its editions."""
+    notes = set().union(*map(taxonomy.expand, parse.excluded_notes))
+    families: set[str] = set()
+    subfamilies: set[str] = set()
+    for key in parse.excluded_characters:
+        notes |= taxonomy.vocabulary & set(CHARACTER_GROUPS.get(key, ()))
+        families.update(CHARACTERS[key].families)
+        subfamilies.update(CHARACTERS[key].subfamilies)
+    return Exclusions(frozenset(notes), frozenset(families), frozenset(subfamilies),
+                      frozenset(parse.excluded_genders),
+                      frozenset(parse.excluded_perfumes) | reference)
+
+
+def exclusion_filter(base: PayloadFilter | None, exclusions: Exclusions) -> PayloadFilter | None:
+    """`base` (the request's filters) with the exclusions added to its must-not part."""
+    extra = exclusions.payload_conditions()
+    if not extra:
+        return base
+    return PayloadFilter(base.must if base else (), (*(base.must_not if base else ()), *extra))

@@ -1,0 +1,200 @@
+"""Perfume and brand names in queries: exact spans, fuzzy resolution, editions.
+
+Names are compared as `ml.tokens.name_tokens` (accents folded, `N°5` = `No 5` = `no5`).
+`spans` finds every catalogue name written out in a query; `resolve` finds the perfume a
+phrase most likely means ("YSL Black Opium", "blck opium", "Oud Wood by Tom Ford"), with
+one typo per long word allowed. Editions are the same perfume in another concentration or
+strength: same brand, same name once trailing words like "Eau de Parfum", "Intense",
+"Elixir" or "Le Parfum" are dropped (`Sauvage` and `Sauvage Elixir` are editions;
+`Sauvage` and `Eau Sauvage` are not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher, get_close_matches
+
+from ml.knowledge import Perfume
+from ml.tokens import name_tokens
+
+BRAND_ALIASES: dict[str, tuple[str, ...]] = {
+    "Yves Saint Laurent": ("ysl", "saint laurent"), "Dior": ("christian dior",),
+    "Dolce & Gabbana": ("d&g", "dolce gabbana", "dolce and gabbana"),
+    "Maison Francis Kurkdjian": ("mfk", "francis kurkdjian", "kurkdjian"),
+    "Jo Malone London": ("jo malone",), "Maison Margiela": ("margiela", "replica"),
+    "Kilian": ("by kilian", "kilian paris"), "Parfums de Marly": ("pdm", "marly"),
+    "Comme des Garçons": ("cdg",), "Frédéric Malle": ("malle", "editions de parfums"),
+    "Giorgio Armani": ("armani",), "Jean Paul Gaultier": ("jpg", "gaultier"),
+    "Viktor&Rolf": ("viktor rolf", "viktor and rolf"), "Calvin Klein": ("ck",),
+    "Rabanne": ("paco rabanne",), "Estée Lauder": ("lauder",), "Bvlgari": ("bulgari",),
+    "Penhaligon's": ("penhaligons", "penhaligon"), "Etat Libre d'Orange": ("etat libre",),
+    "L'Artisan Parfumeur": ("l artisan", "artisan parfumeur"), "Mugler": ("thierry mugler",),
+    "Issey Miyake": ("issey",), "Hugo Boss": ("boss",), "Narciso Rodriguez": ("narciso",),
+}
+EDITION_WORDS: tuple[tuple[str, ...], ...] = (
+    ("eau", "de", "parfum"), ("eau", "de", "toilette"), ("eau", "de", "cologne"),
+    ("extrait", "de", "parfum"), ("le", "parfum"), ("parfum",), ("extrait",), ("intense",),
+    ("elixir",), ("absolu",), ("absolue",), ("edp",), ("edt",), ("edc",), ("concentree",),
+    ("extreme",))
+NAME_FILLERS = frozenset(("the", "a", "an", "by", "from", "perfume", "fragrance", "scent",
+                          "of", "s", "original", "edition"))
+FUZZY_RATIO = 0.8
+
+
+def line_of(perfume: Perfume) -> tuple[str, ...]:
+    """The name without trailing edition words or a year: the line its editions share."""
+    tokens = name_tokens(perfume.name)
+    stripped = True
+    while stripped and len(tokens) > 1:
+        stripped = tokens[-1].isdigit() and len(tokens[-1]) == 4
+        tokens = tokens[:-1] if stripped else tokens
+        for words in EDITION_WORDS:
+            if len(tokens) > len(words) and tuple(tokens[-len(words):]) == words:
+                tokens, stripped = tokens[:-len(words)], True
+    return tuple(tokens)
+
+
+def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
+    """The ways a perfume is written: its name and its line, with or without the brand
+    in front ("Dior Homme" is also "Homme" after "Dior")."""
+    brand = tuple(name_tokens(perfume.brand))
+    variants = {tuple(name_tokens(perfume.name)), line_of(perfume)}
+    for variant in list(variants):
+        if variant[:len(brand)] == brand and len(variant) > len(brand):
+            variants.add(variant[len(brand):])
+    return variants
+
+
+@dataclass(frozen=True)
+class NameSpan:
+    """Query tokens [start, end) that name these perfumes (or, with no ids, a brand)."""
+
+    start: int
+    end: int
+    ids: tuple[str, ...]
+    brand: str | None = None
+
+
+@dataclass
+class NameIndex:
+    perfumes: dict[str, Perfume]
+    names: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
+    brands: dict[tuple[str, ...], str] = field(default_factory=dict)
+    lines: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    _by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
+    _by_token: dict[str, set[str]] = field(default_factory=dict)
+    _long_tokens: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, perfumes: Iterable[Perfume]) -> NameIndex:
+        index = cls({p.id: p for p in perfumes})
+        for perfume in index.perfumes.values():
+            brand = tuple(name_tokens(perfume.brand))
+            index.brands[brand] = perfume.brand
+            for alias in BRAND_ALIASES.get(perfume.brand, ()):
+                index.brands[tuple(name_tokens(alias))] = perfume.brand
+            index.names[perfume.id] = _variants(perfume)
+            index.lines[perfume.id] = (perfume.brand, line_of(perfume))
+            for variant in index.names[perfume.id]:
+                index._by_first.setdefault(variant[0], []).append((variant, perfume.id))
+                for token in variant:
+                    index._by_token.setdefault(token, set()).add(perfume.id)
+        for token in sorted(t for t in index._by_token if len(t) >= 4):
+            index._long_tokens.setdefault(token[0], []).append(token)
+        return index
+
+    def _spellings(self, word: str) -> set[str]:
+        """The name words `word` may stand for: itself, or close ones if long (a typo after
+        the first letter: `opim`, `blck`)."""
+        if word in self._by_token or len(word) < 4:
+            return {word}
+        close = get_close_matches(word, self._long_tokens.get(word[0], []), n=3,
+                                  cutoff=FUZZY_RATIO)
+        return {word, *close}
+
+    def editions(self, perfume_id: str) -> frozenset[str]:
+        """The perfume and every edition of it (see the module doc)."""
+        line = self.lines[perfume_id]
+        return frozenset(i for i, other in self.lines.items() if other == line)
+
+    def line_members(self, perfume_id: str) -> frozenset[str]:
+        """The perfume's editions and flankers: same brand, a line that begins with its
+        line (`N°5` -> `N°5 L'Eau`, `Light Blue` -> `Light Blue pour Homme`)."""
+        brand, line = self.lines[perfume_id]
+        return frozenset(i for i, (b, other) in self.lines.items()
+                         if b == brand and other[:len(line)] == line)
+
+    def brand_spans(self, tokens: Sequence[str]) -> list[NameSpan]:
+        """Every brand (or alias) written out in `tokens`, longest first at each place."""
+        found = []
+        for start in range(len(tokens)):
+            for size in range(min(4, len(tokens) - start), 0, -1):
+                brand = self.brands.get(tuple(tokens[start:start + size]))
+                if brand:
+                    found.append(NameSpan(start, start + size, (), brand))
+                    break
+        return found
+
+    def spans(self, tokens: Sequence[str]) -> list[NameSpan]:
+        """Every perfume name written out in full in `tokens` and not inside a brand's
+        name; at one place the longest name wins, and a brand written in the query picks
+        among same-named perfumes."""
+        brands = self.brand_spans(tokens)
+        mentioned = {span.brand for span in brands}
+        found: list[NameSpan] = []
+        for start, token in enumerate(tokens):
+            matches = [(len(words), pid) for words, pid in self._by_first.get(token, ())
+                       if tuple(tokens[start:start + len(words)]) == words
+                       and not any(b.start <= start and start + len(words) <= b.end
+                                   for b in brands)]
+            if not matches:
+                continue
+            size = max(length for length, _ in matches)
+            ids = sorted({pid for length, pid in matches if length == size})
+            branded = [pid for pid in ids if self.perfumes[pid].brand in mentioned]
+            found.append(NameSpan(start, start + size, tuple(branded or ids)))
+        return found
+
+    def _score(self, perfume_id: str, heard: set[str], size: int,
+               brand: NameSpan | None) -> float:
+        """Best over the perfume's variants: share of the name found among the words heard
+        (1 needs every word), plus how much of the `size` words the name and brand explain,
+        plus the brand."""
+        same_brand = brand is not None and self.perfumes[perfume_id].brand == brand.brand
+        best = 0.0
+        for variant in self.names[perfume_id]:
+            name = [part for part in variant if part not in NAME_FILLERS] or list(variant)
+            matched = sum(part in heard for part in name)
+            coverage = matched / len(name)
+            if coverage < 0.6 or (coverage < 1 and not same_brand and matched < 2):
+                continue
+            used = matched + (brand.end - brand.start if same_brand and brand else 0)
+            best = max(best, coverage + 0.5 * min(used / size, 1.0) + 0.2 * same_brand
+                       - 0.01 * len(name))
+        return best
+
+    def resolve(self, words: Sequence[str]) -> str | None:
+        """The perfume a short phrase (name tokens) means, or None when nothing is close:
+        every word of the name must be there (a typo allowed), or most of it with the
+        brand; ties go to the shorter name, then the earlier year."""
+        words = [word for word in words if word not in NAME_FILLERS]
+        if not words:
+            return None
+        spans = self.brand_spans(words)
+        brand = spans[0] if spans else None
+        heard = {spelling for word in words for spelling in self._spellings(word)}
+        candidates = set().union(*(self._by_token.get(token, set()) for token in heard))
+        scored = [(self._score(pid, heard, len(words), brand), pid) for pid in candidates]
+        best = max((score for score, _ in scored), default=0.0)
+        if best <= 0:
+            return None
+        tied = [pid for score, pid in scored if score >= best - 1e-9]
+        return min(tied, key=lambda pid: (self.perfumes[pid].year or 9999, pid))
+
+    def suggestions(self, words: Sequence[str], limit: int = 3) -> list[str]:
+        """Names closest to an unresolved phrase (for the message), best first."""
+        phrase = " ".join(w for w in words if w not in NAME_FILLERS)
+        ranked = sorted(self.perfumes.values(), key=lambda p: -SequenceMatcher(
+            None, phrase, " ".join(name_tokens(p.name))).ratio())
+        return [f"{p.name} ({p.brand})" for p in ranked[:limit]]

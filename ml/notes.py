@@ -1,0 +1,150 @@
+"""Which catalogue notes a note named in a query stands for.
+
+A query note covers itself, its synonyms (`orris` for `iris`, `agarwood` for `oud`) and every
+catalogue note whose last words it is (`pepper` -> `pink pepper`, `musk` -> `white musk`,
+`tea` -> `green tea`). A group word covers a whole group (`citrus` -> bergamot, lemon,
+mandarin ...; `spices` -> pepper, cardamom, clove ...). The same expansion serves both
+directions: an included note is met by any note it covers, and an excluded note rejects a
+perfume carrying any of them ("no citrus" rejects bergamot and lemon).
+
+The groups follow the usual odour-family classification of perfumery materials (as in
+perfumers' raw-material references: citrus, floral, fruity, green, herbal, spicy, woody,
+balsamic/resinous, musky, gourmand, marine, leather, smoky).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ml.tokens import name_tokens
+
+CITRUS = ("bergamot", "lemon", "lime", "mandarin", "orange", "grapefruit", "yuzu", "citron",
+          "bitter orange", "blood orange", "blood mandarin", "clementine", "black lime",
+          "petitgrain", "tangerine", "kumquat", "mandarin leaf")
+WHITE_FLOWERS = ("jasmine", "tuberose", "gardenia", "orange blossom", "frangipani",
+                 "tiare flower", "stephanotis", "white flowers", "ylang-ylang", "magnolia",
+                 "water jasmine", "champaca", "neroli", "lily")
+FLOWERS = (
+    *WHITE_FLOWERS, "rose", "violet", "iris", "orris", "peony", "freesia", "lily of the valley",
+    "mimosa", "heliotrope", "osmanthus", "honeysuckle", "lilac", "carnation", "cyclamen",
+    "geranium",
+    "lotus", "magnolia", "narcissus", "hyacinth", "orchid", "water lily", "cherry blossom",
+    "linden", "wisteria", "bluebell", "hibiscus", "marigold", "floral notes", "lemon blossom",
+    "lime blossom", "pear blossom", "olive blossom", "ginger lily", "ginger flower",
+    "tobacco blossom", "raspberry blossom", "papaya flower", "silk tree blossom", "amaryllis",
+    "bellflower", "broom", "datura", "oleander", "passionflower", "sweet pea", "water hyacinth",
+    "rangoon creeper", "night-blooming cereus", "immortelle", "chamomile", "hawthorn")
+SPICES = ("pink pepper", "black pepper", "sichuan pepper", "cardamom", "ginger", "saffron",
+          "cinnamon", "clove", "nutmeg", "cumin", "star anise", "pimento", "spices", "chili",
+          "turmeric", "galangal", "caraway", "anise", "fenugreek", "coriander")
+WOODS = ("cedar", "sandalwood", "vetiver", "guaiac wood", "oud", "birch", "woody notes",
+         "rosewood", "oak", "teak", "mahogany", "amberwood", "driftwood", "balsa wood",
+         "sycamore", "cypress", "pine", "papyrus", "cashmeran", "iso e super", "javanol",
+         "amyris", "olive tree", "hemlock")
+FRUITS = ("apple", "green apple", "red apple", "pear", "peach", "plum", "apricot", "blackberry",
+          "blackcurrant", "raspberry", "strawberry", "fig", "coconut", "pineapple", "melon",
+          "lychee", "cherry", "mango", "green mango", "papaya", "passion fruit", "pomegranate",
+          "quince", "rhubarb", "grape", "mirabelle", "persimmon", "red berries", "redcurrant",
+          "boysenberry", "goji berry", "carambola", "banana leaf", "candied fruit",
+          "dried fruits", "date", "fruity notes", "sapodilla", "maninka fruit")
+GOURMAND = ("vanilla", "tonka bean", "praline", "caramel", "honey", "chocolate", "cacao",
+            "coffee", "almond", "bitter almond", "brown sugar", "sugar", "cotton candy",
+            "tiramisu", "panna cotta", "milk", "pistachio", "hazelnut", "chestnut",
+            "licorice", "rum", "cognac", "liqueur", "sugar cane", "royal jelly")
+GREEN = ("green notes", "galbanum", "violet leaf", "grass", "fig leaf", "ivy", "blackcurrant leaf",
+         "birch leaf", "strawberry leaf", "mandarin leaf", "bamboo", "tomato leaf", "mate",
+         "shiso", "cucumber")
+HERBS = ("lavender", "rosemary", "sage", "clary sage", "basil", "mint", "thyme", "artemisia",
+         "tarragon", "oregano", "bay leaf", "myrtle", "verbena", "santolina", "fennel",
+         "angelica", "eucalyptus", "davana", "juniper", "camphor")
+RESINS = ("benzoin", "labdanum", "myrrh", "opoponax", "styrax", "elemi", "peru balsam",
+          "incense", "resin", "resins", "balsam", "mastic", "fir balsam", "lentisk")
+MUSKS = ("musk", "white musk", "ambrette")
+MARINE = ("marine notes", "sea salt", "calone", "seaweed", "water notes", "driftwood")
+SMOKE = ("smoke", "incense", "birch", "tar", "tobacco")
+LEATHER = ("leather", "suede", "castoreum")
+TEA = ("tea", "green tea", "black tea", "oolong tea", "mate")
+
+# Query words that name a whole group (plural and adjective forms included).
+GROUPS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("citrus", "citruses", "citrusy", "citrus notes", "citrus fruits"), CITRUS),
+    **dict.fromkeys(("flowers", "florals", "floral notes", "flowery"), FLOWERS),
+    **dict.fromkeys(("white flowers", "white florals"), WHITE_FLOWERS),
+    **dict.fromkeys(("spices", "spice", "spicy notes"), SPICES),
+    **dict.fromkeys(("woods", "woody notes"), WOODS),
+    **dict.fromkeys(("fruits", "fruit", "fruity notes"), FRUITS),
+    **dict.fromkeys(("gourmand notes", "sweets"), GOURMAND),
+    **dict.fromkeys(("greens", "green notes"), GREEN),
+    **dict.fromkeys(("herbs", "herbal notes"), HERBS),
+    **dict.fromkeys(("resins", "balsams"), RESINS),
+    **dict.fromkeys(("musks", "musky notes"), MUSKS),
+    **dict.fromkeys(("marine notes", "sea notes", "aquatic notes"), MARINE),
+    "smoke": SMOKE, "leathers": LEATHER, "musk": MUSKS,
+}
+# Notes excluded with a character word that describes notes ("no citrus", "not musky").
+# Characters named after families ("not floral", "no woody") exclude those families only.
+CHARACTER_GROUPS: dict[str, tuple[str, ...]] = {
+    "citrus": CITRUS, "spicy": SPICES, "fruity": FRUITS, "gourmand": GOURMAND, "green": GREEN,
+    "musky": MUSKS, "aquatic": MARINE, "smoky": SMOKE, "leathery": LEATHER,
+    "resinous": RESINS, "aldehydic": ("aldehydes",),
+}
+# Synonyms: each tuple is one note under several names (first: the catalogue's name).
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("iris", "orris"), ("oud", "agarwood", "aoud", "oudh"), ("incense", "frankincense",
+                                                             "olibanum"),
+    ("tonka bean", "tonka", "coumarin"), ("ylang-ylang", "ylang"), ("musk", "musks"),
+    ("lily of the valley", "muguet", "lily-of-the-valley"), ("cedar", "cedarwood"),
+    ("blackcurrant", "cassis"), ("sandalwood", "sandal"), ("mandarin", "tangerine"),
+    ("cacao", "cocoa", "chocolate"), ("marine notes", "sea", "ocean", "marine"),
+    ("patchouli", "patchouly"), ("oakmoss", "oak moss"), ("aldehydes", "aldehyde"),
+    ("sea salt", "salt"), ("black pepper", "pepper"), ("woody notes", "wood"),
+)
+_MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
+
+
+def material(note: str) -> str:
+    """One name per material: a note's first synonym (`orris` -> `iris`), else the note."""
+    return _MATERIALS.get(note, note)
+
+
+@dataclass(frozen=True)
+class NoteTaxonomy:
+    """Expansions over one catalogue's note vocabulary (see the module doc)."""
+
+    vocabulary: frozenset[str]
+    _synonyms: dict[str, frozenset[str]]
+    _endings: dict[tuple[str, ...], frozenset[str]]
+
+    @classmethod
+    def build(cls, notes: Iterable[str]) -> NoteTaxonomy:
+        synonyms: dict[str, frozenset[str]] = {}
+        for names in SYNONYMS:
+            for name in names:
+                synonyms[name] = synonyms.get(name, frozenset()) | frozenset(names)
+        endings: dict[tuple[str, ...], set[str]] = {}
+        for note in notes:
+            tokens = tuple(name_tokens(note))
+            for start in range(len(tokens)):
+                endings.setdefault(tokens[start:], set()).add(note)
+        return cls(frozenset(notes), synonyms,
+                   {tail: frozenset(found) for tail, found in endings.items()})
+
+    def canonical(self, note: str) -> str:
+        """The catalogue's name for a note named in a query (`orris` stays `orris`)."""
+        if note in self.vocabulary:
+            return note
+        for name in self._synonyms.get(note, ()):
+            if name in self.vocabulary:
+                return name
+        return note
+
+    def expand(self, note: str) -> frozenset[str]:
+        """Every catalogue note (and the note itself) that `note` stands for."""
+        if note in GROUPS:
+            return frozenset(GROUPS[note]) & self.vocabulary | {note}
+        names = self._synonyms.get(note, frozenset({note})) | {note}
+        covered = set(names)
+        for name in names:
+            covered |= self._endings.get(tuple(name_tokens(name)), frozenset())
+        return frozenset(covered)

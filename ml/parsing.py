@@ -1,0 +1,291 @@
+"""Query parsing: every wish a query states, in English or in (translated) Korean.
+
+A query becomes *units* (`ml.query_units`): perfume names, brands, and phrases of
+`ml.phrases` (notes, characters, moods, seasons, genders, occasions, intensity, markers);
+other words stay words.
+
+Negation scope. A marker applies to the list of things it points at: English markers look
+forward ("without tonka", "no oud or incense", "hold the musk", "anything but citrus"),
+"free" and the Korean markers look back ("tonka-free", "장미 빼고"). A list goes on over
+"and", "or" and commas, but a comma only continues it when an "and" / "or" closes it
+("no oud, incense or leather"; in "without tonka, vanilla for women" only tonka is out).
+A negated note, note group, character, gender or perfume is excluded (hard); a negated mood,
+season or intensity, and anything after "too" / "overly" ("not too sweet"), or "less", is
+only avoided (a soft preference).
+
+Likeness. "like X", "similar to X", "dupe for X", "X 같은" ... name a reference perfume: the
+name next to the marker, else the words up to the next clause boundary resolved fuzzily.
+Words after a strong marker ("similar to", "dupe for") that resolve to nothing are reported
+as an unknown reference; after a plain "like", only unknown words with no query vocabulary
+among them are ("something like a fresh summer day" is a simile, not a reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.names import NAME_FILLERS, NameIndex
+from ml.notes import NoteTaxonomy
+from ml.phrases import PhraseTable, query_tokens
+from ml.query_units import Unit, UnitReader, is_filler
+from ml.query_words import SCOPE_FILLERS, STRONG_LIKES
+
+ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
+                      "season"))
+MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "likeback",
+                     "comma"))
+BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
+                        "and", "or"))
+EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The perfume a "like X" query names: `id` None when nothing in the catalogue is X."""
+
+    text: str
+    id: str | None
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryParse:
+    """What a query asks for. `notes` holds one tuple per stated note (any of the tuple
+    meets it: "rose or peony"); `avoid` holds soft (kind, value) preferences."""
+
+    notes: tuple[tuple[str, ...], ...] = ()
+    characters: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+    occasions: tuple[str, ...] = ()
+    genders: tuple[str, ...] = ()
+    seasons: tuple[str, ...] = ()
+    intensity: str | None = None
+    brands: tuple[str, ...] = ()
+    named: tuple[str, ...] = ()
+    excluded_notes: tuple[str, ...] = ()
+    excluded_characters: tuple[str, ...] = ()
+    excluded_genders: tuple[str, ...] = ()
+    excluded_perfumes: tuple[str, ...] = ()
+    avoid: tuple[tuple[str, str], ...] = ()
+    reference: Reference | None = None
+    include_editions: bool = False
+    text: str = ""
+
+
+@dataclass
+class _Roles:
+    """Which units a marker consumed: hard-negated, soft-negated, or naming a reference."""
+
+    negated: set[int] = field(default_factory=set)
+    soft: set[int] = field(default_factory=set)
+    reference: set[int] = field(default_factory=set)
+    found: Reference | None = None
+
+
+def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], list[str]]:
+    """Element units joined by conjunctions or commas, from `first` in direction `step`."""
+    scope: list[int] = []
+    separators: list[str] = []
+    j = first
+    while 0 <= j < len(units) and units[j].kind in ELEMENTS:
+        scope.append(j)
+        k = j + step
+        if not (0 <= k < len(units) and units[k].kind in ("conj", "comma")):
+            break
+        separator, k = units[k].value, k + step
+        while 0 <= k < len(units) and is_filler(units[k]):
+            k += step
+        if not (0 <= k < len(units) and units[k].kind in ELEMENTS):
+            break
+        separators.append(separator)
+        j = k
+    return scope, separators
+
+
+def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool]:
+    """The units a forward negation applies to, and whether a softener came first."""
+    j, soft = marker + 1, units[marker].kind == "softneg"
+    while j < len(units) and (units[j].kind == "soft" or is_filler(units[j]) or (
+            units[j].value == "for" and j + 1 < len(units) and units[j + 1].kind == "gender")):
+        soft, j = soft or units[j].kind == "soft", j + 1
+    scope, separators = _chain(units, j, 1)
+    if "," in separators or ";" in separators:
+        first = next(i for i, s in enumerate(separators) if s in (",", ";"))
+        if not any(s not in (",", ";") for s in separators[first:]):
+            scope = scope[:first + 1]
+    return scope, soft
+
+
+def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
+    j = marker - 1
+    while j >= 0 and is_filler(units[j]):
+        j -= 1
+    return _chain(units, j, -1)[0]
+
+
+class QueryParser:
+    """Parses query tokens (`ml.phrases.query_tokens`) against one catalogue's names and
+    notes. Never raises; a query with nothing recognisable parses to an empty parse."""
+
+    def __init__(self, phrases: PhraseTable, names: NameIndex, taxonomy: NoteTaxonomy) -> None:
+        self._reader = UnitReader(phrases, names)
+        self._names, self._taxonomy = names, taxonomy
+
+    def parse(self, text: str, untranslated: Sequence[str] = ()) -> QueryParse:
+        tokens = query_tokens(text)
+        units = self._reader.read(tokens)
+        roles = self._markers(units, tokens, untranslated)
+        return self._assemble(units, tokens, roles)
+
+    # ---- markers ---------------------------------------------------------------------
+    def _markers(self, units: Sequence[Unit], tokens: Sequence[str],
+                 untranslated: Sequence[str]) -> _Roles:
+        roles = _Roles()
+        for i, unit in enumerate(units):
+            if unit.kind in ("neg", "softneg"):
+                scope, soft = _forward_scope(units, i)
+                (roles.soft if soft else roles.negated).update(scope)
+            elif unit.kind in ("negback", "softback"):
+                scope = _backward_scope(units, i)
+                (roles.soft if unit.kind == "softback" else roles.negated).update(scope)
+            elif unit.kind in ("like", "likeback") and roles.found is None:
+                self._reference(units, tokens, i, roles, untranslated)
+        roles.negated -= roles.reference
+        return roles
+
+    def _reference(self, units: Sequence[Unit], tokens: Sequence[str], marker: int,
+                   roles: _Roles, untranslated: Sequence[str]) -> None:
+        step = 1 if units[marker].kind == "like" else -1
+        span: list[int] = []
+        j = marker + step
+        while 0 <= j < len(units) and not (units[j].kind in MARKERS or (
+                units[j].kind == "word" and units[j].value in BOUNDARIES and span) or (
+                units[j].kind == "conj" and span)):
+            if units[j].kind != "conj":
+                span.append(j)
+            j += step
+        span.sort()
+        named = [units[k] for k in span if units[k].kind == "name"]
+        words = [t for k in span for t in tokens[units[k].start:units[k].end] if t.isalnum()]
+        found = self._names.resolve(words) if words else None
+        if found is None and len(named) == 1 and len(named[0].ids) == 1:
+            found = named[0].ids[0]
+        unknown = [k for k in span if units[k].kind == "word" and units[k].value not in
+                   NAME_FILLERS and units[k].value not in SCOPE_FILLERS]
+        if any(units[k].kind in ELEMENTS for k in span):
+            unknown = []  # "like a fresh summer day": a simile, not a perfume
+        text = " ".join(words) or " ".join(untranslated)
+        if found:
+            roles.found, roles.reference = Reference(text, found), set(span)
+        elif text and (units[marker].value in STRONG_LIKES or unknown or (
+                step < 0 and untranslated and not span)):
+            suggestions = tuple(self._names.suggestions(words)) if words else ()
+            roles.found, roles.reference = Reference(text, None, suggestions), set(span)
+
+    # ---- assembly --------------------------------------------------------------------
+    def _assemble(self, units: Sequence[Unit], tokens: Sequence[str],
+                  roles: _Roles) -> QueryParse:
+        wish = _Wishes()
+        for i, unit in enumerate(units):
+            if i in roles.reference:
+                continue
+            if i in roles.negated:
+                self._exclude(unit, wish)
+            elif i in roles.soft and unit.kind in ELEMENTS:
+                wish.avoid.append((unit.kind, unit.value))
+            else:
+                self._include(units, i, wish)
+        kept = [t for i, u in enumerate(units) if not (i in roles.negated or i in roles.soft
+                or i in roles.reference or u.kind in MARKERS or u.kind == "conj")
+                for t in tokens[u.start:u.end]
+                if t.isalnum()]
+        named_brands = {self._names.perfumes[i].brand for i in wish.named}
+        if roles.found and roles.found.id:
+            named_brands.add(self._names.perfumes[roles.found.id].brand)
+        return QueryParse(
+            notes=tuple(tuple(group) for group in wish.notes),
+            characters=_unique(wish.characters), moods=_unique(wish.moods),
+            occasions=_unique(wish.occasions), genders=_unique(wish.genders),
+            seasons=_unique(wish.seasons), intensity=wish.intensity,
+            brands=_unique(b for b in wish.brands if b not in named_brands),
+            named=_unique(wish.named), excluded_notes=_unique(wish.excluded_notes),
+            excluded_characters=_unique(wish.excluded_characters),
+            excluded_genders=_unique(wish.excluded_genders),
+            excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
+            reference=roles.found, text=" ".join(kept),
+            include_editions=any(t in EDITION_WORDS for t in kept))
+
+    def _editions(self, ids: Sequence[str]) -> list[str]:
+        return sorted({e for i in ids for e in self._names.editions(i)})
+
+    def _exclude(self, unit: Unit, wish: _Wishes) -> None:
+        if unit.kind == "note":
+            wish.excluded_notes.append(self._taxonomy.canonical(unit.value))
+        elif unit.kind == "group":
+            wish.excluded_notes.append(unit.value)
+        elif unit.kind == "character":
+            wish.excluded_characters.append(unit.value)
+        elif unit.kind == "gender":
+            wish.excluded_genders.append(unit.value)
+        elif unit.kind == "name":
+            wish.excluded_perfumes.extend(self._editions(unit.ids))
+        else:
+            wish.avoid.append((unit.kind, unit.value))
+
+    def _include(self, units: Sequence[Unit], i: int, wish: _Wishes) -> None:
+        unit = units[i]
+        if unit.kind in ("note", "group"):
+            note = self._taxonomy.canonical(unit.value) if unit.kind == "note" else unit.value
+            if _follows_or(units, i, wish.last_note):
+                wish.notes[-1].append(note)
+            else:
+                wish.notes.append([note])
+            wish.last_note = i
+        elif unit.kind == "name":
+            wish.named.extend(sorted({m for i in unit.ids for m in self._names.line_members(i)}))
+        elif unit.kind == "intensity":
+            wish.intensity = unit.value
+        else:
+            target = {"character": wish.characters, "mood": wish.moods,
+                      "occasion": wish.occasions, "gender": wish.genders,
+                      "season": wish.seasons, "brand": wish.brands}.get(unit.kind)
+            if target is not None:
+                target.append(unit.value)
+
+
+@dataclass
+class _Wishes:
+    notes: list[list[str]] = field(default_factory=list)
+    last_note: int = -1
+    characters: list[str] = field(default_factory=list)
+    moods: list[str] = field(default_factory=list)
+    occasions: list[str] = field(default_factory=list)
+    genders: list[str] = field(default_factory=list)
+    seasons: list[str] = field(default_factory=list)
+    intensity: str | None = None
+    brands: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
+    excluded_notes: list[str] = field(default_factory=list)
+    excluded_characters: list[str] = field(default_factory=list)
+    excluded_genders: list[str] = field(default_factory=list)
+    excluded_perfumes: list[str] = field(default_factory=list)
+    avoid: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _follows_or(units: Sequence[Unit], i: int, last_note: int) -> bool:
+    """Whether note unit `i` is the alternative of the note unit just before ("X or Y")."""
+    k = i - 1
+    while k >= 0 and is_filler(units[k]):
+        k -= 1
+    if k < 0 or units[k].kind != "conj" or units[k].value not in ("or", "/"):
+        return False
+    k -= 1
+    while k >= 0 and is_filler(units[k]):
+        k -= 1
+    return k == last_note
+
+
+def _unique(values: Any) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,104 @@
+"""The phrase table of the query parser: every word or phrase a query may use, and what it
+is (a note, a character, a mood, a marker ...), matched longest first.
+
+Query text becomes tokens with `query_tokens`: name-style tokens (`ml.tokens.name_tokens`:
+accents folded, `N°5` -> `no5`) plus the punctuation that joins or separates words and the
+Korean markers of `ml.korean`. When two tables hold the same phrase the later kind wins:
+notes < groups < moods < characters < seasons < genders < occasions < intensity < markers
+("amber" is a character, "green notes" a group, "date" an occasion).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ml.notes import GROUPS, SYNONYMS
+from ml.query_words import (
+    BACK_LIKE,
+    BACK_NEGATION,
+    BACK_SOFT,
+    CHARACTER_WORDS,
+    CONJUNCTIONS,
+    INTENSITY_WORDS,
+    LIKES,
+    MOOD_WORDS,
+    NEGATIONS,
+    OCCASION_WORDS,
+    SOFT_NEGATIONS,
+    SOFTENERS,
+)
+from ml.tokens import fold, singular
+from ml.vocabulary import GENDER_TERMS, SEASON_TERMS
+
+_TOKEN = re.compile(r"<not|<soft|<like|[0-9a-z]+|[,;/&+]")
+_NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number)\s*(\d+)")
+MAX_PHRASE = 5
+
+
+def query_tokens(text: str) -> list[str]:
+    """Tokens of a query (or of the parse words of a Korean translation)."""
+    folded = fold(text).replace("\u2019", "'").replace("w/o", "without")
+    return _TOKEN.findall(_NUMBERED.sub(r"no\1", folded))
+
+
+def _key(phrase: str) -> tuple[str, ...]:
+    return tuple(query_tokens(phrase))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    kind: str
+    value: str
+    size: int
+
+
+class PhraseTable:
+    """Phrase -> (kind, value). Kinds: note, group, mood, character, season, gender,
+    occasion, intensity, neg, softneg, soft, like, conj, comma, negback, softback,
+    likeback. `notes` maps the characters that are also notes ("amber") to the note."""
+
+    def __init__(self, table: dict[tuple[str, ...], tuple[str, str]],
+                 notes: dict[str, str] | None = None) -> None:
+        self._table = table
+        self.words = frozenset(word for phrase in table for word in phrase)
+        self.notes = notes or {}
+
+    @classmethod
+    def build(cls, notes: Iterable[str], moods: Iterable[str]) -> PhraseTable:
+        table: dict[tuple[str, ...], tuple[str, str]] = {}
+
+        def add(kind: str, pairs: Iterable[tuple[str, str]]) -> None:
+            table.update((_key(phrase), (kind, value)) for phrase, value in pairs if _key(phrase))
+
+        add("note", ((note, note) for note in notes))
+        add("note", ((name, names[0]) for names in SYNONYMS for name in names))
+        as_notes = {value: value for kind, value in table.values() if kind == "note"}
+        add("group", ((word, word) for word in GROUPS))
+        add("mood", [*((mood, mood) for mood in moods), *MOOD_WORDS.items()])
+        add("character", CHARACTER_WORDS.items())
+        add("season", SEASON_TERMS.items())
+        add("gender", GENDER_TERMS.items())
+        add("occasion", OCCASION_WORDS.items())
+        add("intensity", INTENSITY_WORDS.items())
+        add("neg", ((word, word) for word in NEGATIONS))
+        add("softneg", ((word, word) for word in SOFT_NEGATIONS))
+        add("soft", ((word, word) for word in SOFTENERS))
+        add("like", ((word, word) for word in LIKES))
+        add("conj", ((word, word) for word in CONJUNCTIONS))
+        add("comma", ((mark, mark) for mark in (",", ";")))
+        add("negback", [("free", "free"), (BACK_NEGATION, BACK_NEGATION)])
+        add("softback", [(BACK_SOFT, BACK_SOFT)])
+        add("likeback", [(BACK_LIKE, BACK_LIKE)])
+        return cls(table, {value: as_notes[value] for kind, value in table.values()
+                           if kind == "character" and value in as_notes})
+
+    def at(self, tokens: Sequence[str], start: int) -> Phrase | None:
+        """The longest phrase starting at `start` (a plural last word allowed), or None."""
+        for size in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):
+            words = tuple(tokens[start:start + size])
+            found = self._table.get(words) or self._table.get((*words[:-1], singular(words[-1])))
+            if found:
+                return Phrase(found[0], found[1], size)
+        return None

@@ -1,0 +1,143 @@
+"""Per request: what to search with and what to honour (a `Plan`), and the words that tell
+the caller what was understood (`interpreted`) and why each hit is there (`explanation`).
+
+A "like X" request (`similar_to`, or a parsed reference) searches with X's own vector (its
+document's, from the index) instead of the query's, ranks by likeness and excludes X and
+its editions (unless editions are asked for); an unknown X gives a message and no hits
+rather than random ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.constraints import (
+    Constraint,
+    Exclusions,
+    FacetIndex,
+    build_constraints,
+    build_exclusions,
+    exclusion_filter,
+)
+from ml.documents import Kind, documents
+from ml.knowledge import Catalog
+from ml.names import NameIndex
+from ml.notes import NoteTaxonomy
+from ml.query import InterpretedQuery
+from ml.search_protocol import SearchRequest
+from ml.vector_index import PayloadFilter
+
+
+@dataclass(frozen=True)
+class Plan:
+    request: SearchRequest
+    query: InterpretedQuery
+    constraints: tuple[Constraint, ...] = ()
+    exclusions: Exclusions = field(default_factory=Exclusions)
+    wanted: PayloadFilter | None = None
+    reference: str | None = None
+    message: str | None = None
+    embed: str | None = None
+    asked_notes: frozenset[str] = frozenset()
+
+    @property
+    def kind(self) -> Kind:
+        return self.request.filters.record_kind
+
+
+class Planner:
+    """Plans requests against one catalogue (names, editions and note expansions)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._names = NameIndex.build(catalog.perfumes)
+        self._taxonomy = NoteTaxonomy.build(catalog.note_vocabulary())
+        self._facets = FacetIndex(catalog.perfumes)
+        self._payloads = {doc.id: doc.payload for doc in documents(catalog, "perfume")}
+        self._labels = {p.id: f"{p.name} ({p.brand})" for p in catalog.perfumes}
+
+    def plan(self, request: SearchRequest, query: InterpretedQuery) -> Plan:
+        if request.filters.record_kind == "material":
+            return Plan(request, query, wanted=request.filters.payload_filter(),
+                        embed=query.english or request.query)
+        parse = query.parse
+        reference, message = self._reference(request, query)
+        keep_editions = request.include_editions or parse.include_editions
+        own = frozenset({reference} if keep_editions else self._names.editions(reference)) \
+            if reference else frozenset()
+        exclusions = build_exclusions(parse, self._taxonomy, own)
+        asked = set(request.filters.notes_include)
+        for options in parse.notes:
+            asked.update(*map(self._taxonomy.expand, options))
+        embed = None if message or reference else (
+            query.english or ("perfume" if parse.excluded_notes else request.query))
+        constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
+        return Plan(request, query, constraints,
+                    exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
+                    reference, message, embed, frozenset(asked))
+
+    def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
+        """The perfumes that share at least two notes with `reference` and pass `wanted`:
+        the candidates of a "like" request besides its nearest vectors."""
+        shared = Counter(i for note in self._catalog.perfume(reference).notes
+                         for i in self._facets.having("note", (note,)))
+        return sorted(i for i, n in shared.items() if n >= 2 and (
+            wanted is None or wanted.matches(self._payloads[i])))
+
+    def _reference(self, request: SearchRequest,
+                   query: InterpretedQuery) -> tuple[str | None, str | None]:
+        if request.similar_to is not None:
+            if request.similar_to in self._labels:
+                return request.similar_to, None
+            return None, f"No perfume with id {request.similar_to!r} in the catalogue."
+        found = query.parse.reference
+        if found is None or found.id is not None:
+            return (found.id if found else None), None
+        hint = f" Did you mean: {', '.join(found.suggestions)}?" if found.suggestions else ""
+        return None, f"No perfume in the catalogue matches {found.text!r}.{hint}"
+
+    def interpreted(self, plan: Plan) -> dict[str, Any]:
+        """What the query was understood to ask, JSON-safe, every key always present."""
+        parse, query = plan.query.parse, plan.query
+        found = parse.reference
+        reference = None
+        if plan.reference or found:
+            perfume = self._catalog.perfume(plan.reference) if plan.reference else None
+            reference = {"query": found.text if found else plan.request.similar_to,
+                         "id": plan.reference, "name": perfume.name if perfume else None,
+                         "brand": perfume.brand if perfume else None,
+                         "suggestions": list(found.suggestions) if found else []}
+        return {"lang": query.lang, "english": query.english,
+                "notes": [" or ".join(options) for options in parse.notes],
+                "excluded_notes": list(parse.excluded_notes),
+                "excluded_notes_expanded": sorted(plan.exclusions.notes),
+                "families": list(parse.characters),
+                "excluded_families": list(parse.excluded_characters),
+                "genders": list(parse.genders), "excluded_genders": list(parse.excluded_genders),
+                "seasons": list(parse.seasons), "moods": list(parse.moods),
+                "occasions": list(parse.occasions), "intensity": parse.intensity,
+                "brands": list(parse.brands), "perfumes": self._named(parse.named),
+                "excluded_perfumes": self._named(parse.excluded_perfumes),
+                "avoid": [f"{kind}: {value}" for kind, value in parse.avoid],
+                "reference": reference, "constraints": [c.label for c in plan.constraints],
+                "untranslated": list(query.untranslated)}
+
+    def _named(self, ids: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(self._labels[i] for i in ids))
+
+    def explanation(self, plan: Plan, perfume_id: str, met: Sequence[bool],
+                    shared: Sequence[str] = ()) -> dict[str, Any]:
+        """Why a perfume is a hit: the asked notes it has, the constraints it meets and the
+        ones relaxed for it, and for "like X" the notes it shares with X."""
+        notes = self._catalog.perfume(perfume_id).notes
+        found: dict[str, Any] = {
+            "matched_notes": [note for note in notes if note in plan.asked_notes],
+            "meets": [c.label for c, ok in zip(plan.constraints, met, strict=True) if ok],
+            "relaxed": [c.label for c, ok in zip(plan.constraints, met, strict=True) if not ok]}
+        if plan.reference:
+            found["shared_notes"] = list(shared)
+            found["like"] = self._labels[plan.reference]
+        return found

@@ -1,0 +1,119 @@
+"""Reading a query's tokens as units: perfume names, brands, phrases of the phrase table.
+
+A perfume name counts as a name when its brand is in the query, when it has a word of its
+own (`Sauvage`, `Santal 33`, not `Oud Wood`), or when a "like" marker points at it; longer
+names win over shorter ones and over brands. A character word that is also a note reads as
+the note inside a list of notes ("vanilla and amber") and as the character elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ml.names import NAME_FILLERS, NameIndex, NameSpan
+from ml.phrases import PhraseTable
+from ml.query_words import SCOPE_FILLERS
+
+COMMON_NAME_WORDS = frozenset(("pour", "homme", "femme", "eau", "de", "la", "le", "l", "the",
+                               "for", "men", "women", "by", "no", "d", "s", "et", "di", "du",
+                               "des", "and", "in", "black", "white", "blue", "red", "one"))
+
+
+@dataclass(frozen=True)
+class Unit:
+    kind: str
+    value: str
+    start: int
+    end: int
+    ids: tuple[str, ...] = ()
+
+
+def is_filler(unit: Unit) -> bool:
+    return unit.kind == "word" and unit.value in SCOPE_FILLERS
+
+
+class UnitReader:
+    """Turns query tokens into units against one catalogue's names and phrase table."""
+
+    def __init__(self, phrases: PhraseTable, names: NameIndex) -> None:
+        self._phrases, self._names = phrases, names
+
+    def _distinctive(self, tokens: Sequence[str], span: NameSpan) -> bool:
+        return any(not (t in self._phrases.words or t in NAME_FILLERS or t in COMMON_NAME_WORDS)
+                   and (len(t) >= 3 or t.isdigit()) for t in tokens[span.start:span.end])
+
+    def _accepted(self, tokens: Sequence[str], span: NameSpan, brands: set[str],
+                  near_like: set[int]) -> bool:
+        branded = any(self._names.perfumes[i].brand in brands for i in span.ids)
+        return branded or span.start in near_like or span.end in near_like or (
+            self._distinctive(tokens, span))
+
+    def _name_units(self, tokens: Sequence[str]) -> dict[int, Unit]:
+        """Accepted perfume names and the brands outside them, by start token."""
+        words = [i for i, t in enumerate(tokens) if t.isalnum()]
+        plain = [tokens[i] for i in words]
+        brand_spans = self._names.brand_spans(plain)
+        brands = {span.brand for span in brand_spans if span.brand}
+        near_like = self._near_like(tokens, words)
+        units: dict[int, Unit] = {}
+        covered: set[int] = set()
+        for span in sorted(self._names.spans(plain), key=lambda s: (s.start - s.end, s.start)):
+            start, end = words[span.start], words[span.end - 1] + 1
+            if covered.isdisjoint(range(start, end)) and self._accepted(
+                    plain, span, brands, near_like):
+                units[start] = Unit("name", " ".join(tokens[start:end]), start, end, span.ids)
+                covered.update(range(start, end))
+        for span in brand_spans:
+            start, end = words[span.start], words[span.end - 1] + 1
+            if covered.isdisjoint(range(start, end)):
+                units[start] = Unit("brand", span.brand or "", start, end)
+                covered.update(range(start, end))
+        return units
+
+    def _near_like(self, tokens: Sequence[str], words: Sequence[int]) -> set[int]:
+        """Word positions right after a "like" marker or right before a Korean one."""
+        near: set[int] = set()
+        position = {token_index: word_index for word_index, token_index in enumerate(words)}
+        for i in range(len(tokens)):
+            found = self._phrases.at(tokens, i)
+            if found and found.kind == "like":
+                after = [position[j] for j in range(i + found.size, len(tokens)) if j in position]
+                near.update(after[:2])
+            elif found and found.kind == "likeback":
+                before = [position[j] + 1 for j in range(i) if j in position]
+                near.update(before[-2:])
+        return near
+
+    def read(self, tokens: Sequence[str]) -> list[Unit]:
+        names = self._name_units(tokens)
+        units: list[Unit] = []
+        i = 0
+        while i < len(tokens):
+            unit = names.get(i)
+            if unit is None:
+                found = self._phrases.at(tokens, i)
+                unit = (Unit(found.kind, found.value, i, i + found.size) if found
+                        else Unit("word", tokens[i], i, i + 1))
+            units.append(unit)
+            i = unit.end
+        return [self._as_note(units, k) for k in range(len(units))]
+
+    def _as_note(self, units: Sequence[Unit], k: int) -> Unit:
+        """A character word that is also a note reads as the note inside a list of notes
+        ("vanilla and amber"), as the character elsewhere ("spicy amber perfume")."""
+        unit = units[k]
+        note = self._phrases.notes.get(unit.value) if unit.kind == "character" else None
+        if note is None:
+            return unit
+        for step in (-1, 1):
+            j = k + step
+            while 0 <= j < len(units) and is_filler(units[j]):
+                j += step
+            if 0 <= j < len(units) and units[j].kind == "conj":
+                j += step
+                while 0 <= j < len(units) and is_filler(units[j]):
+                    j += step
+                if 0 <= j < len(units) and units[j].kind in ("note", "group"):
+                    return Unit("note", note, unit.start, unit.end)
+        return unit

@@ -1,0 +1,156 @@
+"""The English words a query states its wishes with, and what each one asks of a perfume.
+
+Plain data for `ml.parsing`. A *character* word names a kind of perfume: a Fragrance Wheel
+family (Michael Edwards' family names; "oriental" is the wheel's former name for amber,
+"fougère" and "chypre" are the classic accords filed under aromatic and mossy woods), a
+catalogue sub-family, and for descriptors without a family ("spicy", "smoky", "musky") the
+notes that give that character. Occasions ask for any of a few moods, intensity words ask
+for a concentration. Phrases are matched longest first over `ml.tokens.name_tokens`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ml.notes import MUSKS, SMOKE, SPICES
+from ml.vocabulary import FAMILY_GROUPS
+
+
+@dataclass(frozen=True)
+class Character:
+    """A perfume has this character when its family, sub-family, a mood, a note or its
+    concentration is one of these."""
+
+    families: tuple[str, ...] = ()
+    subfamilies: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    concentrations: tuple[str, ...] = ()
+
+
+_WOODY = FAMILY_GROUPS["woody"] + ("woody_amber",)
+_AMBER = FAMILY_GROUPS["amber"] + ("floral_amber",)
+CHARACTERS: dict[str, Character] = {
+    "floral": Character(families=FAMILY_GROUPS["floral"]),
+    "white_floral": Character(subfamilies=("white_floral",)),
+    "soft_floral": Character(families=("soft_floral",)),
+    "floral_amber": Character(families=("floral_amber",)),
+    "soft_amber": Character(families=("soft_amber",)),
+    "amber": Character(families=_AMBER),
+    "woody_amber": Character(families=("woody_amber",)),
+    "woody": Character(families=_WOODY, subfamilies=("woody",)),
+    "mossy_woods": Character(families=("mossy_woods",), subfamilies=("chypre",)),
+    "dry_woods": Character(families=("dry_woods",)),
+    "leathery": Character(families=("dry_woods",), subfamilies=("leather",),
+                          notes=("leather", "suede")),
+    "aromatic": Character(families=("aromatic",), subfamilies=("herbal", "fougere")),
+    "fougere": Character(families=("aromatic",), subfamilies=("fougere",)),
+    "citrus": Character(families=("citrus",), subfamilies=("citrus_fruity", "cologne")),
+    "aquatic": Character(families=("water",), subfamilies=("aquatic",)),
+    "green": Character(families=("green",), subfamilies=("green",)),
+    "fruity": Character(families=("fruity",), subfamilies=("fruity", "citrus_fruity")),
+    "gourmand": Character(subfamilies=("gourmand", "amber_vanilla")),
+    "powdery": Character(families=("soft_floral",), subfamilies=("iris_powdery",),
+                         moods=("powdery",)),
+    "spicy": Character(subfamilies=("spicy",), notes=SPICES),
+    "smoky": Character(families=("dry_woods",), subfamilies=("incense", "tobacco"),
+                       notes=SMOKE),
+    "musky": Character(subfamilies=("musky",), notes=MUSKS),
+    "aldehydic": Character(subfamilies=("aldehydic",), notes=("aldehydes",)),
+    "resinous": Character(subfamilies=("incense", "amber_vanilla"),
+                          notes=("benzoin", "labdanum", "myrrh", "opoponax", "styrax")),
+    "cologne": Character(subfamilies=("cologne",), concentrations=("edc",)),
+}
+CHARACTER_WORDS: dict[str, str] = {
+    **dict.fromkeys(("floral", "florals", "flowery", "flower", "flowers", "bouquet"), "floral"),
+    **dict.fromkeys(("white floral", "white flower"), "white_floral"),
+    **dict.fromkeys(("soft floral",), "soft_floral"),
+    **dict.fromkeys(("floral amber", "floral oriental", "oriental floral"), "floral_amber"),
+    **dict.fromkeys(("soft amber", "soft oriental"), "soft_amber"),
+    **dict.fromkeys(("amber", "ambery", "oriental", "orientals"), "amber"),
+    **dict.fromkeys(("woody amber", "woody oriental", "oriental woody"), "woody_amber"),
+    **dict.fromkeys(("woody", "woods", "wood", "woodsy"), "woody"),
+    **dict.fromkeys(("chypre", "mossy", "mossy woods", "mossy woody"), "mossy_woods"),
+    **dict.fromkeys(("dry woods", "dry woody"), "dry_woods"),
+    **dict.fromkeys(("leathery",), "leathery"),
+    **dict.fromkeys(("aromatic", "herbal", "herbaceous", "herby"), "aromatic"),
+    **dict.fromkeys(("fougere", "fougeres"), "fougere"),
+    **dict.fromkeys(("citrus", "citrusy", "citric", "zesty", "hesperidic"), "citrus"),
+    **dict.fromkeys(("aquatic", "marine", "oceanic", "ocean", "watery", "ozonic", "sea",
+                     "sea breeze"), "aquatic"),
+    **dict.fromkeys(("green", "leafy", "grassy", "verdant"), "green"),
+    **dict.fromkeys(("fruity", "fruit", "fruits", "juicy"), "fruity"),
+    **dict.fromkeys(("gourmand", "gourmands", "edible", "dessert", "foody"), "gourmand"),
+    **dict.fromkeys(("powdery",), "powdery"),
+    **dict.fromkeys(("spicy", "spiced"), "spicy"),
+    **dict.fromkeys(("smoky", "smokey"), "smoky"),
+    **dict.fromkeys(("musky",), "musky"),
+    **dict.fromkeys(("aldehydic",), "aldehydic"),
+    **dict.fromkeys(("resinous", "balsamic"), "resinous"),
+    **dict.fromkeys(("cologne", "colognes", "eau de cologne"), "cologne"),
+}
+MOOD_WORDS: dict[str, str] = {
+    "sexy": "sensual", "seductive": "sensual", "sensuous": "sensual", "cosy": "cozy",
+    "comforting": "cozy", "snuggly": "cozy", "relaxing": "calm", "soothing": "calm",
+    "serene": "calm", "calming": "calm", "refreshing": "fresh", "crisp": "fresh",
+    "cool": "fresh", "lovely": "romantic", "chic": "sophisticated", "luxurious": "elegant",
+    "classy": "elegant", "mature": "sophisticated", "cute": "playful", "fun": "playful",
+    "innocent": "clean", "soapy": "clean", "mystery": "mysterious", "mystical": "mysterious",
+    "energizing": "energetic", "uplifting": "energetic", "vibrant": "energetic",
+    "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
+    "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
+    "earthy": "natural",
+}
+OCCASIONS: dict[str, tuple[str, ...]] = {
+    "office": ("clean", "fresh", "calm"), "daily": ("fresh", "clean", "calm"),
+    "date": ("romantic", "sensual"),
+    "evening": ("warm", "sensual", "dark", "mysterious", "bold", "elegant"),
+    "party": ("bold", "playful", "sensual", "energetic"),
+    "wedding": ("romantic", "elegant", "classic"), "sport": ("sporty", "energetic", "fresh"),
+    "formal": ("elegant", "sophisticated", "classic", "clean"), "relaxing": ("calm", "cozy"),
+    "school": ("fresh", "clean", "playful"),
+}
+OCCASION_WORDS: dict[str, str] = {
+    **dict.fromkeys(("office", "work", "workplace", "professional", "at work"), "office"),
+    **dict.fromkeys(("daily", "everyday", "every day", "daytime", "daily wear"), "daily"),
+    **dict.fromkeys(("date", "date night", "dating", "first date"), "date"),
+    **dict.fromkeys(("evening", "evenings", "night", "nights", "nighttime", "night out"),
+                    "evening"),
+    **dict.fromkeys(("party", "parties", "club", "clubbing", "nightclub"), "party"),
+    **dict.fromkeys(("wedding", "bride", "bridal"), "wedding"),
+    **dict.fromkeys(("gym", "sport", "sports", "workout", "exercise", "running"), "sport"),
+    **dict.fromkeys(("formal", "business", "meeting", "interview", "meetings"), "formal"),
+    **dict.fromkeys(("sleep", "bedtime", "lounging", "relaxation"), "relaxing"),
+    **dict.fromkeys(("school", "campus", "class", "student", "university"), "school"),
+}
+INTENSITIES: dict[str, tuple[str, ...]] = {"light": ("edc", "edt"), "strong": ("edp", "parfum")}
+INTENSITY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
+                     "understated", "lightweight", "skin scent"), "light"),
+    **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting",
+                     "longlasting", "beast mode", "loud", "projecting", "potent"), "strong"),
+}
+# Markers. Negation and "like" markers look forward in English; "free" looks back
+# ("tonka-free"); Korean markers arrive as `<not`, `<soft` and `<like` (see ml.korean).
+NEGATIONS = frozenset((
+    "without", "no", "not", "except", "except for", "excluding", "exclude", "minus",
+    "anything but", "everything but", "hold the", "free of", "free from", "avoid", "avoiding",
+    "skip", "never", "nothing", "none", "non", "don t want", "do not want", "dont want",
+    "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
+    "but not", "rather than", "instead of", "lacking", "other than", "sans"))
+SOFT_NEGATIONS = frozenset(("less",))
+SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
+                       "that"))
+LIKES = frozenset((
+    "like", "similar to", "similar", "smells like", "smell like", "smelling like", "dupe for",
+    "dupe of", "dupe", "dupes for", "dupes of", "alternative to", "alternatives to",
+    "alternative for", "alternative", "reminiscent of", "in the style of", "close to",
+    "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
+    "in the vein of", "like the", "something like"))
+STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to"}
+CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus"))
+SCOPE_FILLERS = frozenset((
+    "any", "the", "a", "an", "of", "some", "real", "actual", "notes", "note", "hint", "hints",
+    "trace", "traces", "accord", "accords", "at", "all", "whatsoever", "added", "more",
+    "with", "in", "it", "scent", "smell"))
+BACK_NEGATION, BACK_SOFT, BACK_LIKE = "<not", "<soft", "<like"
