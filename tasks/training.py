@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import shared_task
 
-from core.runner import Checkpoint, JobFailed, JobInputError, RunOutcome
+from core.runner import Checkpoint, JobFailed, JobInputError, JobTimedOut, RunOutcome
 from core.states import JobKind
 from core.views import Claim
 from tasks.context import JOB_TASK_OPTIONS, context_of
@@ -82,10 +82,16 @@ def decode_training_request(payload: dict[str, Any]) -> TrainingRequest:
 
 def step_reporter(checkpoint: Checkpoint) -> Any:
     """`on_step` for the training loop: one progress event per step with its loss; extends
-    the lease; raises JobCanceled (stopping at this step boundary) after a cancel."""
+    the lease; raises JobCanceled (stopping at this step boundary) after a cancel, and past
+    the soft time limit has the loop save this step before it fails with JobTimedOut."""
     def on_step(step: int, total: int, loss: float) -> None:
-        checkpoint(TRAINED_PROGRESS * step / max(total, 1),
-                   {"step": step, "total": total, "loss": round(float(loss), 6)})
+        try:
+            checkpoint(TRAINED_PROGRESS * step / max(total, 1),
+                       {"step": step, "total": total, "loss": round(float(loss), 6)})
+        except JobTimedOut as exc:  # past the soft limit: keep this step, then fail
+            from ml.training.loop import SaveAndStop
+
+            raise SaveAndStop(exc) from exc
 
     return on_step
 

@@ -3,9 +3,9 @@
 Queries are written from each perfume's catalogue attributes with templates of our own
 that deliberately differ from the evaluation queries' phrasing (`tests/eval/queries.jsonl`:
 "fresh and romantic spring perfume", "perfume with iris and leather", ...): fine-tuning on
-the test set's own templates would leak it into the training data. No named-perfume queries are written (the
-held-out set has one). As a last guard every generated query whose content words overlap a
-held-out query's too much (Jaccard >= `MAX_OVERLAP`) is dropped.
+the test set's own templates would leak it into the training data. No named-perfume queries
+are written (the held-out set has one). As a last guard every generated query whose content
+words overlap a held-out query's too much (Jaccard >= `MAX_OVERLAP`) is dropped.
 The positive text is exactly what the search index embeds (`ml.documents.perfume_text`).
 """
 

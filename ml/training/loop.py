@@ -52,12 +52,21 @@ class Schedule:
         return [int(i) for i in order[position * size:(position + 1) * size]]
 
 
+class SaveAndStop(Exception):
+    """Raised by `on_step`: save the step the run stopped at, then raise `cause`."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def run_steps(schedule: Schedule, first_step: int, train_step: Callable[[list[int]], float],
               save: Callable[[int], None], checkpoint_every: int, on_step: OnStep | None,
               losses: list[float]) -> None:
     """Run steps `first_step..schedule.total`, appending each loss to `losses`; call
-    `save(step)` every `checkpoint_every` steps, after the last step, and at a step where
-    `on_step` raises to stop the run (the exception then propagates)."""
+    `save(step)` every `checkpoint_every` steps and after the last step. `on_step` may raise
+    to stop the run (the exception propagates; nothing more is saved), or raise
+    `SaveAndStop(cause)` to have this step saved first, then `cause` raised."""
     if checkpoint_every < 1:
         raise ValueError("checkpoint_every must be at least 1")
     total = schedule.total
@@ -71,7 +80,7 @@ def run_steps(schedule: Schedule, first_step: int, train_step: Callable[[list[in
         if on_step is not None:
             try:
                 on_step(step, total, loss)
-            except BaseException:  # stopping here (cancel, time limit): keep this step
+            except SaveAndStop as stop:  # e.g. a time limit: keep this step's work
                 if step % checkpoint_every and step != total:
                     save(step)
-                raise
+                raise stop.cause from None

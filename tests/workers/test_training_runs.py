@@ -82,8 +82,7 @@ def test_a_redelivered_job_resumes_from_its_checkpoint_and_registers_once(
     assert outcome == RunOutcome.SUCCEEDED
     done = store.get_any(job.id)
     assert done is not None and done.attempts == 2 and done.result is not None
-    # stopped by an exception at step 3, the loop saved step 3 before it propagated
-    assert done.result["resumed_from_step"] == 3 and done.result["steps"] == 4
+    assert done.result["resumed_from_step"] == 2 and done.result["steps"] == 4
     assert done.result["state"] == "candidate"  # no evaluation: the gate holds it back
     assert not done.result["gate"]["passed"]
     versions = [v for v in registry.list(None) if v.job_id == job.id]
