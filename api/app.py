@@ -6,17 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import redis
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session, sessionmaker
 
+from api.cluster_metrics import ClusterCollector
 from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
+from api.http_metrics import HttpMetrics
 from api.openapi import install_openapi, operation_id
 from api.problems import BodySizeLimit, install_problem_handlers
 from api.rate_limits import SubmitLimiter
-from api.readiness import ClusterProbe, JobsCollector, readiness_queues
+from api.readiness import ClusterProbe, readiness_queues
+from api.request_ids import RequestIds
 from api.routes import (
     batches,
     deliveries,
@@ -32,26 +37,31 @@ from api.routes import (
 )
 from api.strict_json import SafeJSONResponse
 from api.webhook_urls import url_policy
-from config.log_redaction import install_redaction
+from config.log_format import configure_logging
 from core.batches import BatchStore
 from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
-from core.dispatch import DispatchPolicy
+from core.dispatch import DispatchPolicy, DispatchQueue
 from core.keys import KeyRing
+from core.metrics import SUBMIT_BATCH_SIZE
 from core.registry import ModelRegistry
 from core.store import JobStore, NewJob
 from core.submission import Enqueuer, submit_jobs
 from core.views import JobView
+from core.wakeups import Wakeup
+from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 
 SUBMIT_GROUP_MAX = 256
 
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests)."""
-    install_redaction()  # uvicorn has set up its log handlers by now
+    # uvicorn has set up its log handlers by now: format them, mask secrets in them
+    configure_logging(str(settings.log_format), str(settings.log_level))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
+    wakeups = _wake_webhook_senders(sessions, settings.broker_url)
     policy = DispatchPolicy(windows=dict(settings.dispatch_windows),
                             caps=dict(settings.max_open_jobs))
     store = JobStore(sessions, float(settings.idempotency_ttl_s), policy)
@@ -67,6 +77,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         if limiter is not None:
             await limiter.close()
         producer.close()
+        wakeups.close()
         engine.dispose()
 
     app = FastAPI(title="Fragrance AI job API", version="1.0",
@@ -90,12 +101,17 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     # transaction and publish together (alone, a submit is written at once)
     app.state.submitter = MicroBatcher[NewJob, JobView](
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
-        max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, name="submit-group-commit")
+        max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, on_batch=SUBMIT_BATCH_SIZE.observe,
+        name="submit-group-commit")
     app.state.probe = ClusterProbe(store, settings.broker_url,
                                    required_queues=readiness_queues(settings.readiness_queues))
-    app.state.registry = _registry(store, app.state.probe)
+    app.state.registry = _registry(ClusterCollector(store, app.state.probe,
+                                                    DispatchQueue(sessions, policy),
+                                                    app.state.deliveries))
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
+    app.add_middleware(HttpMetrics)
+    app.add_middleware(RequestIds)
     _allow_origins(app, list(settings.cors_allowed_origins))
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):
@@ -119,8 +135,17 @@ def _allow_origins(app: FastAPI, origins: list[str]) -> None:
             max_age=600)
 
 
-def _registry(store: JobStore, probe: ClusterProbe) -> CollectorRegistry:
+def _wake_webhook_senders(sessions: sessionmaker[Session], broker_url: str) -> redis.Redis:
+    """A cancel or a redelivery puts work in the webhook outbox: wake the senders after the
+    commit. Returns the Redis client that publishes the wake-ups (closed with the app)."""
+    client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    notify_after_outbox_commit(sessions, Wakeup(
+        lambda: client.publish(WEBHOOKS_CHANNEL, ""), "webhooks-wakeup").notify)
+    return client
+
+
+def _registry(collector: ClusterCollector) -> CollectorRegistry:
     """This app's scrape-time collectors; process-wide metrics stay in the default REGISTRY."""
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(JobsCollector(store, probe))
+    registry.register(collector)
     return registry

@@ -78,6 +78,7 @@ def submitting_with(scope: str) -> Callable[..., Any]:
     return take_token
 
 
+OperatorCaller = Annotated[Principal, Depends(require_scope("operator"))]
 SearchCaller = Annotated[Principal, Depends(require_scope("search"))]
 TrainingCaller = Annotated[Principal, Depends(require_scope("training"))]
 SearchSubmitter = Annotated[Principal, Depends(submitting_with("search"))]

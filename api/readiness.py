@@ -1,16 +1,16 @@
-"""What `/readyz` and `/metrics` look at: the store, the broker, the workers, queue depth."""
+"""What `/readyz` and `/metrics` look at: the store, the broker, the workers (by heartbeat,
+with their circuit breakers), queue depths and the age of each queue's oldest message."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import redis
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
-from core.heartbeats import HEARTBEATS, alive_by_queue, decode_all, forgotten
+from core.heartbeats import HEARTBEATS, WorkerBeat, alive, alive_by_queue, decode_all, forgotten
+from core.job_labels import HEADER_PUBLISHED_AT
 from core.states import QUEUES
 from core.store import JobStore
 
@@ -63,37 +63,38 @@ class ClusterProbe:
 
     def workers_by_queue(self) -> dict[str, list[str]]:
         """Queue -> the workers alive on it (busy or not)."""
+        return alive_by_queue(self.beats(), time.time())
+
+    def alive_beats(self) -> list[WorkerBeat]:
+        """The last beat of each worker alive now."""
+        return alive(self.beats(), time.time())
+
+    def beats(self) -> list[WorkerBeat]:
         beats = decode_all(self._redis.hgetall(HEARTBEATS))  # type: ignore[arg-type]
-        now = time.time()
-        gone = forgotten(beats, now)
+        gone = forgotten(beats, time.time())
         if gone:
             self._redis.hdel(HEARTBEATS, *gone)
-        return alive_by_queue(beats, now)
+        return beats
 
     def queue_depths(self) -> dict[str, int]:
         return {queue: int(self._redis.llen(queue)) for queue in QUEUES}  # type: ignore[arg-type]
 
+    def oldest_message_ages(self) -> dict[str, float]:
+        """Queue -> seconds its oldest waiting message has waited (queues whose oldest
+        message carries no publish time, or that are empty, are absent)."""
+        now, ages = time.time(), {}
+        for queue in QUEUES:
+            published = _published_at(self._redis.lindex(queue, -1))  # the next one out
+            if published is not None:
+                ages[queue] = max(now - published, 0.0)
+        return ages
 
-class JobsCollector(Collector):
-    """Job counts by kind and status, and broker queue depths, read at scrape time."""
 
-    def __init__(self, store: JobStore, probe: ClusterProbe) -> None:
-        self._store, self._probe = store, probe
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        jobs = GaugeMetricFamily("fragrance_jobs", "Jobs in the store by kind and status",
-                                 labels=["kind", "status"])
-        try:
-            for (kind, status), count in self._store.counts_by_status().items():
-                jobs.add_metric([kind, status], count)
-        except Exception:  # a scrape must not fail because the store is down
-            pass
-        yield jobs
-        depth = GaugeMetricFamily("fragrance_queue_depth", "Messages waiting in each queue",
-                                  labels=["queue"])
-        try:
-            for queue, count in self._probe.queue_depths().items():
-                depth.add_metric([queue], count)
-        except Exception:
-            pass
-        yield depth
+def _published_at(raw: Any) -> float | None:
+    """The publish time in a Celery message on Redis (kombu's JSON envelope)."""
+    if raw is None:
+        return None
+    try:
+        return float(json.loads(raw)["headers"][HEADER_PUBLISHED_AT])
+    except (ValueError, KeyError, TypeError):
+        return None

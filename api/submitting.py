@@ -21,6 +21,12 @@ MAX_WAIT_S = 60.0
 _WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
+def request_id_of(request: Request) -> str | None:
+    """The request's X-Request-ID (set by `api.request_ids.RequestIds`)."""
+    request_id: str | None = getattr(request.state, "request_id", None)
+    return request_id
+
+
 def preferred_wait(prefer: str | None) -> float:
     match = _WAIT.search(prefer or "")
     return min(float(match.group(1)), MAX_WAIT_S) if match else 0.0
@@ -44,8 +50,6 @@ async def answer(request: Request, response: Response, job: JobView, created: bo
     return JobOut(**job.to_dict())
 
 
-
-
 async def submit_and_answer(request: Request, response: Response, caller: Principal,
                             kind: str, body: Delivery, payload: dict[str, object],
                             idempotency_key: str | None, prefer: str | None) -> JobOut:
@@ -53,13 +57,15 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
     webhook = None
     if body.webhook is not None:
         webhook = await run_in_threadpool(checked_webhook, state.url_policy, body.webhook)
+    request_id = request_id_of(request)
     if idempotency_key:  # a replay must find the first job: written alone
         job, created = await run_in_threadpool(
             submit_job, state.store, state.enqueuer, tenant_id=caller.tenant_id, kind=kind,
             payload=payload, idempotency_key=idempotency_key, webhook_url=webhook,
-            webhook_events=body.webhook_events, api_key_id=caller.key_id)
+            webhook_events=body.webhook_events, api_key_id=caller.key_id,
+            request_id=request_id)
     else:  # the group commit (api.app): one transaction for the submits of a burst
         job, created = await state.submitter.submit_async(NewJob(
             caller.tenant_id, kind, payload, api_key_id=caller.key_id, webhook_url=webhook,
-            webhook_events=body.webhook_events)), True
+            webhook_events=body.webhook_events, request_id=request_id)), True
     return await answer(request, response, job, created, prefer)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,13 @@ def few_malloc_arenas() -> None:
     with contextlib.suppress(OSError, AttributeError, ValueError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
 DEV_KEY_FILE = Path("var/dev-api-key")
+FLOWER_PASSWORD_FILE = Path("var/flower-password")
+FLOWER_USER = "operator"
+# the tasks page shows what each job is (its arguments: job id, summary, tenant, request id)
+# and why a failed one failed
+FLOWER_TASK_COLUMNS = "name,uuid,state,args,kwargs,exception,received,runtime,worker"
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # name -> (queues, pool, concurrency): the embedded default's worker profiles. Search and
 # recipe share one process: it holds the warm models, and the embedded index (Qdrant Edge)
@@ -45,12 +54,17 @@ PROFILES: dict[str, tuple[str, str, int]] = {
     "ops": ("webhooks,maintenance", "threads", 4),
 }
 RESTARTS_PER_MINUTE = 5  # a child that exits more often than this stops the stack
+Command = tuple[list[str], dict[str, str]]  # argv, and environment variables to add
 
 
-def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool) -> list[str]:
-    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "worker", "-Q", queues,
-            "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel", "INFO",
-            "-E"]
+def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
+                loglevel: str = "INFO", log_format: str = "text") -> list[str]:
+    """The worker's command line; with JSON logs, without Celery's start-up banner (it is
+    not a log line)."""
+    quiet = ["--quiet"] if log_format == "json" else []
+    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, *quiet, "worker", "-Q", queues,
+            "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel",
+            loglevel.upper(), "-E"]
     return [*argv, "-B"] if beat else argv
 
 
@@ -80,24 +94,52 @@ def api(host: str | None, port: int | None) -> None:
 def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
            beat: bool, metrics_port: int | None) -> None:
     few_malloc_arenas()  # the environment reaches the celery process it execs
-    settings_or_exit()
+    settings: Any = settings_or_exit()
     if metrics_port:
         os.environ["FRAGRANCE_WORKER_METRICS_PORT"] = str(metrics_port)
+    if pool == "prefork" and not os.environ.get(MULTIPROC_DIR):
+        os.environ[MULTIPROC_DIR] = multiprocess_metrics_dir(name)
     if gpu is not None:  # before anything touches CUDA: this process execs celery
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
         os.environ["FRAGRANCE_DEVICE"] = "cuda"
         name = f"{name}-gpu{gpu}"
-    argv = worker_argv(queues, pool, concurrency, name, beat)
+    argv = worker_argv(queues, pool, concurrency, name, beat, str(settings.log_level),
+                       str(settings.log_format))
     os.execv(argv[0], argv)
 
 
-@click.command(help="Run Flower, the Celery dashboard.")
+def multiprocess_metrics_dir(name: str) -> str:
+    """An empty folder for the metrics of a forking pool's processes (this process execs
+    the worker, so its pid names the folder of this run)."""
+    path = Path(tempfile.gettempdir()) / f"fragrance-metrics-{name}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return str(path)
+
+
+@click.command(help="Run Flower, the Celery dashboard, behind a login: FLOWER_BASIC_AUTH "
+               "(user:password) if set, else the operator password saved in "
+               "var/flower-password (made on first use).")
 @click.option("--port", default=None, type=int)
 def flower(port: int | None) -> None:
     settings: Any = settings_or_exit()
+    if not os.environ.get("FLOWER_BASIC_AUTH"):  # never on the command line: `ps` shows it
+        os.environ["FLOWER_BASIC_AUTH"] = f"{FLOWER_USER}:{flower_password()}"
+    os.environ.setdefault("FLOWER_TASKS_COLUMNS", FLOWER_TASK_COLUMNS)
     argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "flower",
             f"--port={port or settings.flower_port}", "--address=127.0.0.1"]
     os.execv(argv[0], argv)
+
+
+def flower_password() -> str:
+    """The operator's Flower password: made once, kept in var/flower-password (0600)."""
+    if FLOWER_PASSWORD_FILE.exists():
+        return FLOWER_PASSWORD_FILE.read_text().strip()
+    FLOWER_PASSWORD_FILE.parent.mkdir(exist_ok=True)
+    password = secrets.token_urlsafe(18)
+    FLOWER_PASSWORD_FILE.touch(mode=0o600)
+    FLOWER_PASSWORD_FILE.write_text(password + "\n")
+    return password
 
 
 def ensure_redis(broker_url: str) -> subprocess.Popen[bytes] | None:
@@ -161,23 +203,38 @@ def run(no_flower: bool) -> None:
 
     build_index(index_path=settings.qdrant_path or None, qdrant_url=settings.qdrant_url or None)
     api_key = development_key(settings)
-    commands = {f"worker {name}": worker_argv(queues, pool, concurrency, name,
-                                              beat=name == "ops")
-                for name, (queues, pool, concurrency) in PROFILES.items()}
-    commands["api"] = [sys.executable, "-m", "cli.main", "api"]
+    ports = metrics_ports(settings)
+    commands: dict[str, Command] = {
+        f"worker {name}": (worker_argv(queues, pool, concurrency, name, beat=name == "ops",
+                                       loglevel=str(settings.log_level),
+                                       log_format=str(settings.log_format)),
+                           {"FRAGRANCE_WORKER_METRICS_PORT": str(ports[name])})
+        for name, (queues, pool, concurrency) in PROFILES.items()}
+    commands["api"] = ([sys.executable, "-m", "cli.main", "api"], {})
     if not no_flower:
-        commands["flower"] = [sys.executable, "-m", "cli.main", "flower"]
-    _announce(settings, api_key, not no_flower)
+        flower_password()  # made before the announcement prints it
+        commands["flower"] = ([sys.executable, "-m", "cli.main", "flower"], {})
+    _announce(settings, api_key, not no_flower, ports)
     _supervise(children, commands)
 
 
-def _announce(settings: Any, api_key: str, with_flower: bool) -> None:
+def metrics_ports(settings: Any) -> dict[str, int]:
+    """The metrics port of each worker profile: consecutive from `run_metrics_base_port`."""
+    base = int(settings.run_metrics_base_port)
+    return {name: base + index for index, name in enumerate(PROFILES)}
+
+
+def _announce(settings: Any, api_key: str, with_flower: bool, ports: dict[str, int]) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
+    host = settings.worker_metrics_host
     click.echo("\n" + "=" * 72)
     click.echo(f"API        {base}   (docs: {base}/docs)")
     if with_flower:
-        click.echo(f"Flower     http://127.0.0.1:{settings.flower_port}")
+        click.echo(f"Flower     http://127.0.0.1:{settings.flower_port}   user {FLOWER_USER}, "
+                   f"password {flower_password()}   (saved in {FLOWER_PASSWORD_FILE})")
     click.echo(f"Metrics    {base}/metrics    readiness: {base}/readyz")
+    for name, port in ports.items():
+        click.echo(f"           worker {name}: http://{host}:{port}/metrics")
     click.echo(f"API key    {api_key}   (saved in {DEV_KEY_FILE})")
     click.echo(f"Try:       curl -s -X POST {base}/api/v1/search/semantic "
                f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
@@ -185,12 +242,18 @@ def _announce(settings: Any, api_key: str, with_flower: bool) -> None:
     click.echo("=" * 72 + "\n", nl=True)
 
 
+def _start(command: Command) -> subprocess.Popen[bytes]:
+    argv, env = command
+    return subprocess.Popen(argv, env={**os.environ, **env})
+
+
 def _supervise(services: list[subprocess.Popen[bytes]],
-               commands: dict[str, list[str]]) -> None:
-    """Run `commands`, restarting one that exits (a worker leaves after a job overran its
-    hard time limit); stop everything on Ctrl-C, or when a command keeps exiting."""
+               commands: dict[str, Command]) -> None:
+    """Run `commands` (argv, extra environment), restarting one that exits (a worker leaves
+    after a job overran its hard time limit); stop everything on Ctrl-C, or when a command
+    keeps exiting."""
     names = list(commands)
-    running = [subprocess.Popen(commands[name]) for name in names]
+    running = [_start(commands[name]) for name in names]
     exits: list[float] = []
 
     def stop(*_: Any) -> None:
@@ -215,7 +278,7 @@ def _supervise(services: list[subprocess.Popen[bytes]],
                 click.echo("processes of the stack keep exiting; stopping the rest", err=True)
                 stop()
             click.echo(f"{names[index]} exited ({child.returncode}); restarting it", err=True)
-            running[index] = subprocess.Popen(commands[names[index]])
+            running[index] = _start(commands[names[index]])
     click.echo("a service of the stack (Redis) exited; stopping the rest", err=True)
     stop()
 

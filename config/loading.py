@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from dynaconf import Dynaconf, ValidationError, Validator
 
+from config.log_format import FORMATS, LEVELS
+
 SETTINGS_FILE = Path(__file__).with_name("settings.toml")
 ENVIRONMENTS = ("development", "testing", "production")
 
@@ -57,6 +59,15 @@ def _validators() -> list[Validator]:
                   messages={"condition": 'FRAGRANCE_CORS_ALLOWED_ORIGINS must be a list of '
                                          'origins such as ["https://app.example.com"] '
                                          '(scheme://host[:port], no path), got {value!r}'}),
+        Validator("log_level", must_exist=True, is_type_of=str,
+                  condition=lambda v: v.upper() in LEVELS,
+                  messages={"condition": f"FRAGRANCE_LOG_LEVEL must be one of {LEVELS}, "
+                                         "got {value!r}"}),
+        Validator("log_format", must_exist=True, is_in=list(FORMATS)),
+        Validator("worker_metrics_port", "run_metrics_base_port", must_exist=True,
+                  is_type_of=int, gte=0, lte=65535),
+        Validator("worker_metrics_host", must_exist=True, is_type_of=str, len_min=1),
+        Validator("webhook_sweep_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
         Validator("readiness_queues", must_exist=True,
                   condition=lambda v: v == "all" or (isinstance(v, list) and all(
                       isinstance(q, str) for q in v)),

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
-from core.dispatch import DispatchPolicy, admit
+from core.dispatch import Dispatched, DispatchPolicy, admit
 from core.errors import IdempotencyConflict, JobNotFound
+from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob
@@ -84,18 +85,19 @@ class BatchStore:
                webhook_url: str | None = None,
                webhook_events: Sequence[str] | None = None,
                api_key_id: str | None = None, idempotency_key: str | None = None,
-               request_hash: str | None = None) -> tuple[BatchView, list[str]]:
+               request_hash: str | None = None,
+               request_id: str | None = None) -> tuple[BatchView, list[Dispatched]]:
         """Store the batch and one job per item; refused items fail at once, alone.
-        Returns the batch and the ids of the jobs to publish now (the rest wait in the
-        backlog for their turn). Raises QuotaExceeded, storing nothing, when the valid
-        items would take the tenant over its cap, and IntegrityError when another batch of
-        the tenant holds `idempotency_key` (see `create_once`)."""
+        Returns the batch and the jobs to publish now (the rest wait in the backlog for
+        their turn). Raises QuotaExceeded, storing nothing, when the valid items would take
+        the tenant over its cap, and IntegrityError when another batch of the tenant holds
+        `idempotency_key` (see `create_once`)."""
         batch_id = str(uuid.uuid4())
         now = utcnow()
         rows = [NewJob(tenant_id, kind, item.payload, api_key_id=api_key_id,
                        webhook_url=webhook_url, webhook_events=webhook_events,
-                       ).values(now + timedelta(microseconds=index), batch_id=batch_id,
-                                batch_index=index)
+                       request_id=request_id).values(now + timedelta(microseconds=index),
+                                                     batch_id=batch_id, batch_index=index)
                 for index, item in enumerate(items)]
         valid = [row for row, item in zip(rows, items, strict=True) if not item.error]
         with self._session() as session:
@@ -116,13 +118,14 @@ class BatchStore:
                 if item.error:
                     transition(session, row["id"], JobStatus.FAILED, "failed",
                                {"error": item.error}, error=item.error, finished_at=now)
-        return self.get(tenant_id, batch_id), [row["id"] for row in valid
-                                               if row["dispatched_at"] is not None]
+        return self.get(tenant_id, batch_id), [
+            Dispatched(row["id"], kind, JobLabels(tenant_id, request_id, row["summary"]))
+            for row in valid if row["dispatched_at"] is not None]
 
     def create_once(self, *, tenant_id: str, idempotency_key: str, request_hash: str,
-                    **create: Any) -> tuple[BatchView, list[str], bool]:
+                    **create: Any) -> tuple[BatchView, list[Dispatched], bool]:
         """`create` at most once per (tenant, key) within the idempotency TTL. Returns
-        (batch, ids to publish, created); a replay returns the first batch, nothing to
+        (batch, jobs to publish, created); a replay returns the first batch, nothing to
         publish and created False. Raises IdempotencyConflict when the key came with
         another body."""
         existing = self._find_idempotent(tenant_id, idempotency_key, request_hash)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
 from core.errors import JobNotFound
+from core.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERY_SECONDS
 from core.models import ApiKey, Job, WebhookAttempt, WebhookDelivery, utcnow
 from core.views import iso
 from core.webhooks import (
@@ -21,9 +22,12 @@ from core.webhooks import (
     DELIVERED,
     PENDING,
     RETRYABLE_STATUS,
+    mark_outbox_written,
     next_attempt_at,
     signing_secrets,
 )
+
+_OUTCOME = {DELIVERED: "delivered", PENDING: "retry", DEAD: "dead"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class OutgoingMessage:
     payload: dict[str, Any]
     attempt: int
     secrets: tuple[str, ...]
+    created_at: datetime | None = None  # when it entered the outbox
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,19 @@ class AttemptResult:
         return self.status_code is None or self.status_code in RETRYABLE_STATUS
 
 
+def _observe(outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]],
+             statuses: Sequence[str], now: datetime) -> None:
+    """Metrics of recorded attempts (a busy receiver's postponed sends are no attempts)."""
+    for (message, result), status in zip(outcomes, statuses, strict=True):
+        if result.busy:
+            continue
+        WEBHOOK_ATTEMPTS.labels(_OUTCOME[status]).inc()
+        WEBHOOK_ATTEMPT_SECONDS.observe(result.duration_ms / 1000)
+        if status == DELIVERED and message.created_at is not None:
+            WEBHOOK_DELIVERY_SECONDS.observe(max((now - message.created_at).total_seconds(),
+                                                 0.0))
+
+
 class DeliveryStore:
     def __init__(self, sessions: sessionmaker[Session], max_attempts: int,
                  backoff_base_s: float) -> None:
@@ -65,16 +83,36 @@ class DeliveryStore:
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
 
+    @staticmethod
+    def _first_in_stream() -> Any:
+        """Pending messages with no pending message before them in their stream."""
+        earlier = aliased(WebhookDelivery)
+        return and_(WebhookDelivery.status == PENDING,
+                    ~exists().where(earlier.stream == WebhookDelivery.stream,
+                                    earlier.status == PENDING,
+                                    tuple_(earlier.created_at, earlier.id)
+                                    < tuple_(WebhookDelivery.created_at, WebhookDelivery.id)))
+
     def _due_heads(self, now: datetime) -> Any:
         """Messages that are due, unleased, and first in their stream (one per stream)."""
-        earlier = aliased(WebhookDelivery)
         return select(WebhookDelivery).where(
-            WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
-            ~exists().where(earlier.stream == WebhookDelivery.stream,
-                            earlier.status == PENDING,
-                            tuple_(earlier.created_at, earlier.id)
-                            < tuple_(WebhookDelivery.created_at, WebhookDelivery.id)))
+            self._first_in_stream(), WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the next message can be claimed: the first of a stream, at its
+        next attempt or when its sender's lease lapses (0: one is due now); None when
+        nothing is pending."""
+        row = WebhookDelivery
+        due_at = case((row.lease_until > row.next_attempt_at, row.lease_until),
+                      else_=row.next_attempt_at)
+        with self._session() as session:
+            earliest = session.scalar(select(func.min(due_at)).where(self._first_in_stream()))
+        if earliest is None:
+            return None
+        if earliest.tzinfo is None:  # a CASE loses the column type: stored as naive UTC
+            earliest = earliest.replace(tzinfo=UTC)
+        return max((earliest - utcnow()).total_seconds(), 0.0)
 
     def due_count(self, limit: int = 10_000) -> int:
         with self._session() as session:
@@ -99,7 +137,7 @@ class DeliveryStore:
                 .returning(WebhookDelivery.id)))
             secrets = self._secrets(session, {head.api_key_id for head in heads}, now)
             return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
-                                    secrets.get(head.api_key_id, ()))
+                                    secrets.get(head.api_key_id, ()), head.created_at)
                     for head in heads if head.id in won]
 
     @staticmethod
@@ -132,6 +170,7 @@ class DeliveryStore:
                 session.execute(update(WebhookDelivery), updates)
                 if attempts:
                     session.execute(insert(WebhookAttempt), attempts)
+        _observe(outcomes, statuses, now)
         return statuses
 
     def _outcome(self, message: OutgoingMessage, result: AttemptResult,
@@ -185,8 +224,15 @@ class DeliveryStore:
                 raise JobNotFound(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
             row.attempts = min(row.attempts, self._max_attempts - 1)
+            mark_outbox_written(session)
             session.flush()
             return self._describe(session, row)
+
+    def pending_count(self) -> int:
+        """Messages not yet delivered or dead-lettered (waiting, being sent, or retrying)."""
+        with self._session() as session:
+            return int(session.scalar(select(func.count()).select_from(WebhookDelivery)
+                                      .where(WebhookDelivery.status == PENDING)) or 0)
 
     def counts(self) -> dict[str, int]:
         from sqlalchemy import func

@@ -23,13 +23,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import zip_longest
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.errors import QuotaExceeded
+from core.job_labels import JobLabels, message_labels
 from core.models import Job, utcnow
 from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
 
@@ -59,21 +60,38 @@ class DispatchPolicy:
         return self.caps.get(kind, UNBOUNDED)
 
 
+class Dispatched(NamedTuple):
+    """A job whose message is to be published, with what the message says about it."""
+
+    job_id: str
+    kind: str
+    labels: JobLabels = JobLabels()
+
+
 @dataclass(frozen=True)
 class JobMessage:
-    """One broker message for a job: the task to run, its queue, its fresh task id."""
+    """One broker message for a job: the task to run, its queue, its fresh task id, and
+    the labels operators see (`core.job_labels`: headers, Flower's argument text)."""
 
     task: str
     queue: str
     job_id: str
     task_id: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    argsrepr: str | None = None
+    kwargsrepr: str | None = None
 
 
-def message_for(kind: str, job_id: str) -> JobMessage:
+def message_for(kind: str, job_id: str, labels: JobLabels | None = None) -> JobMessage:
     """What every producer (the API, the dispatcher, maintenance) publishes for a job."""
     job_kind = JobKind(kind)
+    headers, argsrepr, kwargsrepr = message_labels(kind, job_id, labels or JobLabels())
     return JobMessage(TASK_FOR_KIND[job_kind], QUEUE_FOR_KIND[job_kind], job_id,
-                      new_delivery_id(job_id))
+                      new_delivery_id(job_id), headers, argsrepr, kwargsrepr)
+
+
+def _labels(row: Any) -> JobLabels:
+    return JobLabels(row.tenant_id, row.request_id, row.summary or "")
 
 
 def new_delivery_id(job_id: str) -> str:
@@ -124,14 +142,14 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     return verdicts
 
 
-def refill(session: Session, policy: DispatchPolicy) -> list[tuple[str, str]]:
-    """Fill every tenant's window from its backlog, oldest first; returns the (job id, kind)
-    pairs to publish, tenants interleaved (the caller publishes after the commit)."""
+def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
+    """Fill every tenant's window from its backlog, oldest first; returns the jobs to
+    publish, tenants interleaved (the caller publishes after the commit)."""
     now = utcnow()
     pairs = session.execute(select(Job.tenant_id, Job.kind).where(BACKLOG)
                             .group_by(Job.tenant_id, Job.kind)
                             .order_by(func.min(Job.created_at))).all()  # longest waiting first
-    per_tenant: list[list[tuple[str, str]]] = []
+    per_tenant: list[list[Dispatched]] = []
     for tenant_id, kind in pairs:
         free = policy.window(kind) - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
@@ -141,7 +159,7 @@ def refill(session: Session, policy: DispatchPolicy) -> list[tuple[str, str]]:
 
 
 def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,
-                     now: datetime) -> list[tuple[str, str]]:
+                     now: datetime) -> list[Dispatched]:
     oldest = (select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id, Job.kind == kind)
               .order_by(Job.created_at, Job.id).limit(count))
     if session.get_bind().dialect.name == "postgresql":
@@ -149,13 +167,15 @@ def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,
     ids = list(session.scalars(oldest))
     if not ids:
         return []
-    won = session.scalars(update(Job).where(Job.id.in_(ids), BACKLOG)
-                          .values(dispatched_at=now).returning(Job.id)).all()
+    won = session.execute(update(Job).where(Job.id.in_(ids), BACKLOG)
+                          .values(dispatched_at=now)
+                          .returning(Job.id, Job.tenant_id, Job.request_id, Job.summary)).all()
     order = {job_id: position for position, job_id in enumerate(ids)}
-    return [(job_id, kind) for job_id in sorted(won, key=order.__getitem__)]
+    return [Dispatched(row.id, kind, _labels(row))
+            for row in sorted(won, key=lambda row: order[row.id])]
 
 
-def _interleaved(lists: list[list[tuple[str, str]]]) -> Iterator[tuple[str, str]]:
+def _interleaved(lists: list[list[Dispatched]]) -> Iterator[Dispatched]:
     for round_ in zip_longest(*lists):
         yield from (item for item in round_ if item is not None)
 
@@ -169,13 +189,14 @@ def overdue(session: Session, older_than_s: float, limit: int = 5000) -> list[tu
         .order_by(Job.dispatched_at).limit(limit))]
 
 
-def redispatch(session: Session, job_ids: Sequence[str]) -> list[tuple[str, str]]:
+def redispatch(session: Session, job_ids: Sequence[str]) -> list[Dispatched]:
     """Stamp these still-queued jobs dispatched now (their lost message is being replaced)."""
     if not job_ids:
         return []
-    return [(job_id, kind) for job_id, kind in session.execute(
+    return [Dispatched(row.id, row.kind, _labels(row)) for row in session.execute(
         update(Job).where(Job.id.in_(list(job_ids)), Job.status == JobStatus.QUEUED)
-        .values(dispatched_at=utcnow()).returning(Job.id, Job.kind))]
+        .values(dispatched_at=utcnow())
+        .returning(Job.id, Job.kind, Job.tenant_id, Job.request_id, Job.summary))]
 
 
 class DispatchQueue:
@@ -184,7 +205,7 @@ class DispatchQueue:
     def __init__(self, sessions: sessionmaker[Session], policy: DispatchPolicy) -> None:
         self._sessions, self.policy = sessions, policy
 
-    def refill(self) -> list[tuple[str, str]]:
+    def refill(self) -> list[Dispatched]:
         with transaction(self._sessions) as session:
             return refill(session, self.policy)
 
@@ -192,7 +213,7 @@ class DispatchQueue:
         with transaction(self._sessions) as session:
             return overdue(session, older_than_s)
 
-    def redispatch(self, job_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def redispatch(self, job_ids: Sequence[str]) -> list[Dispatched]:
         with transaction(self._sessions) as session:
             return redispatch(session, job_ids)
 

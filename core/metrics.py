@@ -1,20 +1,65 @@
-"""Prometheus metric definitions shared by the API and the workers."""
+"""Prometheus metric definitions shared by the API and the workers.
+
+Each process exports what it does itself (the API: submits and HTTP; a worker: the jobs it
+ran, its batches, model loads, webhook attempts). What is true of the whole deployment
+(queue depths and ages, jobs by status, workers per queue, breakers, readiness) is read at
+scrape time by one process, the API (`api.readiness`), never by every worker.
+
+Labels are bounded: kinds, statuses, queues, route templates, batcher and model names;
+never job, tenant or request ids. Gauges say how to combine across the processes of a
+forking pool (Prometheus multiprocess mode, `workers.observability`).
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
+
+SECONDS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200)
 
 JOBS_SUBMITTED = Counter("fragrance_jobs_submitted_total", "Jobs accepted by the API",
                          ["kind"])
 JOBS_FINISHED = Counter("fragrance_jobs_finished_total", "Jobs that reached a final state",
                         ["kind", "status"])
 JOB_RUN_SECONDS = Histogram("fragrance_job_run_seconds", "Time a worker spent on one job",
-                            ["kind"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5,
-                                               10, 30, 60, 300, 1800, 7200))
+                            ["kind"], buckets=SECONDS)
 JOB_QUEUE_SECONDS = Histogram("fragrance_job_queue_seconds",
                               "Time from submit to a worker starting the job", ["kind"],
-                              buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30,
-                                       60, 300))
-SEARCH_BATCH_SIZE = Histogram("fragrance_search_batch_size",
-                              "Queries encoded together by one worker",
-                              buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+                              buckets=SECONDS[:-2])
+JOBS_IN_FLIGHT = Gauge("fragrance_jobs_in_flight", "Jobs this worker is running now",
+                       ["kind"], multiprocess_mode="livesum")
+
+MICRO_BATCH_SIZE = Histogram("fragrance_micro_batch_size",
+                             "Items processed together by one micro-batcher call "
+                             "(search: queries encoded together; recipe: briefs generated "
+                             "together; submit: jobs written in one transaction)",
+                             ["batcher"], buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+SEARCH_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="search")
+RECIPE_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="recipe")
+SUBMIT_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="submit")
+
+MODEL_LOAD_SECONDS = Histogram("fragrance_model_load_seconds",
+                               "Time to load one model version into a worker", ["model"],
+                               buckets=(.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+MODELS_SERVED = Gauge("fragrance_models_served",
+                      "Model versions a worker holds warm (the base model included)",
+                      ["model"], multiprocess_mode="livesum")
+
+WEBHOOK_ATTEMPTS = Counter("fragrance_webhook_attempts_total",
+                           "Webhook sends by outcome: delivered, retry (a failed attempt "
+                           "that will be tried again), dead (dead-lettered)", ["outcome"])
+WEBHOOK_ATTEMPT_SECONDS = Histogram("fragrance_webhook_attempt_seconds",
+                                    "Duration of one webhook HTTP attempt",
+                                    buckets=SECONDS[:-4])
+WEBHOOK_DELIVERY_SECONDS = Histogram("fragrance_webhook_delivery_seconds",
+                                     "Time from a webhook message entering the outbox to "
+                                     "its delivery", buckets=SECONDS)
+
+HTTP_REQUESTS = Counter("fragrance_http_requests_total", "HTTP requests answered by the API",
+                        ["method", "route", "status"])
+HTTP_REQUEST_SECONDS = Histogram("fragrance_http_request_duration_seconds",
+                                 "Time to answer one HTTP request (streams: until closed)",
+                                 ["method", "route"],
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1,
+                                          2.5, 5, 10, 30, 60))
+HTTP_IN_FLIGHT = Gauge("fragrance_http_requests_in_flight",
+                       "HTTP requests the API is answering now", multiprocess_mode="livesum")

@@ -142,6 +142,10 @@ class Job(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     webhook_events: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    # what its messages tell operators (core.job_labels): the submitting request's id and
+    # a short summary of the input
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    summary: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

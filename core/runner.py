@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.errors import JobCanceled, StoreUnavailable
-from core.metrics import JOB_QUEUE_SECONDS, JOB_RUN_SECONDS, JOBS_FINISHED
+from core.metrics import JOB_QUEUE_SECONDS, JOB_RUN_SECONDS, JOBS_FINISHED, JOBS_IN_FLIGHT
 from core.models import utcnow
 from core.states import JobStatus
 from core.store import JobStore
@@ -184,7 +184,8 @@ class JobRunner:
             return RunOutcome.SKIPPED
         self._observe_queue_time(claim)
         started = time.monotonic()
-        with self._watchdog.holding(claim, self._deadline(started, self._limits.hard_s)):
+        with self._watchdog.holding(claim, self._deadline(started, self._limits.hard_s)), \
+                JOBS_IN_FLIGHT.labels(claim.kind).track_inprogress():
             target, fields = self._execute(claim, work, self._deadline(started,
                                                                        self._limits.soft_s))
         JOB_RUN_SECONDS.labels(claim.kind).observe(time.monotonic() - started)

@@ -24,6 +24,7 @@ from core.errors import (
     QuotaExceeded,
     TransitionRefused,
 )
+from core.job_labels import summarize
 from core.models import Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
 from core.transitions import append_event, transition
@@ -61,6 +62,7 @@ class NewJob:
     webhook_events: Sequence[str] | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    request_id: str | None = None  # the submitting request's X-Request-ID
 
     def values(self, now: datetime, *, batch_id: str | None = None,
                batch_index: int | None = None) -> dict[str, Any]:
@@ -73,6 +75,7 @@ class NewJob:
                 "idempotency_key": self.idempotency_key, "request_hash": self.request_hash,
                 "webhook_url": self.webhook_url,
                 "webhook_events": list(self.webhook_events) if self.webhook_events else None,
+                "request_id": self.request_id, "summary": summarize(self.kind, self.input),
                 "created_at": now, "updated_at": now, "started_at": None, "finished_at": None}
 
     def row(self, now: datetime, *, batch_id: str | None = None,
@@ -98,7 +101,8 @@ class JobStore:
                batch_id: str | None = None, idempotency_key: str | None = None,
                request_hash: str | None = None, webhook_url: str | None = None,
                webhook_events: Sequence[str] | None = None,
-               api_key_id: str | None = None) -> tuple[JobView, bool]:
+               api_key_id: str | None = None,
+               request_id: str | None = None) -> tuple[JobView, bool]:
         """Store a new queued job. Returns (job, created); created is False on an
         idempotent replay. Raises IdempotencyConflict when the key carried another body,
         QuotaExceeded over the tenant's cap."""
@@ -108,7 +112,7 @@ class JobStore:
                 return existing, False
         new = NewJob(tenant_id, kind, input, api_key_id=api_key_id, webhook_url=webhook_url,
                      webhook_events=webhook_events, idempotency_key=idempotency_key,
-                     request_hash=request_hash)
+                     request_hash=request_hash, request_id=request_id)
         try:
             (outcome,) = self._insert([new.values(utcnow(), batch_id=batch_id)])
         except IntegrityError:
@@ -359,6 +363,14 @@ class JobStore:
                                     lease_expires_at=None, dispatched_at=None):
                     requeued.append((job_id, kind))
             return requeued
+
+    def oldest_queued(self) -> dict[str, datetime]:
+        """Per kind, when the oldest job still queued was submitted (in the broker or in
+        the backlog); kinds with nothing queued are absent."""
+        with self._session() as session:
+            rows = session.execute(select(Job.kind, func.min(Job.created_at))
+                                   .where(Job.status == JobStatus.QUEUED).group_by(Job.kind))
+            return {kind: created_at for kind, created_at in rows if created_at is not None}
 
     def counts_by_status(self) -> dict[tuple[str, str], int]:
         with self._session() as session:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from core.batches import BatchItem, BatchStore, BatchView
 from core.errors import StoreUnavailable
+from core.job_labels import JobLabels
 from core.metrics import JOBS_SUBMITTED
 from core.store import JobStore, NewJob
 from core.views import JobView
@@ -22,8 +23,10 @@ log = logging.getLogger(__name__)
 
 
 class Enqueuer(Protocol):
-    def enqueue_many(self, kind: str, job_ids: Sequence[str]) -> None:
-        """Publish many jobs' tasks over one connection; may raise on a broker outage."""
+    def enqueue_many(self, kind: str, job_ids: Sequence[str],
+                     labels: Mapping[str, JobLabels] | None = None) -> None:
+        """Publish many jobs' tasks over one connection, each message labelled with its
+        job's `labels` (by job id; `core.job_labels`); may raise on a broker outage."""
 
 
 def request_hash(kind: str, payload: dict[str, Any]) -> str:
@@ -35,14 +38,15 @@ def request_hash(kind: str, payload: dict[str, Any]) -> str:
 def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str,
                payload: dict[str, Any], idempotency_key: str | None = None,
                webhook_url: str | None = None, webhook_events: Sequence[str] | None = None,
-               batch_id: str | None = None, api_key_id: str | None = None
-               ) -> tuple[JobView, bool]:
+               batch_id: str | None = None, api_key_id: str | None = None,
+               request_id: str | None = None) -> tuple[JobView, bool]:
     """Returns (job, created). Raises IdempotencyConflict, QuotaExceeded, StoreUnavailable."""
     job, created = store.create(
         tenant_id=tenant_id, kind=kind, input=payload, batch_id=batch_id,
         idempotency_key=idempotency_key,
         request_hash=request_hash(kind, payload) if idempotency_key else None,
-        webhook_url=webhook_url, webhook_events=webhook_events, api_key_id=api_key_id)
+        webhook_url=webhook_url, webhook_events=webhook_events, api_key_id=api_key_id,
+        request_id=request_id)
     if created:
         _publish(enqueuer, [job])
     return job, created
@@ -83,11 +87,12 @@ def _publish(enqueuer: Enqueuer, views: Sequence[JobView]) -> None:
     publish loses nothing: maintenance finds the message missing and publishes it again."""
     for kind in dict.fromkeys(view.kind for view in views):
         JOBS_SUBMITTED.labels(kind).inc(sum(view.kind == kind for view in views))
-        job_ids = [view.id for view in views if view.kind == kind and view.dispatched]
-        if not job_ids:
+        ready = [view for view in views if view.kind == kind and view.dispatched]
+        if not ready:
             continue
+        job_ids = [view.id for view in ready]
         try:
-            enqueuer.enqueue_many(kind, job_ids)
+            enqueuer.enqueue_many(kind, job_ids, {view.id: view.labels for view in ready})
         except Exception as exc:
             log.warning("publishing %d %s jobs failed (%s); maintenance publishes them again",
                         len(job_ids), kind, type(exc).__name__)
@@ -97,14 +102,16 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
                  items: Sequence[BatchItem], webhook_url: str | None = None,
                  webhook_events: Sequence[str] | None = None,
                  api_key_id: str | None = None, idempotency_key: str | None = None,
-                 request: dict[str, Any] | None = None) -> tuple[BatchView, bool]:
+                 request: dict[str, Any] | None = None,
+                 request_id: str | None = None) -> tuple[BatchView, bool]:
     """Store the batch and its jobs, then publish the valid ones dispatched at once.
     Returns (batch, created). With `idempotency_key`, the same key and `request` (the body
     as sent) within the TTL return the first batch (created False) and publish nothing.
     Raises QuotaExceeded (nothing stored), IdempotencyConflict (the key came with another
     request)."""
     create: dict[str, Any] = {"kind": kind, "items": items, "webhook_url": webhook_url,
-                              "webhook_events": webhook_events, "api_key_id": api_key_id}
+                              "webhook_events": webhook_events, "api_key_id": api_key_id,
+                              "request_id": request_id}
     if idempotency_key:
         batch, to_publish, created = batches.create_once(
             tenant_id=tenant_id, idempotency_key=idempotency_key,
@@ -116,7 +123,8 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
     JOBS_SUBMITTED.labels(kind).inc(len(items))
     try:
         if to_publish:
-            enqueuer.enqueue_many(kind, to_publish)
+            enqueuer.enqueue_many(kind, [job.job_id for job in to_publish],
+                                  {job.job_id: job.labels for job in to_publish})
     except Exception as exc:
         log.warning("publishing batch %s failed (%s); maintenance publishes it again",
                     batch.id, type(exc).__name__)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.job_labels import JobLabels
 from core.models import Job, JobEvent
 
 
@@ -31,6 +32,8 @@ class JobView:
     batch_id: str | None
     tenant_id: str
     dispatched: bool = False  # its message went to the broker (see core.dispatch)
+    request_id: str | None = None
+    summary: str | None = None
 
     @classmethod
     def of(cls, job: Job) -> JobView:
@@ -40,14 +43,20 @@ class JobView:
             cancel_requested=job.cancel_requested, created_at=job.created_at,
             started_at=job.started_at, finished_at=job.finished_at, batch_id=job.batch_id,
             tenant_id=job.tenant_id, dispatched=job.dispatched_at is not None,
+            request_id=job.request_id, summary=job.summary,
         )
 
     @classmethod
     def of_values(cls, row: Mapping[str, Any]) -> JobView:
         """From a `jobs` row's column values (as inserted)."""
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__
-                      if name != "dispatched"},
-                   dispatched=row.get("dispatched_at") is not None)
+        values: dict[str, Any] = {name: row.get(name) for name in cls.__dataclass_fields__
+                                  if name != "dispatched"}
+        return cls(**values, dispatched=row.get("dispatched_at") is not None)
+
+    @property
+    def labels(self) -> JobLabels:
+        """What the job's broker messages tell operators about it."""
+        return JobLabels(self.tenant_id, self.request_id, self.summary or "")
 
     def to_dict(self) -> dict[str, Any]:
         return {

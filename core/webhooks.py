@@ -4,15 +4,16 @@ signature, and the retry schedule. Rows go into the outbox in the transition's t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
 from core.models import ApiKey, Batch, Job, WebhookDelivery, utcnow
@@ -27,6 +28,9 @@ JOB_EVENTS: dict[str, tuple[str, str]] = {
     "canceled": ("completed", "job.completed"),
 }
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+# Redis pub/sub channel: "the outbox has new work" (published after the commit that wrote it)
+WEBHOOKS_CHANNEL = "fragrance:webhooks-due"
+_OUTBOX_WRITTEN = "fragrance.outbox_written"
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_DELAY_S = 3600.0
 
@@ -67,11 +71,34 @@ def _add(session: Session, *, tenant_id: str, api_key_id: str | None, stream: st
     now = utcnow()
     message_id = new_message_id()
     payload = {"type": event_type, "timestamp": iso(now), "data": data}
+    mark_outbox_written(session)
     session.add(WebhookDelivery(
         id=message_id, tenant_id=tenant_id, api_key_id=api_key_id, stream=stream,
         job_id=job_id, batch_id=batch_id, event_type=event_type, url=url, payload=payload,
         status=PENDING, attempts=0, next_attempt_at=now, created_at=now))
     return message_id
+
+
+def mark_outbox_written(session: Session) -> None:
+    """This transaction puts work in the outbox (see `notify_after_outbox_commit`)."""
+    session.info[_OUTBOX_WRITTEN] = True
+
+
+def notify_after_outbox_commit(sessions: sessionmaker[Session],
+                               notify: Callable[[], None]) -> None:
+    """Call `notify` after each commit, by a session of `sessions`, of a transaction that
+    put work in the outbox (a new message, a redelivery): the senders' wake-up. `notify`
+    must not block (it runs inside the commit call) and its errors are ignored."""
+    def committed(session: Session) -> None:
+        if session.info.pop(_OUTBOX_WRITTEN, False):
+            with contextlib.suppress(Exception):  # the senders' sweep finds the work anyway
+                notify()
+
+    def rolled_back(session: Session, *_: Any) -> None:
+        session.info.pop(_OUTBOX_WRITTEN, None)
+
+    event.listen(sessions, "after_commit", committed)
+    event.listen(sessions, "after_soft_rollback", rolled_back)
 
 
 def signing_secrets(key: ApiKey | None, now: datetime) -> list[str]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
-from core.dispatch import DispatchQueue
+from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
 from core.runner import Checkpoint, JobRunner, RunOutcome
 from core.states import JobKind
@@ -16,7 +15,6 @@ from core.views import Claim
 
 class TaskContext(Protocol):
     requeue_after_s: float
-    webhook_lease_s: float
 
     @property
     def store(self) -> JobStore: ...
@@ -32,7 +30,7 @@ class TaskContext(Protocol):
 
     def discard_checkpoints(self, job_id: str) -> None: ...
 
-    def publish(self, jobs: Sequence[tuple[str, str]]) -> None: ...
+    def publish(self, jobs: Sequence[Dispatched]) -> None: ...
 
     @property
     def dispatch_queue(self) -> DispatchQueue: ...
@@ -40,13 +38,6 @@ class TaskContext(Protocol):
     def jobs_in_broker(self) -> set[str]: ...
 
     def announce(self, job_id: str) -> None: ...
-
-    @property
-    def deliveries(self) -> DeliveryStore: ...
-
-    def send_webhook(self, message: OutgoingMessage) -> AttemptResult: ...
-
-    def publish_delivery(self) -> None: ...
 
 
 def context_of(task: Any) -> TaskContext:
@@ -76,4 +67,12 @@ def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[An
     outcome = context.runner(kind).run(job_id, task.request.id, work)
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
-    return {"job_id": job_id, "outcome": str(outcome)}
+    return reported(task, job_id, outcome)
+
+
+def reported(task: Any, job_id: str, outcome: RunOutcome) -> dict[str, Any]:
+    """The task's answer for the job's `outcome`: the app's task class
+    (`workers.job_task.JobTask`) makes Celery's state a report of the job's (SUCCESS,
+    FAILURE, REVOKED), raising for the last two."""
+    answer: dict[str, Any] = task.report(job_id, outcome)
+    return answer

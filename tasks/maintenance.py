@@ -13,6 +13,7 @@ from typing import Any
 
 from celery import shared_task
 
+from core.dispatch import Dispatched
 from tasks.context import context_of
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def recover(self: Any) -> dict[str, int]:
     context = context_of(self)
     lost_workers = context.store.requeue_lost()
     overdue = context.dispatch_queue.overdue(context.requeue_after_s)
-    republished: list[tuple[str, str]] = []
+    republished: list[Dispatched] = []
     if overdue:
         present = context.jobs_in_broker()
         missing = [job_id for job_id, _ in overdue if job_id not in present]

@@ -23,13 +23,20 @@ def decode_brief(payload: dict[str, Any]) -> Any:
 
 
 def _generate(context: TaskContext, tenant_id: str, brief: Any) -> dict[str, Any]:
+    """The outcome of a formula that passes validation; else JobFailed: `generation_failed`
+    when the back end produced no formula (it is down, its breaker is open, its output did
+    not parse), `validation_failed` when the formula breaks rules no repair could fix."""
     outcome = context.generate_recipe(tenant_id, brief)
-    if outcome.get("status") == "failed":
-        raise JobFailed({"type": "validation_failed",
-                         "message": "the formula breaks rules that could not be repaired",
-                         "violations": (outcome.get("validation") or {}).get("violations", []),
+    if outcome.get("status") != "failed":
+        return outcome
+    if outcome.get("formula") is None:
+        raise JobFailed({"type": "generation_failed",
+                         "message": str(outcome.get("error") or "no formula was generated"),
                          "outcome": outcome})
-    return outcome
+    raise JobFailed({"type": "validation_failed",
+                     "message": "the formula breaks rules that could not be repaired",
+                     "violations": (outcome.get("validation") or {}).get("violations", []),
+                     "outcome": outcome})
 
 
 @shared_task(name="recipe.generate", **JOB_TASK_OPTIONS)

@@ -18,7 +18,7 @@ from celery import shared_task
 from core.runner import Checkpoint, JobFailed, JobInputError, JobTimedOut, RunOutcome
 from core.states import JobKind
 from core.views import Claim
-from tasks.context import JOB_TASK_OPTIONS, context_of
+from tasks.context import JOB_TASK_OPTIONS, context_of, reported
 
 # Request fields that override the worker's training defaults when given.
 OPTION_FIELDS = ("epochs", "batch_size", "learning_rate", "max_steps", "checkpoint_every")
@@ -110,4 +110,4 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
         context.discard_checkpoints(job_id)
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
-    return {"job_id": job_id, "outcome": str(outcome)}
+    return reported(self, job_id, outcome)

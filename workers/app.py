@@ -15,8 +15,7 @@ from core.states import QUEUE_FOR_KIND, QUEUES, TASK_FOR_KIND, JobKind
 from workers import broker_patches
 from workers.resources import WorkerResources
 
-TASK_MODULES = ["tasks.search", "tasks.recipe", "tasks.training", "tasks.webhooks",
-                "tasks.maintenance"]
+TASK_MODULES = ["tasks.search", "tasks.recipe", "tasks.training", "tasks.maintenance"]
 
 
 def _time_limits(settings: Any) -> dict[str, dict[str, int]]:
@@ -34,18 +33,17 @@ def _beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
         return {"task": task, "schedule": seconds, "options": {"queue": queue,
                                                                "expires": seconds}}
 
+    # webhooks need no schedule: their senders wake on the outbox (workers.webhook_pump)
     return {
         "maintenance.recover": every("maintenance.recover",
                                      float(settings.maintenance_interval_s), "maintenance"),
-        "webhooks.dispatch": every("webhooks.dispatch",
-                                   float(settings.webhook_dispatch_interval_s), "webhooks"),
     }
 
 
 def create_celery(settings: Any) -> Celery:
     broker_patches.apply()
     app = Celery("fragrance", broker=settings.broker_url, backend=settings.result_backend,
-                 include=TASK_MODULES)
+                 include=TASK_MODULES, task_cls="workers.job_task:JobTask")
     transport = {"visibility_timeout": int(settings.visibility_timeout_s)}
     app.conf.update(
         # each queue its own direct exchange and routing key: with one shared default
@@ -81,5 +79,6 @@ def create_celery(settings: Any) -> Celery:
     from workers import signals
 
     signals.connect(app, int(settings.worker_metrics_port), str(settings.device),
-                    str(settings.database_url))
+                    str(settings.database_url), metrics_host=str(settings.worker_metrics_host),
+                    log_format=str(settings.log_format))
     return app

@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 
 import redis
 
-from core.dispatch import DispatchQueue
+from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
 from core.states import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
 LEASE_KEY = "fragrance:dispatcher"
-Publish = Callable[[Sequence[tuple[str, str]]], None]
+Publish = Callable[[Sequence[Dispatched]], None]
 
 
 class Dispatcher:

@@ -1,16 +1,25 @@
-"""Worker-side metrics: a Prometheus endpoint per worker process (optional) and GPU memory,
-read at scrape time so nothing polls CUDA in between."""
+"""Worker-side metrics: a Prometheus endpoint per worker (its jobs, batches, model loads and
+webhook attempts; GPU memory on a GPU worker, read at scrape time so nothing polls CUDA in
+between).
+
+A pool that forks (prefork) runs jobs in child processes: with PROMETHEUS_MULTIPROC_DIR set
+(`fragrance worker --pool prefork` sets it), every process writes its metrics there and the
+endpoint serves them all, summed (`prometheus_client` multiprocess mode); a child's files
+are marked dead when it exits.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class GpuMemoryCollector(Collector):
@@ -34,9 +43,26 @@ class GpuMemoryCollector(Collector):
         yield reserved
 
 
-def serve_metrics(port: int, device: str) -> None:
-    """Expose this worker's metrics (job timings, batch sizes, GPU memory) on `port`."""
+def metrics_registry(device: str) -> CollectorRegistry:
+    """What the endpoint serves: this process's metrics, or in multiprocess mode those of
+    every process of the pool."""
+    registry = REGISTRY
+    if os.environ.get(MULTIPROC_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
     if device.startswith("cuda"):
-        REGISTRY.register(GpuMemoryCollector())
-    start_http_server(port, addr="127.0.0.1")
-    log.info("worker metrics on http://127.0.0.1:%d/metrics", port)
+        registry.register(GpuMemoryCollector())
+    return registry
+
+
+def serve_metrics(port: int, device: str, host: str = "127.0.0.1") -> None:
+    """Expose this worker's metrics on http://host:port/metrics (0.0.0.0: every interface,
+    as in a container that Prometheus scrapes over the container network)."""
+    start_http_server(port, addr=host, registry=metrics_registry(device))
+    log.info("worker metrics on http://%s:%d/metrics", host, port)
+
+
+def process_exited(pid: int) -> None:
+    """A pool child exited: its live gauges no longer count (multiprocess mode only)."""
+    if os.environ.get(MULTIPROC_DIR):
+        multiprocess.mark_process_dead(pid)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.batching import MicroBatcher, grouped
+from core.metrics import RECIPE_BATCH_SIZE
 from core.registry import ModelRegistry
 from workers.search_runtime import SearchRuntime
 from workers.served_versions import Served, ServedVersions
@@ -50,7 +51,8 @@ class RecipeRuntime:
         self._batcher: MicroBatcher[Item, dict[str, Any]] = MicroBatcher(
             self._run_batch, max_batch=int(settings.recipe_batch_max),
             max_wait_s=float(settings.recipe_batch_wait_ms) / 1000,
-            fair_key=lambda item: item[3], name="recipe-batcher")
+            on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
+            name="recipe-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         return self._registry.serving_id("generator", tenant_id) if self._adaptable else None

@@ -19,18 +19,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
-from core.dispatch import DispatchPolicy, DispatchQueue, message_for
+from core.dispatch import Dispatched, DispatchPolicy, DispatchQueue, message_for
 from core.registry import ModelRegistry
 from core.runner import JobRunner, TimeLimits
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, JobKind
 from core.store import JobStore
 from core.url_policy import UrlPolicy
 from core.views import Claim
+from core.wakeups import Wakeup
+from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 from workers.broker_inventory import jobs_in_broker
 from workers.dispatcher import Dispatcher
 from workers.recipe_runtime import RecipeRuntime
 from workers.search_runtime import SearchRuntime
 from workers.training import TrainingDefaults, TrainingRuns
+from workers.webhook_pump import WebhookPump
 from workers.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,13 @@ class WorkerResources:
 
     @property
     def _sessions(self) -> sessionmaker[Session]:
-        return self._once("sessions", lambda: make_session_factory(
-            make_engine(self._settings.database_url)))
+        return self._once("sessions", self._make_sessions)
+
+    def _make_sessions(self) -> sessionmaker[Session]:
+        sessions = make_session_factory(make_engine(self._settings.database_url))
+        wakeup = Wakeup(lambda: self._redis.publish(WEBHOOKS_CHANNEL, ""), "webhooks-wakeup")
+        notify_after_outbox_commit(sessions, wakeup.notify)
+        return sessions
 
     @property
     def store(self) -> JobStore:
@@ -174,17 +182,22 @@ class WorkerResources:
     def send_webhook(self, message: OutgoingMessage) -> AttemptResult:
         return self.webhook_sender.send(message)
 
-    def publish_delivery(self) -> None:
-        self._app.send_task("webhooks.deliver", queue="webhooks")
+    def start_webhook_pump(self) -> WebhookPump:
+        return self._once("webhook_pump", lambda: WebhookPump(
+            self.deliveries, self.send_webhook, self._settings.broker_url,
+            lease_s=self.webhook_lease_s,
+            sweep_s=float(self._settings.webhook_sweep_interval_s)).start())
 
     # ---- publishing (maintenance) -----------------------------------------------------
-    def publish(self, jobs: Sequence[tuple[str, str]]) -> None:
-        """Publish each (job id, kind)'s message over one connection."""
+    def publish(self, jobs: Sequence[Dispatched]) -> None:
+        """Publish each job's message over one connection."""
         with self._app.producer_or_acquire() as producer:
-            for job_id, kind in jobs:
-                message = message_for(kind, job_id)
-                self._app.send_task(message.task, args=[job_id], queue=message.queue,
-                                    task_id=message.task_id, producer=producer)
+            for job in jobs:
+                message = message_for(job.kind, job.job_id, job.labels)
+                self._app.send_task(message.task, args=[job.job_id], queue=message.queue,
+                                    task_id=message.task_id, producer=producer,
+                                    headers=dict(message.headers), argsrepr=message.argsrepr,
+                                    kwargsrepr=message.kwargsrepr)
 
     def announce(self, job_id: str) -> None:
         """Tell API processes that the job changed (best effort: they also poll)."""
@@ -203,6 +216,8 @@ class WorkerResources:
         self.store.ping()
         if "maintenance" in queues:
             self.start_dispatcher()
+        if "webhooks" in queues:
+            self.start_webhook_pump()
         if "search" in queues:
             self.search_runtime.warm()
         if "recipe" in queues:

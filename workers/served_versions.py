@@ -9,7 +9,8 @@ version changes, the new one is built in a background thread while the tenant's 
 running on what served them before, then swapped in: a job never waits for a rebuild it did
 not need, and each job runs wholly on one version. A version that fails to build is
 logged, not retried for `retry_failed_s`, and the tenant is served the base model meanwhile:
-a bad version never fails a job.
+a bad version never fails a job. Load times and the number of versions held warm are
+exported as metrics, by model name.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from config.log_context import bind
+from core.metrics import MODEL_LOAD_SECONDS, MODELS_SERVED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,7 +60,13 @@ class ServedVersions(Generic[T]):
         return self._get(None)
 
     def for_tenant(self, tenant_id: str) -> Served[T]:
-        """What the tenant's job runs on now."""
+        """What the tenant's job runs on now; the calling thread's log lines say so
+        (`model_version`, until its task ends)."""
+        served = self._for_tenant(tenant_id)
+        bind(model_version=f"{self._name}:{served.version_id or 'base'}")
+        return served
+
+    def _for_tenant(self, tenant_id: str) -> Served[T]:
         wanted = self._wanted(tenant_id)
         with self._lock:
             ready = self._built.get(wanted)
@@ -125,12 +135,15 @@ class ServedVersions(Generic[T]):
 
     def _add(self, version_id: str | None) -> Served[T]:
         log.info("%s: loading version %s", self._name, version_id or "base")
+        started = time.monotonic()
         served = Served(version_id, self._build(version_id))
+        MODEL_LOAD_SECONDS.labels(self._name).observe(time.monotonic() - started)
         with self._lock:
             self._built[version_id] = served
             if version_id is not None:
                 self._failed.pop(version_id, None)
             evicted = self._evict()
+            MODELS_SERVED.labels(self._name).set(len(self._built))
         for old in evicted:
             self._close_later(old)
         return served

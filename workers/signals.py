@@ -1,48 +1,76 @@
-"""Worker lifecycle hooks: mask secrets in every log handler Celery sets up; warm the models
-when the worker is ready."""
+"""Worker lifecycle hooks: format every log handler Celery sets up (`log_format`, the job's
+fields on each line, secrets masked); when the worker is ready, serve its metrics, start its
+heartbeat and warm its models."""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
+    worker_process_shutdown,
     worker_ready,
     worker_shutdown,
 )
 
-from config.log_redaction import install_redaction
+from config.log_format import configure_logging
+from workers import task_context
 from workers.heartbeat import Heartbeat
-from workers.observability import serve_metrics
+from workers.observability import process_exited, serve_metrics
 
 log = logging.getLogger(__name__)
 
 
-# beat runs these every second or so: their "received"/"succeeded" lines would bury the rest
-HOUSEKEEPING_TASKS = ("webhooks.dispatch", "maintenance.recover")
+# beat runs these every few seconds: their "received"/"succeeded" lines would bury the rest
+HOUSEKEEPING_TASKS = ("maintenance.recover",)
 
 
 class QuietHousekeeping(logging.Filter):
-    """Drop the INFO lines Celery writes for each run of a housekeeping task (their
-    warnings and errors still pass)."""
+    """Drop the INFO lines Celery writes for each run of a housekeeping task: beat sending
+    it, the worker receiving it and finishing it (their warnings and errors still pass)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno > logging.INFO or not record.name.startswith("celery."):
             return True
         message = record.getMessage()
-        return not any(f"{task}[" in message for task in HOUSEKEEPING_TASKS)
+        return not any(f"{task}[" in message or f"Sending due task {task} " in message
+                       for task in HOUSEKEEPING_TASKS)
+
+
+def set_up_logs(log_format: str) -> None:
+    """Format every handler Celery set up, and keep its per-run lines of housekeeping tasks
+    and its own "received" line of job tasks out (`workers.task_context` writes that one)."""
+    configure_logging(log_format)
+    for handler in logging.getLogger().handlers:
+        for kind in (QuietHousekeeping, task_context.ReceivedLine):
+            if not any(isinstance(f, kind) for f in handler.filters):
+                handler.addFilter(kind())
+
+
+def warm_up(app: Celery, queues: set[str]) -> None:
+    try:
+        app.resources.warm(queues)  # type: ignore[attr-defined]
+    except Exception:  # a warm-up failure must not kill the worker; jobs retry loading
+        log.exception("warming worker resources failed")
+
+
+def child_exited(pid: int | None = None, **_: Any) -> None:
+    process_exited(pid or os.getpid())
 
 
 def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
-            database_url: str = "") -> None:
+            database_url: str = "", *, metrics_host: str = "127.0.0.1",
+            log_format: str = "text") -> None:
     heartbeats: list[Heartbeat] = []
+    task_context.connect()
 
     def warm(sender: Any = None, **_: Any) -> None:
         if metrics_port:
-            serve_metrics(metrics_port, device)
+            serve_metrics(metrics_port, device, metrics_host)
         consumer = getattr(sender, "task_consumer", None)
         queues = {q.name for q in consumer.queues} if consumer is not None else set()
         heartbeats.append(Heartbeat(app.conf.broker_url, str(getattr(sender, "hostname", "")),
@@ -51,22 +79,19 @@ def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
         # the log handlers mask the passwords in these URLs
         log.info("worker ready: queues %s, device %s, database %s, broker %s",
                  ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
-        try:
-            app.resources.warm(queues)  # type: ignore[attr-defined]
-        except Exception:  # a warm-up failure must not kill the worker; jobs retry loading
-            log.exception("warming worker resources failed")
+        # before the worker consumes: a job's time limit must not run while models load
+        warm_up(app, queues)
 
-    def redact_logs(**_: Any) -> None:
-        install_redaction()
-        for handler in logging.getLogger().handlers:
-            if not any(isinstance(f, QuietHousekeeping) for f in handler.filters):
-                handler.addFilter(QuietHousekeeping())
+    def format_logs(**_: Any) -> None:
+        set_up_logs(log_format)
 
-    after_setup_logger.connect(redact_logs, weak=False)
-    after_setup_task_logger.connect(redact_logs, weak=False)
+    after_setup_logger.connect(format_logs, weak=False)
+    after_setup_task_logger.connect(format_logs, weak=False)
+
     def stop_beating(**_: Any) -> None:
         for heartbeat in heartbeats:
             heartbeat.stop()
 
     worker_ready.connect(warm, weak=False)
     worker_shutdown.connect(stop_beating, weak=False)
+    worker_process_shutdown.connect(child_exited, weak=False)

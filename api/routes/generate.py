@@ -15,7 +15,7 @@ from api.params import IdempotencyKey, PreferWait
 from api.results import RecipeJob
 from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
 from api.strict_json import StrictJsonRoute
-from api.submitting import submit_and_answer
+from api.submitting import request_id_of, submit_and_answer
 from api.webhook_urls import checked_webhook
 from core.batches import BatchItem, BatchStore
 from core.states import JobKind
@@ -66,7 +66,8 @@ def submit_recipe_batch(body: Annotated[BatchIn, Body(openapi_examples=examples.
     batch, created = submit_batch(
         batches, enqueuer, tenant_id=caller.tenant_id, kind=JobKind.RECIPE, items=items,
         webhook_url=webhook, webhook_events=body.webhook_events, api_key_id=caller.key_id,
-        idempotency_key=idempotency_key, request=body.model_dump(mode="json"))
+        idempotency_key=idempotency_key, request=body.model_dump(mode="json"),
+        request_id=request_id_of(request))
     response.headers["Location"] = f"/api/v1/batches/{batch.id}"
     if not created:
         response.status_code = 200

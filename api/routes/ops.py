@@ -1,11 +1,18 @@
-"""Operations endpoints, without auth: liveness, readiness, Prometheus metrics."""
+"""Operations endpoints: liveness, readiness and Prometheus metrics without auth; the
+workers' circuit breakers for operators."""
 
 from __future__ import annotations
+
+import time
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.concurrency import run_in_threadpool
 
+from api.breakers import worker_breakers
+from api.deps import OperatorCaller
 from api.openapi import problems
 from api.problems import problem
 from api.strict_json import StrictJsonRoute
@@ -41,3 +48,14 @@ def metrics(request: Request) -> Response:
     body = generate_latest(REGISTRY) + generate_latest(request.app.state.registry)
     return Response(body,
                     media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/ops/breakers", responses=problems(401, 403))
+async def breakers(request: Request, caller: OperatorCaller) -> dict[str, Any]:
+    """The circuit breakers of the live workers (operator keys only): each one's state
+    (`closed`, `open`, `half-open`), failures counted against `fail_max`, and for an open
+    one `retry_in_s`, the seconds until it lets a trial call through; as each worker's
+    heartbeat last reported them (every few seconds, and at once on a state change)."""
+    beats = await run_in_threadpool(request.app.state.probe.alive_beats)
+    now = time.time()
+    return {"breakers": [found.to_dict(now) for found in worker_breakers(beats)]}

@@ -2,22 +2,34 @@
 
 Calls go through a pybreaker circuit breaker: after ``fail_max`` consecutive failures it opens
 and later calls fail at once with a clear error (no request, no waiting) until
-``reset_timeout`` seconds pass. Structured output is requested with ``response_format``
-``json_schema`` (honoured by vLLM's server; others may ignore it: parsing still checks).
+``reset_timeout`` seconds pass. The breaker is in ``ml.circuit``'s registry, so the worker
+running this back end reports its state to operators. Structured output is requested with
+``response_format`` ``json_schema`` (honoured by vLLM's server; others may ignore it: parsing
+still checks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pybreaker
 
+from ml.circuit import circuit_breaker
 from ml.recipe.brief import Brief
 from ml.recipe.generator import GenerationOutcome, References
 from ml.recipe.llm import CompletionRequest, completion_requests, outcomes_from_texts
 from ml.recipe.materials import MaterialBook
+
+
+def service_address(base_url: str) -> str:
+    """`host:port/path` of a URL, without its scheme or any credentials in it."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path.rstrip('/')}"
 
 
 class BackendUnavailable(RuntimeError):
@@ -42,8 +54,8 @@ class OpenAICompatibleGenerator:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
                                    headers=headers, transport=transport)  # fmt: skip
-        self.breaker = pybreaker.CircuitBreaker(fail_max=fail_max, reset_timeout=reset_timeout,
-                                                name=f"openai:{base_url}")  # fmt: skip
+        self.breaker = circuit_breaker(f"openai:{service_address(base_url)}",
+                                       fail_max=fail_max, reset_timeout=reset_timeout)
         self.model = model
         self.materials = materials
         self.model_version = f"openai:{model}"

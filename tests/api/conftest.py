@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pytest
@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from config import load_settings
+from core.job_labels import JobLabels
 from core.keys import IssuedKey, KeyRing
 
 
@@ -18,10 +19,14 @@ class RecordingEnqueuer:
     sent: list[tuple[str, str]] = field(default_factory=list)
     fail: bool = False
 
-    def enqueue_many(self, kind: str, job_ids: list[str]) -> None:
+    labels: dict[str, JobLabels] = field(default_factory=dict)
+
+    def enqueue_many(self, kind: str, job_ids: list[str],
+                     labels: Mapping[str, JobLabels] | None = None) -> None:
         if self.fail:
             raise ConnectionError("broker down")
         self.sent.extend((kind, job_id) for job_id in job_ids)
+        self.labels.update(labels or {})
 
 
 @pytest.fixture

@@ -70,8 +70,8 @@ def test_prefer_wait_answers_with_the_finished_job(client: TestClient, store: Jo
                                                    enqueuer) -> None:  # type: ignore[no-untyped-def]
     headers = {**auth(keys["alice"]), "Prefer": "wait=10"}
     real_enqueue = enqueuer.enqueue_many
-    enqueuer.enqueue_many = lambda kind, job_ids: (real_enqueue(kind, job_ids),
-                                                   [run_job_later(store, j) for j in job_ids])
+    enqueuer.enqueue_many = lambda kind, job_ids, labels=None: (
+        real_enqueue(kind, job_ids, labels), [run_job_later(store, j) for j in job_ids])
     response = client.post(SEARCH, headers=headers, json={"query": "iris"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "succeeded"

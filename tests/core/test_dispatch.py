@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import update
 
 from core.batches import BatchItem, BatchStore
-from core.dispatch import DispatchPolicy, DispatchQueue, job_id_of, new_delivery_id
+from core.dispatch import (
+    Dispatched,
+    DispatchPolicy,
+    DispatchQueue,
+    job_id_of,
+    new_delivery_id,
+)
 from core.errors import QuotaExceeded
 from core.models import Job, utcnow
 from core.states import JobStatus
@@ -38,6 +44,10 @@ def b() -> str:
     return f"b-{uuid.uuid4().hex[:8]}"
 
 
+def pairs(dispatched: list[Dispatched]) -> list[tuple[str, str]]:
+    return [(job.job_id, job.kind) for job in dispatched]
+
+
 def submit(store: JobStore, tenant: str, count: int) -> list[JobView]:
     outcomes = store.create_many([NewJob(tenant, "search", {"query": f"{tenant} {i}"})
                                   for i in range(count)])
@@ -60,14 +70,14 @@ def test_the_dispatcher_refills_windows_oldest_first_tenants_interleaved(
         fair: tuple[JobStore, DispatchQueue], a: str, b: str) -> None:
     store, queue = fair
     a_jobs, b_jobs = submit(store, a, 5), submit(store, b, 4)
-    assert queue.refill() == []  # every window is full
+    assert pairs(queue.refill()) == []  # every window is full
     for job in (*a_jobs[:2], *b_jobs[:2]):  # workers take what was in the broker...
         claim = store.claim(job.id, new_delivery_id(job.id), lease_s=60)
         assert claim is not None
-    assert queue.refill() == []  # ...running still counts: in flight until finished
+    assert pairs(queue.refill()) == []  # ...running still counts: in flight until finished
     for job in (*a_jobs[:2], *b_jobs[:2]):
         store.finish(_running_claim(store, job.id), JobStatus.SUCCEEDED, result={})
-    assert queue.refill() == [(a_jobs[2].id, "search"), (b_jobs[2].id, "search"),
+    assert pairs(queue.refill()) == [(a_jobs[2].id, "search"), (b_jobs[2].id, "search"),
                               (a_jobs[3].id, "search"), (b_jobs[3].id, "search")]
     assert queue.backlog() == {"search": 1}
 
@@ -96,7 +106,7 @@ def test_a_lost_workers_job_goes_back_to_the_backlog(fair: tuple[JobStore, Dispa
         session.execute(update(Job).where(Job.id == job.id)
                         .values(lease_expires_at=utcnow() - timedelta(minutes=1)))
     assert store.requeue_lost() == [(job.id, "search")]
-    assert queue.refill() == [(job.id, "search")]
+    assert pairs(queue.refill()) == [(job.id, "search")]
 
 
 def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, DispatchQueue],
@@ -107,7 +117,7 @@ def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, Di
         session.execute(update(Job).where(Job.id == old.id)
                         .values(dispatched_at=utcnow() - timedelta(minutes=5)))
     assert queue.overdue(60) == [(old.id, "search")]
-    assert queue.redispatch([old.id]) == [(old.id, "search")]
+    assert pairs(queue.redispatch([old.id])) == [(old.id, "search")]
     assert queue.overdue(60) == []
 
 

@@ -215,3 +215,27 @@ def test_prometheus_ui_is_opt_in_on_the_hosts_loopback(
                      files=(COMPOSE_FILE, ROOT / "deploy/compose/prometheus-loopback.yml"))
     ports = config["services"]["prometheus"]["ports"]
     assert [str(p).split("/")[0] for p in ports] == ["127.0.0.1:9090:9090"]
+
+
+def test_workers_serve_metrics_to_prometheus_over_the_compose_network(
+        config: dict[str, Any]) -> None:
+    services = config["services"]
+    workers = [name for name, service in services.items() if worker_queues(service)]
+    for name in workers:
+        command = services[name]["command"]
+        assert command[command.index("--metrics-port") + 1] == "9100", name
+        assert services[name]["environment"]["FRAGRANCE_WORKER_METRICS_HOST"] == "0.0.0.0"
+        assert "ports" not in services[name], name  # the compose network only
+    mounts = services["prometheus"]["volumes"]
+    targets = {str(m["target"]) if isinstance(m, dict) else m.split(":")[1] for m in mounts}
+    assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"} <= targets
+
+
+def test_the_training_worker_keeps_answering_during_a_run(config: dict[str, Any]) -> None:
+    """A one-thread pool, not solo: its main thread still sends heartbeats (Flower shows it
+    Online) while the only pool thread trains."""
+    for name, service in config["services"].items():
+        if worker_queues(service) == {"training"}:
+            command = service["command"]
+            assert command[command.index("-P") + 1] == "threads", name
+            assert command[command.index("-c") + 1] == "1", name

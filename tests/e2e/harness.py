@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from bench.processes import Process, wait_until
+from cli.stack import worker_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,9 +20,11 @@ def worker(env: dict[str, str], log_dir: Path,
            queues: str = "search,recipe,webhooks,maintenance",
            name: str = "e2e", concurrency: int = 8, beat: bool = True,
            pool: str = "threads") -> Process:
-    argv = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", queues,
-            "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel",
-            "INFO", "--without-mingle", "--without-gossip"]
+    """A worker as `fragrance worker` starts it (`cli.stack.worker_argv`; without mingle and
+    gossip, which only slow the start of a one-worker test)."""
+    argv = [*worker_argv(queues, pool, concurrency, name, beat=False,
+                         log_format=env.get("FRAGRANCE_LOG_FORMAT", "text")),
+            "--without-mingle", "--without-gossip"]
     if beat:
         argv += ["-B", "-s", str(log_dir / f"beat-{name}")]
     return Process(name, argv, env, log_dir)

@@ -17,14 +17,16 @@ def record(name: str, level: int, message: str, *args: object) -> logging.LogRec
 
 @pytest.mark.parametrize(("name", "level", "message", "args", "kept"), [
     ("celery.worker.strategy", logging.INFO, "Task %s[%s] received",
-     ("webhooks.dispatch", "abc"), False),
+     ("maintenance.recover", "abc"), False),
+    ("celery.beat", logging.INFO, "Scheduler: Sending due task %s (%s)",
+     ("maintenance.recover", "maintenance.recover"), False),
     ("celery.app.trace", logging.INFO, "Task %s[%s] succeeded in 0.002s: 0",
      ("maintenance.recover", "abc"), False),
     ("celery.app.trace", logging.INFO, "Task %s[%s] succeeded in 0.02s: {}",
      ("search.run", "abc"), True),
     ("celery.app.trace", logging.ERROR, "Task %s[%s] raised unexpected: boom",
-     ("webhooks.dispatch", "abc"), True),
-    ("tasks.maintenance", logging.INFO, "webhooks.dispatch[%s] mentioned by our code",
+     ("maintenance.recover", "abc"), True),
+    ("tasks.maintenance", logging.INFO, "maintenance.recover[%s] mentioned by our code",
      ("abc",), True),
 ])
 def test_only_housekeeping_info_lines_are_dropped(name: str, level: int, message: str,

@@ -1,0 +1,77 @@
+"""What a job's broker message tells operators about the job: a short summary of its input,
+its tenant and the request that submitted it (Flower shows them as the task's arguments;
+workers put them on every log line of the job). Never a secret, never a whole input: the
+summary takes a few named fields, each cut short.
+
+The summary and the request id are stored with the job at submit, so every publisher (the
+API, the dispatcher, maintenance) labels the job's messages the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SUMMARY_MAX = 80
+TEXT_MAX = 40
+REQUEST_ID_MAX = 64
+# custom message headers (Celery hands them to the task as `task.request.<name>`)
+HEADER_REQUEST_ID = "fragrance_request_id"
+HEADER_TENANT = "fragrance_tenant"
+HEADER_KIND = "fragrance_kind"
+HEADER_PUBLISHED_AT = "fragrance_published_at"  # seconds since the epoch
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,64}")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class JobLabels:
+    tenant_id: str = ""
+    request_id: str | None = None
+    summary: str = ""
+
+
+def valid_request_id(value: str | None) -> str | None:
+    """`value` if it can be a request id (1-64 visible characters of a safe set), else None."""
+    return value if value is not None and _REQUEST_ID.fullmatch(value) else None
+
+
+def summarize(kind: str, payload: Mapping[str, Any]) -> str:
+    """A one-line description of a job's input (at most SUMMARY_MAX characters)."""
+    if kind == "search":
+        parts = [str(payload.get("search_type") or "hybrid"), _quoted(payload.get("query"))]
+    elif kind == "recipe":
+        parts = [str(payload.get(name)) for name in ("fragrance_family", "mood", "season",
+                                                      "intensity", "concentration")
+                 if payload.get(name)]
+    elif kind == "training":
+        lines = payload.get("dataset_lines")
+        source = f"{len(lines)} uploaded lines" if isinstance(lines, list) \
+            else str(payload.get("dataset") or "default dataset")
+        parts = [str(payload.get("target") or "?"), "on", source]
+    else:
+        parts = []
+    return _cut(" ".join(part for part in parts if part) or kind, SUMMARY_MAX)
+
+
+def _quoted(text: Any) -> str:
+    return f'"{_cut(_SPACES.sub(" ", str(text or "")).strip(), TEXT_MAX)}"'
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def message_labels(kind: str, job_id: str, labels: JobLabels
+                   ) -> tuple[dict[str, str], str, str]:
+    """(headers, argsrepr, kwargsrepr) of the job's task message, published now."""
+    headers = {HEADER_KIND: kind, HEADER_TENANT: labels.tenant_id,
+               HEADER_PUBLISHED_AT: f"{time.time():.3f}"}
+    if labels.request_id:
+        headers[HEADER_REQUEST_ID] = labels.request_id
+    argsrepr = repr((job_id, labels.summary or kind))
+    kwargsrepr = repr({"tenant": labels.tenant_id, "request_id": labels.request_id})
+    return headers, argsrepr, kwargsrepr

@@ -1,0 +1,54 @@
+"""What `make run` starts and prints for operators: each worker's metrics port, Flower's
+generated password (kept private in var/), workers logging at `log_level` in `log_format`."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from cli.stack import (
+    FLOWER_PASSWORD_FILE,
+    PROFILES,
+    flower_password,
+    metrics_ports,
+    multiprocess_metrics_dir,
+    worker_argv,
+)
+from config import load_settings
+
+pytestmark = pytest.mark.unit
+
+
+def test_each_worker_profile_gets_its_own_metrics_port() -> None:
+    ports = metrics_ports(load_settings("development"))
+    assert set(ports) == set(PROFILES) and len(set(ports.values())) == len(PROFILES)
+    assert ports == {"models": 9101, "training": 9102, "ops": 9103}
+    moved = metrics_ports(load_settings("development", run_metrics_base_port=9200))
+    assert sorted(moved.values()) == [9200, 9201, 9202]
+
+
+def test_workers_log_at_the_setting_and_json_logs_drop_the_banner() -> None:
+    text = worker_argv("search", "threads", 4, "models", beat=False, loglevel="warning")
+    assert text[text.index("--loglevel") + 1] == "WARNING" and "--quiet" not in text
+    json_lines = worker_argv("search", "threads", 4, "models", beat=True, log_format="json")
+    assert json_lines.index("--quiet") < json_lines.index("worker")  # a celery option
+    assert json_lines[-1] == "-B"
+
+
+def test_flowers_password_is_made_once_and_readable_by_its_owner_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = flower_password()
+    assert len(first) >= 20 and flower_password() == first
+    mode = stat.S_IMODE(os.stat(FLOWER_PASSWORD_FILE).st_mode)
+    assert mode == 0o600
+
+
+def test_a_forking_pool_gets_an_empty_folder_for_its_metrics() -> None:
+    path = Path(multiprocess_metrics_dir("test-pool"))
+    (path / "stale.db").write_text("x")
+    assert Path(multiprocess_metrics_dir("test-pool")) == path and not any(path.iterdir())
+    path.rmdir()

@@ -1,0 +1,69 @@
+"""What a job's messages tell operators: a short summary of its input (never a whole input
+or a secret), its tenant and the request that submitted it."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.dispatch import message_for
+from core.job_labels import (
+    HEADER_KIND,
+    HEADER_PUBLISHED_AT,
+    HEADER_REQUEST_ID,
+    HEADER_TENANT,
+    SUMMARY_MAX,
+    JobLabels,
+    summarize,
+    valid_request_id,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("kind", "payload", "summary"), [
+    ("search", {"query": "woody  amber\nfor winter", "search_type": "keyword"},
+     'keyword "woody amber for winter"'),
+    ("search", {"query": "x" * 500}, 'hybrid "' + "x" * 39 + '…"'),
+    ("recipe", {"fragrance_family": "floral", "mood": "romantic", "season": "spring",
+                "notes_include": ["rose"] * 20}, "floral romantic spring"),
+    ("training", {"target": "embedding", "dataset_lines": ["{}"] * 120},
+     "embedding on 120 uploaded lines"),
+    ("training", {"target": "generator", "dataset": "generator-pairs"},
+     "generator on generator-pairs"),
+    ("somethingnew", {"a": 1}, "somethingnew"),
+])
+def test_a_summary_names_the_job_in_a_few_fields(kind: str, payload: dict[str, object],
+                                                 summary: str) -> None:
+    assert summarize(kind, payload) == summary
+    assert len(summarize(kind, payload)) <= SUMMARY_MAX
+
+
+def test_uploaded_lines_and_webhooks_never_reach_the_summary() -> None:
+    payload = {"target": "embedding", "dataset_lines": ['{"query": "private text"}'],
+               "webhook": "https://user:pw@hooks.example.com"}
+    assert "private" not in summarize("training", payload)
+    assert "pw" not in summarize("training", payload)
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("req-123", True), ("3f2a9c0e-1b2c-4d5e-8f90-123456789abc", True), ("a" * 64, True),
+    ("a" * 65, False), ("", False), ("has space", False), ("tab\there", False),
+    ("ünïcode", False), ("<script>", False), (None, False),
+])
+def test_only_safe_request_ids_are_kept(raw: str | None, kept: bool) -> None:
+    assert valid_request_id(raw) == (raw if kept else None)
+
+
+def test_a_message_carries_the_labels_in_its_headers_and_argument_text() -> None:
+    message = message_for("search", "job-1", JobLabels("tenant-7", "req-9",
+                                                       'hybrid "amber"'))
+    assert message.task == "search.run" and message.queue == "search"
+    assert message.task_id.startswith("job-1.")
+    assert message.headers[HEADER_KIND] == "search"
+    assert message.headers[HEADER_TENANT] == "tenant-7"
+    assert message.headers[HEADER_REQUEST_ID] == "req-9"
+    assert float(message.headers[HEADER_PUBLISHED_AT]) > 0
+    assert message.argsrepr == "('job-1', 'hybrid \"amber\"')"
+    assert message.kwargsrepr == "{'tenant': 'tenant-7', 'request_id': 'req-9'}"
+    bare = message_for("recipe", "job-2")
+    assert HEADER_REQUEST_ID not in bare.headers and bare.argsrepr == "('job-2', 'recipe')"
