@@ -36,6 +36,9 @@ MICRO_BATCH_SIZE = Histogram("fragrance_micro_batch_size",
 SEARCH_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="search")
 RECIPE_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="recipe")
 SUBMIT_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="submit")
+# a worker's claims and outcomes, written a group per transaction (core.runner)
+CLAIM_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="claim")
+FINISH_BATCH_SIZE = MICRO_BATCH_SIZE.labels(batcher="finish")
 
 MODEL_LOAD_SECONDS = Histogram("fragrance_model_load_seconds",
                                "Time to load one model version into a worker", ["model"],

@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.batching import MicroBatcher
 from core.errors import JobCanceled, StoreUnavailable
-from core.metrics import JOB_QUEUE_SECONDS, JOB_RUN_SECONDS, JOBS_FINISHED, JOBS_IN_FLIGHT
+from core.metrics import (
+    CLAIM_BATCH_SIZE,
+    FINISH_BATCH_SIZE,
+    JOB_QUEUE_SECONDS,
+    JOB_RUN_SECONDS,
+    JOBS_FINISHED,
+    JOBS_IN_FLIGHT,
+)
 from core.models import utcnow
 from core.states import JobStatus
-from core.store import JobStore
+from core.store import CANCELED_ERROR, ClaimRequest, JobStore, Outcome
 from core.views import Claim
 
 log = logging.getLogger(__name__)
@@ -161,12 +169,24 @@ class Watchdog:
 
 
 class JobRunner:
+    """Runs jobs of one kind in this process. Claims and outcomes of the jobs its threads
+    run at the same time are written in groups (one transaction each: `claim_many`,
+    `finish_many`); a job the database refuses inside a group fails alone."""
+
     def __init__(self, store: JobStore, lease_s: float, limits: TimeLimits = TimeLimits(),
                  on_overrun: Callable[[Claim], None] | None = None,
-                 max_attempts: int | None = None) -> None:
+                 max_attempts: int | None = None, group_max: int = 64) -> None:
         self._store, self._lease_s, self._limits = store, lease_s, limits
         self._on_overrun, self._max_attempts = on_overrun, max_attempts
         self._watchdog = Watchdog(store, lease_s, self._overran)
+        # max_wait_s=0: a job alone is written at once; under load the groups grow
+        self._claims: MicroBatcher[ClaimRequest, Claim | None] = MicroBatcher(
+            lambda requests: store.claim_many(requests, lease_s, max_attempts),
+            max_batch=group_max, max_wait_s=0, on_batch=CLAIM_BATCH_SIZE.observe,
+            name="claim-group")
+        self._finishes: MicroBatcher[Outcome, JobStatus | None] = MicroBatcher(
+            store.finish_many, max_batch=group_max, max_wait_s=0,
+            on_batch=FINISH_BATCH_SIZE.observe, name="finish-group")
 
     @property
     def running(self) -> int:
@@ -178,7 +198,7 @@ class JobRunner:
 
         Raises StoreUnavailable when the outcome could not be recorded (retry the task).
         """
-        claim = self._store.claim(job_id, delivery_id, self._lease_s, self._max_attempts)
+        claim = self._claims.submit(ClaimRequest(job_id, delivery_id))
         if claim is None:
             log.info("job %s not claimable by delivery %s; skipped", job_id, delivery_id)
             return RunOutcome.SKIPPED
@@ -186,39 +206,39 @@ class JobRunner:
         started = time.monotonic()
         with self._watchdog.holding(claim, self._deadline(started, self._limits.hard_s)), \
                 JOBS_IN_FLIGHT.labels(claim.kind).track_inprogress():
-            target, fields = self._execute(claim, work, self._deadline(started,
-                                                                       self._limits.soft_s))
+            outcome = self._execute(claim, work, self._deadline(started, self._limits.soft_s))
         JOB_RUN_SECONDS.labels(claim.kind).observe(time.monotonic() - started)
-        if not self._store.finish(claim, target, **fields):
+        recorded = self._finishes.submit(outcome)
+        if recorded is None:
             log.warning("job %s lost its lease before finishing; outcome dropped", job_id)
             return RunOutcome.SKIPPED
-        JOBS_FINISHED.labels(claim.kind, str(target)).inc()
-        return RunOutcome(str(target))
+        JOBS_FINISHED.labels(claim.kind, str(recorded)).inc()
+        return RunOutcome(str(recorded))
 
     @staticmethod
     def _deadline(started: float, limit_s: float | None) -> float | None:
         return None if limit_s is None else started + limit_s
 
-    def _execute(self, claim: Claim, work: Work,
-                 soft_deadline: float | None) -> tuple[JobStatus, dict[str, Any]]:
+    def _execute(self, claim: Claim, work: Work, soft_deadline: float | None) -> Outcome:
         try:
             result = work(claim, Checkpoint(self._store, claim, self._lease_s, soft_deadline))
         except JobCanceled:
-            return JobStatus.CANCELED, {"error": {"type": "canceled",
-                                                  "message": "canceled by request"}}
+            return Outcome(claim, JobStatus.CANCELED, error=CANCELED_ERROR)
         except JobTimedOut:
-            return JobStatus.FAILED, {"error": time_limit_error("soft", self._limits.soft_s)}
+            return Outcome(claim, JobStatus.FAILED,
+                           error=time_limit_error("soft", self._limits.soft_s))
         except StoreUnavailable:
             raise
         except JobFailed as exc:
-            return JobStatus.FAILED, {"error": exc.error}
+            return Outcome(claim, JobStatus.FAILED, error=exc.error)
         except JobInputError as exc:
-            return JobStatus.FAILED, {"error": {"type": "invalid_input", "message": str(exc)}}
+            return Outcome(claim, JobStatus.FAILED,
+                           error={"type": "invalid_input", "message": str(exc)})
         except Exception as exc:
             log.exception("job %s failed", claim.job_id)
-            return JobStatus.FAILED, {"error": {"type": type(exc).__name__,
-                                                "message": str(exc)[:2000]}}
-        return JobStatus.SUCCEEDED, {"result": result}
+            return Outcome(claim, JobStatus.FAILED, error={"type": type(exc).__name__,
+                                                           "message": str(exc)[:2000]})
+        return Outcome(claim, JobStatus.SUCCEEDED, result=result)
 
     def _overran(self, claim: Claim) -> None:
         """The hard limit passed: fail the job now (the stuck work's own outcome will lose

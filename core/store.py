@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from core.errors import (
     JobCanceled,
     JobNotFound,
     QuotaExceeded,
+    StoreUnavailable,
     TransitionRefused,
 )
 from core.job_labels import summarize
@@ -30,6 +32,25 @@ from core.states import TERMINAL, JobStatus
 from core.transitions import append_event, transition
 from core.views import Claim, EventView, JobView, Page
 from core.webhooks import enqueue_for_job_event
+
+log = logging.getLogger(__name__)
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+CANCELED_ERROR = {"type": "canceled", "message": "canceled by request"}
+
+
+class ClaimRequest(NamedTuple):
+    job_id: str
+    delivery_id: str
+
+
+class Outcome(NamedTuple):
+    """How a claimed run ended: the status to record, and its result or error."""
+
+    claim: Claim
+    target: JobStatus
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
 
 
 def encode_cursor(created_at: datetime, job_id: str) -> str:
@@ -235,34 +256,80 @@ class JobStore:
         same delivery (a redelivered message or a task retry) can be claimed. A job that
         already had `max_attempts` attempts (it keeps killing its workers) fails instead.
         """
+        with self._session() as session:
+            return self._claim_in(session, ClaimRequest(job_id, delivery_id), lease_s,
+                                  max_attempts)
+
+    def claim_many(self, requests: Sequence[ClaimRequest], lease_s: float,
+                   max_attempts: int | None = None) -> list[Claim | Exception | None]:
+        """`claim` for many jobs in one transaction (in job id order, so two groups lock
+        their rows in the same order). A request the database refuses fails alone, in its
+        place; a store outage fails them all (StoreUnavailable)."""
+        return self._each_in_one_transaction(
+            requests, lambda session, request: self._claim_in(session, request, lease_s,
+                                                              max_attempts),
+            order=lambda request: request.job_id)
+
+    def _claim_in(self, session: Session, request: ClaimRequest, lease_s: float,
+                  max_attempts: int | None) -> Claim | None:
+        job_id, delivery_id = request
         now = utcnow()
         reclaimable = (Job.status == JobStatus.QUEUED) | (
             (Job.status == JobStatus.RUNNING)
             & ((Job.lease_token == delivery_id) | (Job.lease_expires_at < now)))
-        with self._session() as session:
-            attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
-            if max_attempts is not None and attempt > max_attempts:
-                error = {"type": "too_many_attempts",
-                         "message": f"the job was started {attempt - 1} times without "
-                                    "finishing (its workers were lost)"}
-                transition(session, job_id, JobStatus.FAILED, "failed", {"error": error},
-                           reclaimable, error=error, finished_at=now, lease_token=None,
-                           lease_expires_at=None)
-                return None
-            won = transition(
-                session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
-                reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
-                returning=(Job.kind, Job.input, Job.created_at, Job.tenant_id),
-                attempts=attempt, lease_token=delivery_id,
-                lease_expires_at=now + timedelta(seconds=lease_s),
-                started_at=func.coalesce(Job.started_at, now))
-            if won is None:
-                transition(session, job_id, JobStatus.CANCELED, "canceled", {},
-                           Job.cancel_requested.is_(True),
-                           Job.status == JobStatus.QUEUED, finished_at=now)
-                return None
-            return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at,
-                         won.tenant_id)
+        attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
+        if max_attempts is not None and attempt > max_attempts:
+            error = {"type": "too_many_attempts",
+                     "message": f"the job was started {attempt - 1} times without "
+                                "finishing (its workers were lost)"}
+            transition(session, job_id, JobStatus.FAILED, "failed", {"error": error},
+                       reclaimable, error=error, finished_at=now, lease_token=None,
+                       lease_expires_at=None)
+            return None
+        won = transition(
+            session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
+            reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
+            returning=(Job.kind, Job.input, Job.created_at, Job.tenant_id),
+            attempts=attempt, lease_token=delivery_id,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            started_at=func.coalesce(Job.started_at, now))
+        if won is None:
+            transition(session, job_id, JobStatus.CANCELED, "canceled", {},
+                       Job.cancel_requested.is_(True),
+                       Job.status == JobStatus.QUEUED, finished_at=now)
+            return None
+        return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at,
+                     won.tenant_id, won.batch_id)
+
+    def _each_in_one_transaction(self, items: Sequence[I], write: Callable[[Session, I], R],
+                                 order: Callable[[I], Any]) -> list[R | Exception]:
+        """`write` every item in one transaction, in `order`; results in the items' order.
+        If the database refuses the group, each item is written again in its own
+        transaction, so the one it refuses fails alone (its exception in its place).
+        StoreUnavailable (an outage) is raised for the group."""
+        ordered = sorted(range(len(items)), key=lambda index: order(items[index]))
+        results: list[R | Exception] = [None] * len(items)  # type: ignore[list-item]
+        try:
+            with self._session() as session:
+                for index in ordered:
+                    results[index] = write(session, items[index])
+            return results
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if len(items) == 1:
+                return [exc]
+            log.warning("a group of %d writes was refused (%s); writing them one by one",
+                        len(items), type(exc).__name__)
+        for index in ordered:
+            try:
+                with self._session() as session:
+                    results[index] = write(session, items[index])
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                results[index] = exc
+        return results
 
     def checkpoint(self, claim: Claim, progress: float | None,
                    data: dict[str, Any] | None = None, lease_s: float | None = None) -> None:
@@ -304,20 +371,42 @@ class JobStore:
             return bool(moved.rowcount)  # type: ignore[attr-defined]
 
     def finish(self, claim: Claim, target: JobStatus, *, result: dict[str, Any] | None = None,
-               error: dict[str, Any] | None = None) -> bool:
-        """Record the outcome of a claimed run; False if the lease was lost meanwhile."""
+               error: dict[str, Any] | None = None) -> JobStatus | None:
+        """Record the outcome of a claimed run: the status recorded, or None if the lease
+        was lost meanwhile. A success whose cancel was requested while it ran is recorded
+        as canceled (the cancel wins; the result is dropped)."""
+        with self._session() as session:
+            return self._finish_in(session, Outcome(claim, target, result, error))
+
+    def finish_many(self, outcomes: Sequence[Outcome]) -> list[JobStatus | Exception | None]:
+        """`finish` for many claims in one transaction (ordered by batch, then job, so two
+        groups take the job and batch locks in the same order); as `claim_many`, a refused
+        one fails alone and an outage fails them all."""
+        return self._each_in_one_transaction(
+            outcomes, self._finish_in,
+            order=lambda outcome: (outcome.claim.batch_id or "", outcome.claim.job_id))
+
+    @staticmethod
+    def _finish_in(session: Session, outcome: Outcome) -> JobStatus | None:
+        claim, target = outcome.claim, outcome.target
         assert target in TERMINAL
         now = utcnow()
         data: dict[str, Any] = {"attempt": claim.attempt}
-        if error:
-            data["error"] = error
-        progress = 1.0 if target == JobStatus.SUCCEEDED else Job.progress
-        with self._session() as session:
-            return transition(
-                session, claim.job_id, target, str(target), data,
-                Job.lease_token == claim.lease_token, Job.status == JobStatus.RUNNING,
-                result=result, error=error, finished_at=now, lease_token=None,
-                lease_expires_at=None, progress=progress) is not None
+        if outcome.error:
+            data["error"] = outcome.error
+        held = (Job.lease_token == claim.lease_token, Job.status == JobStatus.RUNNING)
+        if target == JobStatus.SUCCEEDED:
+            if transition(session, claim.job_id, target, str(target), data, *held,
+                          Job.cancel_requested.is_(False), result=outcome.result,
+                          finished_at=now, lease_token=None, lease_expires_at=None,
+                          progress=1.0) is not None:
+                return target
+            target, data = JobStatus.CANCELED, {**data, "error": CANCELED_ERROR}
+            outcome = Outcome(claim, target, None, CANCELED_ERROR)
+        moved = transition(session, claim.job_id, target, str(target), data, *held,
+                           result=outcome.result, error=outcome.error, finished_at=now,
+                           lease_token=None, lease_expires_at=None)
+        return target if moved is not None else None
 
     def release(self, claim: Claim, reason: str) -> bool:
         """Hand a claimed job back to the queue (e.g. the worker is shutting down)."""

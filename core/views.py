@@ -103,3 +103,4 @@ class Claim:
     attempt: int
     created_at: datetime
     tenant_id: str = ""
+    batch_id: str | None = None

@@ -60,9 +60,8 @@ def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[An
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         value = decode(claim.input)  # the claim itself refused a job canceled before it
-        result = compute(context, claim.tenant_id, value)
-        checkpoint()  # a cancel that arrived while it ran wins: the result is dropped
-        return result
+        # a cancel that arrives while it runs still wins: the runner records it instead
+        return compute(context, claim.tenant_id, value)
 
     outcome = context.runner(kind).run(job_id, task.request.id, work)
     if outcome != RunOutcome.SKIPPED:

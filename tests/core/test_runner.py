@@ -98,3 +98,93 @@ def test_a_job_that_keeps_losing_its_workers_fails_after_max_attempts(store: Job
     failed = store.get("t", job.id)
     assert (failed.status, failed.attempts, failed.error["type"]) == (
         "failed", 2, "too_many_attempts")
+
+
+def test_the_claims_and_outcomes_of_concurrent_jobs_are_written_in_groups(
+        store: JobStore) -> None:
+    from core.metrics import CLAIM_BATCH_SIZE, FINISH_BATCH_SIZE
+
+    def sizes() -> tuple[float, float]:
+        def total(histogram) -> float:  # type: ignore[no-untyped-def]
+            return next(sample.value for metric in histogram.collect()
+                        for sample in metric.samples if sample.name.endswith("_count"))
+        return total(CLAIM_BATCH_SIZE), total(FINISH_BATCH_SIZE)
+
+    jobs = [store.create(tenant_id="t", kind="search", input={"n": n})[0] for n in range(24)]
+    runner = JobRunner(store, lease_s=30)
+    before = sizes()
+    barrier = threading.Barrier(len(jobs))
+    outcomes: dict[str, RunOutcome] = {}
+
+    def run(job_id: str) -> None:
+        barrier.wait()
+        outcomes[job_id] = runner.run(job_id, f"{job_id}.d", lambda claim, checkpoint: {
+            "n": claim.input["n"]})
+
+    threads = [threading.Thread(target=run, args=(job.id,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(outcomes.values()) == {RunOutcome.SUCCEEDED} and len(outcomes) == 24
+    for n, job in enumerate(jobs):
+        view = store.get("t", job.id)
+        assert view.result == {"n": n}
+        assert [event.type for event in store.events("t", job.id)] == \
+            ["queued", "started", "succeeded"]
+    claim_groups, finish_groups = (after - earlier for after, earlier in zip(sizes(), before,
+                                                                             strict=True))
+    assert claim_groups < 24 and finish_groups < 24  # fewer transactions than jobs
+
+
+def test_a_refused_write_in_a_group_fails_alone(store: JobStore) -> None:
+    from core.states import JobStatus
+    from core.store import ClaimRequest, Outcome
+
+    jobs = [store.create(tenant_id="t", kind="search", input={})[0] for _ in range(3)]
+    claims = store.claim_many([ClaimRequest(job.id, f"{job.id}.d") for job in jobs]
+                              + [ClaimRequest("no-such-job", "x.d")], lease_s=30)
+    assert claims[3] is None and all(claim is not None for claim in claims[:3])
+    # a bad outcome inside the group: the group is rolled back and written one by one
+    outcomes = [Outcome(claims[0], JobStatus.SUCCEEDED, result={"ok": 0}),
+                Outcome(claims[1], JobStatus.RUNNING),  # not an outcome: refused
+                Outcome(claims[2], JobStatus.FAILED, error={"type": "x", "message": "y"})]
+    recorded = store.finish_many(outcomes)  # type: ignore[arg-type]
+    assert recorded[0] == JobStatus.SUCCEEDED and recorded[2] == JobStatus.FAILED
+    assert isinstance(recorded[1], AssertionError)
+    assert [store.get("t", job.id).status for job in jobs] == ["succeeded", "running",
+                                                               "failed"]
+    assert [event.type for event in store.events("t", jobs[0].id)] == \
+        ["queued", "started", "succeeded"]  # written once, not twice
+
+
+def test_a_cancel_that_arrives_while_the_job_runs_wins_over_its_result(
+        store: JobStore) -> None:
+    job, _ = store.create(tenant_id="t", kind="search", input={})
+    runner = JobRunner(store, lease_s=30)
+
+    def work(claim, checkpoint):  # type: ignore[no-untyped-def]
+        store.request_cancel("t", job.id)  # no checkpoint after it: the finish sees it
+        return {"late": True}
+
+    assert runner.run(job.id, "d1", work) == RunOutcome.CANCELED
+    view = store.get("t", job.id)
+    assert view.status == "canceled" and view.result is None
+    assert view.error == {"type": "canceled", "message": "canceled by request"}
+
+
+def test_a_store_outage_fails_every_claim_of_the_group(store: JobStore,
+                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core.errors import StoreUnavailable
+
+    job, _ = store.create(tenant_id="t", kind="search", input={})
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise StoreUnavailable("the database is down")
+
+    monkeypatch.setattr(store, "claim_many", down)
+    runner = JobRunner(store, lease_s=30)
+    with pytest.raises(StoreUnavailable):
+        runner.run(job.id, "d1", lambda claim, checkpoint: {})
+    monkeypatch.undo()
+    assert store.get("t", job.id).status == "queued"  # the task's retry claims it later
