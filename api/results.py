@@ -62,6 +62,9 @@ class SearchResult(Open):
     hints: dict[str, Any] = Field(default_factory=dict,
                                   description="facets read from the query")
     hits: list[SearchHit]
+    cached: bool = Field(default=False,
+                         description="answered at submit time from the result of the same "
+                                     "search on the same model version and index")
 
 
 # ---- recipe ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ else 202 as usual. The wait holds no thread (see api.events)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +14,9 @@ from api.events import wait_until_final
 from api.schemas import Delivery, JobOut
 from api.webhook_urls import checked_webhook
 from core.keys import Principal
+from core.states import JobKind
 from core.store import NewJob
-from core.submission import submit_job
+from core.submission import answer_from_cache, submit_job
 from core.views import JobView
 
 MAX_WAIT_S = 60.0
@@ -58,6 +60,13 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
     if body.webhook is not None:
         webhook = await run_in_threadpool(checked_webhook, state.url_policy, body.webhook)
     request_id = request_id_of(request)
+    new = NewJob(caller.tenant_id, kind, payload, api_key_id=caller.key_id,
+                 webhook_url=webhook, webhook_events=body.webhook_events,
+                 request_id=request_id)
+    if kind == JobKind.SEARCH and state.search_cache is not None and not idempotency_key:
+        cached = await run_in_threadpool(answer_cached_search, state, caller.tenant_id, new)
+        if cached is not None:
+            return await answer(request, response, cached, True, prefer)
     if idempotency_key:  # a replay must find the first job: written alone
         job, created = await run_in_threadpool(
             submit_job, state.store, state.enqueuer, tenant_id=caller.tenant_id, kind=kind,
@@ -65,7 +74,11 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
             webhook_events=body.webhook_events, api_key_id=caller.key_id,
             request_id=request_id)
     else:  # the group commit (api.app): one transaction for the submits of a burst
-        job, created = await state.submitter.submit_async(NewJob(
-            caller.tenant_id, kind, payload, api_key_id=caller.key_id, webhook_url=webhook,
-            webhook_events=body.webhook_events, request_id=request_id)), True
+        job, created = await state.submitter.submit_async(new), True
     return await answer(request, response, job, created, prefer)
+
+
+def answer_cached_search(state: Any, tenant_id: str, job: NewJob) -> JobView | None:
+    """The search answered from the result cache (a new job, succeeded), or None."""
+    return answer_from_cache(state.store, state.search_cache, state.serving_version(tenant_id),
+                             job)

@@ -57,6 +57,9 @@ WEBHOOK_DELIVERY_SECONDS = Histogram("fragrance_webhook_delivery_seconds",
                                      "Time from a webhook message entering the outbox to "
                                      "its delivery", buckets=SECONDS)
 
+SEARCH_CACHE_LOOKUPS = Counter("fragrance_search_cache_lookups_total",
+                               "Search submits looked up in the result cache, by outcome "
+                               "(hit: answered at submit time)", ["outcome"])
 HTTP_REQUESTS = Counter("fragrance_http_requests_total", "HTTP requests answered by the API",
                         ["method", "route", "status"])
 HTTP_REQUEST_SECONDS = Histogram("fragrance_http_request_duration_seconds",

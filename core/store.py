@@ -155,6 +155,31 @@ class JobStore:
         return self._insert([job.values(now + timedelta(microseconds=index))
                              for index, job in enumerate(jobs)])
 
+    def create_answered(self, job: NewJob, result: dict[str, Any]) -> JobView:
+        """Store a job that is answered already (a cached search): admitted like any job,
+        and written succeeded with the events of a run (queued, started, succeeded) and
+        their webhooks, in one transaction. Raises QuotaExceeded over the tenant's cap."""
+        if job.idempotency_key:
+            raise ValueError("create_answered takes no idempotency key")
+        now = utcnow()
+        row = {**job.values(now), "status": str(JobStatus.SUCCEEDED), "progress": 1.0,
+               "result": result, "attempts": 1, "started_at": now, "finished_at": now}
+        run = {"attempt": 1, "cached": True}
+        events = [("queued", {"status": "queued"}), ("started", {"status": "running", **run}),
+                  ("succeeded", {"status": "succeeded", **run})]
+        with self._session() as session:
+            (verdict,) = admit(session, [row], self.policy, now)
+            if verdict:
+                raise verdict
+            session.execute(insert(Job), [row])
+            session.execute(insert(JobEvent), [
+                {"job_id": row["id"], "seq": seq, "type": event, "data": data,
+                 "created_at": now} for seq, (event, data) in enumerate(events, start=1)])
+            if job.webhook_url:
+                for event, _ in events:
+                    enqueue_for_job_event(session, row["id"], event)
+        return JobView.of_values(row)
+
     def _insert(self, rows: list[dict[str, Any]]) -> list[JobView | QuotaExceeded]:
         """One transaction: admission, the admitted rows and their first event (Core
         inserts, one statement each for the whole group)."""

@@ -16,6 +16,7 @@ from core.batches import BatchItem, BatchStore, BatchView
 from core.errors import StoreUnavailable
 from core.job_labels import JobLabels
 from core.metrics import JOBS_SUBMITTED
+from core.search_cache import SearchCache
 from core.store import JobStore, NewJob
 from core.views import JobView
 
@@ -50,6 +51,21 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
     if created:
         _publish(enqueuer, [job])
     return job, created
+
+
+def answer_from_cache(store: JobStore, cache: SearchCache, version_id: str | None,
+                      job: NewJob) -> JobView | None:
+    """A search job created already succeeded with the cached result of the same search
+    on the same model version and index (`cached: true`; its `query` as this job typed
+    it), or None (a miss: submit it).
+    Raises QuotaExceeded, StoreUnavailable."""
+    result = cache.lookup(version_id, job.input)
+    if result is None:
+        return None
+    own = {"query": job.input["query"]} if "query" in result and "query" in job.input else {}
+    view = store.create_answered(job, {**result, **own, "cached": True})
+    JOBS_SUBMITTED.labels(job.kind).inc()
+    return view
 
 
 def submit_jobs(store: JobStore, enqueuer: Enqueuer,

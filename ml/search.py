@@ -26,7 +26,14 @@ import numpy as np
 
 from ml.documents import KINDS, Document, Kind, documents
 from ml.embeddings import Encoder, SentenceTransformerEncoder
-from ml.indexing import DEFAULT_INDEX_PATH, StaleIndexError, build_index, is_current, write_index
+from ml.indexing import (
+    DEFAULT_INDEX_PATH,
+    StaleIndexError,
+    build_index,
+    index_stamp,
+    is_current,
+    write_index,
+)
 from ml.knowledge import Catalog
 from ml.lexical import Bm25
 from ml.likeness import Likeness
@@ -85,6 +92,12 @@ class SearchPipeline:
         vectors = self._encode(plans)
         found = self._vector_hits(plans, vectors)
         return [self._result(plan, found.get(i, [])) for i, plan in enumerate(plans)]
+
+    @property
+    def stamp(self) -> str:
+        """What its results depend on besides the request: the catalogue and the encoder
+        (the index stamp)."""
+        return index_stamp(self._catalog, self._encoder.model_version)
 
     def close(self) -> None:
         self._index.close()

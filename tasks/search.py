@@ -26,8 +26,13 @@ def decode_search_request(payload: dict[str, Any]) -> Any:
         raise JobInputError(f"bad search input: {exc}") from exc
 
 
+def decode_search_job(payload: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The input as stored (the result cache's key) and as a request."""
+    return payload, decode_search_request(payload)
+
+
 @shared_task(name="search.run", **JOB_TASK_OPTIONS)
 def run_search(self: Any, job_id: str) -> dict[str, Any]:
-    return run_pipeline_job(self, JobKind.SEARCH, job_id, decode_search_request,
-                            lambda context, tenant_id, request: context.search(tenant_id,
-                                                                               request))
+    return run_pipeline_job(self, JobKind.SEARCH, job_id, decode_search_job,
+                            lambda context, tenant_id, job: context.search(tenant_id, job[1],
+                                                                           job[0]))

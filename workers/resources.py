@@ -22,6 +22,7 @@ from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.dispatch import Dispatched, DispatchPolicy, DispatchQueue, message_for
 from core.registry import ModelRegistry
 from core.runner import JobRunner, TimeLimits
+from core.search_cache import search_cache
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND, JobKind
 from core.store import JobStore
 from core.url_policy import UrlPolicy
@@ -121,8 +122,9 @@ class WorkerResources:
     # ---- search and recipes: warm models per served version -----------------------------
     @property
     def search_runtime(self) -> SearchRuntime:
-        return self._once("search_runtime", lambda: SearchRuntime(self._settings,
-                                                                  self.registry))
+        return self._once("search_runtime", lambda: SearchRuntime(
+            self._settings, self.registry,
+            search_cache(self._redis, float(self._settings.search_cache_ttl_s))))
 
     @property
     def recipe_runtime(self) -> RecipeRuntime:
@@ -130,9 +132,10 @@ class WorkerResources:
         return self._once("recipe_runtime", lambda: RecipeRuntime(self._settings,
                                                                   self.registry, retrieval))
 
-    def search(self, tenant_id: str, request: Any) -> dict[str, Any]:
+    def search(self, tenant_id: str, request: Any,
+               payload: dict[str, Any] | None = None) -> dict[str, Any]:
         self._inject_fault()
-        return self.search_runtime.search(tenant_id, request)
+        return self.search_runtime.search(tenant_id, request, payload)
 
     def generate_recipe(self, tenant_id: str, brief: Any) -> dict[str, Any]:
         self._inject_fault()

@@ -12,6 +12,7 @@ from typing import Any
 from core.batching import MicroBatcher, grouped
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
+from core.search_cache import SearchCache
 from workers.served_versions import Served, ServedVersions
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,9 @@ Item = tuple[Served[Any], Any, str]
 
 
 class SearchRuntime:
-    def __init__(self, settings: Any, registry: ModelRegistry) -> None:
-        self._settings, self._registry = settings, registry
+    def __init__(self, settings: Any, registry: ModelRegistry,
+                 cache: SearchCache | None = None) -> None:
+        self._settings, self._registry, self._cache = settings, registry, cache
         # a Qdrant server's index is rebuilt by the CLI: server-backed workers serve the
         # configured model only; the embedded index gets a folder per version
         self.versions: ServedVersions[Any] = ServedVersions(
@@ -46,24 +48,33 @@ class SearchRuntime:
         set_torch_threads(int(self._settings.torch_threads))
         settings = self._settings
         if version_id is None:
-            return build_pipeline(index_path=settings.qdrant_path or None,
-                                  qdrant_url=settings.qdrant_url or None,
-                                  model_path=settings.embedding_model_path or None)
-        version = self._registry.get(version_id)
-        index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
-        log.info("embedding version %s from %s (index %s)", version_id, version.path,
-                 index_path)
-        return build_pipeline(index_path=index_path, model_path=version.path)
+            pipeline = build_pipeline(index_path=settings.qdrant_path or None,
+                                      qdrant_url=settings.qdrant_url or None,
+                                      model_path=settings.embedding_model_path or None)
+        else:
+            version = self._registry.get(version_id)
+            index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
+            log.info("embedding version %s from %s (index %s)", version_id, version.path,
+                     index_path)
+            pipeline = build_pipeline(index_path=index_path, model_path=version.path)
+        if self._cache is not None:  # cached results of another index are stale from now
+            self._cache.publish_stamp(version_id, pipeline.stamp)
+        return pipeline
 
     def warm(self) -> None:
         self.versions.base()
 
-    def search(self, tenant_id: str, request: Any) -> dict[str, Any]:
+    def search(self, tenant_id: str, request: Any,
+               payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Search on the version serving the tenant. The result records `model_version`
-        (the encoder) and `model_version_id` (the registry version; null: the base model)."""
-        version_id, result = self._batcher.submit((self.versions.for_tenant(tenant_id),
-                                                   request, tenant_id))
-        return {**result.to_dict(), "model_version_id": version_id}
+        (the encoder), `model_version_id` (the registry version; null: the base model) and
+        `cached: false`; with the job's `payload`, it is kept in the result cache."""
+        served = self.versions.for_tenant(tenant_id)
+        version_id, result = self._batcher.submit((served, request, tenant_id))
+        answer = {**result.to_dict(), "model_version_id": version_id, "cached": False}
+        if payload is not None and self._cache is not None:
+            self._cache.remember(version_id, served.value.stamp, payload, answer)
+        return answer
 
     @staticmethod
     def _run_batch(items: Sequence[Item]) -> list[tuple[str | None, Any]]:
@@ -73,3 +84,4 @@ class SearchRuntime:
                     for result in served.value.search_many([item[1] for item in part])]
 
         return grouped(items, lambda item: id(item[0].value), run)
+

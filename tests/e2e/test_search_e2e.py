@@ -92,3 +92,22 @@ def test_similar_finds_perfumes_that_smell_alike(stack: Stack) -> None:
     done = client.wait_finished(unknown.json()["id"], timeout=120)
     assert done["status"] == "succeeded" and done["result"]["hits"] == []
     assert "no-such-one" in done["result"]["message"]
+
+
+def test_a_repeated_search_is_answered_from_the_cache(make_stack) -> None:  # type: ignore[no-untyped-def]
+    stack: Stack = make_stack(FRAGRANCE_SEARCH_CACHE_TTL_S="60")
+    stack.start_worker()
+    first_tenant, second_tenant = stack.client(), stack.client()
+    ran = first_tenant.wait_finished(
+        first_tenant.submit_search("fresh citrus cologne for summer", top_k=5)["id"],
+        timeout=120)
+    assert ran["status"] == "succeeded" and ran["result"]["cached"] is False
+    again = second_tenant.submit_search("Fresh  citrus cologne for SUMMER", top_k=5)
+    assert again["status"] == "succeeded", again  # answered at submit time
+    assert again["result"]["cached"] is True
+    assert [hit["id"] for hit in again["result"]["hits"]] == \
+        [hit["id"] for hit in ran["result"]["hits"]]
+    assert second_tenant.wait_finished(again["id"], timeout=5)["attempts"] == 1
+    # another input runs on the worker
+    other = first_tenant.submit_search("fresh citrus cologne for summer", top_k=3)
+    assert other["status"] == "queued"

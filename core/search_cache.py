@@ -1,0 +1,130 @@
+"""Repeated searches answered at submit time, from Redis.
+
+A search's result depends on its input, the embedding model version serving the tenant
+(`version_id`; None: the base model) and the catalogue and encoder the worker's index was
+built from (the index *stamp*). A worker that finished a search stores its result under
+(version, normalised input) together with the stamp it ran on; each worker publishes the
+stamp of every version it serves. The API looks up both in one round trip and answers from
+the cache only when the entry's stamp is the current one: a new catalogue or encoder
+invalidates every entry at once, a new model version is a new key (a tenant's own version
+is the tenant's own key space), and entries expire after `ttl_s` in any case.
+
+The cache is best effort: Redis unreachable is a miss, a failed store is forgotten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import redis
+
+from core.metrics import SEARCH_CACHE_LOOKUPS
+
+log = logging.getLogger(__name__)
+PREFIX = "fragrance:search-cache"
+
+
+def normalized_input(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The search input as it matters for its result: the query in NFKC, case-folded, its
+    whitespace collapsed; unset (null) fields and filters dropped."""
+    normal: dict[str, Any] = {k: v for k, v in payload.items() if v is not None}
+    if isinstance(normal.get("query"), str):
+        normal["query"] = " ".join(unicodedata.normalize("NFKC", normal["query"])
+                                   .casefold().split())
+    if isinstance(normal.get("filters"), Mapping):
+        normal["filters"] = {k: v for k, v in normal["filters"].items() if v is not None}
+        if not normal["filters"]:
+            del normal["filters"]
+    return normal
+
+
+def entry_key(version_id: str | None, payload: Mapping[str, Any]) -> str:
+    canonical = json.dumps(normalized_input(payload), sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{PREFIX}:entry:{version_id or 'base'}:{digest}"
+
+
+def stamp_key(version_id: str | None) -> str:
+    return f"{PREFIX}:stamp:{version_id or 'base'}"
+
+
+class SearchCache:
+    def __init__(self, client: redis.Redis, ttl_s: float) -> None:
+        self._client, self._ttl_s = client, max(1, int(ttl_s))
+
+    def lookup(self, version_id: str | None, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The stored result of this search on this version, if its stamp is current."""
+        try:
+            found: list[Any] = self._client.mget(  # type: ignore[assignment]
+                [stamp_key(version_id), entry_key(version_id, payload)])
+            stamp, entry = found
+        except redis.RedisError as exc:
+            log.debug("search cache lookup failed (%s)", type(exc).__name__)
+            stamp = entry = None
+        result = None
+        if stamp is not None and entry is not None:
+            try:
+                stored = json.loads(entry)
+                if stored.get("stamp") == _text(stamp):
+                    result = stored.get("result")
+            except (ValueError, AttributeError):  # not ours, or cut short: a miss
+                log.warning("unreadable search cache entry; ignored")
+        SEARCH_CACHE_LOOKUPS.labels("hit" if result is not None else "miss").inc()
+        return result
+
+    def publish_stamp(self, version_id: str | None, stamp: str) -> None:
+        """Say which index this version's searches run on now (a worker built it)."""
+        self._write(stamp_key(version_id), stamp, ex=None)
+
+    def remember(self, version_id: str | None, stamp: str, payload: Mapping[str, Any],
+                 result: Mapping[str, Any]) -> None:
+        self._write(entry_key(version_id, payload),
+                    json.dumps({"stamp": stamp, "result": result}, ensure_ascii=False),
+                    ex=self._ttl_s)
+
+    def _write(self, key: str, value: str, ex: int | None) -> None:
+        try:
+            self._client.set(key, value, ex=ex)
+        except (redis.RedisError, UnicodeError) as exc:
+            log.debug("search cache write failed (%s)", type(exc).__name__)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def search_cache(client: redis.Redis, ttl_s: float) -> SearchCache | None:
+    """The result cache, or None when `ttl_s` (the setting `search_cache_ttl_s`) is 0."""
+    return SearchCache(client, ttl_s) if ttl_s > 0 else None
+
+
+class ServingVersions:
+    """The embedding version serving each tenant (`resolve`: the registry's answer), read
+    again after `refresh_s`, as the workers do: a promotion reaches the cache's keys when
+    it reaches the workers."""
+
+    def __init__(self, resolve: Callable[[str], str | None], refresh_s: float) -> None:
+        self._resolve, self._refresh_s = resolve, refresh_s
+        self._known: dict[str, tuple[float, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, tenant_id: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(tenant_id)
+        if known is not None and now - known[0] < self._refresh_s:
+            return known[1]
+        version_id = self._resolve(tenant_id)
+        with self._lock:
+            if len(self._known) > 10_000:  # many tenants: forget them all, read again
+                self._known.clear()
+            self._known[tenant_id] = (now, version_id)
+        return version_id
