@@ -302,6 +302,19 @@ class JobStore:
         reclaimable = (Job.status == JobStatus.QUEUED) | (
             (Job.status == JobStatus.RUNNING)
             & ((Job.lease_token == delivery_id) | (Job.lease_expires_at < now)))
+        # the usual case in one statement: the attempt counted by the UPDATE itself
+        won = transition(
+            session, job_id, JobStatus.RUNNING, "started", lambda row: {"attempt": row.attempts},
+            reclaimable, Job.cancel_requested.is_(False),
+            *([Job.attempts < max_attempts] if max_attempts is not None else []),
+            returning=(Job.attempts, Job.kind, Job.input, Job.created_at, Job.tenant_id),
+            attempts=Job.attempts + 1, lease_token=delivery_id,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            started_at=func.coalesce(Job.started_at, now))
+        if won is not None:
+            return Claim(job_id, won.kind, won.input, delivery_id, won.attempts,
+                         won.created_at, won.tenant_id, won.batch_id)
+        # not claimable: finished, leased elsewhere, canceled before it ran, or out of tries
         attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
         if max_attempts is not None and attempt > max_attempts:
             error = {"type": "too_many_attempts",
@@ -311,20 +324,10 @@ class JobStore:
                        reclaimable, error=error, finished_at=now, lease_token=None,
                        lease_expires_at=None)
             return None
-        won = transition(
-            session, job_id, JobStatus.RUNNING, "started", {"attempt": attempt},
-            reclaimable, Job.cancel_requested.is_(False), Job.attempts == attempt - 1,
-            returning=(Job.kind, Job.input, Job.created_at, Job.tenant_id),
-            attempts=attempt, lease_token=delivery_id,
-            lease_expires_at=now + timedelta(seconds=lease_s),
-            started_at=func.coalesce(Job.started_at, now))
-        if won is None:
-            transition(session, job_id, JobStatus.CANCELED, "canceled", {},
-                       Job.cancel_requested.is_(True),
-                       Job.status == JobStatus.QUEUED, finished_at=now)
-            return None
-        return Claim(job_id, won.kind, won.input, delivery_id, attempt, won.created_at,
-                     won.tenant_id, won.batch_id)
+        transition(session, job_id, JobStatus.CANCELED, "canceled", {},
+                   Job.cancel_requested.is_(True), Job.status == JobStatus.QUEUED,
+                   finished_at=now)
+        return None
 
     def _each_in_one_transaction(self, items: Sequence[I], write: Callable[[Session, I], R],
                                  order: Callable[[I], Any]) -> list[R | Exception]:

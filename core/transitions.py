@@ -7,7 +7,7 @@ all. A writer that loses the race gets `False` and must not act as if it had won
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Table, func, insert, select, update
@@ -21,11 +21,12 @@ JOBS, EVENTS = cast(Table, Job.__table__), cast(Table, JobEvent.__table__)
 
 
 def transition(session: Session, job_id: str, target: JobStatus, event: str,
-               data: dict[str, Any], *where: ColumnElement[bool],
-               returning: Sequence[Any] = (), **values: Any) -> Row[Any] | None:
+               data: dict[str, Any] | Callable[[Row[Any]], dict[str, Any]],
+               *where: ColumnElement[bool], returning: Sequence[Any] = (),
+               **values: Any) -> Row[Any] | None:
     """Move `job_id` to `target` if its status allows it and `where` holds. Returns the
     updated row's `returning` columns (after `batch_id` and `webhook_url`) when it moved,
-    else None."""
+    else None. The event's `data` may be computed from that row (a value the UPDATE set)."""
     # Core statements on the tables (no ORM unit of work: this runs twice per job)
     stmt = (update(JOBS)
             .where(Job.id == job_id, Job.status.in_(sources_of(target)), *where)
@@ -34,7 +35,8 @@ def transition(session: Session, job_id: str, target: JobStatus, event: str,
     row = session.execute(stmt).first()
     if row is None:
         return None
-    append_event(session, job_id, event, {"status": str(target), **data})
+    append_event(session, job_id, event,
+                 {"status": str(target), **(data(row) if callable(data) else data)})
     if row.webhook_url:
         enqueue_for_job_event(session, job_id, event)
     if target in TERMINAL and row.batch_id:
