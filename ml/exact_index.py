@@ -1,5 +1,6 @@
-"""`InMemoryIndex`: exact numpy search, the fake `VectorIndex` of unit tests and the exact
-baseline of benchmarks and evaluations."""
+"""`InMemoryIndex`: exact numpy search. The index of a worker process whose host's index
+folder another process holds (`ml.search.build_pipeline`), the `VectorIndex` of unit tests
+and the exact baseline of benchmarks and evaluations."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ml.vector_index import IndexHit, PayloadFilter
 
 
 class InMemoryIndex:
-    """Exact numpy search; the fake `VectorIndex` for unit tests (and a recall baseline)."""
+    """Exact numpy search over vectors held in this process."""
 
     def __init__(self) -> None:
         self._ids: dict[str, list[str]] = {}

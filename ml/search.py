@@ -20,12 +20,14 @@ constraints relaxed (the result says which).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ml.documents import KINDS, Document, Kind, documents
 from ml.embeddings import Encoder, SentenceTransformerEncoder
+from ml.exact_index import InMemoryIndex
 from ml.indexing import (
     DEFAULT_INDEX_PATH,
     StaleIndexError,
@@ -49,7 +51,15 @@ from ml.ranking import (
     perfume_facet_score,
 )
 from ml.search_protocol import SearchFilters, SearchHit, SearchRequest, SearchResult
-from ml.vector_index import IndexHit, PayloadFilter, VectorIndex, open_qdrant_index
+from ml.vector_index import (
+    IndexHit,
+    IndexLockedError,
+    PayloadFilter,
+    VectorIndex,
+    open_qdrant_index,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SearchFilters", "SearchHit", "SearchPipeline", "SearchRequest", "SearchResult",
            "StaleIndexError", "build_index", "build_pipeline"]
@@ -236,11 +246,21 @@ def build_pipeline(index_path: str | None = None, qdrant_url: str | None = None,
 
     A stale or missing index is rebuilt in place for a local folder (this process owns it)
     and raises StaleIndexError for a server (several workers share it; the CLI rebuilds).
-    Raises IndexLockedError when another process holds the local folder.
+    When another process on this host holds the local folder, this one encodes the
+    catalogue into memory instead (exact search, the same results): several worker
+    processes share a host without a Qdrant server, each paying a few seconds at start.
     """
     catalog = catalog or Catalog.load()
     encoder = encoder or SentenceTransformerEncoder(model_path)
-    index = open_qdrant_index(path=index_path or DEFAULT_INDEX_PATH, url=qdrant_url)
+    try:
+        index: VectorIndex = open_qdrant_index(path=index_path or DEFAULT_INDEX_PATH,
+                                               url=qdrant_url)
+    except IndexLockedError:
+        log.info("the index folder %s is another process's; holding the catalogue's vectors "
+                 "in memory", index_path or DEFAULT_INDEX_PATH)
+        index = InMemoryIndex()
+        write_index(index, encoder, catalog)
+        return SearchPipeline(encoder, index, catalog)
     if not is_current(index, catalog, encoder.model_version):
         if not (rebuild_if_stale if rebuild_if_stale is not None else not qdrant_url):
             index.close()

@@ -12,7 +12,9 @@ Python at about 300 ms). A shard locks its write-ahead log: ONE process per fold
 project the CLI (`fragrance index build`) builds the index before the workers start and then
 closes it; afterwards the search worker process owns the folder for its lifetime (threads
 inside it share the shards). A second process opening the same folder gets
-`IndexLockedError`. Several processes need a Qdrant server (`url=`), through qdrant-client.
+`IndexLockedError` (`ml.search.build_pipeline` then holds the vectors in memory instead).
+Large indexes shared by many processes belong on a Qdrant server (`url=`), through
+qdrant-client.
 """
 
 from __future__ import annotations

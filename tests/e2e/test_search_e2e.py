@@ -111,3 +111,22 @@ def test_a_repeated_search_is_answered_from_the_cache(make_stack) -> None:  # ty
     # another input runs on the worker
     other = first_tenant.submit_search("fresh citrus cologne for summer", top_k=3)
     assert other["status"] == "queued"
+
+
+def test_two_worker_processes_share_the_embedded_index(stack: Stack) -> None:
+    """The first worker holds the Qdrant Edge folder; a second process on the same host and
+    folder serves from memory (no Qdrant server needed), with the same hits."""
+    from tests.e2e.harness import wait_until
+
+    client = stack.client()
+    first_hits = client.wait_finished(client.submit_search("warm amber for winter nights",
+                                                           top_k=5)["id"], timeout=120)
+    second = stack.start_worker(name="e2e-2", queues="search", beat=False)
+    wait_until(lambda: "in memory" in second.log_path.read_text(errors="replace"), 120,
+               "the second worker to hold its index")
+    stack.workers[0].stop()  # from now on only the second process consumes searches
+    jobs = [client.wait_finished(client.submit_search(query, top_k=5)["id"], timeout=120)
+            for query in ("warm amber for winter nights", "fresh green tea cologne")]
+    assert {job["status"] for job in jobs} == {"succeeded"}, jobs
+    assert [hit["id"] for hit in jobs[0]["result"]["hits"]] == \
+        [hit["id"] for hit in first_hits["result"]["hits"]]

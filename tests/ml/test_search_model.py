@@ -12,7 +12,7 @@ import pytest
 from ml.embeddings import Encoder
 from ml.exact_index import InMemoryIndex
 from ml.knowledge import Catalog
-from ml.search import SearchFilters, SearchPipeline, SearchRequest, build_index
+from ml.search import SearchFilters, SearchPipeline, SearchRequest, build_index, build_pipeline
 from ml.vector_index import IndexLockedError, open_qdrant_index
 
 pytestmark = pytest.mark.model
@@ -150,3 +150,18 @@ def test_an_edge_folder_reopens_with_its_points_and_stamp(
         assert reopened.search_batch("perfume", vectors[2:3], 2, [winter]) == [[]]
     finally:
         reopened.close()
+
+
+def test_a_second_process_on_a_held_folder_serves_from_memory_with_the_same_hits(
+        tmp_path: Path, catalog: Catalog, real_encoder: Encoder) -> None:
+    path = str(tmp_path / "index")
+    owner = build_pipeline(index_path=path, catalog=catalog, encoder=real_encoder)
+    try:  # the folder's lock is per open file: a second open in this process is refused too
+        other = build_pipeline(index_path=path, catalog=catalog, encoder=real_encoder)
+        assert isinstance(other._index, InMemoryIndex)
+        for query in ("fresh citrus for summer", "warm vanilla without tonka", "장미 향수"):
+            assert top(other, query, 10) == top(owner, query, 10)
+        assert other.stamp == owner.stamp
+        other.close()
+    finally:
+        owner.close()
