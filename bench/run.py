@@ -1,6 +1,6 @@
 """`fragrance bench [SUITES...]`: run suites, print a table each, write var/bench/<suite>.json.
 
-Default suites: submit, search, recipe, webhooks, sse, fairness. `scale` runs only when
+Default suites: submit, search, ceiling, recipe, webhooks, sse, fairness. `scale` runs only when
 named."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import traceback
 from bench.processes import install_signal_handlers, stop_all
 from bench.report import render, write
 
-DEFAULT = ("submit", "search", "recipe", "webhooks", "sse", "fairness")
+DEFAULT = ("submit", "search", "ceiling", "recipe", "webhooks", "sse", "fairness")
 OPT_IN = ("scale",)
 
 

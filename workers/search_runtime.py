@@ -47,7 +47,9 @@ class SearchRuntime:
 
         set_torch_threads(int(self._settings.torch_threads))
         settings = self._settings
-        if version_id is None:
+        if settings.search_pipeline == "noop":
+            pipeline: Any = NoopPipeline()
+        elif version_id is None:
             pipeline = build_pipeline(index_path=settings.qdrant_path or None,
                                       qdrant_url=settings.qdrant_url or None,
                                       model_path=settings.embedding_model_path or None)
@@ -84,4 +86,24 @@ class SearchRuntime:
                     for result in served.value.search_many([item[1] for item in part])]
 
         return grouped(items, lambda item: id(item[0].value), run)
+
+
+class NoopPipeline:
+    """A search pipeline that costs nothing: every request answered with no hits. Only for
+    `fragrance bench ceiling` (`search_pipeline = "noop"`), which measures what the job
+    system itself costs around a model."""
+
+    stamp = "noop"
+
+    def search_many(self, requests: Sequence[Any]) -> list[Any]:
+        from ml.facets import FacetHints
+        from ml.search_protocol import SearchResult
+
+        return [SearchResult(query=request.query, interpreted_query=request.query, lang="en",
+                             search_type=request.search_type, model_version="noop",
+                             hints=FacetHints(), hits=(), message="no-op pipeline")
+                for request in requests]
+
+    def close(self) -> None:
+        pass
 
