@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from api.http_middleware import HttpMiddleware
 from config.log_context import bind, reset
 from core.job_labels import valid_request_id
 
@@ -31,16 +32,8 @@ def request_id_of(scope: Scope) -> str:
     return new_request_id()
 
 
-class RequestIds:
-    """Pure ASGI middleware (no per-request task or thread hop)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestIds(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
 

@@ -17,6 +17,7 @@ import redis
 from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
 from core.states import NOTIFY_CHANNEL
+from workers.wake_on_publish import wake_on_publish
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,4 @@ class Dispatcher:
 
     def _listen(self) -> None:
         """Wake the loop when a worker announces a job change (a window may have room)."""
-        while not self._stop.is_set():
-            try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(NOTIFY_CHANNEL)
-                for _ in pubsub.listen():
-                    self._wake.set()
-                    if self._stop.is_set():
-                        return
-            except (redis.RedisError, OSError):
-                self._stop.wait(1.0)
+        wake_on_publish(self._redis, NOTIFY_CHANNEL, self._wake, self._stop)

@@ -23,6 +23,7 @@ import redis
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.errors import StoreUnavailable
 from core.webhooks import WEBHOOKS_CHANNEL
+from workers.wake_on_publish import wake_on_publish
 
 log = logging.getLogger(__name__)
 BATCH = 32
@@ -94,13 +95,4 @@ class WebhookPump:
         return self._sweep_s if due_in is None else min(max(due_in, MIN_GAP_S), self._sweep_s)
 
     def _listen(self) -> None:
-        while not self._stop.is_set():
-            try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(WEBHOOKS_CHANNEL)
-                for _ in pubsub.listen():
-                    self._wake.set()
-                    if self._stop.is_set():
-                        return
-            except (redis.RedisError, OSError):
-                self._stop.wait(1.0)
+        wake_on_publish(self._redis, WEBHOOKS_CHANNEL, self._wake, self._stop)
