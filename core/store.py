@@ -29,7 +29,7 @@ from core.errors import (
 from core.job_labels import summarize
 from core.models import Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
-from core.transitions import append_event, transition
+from core.transitions import append_event, start_queued, transition
 from core.views import Claim, EventView, JobView, Page
 from core.webhooks import enqueue_for_job_event
 
@@ -287,13 +287,40 @@ class JobStore:
 
     def claim_many(self, requests: Sequence[ClaimRequest], lease_s: float,
                    max_attempts: int | None = None) -> list[Claim | Exception | None]:
-        """`claim` for many jobs in one transaction (in job id order, so two groups lock
-        their rows in the same order). A request the database refuses fails alone, in its
-        place; a store outage fails them all (StoreUnavailable)."""
-        return self._each_in_one_transaction(
-            requests, lambda session, request: self._claim_in(session, request, lease_s,
-                                                              max_attempts),
-            order=lambda request: request.job_id)
+        """`claim` for many jobs: the queued ones in one transaction of two statements
+        (`core.transitions.start_queued`), the rest (a redelivery, an expired lease, a
+        canceled or exhausted job) one by one in a second transaction, in job id order. A
+        request the database refuses fails alone, in its place; a store outage fails them
+        all (StoreUnavailable)."""
+        tokens = {request.job_id: request.delivery_id for request in requests}
+        try:
+            with self._session() as session:
+                started = {(row.id, row.lease_token): row
+                           for row in start_queued(session, tokens, lease_s, max_attempts)}
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # refused as a group: one by one, below
+            log.warning("a group of %d claims was refused (%s); claiming one by one",
+                        len(requests), type(exc).__name__)
+            started = {}
+        claims: list[Claim | Exception | None] = [None] * len(requests)
+        rest: list[int] = []
+        for index, request in enumerate(requests):
+            if (row := started.get(request)) is not None:
+                claims[index] = Claim(row.id, row.kind, row.input, row.lease_token,
+                                      row.attempts, row.created_at, row.tenant_id,
+                                      row.batch_id)
+            else:
+                rest.append(index)
+        if rest:
+            one_by_one = self._each_in_one_transaction(
+                [requests[i] for i in rest],
+                lambda session, request: self._claim_in(session, request, lease_s,
+                                                         max_attempts),
+                order=lambda request: request.job_id)
+            for index, claim in zip(rest, one_by_one, strict=True):
+                claims[index] = claim
+        return claims
 
     def _claim_in(self, session: Session, request: ClaimRequest, lease_s: float,
                   max_attempts: int | None) -> Claim | None:

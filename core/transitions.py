@@ -7,10 +7,11 @@ all. A writer that loses the race gets `False` and must not act as if it had won
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.models import Batch, Job, JobEvent, utcnow
@@ -42,6 +43,47 @@ def transition(session: Session, job_id: str, target: JobStatus, event: str,
     if target in TERMINAL and row.batch_id:
         complete_batch_if_done(session, row.batch_id)
     return row
+
+
+def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
+                 max_attempts: int | None) -> list[Row[Any]]:
+    """Claim many queued jobs at once (`tokens`: job id -> the lease token of the delivery
+    claiming it): one UPDATE moves every one that is still queued, not canceled and not out
+    of attempts to running, and one INSERT appends their `started` events. Returns the moved
+    rows (`id`, `lease_token`, `attempts`, `batch_id`, `webhook_url`, `kind`, `input`,
+    `created_at`, `tenant_id`); the others are for `transition`, one by one."""
+    if not tokens:
+        return []
+    now = utcnow()
+    stmt = (update(JOBS)
+            .where(Job.id.in_(list(tokens)), Job.status == JobStatus.QUEUED,
+                   Job.cancel_requested.is_(False),
+                   *([Job.attempts < max_attempts] if max_attempts is not None else []))
+            .values(status=JobStatus.RUNNING, updated_at=now, attempts=Job.attempts + 1,
+                    lease_token=case(dict(tokens), value=Job.id),
+                    lease_expires_at=now + timedelta(seconds=lease_s),
+                    started_at=func.coalesce(Job.started_at, now))
+            .returning(Job.id, Job.lease_token, Job.attempts, Job.batch_id, Job.webhook_url,
+                       Job.kind, Job.input, Job.created_at, Job.tenant_id))
+    rows = list(session.execute(stmt).all())
+    if rows:
+        session.execute(_NEXT_EVENT, [
+            {"event_job": row.id, "event_type": "started",
+             "event_data": {"status": str(JobStatus.RUNNING), "attempt": row.attempts},
+             "event_at": now} for row in rows])
+        for row in rows:
+            if row.webhook_url:
+                enqueue_for_job_event(session, row.id, "started")
+    return rows
+
+
+# the next event of many jobs in one executemany INSERT (seq computed per row, as below)
+_NEXT_EVENT = insert(EVENTS).values(
+    job_id=bindparam("event_job"),
+    seq=select(func.coalesce(func.max(JobEvent.seq), 0) + 1)
+    .where(JobEvent.job_id == bindparam("event_job")).scalar_subquery(),
+    type=bindparam("event_type"), data=bindparam("event_data", type_=EVENTS.c.data.type),
+    created_at=bindparam("event_at"))
 
 
 def append_event(session: Session, job_id: str, event: str, data: dict[str, Any],

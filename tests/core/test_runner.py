@@ -188,3 +188,31 @@ def test_a_store_outage_fails_every_claim_of_the_group(store: JobStore,
         runner.run(job.id, "d1", lambda claim, checkpoint: {})
     monkeypatch.undo()
     assert store.get("t", job.id).status == "queued"  # the task's retry claims it later
+
+
+def test_a_group_of_claims_mixes_queued_redelivered_canceled_and_exhausted_jobs(
+        store: JobStore) -> None:
+    from core.store import ClaimRequest
+
+    queued, running, canceled, exhausted, duplicate = (
+        store.create(tenant_id="t", kind="search", input={"n": n})[0] for n in range(5))
+    assert store.claim(running.id, "r.1", lease_s=30) is not None  # its message comes again
+    store.request_cancel("t", canceled.id)
+    for attempt in range(2):  # two lost runs: the next would be a third of at most two
+        claim = store.claim(exhausted.id, f"x.{attempt}", lease_s=-1, max_attempts=2)
+        assert claim is not None
+    claims = store.claim_many([ClaimRequest(queued.id, "q.1"), ClaimRequest(running.id, "r.1"),
+                               ClaimRequest(canceled.id, "c.1"),
+                               ClaimRequest(exhausted.id, "x.2"),
+                               ClaimRequest(duplicate.id, "d.1"),
+                               ClaimRequest(duplicate.id, "d.2")], lease_s=30, max_attempts=2)
+    won = [claim.lease_token if claim is not None and not isinstance(claim, Exception)
+           else None for claim in claims]
+    assert won[:4] == ["q.1", "r.1", None, None]
+    assert sorted(filter(None, won[4:])) in (["d.1"], ["d.2"])  # one delivery, not both
+    assert claims[0].attempt == 1 and claims[1].attempt == 2  # type: ignore[union-attr]
+    assert store.get("t", canceled.id).status == "canceled"
+    assert store.get("t", exhausted.id).error["type"] == "too_many_attempts"  # type: ignore[index]
+    assert [event.type for event in store.events("t", queued.id)] == ["queued", "started"]
+    assert [event.data.get("attempt") for event in store.events("t", running.id)] == \
+        [None, 1, 2]
