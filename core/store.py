@@ -29,14 +29,20 @@ from core.errors import (
 from core.job_labels import summarize
 from core.models import Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
-from core.transitions import append_event, start_queued, transition
+from core.transitions import (
+    CANCELED_ERROR,
+    Ending,
+    append_event,
+    finish_held,
+    start_queued,
+    transition,
+)
 from core.views import Claim, EventView, JobView, Page
 from core.webhooks import enqueue_for_job_event
 
 log = logging.getLogger(__name__)
 I = TypeVar("I")  # noqa: E741
 R = TypeVar("R")
-CANCELED_ERROR = {"type": "canceled", "message": "canceled by request"}
 
 
 class ClaimRequest(NamedTuple):
@@ -434,12 +440,28 @@ class JobStore:
             return self._finish_in(session, Outcome(claim, target, result, error))
 
     def finish_many(self, outcomes: Sequence[Outcome]) -> list[JobStatus | Exception | None]:
-        """`finish` for many claims in one transaction (ordered by batch, then job, so two
-        groups take the job and batch locks in the same order); as `claim_many`, a refused
-        one fails alone and an outage fails them all."""
-        return self._each_in_one_transaction(
-            outcomes, self._finish_in,
-            order=lambda outcome: (outcome.claim.batch_id or "", outcome.claim.job_id))
+        """`finish` for many claims in one transaction of a few statements
+        (`core.transitions.finish_held`). If the database refuses the group, each is written
+        alone (ordered by batch, then job: the lock order), so a refused one fails in its
+        place; an outage fails them all (StoreUnavailable)."""
+        def lock_order(outcome: Outcome) -> tuple[str, str]:
+            return outcome.claim.batch_id or "", outcome.claim.job_id
+
+        if any(outcome.target not in TERMINAL for outcome in outcomes):
+            return self._each_in_one_transaction(outcomes, self._finish_in, lock_order)
+        try:
+            with self._session() as session:
+                recorded = finish_held(session, [
+                    Ending(o.claim.job_id, o.claim.lease_token, o.claim.attempt, o.target,
+                           o.result, o.error) for o in outcomes])
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            log.warning("a group of %d outcomes was refused (%s); writing them one by one",
+                        len(outcomes), type(exc).__name__)
+            return self._each_in_one_transaction(outcomes, self._finish_in, lock_order)
+        return [recorded.get((outcome.claim.job_id, outcome.claim.lease_token))
+                for outcome in outcomes]
 
     @staticmethod
     def _finish_in(session: Session, outcome: Outcome) -> JobStatus | None:

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
 
 from core.runner import JobFailed, JobRunner, RunOutcome, TimeLimits
 from core.store import JobStore
@@ -216,3 +217,29 @@ def test_a_group_of_claims_mixes_queued_redelivered_canceled_and_exhausted_jobs(
     assert [event.type for event in store.events("t", queued.id)] == ["queued", "started"]
     assert [event.data.get("attempt") for event in store.events("t", running.id)] == \
         [None, 1, 2]
+
+
+def test_a_group_of_outcomes_drops_lost_leases_lets_cancels_win_and_writes_webhooks(
+        store: JobStore) -> None:
+    from core.states import JobStatus
+    from core.store import ClaimRequest, Outcome
+
+    plain, lost, canceled, hooked = (
+        store.create(tenant_id="t", kind="search", input={"n": n},
+                     webhook_url="https://example.com/hook" if n == 3 else None)[0]
+        for n in range(4))
+    claims = store.claim_many([ClaimRequest(job.id, f"{job.id}.1")
+                               for job in (plain, lost, canceled, hooked)], lease_s=-1)
+    assert store.claim(lost.id, "another", lease_s=30) is not None  # its lease had lapsed
+    store.request_cancel("t", canceled.id)
+    recorded = store.finish_many([Outcome(claim, JobStatus.SUCCEEDED, result={"ok": True})
+                                  for claim in claims])  # type: ignore[arg-type]
+    assert recorded == [JobStatus.SUCCEEDED, None, JobStatus.CANCELED, JobStatus.SUCCEEDED]
+    assert store.get("t", lost.id).status == "running"  # the other delivery's to finish
+    assert store.get("t", canceled.id).result is None
+    assert [event.type for event in store.events("t", hooked.id)] == \
+        ["queued", "started", "succeeded"]
+    with store._sessions() as session:  # the outbox row of the subscribed job
+        rows = session.execute(text("SELECT event_type FROM webhook_deliveries "
+                                    "WHERE job_id = :id"), {"id": hooked.id}).all()
+    assert [row[0] for row in rows] == ["job.completed"]
