@@ -187,7 +187,8 @@ def test_the_typed_search_result_names_what_the_search_produces() -> None:
     result = Produced(query="rose", interpreted_query="rose", lang="en",
                       search_type="hybrid", model_version="m", hints=FacetHints(),
                       hits=(hit,))
-    produced = {**result.to_dict(), "model_version_id": None}  # added by the search worker
+    produced = {**result.to_dict(), "model_version_id": None,
+                "cached": False}  # added by the search runtime
     typed = SearchResult.model_validate(produced)
     assert set(SearchResult.model_fields) <= set(produced)
     assert isinstance(typed.hits[0], PerfumeHit)
