@@ -11,6 +11,12 @@ an item that arrives alone is processed at once.
 With a `fair_key` (the job's tenant), a batch is filled round-robin across keys from all the
 items waiting, and what does not fit waits for the next batch: one tenant's many items never
 push another tenant's single item beyond the next batch.
+
+With `express_slots`, an item whose key has nothing else open (a tenant with one job at the
+worker) while other keys keep the batcher busy is processed at once, alone, in the caller's
+thread, on one of that many slots: it shares the CPU with the batch in progress instead of
+waiting for it and for the next one. A key with many items open (the tenant flooding) never
+takes the express path, so the slots stay for the others.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import asyncio
 import queue
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -33,9 +39,13 @@ class MicroBatcher(Generic[T, R]):
                  max_batch: int = 64, max_wait_s: float = 0.002,
                  on_batch: Callable[[int], None] | None = None,
                  fair_key: Callable[[T], Hashable] | None = None,
-                 name: str = "micro-batcher") -> None:
+                 express_slots: int = 0, name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
         self._on_batch, self._fair_key = on_batch, fair_key or (lambda _: None)
+        self._express_free = express_slots
+        self._open: Counter[Hashable] = Counter()  # submitted, not yet answered, per key
+        self._open_total = 0
+        self._lock = threading.Lock()
         self._inbox: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
         # the batching thread's own: items taken from the inbox, per fairness key, in order
         self._waiting: dict[Hashable, deque[tuple[T, Future[R]]]] = {}
@@ -43,10 +53,35 @@ class MicroBatcher(Generic[T, R]):
         self._thread.start()
 
     def submit(self, item: T, timeout: float | None = None) -> R:
-        """Process `item` in the next batch and return its result (or raise its error)."""
-        future: Future[R] = Future()
-        self._inbox.put((item, future))
-        return future.result(timeout=timeout)
+        """Process `item` in the next batch (or on the express path) and return its result
+        (or raise its error)."""
+        key = self._fair_key(item)
+        with self._lock:
+            express = self._express_free > 0 and self._open[key] == 0 and self._open_total > 0
+            self._express_free -= express
+            self._open[key] += 1
+            self._open_total += 1
+        try:
+            if express:
+                return self._alone(item)
+            future: Future[R] = Future()
+            self._inbox.put((item, future))
+            return future.result(timeout=timeout)
+        finally:
+            with self._lock:
+                self._express_free += express
+                self._open_total -= 1
+                self._open[key] -= 1
+                if not self._open[key]:
+                    del self._open[key]
+
+    def _alone(self, item: T) -> R:
+        if self._on_batch:
+            self._on_batch(1)
+        (result,) = self._process([item])
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     def submit_async(self, item: T) -> Awaitable[R]:
         """`submit` for a coroutine: await the result without holding a thread."""

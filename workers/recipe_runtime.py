@@ -16,6 +16,7 @@ from workers.search_runtime import SearchRuntime
 from workers.served_versions import Served, ServedVersions
 
 log = logging.getLogger(__name__)
+CONCURRENT_BACKENDS = frozenset({"formulator"})
 ADAPTABLE_BACKENDS = ("transformers", "vllm")  # they serve the registry's LoRA adapters
 # (generator, retrieval, brief, tenant)
 Item = tuple[Served[Any], Served[Any] | None, Any, str]
@@ -52,6 +53,10 @@ class RecipeRuntime:
             self._run_batch, max_batch=int(settings.recipe_batch_max),
             max_wait_s=float(settings.recipe_batch_wait_ms) / 1000,
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
+            # the express path runs a second generation beside the batch: only for a back
+            # end that may be called from two threads at once
+            express_slots=int(settings.express_slots)
+            if str(settings.generator_backend) in CONCURRENT_BACKENDS else 0,
             name="recipe-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:

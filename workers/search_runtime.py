@@ -34,7 +34,7 @@ class SearchRuntime:
             self._run_batch, max_batch=int(settings.search_batch_max),
             max_wait_s=float(settings.search_batch_wait_ms) / 1000,
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
-            name="search-batcher")
+            express_slots=int(settings.express_slots), name="search-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         if self._settings.qdrant_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -98,3 +99,46 @@ def test_a_fair_batcher_takes_one_item_per_key_in_turn() -> None:
         thread.join(10)
     assert ("b", 0) in batches[1]  # the very next batch
     assert [len(batch) for batch in batches] == [1, 4, 4, 4, 4, 4, 1]
+
+
+def test_a_tenant_with_one_item_takes_the_express_path_past_a_busy_batch() -> None:
+    release = threading.Event()
+    batches: list[list[str]] = []
+
+    def process(items):  # type: ignore[no-untyped-def]
+        batches.append([tenant for tenant, _ in items])
+        if any(tenant == "A" for tenant, _ in items):
+            release.wait(5)  # A's batch is slow
+        return [value * 2 for _, value in items]
+
+    batcher: MicroBatcher[tuple[str, int], int] = MicroBatcher(
+        process, max_batch=8, max_wait_s=0, fair_key=lambda item: item[0], express_slots=1)
+    flood = [threading.Thread(target=batcher.submit, args=(("A", n),)) for n in range(4)]
+    for thread in flood:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while not batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert batcher.submit(("B", 21), timeout=5) == 42  # while A's batch is still held
+    assert ["B"] in batches and not release.is_set()
+    release.set()
+    for thread in flood:
+        thread.join(5)
+    assert sum(batch.count("A") for batch in batches) == 4
+    assert batches.count(["B"]) == 1 and all("B" not in b for b in batches if b != ["B"])
+
+
+def test_without_express_slots_everyone_waits_for_the_batch() -> None:
+    release = threading.Event()
+
+    def process(items):  # type: ignore[no-untyped-def]
+        release.wait(5)
+        return [value for _, value in items]
+
+    batcher: MicroBatcher[tuple[str, int], int] = MicroBatcher(
+        process, max_batch=8, max_wait_s=0, fair_key=lambda item: item[0])
+    threading.Thread(target=batcher.submit, args=(("A", 1),)).start()
+    time.sleep(0.1)
+    with pytest.raises(TimeoutError):
+        batcher.submit(("B", 2), timeout=0.3)
+    release.set()
