@@ -34,7 +34,8 @@ from core.metrics import (
 )
 from core.models import utcnow
 from core.states import JobStatus
-from core.store import CANCELED_ERROR, ClaimRequest, JobStore, Outcome
+from core.store import ClaimRequest, JobStore, Outcome
+from core.transitions import CANCELED_ERROR
 from core.views import Claim
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,6 @@ from core.job_labels import summarize
 from core.models import Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
 from core.transitions import (
-    CANCELED_ERROR,
     Ending,
     append_event,
     finish_held,
@@ -57,6 +56,12 @@ class Outcome(NamedTuple):
     target: JobStatus
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+
+
+def _ending(outcome: Outcome) -> Ending:
+    claim = outcome.claim
+    return Ending(claim.job_id, claim.lease_token, claim.attempt, outcome.target,
+                  outcome.result, outcome.error)
 
 
 def encode_cursor(created_at: datetime, job_id: str) -> str:
@@ -444,46 +449,25 @@ class JobStore:
         (`core.transitions.finish_held`). If the database refuses the group, each is written
         alone (ordered by batch, then job: the lock order), so a refused one fails in its
         place; an outage fails them all (StoreUnavailable)."""
-        def lock_order(outcome: Outcome) -> tuple[str, str]:
-            return outcome.claim.batch_id or "", outcome.claim.job_id
-
-        if any(outcome.target not in TERMINAL for outcome in outcomes):
-            return self._each_in_one_transaction(outcomes, self._finish_in, lock_order)
         try:
             with self._session() as session:
-                recorded = finish_held(session, [
-                    Ending(o.claim.job_id, o.claim.lease_token, o.claim.attempt, o.target,
-                           o.result, o.error) for o in outcomes])
+                recorded = finish_held(session, [_ending(outcome) for outcome in outcomes])
         except StoreUnavailable:
             raise
         except Exception as exc:
             log.warning("a group of %d outcomes was refused (%s); writing them one by one",
                         len(outcomes), type(exc).__name__)
-            return self._each_in_one_transaction(outcomes, self._finish_in, lock_order)
+            return self._each_in_one_transaction(
+                outcomes, self._finish_in,
+                order=lambda outcome: (outcome.claim.batch_id or "", outcome.claim.job_id))
         return [recorded.get((outcome.claim.job_id, outcome.claim.lease_token))
                 for outcome in outcomes]
 
     @staticmethod
     def _finish_in(session: Session, outcome: Outcome) -> JobStatus | None:
-        claim, target = outcome.claim, outcome.target
-        assert target in TERMINAL
-        now = utcnow()
-        data: dict[str, Any] = {"attempt": claim.attempt}
-        if outcome.error:
-            data["error"] = outcome.error
-        held = (Job.lease_token == claim.lease_token, Job.status == JobStatus.RUNNING)
-        if target == JobStatus.SUCCEEDED:
-            if transition(session, claim.job_id, target, str(target), data, *held,
-                          Job.cancel_requested.is_(False), result=outcome.result,
-                          finished_at=now, lease_token=None, lease_expires_at=None,
-                          progress=1.0) is not None:
-                return target
-            target, data = JobStatus.CANCELED, {**data, "error": CANCELED_ERROR}
-            outcome = Outcome(claim, target, None, CANCELED_ERROR)
-        moved = transition(session, claim.job_id, target, str(target), data, *held,
-                           result=outcome.result, error=outcome.error, finished_at=now,
-                           lease_token=None, lease_expires_at=None)
-        return target if moved is not None else None
+        """One outcome, by the same writer as a group's (`finish_held`)."""
+        return finish_held(session, [_ending(outcome)]).get(
+            (outcome.claim.job_id, outcome.claim.lease_token))
 
     def release(self, claim: Claim, reason: str) -> bool:
         """Hand a claimed job back to the queue (e.g. the worker is shutting down)."""

@@ -101,6 +101,7 @@ def finish_held(session: Session,
     PostgreSQL, the write lock on SQLite), read what they hold, one executemany UPDATE, one
     executemany INSERT of the events; then the webhooks of subscribed jobs and the batches
     that may be complete, in batch id order."""
+    assert all(ending.target in TERMINAL for ending in endings)
     now = utcnow()
     wanted = {(ending.job_id, ending.lease_token): ending for ending in endings}
     ids = [ending.job_id for ending in endings]
