@@ -45,8 +45,8 @@ from core.deliveries import DeliveryStore
 from core.dispatch import DispatchPolicy, DispatchQueue
 from core.keys import KeyRing
 from core.metrics import SUBMIT_BATCH_SIZE
-from core.registry import ModelRegistry
-from core.search_cache import ServingVersions, search_cache
+from core.registry import ModelRegistry, ServingIds
+from core.search_cache import search_cache
 from core.store import JobStore, NewJob
 from core.submission import Enqueuer, submit_jobs
 from core.views import JobView
@@ -99,10 +99,10 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         redis.Redis.from_url(settings.broker_url, socket_timeout=1, socket_connect_timeout=1),
         float(settings.search_cache_ttl_s))
     # a Qdrant server's workers serve the configured model only (workers.search_runtime)
-    app.state.serving_version = ServingVersions(
+    app.state.serving_version = ServingIds(
         (lambda _: None) if settings.qdrant_url
         else lambda tenant_id: app.state.models.serving_id("embedding", tenant_id),
-        float(settings.model_poll_interval_s))
+        float(settings.model_poll_interval_s), name="embedding", max_tenants=10_000)
     app.state.training_max_dataset_lines = int(settings.training_max_dataset_lines)
     app.state.secret_overlap_s = float(settings.webhook_secret_overlap_s)
     app.state.enqueuer = enqueuer or producer

@@ -14,8 +14,11 @@ This class is the one writer of `model_versions.state` and `model_defaults`.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +33,8 @@ from core.database import transaction
 from core.errors import ModelVersionNotFound, VersionStateRefused
 from core.models import ModelDefault, ModelVersion, utcnow
 from core.views import iso
+
+log = logging.getLogger(__name__)
 
 TARGETS: tuple[str, ...] = ("embedding", "generator")
 
@@ -254,3 +259,35 @@ class ModelRegistry:
                                    .where(ModelVersion.id == version_id))
             raise VersionStateRefused(version_id, str(state), f"make {target}")
         session.flush()
+
+
+class ServingIds:
+    """Which version serves each tenant (`resolve`: the registry's answer, e.g.
+    `ModelRegistry.serving_id` of a target), read again after `refresh_s`: the workers
+    that build the versions and the API that keys its search cache by them see a
+    promotion within the same time. When the registry cannot answer, the last answer
+    stands (None if there was none: the base model). At most `max_tenants` are kept."""
+
+    def __init__(self, resolve: Callable[[str], str | None], refresh_s: float, *,
+                 name: str = "model", max_tenants: int = 100_000) -> None:
+        self._resolve, self._refresh_s = resolve, refresh_s
+        self._name, self._max_tenants = name, max_tenants
+        self._known: dict[str, tuple[float, str | None]] = {}  # tenant -> (when, id)
+        self._lock = threading.Lock()
+
+    def __call__(self, tenant_id: str) -> str | None:
+        with self._lock:
+            known = self._known.get(tenant_id)
+        if known is not None and time.monotonic() - known[0] < self._refresh_s:
+            return known[1]
+        try:
+            version_id = self._resolve(tenant_id)
+        except Exception:  # the registry is unreachable: keep what served the tenant
+            log.warning("%s: could not resolve the version of tenant %s", self._name,
+                        tenant_id, exc_info=True)
+            return None if known is None else known[1]
+        with self._lock:
+            if len(self._known) > self._max_tenants:  # many tenants: forget, read again
+                self._known.clear()
+            self._known[tenant_id] = (time.monotonic(), version_id)
+        return version_id

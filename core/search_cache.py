@@ -17,10 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -105,26 +103,3 @@ def search_cache(client: redis.Redis, ttl_s: float) -> SearchCache | None:
     """The result cache, or None when `ttl_s` (the setting `search_cache_ttl_s`) is 0."""
     return SearchCache(client, ttl_s) if ttl_s > 0 else None
 
-
-class ServingVersions:
-    """The embedding version serving each tenant (`resolve`: the registry's answer), read
-    again after `refresh_s`, as the workers do: a promotion reaches the cache's keys when
-    it reaches the workers."""
-
-    def __init__(self, resolve: Callable[[str], str | None], refresh_s: float) -> None:
-        self._resolve, self._refresh_s = resolve, refresh_s
-        self._known: dict[str, tuple[float, str | None]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, tenant_id: str) -> str | None:
-        now = time.monotonic()
-        with self._lock:
-            known = self._known.get(tenant_id)
-        if known is not None and now - known[0] < self._refresh_s:
-            return known[1]
-        version_id = self._resolve(tenant_id)
-        with self._lock:
-            if len(self._known) > 10_000:  # many tenants: forget them all, read again
-                self._known.clear()
-            self._known[tenant_id] = (now, version_id)
-        return version_id

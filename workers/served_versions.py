@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from config.log_context import bind
 from core.metrics import MODEL_LOAD_SECONDS, MODELS_SERVED
+from core.registry import ServingIds
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,11 +45,11 @@ class ServedVersions(Generic[T]):
                  resolve: Callable[[str], str | None], *, capacity: int = 4,
                  refresh_s: float = 10.0, retry_failed_s: float = 300.0,
                  close: Callable[[T], None] | None = None, name: str = "model") -> None:
-        self._build, self._resolve, self._capacity = build, resolve, capacity
+        self._build, self._capacity = build, capacity
         self._refresh_s, self._retry_failed_s = refresh_s, retry_failed_s
         self._close, self._name = close, name
         self._built: OrderedDict[str | None, Served[T]] = OrderedDict()
-        self._resolved: dict[str, tuple[float, str | None]] = {}  # tenant -> (when, wanted)
+        self._wanted = ServingIds(resolve, refresh_s, name=name)
         self._serving: dict[str, str | None] = {}  # tenant -> the version it ran on last
         self._failed: dict[str, float] = {}
         self._building: set[str | None] = set()
@@ -85,23 +86,6 @@ class ServedVersions(Generic[T]):
         with self._lock:
             self._serving[tenant_id] = served.version_id
         return served
-
-    def _wanted(self, tenant_id: str) -> str | None:
-        with self._lock:
-            known = self._resolved.get(tenant_id)
-        if known is not None and time.monotonic() - known[0] < self._refresh_s:
-            return known[1]
-        try:
-            wanted = self._resolve(tenant_id)
-        except Exception:  # the registry is unreachable: keep what served the tenant
-            log.warning("%s: could not resolve the version of tenant %s", self._name,
-                        tenant_id, exc_info=True)
-            return None if known is None else known[1]
-        with self._lock:
-            if len(self._resolved) > 100_000:
-                self._resolved.clear()
-            self._resolved[tenant_id] = (time.monotonic(), wanted)
-        return wanted
 
     def _recently_failed(self, version_id: str) -> bool:
         with self._lock:

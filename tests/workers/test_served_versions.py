@@ -27,6 +27,7 @@ class Fakes:
     broken: set[str] = field(default_factory=set)
     built: list[str | None] = field(default_factory=list)
     gate: threading.Event = field(default_factory=threading.Event)
+    registry_down: bool = False
 
     def __post_init__(self) -> None:
         self.gate.set()
@@ -39,8 +40,13 @@ class Fakes:
         return Model(version)
 
     def versions(self, capacity: int = 4) -> ServedVersions[Model]:
-        return ServedVersions(self.build, lambda tenant: self.serving.get(tenant),
-                              capacity=capacity, refresh_s=0, retry_failed_s=60)
+        return ServedVersions(self.build, self.resolve, capacity=capacity, refresh_s=0,
+                              retry_failed_s=60)
+
+    def resolve(self, tenant: str) -> str | None:
+        if self.registry_down:
+            raise ConnectionError("database down")
+        return self.serving.get(tenant)
 
 
 def test_each_tenant_runs_on_the_version_that_serves_it() -> None:
@@ -92,9 +98,5 @@ def test_an_unreachable_registry_keeps_the_served_version() -> None:
     versions = fakes.versions()
     assert versions.for_tenant("a").version_id == "v1"
 
-    def down(tenant: str) -> str | None:
-        raise ConnectionError("database down")
-
-    versions._resolve = down  # type: ignore[method-assign]
-    versions._resolved.clear()
+    fakes.registry_down = True
     assert versions.for_tenant("a").version_id == "v1"
