@@ -17,6 +17,13 @@ worker) while other keys keep the batcher busy is processed at once, alone, in t
 thread, on one of that many slots: it shares the CPU with the batch in progress instead of
 waiting for it and for the next one. A key with many items open (the tenant flooding) never
 takes the express path, so the slots stay for the others.
+
+With a `gate` (`PriorityGate`, one per worker process), light tenants' jobs also come first
+for the CPU: the batching thread processes a batch in chunks of `yield_every` items and,
+before each chunk, waits while a light tenant's job is running in the process (at most
+`yield_max_s` per chunk, so a stream of single jobs cannot stop the batches). In a GIL-bound
+worker, the flood's batches and its claims and finishes would otherwise take most of the
+interpreter's time from the one job of another tenant.
 """
 
 from __future__ import annotations
@@ -26,12 +33,83 @@ import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from contextlib import contextmanager
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class OpenCounts:
+    """Items open per key. An item is *light* when its key has nothing else open while other
+    keys do: one job of a tenant beside another tenant's many."""
+
+    def __init__(self) -> None:
+        self._open: Counter[Hashable] = Counter()
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def enter(self, key: Hashable) -> bool:
+        """Count an item of `key` in; whether it is light."""
+        with self._lock:
+            light = self._open[key] == 0 and self._total > 0
+            self._open[key] += 1
+            self._total += 1
+        return light
+
+    def leave(self, key: Hashable) -> None:
+        with self._lock:
+            self._total -= 1
+            self._open[key] -= 1
+            if not self._open[key]:
+                del self._open[key]
+
+
+class PriorityGate:
+    """The jobs running in one worker process, by tenant. A light tenant's job (see
+    `OpenCounts`) has priority while it runs: micro-batchers holding this gate wait for it
+    between chunks of their batches."""
+
+    def __init__(self) -> None:
+        self._jobs = OpenCounts()
+        self._running = 0  # light jobs running now
+        self._clear = threading.Condition(threading.Lock())
+        self._thread = threading.local()
+
+    @contextmanager
+    def running(self, tenant: Hashable) -> Iterator[bool]:
+        """Count a job of `tenant` in while the block runs; yields whether it has priority."""
+        light = self._jobs.enter(tenant)
+        if light:
+            with self._clear:
+                self._running += 1
+            self._thread.priority = True
+        try:
+            yield light
+        finally:
+            self._jobs.leave(tenant)
+            if light:
+                self._thread.priority = False
+                with self._clear:
+                    self._running -= 1
+                    self._clear.notify_all()
+
+    def in_priority(self) -> bool:
+        """Whether the calling thread runs a job with priority."""
+        return bool(getattr(self._thread, "priority", False))
+
+    def wait_clear(self, max_s: float) -> None:
+        """Wait until no job with priority runs, at most `max_s`."""
+        with self._clear:
+            self._clear.wait_for(lambda: not self._running, timeout=max_s)
+
+
+class _Entry(NamedTuple, Generic[T, R]):
+    item: T
+    future: Future[R]
+    priority: bool  # submitted by a job with priority: its batch does not wait for the gate
 
 
 class MicroBatcher(Generic[T, R]):
@@ -39,16 +117,19 @@ class MicroBatcher(Generic[T, R]):
                  max_batch: int = 64, max_wait_s: float = 0.002,
                  on_batch: Callable[[int], None] | None = None,
                  fair_key: Callable[[T], Hashable] | None = None,
-                 express_slots: int = 0, name: str = "micro-batcher") -> None:
+                 express_slots: int = 0, gate: PriorityGate | None = None,
+                 yield_every: int | None = None, yield_max_s: float = 1.0,
+                 name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
         self._on_batch, self._fair_key = on_batch, fair_key or (lambda _: None)
         self._express_free = express_slots
-        self._open: Counter[Hashable] = Counter()  # submitted, not yet answered, per key
-        self._open_total = 0
+        self._gate, self._yield_max_s = gate, yield_max_s
+        self._yield_every = max(1, yield_every or max_batch)
+        self._open = OpenCounts()  # submitted, not yet answered, per key
         self._lock = threading.Lock()
-        self._inbox: queue.SimpleQueue[tuple[T, Future[R]]] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Entry[T, R]] = queue.SimpleQueue()
         # the batching thread's own: items taken from the inbox, per fairness key, in order
-        self._waiting: dict[Hashable, deque[tuple[T, Future[R]]]] = {}
+        self._waiting: dict[Hashable, deque[_Entry[T, R]]] = {}
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -56,24 +137,26 @@ class MicroBatcher(Generic[T, R]):
         """Process `item` in the next batch (or on the express path) and return its result
         (or raise its error)."""
         key = self._fair_key(item)
-        with self._lock:
-            express = self._express_free > 0 and self._open[key] == 0 and self._open_total > 0
-            self._express_free -= express
-            self._open[key] += 1
-            self._open_total += 1
+        express = self._open.enter(key) and self._take_express_slot()
         try:
             if express:
                 return self._alone(item)
             future: Future[R] = Future()
-            self._inbox.put((item, future))
+            priority = self._gate is not None and self._gate.in_priority()
+            self._inbox.put(_Entry(item, future, priority))
             return future.result(timeout=timeout)
         finally:
-            with self._lock:
-                self._express_free += express
-                self._open_total -= 1
-                self._open[key] -= 1
-                if not self._open[key]:
-                    del self._open[key]
+            self._open.leave(key)
+            if express:
+                with self._lock:
+                    self._express_free += 1
+
+    def _take_express_slot(self) -> bool:
+        with self._lock:
+            if self._express_free <= 0:
+                return False
+            self._express_free -= 1
+            return True
 
     def _alone(self, item: T) -> R:
         if self._on_batch:
@@ -86,7 +169,7 @@ class MicroBatcher(Generic[T, R]):
     def submit_async(self, item: T) -> Awaitable[R]:
         """`submit` for a coroutine: await the result without holding a thread."""
         future: Future[R] = Future()
-        self._inbox.put((item, future))
+        self._inbox.put(_Entry(item, future, False))
         return asyncio.wrap_future(future)
 
     def _loop(self) -> None:
@@ -96,8 +179,8 @@ class MicroBatcher(Generic[T, R]):
             self._gather()
             self._run(self._next_batch())
 
-    def _hold(self, entry: tuple[T, Future[R]]) -> None:
-        self._waiting.setdefault(self._fair_key(entry[0]), deque()).append(entry)
+    def _hold(self, entry: _Entry[T, R]) -> None:
+        self._waiting.setdefault(self._fair_key(entry.item), deque()).append(entry)
 
     def _held(self) -> int:
         return sum(len(entries) for entries in self._waiting.values())
@@ -119,9 +202,9 @@ class MicroBatcher(Generic[T, R]):
             except queue.Empty:
                 return
 
-    def _next_batch(self) -> list[tuple[T, Future[R]]]:
+    def _next_batch(self) -> list[_Entry[T, R]]:
         """Up to `max_batch` items, one per key in turn; a key served moves to the back."""
-        batch: list[tuple[T, Future[R]]] = []
+        batch: list[_Entry[T, R]] = []
         while len(batch) < self._max_batch and self._waiting:
             for key in list(self._waiting):
                 entries = self._waiting.pop(key)
@@ -132,17 +215,24 @@ class MicroBatcher(Generic[T, R]):
                     break
         return batch
 
-    def _run(self, batch: list[tuple[T, Future[R]]]) -> None:
+    def _run(self, batch: list[_Entry[T, R]]) -> None:
         if self._on_batch:
             self._on_batch(len(batch))
+        for start in range(0, len(batch), self._yield_every):
+            chunk = batch[start:start + self._yield_every]
+            if self._gate is not None and not any(entry.priority for entry in chunk):
+                self._gate.wait_clear(self._yield_max_s)
+            self._run_chunk(chunk)
+
+    def _run_chunk(self, batch: list[_Entry[T, R]]) -> None:
         try:
-            results = self._process([item for item, _ in batch])
+            results = self._process([entry.item for entry in batch])
         except Exception as exc:
-            for _, future in batch:
+            for _, future, _ in batch:
                 if future.set_running_or_notify_cancel():
                     future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future, _), result in zip(batch, results, strict=True):
             if not future.set_running_or_notify_cancel():  # its awaiting request went away
                 continue
             if isinstance(result, BaseException):  # this item failed alone

@@ -47,6 +47,8 @@ R = TypeVar("R")
 class ClaimRequest(NamedTuple):
     job_id: str
     delivery_id: str
+    # the tenant the message names: a hint for fair grouping only (the claim reads the row)
+    tenant_hint: str = ""
 
 
 class Outcome(NamedTuple):
@@ -317,7 +319,7 @@ class JobStore:
         claims: list[Claim | Exception | None] = [None] * len(requests)
         rest: list[int] = []
         for index, request in enumerate(requests):
-            if (row := started.get(request)) is not None:
+            if (row := started.get((request.job_id, request.delivery_id))) is not None:
                 claims[index] = Claim(row.id, row.kind, row.input, row.lease_token,
                                       row.attempts, row.created_at, row.tenant_id,
                                       row.batch_id)
@@ -335,7 +337,7 @@ class JobStore:
 
     def _claim_in(self, session: Session, request: ClaimRequest, lease_s: float,
                   max_attempts: int | None) -> Claim | None:
-        job_id, delivery_id = request
+        job_id, delivery_id = request.job_id, request.delivery_id
         now = utcnow()
         reclaimable = (Job.status == JobStatus.QUEUED) | (
             (Job.status == JobStatus.RUNNING)

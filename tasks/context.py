@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
+from core.job_labels import HEADER_TENANT
 from core.runner import Checkpoint, JobRunner, RunOutcome
 from core.states import JobKind
 from core.store import JobStore
@@ -64,10 +65,16 @@ def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[An
         # a cancel that arrives while it runs still wins: the runner records it instead
         return compute(context, claim.tenant_id, value)
 
-    outcome = context.runner(kind).run(job_id, task.request.id, work)
+    outcome = context.runner(kind).run(job_id, task.request.id, work,
+                                       tenant_hint=tenant_named_by(task))
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
     return reported(task, job_id, outcome)
+
+
+def tenant_named_by(task: Any) -> str:
+    """The tenant the task's message names (a hint for fair grouping, never trusted)."""
+    return str(getattr(task.request, HEADER_TENANT, None) or "")
 
 
 def reported(task: Any, job_id: str, outcome: RunOutcome) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from celery import shared_task
 from core.runner import Checkpoint, JobFailed, JobInputError, JobTimedOut, RunOutcome
 from core.states import JobKind
 from core.views import Claim
-from tasks.context import JOB_TASK_OPTIONS, context_of, reported
+from tasks.context import JOB_TASK_OPTIONS, context_of, reported, tenant_named_by
 
 # Request fields that override the worker's training defaults when given.
 OPTION_FIELDS = ("epochs", "batch_size", "learning_rate", "max_steps", "checkpoint_every")
@@ -105,7 +105,8 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
         return context.train(claim.job_id, claim.tenant_id, request,
                              step_reporter(checkpoint))
 
-    outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work)
+    outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work,
+                                                   tenant_hint=tenant_named_by(self))
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
         context.discard_checkpoints(job_id)
     if outcome != RunOutcome.SKIPPED:

@@ -80,5 +80,6 @@ def create_celery(settings: Any) -> Celery:
 
     signals.connect(app, int(settings.worker_metrics_port), str(settings.device),
                     str(settings.database_url), metrics_host=str(settings.worker_metrics_host),
-                    log_format=str(settings.log_format))
+                    log_format=str(settings.log_format),
+                    switch_interval_s=float(settings.worker_switch_interval_s))
     return app

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from core.batching import MicroBatcher, grouped
+from core.batching import MicroBatcher, PriorityGate, grouped
 from core.metrics import RECIPE_BATCH_SIZE
 from core.registry import ModelRegistry
 from workers.search_runtime import SearchRuntime
@@ -38,7 +38,7 @@ def generator_options(settings: Any) -> dict[str, Any]:
 
 class RecipeRuntime:
     def __init__(self, settings: Any, registry: ModelRegistry,
-                 search: SearchRuntime | None) -> None:
+                 search: SearchRuntime | None, gate: PriorityGate | None = None) -> None:
         from ml.recipe import load_materials
 
         self._settings, self._registry, self._search = settings, registry, search
@@ -49,15 +49,16 @@ class RecipeRuntime:
             refresh_s=float(settings.model_poll_interval_s),
             close=lambda generator: getattr(generator, "close", lambda: None)(),
             name="generator")
+        # a back end that may be called from two threads at once (one brief at a time, on
+        # the CPU) gets the express path beside the batch, and a flood's batch waits for a
+        # light tenant's brief between briefs; a batching engine (vLLM) keeps whole batches
+        concurrent = str(settings.generator_backend) in CONCURRENT_BACKENDS
         self._batcher: MicroBatcher[Item, dict[str, Any]] = MicroBatcher(
             self._run_batch, max_batch=int(settings.recipe_batch_max),
             max_wait_s=float(settings.recipe_batch_wait_ms) / 1000,
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
-            # the express path runs a second generation beside the batch: only for a back
-            # end that may be called from two threads at once
-            express_slots=int(settings.express_slots)
-            if str(settings.generator_backend) in CONCURRENT_BACKENDS else 0,
-            name="recipe-batcher")
+            express_slots=int(settings.express_slots) if concurrent else 0,
+            gate=gate, yield_every=1 if concurrent else None, name="recipe-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         return self._registry.serving_id("generator", tenant_id) if self._adaptable else None

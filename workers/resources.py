@@ -17,6 +17,7 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.batching import PriorityGate
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.dispatch import Dispatched, DispatchPolicy, DispatchQueue, message_for
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEASE_MARGIN_S = 30
+# short jobs: a light tenant's one is worth pausing a flood's batches for (not hours of training)
+PRIORITIZED_KINDS = frozenset({JobKind.SEARCH, JobKind.RECIPE})
 EXIT_OVERRUN = 70  # the worker's exit status after a hard time limit
 
 
@@ -102,7 +105,15 @@ class WorkerResources:
         limits = TimeLimits(float(settings[f"{kind}_soft_time_limit_s"]), hard_s)
         return self._once(f"runner:{kind}", lambda: JobRunner(
             self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
-            max_attempts=int(settings.max_attempts)))
+            max_attempts=int(settings.max_attempts),
+            express_slots=int(settings.express_slots),
+            gate=self.priority_gate if kind in PRIORITIZED_KINDS else None))
+
+    @property
+    def priority_gate(self) -> PriorityGate:
+        """One per process: a light tenant's search or recipe job comes first (see
+        core.batching)."""
+        return self._once("priority_gate", PriorityGate)
 
     def _exit_after_overrun(self, claim: Claim) -> None:
         """A job ran past its hard limit and its thread cannot be interrupted: leave, so a
@@ -124,13 +135,14 @@ class WorkerResources:
     def search_runtime(self) -> SearchRuntime:
         return self._once("search_runtime", lambda: SearchRuntime(
             self._settings, self.registry,
-            search_cache(self._redis, float(self._settings.search_cache_ttl_s))))
+            search_cache(self._redis, float(self._settings.search_cache_ttl_s)),
+            self.priority_gate))
 
     @property
     def recipe_runtime(self) -> RecipeRuntime:
         retrieval = self.search_runtime if self._settings.recipe_retrieval else None
-        return self._once("recipe_runtime", lambda: RecipeRuntime(self._settings,
-                                                                  self.registry, retrieval))
+        return self._once("recipe_runtime", lambda: RecipeRuntime(
+            self._settings, self.registry, retrieval, self.priority_gate))
 
     def search(self, tenant_id: str, request: Any,
                payload: dict[str, Any] | None = None) -> dict[str, Any]:

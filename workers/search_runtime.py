@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from core.batching import MicroBatcher, grouped
+from core.batching import MicroBatcher, PriorityGate, grouped
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
 from core.search_cache import SearchCache
@@ -18,11 +18,13 @@ from workers.served_versions import Served, ServedVersions
 log = logging.getLogger(__name__)
 # (the pipeline serving the job's tenant, its request, the tenant)
 Item = tuple[Served[Any], Any, str]
+# a flood's batch waits for a light tenant's search between chunks of this many queries
+SEARCH_YIELD_EVERY = 4
 
 
 class SearchRuntime:
     def __init__(self, settings: Any, registry: ModelRegistry,
-                 cache: SearchCache | None = None) -> None:
+                 cache: SearchCache | None = None, gate: PriorityGate | None = None) -> None:
         self._settings, self._registry, self._cache = settings, registry, cache
         # a Qdrant server's index is rebuilt by the CLI: server-backed workers serve the
         # configured model only; the embedded index gets a folder per version
@@ -34,7 +36,8 @@ class SearchRuntime:
             self._run_batch, max_batch=int(settings.search_batch_max),
             max_wait_s=float(settings.search_batch_wait_ms) / 1000,
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
-            express_slots=int(settings.express_slots), name="search-batcher")
+            express_slots=int(settings.express_slots), gate=gate, yield_every=SEARCH_YIELD_EVERY,
+            name="search-batcher")
 
     def _resolve(self, tenant_id: str) -> str | None:
         if self._settings.qdrant_url:

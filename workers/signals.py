@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 from celery import Celery
@@ -64,11 +65,13 @@ def child_exited(pid: int | None = None, **_: Any) -> None:
 
 def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
             database_url: str = "", *, metrics_host: str = "127.0.0.1",
-            log_format: str = "text") -> None:
+            log_format: str = "text", switch_interval_s: float | None = None) -> None:
     heartbeats: list[Heartbeat] = []
     task_context.connect()
 
     def warm(sender: Any = None, **_: Any) -> None:
+        if switch_interval_s:  # a worker only: the API's event loop keeps Python's default
+            sys.setswitchinterval(switch_interval_s)
         if metrics_port:
             serve_metrics(metrics_port, device, metrics_host)
         consumer = getattr(sender, "task_consumer", None)

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from core.batching import MicroBatcher
+from core.batching import MicroBatcher, PriorityGate
 from tests.e2e.harness import wait_until
 
 pytestmark = pytest.mark.unit
@@ -142,3 +142,102 @@ def test_without_express_slots_everyone_waits_for_the_batch() -> None:
     with pytest.raises(TimeoutError):
         batcher.submit(("B", 2), timeout=0.3)
     release.set()
+
+
+def test_a_light_tenants_job_has_priority_and_a_flood_does_not() -> None:
+    gate = PriorityGate()
+    with gate.running("A") as alone:  # nobody else is running: nothing to come first
+        assert not alone
+        with gate.running("A") as flood:
+            assert not flood and not gate.in_priority()
+            b_started, b_may_end = threading.Event(), threading.Event()
+            seen: list[bool] = []
+
+            def b_job() -> None:
+                with gate.running("B") as light:
+                    seen.extend([light, gate.in_priority()])
+                    b_started.set()
+                    b_may_end.wait(5)
+                seen.append(gate.in_priority())
+
+            thread = threading.Thread(target=b_job)
+            thread.start()
+            assert b_started.wait(5)
+            threading.Timer(0.2, b_may_end.set).start()
+            started = time.monotonic()
+            gate.wait_clear(5)  # the flood's work waits until B's job ends
+            assert 0.1 < time.monotonic() - started < 5
+            thread.join(5)
+    assert seen == [True, True, False]
+
+
+def test_a_flood_batch_waits_between_chunks_while_a_light_tenants_job_runs() -> None:
+    gate = PriorityGate()
+    chunks: list[list[int]] = []
+    light_job_done = threading.Event()
+    order: list[str] = []
+
+    def process(items: Sequence[int]) -> list[int]:
+        chunks.append(list(items))
+        order.append(f"chunk {len(chunks)}")
+        return [item * 2 for item in items]
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(process, max_batch=8, max_wait_s=0.05,
+                                                   gate=gate, yield_every=2, yield_max_s=5)
+    with gate.running("A"):
+        entered = threading.Event()
+
+        def light_job() -> None:
+            with gate.running("B"):
+                entered.set()
+                light_job_done.wait(5)
+                order.append("B done")
+
+        light = threading.Thread(target=light_job)
+        light.start()
+        assert entered.wait(5)
+        results: list[int] = []
+        flood = [threading.Thread(target=lambda n=n: results.append(batcher.submit(n)))
+                 for n in range(4)]
+        for thread in flood:
+            thread.start()
+        time.sleep(0.3)
+        assert chunks == []  # the flood's batch waits for B's job
+        light_job_done.set()
+        for thread in [light, *flood]:
+            thread.join(5)
+    assert order[0] == "B done" and sorted(results) == [0, 2, 4, 6]
+    assert all(len(chunk) <= 2 for chunk in chunks)
+
+
+def test_the_wait_for_priority_is_bounded() -> None:
+    gate = PriorityGate()
+    done = threading.Event()
+
+    def light_job() -> None:
+        with gate.running("B"):
+            done.wait(10)
+
+    with gate.running("A"):
+        thread = threading.Thread(target=light_job)
+        thread.start()
+        wait_until(lambda: not gate.in_priority() and gate._running == 1, 5, "B's job")
+        batcher: MicroBatcher[int, int] = MicroBatcher(lambda items: list(items), max_batch=4,
+                                                       max_wait_s=0, gate=gate,
+                                                       yield_max_s=0.2)
+        started = time.monotonic()
+        assert batcher.submit(7, timeout=5) == 7  # after at most 0.2 s, not 10
+        assert time.monotonic() - started < 5
+    done.set()
+    thread.join(5)
+
+
+def test_a_batch_holding_a_priority_job_never_waits_for_itself() -> None:
+    gate = PriorityGate()
+    batcher: MicroBatcher[int, int] = MicroBatcher(lambda items: list(items), max_batch=4,
+                                                   max_wait_s=0, gate=gate, yield_max_s=30)
+    with gate.running("A"), gate.running("B") as light:
+        assert light
+        started = time.monotonic()
+        assert batcher.submit(3, timeout=10) == 3  # B's own item, in a batch: no wait
+        assert time.monotonic() - started < 10

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import text
 
+from core.batching import PriorityGate
 from core.runner import JobFailed, JobRunner, RunOutcome, TimeLimits
 from core.store import JobStore
 
@@ -243,3 +244,35 @@ def test_a_group_of_outcomes_drops_lost_leases_lets_cancels_win_and_writes_webho
         rows = session.execute(text("SELECT event_type FROM webhook_deliveries "
                                     "WHERE job_id = :id"), {"id": hooked.id}).all()
     assert [row[0] for row in rows] == ["job.completed"]
+
+
+def test_a_light_tenants_job_runs_with_priority_beside_a_flood(store: JobStore) -> None:
+    """The tenant named by the message decides priority: B's one job beside A's running ones
+    has it (the flood's batches wait for it); A's jobs never do."""
+    gate = PriorityGate()
+    runner = JobRunner(store, lease_s=30, express_slots=2, gate=gate)
+    flood = [store.create(tenant_id="A", kind="search", input={})[0] for _ in range(3)]
+    single, _ = store.create(tenant_id="B", kind="search", input={})
+    a_running, release = threading.Barrier(len(flood) + 1), threading.Event()
+    priority: dict[str, bool] = {}
+
+    def work_of(tenant: str):  # type: ignore[no-untyped-def]
+        def work(claim, checkpoint):  # type: ignore[no-untyped-def]
+            priority[claim.job_id] = gate.in_priority()
+            if tenant == "A":
+                a_running.wait(5)
+                release.wait(5)
+            return {}
+        return work
+
+    threads = [threading.Thread(target=runner.run, args=(job.id, f"{job.id}.d", work_of("A"),
+                                                         "A")) for job in flood]
+    for thread in threads:
+        thread.start()
+    a_running.wait(5)
+    assert runner.run(single.id, f"{single.id}.d", work_of("B"), "B") == RunOutcome.SUCCEEDED
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert priority[single.id] and not any(priority[job.id] for job in flood)
+    assert {store.get("A", job.id).status for job in flood} == {"succeeded"}
