@@ -78,8 +78,8 @@ class WorkerResources:
 
     @property
     def _policy(self) -> DispatchPolicy:
-        return DispatchPolicy(windows=dict(self._settings.dispatch_windows),
-                              caps=dict(self._settings.max_open_jobs))
+        return DispatchPolicy.declared(self._settings.dispatch_windows,
+                                       self._settings.max_open_jobs)
 
     @property
     def dispatch_queue(self) -> DispatchQueue:
