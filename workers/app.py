@@ -17,6 +17,7 @@ from kombu import Exchange, Queue
 from core.kinds import DECLARED, KindDeclaration, KindError, check_settings, dotted
 from core.states import SERVICE_QUEUES
 from workers import broker_patches
+from workers.job_task import bound_to
 from workers.resources import WorkerResources
 
 SERVICE_TASK_MODULES = ["tasks.maintenance"]
@@ -50,8 +51,10 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
     kinds = tuple(kinds)
     check_settings(settings, kinds)
     broker_patches.apply()
+    resources = WorkerResources(settings)
     app = Celery("fragrance", broker=settings.broker_url, backend=settings.result_backend,
-                 include=task_modules(kinds), task_cls="workers.job_task:JobTask")
+                 include=task_modules(kinds), task_cls=bound_to(resources))
+    resources.publish_through(app)
     transport = {"visibility_timeout": int(settings.visibility_timeout_s)}
     queues = [*(kind.queue for kind in kinds), *SERVICE_QUEUES]
     app.conf.update(
@@ -85,10 +88,9 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
         beat_schedule=_beat_schedule(settings),
     )
     check_worker_pieces(app, kinds)
-    app.resources = WorkerResources(app, settings)  # type: ignore[attr-defined]
     from workers import signals
 
-    signals.connect(app, int(settings.worker_metrics_port), str(settings.device),
+    signals.connect(app, resources, int(settings.worker_metrics_port), str(settings.device),
                     str(settings.database_url), metrics_host=str(settings.worker_metrics_host),
                     log_format=str(settings.log_format))
     return app
