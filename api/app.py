@@ -17,6 +17,7 @@ from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
 from api.http_metrics import HttpMetrics
+from api.kinds import check_api_pieces
 from api.openapi import install_openapi, operation_id
 from api.problems import BodySizeLimit, install_problem_handlers
 from api.rate_limits import SubmitLimiter
@@ -44,6 +45,7 @@ from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
 from core.dispatch import DispatchPolicy, DispatchQueue
 from core.keys import KeyRing
+from core.kinds import DECLARED, check_settings
 from core.metrics import SUBMIT_BATCH_SIZE
 from core.registry import ModelRegistry, ServingIds
 from core.search_cache import search_cache
@@ -57,14 +59,15 @@ SUBMIT_GROUP_MAX = 256
 
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
-    """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests)."""
+    """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests).
+    KindError when a declared job kind lacks its settings, its route or its result type."""
+    check_settings(settings)
     # uvicorn has set up its log handlers by now: format them, mask secrets in them
     configure_logging(str(settings.log_format), str(settings.log_level))
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     wakeups = _wake_webhook_senders(sessions, settings.broker_url)
-    policy = DispatchPolicy(windows=dict(settings.dispatch_windows),
-                            caps=dict(settings.max_open_jobs))
+    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs)
     store = JobStore(sessions, float(settings.idempotency_ttl_s), policy)
     limiter = SubmitLimiter(settings.broker_url, float(settings.rate_limit_per_s),
                             int(settings.rate_limit_burst)) \
@@ -125,6 +128,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):
         app.include_router(module.router)
+    check_api_pieces(app, DECLARED)
     install_openapi(app)
     install_docs(app)
     return app

@@ -20,12 +20,12 @@ from api.readiness import ClusterProbe
 from core.deliveries import DeliveryStore
 from core.dispatch import DispatchQueue
 from core.heartbeats import BREAKER_STATES
+from core.kinds import KINDS
 from core.models import utcnow
-from core.states import QUEUES, JobKind, JobStatus
+from core.states import QUEUES, JobStatus
 from core.store import JobStore
 
 log = logging.getLogger(__name__)
-KINDS = tuple(str(kind) for kind in JobKind)
 
 
 def _gauge(name: str, documentation: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:

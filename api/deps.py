@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.rate_limits import SubmitLimiter
 from core.keys import KeyRing, Principal
+from core.kinds import KINDS, JobKind
 from core.registry import ModelRegistry
 from core.store import JobStore
 from core.submission import Enqueuer
@@ -79,8 +80,10 @@ def submitting_with(scope: str) -> Callable[..., Any]:
 
 
 OperatorCaller = Annotated[Principal, Depends(require_scope("operator"))]
-SearchCaller = Annotated[Principal, Depends(require_scope("search"))]
-TrainingCaller = Annotated[Principal, Depends(require_scope("training"))]
-SearchSubmitter = Annotated[Principal, Depends(submitting_with("search"))]
-GenerateSubmitter = Annotated[Principal, Depends(submitting_with("generate"))]
-TrainingSubmitter = Annotated[Principal, Depends(submitting_with("training"))]
+SearchCaller = Annotated[Principal, Depends(require_scope(KINDS[JobKind.SEARCH].scope))]
+TrainingCaller = Annotated[Principal, Depends(require_scope(KINDS[JobKind.TRAINING].scope))]
+# a submit needs the scope its kind declares (core.kinds)
+SearchSubmitter = Annotated[Principal, Depends(submitting_with(KINDS[JobKind.SEARCH].scope))]
+GenerateSubmitter = Annotated[Principal, Depends(submitting_with(KINDS[JobKind.RECIPE].scope))]
+TrainingSubmitter = Annotated[Principal,
+                              Depends(submitting_with(KINDS[JobKind.TRAINING].scope))]

@@ -7,13 +7,18 @@ import sys
 import click
 
 from config import SettingsError, load_settings
+from core.kinds import KindError, check_settings
 
 
 def settings_or_exit() -> object:
+    """The settings, checked for every declared job kind too; a bad one ends the command
+    with a message naming it."""
     try:
-        return load_settings()
-    except SettingsError as exc:
+        settings = load_settings()
+        check_settings(settings)
+    except (SettingsError, KindError) as exc:
         raise click.ClickException(f"configuration error: {exc}") from exc
+    return settings
 
 
 def upgrade_database(database_url: str) -> None:

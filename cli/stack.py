@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import click
 import redis
 
 from cli.ops_commands import settings_or_exit, upgrade_database
+from core.kinds import DECLARED, KindDeclaration, KindError
+from core.states import QUEUES, SERVICE_QUEUES
 
 CELERY_APP = "workers.celery_app"
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and freed
@@ -43,16 +46,42 @@ FLOWER_TASK_COLUMNS = "name,uuid,state,args,kwargs,exception,received,runtime,wo
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
-# name -> (queues, pool, concurrency): the embedded default's worker profiles. Search and
-# recipe share one process: it holds the warm models, and the embedded index (Qdrant Edge)
-# allows one process per folder. Training runs one job at a time on a one-thread pool (not
-# solo): the worker's main thread stays free to answer Flower and send heartbeats mid-run.
-PROFILES: dict[str, tuple[str, str, int]] = {
+# The threads of each worker group of the embedded default: the kinds a group's process
+# consumes are those that declare it (`core.kinds`: search and recipe in `models`,
+# training in `training`); `ops` takes the service queues (webhooks, maintenance). Search
+# and recipe share one process: it holds the warm models, and the embedded index (Qdrant
+# Edge) allows one process per folder. Training runs one job at a time on a one-thread pool
+# (not solo): the worker's main thread stays free to answer Flower and send heartbeats.
+GROUP_THREADS: dict[str, int] = {
     # more threads than one tenant's dispatch window: another tenant always finds one free
-    "models": ("search,recipe", "threads", 48),
-    "training": ("training", "threads", 1),
-    "ops": ("webhooks,maintenance", "threads", 4),
+    "models": 48,
+    "training": 1,
+    "ops": 4,
 }
+SERVICE_GROUP = "ops"
+
+
+def worker_profiles(kinds: Iterable[KindDeclaration] = DECLARED
+                    ) -> dict[str, tuple[str, str, int]]:
+    """Group name -> (queues, pool, threads): one worker process per group. KindError for a
+    kind whose group has no threads here, or a group no kind declares."""
+    queues: dict[str, list[str]] = {group: [] for group in GROUP_THREADS}
+    for kind in kinds:
+        if kind.worker_group not in queues:
+            raise KindError(f"job kind {kind.name!r} runs in worker group "
+                            f"{kind.worker_group!r}, which cli/stack.py GROUP_THREADS "
+                            "does not size")
+        queues[kind.worker_group].append(kind.queue)
+    queues[SERVICE_GROUP].extend(SERVICE_QUEUES)
+    idle = sorted(group for group, names in queues.items() if not names)
+    if idle:
+        raise KindError(f"worker groups {idle} consume no queue: no job kind declares them")
+    return {group: (",".join(names), "threads", GROUP_THREADS[group])
+            for group, names in queues.items()}
+
+
+# name -> (queues, pool, concurrency): the embedded default's worker processes
+PROFILES: dict[str, tuple[str, str, int]] = worker_profiles()
 RESTARTS_PER_MINUTE = 5  # a child that exits more often than this stops the stack
 Command = tuple[list[str], dict[str, str]]  # argv, and environment variables to add
 
@@ -81,8 +110,7 @@ def api(host: str | None, port: int | None) -> None:
 
 
 @click.command(help="Run a Celery worker for some queues.")
-@click.option("--queues", "-Q", default="search,recipe,training,webhooks,maintenance",
-              show_default=True)
+@click.option("--queues", "-Q", default=",".join(QUEUES), show_default=True)
 @click.option("--pool", "-P", default="threads", show_default=True,
               type=click.Choice(["threads", "prefork", "solo"]))
 @click.option("--concurrency", "-c", default=8, show_default=True, type=int)

@@ -1,4 +1,9 @@
-"""Load and validate settings, failing fast with a message that names the setting."""
+"""Load and validate settings, failing fast with a message that names the setting.
+
+The settings each job kind needs (its time limits, the kinds `dispatch_windows` and
+`max_open_jobs` may name) are checked against the kinds' declarations by
+`core.kinds.check_settings` when the API or a worker is created: config imports nothing of
+ours, so it does not know the kinds."""
 
 from __future__ import annotations
 
@@ -24,8 +29,6 @@ class SettingsError(RuntimeError):
 def _validators() -> list[Validator]:
     positive_ints = [
         "api_port", "flower_port", "max_body_bytes", "page_size_max", "visibility_timeout_s",
-        "search_time_limit_s", "recipe_time_limit_s", "training_time_limit_s",
-        "search_soft_time_limit_s", "recipe_soft_time_limit_s", "training_soft_time_limit_s",
         "search_concurrency", "search_batch_max", "requeue_after_s", "lease_s", "max_attempts",
         "served_versions_max",
         "training_epochs", "training_batch_size", "training_checkpoint_every",
@@ -48,8 +51,8 @@ def _validators() -> list[Validator]:
         Validator("model_store", must_exist=True, is_type_of=str, len_min=1),
         Validator("dispatch_windows", "max_open_jobs", must_exist=True,
                   condition=_positive_ints_by_name,
-                  messages={"condition": "{name} must map each job kind to a positive "
-                                         "integer, got {value!r}"}),
+                  messages={"condition": "{name} must map job kinds to positive "
+                                         "integers, got {value!r}"}),
         Validator("rate_limit_per_s", must_exist=True, is_type_of=(int, float), gte=0),
         Validator("search_cache_ttl_s", must_exist=True, is_type_of=(int, float), gte=0),
         Validator("search_pipeline", must_exist=True, is_in=("model", "noop")),
@@ -126,7 +129,6 @@ def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:
         settings.validators.validate()
     except ValidationError as exc:
         raise SettingsError(str(exc)) from None
-    _check_time_limits(settings)
     if current == "production":
         _check_production(settings)
     return settings
@@ -144,14 +146,3 @@ def _check_production(settings: Dynaconf) -> None:
                 f"FRAGRANCE_{name.upper()} must log in to Redis in production: "
                 "redis://USER:PASSWORD@HOST:6379/DB with an ACL user (see docs/deploying.md)")
 
-
-def _check_time_limits(settings: Dynaconf) -> None:
-    longest = max(settings.search_time_limit_s, settings.recipe_time_limit_s,
-                  settings.training_time_limit_s)
-    if settings.visibility_timeout_s <= longest:
-        raise SettingsError(
-            f"visibility_timeout_s ({settings.visibility_timeout_s}) must exceed the longest "
-            f"hard time limit ({longest}); a shorter one redelivers running jobs")
-    for kind in ("search", "recipe", "training"):
-        if settings[f"{kind}_soft_time_limit_s"] >= settings[f"{kind}_time_limit_s"]:
-            raise SettingsError(f"{kind}_soft_time_limit_s must be below {kind}_time_limit_s")

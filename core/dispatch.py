@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.database import transaction
 from core.errors import QuotaExceeded
 from core.job_labels import JobLabels, message_labels
+from core.kinds import KINDS
 from core.models import Job, utcnow
 from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
 
@@ -52,6 +53,15 @@ class DispatchPolicy:
 
     windows: Mapping[str, int] = field(default_factory=dict)
     caps: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def declared(cls, windows: Mapping[str, int], caps: Mapping[str, int]) -> DispatchPolicy:
+        """Every declared kind's window and cap: the value the settings (`windows`, `caps`)
+        give it, else its declaration's default (`core.kinds`)."""
+        return cls(windows={name: int(windows.get(name, kind.dispatch_window))
+                            for name, kind in KINDS.items()},
+                   caps={name: int(caps.get(name, kind.max_open_jobs))
+                         for name, kind in KINDS.items()})
 
     def window(self, kind: str) -> int:
         return self.windows.get(kind, UNBOUNDED)

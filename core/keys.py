@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.errors import KeyNotFound
+from core.kinds import KINDS
 from core.models import ApiKey, utcnow
 from core.views import iso
 
-SCOPES: frozenset[str] = frozenset({"search", "generate", "training", "admin"})
+# the scope each job kind's submit needs (core.kinds), and admin, which allows them all
+SCOPES: frozenset[str] = frozenset({*(kind.scope for kind in KINDS.values()), "admin"})
 OPERATOR = "operator"
 KEY_PREFIX = "fk_"
 OPERATOR_TENANT = "operator"

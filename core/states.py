@@ -1,4 +1,5 @@
-"""The job lifecycle: states, kinds and the one transition table.
+"""The job lifecycle: states, the one transition table, and what producers and workers need
+to know of the kinds (declared in `core.kinds`): task names and queues.
 
 `queued -> running -> succeeded | failed | canceled`, and `queued -> canceled | failed`
 (a batch item whose input was refused fails without running).
@@ -12,6 +13,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
+from core.kinds import KINDS
+from core.kinds import JobKind as JobKind  # where most of the code has always found it
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"
@@ -19,12 +23,6 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
-
-
-class JobKind(StrEnum):
-    SEARCH = "search"
-    RECIPE = "recipe"
-    TRAINING = "training"
 
 
 TERMINAL: frozenset[JobStatus] = frozenset(
@@ -43,17 +41,13 @@ TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = MappingProxyType({
 })
 
 # Stable task names and queues: the API publishes by name, workers consume by queue.
-TASK_FOR_KIND: Mapping[JobKind, str] = MappingProxyType({
-    JobKind.SEARCH: "search.run",
-    JobKind.RECIPE: "recipe.generate",
-    JobKind.TRAINING: "training.run",
-})
-QUEUE_FOR_KIND: Mapping[JobKind, str] = MappingProxyType({
-    JobKind.SEARCH: "search",
-    JobKind.RECIPE: "recipe",
-    JobKind.TRAINING: "training",
-})
-QUEUES: tuple[str, ...] = ("search", "recipe", "training", "webhooks", "maintenance")
+TASK_FOR_KIND: Mapping[str, str] = MappingProxyType(
+    {name: kind.task for name, kind in KINDS.items()})
+QUEUE_FOR_KIND: Mapping[str, str] = MappingProxyType(
+    {name: kind.queue for name, kind in KINDS.items()})
+# the queues of no kind: webhook senders, and maintenance (dispatch and recovery)
+SERVICE_QUEUES: tuple[str, ...] = ("webhooks", "maintenance")
+QUEUES: tuple[str, ...] = (*QUEUE_FOR_KIND.values(), *SERVICE_QUEUES)
 # Workers publish a job id here (Redis pub/sub on the broker) when the job changed state, so
 # API processes waiting on it look now instead of at their next poll.
 NOTIFY_CHANNEL = "fragrance:job-events"

@@ -1,4 +1,5 @@
-"""What a task may ask of its worker (implemented by workers.resources.WorkerResources)."""
+"""What a task may ask of its worker (implemented by workers.resources.WorkerResources,
+reached through the app's task class: `workers.job_task.JobTask.worker`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
 from core.job_labels import HEADER_TENANT
 from core.runner import Checkpoint, JobRunner, RunOutcome
-from core.states import JobKind
 from core.store import JobStore
 from core.views import Claim
 
@@ -20,17 +20,13 @@ class TaskContext(Protocol):
     @property
     def store(self) -> JobStore: ...
 
-    def runner(self, kind: JobKind) -> JobRunner: ...
+    def runner(self, kind: str) -> JobRunner: ...
 
-    def search(self, tenant_id: str, request: Any,
-               payload: dict[str, Any] | None = None) -> dict[str, Any]: ...
+    def runtime(self, kind: str) -> Any:
+        """The kind's runtime (`search`: SearchRuntime, `recipe`: RecipeRuntime, `training`:
+        TrainingRuns; typed Any here: tasks never import workers)."""
 
-    def generate_recipe(self, tenant_id: str, brief: Any) -> dict[str, Any]: ...
-
-    def train(self, job_id: str, tenant_id: str, request: Any,
-              on_step: Callable[[int, int, float], None]) -> dict[str, Any]: ...
-
-    def discard_checkpoints(self, job_id: str) -> None: ...
+    def inject_fault(self) -> None: ...
 
     def publish(self, jobs: Sequence[Dispatched]) -> None: ...
 
@@ -43,7 +39,7 @@ class TaskContext(Protocol):
 
 
 def context_of(task: Any) -> TaskContext:
-    context: TaskContext = task.app.resources
+    context: TaskContext = task.worker
     return context
 
 
@@ -53,7 +49,7 @@ JOB_TASK_OPTIONS: dict[str, Any] = {"bind": True, "autoretry_for": (StoreUnavail
                                     "max_retries": None}
 
 
-def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[Any], Any],
+def run_pipeline_job(task: Any, kind: str, job_id: str, decode: Callable[[Any], Any],
                      compute: Callable[[TaskContext, str, Any], dict[str, Any]]
                      ) -> dict[str, Any]:
     """Claim the job, decode its input, compute (for the job's tenant: its models) with
@@ -62,6 +58,7 @@ def run_pipeline_job(task: Any, kind: JobKind, job_id: str, decode: Callable[[An
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         value = decode(claim.input)  # the claim itself refused a job canceled before it
+        context.inject_fault()
         # a cancel that arrives while it runs still wins: the runner records it instead
         return compute(context, claim.tenant_id, value)
 

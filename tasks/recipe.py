@@ -26,7 +26,7 @@ def _generate(context: TaskContext, tenant_id: str, brief: Any) -> dict[str, Any
     """The outcome of a formula that passes validation; else JobFailed: `generation_failed`
     when the back end produced no formula (it is down, its breaker is open, its output did
     not parse), `validation_failed` when the formula breaks rules no repair could fix."""
-    outcome = context.generate_recipe(tenant_id, brief)
+    outcome: dict[str, Any] = context.runtime(JobKind.RECIPE).generate(tenant_id, brief)
     if outcome.get("status") != "failed":
         return outcome
     if outcome.get("formula") is None:

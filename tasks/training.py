@@ -99,16 +99,18 @@ def step_reporter(checkpoint: Checkpoint) -> Any:
 @shared_task(name="training.run", **JOB_TASK_OPTIONS)
 def run_training(self: Any, job_id: str) -> dict[str, Any]:
     context = context_of(self)
+    runs = context.runtime(JobKind.TRAINING)
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         request = decode_training_request(claim.input)
-        return context.train(claim.job_id, claim.tenant_id, request,
-                             step_reporter(checkpoint))
+        result: dict[str, Any] = runs.run(claim.job_id, claim.tenant_id, request,
+                                          step_reporter(checkpoint))
+        return result
 
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work,
                                                    tenant_hint=tenant_named_by(self))
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
-        context.discard_checkpoints(job_id)
+        runs.discard_checkpoints(job_id)
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
     return reported(self, job_id, outcome)

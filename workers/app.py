@@ -1,31 +1,36 @@
 """The Celery app factory: queues, routes, reliability settings, time limits, beat.
 
 `create_celery(settings)` is a composition root: it reads settings and hands plain values to
-the worker resources. Importing this module connects to nothing.
+the worker resources. The queues, routes, task modules and time limits are those of the
+declared job kinds (`core.kinds`). Importing this module connects to nothing.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery
 from kombu import Exchange, Queue
 
-from core.states import QUEUE_FOR_KIND, QUEUES, TASK_FOR_KIND, JobKind
+from core.kinds import DECLARED, KindDeclaration, KindError, check_settings, dotted
+from core.states import SERVICE_QUEUES
 from workers import broker_patches
+from workers.job_task import bound_to
 from workers.resources import WorkerResources
 
-TASK_MODULES = ["tasks.search", "tasks.recipe", "tasks.training", "tasks.maintenance"]
+SERVICE_TASK_MODULES = ["tasks.maintenance"]
 
 
-def _time_limits(settings: Any) -> dict[str, dict[str, int]]:
-    return {
-        TASK_FOR_KIND[kind]: {
-            "soft_time_limit": int(settings[f"{kind}_soft_time_limit_s"]),
-            "time_limit": int(settings[f"{kind}_time_limit_s"]),
-        }
-        for kind in JobKind
-    }
+def task_modules(kinds: Iterable[KindDeclaration]) -> list[str]:
+    return [*(kind.task_module for kind in kinds), *SERVICE_TASK_MODULES]
+
+
+def _time_limits(settings: Any, kinds: Iterable[KindDeclaration]) -> dict[str, dict[str, int]]:
+    return {kind.task: {"soft_time_limit": int(settings[kind.soft_time_limit_setting]),
+                        "time_limit": int(settings[kind.time_limit_setting])}
+            for kind in kinds}
 
 
 def _beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
@@ -40,23 +45,30 @@ def _beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def create_celery(settings: Any) -> Celery:
+def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) -> Celery:
+    """The app for `kinds` (default: every declared kind). KindError, before anything
+    connects, when a kind lacks its settings, its task or its runtime."""
+    kinds = tuple(kinds)
+    check_settings(settings, kinds)
     broker_patches.apply()
+    resources = WorkerResources(settings)
     app = Celery("fragrance", broker=settings.broker_url, backend=settings.result_backend,
-                 include=TASK_MODULES, task_cls="workers.job_task:JobTask")
+                 include=task_modules(kinds), task_cls=bound_to(resources))
+    resources.publish_through(app)
     transport = {"visibility_timeout": int(settings.visibility_timeout_s)}
+    queues = [*(kind.queue for kind in kinds), *SERVICE_QUEUES]
     app.conf.update(
         # each queue its own direct exchange and routing key: with one shared default
         # exchange, every queue would be bound with the same key and get every message
         task_queues=[Queue(name, Exchange(name, type="direct"), routing_key=name)
-                     for name in QUEUES],
+                     for name in queues],
         task_default_queue="maintenance",
         task_default_exchange="maintenance",
         task_default_routing_key="maintenance",
-        task_routes={**{TASK_FOR_KIND[k]: {"queue": QUEUE_FOR_KIND[k]} for k in JobKind},
+        task_routes={**{kind.task: {"queue": kind.queue} for kind in kinds},
                      "maintenance.*": {"queue": "maintenance"},
                      "webhooks.*": {"queue": "webhooks"}},
-        task_annotations=_time_limits(settings),
+        task_annotations=_time_limits(settings, kinds),
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
@@ -75,11 +87,38 @@ def create_celery(settings: Any) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule=_beat_schedule(settings),
     )
-    app.resources = WorkerResources(app, settings)  # type: ignore[attr-defined]
+    check_worker_pieces(app, kinds)
     from workers import signals
 
-    signals.connect(app, int(settings.worker_metrics_port), str(settings.device),
+    signals.connect(app, resources, int(settings.worker_metrics_port), str(settings.device),
                     str(settings.database_url), metrics_host=str(settings.worker_metrics_host),
                     log_format=str(settings.log_format),
                     switch_interval_s=float(settings.worker_switch_interval_s))
     return app
+
+
+def check_worker_pieces(app: Celery, kinds: Iterable[KindDeclaration]) -> None:
+    """Every kind's task module imports and registers a task under the kind's task name,
+    and its runtime exists: KindError naming the kind and the missing piece otherwise. A
+    worker would otherwise start, and fail its first job of that kind (or never see it)."""
+    for kind in kinds:
+        _import(kind, kind.task_module, "task module")
+    registered = app.tasks  # finalizes the app: binds the shared tasks just imported
+    for kind in kinds:
+        if kind.task not in registered:
+            raise KindError(f"job kind {kind.name!r}: its task module {kind.task_module} "
+                            f"registers no task named {kind.task!r}")
+        module_name, attribute = dotted(kind.runtime)
+        if not hasattr(_import(kind, module_name, "runtime module"), attribute):
+            raise KindError(f"job kind {kind.name!r}: its runtime module {module_name} "
+                            f"defines no {attribute}")
+
+
+def _import(kind: KindDeclaration, module_name: str, piece: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
+            raise  # the module exists, and something it imports does not
+        raise KindError(f"job kind {kind.name!r}: its {piece} {module_name} does not "
+                        "exist") from None

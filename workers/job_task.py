@@ -17,7 +17,7 @@ and the task events Flower counts) is a report of it, made after the store's wor
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from celery.exceptions import Ignore
@@ -27,6 +27,9 @@ from core.errors import StoreUnavailable
 from core.runner import RunOutcome
 from core.states import JobStatus
 from core.views import JobView
+
+if TYPE_CHECKING:
+    from workers.resources import WorkerResources
 
 log = logging.getLogger(__name__)
 MESSAGE_MAX = 500
@@ -44,7 +47,12 @@ def failure_of(job: JobView | None) -> JobFailure:
 
 
 class JobTask(Task):  # type: ignore[misc]
+    """Every task of the app. `worker` is the process's warm resources: the app's task
+    class is this one bound to them (`bound_to`), so tasks reach their store, runners and
+    their kind's runtime through `self.worker`, not through an attribute of the app."""
+
     throws = (JobFailure,)
+    worker: WorkerResources
 
     def report(self, job_id: str, outcome: RunOutcome) -> dict[str, Any]:
         """The task's return value for a run that ended in `outcome`, or the exception that
@@ -63,7 +71,7 @@ class JobTask(Task):  # type: ignore[misc]
 
     def _job(self, job_id: str) -> JobView | None:
         try:
-            view: JobView | None = self.app.resources.store.get_any(job_id)
+            view: JobView | None = self.worker.store.get_any(job_id)
             return view
         except StoreUnavailable:  # the report only: the outcome is recorded already
             log.warning("could not read job %s to report its outcome", job_id)
@@ -74,3 +82,8 @@ class JobTask(Task):  # type: ignore[misc]
         self.send_event("task-revoked", terminated=False, signum=None, expired=False)
         self.backend.mark_as_revoked(request.id, reason, request=request)
         raise Ignore()
+
+
+def bound_to(worker: WorkerResources) -> type[JobTask]:
+    """The app's task class: JobTask with this process's resources as `worker`."""
+    return type("FragranceTask", (JobTask,), {"worker": worker})

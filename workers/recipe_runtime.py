@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from config.sections import RecipeSettings, ServedModels, load_section
 from core.batching import MicroBatcher, PriorityGate, grouped
 from core.metrics import RECIPE_BATCH_SIZE
 from core.registry import ModelRegistry
+from core.states import JobKind
 from workers.search_runtime import SearchRuntime
 from workers.served_versions import Served, ServedVersions
+
+if TYPE_CHECKING:
+    from workers.resources import WorkerResources
 
 log = logging.getLogger(__name__)
 CONCURRENT_BACKENDS = frozenset({"formulator"})
@@ -22,43 +27,36 @@ ADAPTABLE_BACKENDS = ("transformers", "vllm")  # they serve the registry's LoRA 
 Item = tuple[Served[Any], Served[Any] | None, Any, str]
 
 
-def generator_options(settings: Any) -> dict[str, Any]:
-    return {"model_path": settings.generator_model_path or None,
-            "base_url": settings.generator_base_url or None,
-            "model": settings.generator_model or None,
-            "device": settings.get("device", "cpu"),
-            "max_tokens": int(settings.generator_max_tokens),
-            # vLLM engine settings (0 / "" means the engine's default)
-            "dtype": settings.vllm_dtype or None,
-            "max_model_len": int(settings.vllm_max_model_len) or None,
-            "enforce_eager": bool(settings.vllm_enforce_eager),
-            "kv_cache_memory_bytes": int(settings.vllm_kv_cache_bytes) or None,
-            "gpu_memory_utilization": float(settings.vllm_gpu_memory_utilization) or None}
-
-
 class RecipeRuntime:
-    def __init__(self, settings: Any, registry: ModelRegistry,
-                 search: SearchRuntime | None, gate: PriorityGate | None = None) -> None:
+    def __init__(self, settings: RecipeSettings, served: ServedModels,
+                 registry: ModelRegistry, search: SearchRuntime | None,
+                 gate: PriorityGate | None = None) -> None:
         from ml.recipe import load_materials
 
         self._settings, self._registry, self._search = settings, registry, search
         self.materials = load_materials()
-        self._adaptable = str(settings.generator_backend) in ADAPTABLE_BACKENDS
+        self._adaptable = settings.backend in ADAPTABLE_BACKENDS
         self.generators: ServedVersions[Any] = ServedVersions(
-            self._build, self._resolve, capacity=int(settings.served_versions_max),
-            refresh_s=float(settings.model_poll_interval_s),
+            self._build, self._resolve, capacity=served.capacity, refresh_s=served.refresh_s,
             close=lambda generator: getattr(generator, "close", lambda: None)(),
             name="generator")
         # a back end that may be called from two threads at once (one brief at a time, on
         # the CPU) gets the express path beside the batch, and a flood's batch waits for a
         # light tenant's brief between briefs; a batching engine (vLLM) keeps whole batches
-        concurrent = str(settings.generator_backend) in CONCURRENT_BACKENDS
+        concurrent = settings.backend in CONCURRENT_BACKENDS
         self._batcher: MicroBatcher[Item, dict[str, Any]] = MicroBatcher(
-            self._run_batch, max_batch=int(settings.recipe_batch_max),
-            max_wait_s=float(settings.recipe_batch_wait_ms) / 1000,
+            self._run_batch, max_batch=settings.batch_max,
+            max_wait_s=settings.batch_wait_ms / 1000,
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
-            express_slots=int(settings.express_slots) if concurrent else 0,
+            express_slots=settings.express_slots if concurrent else 0,
             gate=gate, yield_every=1 if concurrent else None, name="recipe-batcher")
+
+    @classmethod
+    def for_worker(cls, worker: WorkerResources) -> RecipeRuntime:
+        settings = RecipeSettings.load(worker.settings)
+        retrieval = worker.runtime(JobKind.SEARCH) if settings.retrieval else None
+        return cls(settings, load_section(ServedModels, worker.settings), worker.registry,
+                   retrieval, worker.priority_gate)
 
     def _resolve(self, tenant_id: str) -> str | None:
         return self._registry.serving_id("generator", tenant_id) if self._adaptable else None
@@ -66,11 +64,10 @@ class RecipeRuntime:
     def _build(self, version_id: str | None) -> Any:
         from ml.recipe.backends import build_generator
 
-        options = generator_options(self._settings)
+        options = self._settings.generator_options()
         if version_id is not None:
             options["adapter_path"] = self._registry.get(version_id).path
-        generator = build_generator(str(self._settings.generator_backend), self.materials,
-                                    options)
+        generator = build_generator(self._settings.backend, self.materials, options)
         log.info("recipe generator ready: %s (version %s)", generator.model_version,
                  version_id)
         return generator
@@ -95,8 +92,8 @@ class RecipeRuntime:
             from ml.recipe import RecipePipeline
 
             generator, retrieval = part[0][0], part[0][1]
-            retrieve = SearchRetriever(retrieval.value, top_k=int(
-                self._settings.recipe_references)) if retrieval is not None else None
+            retrieve = SearchRetriever(retrieval.value, top_k=self._settings.references) \
+                if retrieval is not None else None
             pipeline = RecipePipeline(generator.value, self.materials, retrieve)
             return [{**outcome.to_dict(), "generator_version_id": generator.version_id,
                      "retrieval_model_version_id": retrieval.version_id if retrieval

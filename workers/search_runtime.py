@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from config.sections import SearchSettings, ServedModels, load_section
 from core.batching import MicroBatcher, PriorityGate, grouped
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
-from core.search_cache import SearchCache
+from core.search_cache import SearchCache, search_cache
 from workers.served_versions import Served, ServedVersions
+
+if TYPE_CHECKING:
+    from workers.resources import WorkerResources
 
 log = logging.getLogger(__name__)
 # (the pipeline serving the job's tenant, its request, the tenant)
@@ -23,21 +27,27 @@ SEARCH_YIELD_EVERY = 4
 
 
 class SearchRuntime:
-    def __init__(self, settings: Any, registry: ModelRegistry,
-                 cache: SearchCache | None = None, gate: PriorityGate | None = None) -> None:
+    def __init__(self, settings: SearchSettings, served: ServedModels,
+                 registry: ModelRegistry, cache: SearchCache | None = None,
+                 gate: PriorityGate | None = None) -> None:
         self._settings, self._registry, self._cache = settings, registry, cache
         # a Qdrant server's index is rebuilt by the CLI: server-backed workers serve the
         # configured model only; the embedded index gets a folder per version
         self.versions: ServedVersions[Any] = ServedVersions(
-            self._build, self._resolve, capacity=int(settings.served_versions_max),
-            refresh_s=float(settings.model_poll_interval_s),
+            self._build, self._resolve, capacity=served.capacity, refresh_s=served.refresh_s,
             close=lambda pipeline: pipeline.close(), name="embedding")
         self._batcher: MicroBatcher[Item, tuple[str | None, Any]] = MicroBatcher(
-            self._run_batch, max_batch=int(settings.search_batch_max),
-            max_wait_s=float(settings.search_batch_wait_ms) / 1000,
+            self._run_batch, max_batch=settings.batch_max,
+            max_wait_s=settings.batch_wait_ms / 1000,
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
-            express_slots=int(settings.express_slots), gate=gate, yield_every=SEARCH_YIELD_EVERY,
-            name="search-batcher")
+            express_slots=settings.express_slots, gate=gate,
+            yield_every=SEARCH_YIELD_EVERY, name="search-batcher")
+
+    @classmethod
+    def for_worker(cls, worker: WorkerResources) -> SearchRuntime:
+        settings = SearchSettings.load(worker.settings)
+        return cls(settings, load_section(ServedModels, worker.settings), worker.registry,
+                   search_cache(worker.redis, settings.cache_ttl_s), worker.priority_gate)
 
     def _resolve(self, tenant_id: str) -> str | None:
         if self._settings.qdrant_url:
@@ -48,9 +58,9 @@ class SearchRuntime:
         from ml.embeddings import set_torch_threads
         from ml.search import build_pipeline
 
-        set_torch_threads(int(self._settings.torch_threads))
         settings = self._settings
-        if settings.search_pipeline == "noop":
+        set_torch_threads(settings.torch_threads)
+        if settings.pipeline == "noop":
             pipeline: Any = NoopPipeline()
         elif version_id is None:
             pipeline = build_pipeline(index_path=settings.qdrant_path or None,

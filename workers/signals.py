@@ -22,6 +22,7 @@ from config.log_format import configure_logging
 from workers import task_context
 from workers.heartbeat import Heartbeat
 from workers.observability import process_exited, serve_metrics
+from workers.resources import WorkerResources
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,9 @@ def set_up_logs(log_format: str) -> None:
                 handler.addFilter(kind())
 
 
-def warm_up(app: Celery, queues: set[str]) -> None:
+def warm_up(resources: WorkerResources, queues: set[str]) -> None:
     try:
-        app.resources.warm(queues)  # type: ignore[attr-defined]
+        resources.warm(queues)
     except Exception:  # a warm-up failure must not kill the worker; jobs retry loading
         log.exception("warming worker resources failed")
 
@@ -63,7 +64,7 @@ def child_exited(pid: int | None = None, **_: Any) -> None:
     process_exited(pid or os.getpid())
 
 
-def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
+def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, device: str = "cpu",
             database_url: str = "", *, metrics_host: str = "127.0.0.1",
             log_format: str = "text", switch_interval_s: float | None = None) -> None:
     heartbeats: list[Heartbeat] = []
@@ -78,12 +79,12 @@ def connect(app: Celery, metrics_port: int = 0, device: str = "cpu",
         queues = {q.name for q in consumer.queues} if consumer is not None else set()
         heartbeats.append(Heartbeat(app.conf.broker_url, str(getattr(sender, "hostname", "")),
                                     sorted(queues),
-                                    app.resources.running_jobs).start())  # type: ignore[attr-defined]
+                                    resources.running_jobs).start())
         # the log handlers mask the passwords in these URLs
         log.info("worker ready: queues %s, device %s, database %s, broker %s",
                  ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
         # before the worker consumes: a job's time limit must not run while models load
-        warm_up(app, queues)
+        warm_up(resources, queues)
 
     def format_logs(**_: Any) -> None:
         set_up_logs(log_format)

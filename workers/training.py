@@ -16,11 +16,14 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.promotion import promotion_gate
 from core.registry import ModelRegistry
 from core.runner import JobFailed
+
+if TYPE_CHECKING:
+    from workers.resources import WorkerResources
 
 # A decoded training job (`tasks.training.TrainingRequest`): target, dataset (an
 # `ml.training.Dataset`), dataset_ref, options, evaluate, auto_promote, seed.
@@ -80,6 +83,14 @@ class TrainingRuns:
     def __init__(self, registry: ModelRegistry, model_store: str | Path,
                  defaults: TrainingDefaults) -> None:
         self.registry, self.root, self.defaults = registry, Path(model_store), defaults
+
+    @classmethod
+    def for_worker(cls, worker: WorkerResources) -> TrainingRuns:
+        return cls(worker.registry, str(worker.settings.model_store),
+                   TrainingDefaults.from_settings(worker.settings))
+
+    def warm(self) -> None:
+        """Nothing to load before the first job: each run loads the model it starts from."""
 
     def discard_checkpoints(self, job_id: str) -> None:
         """Free a finished run's checkpoints (its model lives in the registry's folder); a

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.stack import PROFILES as WORKER_GROUPS
 from config import load_settings
+from core.kinds import KINDS
 from core.states import QUEUES
 from tests.deploy.conftest import ROOT, filled_env_file, run
 
@@ -82,6 +84,22 @@ def test_compose_config_passes_for_each_profile_and_its_workers_take_every_queue
     assert set().union(*(worker_queues(services[w]) for w in workers)) == set(QUEUES)
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_profile_runs_one_worker_per_group_of_the_declared_kinds(profile: str) -> None:
+    """The worker services agree with the kinds' declarations (core.kinds: each kind's
+    queue and worker group), as the dev stack's processes do (cli.stack): read from the
+    file itself, so no docker-compose is needed. A new kind's queue must be added to the
+    command of its group's workers here."""
+    services = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    workers = {name: worker_queues(s) for name, s in services.items()
+               if in_profile(s, profile) and worker_queues(s)}
+    groups = {name: set(queues.split(",")) for name, (queues, _, _) in WORKER_GROUPS.items()}
+    for name, queues in workers.items():
+        assert queues in groups.values(), (
+            f"{name} consumes {sorted(queues)}, which is no worker group's queues: {groups}")
+    assert sorted(map(sorted, workers.values())) == sorted(map(sorted, groups.values()))
+
+
 def test_the_env_example_runs_the_cpu_profile(config: dict[str, Any]) -> None:
     example = (ROOT / "deploy" / "env.example").read_text()
     assert re.search(r"^COMPOSE_PROFILES=cpu$", example, re.MULTILINE)
@@ -133,8 +151,7 @@ def test_training_and_serving_workers_share_the_models_volume(config: dict[str, 
 def test_warm_shutdown_has_time_for_the_longest_job_of_each_worker(
         config: dict[str, Any]) -> None:
     limits = load_settings("development")
-    hard_limit = {"search": limits.search_time_limit_s, "recipe": limits.recipe_time_limit_s,
-                  "training": limits.training_time_limit_s,
+    hard_limit = {**{kind.queue: limits[kind.time_limit_setting] for kind in KINDS.values()},
                   "webhooks": limits.webhook_timeout_s, "maintenance": 0}
     for name, service in config["services"].items():
         queues = worker_queues(service)

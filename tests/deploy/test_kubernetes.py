@@ -21,6 +21,7 @@ import yaml
 
 from api.readiness import readiness_queues
 from config import load_settings
+from core.kinds import KINDS
 from core.states import QUEUES
 from tests.deploy.conftest import OVERLAYS
 
@@ -35,8 +36,9 @@ CEL_RULES = {
     "? self.maxReplicaCount : 100)":
         lambda spec: spec.get("minReplicaCount", 0) <= spec.get("maxReplicaCount", 100),
 }
-HARD_LIMITS = {"search": "search_time_limit_s", "recipe": "recipe_time_limit_s",
-               "training": "training_time_limit_s", "webhooks": "webhook_timeout_s"}
+# queue -> the setting bounding its longest job: each kind's hard time limit (core.kinds)
+HARD_LIMITS = {**{kind.queue: kind.time_limit_setting for kind in KINDS.values()},
+               "webhooks": "webhook_timeout_s"}
 
 
 @pytest.fixture(params=OVERLAYS)

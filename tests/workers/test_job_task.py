@@ -44,12 +44,13 @@ class Recorded:
 def task() -> Any:
     app = Celery("job-task-test", set_as_current=False, task_cls=JobTask)
 
-    @app.task(bind=True, name="recipe.generate")
+    # not shared: the product's apps must not take this stand-in for recipe.generate
+    @app.task(bind=True, name="recipe.generate", shared=False)
     def generate(self: Any, job_id: str) -> None:
         return None
 
     recorded = Recorded()
-    generate.app.resources = type("Resources", (), {"store": FakeStore()})()
+    generate.worker = type("Resources", (), {"store": FakeStore()})()
     generate.send_event = lambda kind, **fields: recorded.events.append((kind, fields))
     generate.backend.mark_as_revoked = lambda task_id, reason, request=None: \
         recorded.revoked.append(task_id)
@@ -72,13 +73,13 @@ def test_a_failure_raises_the_jobs_error_with_secrets_masked(task: Any) -> None:
 
 
 def test_a_failure_is_reported_even_when_the_store_cannot_be_read(task: Any) -> None:
-    task.app.resources.store.down = True
+    task.worker.store.down = True
     with pytest.raises(JobFailure, match=r"^failed: see the job's error"):
         task.report("job-1", RunOutcome.FAILED)
 
 
 def test_a_cancel_is_revoked_with_an_event_and_nothing_else_recorded(task: Any) -> None:
-    task.app.resources.store.job = replace(JOB, status="canceled")
+    task.worker.store.job = replace(JOB, status="canceled")
     with pytest.raises(Ignore):
         task.report("job-1", RunOutcome.CANCELED)
     assert [kind for kind, _ in task.recorded.events] == ["task-revoked"]
@@ -89,7 +90,7 @@ def test_a_cancel_is_revoked_with_an_event_and_nothing_else_recorded(task: Any) 
     ("canceled", Ignore), ("failed", JobFailure), ("running", None), ("succeeded", None)])
 def test_a_duplicate_delivery_reports_the_job_it_found(task: Any, status: str,
                                                        reported: type | None) -> None:
-    task.app.resources.store.job = replace(JOB, status=status)
+    task.worker.store.job = replace(JOB, status=status)
     if reported is None:
         assert task.report("job-1", RunOutcome.SKIPPED)["job_status"] == status
     else:

@@ -1,0 +1,118 @@
+"""Typed, frozen sections of the settings, one per part of a worker that reads them.
+
+`load_settings` validates the flat dynaconf settings; a section takes the keys its part
+reads (`<prefix><field>`, or the key a field's metadata names) and converts each value to
+its field's type once, here, so the runtimes pass typed values around instead of the whole
+settings object, and do no `int(settings.x)` of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, get_type_hints
+
+S = TypeVar("S")
+
+
+def key(name: str) -> Any:
+    """A field read from the setting `name` instead of `<prefix><field name>`."""
+    return field(metadata={"key": name})
+
+
+def load_section(section: type[S], settings: Any, prefix: str = "") -> S:
+    """`section` filled from `settings`, each value converted to its field's type."""
+    hints = get_type_hints(section)
+    values: dict[str, Any] = {}
+    for item in fields(section):  # type: ignore[arg-type]
+        value = settings[item.metadata.get("key", prefix + item.name)]
+        kind = hints[item.name]
+        values[item.name] = tuple(value) if kind == tuple[str, ...] else kind(value)
+    return section(**values)
+
+
+@dataclass(frozen=True)
+class ServedModels:
+    """How a serving worker keeps model versions warm (`workers.served_versions`)."""
+
+    capacity: int = key("served_versions_max")
+    refresh_s: float = key("model_poll_interval_s")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The search runtime's settings (`search_*`, and the index and encoder it loads)."""
+
+    pipeline: str
+    batch_max: int
+    batch_wait_ms: float
+    cache_ttl_s: float
+    express_slots: int = key("express_slots")
+    qdrant_path: str = key("qdrant_path")
+    qdrant_url: str = key("qdrant_url")
+    embedding_model_path: str = key("embedding_model_path")
+    torch_threads: int = key("torch_threads")
+
+    @classmethod
+    def load(cls, settings: Any) -> SearchSettings:
+        return load_section(cls, settings, "search_")
+
+
+@dataclass(frozen=True)
+class RecipeSettings:
+    """The recipe runtime's settings (`recipe_*`, and the generator back end's)."""
+
+    retrieval: bool
+    references: int
+    batch_max: int
+    batch_wait_ms: float
+    express_slots: int = key("express_slots")
+    backend: str = key("generator_backend")
+    model_path: str = key("generator_model_path")
+    base_url: str = key("generator_base_url")
+    model: str = key("generator_model")
+    max_tokens: int = key("generator_max_tokens")
+    device: str = key("device")
+    vllm_dtype: str = key("vllm_dtype")
+    vllm_max_model_len: int = key("vllm_max_model_len")
+    vllm_enforce_eager: bool = key("vllm_enforce_eager")
+    vllm_kv_cache_bytes: int = key("vllm_kv_cache_bytes")
+    vllm_gpu_memory_utilization: float = key("vllm_gpu_memory_utilization")
+
+    @classmethod
+    def load(cls, settings: Any) -> RecipeSettings:
+        return load_section(cls, settings, "recipe_")
+
+    def generator_options(self) -> dict[str, Any]:
+        """The back end's options (`ml.recipe.backends.build_generator`); an empty or zero
+        setting means the back end's default."""
+        return {"model_path": self.model_path or None, "base_url": self.base_url or None,
+                "model": self.model or None, "device": self.device,
+                "max_tokens": self.max_tokens, "dtype": self.vllm_dtype or None,
+                "max_model_len": self.vllm_max_model_len or None,
+                "enforce_eager": self.vllm_enforce_eager,
+                "kv_cache_memory_bytes": self.vllm_kv_cache_bytes or None,
+                "gpu_memory_utilization": self.vllm_gpu_memory_utilization or None}
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The webhook senders' settings (`webhook_*`)."""
+
+    allow_http: bool
+    allowed_hosts: tuple[str, ...]
+    allowed_networks: tuple[str, ...]
+    timeout_s: float
+    max_attempts: int
+    backoff_base_s: float
+    per_host_concurrency: int
+    max_response_bytes: int
+    sweep_interval_s: float
+
+    @classmethod
+    def load(cls, settings: Any) -> WebhookSettings:
+        return load_section(cls, settings, "webhook_")
+
+    @property
+    def lease_s(self) -> float:
+        """A sender that died mid-request frees its message after this long."""
+        return self.timeout_s * 2 + 10
