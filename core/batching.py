@@ -19,9 +19,10 @@ waiting for it and for the next one. A key with many items open (the tenant floo
 takes the express path, so the slots stay for the others.
 
 With a `gate` (`PriorityGate`, one per worker process), light tenants' jobs also come first
-for the CPU: the batching thread processes a batch in chunks of `yield_every` items and,
-before each chunk, waits while a light tenant's job is running in the process (at most
-`yield_max_s` per chunk, so a stream of single jobs cannot stop the batches). In a GIL-bound
+for the CPU: while light jobs run in the process or ran there within the last second, the
+batching thread processes a batch in chunks of `yield_every` items and, before each chunk,
+waits while a light tenant's job is running (at most `yield_max_s` per chunk, so a stream
+of single jobs cannot stop the batches). A tenant alone keeps whole batches. In a GIL-bound
 worker, the flood's batches and its claims and finishes would otherwise take most of the
 interpreter's time from the one job of another tenant.
 """
@@ -72,9 +73,11 @@ class PriorityGate:
     `OpenCounts`) has priority while it runs: micro-batchers holding this gate wait for it
     between chunks of their batches."""
 
-    def __init__(self) -> None:
+    def __init__(self, recent_s: float = 1.0) -> None:
         self._jobs = OpenCounts()
         self._running = 0  # light jobs running now
+        self._recent_s = recent_s
+        self._last_light = float("-inf")  # time.monotonic() when a light job last ran
         self._clear = threading.Condition(threading.Lock())
         self._thread = threading.local()
 
@@ -94,11 +97,18 @@ class PriorityGate:
                 self._thread.priority = False
                 with self._clear:
                     self._running -= 1
+                    self._last_light = time.monotonic()
                     self._clear.notify_all()
 
     def in_priority(self) -> bool:
         """Whether the calling thread runs a job with priority."""
         return bool(getattr(self._thread, "priority", False))
+
+    def contended(self) -> bool:
+        """Whether light jobs run now or ran within the last `recent_s`: batches then go in
+        chunks, so the next light job waits for a chunk, not a whole batch."""
+        with self._clear:
+            return bool(self._running) or time.monotonic() - self._last_light < self._recent_s
 
     def wait_clear(self, max_s: float) -> None:
         """Wait until no job with priority runs, at most `max_s`."""
@@ -218,9 +228,13 @@ class MicroBatcher(Generic[T, R]):
     def _run(self, batch: list[_Entry[T, R]]) -> None:
         if self._on_batch:
             self._on_batch(len(batch))
-        for start in range(0, len(batch), self._yield_every):
-            chunk = batch[start:start + self._yield_every]
-            if self._gate is not None and not any(entry.priority for entry in chunk):
+        rest = batch
+        while rest:
+            if self._gate is None or not self._gate.contended():
+                self._run_chunk(rest)
+                return
+            chunk, rest = rest[:self._yield_every], rest[self._yield_every:]
+            if not any(entry.priority for entry in chunk):
                 self._gate.wait_clear(self._yield_max_s)
             self._run_chunk(chunk)
 

@@ -241,3 +241,40 @@ def test_a_batch_holding_a_priority_job_never_waits_for_itself() -> None:
         started = time.monotonic()
         assert batcher.submit(3, timeout=10) == 3  # B's own item, in a batch: no wait
         assert time.monotonic() - started < 10
+
+
+def test_a_tenant_alone_keeps_whole_batches_and_chunks_return_with_a_light_job() -> None:
+    gate = PriorityGate(recent_s=0.5)
+    release, chunks = threading.Event(), []
+
+    def process(items: Sequence[int]) -> list[int]:
+        chunks.append(len(items))
+        if len(chunks) == 1:
+            release.wait(5)  # the first item holds the batcher while the rest pile up
+        return list(items)
+
+    def flood() -> None:
+        batcher: MicroBatcher[int, int] = MicroBatcher(process, max_batch=8, max_wait_s=0,
+                                                       gate=gate, yield_every=2)
+        threads = [threading.Thread(target=batcher.submit, args=(n,)) for n in range(7)]
+        threads[0].start()
+        wait_until(lambda: chunks == [1], 5, "the first batch")
+        for thread in threads[1:]:
+            thread.start()
+        wait_until(lambda: batcher._inbox.qsize() == 6, 5, "the rest")
+        release.set()
+        for thread in threads:
+            thread.join(5)
+
+    with gate.running("A"):
+        flood()
+    assert chunks == [1, 6] and not gate.contended()  # nobody else: one batch of 6
+
+    chunks.clear()
+    release.clear()
+    with gate.running("A"):
+        with gate.running("B") as light:
+            assert light
+        assert gate.contended()  # B's job ran just now: the flood goes in chunks
+        flood()
+    assert chunks == [1, 2, 2, 2]
