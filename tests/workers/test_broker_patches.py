@@ -34,3 +34,24 @@ def test_the_guard_is_installed_once() -> None:
     broker_patches.apply()
     assert kombu_redis.QoS.restore_unacked is first
     assert getattr(first, "__fragrance_guard__", False)
+
+
+def test_a_channel_reuses_one_client_and_replaces_it_with_its_pool(redis_url: str) -> None:
+    from kombu import Connection
+
+    broker_patches.apply()
+    with Connection(redis_url) as connection:
+        channel = connection.channel()
+        with channel.conn_or_acquire() as first, channel.conn_or_acquire() as second:
+            assert first is second
+            first.set("fragrance-test:broker-patch", "1")  # a real command through it
+            assert second.get("fragrance-test:broker-patch") == b"1"
+            first.delete("fragrance-test:broker-patch")
+        given = object()
+        with channel.conn_or_acquire(given) as passed:
+            assert passed is given
+        channel._disconnect_pools()  # what kombu does after losing the connection
+        with channel.conn_or_acquire() as after:
+            assert after is not first and after.connection_pool is channel.pool
+            assert after.ping()
+        channel.close()
