@@ -1,4 +1,4 @@
-"""Two adjustments to kombu's Redis transport: a guard around a race on broker loss, and one
+"""Two adjustments to kombu's Redis transport: guards around a race on broker loss, and one
 client object per channel instead of a new one for every command.
 
 **The race.**
@@ -7,11 +7,15 @@ channel and kombu tries to hand those messages back at once (`QoS.restore_unacke
 channel's connection was already torn down, kombu raises `AttributeError: 'NoneType' object
 has no attribute 'hostname'` (kombu 5.7, `redis.Channel._connparams`), which Celery treats
 as unrecoverable: the worker exits instead of reconnecting (seen in our Redis-restart test;
-the same family as celery/kombu#970 and celery/celery#10205).
+the same family as celery/kombu#970 and celery/celery#10205). The acknowledgement of a task
+that finished just as the connection went (`QoS.ack`, `QoS.reject`, run later by the
+consumer's event loop on the old channel) fails the same way (`... has no attribute
+'client'`, seen once in a full test run).
 
-Nothing is lost by skipping that early hand-back: the messages stay in Redis's unacked index
-and the visibility-timeout restore (`QoS.restore_visible`) brings them back; the job store's
-leases make the redelivery safe. So the guard logs and lets the consumer reconnect.
+Nothing is lost by skipping that early hand-back or that acknowledgement: the messages stay
+in Redis's unacked index and the visibility-timeout restore (`QoS.restore_visible`) brings
+them back; the job store's leases make the redelivery safe (a finished job's redelivery is
+skipped). So the guards log and let the consumer reconnect.
 
 **One client per channel.** `Channel.conn_or_acquire()` (kombu 5.7) builds a new
 `redis.Redis` around the channel's connection pool for every publish, every task event and
@@ -50,6 +54,25 @@ def tolerate_torn_down_connection(restore: Callable[..., Any]) -> Callable[..., 
     return restore_unacked
 
 
+def settle_or_leave_to_restore(settle: Callable[..., Any]) -> Callable[..., Any]:
+    """`QoS.ack` / `QoS.reject` that, on a channel whose connection is gone, leave the
+    message to the visibility-timeout restore instead of raising."""
+    @functools.wraps(settle)
+    def settled(self: Any, delivery_tag: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return settle(self, delivery_tag, *args, **kwargs)
+        except AttributeError:
+            if getattr(self.channel, "connection", None) is not None:
+                raise  # not the torn-down channel: a real bug
+            log.warning("broker connection already closed: message %s was not acknowledged; "
+                        "the visibility timeout brings it back and its finished job is "
+                        "skipped", delivery_tag)
+            return None
+
+    settled.__fragrance_guard__ = True  # type: ignore[attr-defined]
+    return settled
+
+
 @contextmanager
 def one_client_per_channel(self: Any, client: Any = None) -> Iterator[Any]:
     """`Channel.conn_or_acquire`: the given client, else the channel's own one."""
@@ -68,11 +91,15 @@ one_client_per_channel.__fragrance_guard__ = True  # type: ignore[attr-defined]
 
 
 def apply() -> None:
-    """Install both once per process (idempotent)."""
+    """Install the guards and the shared client once per process (idempotent)."""
     qos = kombu_redis.QoS
     if not getattr(qos.restore_unacked, "__fragrance_guard__", False):
         qos.restore_unacked = tolerate_torn_down_connection(  # type: ignore[method-assign]
             qos.restore_unacked)
+    if not getattr(qos.ack, "__fragrance_guard__", False):
+        qos.ack = settle_or_leave_to_restore(qos.ack)  # type: ignore[method-assign]
+    if not getattr(qos.reject, "__fragrance_guard__", False):
+        qos.reject = settle_or_leave_to_restore(qos.reject)  # type: ignore[method-assign]
     channel = kombu_redis.Channel
     if not getattr(channel.conn_or_acquire, "__fragrance_guard__", False):
         channel.conn_or_acquire = one_client_per_channel  # type: ignore[method-assign]

@@ -55,3 +55,35 @@ def test_a_channel_reuses_one_client_and_replaces_it_with_its_pool(redis_url: st
             assert after is not first and after.connection_pool is channel.pool
             assert after.ping()
         channel.close()
+
+
+def test_an_ack_on_a_torn_down_channel_leaves_the_message_to_the_restore(
+        redis_url: str) -> None:
+    """The acknowledgement of a task that finished as the broker went away runs on the old
+    channel; it must not stop the consumer (the message comes back through the visibility
+    timeout, and the job store skips its finished job)."""
+    from kombu import Connection
+    from kombu.transport import redis as kombu_redis
+
+    broker_patches.apply()
+    assert getattr(kombu_redis.QoS.ack, "__fragrance_guard__", False)
+    assert getattr(kombu_redis.QoS.reject, "__fragrance_guard__", False)
+    with Connection(redis_url) as connection:
+        channel = connection.channel()
+        qos = channel.qos
+        channel._disconnect_pools()
+        channel.connection = None  # what kombu leaves behind after closing the channel
+        assert qos.ack("tag-1") is None
+        assert qos.reject("tag-2") is None
+
+
+def test_an_ack_that_fails_for_another_reason_still_raises() -> None:
+    class BrokenQoS:
+        channel = type("LiveChannel", (), {"connection": object()})()
+
+        def ack(self, delivery_tag: str) -> None:
+            raise AttributeError("a real bug")
+
+    guarded = broker_patches.settle_or_leave_to_restore(BrokenQoS.ack)
+    with pytest.raises(AttributeError, match="a real bug"):
+        guarded(BrokenQoS(), "tag")
