@@ -39,6 +39,18 @@ class ServedModels:
 
 
 @dataclass(frozen=True)
+class RunnerSettings:
+    """How a worker runs jobs of every kind (`core.runner.JobRunner`) and hands lost ones
+    back (`tasks.maintenance`)."""
+
+    lease_s: float = key("lease_s")
+    max_attempts: int = key("max_attempts")
+    express_slots: int = key("express_slots")
+    exit_on_overrun: bool = key("exit_on_overrun")
+    requeue_after_s: float = key("requeue_after_s")
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """The search runtime's settings (`search_*`, and the index and encoder it loads)."""
 

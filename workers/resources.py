@@ -19,7 +19,7 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.sections import WebhookSettings
+from config.sections import RunnerSettings, WebhookSettings, load_section
 from core.batching import PriorityGate
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
@@ -53,7 +53,8 @@ class WorkerResources:
         self._app: Celery | None = None
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
-        self.requeue_after_s = float(settings.requeue_after_s)
+        self.running = load_section(RunnerSettings, settings)
+        self.requeue_after_s = self.running.requeue_after_s
         self.webhooks = WebhookSettings.load(settings)
 
     def publish_through(self, app: Celery) -> None:
@@ -101,15 +102,13 @@ class WorkerResources:
 
     def runner(self, kind: str) -> JobRunner:
         # kept alive by the runner's watchdog: short, so a dead worker's job returns soon
-        settings = self.settings
-        declared = KINDS[kind]
-        hard_s = float(settings[declared.time_limit_setting])
-        lease_s = min(float(settings.lease_s), hard_s + LEASE_MARGIN_S)
-        limits = TimeLimits(float(settings[declared.soft_time_limit_setting]), hard_s)
+        running, declared = self.running, KINDS[kind]
+        hard_s = float(self.settings[declared.time_limit_setting])
+        lease_s = min(running.lease_s, hard_s + LEASE_MARGIN_S)
+        limits = TimeLimits(float(self.settings[declared.soft_time_limit_setting]), hard_s)
         return self._once(f"runner:{kind}", lambda: JobRunner(
             self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
-            max_attempts=int(settings.max_attempts),
-            express_slots=int(settings.express_slots),
+            max_attempts=running.max_attempts, express_slots=running.express_slots,
             gate=self.priority_gate if declared.light_tenants_first else None))
 
     @property
@@ -122,7 +121,7 @@ class WorkerResources:
         """A job ran past its hard limit and its thread cannot be interrupted: leave, so a
         stuck computation does not hold this worker; the process supervisor starts a
         fresh one, and the jobs this process still held come back when their leases lapse."""
-        if not self.settings.exit_on_overrun:
+        if not self.running.exit_on_overrun:
             return
         log.critical("job %s overran its hard time limit; this worker exits", claim.job_id)
         logging.shutdown()
