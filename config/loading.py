@@ -59,6 +59,7 @@ def _validators() -> list[Validator]:
         Validator("express_slots", must_exist=True, is_type_of=int, gte=0),
         Validator("worker_switch_interval_s", must_exist=True, is_type_of=(int, float),
                   gt=0, lte=1),
+        Validator("batch_thread_nice", must_exist=True, is_type_of=int, gte=0, lte=19),
         Validator("rate_limit_burst", must_exist=True, is_type_of=int, gte=1),
         Validator("dispatch_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
         Validator("generator_backend", must_exist=True,

@@ -59,6 +59,7 @@ class SearchSettings:
     batch_wait_ms: float
     cache_ttl_s: float
     express_slots: int = key("express_slots")
+    thread_nice: int = key("batch_thread_nice")
     qdrant_path: str = key("qdrant_path")
     qdrant_url: str = key("qdrant_url")
     embedding_model_path: str = key("embedding_model_path")
@@ -78,6 +79,7 @@ class RecipeSettings:
     batch_max: int
     batch_wait_ms: float
     express_slots: int = key("express_slots")
+    thread_nice: int = key("batch_thread_nice")
     backend: str = key("generator_backend")
     model_path: str = key("generator_model_path")
     base_url: str = key("generator_base_url")

@@ -30,13 +30,14 @@ interpreter's time from the one job of another tenant.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
@@ -129,7 +130,7 @@ class MicroBatcher(Generic[T, R]):
                  fair_key: Callable[[T], Hashable] | None = None,
                  express_slots: int = 0, gate: PriorityGate | None = None,
                  yield_every: int | None = None, yield_max_s: float = 1.0,
-                 name: str = "micro-batcher") -> None:
+                 thread_nice: int = 0, name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
         self._on_batch, self._fair_key = on_batch, fair_key or (lambda _: None)
         self._express_free = express_slots
@@ -140,6 +141,7 @@ class MicroBatcher(Generic[T, R]):
         self._inbox: queue.SimpleQueue[_Entry[T, R]] = queue.SimpleQueue()
         # the batching thread's own: items taken from the inbox, per fairness key, in order
         self._waiting: dict[Hashable, deque[_Entry[T, R]]] = {}
+        self._thread_nice = thread_nice
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -183,6 +185,8 @@ class MicroBatcher(Generic[T, R]):
         return asyncio.wrap_future(future)
 
     def _loop(self) -> None:
+        if self._thread_nice:
+            lower_priority_of_this_thread(self._thread_nice)
         while True:
             if not self._waiting:
                 self._hold(self._inbox.get())
@@ -253,6 +257,15 @@ class MicroBatcher(Generic[T, R]):
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+
+def lower_priority_of_this_thread(nice: int) -> None:
+    """Give the calling thread a lower CPU priority (Linux: a thread is a task with its own
+    niceness). A batching thread computing a flood's batches then leaves the CPU to the
+    threads and processes that serve single jobs (the database, Redis, a light tenant's
+    express job) when the host is saturated; on an idle host it changes nothing."""
+    with suppress(OSError, AttributeError):  # not Linux: the thread keeps its priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 K = TypeVar("K")

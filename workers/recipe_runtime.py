@@ -49,7 +49,8 @@ class RecipeRuntime:
             max_wait_s=settings.batch_wait_ms / 1000,
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
             express_slots=settings.express_slots if concurrent else 0,
-            gate=gate, yield_every=1 if concurrent else None, name="recipe-batcher")
+            gate=gate, yield_every=1 if concurrent else None,
+            thread_nice=settings.thread_nice, name="recipe-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> RecipeRuntime:

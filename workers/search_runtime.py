@@ -41,7 +41,8 @@ class SearchRuntime:
             max_wait_s=settings.batch_wait_ms / 1000,
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
             express_slots=settings.express_slots, gate=gate,
-            yield_every=SEARCH_YIELD_EVERY, name="search-batcher")
+            yield_every=SEARCH_YIELD_EVERY, thread_nice=settings.thread_nice,
+            name="search-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> SearchRuntime:

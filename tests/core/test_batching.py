@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -278,3 +280,18 @@ def test_a_tenant_alone_keeps_whole_batches_and_chunks_return_with_a_light_job()
         assert gate.contended()  # B's job ran just now: the flood goes in chunks
         flood()
     assert chunks == [1, 2, 2, 2]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness")
+def test_the_batching_thread_runs_at_the_lower_priority_it_was_given() -> None:
+    seen: list[int] = []
+
+    def process(items: Sequence[int]) -> list[int]:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return list(items)
+
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    batcher: MicroBatcher[int, int] = MicroBatcher(process, max_wait_s=0, thread_nice=10)
+    assert batcher.submit(1, timeout=5) == 1
+    assert seen == [max(10, caller)]  # a niceness, never a raise in priority
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # not ours
