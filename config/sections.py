@@ -50,16 +50,23 @@ class RunnerSettings:
     requeue_after_s: float = key("requeue_after_s")
 
 
-@dataclass(frozen=True)
-class SearchSettings:
+@dataclass(frozen=True, kw_only=True)
+class MicroBatching:
+    """How a runtime batches its jobs across threads (`core.batching.MicroBatcher`):
+    `<prefix>batch_max`, `<prefix>batch_wait_ms`, and the settings every batcher shares."""
+
+    batch_max: int
+    batch_wait_ms: float
+    express_slots: int = key("express_slots")
+    thread_nice: int = key("batch_thread_nice")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchSettings(MicroBatching):
     """The search runtime's settings (`search_*`, and the index and encoder it loads)."""
 
     pipeline: str
-    batch_max: int
-    batch_wait_ms: float
     cache_ttl_s: float
-    express_slots: int = key("express_slots")
-    thread_nice: int = key("batch_thread_nice")
     qdrant_path: str = key("qdrant_path")
     qdrant_url: str = key("qdrant_url")
     embedding_model_path: str = key("embedding_model_path")
@@ -70,16 +77,12 @@ class SearchSettings:
         return load_section(cls, settings, "search_")
 
 
-@dataclass(frozen=True)
-class RecipeSettings:
+@dataclass(frozen=True, kw_only=True)
+class RecipeSettings(MicroBatching):
     """The recipe runtime's settings (`recipe_*`, and the generator back end's)."""
 
     retrieval: bool
     references: int
-    batch_max: int
-    batch_wait_ms: float
-    express_slots: int = key("express_slots")
-    thread_nice: int = key("batch_thread_nice")
     backend: str = key("generator_backend")
     model_path: str = key("generator_model_path")
     base_url: str = key("generator_base_url")
