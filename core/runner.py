@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -208,9 +208,7 @@ class JobRunner:
 
         Raises StoreUnavailable when the outcome could not be recorded (retry the task).
         """
-        if self._gate is None:
-            return self._run(job_id, delivery_id, work, tenant_hint)
-        with self._gate.running(tenant_hint):
+        with self._gate.running(tenant_hint) if self._gate else nullcontext():
             return self._run(job_id, delivery_id, work, tenant_hint)
 
     def _run(self, job_id: str, delivery_id: str, work: Work, tenant_hint: str) -> RunOutcome:

@@ -54,8 +54,11 @@ class WorkerResources:
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
         self.running = load_section(RunnerSettings, settings)
-        self.requeue_after_s = self.running.requeue_after_s
         self.webhooks = WebhookSettings.load(settings)
+
+    @property
+    def requeue_after_s(self) -> float:
+        return self.running.requeue_after_s
 
     def publish_through(self, app: Celery) -> None:
         """The app this process publishes job messages with (dispatcher, maintenance)."""
@@ -101,15 +104,19 @@ class WorkerResources:
         return jobs_in_broker(self.redis, QUEUE_FOR_KIND.values())
 
     def runner(self, kind: str) -> JobRunner:
+        """The runner of `kind` in this process (asked for by every job: built once)."""
+        return self._once(f"runner:{kind}", lambda: self._make_runner(kind))
+
+    def _make_runner(self, kind: str) -> JobRunner:
         # kept alive by the runner's watchdog: short, so a dead worker's job returns soon
         running, declared = self.running, KINDS[kind]
         hard_s = float(self.settings[declared.time_limit_setting])
         lease_s = min(running.lease_s, hard_s + LEASE_MARGIN_S)
         limits = TimeLimits(float(self.settings[declared.soft_time_limit_setting]), hard_s)
-        return self._once(f"runner:{kind}", lambda: JobRunner(
-            self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
-            max_attempts=running.max_attempts, express_slots=running.express_slots,
-            gate=self.priority_gate if declared.light_tenants_first else None))
+        return JobRunner(self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
+                         max_attempts=running.max_attempts,
+                         express_slots=running.express_slots,
+                         gate=self.priority_gate if declared.light_tenants_first else None)
 
     @property
     def priority_gate(self) -> PriorityGate:
