@@ -11,8 +11,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "knowledge" / "materials.json"
 POSITIONS = ("top", "heart", "base")
@@ -20,9 +21,12 @@ POSITIONS = ("top", "heart", "base")
 ODOR_FAMILY_ALIASES = {"woods": "woody", "wood": "woody", "water": "aquatic", "marine": "aquatic"}
 
 
+_NOT_A_WORD = re.compile(r"[^0-9a-z\u3131-\ud7a3]+")
+
+
 def normalise_term(text: str) -> str:
     """Lower-case, collapse punctuation and whitespace: the form used for name matching."""
-    return re.sub(r"[^0-9a-z\u3131-\ud7a3]+", " ", text.lower()).strip()
+    return _NOT_A_WORD.sub(" ", text.lower()).strip()
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,32 @@ class Material:
 
     def terms(self) -> tuple[str, ...]:
         """Normalised id, name and synonyms: what a note name can match."""
+        return self._names.terms
+
+    def matches(self, key: str) -> bool:
+        """True if the normalised note `key` names this material (id, name, synonym, or a
+        run of whole words of one) or is one of its descriptors."""
+        return key in self._names.phrases
+
+    @cached_property
+    def _names(self) -> _Names:
+        """Normalised once per material: matching a brief's and its references' notes
+        against every candidate would otherwise normalise the same names a million times."""
         raw = (self.id.replace("-", " "), self.name, *self.synonyms)
-        return tuple(normalise_term(t) for t in raw if t)
+        terms = tuple(normalise_term(t) for t in raw if t)
+        phrases = {normalise_term(d) for d in self.descriptors}
+        for term in terms:
+            words = term.split(" ")
+            phrases.update(" ".join(words[start:end]) for start in range(len(words))
+                           for end in range(start + 1, len(words) + 1))
+        phrases.discard("")
+        return _Names(terms, frozenset(phrases))
+
+
+class _Names(NamedTuple):
+    terms: tuple[str, ...]
+    # what a note may be, normalised: the descriptors, and every run of whole words of a term
+    phrases: frozenset[str]
 
 
 def _pair(value: Any, what: str) -> tuple[float, float]:

@@ -35,13 +35,7 @@ class Pick:
 
 def note_matches(material: Material, note: str) -> bool:
     """True if the note names the material (id, name, synonym) or is one of its descriptors."""
-    key = normalise_term(note)
-    if not key:
-        return False
-    if key in material.terms() or key in (normalise_term(d) for d in material.descriptors):
-        return True
-    padded = f" {key} "
-    return any(padded in f" {term} " for term in material.terms())
+    return material.matches(normalise_term(note))
 
 
 def reference_notes(references: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -76,11 +70,12 @@ def score_materials(
 ) -> dict[str, float]:
     """Material id -> preference score (> 0)."""
     weights = _profile(brief)
-    ref_notes = reference_notes(references)
+    ref_keys = {position: [normalise_term(note) for note in notes]
+                for position, notes in reference_notes(references).items()}
     scores = {}
     for material in candidates:
         score = 0.15 + weights.get(material.odor_family, 0.0)
-        hits = sum(note_matches(material, n) for n in ref_notes[material.note_position])
+        hits = sum(material.matches(key) for key in ref_keys[material.note_position])
         scores[material.id] = score + min(hits, 3) * 0.8
     return scores
 
@@ -95,7 +90,7 @@ def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Mat
     for note in brief.notes_include:
         key = normalise_term(note)
         exact = [m for m in candidates if key in m.terms()]
-        loose = [m for m in candidates if note_matches(m, note)]
+        loose = [m for m in candidates if m.matches(key)]
         matches = exact or loose
         if matches and matches[0] not in chosen:
             chosen.append(matches[0])
