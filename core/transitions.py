@@ -169,7 +169,11 @@ def complete_batch_if_done(session: Session, batch_id: str) -> bool:
     """Stamp the batch complete once every item is final (exactly once: compare-and-set)."""
     session.flush()
     # Lock the batch row so concurrent finishers of one batch count one after the other.
-    session.execute(select(Batch.id).where(Batch.id == batch_id).with_for_update())
+    # FOR NO KEY UPDATE, not FOR UPDATE: a finisher already holds a KEY SHARE lock on this
+    # row (PostgreSQL's foreign-key check when a job row is updated twice in a
+    # transaction), and two finishers each holding one and each asking FOR UPDATE deadlock.
+    session.execute(select(Batch.id).where(Batch.id == batch_id)
+                    .with_for_update(key_share=True))  # renders FOR NO KEY UPDATE
     open_items = session.scalar(select(func.count()).select_from(Job).where(
         Job.batch_id == batch_id, Job.status.not_in([str(s) for s in TERMINAL])))
     if open_items:
