@@ -7,7 +7,7 @@ import base64
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
@@ -530,6 +530,10 @@ class JobStore:
                                    .group_by(Job.kind, Job.status))
             return {(kind, status): count for kind, status, count in rows}
 
-    def ping(self) -> None:
-        with self._session() as session:
-            session.execute(select(1))
+    def ping(self, connections: int = 1) -> None:
+        """Check the database answers, on `connections` pooled connections opened at once
+        (a worker opens those its claim and finish groups will use before its first job,
+        so no job waits for a connection to be made)."""
+        with ExitStack() as opened:
+            for _ in range(connections):
+                opened.enter_context(self._session()).execute(select(1))

@@ -207,8 +207,11 @@ class WorkerResources:
             self.settings.broker_url, socket_timeout=2, socket_connect_timeout=2))
 
     def warm(self, queues: set[str]) -> None:
-        """Load what the consumed queues need before the first job arrives."""
-        self.store.ping()
+        """Load what the consumed queues need before the first job arrives, and open the
+        database connections a runner's claim and finish groups use at once (each group's
+        writer and its express slots), so a job's claim never waits for a new connection
+        on a busy host."""
+        self.store.ping(connections=2 * (1 + self.running.express_slots))
         if "maintenance" in queues:
             self.start_dispatcher()
         if "webhooks" in queues:

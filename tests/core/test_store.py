@@ -161,3 +161,10 @@ def test_idempotency_keys_expire(sessions) -> None:  # type: ignore[no-untyped-d
     fresh, created = store.create(tenant_id="t1", kind="search", input={"other": 1},
                                   idempotency_key="old", request_hash="h2")
     assert created and fresh.id != first.id
+
+
+def test_ping_opens_the_connections_asked_for_and_keeps_them_pooled(sessions) -> None:  # type: ignore[no-untyped-def]
+    engine = sessions.kw["bind"]
+    JobStore(sessions).ping(connections=4)
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedin() >= 4  # a worker's first claims find them open
