@@ -77,6 +77,10 @@ class SentenceTransformerEncoder:
         os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # a progress bar on stderr becomes a WARNING line per update in a worker's log
+        transformers_logging.disable_progress_bar()
 
         folder = Path(model_path) if model_path else shipped_model_path()
         if not folder.is_dir():

@@ -80,25 +80,41 @@ class Material:
         run of whole words of one) or is one of its descriptors."""
         return key in self._names.phrases
 
+    def match_rank(self, key: str) -> int | None:
+        """How well the normalised note `key` names this material, lower is better: 0 one
+        of its names, 1 a run of whole words of a name, 2 + i its i-th descriptor (the first
+        descriptors are the most characteristic); None when it does not match."""
+        names = self._names
+        if key not in names.phrases:
+            return None
+        if key in names.terms:
+            return 0
+        if key in names.runs:
+            return 1
+        return 2 + names.descriptors.index(key)
+
     @cached_property
     def _names(self) -> _Names:
         """Normalised once per material: matching a brief's and its references' notes
         against every candidate would otherwise normalise the same names a million times."""
         raw = (self.id.replace("-", " "), self.name, *self.synonyms)
         terms = tuple(normalise_term(t) for t in raw if t)
-        phrases = {normalise_term(d) for d in self.descriptors}
+        runs: set[str] = set()
         for term in terms:
             words = term.split(" ")
-            phrases.update(" ".join(words[start:end]) for start in range(len(words))
-                           for end in range(start + 1, len(words) + 1))
-        phrases.discard("")
-        return _Names(terms, frozenset(phrases))
+            runs.update(" ".join(words[start:end]) for start in range(len(words))
+                        for end in range(start + 1, len(words) + 1))
+        runs.discard("")
+        descriptors = tuple(normalise_term(d) for d in self.descriptors)
+        return _Names(terms, frozenset(runs), descriptors,
+                      frozenset(runs) | frozenset(descriptors) - {""})
 
 
 class _Names(NamedTuple):
     terms: tuple[str, ...]
-    # what a note may be, normalised: the descriptors, and every run of whole words of a term
-    phrases: frozenset[str]
+    runs: frozenset[str]  # every run of whole words of a term
+    descriptors: tuple[str, ...]  # normalised, in their order
+    phrases: frozenset[str]  # what a note may be: the runs and the descriptors
 
 
 def _pair(value: Any, what: str) -> tuple[float, float]:

@@ -18,6 +18,7 @@ from ml.recipe.generator import GenerationOutcome, Generator, References
 from ml.recipe.materials import MaterialBook
 from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
+from ml.recipe.selection import unmet_notes
 from ml.recipe.validator import repair, validate
 
 Retrieve = Callable[[Sequence[Brief]], Sequence[References]]
@@ -109,6 +110,7 @@ class RecipePipeline:
         formula = replace(outcome.formula, product_category=context.category,
                           product_type=context.product_type)
         result.formula, result.report = self._checked(formula)
+        result.notes += self._unmet_notes(brief, result.formula)
         if result.report.valid:
             result.status = "succeeded"
         else:
@@ -117,6 +119,14 @@ class RecipePipeline:
             result.error = f"unrepairable violations: {reasons}" + (
                 f" ({'; '.join(unrepaired)})" if unrepaired else "")
         return result
+
+    def _unmet_notes(self, brief: Brief, formula: Formula) -> list[str]:
+        """Whatever back end wrote the formula, say which requested notes it does not hold."""
+        if not brief.notes_include:
+            return []
+        present = [material for ingredient in formula.ingredients
+                   if (material := self.materials.get(ingredient.material_id)) is not None]
+        return unmet_notes(brief, present, [m for m in self.materials if not m.forbidden])
 
     def _checked(self, formula: Formula) -> tuple[Formula, ValidationReport]:
         first = validate(formula, self.materials, self.rules, regulation=self.regulation)

@@ -11,8 +11,10 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from ml.korean import Lexicon, contains_hangul, translate
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.materials import POSITIONS, Material, normalise_term
@@ -85,16 +87,83 @@ def excluded(material: Material, brief: Brief) -> bool:
 
 
 def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
-    """For each requested note, the best-matching candidate (exact names before descriptors)."""
+    """For each requested note, the candidate that best stands for it (`stand_in`)."""
     chosen: list[Material] = []
     for note in brief.notes_include:
-        key = normalise_term(note)
-        exact = [m for m in candidates if key in m.terms()]
-        loose = [m for m in candidates if m.matches(key)]
-        matches = exact or loose
-        if matches and matches[0] not in chosen:
-            chosen.append(matches[0])
+        found = stand_in(note, candidates)
+        if found is not None and found.material not in chosen:
+            chosen.append(found.material)
     return chosen
+
+
+@dataclass(frozen=True)
+class StandIn:
+    material: Material
+    key: str  # the form of the note that matched
+    whole: bool  # the whole note (as written, or its English words), not a part of it
+
+
+def stand_in(note: str, candidates: Sequence[Material]) -> StandIn | None:
+    """The candidate that best stands for a requested note, or None. The note is looked up
+    as written, then (Korean) by its English words, then by ever shorter runs of its words,
+    so a note people really type finds its material: "white musk" -> a musk, "turkish rose"
+    -> rose, "바닐라" -> vanilla. Among the forms of one length the best match wins: a
+    material's name before a word of its name before its descriptors (`Material.match_rank`),
+    then the catalogue's order."""
+    groups, wholes = _note_keys(note)
+    for group, keys in enumerate(groups):
+        ranked = [(rank, position, index, key) for position, key in enumerate(keys)
+                  for index, material in enumerate(candidates)
+                  if (rank := material.match_rank(key)) is not None]
+        if ranked:
+            _, _, index, key = min(ranked)
+            return StandIn(candidates[index], key, whole=group < wholes)
+    return None
+
+
+# words that never stand for a note on their own, nor begin or end a part of one
+JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
+
+
+def _note_keys(note: str) -> tuple[list[list[str]], int]:
+    """The normalised forms to look a note up by, in groups tried in order (within a group,
+    the parts in the order of their first word: "vanilla bean": "vanilla" before "bean"),
+    and how many of the first groups hold the whole note."""
+    forms = [normalise_term(note)]
+    if contains_hangul(note):
+        forms.append(normalise_term(translate(note, _lexicon()).english))
+    groups: list[list[str]] = [[form] for form in forms if form]
+    wholes = len(groups)
+    for form in forms:
+        words = form.split()
+        for length in range(len(words) - 1, 0, -1):
+            parts = [words[start:start + length] for start in range(len(words) - length + 1)]
+            groups.append([" ".join(part) for part in parts
+                           if part[0] not in JOINING_WORDS and part[-1] not in JOINING_WORDS])
+    return groups[:wholes] + [group for group in groups[wholes:] if group], wholes
+
+
+@cache
+def _lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
+                candidates: Sequence[Material]) -> list[str]:
+    """What a result should tell about the brief's requested notes: one line per note that
+    is not in the formula as asked (none matched, or a stand-in for part of it was used)."""
+    lines = []
+    for note in brief.notes_include:
+        found = stand_in(note, formula_materials)
+        if found is None:
+            near = stand_in(note, candidates)
+            lines.append(f"requested note {note!r} is not in the formula: " + (
+                "no usable material stands for it" if near is None else
+                f"{near.material.name} (for {near.key!r}) could not be placed"))
+        elif not found.whole:
+            lines.append(f"requested note {note!r}: no material of that name; "
+                         f"{found.material.name} stands for {found.key!r}")
+    return lines
 
 
 def sample(

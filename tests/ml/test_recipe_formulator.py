@@ -119,3 +119,51 @@ def test_shipped_knowledge_base_gives_valid_formulas() -> None:
     for seed, family in enumerate(families):
         formula = formulator.formulate(Brief(family, seed=seed, intensity="strong"))
         assert validate(formula, book).valid
+
+
+@pytest.mark.parametrize(("note", "material_id", "part"), [
+    ("rose", "rose-oil", None),
+    ("Turkish Rose", "rose-oil", "rose"),          # a modifier dropped
+    ("white musk", None, "musk"),                   # a musk, named by a word of its name
+    ("vanilla bean", "vanilla-absolute", "vanilla"),  # the first word before the second
+    ("oud wood", "agarwood-oil", "oud"),
+    ("장미", "rose-oil", None),                      # Korean, by its English words
+    ("바닐라", "vanilla-absolute", None),
+    ("침향", "agarwood-oil", None),
+])
+def test_a_note_as_people_type_it_finds_its_material(note: str, material_id: str | None,
+                                                     part: str | None) -> None:
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in(note, usable)
+    assert found is not None
+    assert material_id is None or found.material.id == material_id
+    assert "musk" in found.material.odor_family or material_id is not None
+    assert found.whole == (part is None) and (part is None or found.key == part)
+
+
+def test_joining_words_never_stand_for_a_note() -> None:
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in("lily of the valley", usable)
+    assert found is None or found.key not in {"of", "the", "of the"}
+    assert stand_in("of the", usable) is None and stand_in("  ", usable) is None
+
+
+def test_a_result_says_which_requested_notes_it_does_not_hold() -> None:
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    pipeline = RecipePipeline(FormulatorGenerator(book), book)
+    outcome = pipeline.run(Brief("amber", notes_include=["rose", "white musk", "sea salt"],
+                                 seed=3))
+    assert outcome.status == "succeeded"
+    assert not any("'rose'" in line for line in outcome.notes)  # it is there, as asked
+    assert any("'white musk'" in line and "stands for 'musk'" in line for line in outcome.notes)
+    assert any("'sea salt'" in line and "not in the formula" in line for line in outcome.notes)
