@@ -94,7 +94,10 @@ def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
     argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, *quiet, "worker", "-Q", queues,
             "-P", pool, "-c", str(concurrency), "-n", f"{name}@%h", "--loglevel",
             loglevel.upper(), "-E"]
-    return [*argv, "-B"] if beat else argv
+    if not beat:
+        return argv
+    Path("var").mkdir(exist_ok=True)  # beat's schedule file, beside the stack's other state
+    return [*argv, "-B", "--schedule", str(Path("var") / "celerybeat-schedule")]
 
 
 @click.command(help="Run the API with uvicorn (one process).")
