@@ -77,21 +77,23 @@ class Material:
 
     def matches(self, key: str) -> bool:
         """True if the normalised note `key` names this material (id, name, synonym, or a
-        run of whole words of one) or is one of its descriptors."""
+        run of whole words of one) or is one of its descriptors (as a reference perfume's
+        note is matched)."""
         return key in self._names.phrases
 
     def match_rank(self, key: str) -> int | None:
-        """How well the normalised note `key` names this material, lower is better: 0 one
-        of its names, 1 a run of whole words of a name, 2 + i its i-th descriptor (the first
+        """How well the normalised note `key`, as a person asked for it, names this
+        material, lower is better: 0 one of its names, 1 a run of whole words of a name,
+        2 + i its i-th descriptor or the noun of that adjective ("musk" for musky; the first
         descriptors are the most characteristic); None when it does not match."""
         names = self._names
-        if key not in names.phrases:
+        if key not in names.phrases and key not in names.descriptors:
             return None
         if key in names.terms:
             return 0
         if key in names.runs:
             return 1
-        return 2 + names.descriptors.index(key)
+        return 2 + names.descriptors[key]
 
     @cached_property
     def _names(self) -> _Names:
@@ -105,16 +107,31 @@ class Material:
             runs.update(" ".join(words[start:end]) for start in range(len(words))
                         for end in range(start + 1, len(words) + 1))
         runs.discard("")
-        descriptors = tuple(normalise_term(d) for d in self.descriptors)
+        described = [normalise_term(d) for d in self.descriptors]
+        descriptors: dict[str, int] = {}
+        for index, descriptor in enumerate(described):
+            for form in (descriptor, *_nouns_of(descriptor)):
+                descriptors.setdefault(form, index)
+        descriptors.pop("", None)
         return _Names(terms, frozenset(runs), descriptors,
-                      frozenset(runs) | frozenset(descriptors) - {""})
+                      frozenset(runs) | (frozenset(described) - {""}))
+
+
+def _nouns_of(descriptor: str) -> tuple[str, ...]:
+    """The note a descriptor adjective comes from, so a note finds (and an excluded note
+    removes) the materials described by it: musky -> musk, woody -> wood, smoky -> smoke,
+    salty -> salt."""
+    if len(descriptor) < 5 or not descriptor.endswith("y") or " " in descriptor:
+        return ()
+    return (descriptor[:-1], descriptor[:-1] + "e")
 
 
 class _Names(NamedTuple):
     terms: tuple[str, ...]
     runs: frozenset[str]  # every run of whole words of a term
-    descriptors: tuple[str, ...]  # normalised, in their order
-    phrases: frozenset[str]  # what a note may be: the runs and the descriptors
+    # normalised descriptors and the nouns of adjectives (musky -> musk) -> their position
+    descriptors: dict[str, int]
+    phrases: frozenset[str]  # what a reference's note may be: the runs and the descriptors
 
 
 def _pair(value: Any, what: str) -> tuple[float, float]:

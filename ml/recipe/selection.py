@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ml.korean import Lexicon, contains_hangul, translate
@@ -83,7 +83,11 @@ def score_materials(
 
 
 def excluded(material: Material, brief: Brief) -> bool:
-    return any(note_matches(material, note) for note in brief.notes_exclude)
+    """True if an excluded note names or describes the material (`Material.match_rank`), as
+    written or (Korean) by its English words: "musk" and "머스크" exclude every musky
+    material, not only those with musk in their name."""
+    return any(material.match_rank(form) is not None for note in brief.notes_exclude
+               for form in _whole_forms(note))
 
 
 def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
@@ -129,10 +133,8 @@ def _note_keys(note: str) -> tuple[list[list[str]], int]:
     """The normalised forms to look a note up by, in groups tried in order (within a group,
     the parts in the order of their first word: "vanilla bean": "vanilla" before "bean"),
     and how many of the first groups hold the whole note."""
-    forms = [normalise_term(note)]
-    if contains_hangul(note):
-        forms.append(normalise_term(translate(note, _lexicon()).english))
-    groups: list[list[str]] = [[form] for form in forms if form]
+    forms = _whole_forms(note)
+    groups: list[list[str]] = [[form] for form in forms]
     wholes = len(groups)
     for form in forms:
         words = form.split()
@@ -141,6 +143,15 @@ def _note_keys(note: str) -> tuple[list[list[str]], int]:
             groups.append([" ".join(part) for part in parts
                            if part[0] not in JOINING_WORDS and part[-1] not in JOINING_WORDS])
     return groups[:wholes] + [group for group in groups[wholes:] if group], wholes
+
+
+@lru_cache(maxsize=4096)
+def _whole_forms(note: str) -> tuple[str, ...]:
+    """The note normalised, and its English words normalised when it is Korean."""
+    forms = [normalise_term(note)]
+    if contains_hangul(note):
+        forms.append(normalise_term(translate(note, _lexicon()).english))
+    return tuple(dict.fromkeys(form for form in forms if form))
 
 
 @cache

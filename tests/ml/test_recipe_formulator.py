@@ -167,3 +167,16 @@ def test_a_result_says_which_requested_notes_it_does_not_hold() -> None:
     assert not any("'rose'" in line for line in outcome.notes)  # it is there, as asked
     assert any("'white musk'" in line and "stands for 'musk'" in line for line in outcome.notes)
     assert any("'sea salt'" in line and "not in the formula" in line for line in outcome.notes)
+
+
+@pytest.mark.parametrize("note", ["musk", "머스크"])
+def test_an_excluded_note_removes_the_materials_it_describes(note: str) -> None:
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    formulator = Formulator(book)
+    for seed in range(15):
+        formula = formulator.formulate(Brief("amber", mood="sensual", notes_exclude=[note],
+                                             seed=seed))
+        families = {book.get(i.material_id).odor_family for i in formula.ingredients}  # type: ignore[union-attr]
+        assert "musky" not in families  # galaxolide is described musky, not named musk
