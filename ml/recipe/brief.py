@@ -55,6 +55,7 @@ SEASONS = {"spring": "spring", "summer": "summer", "autumn": "autumn", "fall": "
            "winter": "winter", "all": None, "any": None, "": None}  # fmt: skip
 LANGUAGES = ("en", "ko")
 MAX_NOTES = 20
+MAX_NOTE_CHARS = 60  # "lily of the valley" is 18; a note is a name, not a text
 
 
 def family_slug(value: str) -> tuple[str, str | None]:
@@ -85,6 +86,8 @@ def _notes(name: str, value: Any) -> tuple[str, ...]:
     notes = tuple(" ".join(str(v).lower().split()) for v in value)
     if any(not n for n in notes):
         raise ValueError(f"{name}: note names must be non-empty strings")
+    if any(len(n) > MAX_NOTE_CHARS for n in notes):
+        raise ValueError(f"{name}: a note name may hold at most {MAX_NOTE_CHARS} characters")
     if len(notes) > MAX_NOTES:
         raise ValueError(f"{name}: at most {MAX_NOTES} notes, got {len(notes)}")
     return tuple(dict.fromkeys(notes))

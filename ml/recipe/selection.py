@@ -125,6 +125,8 @@ def stand_in(note: str, candidates: Sequence[Material]) -> StandIn | None:
     return None
 
 
+# a note of more words than this is looked up whole only (its parts grow as words squared)
+MAX_PART_WORDS = 6
 # words that never stand for a note on their own, nor begin or end a part of one
 JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
 
@@ -138,6 +140,8 @@ def _note_keys(note: str) -> tuple[list[list[str]], int]:
     wholes = len(groups)
     for form in forms:
         words = form.split()
+        if len(words) > MAX_PART_WORDS:  # a name, not a sentence: no parts to try
+            continue
         for length in range(len(words) - 1, 0, -1):
             parts = [words[start:start + length] for start in range(len(words) - length + 1)]
             groups.append([" ".join(part) for part in parts

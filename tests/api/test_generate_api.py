@@ -128,3 +128,15 @@ def test_a_brief_carries_its_product(client: TestClient, keys: dict[str, IssuedK
     refused = client.post("/api/v1/generate/recipe", headers=headers,
                           json={**BRIEF, "product_category": "5A"})
     assert refused.status_code == 422
+
+
+def test_a_note_name_longer_than_a_name_is_refused(client: TestClient,
+                                                   keys: dict[str, IssuedKey]) -> None:
+    long_note = "rose " * 13  # 65 characters: the note matcher would try its parts
+    response = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
+                           json={**BRIEF, "notes_include": ["oud", long_note]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "notes_include"
+    batch = client.post("/api/v1/generate/batch", headers=auth(keys["alice"]),
+                        json={"requests": [BRIEF, {**BRIEF, "notes_exclude": [long_note]}]})
+    assert batch.status_code == 202 and batch.json()["counts"]["failed"] == 1

@@ -180,3 +180,12 @@ def test_an_excluded_note_removes_the_materials_it_describes(note: str) -> None:
                                              seed=seed))
         families = {book.get(i.material_id).odor_family for i in formula.ingredients}  # type: ignore[union-attr]
         assert "musky" not in families  # galaxolide is described musky, not named musk
+
+
+def test_a_long_note_is_looked_up_whole_only() -> None:
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    assert stand_in("a b c d e f g rose", usable) is None  # eight words: not split up
+    assert stand_in("fresh dewy turkish rose", usable) is not None
