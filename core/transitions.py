@@ -65,9 +65,10 @@ def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
                     started_at=func.coalesce(Job.started_at, now))
             .returning(Job.id, Job.lease_token, Job.attempts, Job.batch_id, Job.webhook_url,
                        Job.kind, Job.input, Job.created_at, Job.tenant_id))
-    rows = list(session.execute(stmt).all())
+    connection = session.connection()  # Core execution: these statements need no ORM
+    rows = list(connection.execute(stmt).all())
     if rows:
-        session.execute(_NEXT_EVENT, [
+        connection.execute(_NEXT_EVENT, [
             {"event_job": row.id, "event_type": "started",
              "event_data": {"status": str(JobStatus.RUNNING), "attempt": row.attempts},
              "event_at": now} for row in rows])
@@ -97,19 +98,20 @@ def finish_held(session: Session,
     token), for the runs whose lease still held (the others are left alone: their outcome
     is dropped). A success whose cancel was requested meanwhile is recorded as canceled.
 
-    Four statements whatever the count: lock the held rows (a no-op UPDATE: row locks on
-    PostgreSQL, the write lock on SQLite), read what they hold, one executemany UPDATE, one
-    executemany INSERT of the events; then the webhooks of subscribed jobs and the batches
-    that may be complete, in batch id order."""
+    Three statements whatever the count: lock the held rows and read what they hold (a
+    no-op UPDATE … RETURNING: row locks on PostgreSQL, the write lock on SQLite), one
+    executemany UPDATE, one executemany INSERT of the events; then the webhooks of
+    subscribed jobs and the batches that may be complete, in batch id order."""
     assert all(ending.target in TERMINAL for ending in endings)
     now = utcnow()
     wanted = {(ending.job_id, ending.lease_token): ending for ending in endings}
     ids = [ending.job_id for ending in endings]
-    session.execute(update(JOBS).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
-                    .values(updated_at=now))
-    held = [row for row in session.execute(
-        select(Job.id, Job.lease_token, Job.cancel_requested, Job.batch_id, Job.webhook_url)
-        .where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)).all()
+    connection = session.connection()  # Core execution: these statements need no ORM
+    held = [row for row in connection.execute(
+        update(JOBS).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+        .values(updated_at=now)
+        .returning(Job.id, Job.lease_token, Job.cancel_requested, Job.batch_id,
+                   Job.webhook_url)).all()
         if (row.id, row.lease_token) in wanted]
     if not held:
         return {}
@@ -125,8 +127,8 @@ def finish_held(session: Session,
         events.append({"event_job": row.id, "event_type": str(target), "event_at": now,
                        "event_data": {"status": str(target), "attempt": ending.attempt,
                                       **({"error": error} if error else {})}})
-    session.execute(_FINISH, [{**write, "b_now": now} for write in writes])
-    session.execute(_NEXT_EVENT, events)
+    connection.execute(_FINISH, [{**write, "b_now": now} for write in writes])
+    connection.execute(_NEXT_EVENT, events)
     for row in held:
         if row.webhook_url:
             enqueue_for_job_event(session, row.id, str(recorded[(row.id, row.lease_token)]))
