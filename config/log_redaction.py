@@ -42,18 +42,9 @@ class RedactSecrets(logging.Filter):
     that hold a secret are replaced by their masked text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not (record.exc_info or record.exc_text or record.stack_info):
-            try:
-                if not _MAYBE_SECRET.search(record.getMessage()):
-                    return True  # the whole line, arguments included, holds no secret
-            except Exception:  # a bad template: the handler reports it, as it would have
-                return True
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+        if _plainly_clean(record):
+            return True
+        _redact_traceback(record)
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         elif not record.args:
@@ -68,6 +59,27 @@ class RedactSecrets(logging.Filter):
             return True
         if redact(message) != message:  # a secret only the formatting revealed
             record.msg, record.args = redact(message), ()
+        return True
+
+
+def _redact_traceback(record: logging.LogRecord) -> None:
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def _plainly_clean(record: logging.LogRecord) -> bool:
+    """True when the record has no traceback and its whole line, arguments included, holds
+    nothing that could start a secret (most lines): nothing to mask. A bad template counts
+    as clean: the handler reports it, as it would have."""
+    if record.exc_info or record.exc_text or record.stack_info:
+        return False
+    try:
+        return not _MAYBE_SECRET.search(record.getMessage())
+    except Exception:
         return True
 
 

@@ -4,7 +4,9 @@ again the jobs whose message is known lost.
 A job dispatched more than `requeue_after_s` ago and still queued is looked for in the
 broker (its queue's list and the unacknowledged deliveries); only when it is in neither is
 its message published again. A backlog waiting in the store is the dispatcher's, never
-re-published here, so a long queue never fills the broker with duplicates."""
+re-published here, so a long queue never fills the broker with duplicates. When the broker
+lost its data (a Redis restarted without persistence: its mark key is gone), the check
+looks at every job dispatched more than a moment ago at once."""
 
 from __future__ import annotations
 
@@ -17,13 +19,18 @@ from core.dispatch import Dispatched
 from tasks.context import context_of
 
 log = logging.getLogger(__name__)
+WIPED_GRACE_S = 2.0
 
 
 @shared_task(name="maintenance.recover", bind=True, ignore_result=True)
 def recover(self: Any) -> dict[str, int]:
     context = context_of(self)
     lost_workers = context.store.requeue_lost()
-    overdue = context.dispatch_queue.overdue(context.requeue_after_s)
+    # after the broker lost its data every message it held is gone: look at once, not after
+    # `requeue_after_s` (only a publish still on its way is given a moment)
+    wiped = context.broker_lost_its_data()
+    overdue = context.dispatch_queue.overdue(
+        min(WIPED_GRACE_S, context.requeue_after_s) if wiped else context.requeue_after_s)
     republished: list[Dispatched] = []
     if overdue:
         present = context.jobs_in_broker()

@@ -16,6 +16,7 @@ import redis
 from core.dispatch import job_id_of
 
 UNACKED_HASH = "unacked"  # kombu.transport.redis.Channel.unacked_key
+BROKER_MARK = "fragrance:broker-mark"
 
 
 def _task_id(raw: bytes | str) -> str | None:
@@ -35,3 +36,10 @@ def jobs_in_broker(client: redis.Redis, queues: Iterable[str]) -> set[str]:
         raws.extend(client.lrange(queue, 0, -1))  # type: ignore[arg-type]
     raws.extend(client.hvals(UNACKED_HASH))  # type: ignore[arg-type]
     return {job_id_of(task_id) for task_id in map(_task_id, raws) if task_id}
+
+
+def broker_lost_its_data(client: redis.Redis) -> bool:
+    """True when the broker's mark is gone (and set it again): Redis restarted without
+    persistence, or was flushed, since the last call, and every message it held is lost.
+    Also True on the first call against a new Redis, which costs one early check."""
+    return bool(client.set(BROKER_MARK, "1", nx=True))

@@ -33,7 +33,7 @@ from core.url_policy import UrlPolicy
 from core.views import Claim
 from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
-from workers.broker_inventory import jobs_in_broker
+from workers.broker_inventory import broker_lost_its_data, jobs_in_broker
 from workers.dispatcher import Dispatcher
 from workers.webhook_pump import WebhookPump
 from workers.webhook_sender import WebhookSender
@@ -102,6 +102,11 @@ class WorkerResources:
 
     def jobs_in_broker(self) -> set[str]:
         return jobs_in_broker(self.redis, QUEUE_FOR_KIND.values())
+
+    def broker_lost_its_data(self) -> bool:
+        """Whether the broker lost what it held since the last call (see
+        `workers.broker_inventory.broker_lost_its_data`)."""
+        return broker_lost_its_data(self.redis)
 
     def runner(self, kind: str) -> JobRunner:
         """The runner of `kind` in this process (asked for by every job: built once)."""

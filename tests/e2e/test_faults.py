@@ -1,5 +1,6 @@
 """Faults, really caused: a worker SIGKILLed mid-job, Redis restarted under a running worker,
-a publish lost to a broker outage, a queued job canceled before any worker runs it."""
+a publish lost to a broker outage, the messages a restarted broker lost, a queued job canceled
+before any worker runs it."""
 
 from __future__ import annotations
 
@@ -78,3 +79,44 @@ def test_a_canceled_queued_job_never_runs(make_stack) -> None:  # type: ignore[n
     job = client.job(job_id)
     assert (job["status"], job["attempts"]) == ("canceled", 0)
     assert client.http.post(f"/api/v1/jobs/{probe}/cancel").status_code == 409
+
+
+def test_messages_a_restarted_broker_lost_go_out_again_at_once(make_stack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Redis without persistence restarts: every message it held is gone. Maintenance sees
+    the broker's mark gone and publishes them again at once, not after `requeue_after_s`."""
+    import json
+    import time
+
+    import redis
+
+    port = free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    broker = redis_server(port, tmp_path).start()
+
+    def queued() -> set[str]:
+        raws = redis.Redis(port=port).lrange("search", 0, -1)
+        return {json.loads(raw)["headers"]["id"].split(".")[0] for raw in raws}  # type: ignore[union-attr]
+
+    try:
+        wait_until(lambda: redis.Redis(port=port).ping(), 10, "redis")
+        stack: Stack = make_stack(broker_url=broker_url, FRAGRANCE_REQUEUE_AFTER_S="300")
+        stack.start_worker(name="ops", queues="maintenance", concurrency=2)
+        client = stack.client(("search",))
+        ids = [client.submit_search(query)["id"] for query in ("amber", "iris", "vetiver")]
+        wait_until(lambda: set(ids) <= queued(), 30, "the messages in the broker")
+        wait_until(lambda: redis.Redis(port=port).exists("fragrance:broker-mark"), 30,
+                   "a maintenance round")
+
+        broker.kill()
+        broker.start()
+        wait_until(lambda: redis.Redis(port=port).ping(), 10, "redis")
+        restarted = time.monotonic()
+        wait_until(lambda: set(ids) <= queued(), 90, "the lost messages published again")
+        assert time.monotonic() - restarted < 90  # requeue_after_s is 300
+
+        stack.start_worker(name="searcher", queues="search", concurrency=4, beat=False)
+        for job_id in ids:
+            job = client.wait_finished(job_id, 180)
+            assert job["status"] == "succeeded" and job["attempts"] == 1
+    finally:
+        broker.stop()
