@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
@@ -156,16 +156,46 @@ def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
     """Fill every tenant's window from its backlog, oldest first; returns the jobs to
     publish, tenants interleaved (the caller publishes after the commit)."""
     now = utcnow()
-    pairs = session.execute(select(Job.tenant_id, Job.kind).where(BACKLOG)
-                            .group_by(Job.tenant_id, Job.kind)
-                            .order_by(func.min(Job.created_at))).all()  # longest waiting first
     per_tenant: list[list[Dispatched]] = []
-    for tenant_id, kind in pairs:
+    for tenant_id, kind in _backlog_pairs(session):
         free = policy.window(kind) - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
             per_tenant.append(_dispatch_oldest(session, tenant_id, kind, min(free, 10_000),
                                                now))
     return list(_interleaved(per_tenant))
+
+
+# The (tenant, kind) pairs with a backlog, longest waiting first, by a loose index scan of
+# ix_jobs_backlog: one index probe per pair, where a GROUP BY reads every waiting job (3 ms
+# of PostgreSQL a refill with 10,000 waiting, and the dispatcher refills up to 50 times a
+# second while jobs finish).
+_BACKLOG_PAIRS = text("""
+WITH RECURSIVE pairs(tenant_id, kind) AS (
+    (SELECT tenant_id, kind FROM jobs
+     WHERE status = 'queued' AND dispatched_at IS NULL
+     ORDER BY tenant_id, kind LIMIT 1)
+    UNION ALL
+    SELECT next.tenant_id, next.kind FROM pairs, LATERAL (
+        SELECT tenant_id, kind FROM jobs
+        WHERE status = 'queued' AND dispatched_at IS NULL
+          AND (tenant_id, kind) > (pairs.tenant_id, pairs.kind)
+        ORDER BY tenant_id, kind LIMIT 1) AS next
+)
+SELECT tenant_id, kind FROM pairs
+ORDER BY (SELECT created_at FROM jobs
+          WHERE status = 'queued' AND dispatched_at IS NULL
+            AND jobs.tenant_id = pairs.tenant_id AND jobs.kind = pairs.kind
+          ORDER BY created_at LIMIT 1)
+""")
+
+
+def _backlog_pairs(session: Session) -> list[tuple[str, str]]:
+    """(tenant id, kind) of every backlog, the one whose oldest job waits longest first."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [(row.tenant_id, row.kind) for row in session.execute(_BACKLOG_PAIRS)]
+    return [(row.tenant_id, row.kind) for row in session.execute(
+        select(Job.tenant_id, Job.kind).where(BACKLOG).group_by(Job.tenant_id, Job.kind)
+        .order_by(func.min(Job.created_at)))]
 
 
 def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,

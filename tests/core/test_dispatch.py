@@ -135,3 +135,15 @@ def _running_claim(store: JobStore, job_id: str):  # type: ignore[no-untyped-def
         job = session.get(Job, job_id)
         return Claim(job_id, job.kind, job.input, job.lease_token, job.attempts,
                      job.created_at, job.tenant_id)
+
+
+def test_the_longest_waiting_backlog_goes_first_whatever_the_tenants_names(
+        fair: tuple[JobStore, DispatchQueue]) -> None:
+    store, queue = fair
+    late_in_the_alphabet, early = f"z-{uuid.uuid4().hex[:8]}", f"a-{uuid.uuid4().hex[:8]}"
+    z_jobs, a_jobs = submit(store, late_in_the_alphabet, 3), submit(store, early, 3)
+    for job in (*z_jobs[:2], *a_jobs[:2]):  # the windows empty out
+        claim = store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+        assert claim is not None
+        store.finish(claim, JobStatus.SUCCEEDED, result={})
+    assert pairs(queue.refill()) == [(z_jobs[2].id, "search"), (a_jobs[2].id, "search")]
