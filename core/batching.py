@@ -149,7 +149,11 @@ class MicroBatcher(Generic[T, R]):
         """Process `item` in the next batch (or on the express path) and return its result
         (or raise its error)."""
         key = self._fair_key(item)
-        express = self._open.enter(key) and self._take_express_slot()
+        alone = self._open.enter(key)
+        # with a gate, the express slots are the light jobs' only: a flooding tenant whose
+        # one item happens to be alone here would otherwise take them from the others
+        express = alone and (self._gate is None or self._gate.in_priority()) \
+            and self._take_express_slot()
         try:
             if express:
                 return self._alone(item)

@@ -295,3 +295,36 @@ def test_the_batching_thread_runs_at_the_lower_priority_it_was_given() -> None:
     assert batcher.submit(1, timeout=5) == 1
     assert seen == [max(10, caller)]  # a niceness, never a raise in priority
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # not ours
+
+
+def test_with_a_gate_only_a_light_job_takes_the_express_path() -> None:
+    release = threading.Event()
+    batches: list[list[str]] = []
+
+    def process(items):  # type: ignore[no-untyped-def]
+        batches.append([tenant for tenant, _ in items])
+        if "slow" in [tenant for tenant, _ in items]:
+            release.wait(5)
+        return [value for _, value in items]
+
+    gate = PriorityGate()
+    batcher: MicroBatcher[tuple[str, int], int] = MicroBatcher(
+        process, max_batch=8, max_wait_s=0, fair_key=lambda item: item[0], express_slots=1,
+        gate=gate)
+    busy = threading.Thread(target=batcher.submit, args=(("slow", 0),))
+    busy.start()
+    deadline = time.monotonic() + 5
+    while not batches and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with gate.running("A"), gate.running("A"):  # A has two jobs in this process: not light
+        with pytest.raises(TimeoutError):  # so its lone item waits for the batch
+            batcher.submit(("A", 1), timeout=0.3)
+
+        def light_job() -> int:
+            with gate.running("B") as light:
+                assert light
+                return batcher.submit(("B", 2), timeout=5)
+
+        assert light_job() == 2  # past the busy batch, on the express slot
+    release.set()
+    busy.join(5)
