@@ -121,8 +121,11 @@ def test_pipeline_on_vllm(generator: VLLMGenerator) -> None:
 def test_a_prompt_too_long_for_the_engine_fails_alone(
     generator: VLLMGenerator, engine_calls: list[int]
 ) -> None:
-    long_notes = tuple(f"note {n} " + "qzjx" * 60 for n in range(20))  # ~2,000 extra tokens
-    briefs = [BRIEFS[0], Brief("floral", notes_include=long_notes, seed=7), BRIEFS[1]]
+    # 40 notes of the longest names a brief accepts (60 characters): ~1,000 extra tokens
+    wanted = tuple(f"note {n} " + "qzjx" * 12 for n in range(20))
+    avoided = tuple(f"avoid {n} " + "xjzq" * 12 for n in range(20))
+    briefs = [BRIEFS[0], Brief("floral", notes_include=wanted, notes_exclude=avoided, seed=7),
+              BRIEFS[1]]
     outcomes = generator.generate(briefs)
     assert engine_calls == [3, 1, 1, 1]  # refused as a batch, then item by item
     assert [o.ok for o in outcomes] == [True, False, True]
