@@ -189,9 +189,14 @@ ORDER BY (SELECT created_at FROM jobs
 """)
 
 
+def _on_postgresql(session: Session) -> bool:
+    """PostgreSQL has row locks to skip and lateral joins; SQLite (`make run`) has neither."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _backlog_pairs(session: Session) -> list[tuple[str, str]]:
     """(tenant id, kind) of every backlog, the one whose oldest job waits longest first."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         return [(row.tenant_id, row.kind) for row in session.execute(_BACKLOG_PAIRS)]
     return [(row.tenant_id, row.kind) for row in session.execute(
         select(Job.tenant_id, Job.kind).where(BACKLOG).group_by(Job.tenant_id, Job.kind)
@@ -202,7 +207,7 @@ def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,
                      now: datetime) -> list[Dispatched]:
     oldest = (select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id, Job.kind == kind)
               .order_by(Job.created_at, Job.id).limit(count))
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         oldest = oldest.with_for_update(skip_locked=True)
     ids = list(session.scalars(oldest))
     if not ids:

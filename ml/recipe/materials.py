@@ -87,13 +87,14 @@ class Material:
         2 + i its i-th descriptor or the noun of that adjective ("musk" for musky; the first
         descriptors are the most characteristic); None when it does not match."""
         names = self._names
-        if key not in names.phrases and key not in names.descriptors:
+        if not key:
             return None
         if key in names.terms:
             return 0
         if key in names.runs:
             return 1
-        return 2 + names.descriptors[key]
+        position = names.descriptors.get(key)
+        return None if position is None else 2 + position
 
     @cached_property
     def _names(self) -> _Names:
