@@ -24,6 +24,9 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # the servers' loggers that own handlers besides the root's
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task",
                   "celery.worker", "celery.beat", "flower")
+# libraries that log every HTTP request they make at INFO (the webhook sender's: each attempt
+# is recorded in the outbox already, and a receiver's URL may carry a token in its path)
+QUIET_LOGGERS = ("httpx", "httpcore")
 # in text, `worker` is left out: it is the same on every line of a process
 TEXT_FIELDS = tuple(name for name in FIELDS if name != "worker")
 
@@ -68,9 +71,9 @@ class WithContext(logging.Formatter):
 def configure_logging(log_format: str, level: str | None = None,
                       loggers: Iterable[str] = SERVER_LOGGERS) -> None:
     """Apply `log_format` (and `level` to the root logger, when given) to this process: the
-    root logger gets a stderr handler if it has none; every handler of the root and of the
-    servers' `loggers` gets the format's formatter, the context filter and the secret
-    filter. Idempotent: call again after a server adds handlers of its own.
+    root logger gets a stderr handler if it has none; `QUIET_LOGGERS` log warnings only;
+    every handler of the root and of the servers' `loggers` gets the format's formatter, the
+    context filter and the secret filter. Idempotent: call again after a server adds handlers of its own.
 
     Raises ValueError for a format or level not in FORMATS / LEVELS.
     """
@@ -84,6 +87,8 @@ def configure_logging(log_format: str, level: str | None = None,
     if not root.handlers:
         root.addHandler(logging.StreamHandler(sys.stderr))
     logging.captureWarnings(True)  # a Python warning is a log line too (logger py.warnings)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     for logger in [root, *(logging.getLogger(name) for name in loggers)]:
         for handler in logger.handlers:
             _format_handler(handler, log_format)

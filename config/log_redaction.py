@@ -1,8 +1,10 @@
 """Secrets never reach a log line: a `logging.Filter` on every handler of the API and worker
 processes rewrites each record (message, arguments and traceback) with the secrets masked.
 
-Masked: passwords in URLs (`scheme://user:***@host`), bearer tokens, our API keys (`fk_…`),
-webhook signing secrets (`whsec_…`) and OpenAI-style keys (`sk-…`). The filter works on the
+Masked: passwords in URLs (`scheme://user:***@host`), the values of query parameters named
+like a credential (`?token=***`, `&api_key=***`, `&sig=***`: webhook receivers' URLs carry
+them), bearer tokens, our API keys (`fk_…`), webhook signing secrets (`whsec_…`) and
+OpenAI-style keys (`sk-…`). The filter works on the
 formatted text, so a secret inside an exception message or a repr is masked as well.
 """
 
@@ -13,8 +15,14 @@ import re
 from collections.abc import Mapping
 
 MASK = "***"
+# what a query parameter holding a credential is called, in part (`access_token`, `apiKey`);
+# its value is masked unless it is a %-placeholder of a log template (the argument is)
+_CREDENTIAL = r"(?:token|secret|key|sig|password|passwd|pwd|auth|credential|session)"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\g<head>{MASK}@"),
+    (re.compile(r"(?i)(?P<head>[?&;][\w.~%\[\]-]*" + _CREDENTIAL + r"[\w.~%\[\]-]*=)"
+                r"(?!(?-i:%(?:\([^)]*\))?[-#0 +\d.]*[sdirfgex]))[^&;#\s\"'<>]+"),
+     rf"\g<head>{MASK}"),
     (re.compile(r"(?i)\b(?P<head>bearer\s+)[\w.~+/=-]+"), rf"\g<head>{MASK}"),
     (re.compile(r"\bfk_[\w-]{6,}"), f"fk_{MASK}"),
     (re.compile(r"\bwhsec_[\w+/=-]+"), f"whsec_{MASK}"),
@@ -22,7 +30,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 # anything any pattern could match starts like this: most log lines hold none, and pass
 # after one scan instead of five substitutions per argument
-_MAYBE_SECRET = re.compile(r"://|(?i:bearer)|fk_|whsec_|sk-")
+_MAYBE_SECRET = re.compile(r"://|(?i:bearer)|fk_|whsec_|sk-|"
+                           r"(?i:" + _CREDENTIAL + r")[\w.~%\[\]-]*=")
 # loggers that may own handlers of their own besides the root's
 _NAMED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celery.task",
                   "celery.worker", "celery.beat", "flower")

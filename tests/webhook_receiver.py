@@ -26,6 +26,7 @@ class Receiver:
     script: Script = always_ok
     received: list[dict[str, Any]] = field(default_factory=list)  # verified, 2xx answered
     attempts: list[str] = field(default_factory=list)  # webhook-id of every request
+    cookies: list[str] = field(default_factory=list)  # the Cookie header of every request
     invalid: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -63,6 +64,7 @@ class Receiver:
         with self.lock:
             number = len(self.attempts)
             self.attempts.append(handler.headers.get("webhook-id", ""))
+            self.cookies.append(handler.headers.get("cookie", ""))
         status, headers, delay = self.script(number)
         if delay:
             time.sleep(delay)

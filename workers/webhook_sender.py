@@ -1,5 +1,5 @@
 """Sending one webhook message over HTTP: policy check at send time, connect to the checked
-address, no redirects, a bounded response read, a per-host concurrency limit."""
+address, no redirects, no cookies, a bounded response read, a per-host concurrency limit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
@@ -22,8 +23,11 @@ class WebhookSender:
     def __init__(self, policy: UrlPolicy, *, timeout_s: float, max_response_bytes: int,
                  per_host: int) -> None:
         self._policy, self._limit, self._per_host = policy, max_response_bytes, per_host
+        # no cookie is kept: one client sends every tenant's messages, and a cookie one
+        # receiver sets must not go out with the next message to that host
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=200))
+                                    limits=httpx.Limits(max_connections=200),
+                                    cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
 

@@ -132,4 +132,13 @@ def test_configure_logging_formats_every_handler_and_still_masks_secrets(
     finally:
         server.removeHandler(handler)
     (line,) = lines(stream)
-    assert line["message"] == "GET /x?key=fk_***" and line["logger"] == "uvicorn.access"
+    assert line["message"] == "GET /x?key=***" and line["logger"] == "uvicorn.access"
+
+
+def test_http_client_libraries_log_no_line_per_request(root_level: logging.Logger) -> None:
+    """The webhook sender's HTTP client logs each request (and its URL) at INFO: a worker
+    at INFO prints none of them."""
+    configure_logging("text", "info")
+    assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("httpcore").isEnabledFor(logging.INFO)
+    assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)

@@ -19,6 +19,11 @@ SECRETS = {
     "key fk_Zx9-abcdefgh_ij": "key fk_***",
     "secret whsec_SzDYkV3ISKpSGiZslSC4OD/u1oYynxFF": "secret whsec_***",
     "openai sk-proj-abcdefghijkl": "openai sk-***",
+    "POST http://10.0.0.5:443/hook?token=s3cr3t&x=1 \"HTTP/1.1 200 OK\"":
+        "POST http://10.0.0.5:443/hook?token=***&x=1 \"HTTP/1.1 200 OK\"",
+    "GET /cb?api_key=zzz;sig=abc#f": "GET /cb?api_key=***;sig=***#f",
+    "https://hooks.example/in?X-Amz-Signature=0a1b&accessToken=t.o.k":
+        "https://hooks.example/in?X-Amz-Signature=***&accessToken=***",
 }
 
 
@@ -29,6 +34,7 @@ def test_each_kind_of_secret_is_masked(raw: str, masked: str) -> None:
 
 def test_urls_without_a_password_and_plain_text_are_left_alone() -> None:
     for text in ("http://127.0.0.1:8000/api/v1/jobs", "redis://cache:6379/0",
+                 "GET /api/v1/jobs?status=queued&kind=search&limit=5",
                  "job 0193 finished in 12 ms", "user@example.com"):
         assert redact(text) == text
 

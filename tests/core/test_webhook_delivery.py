@@ -128,6 +128,18 @@ def test_one_sender_per_message_and_streams_in_order(store, key, receiver,  # ty
     assert deliveries.claim_due(10, lease_s=30) == []  # leased, and the rest wait behind
 
 
+def test_a_receiver_cookie_is_never_sent_back(store, key, receiver, sender,  # type: ignore[no-untyped-def]
+                                             deliveries) -> None:
+    """One sender serves every tenant: a cookie a receiver sets must not travel with the
+    next message to that host (another tenant's, maybe)."""
+    receiver.script = lambda n: (200, {"Set-Cookie": "session=tenant-a; Path=/"}, 0.0)
+    finished_job(store, key, receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [DELIVERED]
+    finished_job(store, key, receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [DELIVERED]
+    assert receiver.cookies == ["", ""]
+
+
 def test_refused_urls_fail_without_a_request(store, key, receiver, deliveries) -> None:  # type: ignore[no-untyped-def]
     strict = WebhookSender(UrlPolicy.build(True, [], []), timeout_s=1, max_response_bytes=10,
                            per_host=1)
