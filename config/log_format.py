@@ -73,7 +73,8 @@ def configure_logging(log_format: str, level: str | None = None,
     """Apply `log_format` (and `level` to the root logger, when given) to this process: the
     root logger gets a stderr handler if it has none; `QUIET_LOGGERS` log warnings only;
     every handler of the root and of the servers' `loggers` gets the format's formatter, the
-    context filter and the secret filter. Idempotent: call again after a server adds handlers of its own.
+    context filter and the secret filter. Idempotent: call again after a server adds
+    handlers of its own.
 
     Raises ValueError for a format or level not in FORMATS / LEVELS.
     """
