@@ -7,9 +7,22 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
@@ -75,6 +88,21 @@ def _observe(outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]],
                                                  0.0))
 
 
+def _by_columns(updates: Sequence[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Updates grouped by the parameters they set (one executemany per shape)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    return groups
+
+
+@lru_cache(maxsize=16)
+def _update_by_id(parameters: tuple[str, ...]) -> Any:
+    """`UPDATE webhook_deliveries SET <column> = :b_<column> ... WHERE id = :b_id`."""
+    return update(WebhookDelivery).where(WebhookDelivery.id == bindparam("b_id")).values(
+        {name[2:]: bindparam(name) for name in parameters if name != "b_id"})
+
+
 class DeliveryStore:
     def __init__(self, sessions: sessionmaker[Session], max_attempts: int,
                  backoff_base_s: float) -> None:
@@ -120,36 +148,39 @@ class DeliveryStore:
             return int(session.scalar(select(func.count()).select_from(heads.subquery())) or 0)
 
     def claim_due(self, limit: int, lease_s: float) -> list[OutgoingMessage]:
-        """Lease up to `limit` stream heads at once. Two claimers never get the same message:
-        the lease is set by a compare-and-set on each row."""
+        """Lease up to `limit` stream heads at once, oldest due first. Two claimers never
+        get the same message: one UPDATE picks the heads and sets their lease, and its
+        compare-and-set on each row (unleased, or the lease lapsed) gives a row to one."""
         now = utcnow()
+        row = WebhookDelivery
+        heads = self._due_heads(now).with_only_columns(row.id) \
+            .order_by(row.next_attempt_at).limit(limit)
         with self._session() as session:
-            heads = list(session.scalars(self._due_heads(now)
-                                         .order_by(WebhookDelivery.next_attempt_at)
-                                         .limit(limit)))
-            if not heads:
-                return []
-            won = set(session.scalars(update(WebhookDelivery).where(
-                WebhookDelivery.id.in_([head.id for head in heads]),
-                WebhookDelivery.status == PENDING,
-                or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
+            connection = session.connection()  # Core execution: no ORM objects needed
+            won = connection.execute(
+                update(row).where(row.id.in_(heads.scalar_subquery()), row.status == PENDING,
+                                  or_(row.lease_until.is_(None), row.lease_until < now))
                 .values(lease_until=now + timedelta(seconds=lease_s))
-                .returning(WebhookDelivery.id)))
-            secrets = self._secrets(session, {head.api_key_id for head in heads}, now)
-            return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
-                                    secrets.get(head.api_key_id, ()), head.created_at)
-                    for head in heads if head.id in won]
+                .returning(row.id, row.url, row.payload, row.attempts, row.api_key_id,
+                           row.created_at, row.next_attempt_at)).all()
+            if not won:
+                return []
+            secrets = self._secrets(connection, {head.api_key_id for head in won}, now)
+        return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
+                                secrets.get(head.api_key_id, ()), head.created_at)
+                for head in sorted(won, key=lambda head: head.next_attempt_at)]
 
     @staticmethod
-    def _secrets(session: Session, key_ids: set[str | None],
+    def _secrets(connection: Connection, key_ids: set[str | None],
                  now: datetime) -> dict[str | None, tuple[str, ...]]:
         """The signing secrets of each key, read in the claim's transaction: a rotation
         signs from the first message claimed after it commits."""
         ids = [key_id for key_id in key_ids if key_id]
         if not ids:
             return {}
-        return {row.id: tuple(signing_secrets(row, now))
-                for row in session.scalars(select(ApiKey).where(ApiKey.id.in_(ids)))}
+        return {key.id: tuple(signing_secrets(key, now)) for key in connection.execute(
+            select(ApiKey.id, ApiKey.webhook_secret, ApiKey.retired_webhook_secrets)
+            .where(ApiKey.id.in_(ids)))}
 
     def record(self, outcomes: Sequence[tuple[OutgoingMessage, AttemptResult]]) -> list[str]:
         """Store each attempt and decide: delivered, retry later, or dead (one transaction,
@@ -160,16 +191,18 @@ class DeliveryStore:
         for message, result in outcomes:
             status, values = self._outcome(message, result, now)
             statuses.append(status)
-            updates.append({"id": message.id, **values})
+            updates.append({"b_id": message.id, **{f"b_{k}": v for k, v in values.items()}})
             if not result.busy:
                 attempts.append({"delivery_id": message.id, "attempt": message.attempt,
                                  "status_code": result.status_code, "error": result.error,
                                  "duration_ms": result.duration_ms, "created_at": now})
         if updates:
             with self._session() as session:
-                session.execute(update(WebhookDelivery), updates)
+                connection = session.connection()  # Core executemany, no ORM bulk
+                for columns, rows in _by_columns(updates).items():
+                    connection.execute(_update_by_id(columns), rows)
                 if attempts:
-                    session.execute(insert(WebhookAttempt), attempts)
+                    connection.execute(insert(WebhookAttempt), attempts)
         _observe(outcomes, statuses, now)
         return statuses
 

@@ -10,13 +10,13 @@ import random
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
-from core.models import ApiKey, Batch, Job, WebhookDelivery, utcnow
+from core.models import Batch, Job, WebhookDelivery, utcnow
 from core.views import JobView, iso
 
 # event name in the job's history -> (subscription name, webhook type)
@@ -101,7 +101,14 @@ def notify_after_outbox_commit(sessions: sessionmaker[Session],
     event.listen(sessions, "after_soft_rollback", rolled_back)
 
 
-def signing_secrets(key: ApiKey | None, now: datetime) -> list[str]:
+class SigningKey(Protocol):
+    """What signing reads of a key (an `ApiKey`, or a row of those columns)."""
+
+    webhook_secret: str
+    retired_webhook_secrets: list[dict[str, str]] | None
+
+
+def signing_secrets(key: SigningKey | None, now: datetime) -> list[str]:
     """The current secret, plus every rotated-out secret still inside its overlap."""
     if key is None:
         return []
