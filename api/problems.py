@@ -51,9 +51,20 @@ def problem(status: int, title: str, detail: str | None = None, *,
                             headers=all_headers or None)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"field": ".".join(str(p) for p in err["loc"] if p != "body"),
-             "message": err["msg"], "type": err["type"]} for err in exc.errors()]
+MAX_FIELD_ERRORS = 100
+
+
+def _invalid_request(exc: RequestValidationError) -> JSONResponse:
+    """422 naming each bad field: the first MAX_FIELD_ERRORS of them (a body of a
+    thousand bad items is answered in a few kilobytes, not one error per item)."""
+    errors = exc.errors()
+    shown = [{"field": ".".join(str(p) for p in err["loc"] if p != "body"),
+              "message": err["msg"], "type": err["type"]} for err in errors[:MAX_FIELD_ERRORS]]
+    if len(errors) > len(shown):
+        return problem(422, "Request is not valid",
+                       f"see `errors`: the first {len(shown)} of {len(errors)} errors",
+                       errors=shown, errors_total=len(errors))
+    return problem(422, "Request is not valid", "see `errors` for each field", errors=shown)
 
 
 def _unavailable(exc: Exception) -> JSONResponse:
@@ -74,9 +85,7 @@ def _quota_exceeded(exc: QuotaExceeded) -> JSONResponse:
 _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     StarletteHTTPException: lambda exc: problem(exc.status_code, _title(exc.status_code),
                                                 str(exc.detail), headers=exc.headers),
-    RequestValidationError: lambda exc: problem(422, "Request is not valid",
-                                                "see `errors` for each field",
-                                                errors=_field_errors(exc)),
+    RequestValidationError: _invalid_request,
     JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",

@@ -129,10 +129,14 @@ class RecipeIn(Delivery):
                                exclude_none=True)
 
 
-class BatchIn(Delivery):
-    """Items are checked one by one: a bad item fails alone with its own error."""
+BATCH_REQUESTS_CEILING = 10_000  # `batch_max_items` may be set up to this
 
-    requests: list[dict[str, Any]] = Field(min_length=1)
+
+class BatchIn(Delivery):
+    """Items are checked one by one: a bad item fails alone with its own error. A list far
+    over any batch's limit is refused before its items are looked at."""
+
+    requests: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_REQUESTS_CEILING)
 
 
 class BatchOut(BaseModel):

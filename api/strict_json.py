@@ -29,6 +29,10 @@ MAX_DEPTH = 32
 MAX_STRING_CHARS = 65_536
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 MAX_ERRORS = 20
+# no body of the API needs more; a body of 2 MB could otherwise hold a million members, each
+# validated and each named in the 422 (100 MB of errors, seconds of the event loop)
+MAX_OBJECT_KEYS = 1_000
+MAX_ARRAY_ITEMS = 100_000
 _MAX_INT_DIGITS = 20  # longer literals are out of range whatever their value
 
 
@@ -85,7 +89,11 @@ def _poison(value: Any, loc: tuple[str | int, ...], depth: int) -> Iterator[Offe
 
 def _container_offences(value: dict[str, Any] | list[Any], loc: tuple[str | int, ...],
                         depth: int) -> Iterator[Offence]:
-    if isinstance(value, dict):
+    if isinstance(value, dict) and len(value) > MAX_OBJECT_KEYS:
+        yield loc, "too_many_keys", f"an object may hold at most {MAX_OBJECT_KEYS} keys"
+    elif isinstance(value, list) and len(value) > MAX_ARRAY_ITEMS:
+        yield loc, "too_long", f"an array may hold at most {MAX_ARRAY_ITEMS} items"
+    elif isinstance(value, dict):
         for key, item in value.items():
             yield from _text_offences(key, (*loc, key), "key")
             yield from _poison(item, (*loc, key), depth + 1)

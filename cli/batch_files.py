@@ -52,7 +52,13 @@ def read_briefs(path: Path) -> list[dict[str, Any]]:
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line, brief) or (line, why the line is not a brief)."""
-    text = path.read_text(encoding="utf-8-sig")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield raw.count(b"\n", 0, exc.start) + 1, \
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        return
     suffix = path.suffix.lower()
     if suffix == ".csv":
         yield from _csv_rows(text)

@@ -87,19 +87,22 @@ class UrlPolicy:
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT, RFC 2765
 
 
 def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
     """The IPv4 addresses an IPv6 address reaches through a translation or tunnel: mapped
-    (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4
-    (2002:AABB:CCDD::) and Teredo (server and client). Each must be public too."""
+    (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d),
+    NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:AABB:CCDD::) and Teredo (server and client).
+    Each must be public too."""
     if not isinstance(address, ipaddress.IPv6Address):
         return []
     found: list[ipaddress.IPv4Address] = []
     low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address.ipv4_mapped:
         found.append(address.ipv4_mapped)
-    if address in _IPV4_COMPATIBLE or any(address in net for net in _NAT64):
+    if address in _IPV4_COMPATIBLE or address in _IPV4_TRANSLATED or \
+            any(address in net for net in _NAT64):
         found.append(low32)
     if address.sixtofour:
         found.append(address.sixtofour)

@@ -182,3 +182,34 @@ def test_a_row_stored_before_poison_was_refused_still_reads_back(
         listed = api.get("/api/v1/jobs", headers=auth(key))
     assert one.status_code == 200 and listed.status_code == 200
     assert one.json()["input"] == {"query": "rose \ufffd", "top_k": None}
+
+
+@pytest.mark.parametrize(("path", "raw", "field"), [
+    # a million items, far over any batch: refused before one of them is validated
+    ("/api/v1/generate/batch", b'{"requests":[' + b",".join([b"0"] * 1_000_000) + b"]}",
+     "requests"),
+    # 20,000 bad items: over the batch ceiling, refused as one error
+    ("/api/v1/generate/batch", b'{"requests":[' + b",".join([b"0"] * 20_000) + b"]}",
+     "requests"),
+    # 150,000 unknown fields
+    ("/api/v1/search/semantic",
+     b'{"query":"rose",' + b",".join(b'"k%d":1' % i for i in range(150_000)) + b"}", ""),
+])
+def test_a_body_of_countless_members_is_refused_in_a_few_errors(
+        api: TestClient, tenant: IssuedKey, path: str, raw: bytes, field: str) -> None:
+    """One request must not hold the event loop for seconds and answer 100 MB of errors."""
+    response = _post_raw(api, tenant, path, raw)
+    _assert_refused(response, field)
+    assert len(response.content) < 20_000
+    assert len(response.json()["errors"]) <= 100
+
+
+def test_many_bad_fields_are_named_up_to_a_bound(api: TestClient, tenant: IssuedKey) -> None:
+    """Under the ceilings, every bad item is an error; the answer names the first 100 and
+    says how many there were."""
+    raw = b'{"requests":[' + b",".join([b"0"] * 5_000) + b"]}"
+    response = _post_raw(api, tenant, "/api/v1/generate/batch", raw)
+    assert response.status_code == 422
+    problem = response.json()
+    assert len(problem["errors"]) == 100 and problem["errors_total"] == 5_000
+    assert problem["errors"][0]["field"] == "requests.0"

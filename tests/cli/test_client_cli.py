@@ -40,6 +40,21 @@ def test_a_file_with_bad_lines_is_refused_with_line_numbers_and_nothing_is_sent(
     assert "briefs.csv:4: fragrance_family:" in refused.stderr
 
 
+@pytest.mark.parametrize(("name", "content"), [
+    ("briefs.jsonl", b'{"fragrance_family": "floral"}\n\xff\xfe\x00x\n'),
+    ("briefs.csv", b"fragrance_family,mood\nfloral,caf\xe9\n"),
+])
+def test_a_file_that_is_not_utf8_is_a_usage_error_naming_its_line(
+        tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    for command in (("batch", "submit"), ("submit", "batch")):
+        refused = fragrance(*command, str(path), *NOWHERE)
+        assert refused.returncode == 2, refused.stderr
+        assert f"{name}:2: not UTF-8 text" in refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
 def test_no_key_is_a_usage_error_even_beside_a_development_key(tmp_path: Path) -> None:
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "dev-api-key").write_text("fk_devkey\n")

@@ -26,6 +26,8 @@ POLICY = UrlPolicy.build(False, [], [], resolver_of({
     "https://[64:ff9b::7f00:1]/x", "https://[64:ff9b::a9fe:a9fe]/x",
     "https://[64:ff9b:1::c0a8:1]/x", "https://[2002:7f00:1::]/x", "https://[2002:a00:1::1]/x",
     "https://[::127.0.0.1]/x", "https://[::10.0.0.1]/x",
+    # IPv4-translated (SIIT): ::ffff:0:a.b.c.d
+    "https://[::ffff:0:7f00:1]/x", "https://[::ffff:0:a9fe:a9fe]/x",
     "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
 ])
 def test_non_public_destinations_are_refused(url: str) -> None:
