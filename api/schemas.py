@@ -16,7 +16,10 @@ WebhookEvent = Literal["started", "progress", "completed"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields are refused, and so is a value of another JSON type
+    (`"top_k": "5"` or `true` is a 422, not 5 or 1; an integer stands for a number)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SearchFiltersIn(Strict):

@@ -5,7 +5,8 @@ Python's `json` accepts what the job store, Redis or a webhook receiver cannot t
 lone surrogates inside strings (`"\\u0000"`, `"\\udc80"`), `NaN` and `Infinity`, integers of
 any length, and nesting deep enough to overflow the parser's stack. Every JSON body of every
 route (`StrictJsonRoute`) is checked before validation: each offence is a 422 problem naming
-its field, and nothing is stored. Responses are rendered so that a row stored before these
+its field, and nothing is stored. So is a key given twice in one object, and a container
+of more members than any body needs. Responses are rendered so that a row stored before these
 checks existed still reads back (`SafeJSONResponse`): reading never answers 500.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -44,6 +46,21 @@ class _NotFinite(str):
     """`NaN`, `Infinity` or `-Infinity`: not JSON, but Python's parser takes them."""
 
 
+class _Object(dict[str, Any]):
+    """A JSON object; `duplicates` names the keys it held more than once (Python's parser
+    keeps the last silently: a body must say each field once)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    value = _Object(pairs)
+    if len(value) < len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        value.duplicates = tuple(key for key, count in counts.items() if count > 1)
+    return value
+
+
 def _parse_int(literal: str) -> int | _BigInt:
     return _BigInt(literal) if len(literal.lstrip("-")) > _MAX_INT_DIGITS else int(literal)
 
@@ -52,7 +69,8 @@ def strict_loads(raw: bytes | str) -> Any:
     """Parse JSON, then check every value. Raises RequestValidationError (one entry per
     offending field, `loc` starting with "body") or ValueError for text that is not JSON."""
     try:
-        value = json.loads(raw, parse_int=_parse_int, parse_constant=_NotFinite)
+        value = json.loads(raw, parse_int=_parse_int, parse_constant=_NotFinite,
+                           object_pairs_hook=_object)
     except RecursionError:
         raise _invalid([(("body",), "too_deep",
                          f"JSON nests deeper than {MAX_DEPTH} levels")]) from None
@@ -94,6 +112,8 @@ def _container_offences(value: dict[str, Any] | list[Any], loc: tuple[str | int,
     elif isinstance(value, list) and len(value) > MAX_ARRAY_ITEMS:
         yield loc, "too_long", f"an array may hold at most {MAX_ARRAY_ITEMS} items"
     elif isinstance(value, dict):
+        for key in getattr(value, "duplicates", ()):
+            yield (*loc, key), "duplicate_key", "a key may appear only once in an object"
         for key, item in value.items():
             yield from _text_offences(key, (*loc, key), "key")
             yield from _poison(item, (*loc, key), depth + 1)
@@ -131,19 +151,43 @@ def _is_json(request: Request) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+async def _json_expected(handler: Callable[[Request], Coroutine[Any, Any, Response]],
+                         request: Request) -> Response:
+    """A body sent as something else than JSON (a form, text/plain): the route runs (a
+    missing key is still a 401; a route that reads no body ignores it), and where the body
+    fails validation the answer is a 415 - every body of the API is JSON, and a 422 about
+    "a valid dictionary" would not say what is wrong."""
+    try:
+        return await handler(request)
+    except RequestValidationError:
+        return _unsupported_media_type(request)
+
+
+def _unsupported_media_type(request: Request) -> Response:
+    sent = request.headers.get("content-type", "").split(";", 1)[0].strip()[:100]
+    return JSONResponse({"type": "about:blank", "title": "Unsupported Media Type",
+                         "status": 415, "detail": f"the body must be application/json, "
+                                                  f"not {sent or 'sent without a type'}"},
+                        status_code=415, media_type="application/problem+json",
+                        headers={"Accept-Post": "application/json"})
+
+
 class StrictJsonRoute(APIRoute):
     """A route whose JSON body is parsed by `strict_loads` before FastAPI validates it (the
-    parsed value is handed on, so the body is parsed once)."""
+    parsed value is handed on, so the body is parsed once); a body of another media type
+    is a 415."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            if request.method in ("POST", "PUT", "PATCH") and _is_json(request):
+            if request.method in ("POST", "PUT", "PATCH"):
                 try:
                     raw = await request.body()
                 except ClientDisconnect:  # nobody is left to answer
                     return Response(status_code=400)
+                if raw and not _is_json(request):
+                    return await _json_expected(handler, request)
                 if raw:
                     with contextlib.suppress(ValueError):  # not JSON: FastAPI says where
                         request._json = strict_loads(raw)

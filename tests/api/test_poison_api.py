@@ -213,3 +213,50 @@ def test_many_bad_fields_are_named_up_to_a_bound(api: TestClient, tenant: Issued
     problem = response.json()
     assert len(problem["errors"]) == 100 and problem["errors_total"] == 5_000
     assert problem["errors"][0]["field"] == "requests.0"
+
+
+@pytest.mark.parametrize(("path", "raw", "field"), [
+    ("/api/v1/search/semantic", b'{"query": "rose", "top_k": true}', "top_k"),
+    ("/api/v1/search/semantic", b'{"query": "rose", "top_k": "5"}', "top_k"),
+    ("/api/v1/search/semantic", b'{"query": "rose", "top_k": 5.0}', "top_k"),
+    ("/api/v1/search/semantic", b'{"query": 5}', "query"),
+    ("/api/v1/search/similar", b'{"perfume_id": "x", "include_editions": "yes"}',
+     "include_editions"),
+    ("/api/v1/generate/recipe", b'{"fragrance_family": "floral", "seed": "7"}', "seed"),
+    ("/api/v1/generate/recipe", b'{"fragrance_family": "floral", "notes_include": "rose"}',
+     "notes_include"),
+    ("/api/v1/search/semantic", b'{"query": "rose", "query": "lily"}', "query"),
+    ("/api/v1/search/semantic", b'{"query": "rose", "filters": {"family": ["floral"], '
+                                b'"family": ["woods"]}}', "filters.family"),
+])
+def test_a_value_of_another_type_or_a_repeated_key_is_refused(
+        api: TestClient, tenant: IssuedKey, path: str, raw: bytes, field: str) -> None:
+    """Bodies are parsed strictly: no coercion of strings or booleans into numbers, and no
+    silent choice between two values of one key."""
+    response = _post_raw(api, tenant, path, raw)
+    assert response.status_code == 422, response.text
+    assert field in [error["field"] for error in response.json()["errors"]], response.text
+
+
+def test_integers_stand_for_numbers(api: TestClient, key_ring: KeyRing) -> None:
+    trainer = key_ring.issue("trainer", ["training"])
+    response = api.post("/api/v1/training", json={"target": "embedding", "learning_rate": 1},
+                        headers=auth(trainer))
+    assert response.status_code == 202, response.text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/jsonx", "multipart/form-data"])
+def test_a_body_that_is_not_sent_as_json_is_a_415(api: TestClient, tenant: IssuedKey,
+                                                  content_type: str) -> None:
+    response = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                        headers={**auth(tenant), "Content-Type": content_type})
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert content_type in response.json()["detail"]
+    fine = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                    headers={**auth(tenant), "Content-Type": "application/json; charset=utf-8"})
+    assert fine.status_code == 202, fine.text
+    without_key = api.post("/api/v1/search/semantic", content=b"query=rose",
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert without_key.status_code == 401
