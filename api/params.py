@@ -15,7 +15,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Path
 
 from api.deps import PrincipalDep
-from core.errors import JobNotFound, KeyNotFound, ModelVersionNotFound
+from core.errors import (
+    BatchNotFound,
+    DeliveryNotFound,
+    JobNotFound,
+    KeyNotFound,
+    ModelVersionNotFound,
+)
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
@@ -37,7 +43,7 @@ def _job_id(job_id: Annotated[str, Path(description="a job id (UUID)")],
 
 def _batch_id(batch_id: Annotated[str, Path(description="a batch id (UUID)")],
               _: PrincipalDep) -> str:
-    return _known_shape(batch_id, _UUID)
+    return _known_shape(batch_id, _UUID, BatchNotFound)
 
 
 def _version_id(version_id: Annotated[str, Path(description="a model version id")],
@@ -47,7 +53,7 @@ def _version_id(version_id: Annotated[str, Path(description="a model version id"
 
 def _delivery_id(delivery_id: Annotated[str, Path(description="a webhook message id")],
                  _: PrincipalDep) -> str:
-    return _known_shape(delivery_id, _MESSAGE_ID)
+    return _known_shape(delivery_id, _MESSAGE_ID, DeliveryNotFound)
 
 
 def _key_id(key_id: Annotated[str, Path(description="an API key id")],

@@ -14,7 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.rate_limits import RateLimited
 from api.strict_json import SafeJSONResponse
 from core.errors import (
+    BatchNotFound,
     BrokerUnavailable,
+    DeliveryNotFound,
     IdempotencyConflict,
     JobNotFound,
     KeyNotFound,
@@ -58,13 +60,21 @@ def _invalid_request(exc: RequestValidationError) -> JSONResponse:
     """422 naming each bad field: the first MAX_FIELD_ERRORS of them (a body of a
     thousand bad items is answered in a few kilobytes, not one error per item)."""
     errors = exc.errors()
-    shown = [{"field": ".".join(str(p) for p in err["loc"] if p != "body"),
-              "message": err["msg"], "type": err["type"]} for err in errors[:MAX_FIELD_ERRORS]]
+    shown = [_field_error(err) for err in errors[:MAX_FIELD_ERRORS]]
     if len(errors) > len(shown):
         return problem(422, "Request is not valid",
                        f"see `errors`: the first {len(shown)} of {len(errors)} errors",
                        errors=shown, errors_total=len(errors))
     return problem(422, "Request is not valid", "see `errors` for each field", errors=shown)
+
+
+def _field_error(error: Any) -> dict[str, Any]:
+    if error["type"] == "json_invalid":  # its loc is a character position, not a field
+        position = error["loc"][-1]
+        return {"field": "", "type": "json_invalid",
+                "message": f"the body is not JSON ({error['msg']} at character {position})"}
+    return {"field": ".".join(str(p) for p in error["loc"] if p != "body"),
+            "message": error["msg"], "type": error["type"]}
 
 
 def _unavailable(exc: Exception) -> JSONResponse:
@@ -87,6 +97,9 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
                                                 str(exc.detail), headers=exc.headers),
     RequestValidationError: _invalid_request,
     JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
+    BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {exc.args[0]}"),
+    DeliveryNotFound: lambda exc: problem(404, "Not Found",
+                                          f"no webhook message {exc.args[0]} of this job"),
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",
                                         "see `errors` for each bad line", errors=exc.errors),

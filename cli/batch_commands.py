@@ -37,7 +37,8 @@ def batch() -> None:
               help="send the same key again to get the same batch (default: a new one)")
 @click.option("--webhook", default=None, help="URL to receive batch.completed")
 @click.option("--no-wait", is_flag=True, help="print the batch and return")
-@click.option("--timeout", default=3600.0, show_default=True, help="seconds to follow it")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds to follow it")
 @with_api
 def batch_submit(access: Access, path: Path, idempotency_key: str | None,
                  webhook: str | None, no_wait: bool, timeout: float) -> None:
@@ -58,7 +59,8 @@ def batch_submit(access: Access, path: Path, idempotency_key: str | None,
                              "0 if every item succeeded, 1 if one failed, 3 if one was "
                              "canceled.")
 @click.argument("batch_id")
-@click.option("--timeout", default=3600.0, show_default=True, help="seconds to follow it")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds to follow it")
 @with_api
 def batch_watch(access: Access, batch_id: str, timeout: float) -> None:
     with access.client() as client:

@@ -44,7 +44,8 @@ def submit() -> None:
 @click.option("--search-type", default="hybrid", show_default=True,
               type=click.Choice(["hybrid", "similarity", "keyword"]))
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
-@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait")
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds to wait")
 @with_api
 def submit_search(access: Access, query: str, top_k: int, search_type: str, no_wait: bool,
                   timeout: float) -> None:
@@ -73,7 +74,8 @@ def submit_search(access: Access, query: str, top_k: int, search_type: str, no_w
               type=click.Choice(["parfum", "edp", "edt", "edc"], case_sensitive=False))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
-@click.option("--timeout", default=300.0, show_default=True, help="seconds to wait")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds to wait")
 @with_api
 def submit_recipe(access: Access, no_wait: bool, timeout: float, **brief: Any) -> None:
     body = {k: list(v) if isinstance(v, tuple) else v for k, v in brief.items()
@@ -138,7 +140,8 @@ def jobs_list(access: Access, status: str | None, kind: str | None, limit: int) 
 @jobs.command("watch", help="Follow a job's events with a live status line; print it when "
                             "it is final and exit with its code.")
 @click.argument("job_id")
-@click.option("--timeout", default=600.0, show_default=True, help="seconds to wait")
+@click.option("--timeout", default=600.0, show_default=True, type=click.FloatRange(min=0),
+              help="seconds to wait")
 @with_api
 def jobs_watch(access: Access, job_id: str, timeout: float) -> None:
     with access.client() as client:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.dispatch import Dispatched, DispatchPolicy, admit
-from core.errors import IdempotencyConflict, JobNotFound
+from core.errors import BatchNotFound, IdempotencyConflict
 from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
@@ -157,11 +157,11 @@ class BatchStore:
         return self.get(tenant_id, batch_id)
 
     def get(self, tenant_id: str, batch_id: str) -> BatchView:
-        """Raises JobNotFound for an unknown batch or another tenant's."""
+        """Raises BatchNotFound for an unknown batch or another tenant's."""
         with self._session() as session:
             batch = session.get(Batch, batch_id)
             if batch is None or batch.tenant_id != tenant_id:
-                raise JobNotFound(batch_id)
+                raise BatchNotFound(batch_id)
             rows = session.execute(select(Job.status, func.count()).where(
                 Job.batch_id == batch_id).group_by(Job.status))
             counts = {str(status): 0 for status in JobStatus}

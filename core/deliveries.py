@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
-from core.errors import JobNotFound
+from core.errors import DeliveryNotFound, JobNotFound
 from core.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERY_SECONDS
 from core.models import ApiKey, Job, WebhookAttempt, WebhookDelivery, utcnow
 from core.views import iso
@@ -250,11 +250,11 @@ class DeliveryStore:
                              "at": iso(a.created_at)} for a in attempts]}
 
     def redeliver(self, tenant_id: str, job_id: str, delivery_id: str) -> dict[str, Any]:
-        """Send a message again (same webhook-id). Raises JobNotFound."""
+        """Send a message again (same webhook-id). Raises DeliveryNotFound."""
         with self._session() as session:
             row = session.get(WebhookDelivery, delivery_id)
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
-                raise JobNotFound(delivery_id)
+                raise DeliveryNotFound(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
             row.attempts = min(row.attempts, self._max_attempts - 1)
             mark_outbox_written(session)

@@ -29,6 +29,14 @@ class JobNotFound(LookupError):
     """No such job for this tenant (another tenant's job is 'not found' too)."""
 
 
+class BatchNotFound(JobNotFound):
+    """No such batch for this tenant."""
+
+
+class DeliveryNotFound(JobNotFound):
+    """No such webhook message of this tenant's job."""
+
+
 class TransitionRefused(RuntimeError):
     """The job is not in a state that allows the requested change."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import PrincipalDep, StoreDep
 from api.openapi import READ, problems
@@ -37,7 +38,9 @@ def list_jobs(caller: PrincipalDep, store: StoreDep,
         page = store.page(caller.tenant_id, status=status, kind=kind, limit=limit,
                           cursor=cursor)
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise RequestValidationError([{"loc": ("query", "cursor"), "type": "value_error",
+                                       "msg": "not a cursor this API made: pass back a "
+                                              "next_cursor"}]) from exc
     return JobPageOut(items=[JobOut(**job.to_dict()) for job in page.items],
                       next_cursor=page.next_cursor)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -41,8 +42,11 @@ def _materials() -> MaterialBook:
 def _check(body: ValidateIn) -> dict[str, Any]:
     try:
         formula = Formula.from_dict({"name": "", "description": "", **body.formula})
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    except ValueError as exc:  # "formula.<field>: what is wrong"
+        field, _, message = str(exc).partition(": ")
+        raise RequestValidationError([{"loc": ("body", *field.split(".")) if message else
+                                       ("body", "formula"), "type": "value_error",
+                                       "msg": message or str(exc)}]) from exc
     materials = _materials()
     answer: dict[str, Any] = {"validation": validate(formula, materials).to_dict()}
     if body.repair:

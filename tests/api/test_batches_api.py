@@ -64,8 +64,9 @@ def test_results_stream_one_ndjson_line_per_item_in_input_order(
     assert lines[1]["error"]["errors"][0]["field"] == "intensity" and lines[1]["result"] is None
     assert lines[2]["result"]["formula"]["name"] == "x" and lines[2]["error"] is None
     assert [line["job_id"] for line in lines] == [item["job"]["id"] for item in items]
-    assert client.get(f"/api/v1/batches/{batch['id']}/results",
-                      headers=auth(keys["bob"])).status_code == 404
+    foreign = client.get(f"/api/v1/batches/{batch['id']}/results", headers=auth(keys["bob"]))
+    assert foreign.status_code == 404
+    assert foreign.json()["detail"] == f"no batch {batch['id']}"
 
 
 def test_results_of_a_batch_larger_than_a_page_come_whole_and_in_order(

@@ -117,6 +117,11 @@ def test_tenants_never_see_each_others_jobs(client: TestClient,
                        headers=auth(keys["bob"])).status_code == 404
     listed = client.get("/api/v1/jobs", headers=auth(keys["bob"])).json()["items"]
     assert job_id not in [job["id"] for job in listed]
+    redeliver = f"/api/v1/jobs/{job_id}/deliveries/msg_x/redeliver"
+    for key in (keys["alice"], keys["bob"]):  # no such message; not bob's job
+        missing = client.post(redeliver, headers=auth(key))
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == "no webhook message msg_x of this job"
 
 
 def test_validation_errors_are_problems_with_fields(client: TestClient,

@@ -260,3 +260,20 @@ def test_a_body_that_is_not_sent_as_json_is_a_415(api: TestClient, tenant: Issue
     without_key = api.post("/api/v1/search/semantic", content=b"query=rose",
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert without_key.status_code == 401
+
+
+def test_every_refusal_names_its_field(api: TestClient, tenant: IssuedKey) -> None:
+    """A cursor this API did not make, a body that is not JSON, a formula missing a part:
+    422s whose `errors` say which field (or the body as a whole, field "")."""
+    cursor = api.get("/api/v1/jobs?cursor=garbage", headers=auth(tenant))
+    assert cursor.status_code == 422
+    assert [error["field"] for error in cursor.json()["errors"]] == ["query.cursor"]
+    for raw in (b"not json", b'{"query": "rose"} trailing'):
+        broken = _post_raw(api, tenant, "/api/v1/search/semantic", raw)
+        assert broken.status_code == 422, broken.text
+        (error,) = broken.json()["errors"]
+        assert error["field"] == "" and "not JSON" in error["message"], error
+    formula = api.post("/api/v1/validate/recipe", headers=auth(tenant),
+                       json={"formula": {"concentration": None, "ingredients": []}})
+    assert formula.status_code == 422, formula.text
+    assert formula.json()["errors"][0]["field"].startswith("formula"), formula.text

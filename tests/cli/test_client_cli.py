@@ -104,3 +104,8 @@ def test_version_and_help_name_every_client_command() -> None:
         shown = fragrance(group, "--help")
         assert shown.returncode == 0 and all(name in shown.stdout for name in commands)
     assert "--json" in fragrance("jobs", "list", "--help").stdout
+
+
+def test_a_negative_timeout_is_a_usage_error() -> None:
+    refused = fragrance("submit", "search", "rose", "--timeout", "-5", *NOWHERE)
+    assert refused.returncode == 2 and "--timeout" in refused.stderr
