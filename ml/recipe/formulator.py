@@ -25,7 +25,14 @@ from ml.recipe.naming import describe, name_formula
 from ml.recipe.proportions import to_hundred
 from ml.recipe.regulation import ProductContext, Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
-from ml.recipe.selection import MAX_MATERIALS, Pick, excluded, sample, score_materials
+from ml.recipe.selection import (
+    MAX_MATERIALS,
+    Pick,
+    excluded,
+    required_materials,
+    sample,
+    score_materials,
+)
 from ml.recipe.validator import validate
 
 MIN_COUNT = 10
@@ -117,7 +124,10 @@ class Formulator:
         self, brief: Brief, compiled: RuleBook, caps: Mapping[str, float]
     ) -> list[Material]:
         """Usable materials (not prohibited or banned, not replaced by a safer grade, able to
-        carry a meaningful amount within every limit) that the brief does not exclude."""
+        carry a meaningful amount within every limit) that the brief does not exclude. A
+        requested note's material needs only room for the smallest amount: a potent
+        material under a tight limit (safranal for saffron, 0.012 % of the product) is
+        used in traces, as perfumers use it."""
         usable = self._usable.get(compiled.context)
         if usable is None:
             usable = self._usable[compiled.context] = [
@@ -125,7 +135,9 @@ class Formulator:
                 if not m.forbidden and m.id not in compiled.unusable
                 and m.id not in compiled.grades
             ]  # fmt: skip
-        return [m for m in usable if caps[m.id] >= 2 * MIN_PCT and not excluded(m, brief)]
+        allowed = [m for m in usable if caps[m.id] >= MIN_PCT and not excluded(m, brief)]
+        requested = {id(m) for m in required_materials(brief, allowed)}
+        return [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or id(m) in requested]
 
     def _top_up(
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float]

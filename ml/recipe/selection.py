@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ml.korean import Lexicon, contains_hangul, translate
+from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.materials import POSITIONS, Material, normalise_term
@@ -82,12 +83,69 @@ def score_materials(
     return scores
 
 
+# words that name an odour family of materials (`Material.odor_family`)
+ODOUR_FAMILY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("citrus", "citrusy", "citruses", "citrus notes", "citrus fruits"),
+                    "citrus"),
+    **dict.fromkeys(("floral", "florals", "flower", "flowers", "flowery", "floral notes"),
+                    "floral"),
+    **dict.fromkeys(("fruity", "fruit", "fruits", "fruity notes"), "fruity"),
+    **dict.fromkeys(("woody", "wood", "woods", "woody notes"), "woody"),
+    **dict.fromkeys(("spicy", "spice", "spices", "spicy notes"), "spicy"),
+    **dict.fromkeys(("gourmand", "gourmand notes", "sweets"), "gourmand"),
+    **dict.fromkeys(("aromatic", "aromatics"), "aromatic"),
+    **dict.fromkeys(("musky", "musk", "musks", "musky notes"), "musky"),
+    **dict.fromkeys(("green", "greens", "green notes"), "green"),
+    **dict.fromkeys(("herbal", "herb", "herbs", "herbal notes"), "herbal"),
+    **dict.fromkeys(("balsamic", "resinous", "resin", "resins", "balsam", "balsams"),
+                    "balsamic"),
+    **dict.fromkeys(("amber", "ambery", "amber notes"), "amber"),
+    **dict.fromkeys(("aldehydic", "aldehyde", "aldehydes"), "aldehydic"),
+    **dict.fromkeys(("powdery", "powder"), "powdery"),
+    **dict.fromkeys(("animalic", "animal"), "animalic"),
+    **dict.fromkeys(("earthy", "earth"), "earthy"),
+    **dict.fromkeys(("mossy", "moss"), "mossy"),
+    **dict.fromkeys(("leather", "leathery", "leathers"), "leather"),
+    **dict.fromkeys(("aquatic", "marine", "marine notes", "sea notes", "aquatic notes",
+                     "watery"), "aquatic"),
+    **dict.fromkeys(("smoky", "smoke", "smokey"), "smoky"),
+}
+
+
 def excluded(material: Material, brief: Brief) -> bool:
     """True if an excluded note names or describes the material (`Material.match_rank`), as
-    written or (Korean) by its English words: "musk" and "머스크" exclude every musky
-    material, not only those with musk in their name."""
-    return any(material.match_rank(form) is not None for note in brief.notes_exclude
+    written, (Korean) by its English words or by another name of the note: "musk" and
+    "머스크" exclude every musky material, not only those with musk in their name. A note
+    that names a family ("citrus", "floral", "시트러스") excludes the family's materials
+    and every material named after or described by a note of its group (`ml.notes`:
+    bergamot, lemon... for citrus)."""
+    return any(_excludes(form, material) for note in brief.notes_exclude
                for form in _whole_forms(note))
+
+
+# each odour family's group of notes in `ml.notes.GROUPS`
+_FAMILY_GROUPS = {"citrus": "citrus", "floral": "flowers", "fruity": "fruits",
+                  "woody": "woods", "spicy": "spices", "gourmand": "gourmand notes",
+                  "musky": "musks", "green": "green notes", "herbal": "herbs",
+                  "balsamic": "resins", "aquatic": "marine notes", "smoky": "smoke",
+                  "leather": "leathers"}
+
+
+def _excludes(form: str, material: Material) -> bool:
+    if material.match_rank(form) is not None:
+        return True
+    if ODOUR_FAMILY_WORDS.get(form) == material.odor_family:
+        return True
+    return any(material.match_rank(key) is not None for key in _group_keys(form))
+
+
+@lru_cache(maxsize=1024)
+def _group_keys(form: str) -> tuple[str, ...]:
+    """The normalised notes of the group a note names ("citrus", "white flowers"), or of
+    the group of the odour family it names ("floral": flowers); () for any other note."""
+    group = GROUPS.get(form) or CHARACTER_GROUPS.get(form) or \
+        GROUPS.get(_FAMILY_GROUPS.get(ODOUR_FAMILY_WORDS.get(form, ""), ""), ())
+    return tuple(dict.fromkeys(normalise_term(note) for note in group))
 
 
 def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
@@ -151,11 +209,18 @@ def _note_keys(note: str) -> tuple[list[list[str]], int]:
 
 @lru_cache(maxsize=4096)
 def _whole_forms(note: str) -> tuple[str, ...]:
-    """The note normalised, and its English words normalised when it is Korean."""
+    """The note normalised, its English words normalised when it is Korean, and then the
+    other names of the same note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet",
+    "agarwood" is "oud")."""
     forms = [normalise_term(note)]
     if contains_hangul(note):
         forms.append(normalise_term(translate(note, _lexicon()).english))
+    forms += [normalise_term(other) for form in forms for other in _other_names(form)]
     return tuple(dict.fromkeys(form for form in forms if form))
+
+
+def _other_names(form: str) -> tuple[str, ...]:
+    return next((names for names in SYNONYMS if form in names), ())
 
 
 @cache
@@ -166,7 +231,8 @@ def _lexicon() -> Lexicon:
 def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
                 candidates: Sequence[Material]) -> list[str]:
     """What a result should tell about the brief's requested notes: one line per note that
-    is not in the formula as asked (none matched, or a stand-in for part of it was used)."""
+    is not in the formula as asked (none matched, its material is excluded by the brief or
+    could not be placed, or a stand-in for part of it was used)."""
     lines = []
     for note in brief.notes_include:
         found = stand_in(note, formula_materials)
@@ -174,6 +240,8 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
             near = stand_in(note, candidates)
             lines.append(f"requested note {note!r} is not in the formula: " + (
                 "no usable material stands for it" if near is None else
+                f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude"
+                if excluded(near.material, brief) else
                 f"{near.material.name} (for {near.key!r}) could not be placed"))
         elif not found.whole:
             lines.append(f"requested note {note!r}: no material of that name; "

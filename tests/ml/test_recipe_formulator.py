@@ -182,6 +182,72 @@ def test_an_excluded_note_removes_the_materials_it_describes(note: str) -> None:
         assert "musky" not in families  # galaxolide is described musky, not named musk
 
 
+@pytest.mark.parametrize(("family", "note", "odour_family", "group_note"), [
+    ("citrus", "citrus", "citrus", "bergamot"),
+    ("citrus", "시트러스", "citrus", "lemon"),
+    ("floral", "floral", "floral", "rose"),
+    ("woods", "woods", "woody", "cedar"),
+])
+def test_an_excluded_family_removes_its_materials_and_its_notes(
+        family: str, note: str, odour_family: str, group_note: str) -> None:
+    """"No citrus" in a citrus brief: no citrus-family material (nootkatone, citral) and no
+    material described by a citrus note (linalyl acetate smells of bergamot)."""
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    formulator = Formulator(book)
+    for seed in range(10):
+        formula = formulator.formulate(Brief(family, notes_exclude=[note], seed=seed))
+        used = [book.get(i.material_id) for i in formula.ingredients]
+        assert all(m is not None and m.odor_family != odour_family for m in used), seed
+        assert not any(note_matches(m, group_note) for m in used if m is not None), seed
+
+
+def test_a_note_is_found_by_its_other_names() -> None:
+    """Lily of the valley is muguet (not "lily", an aldehyde's descriptor); agarwood is
+    oud; a Korean note through its English name and then its other names."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    for note in ("lily of the valley", "은방울꽃", "lily-of-the-valley"):
+        found = stand_in(note, usable)
+        assert found is not None and found.whole and found.key == "muguet", (note, found)
+    oud = stand_in("agarwood", usable)
+    assert oud is not None and "oud" in oud.material.name.lower()
+
+
+@pytest.mark.parametrize("concentration", ["edt", "edp"])
+def test_a_requested_note_under_a_tight_limit_is_placed_in_traces(concentration: str) -> None:
+    """Safranal (saffron) may hold 0.012 % of the product: less than the 0.1 % of the
+    concentrate asked of a material the formulator picks itself, enough when it is asked for."""
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    pipeline = RecipePipeline(FormulatorGenerator(book), book)
+    for seed in (32, 40, 41):
+        outcome = pipeline.run(Brief("woods", notes_include=["saffron"], seed=seed,
+                                     concentration=concentration))
+        assert outcome.status == "succeeded" and outcome.notes == [], outcome.notes
+        assert outcome.formula is not None
+        assert any(i.name == "Safranal" for i in outcome.formula.ingredients)
+
+
+def test_a_requested_note_the_brief_also_excludes_is_said_to_be_excluded() -> None:
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    outcome = RecipePipeline(FormulatorGenerator(book), book).run(
+        Brief("amber", notes_include=["바닐라"], notes_exclude=["vanilla"], seed=1))
+    assert outcome.status == "succeeded"
+    assert any("'바닐라'" in line and "excluded by notes_exclude" in line
+               for line in outcome.notes), outcome.notes
+
+
 def test_a_long_note_is_looked_up_whole_only() -> None:
     from ml.recipe.materials import load_materials
     from ml.recipe.selection import stand_in
