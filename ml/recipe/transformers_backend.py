@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ml.hub import offline_and_quiet
 from ml.recipe.adapters import LoraAdapter
 from ml.recipe.brief import Brief
 from ml.recipe.generator import GenerationOutcome, References
@@ -73,6 +74,7 @@ class TransformersGenerator:
         Raises FileNotFoundError for a missing directory, ValueError for an adapter of
         another model, ImportError without ``llguidance``.
         """
+        offline_and_quiet()
         import llguidance
         import llguidance.hf
         import torch

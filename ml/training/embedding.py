@@ -9,13 +9,13 @@ Nothing is downloaded: the base model is a local folder (default: the shipped Mi
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ml.embeddings import shipped_model_path
 from ml.evaluation import load_queries
+from ml.hub import offline_and_quiet
 from ml.training.checkpoints import (
     Checkpoint,
     CheckpointStore,
@@ -65,7 +65,7 @@ class _EmbeddingRun:
 
     def __init__(self, config: EmbeddingTrainingConfig, dataset: Dataset,
                  model_dir: Path) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"
+        offline_and_quiet()
         import torch
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.losses import (

@@ -11,12 +11,12 @@ transformers loads it with `PeftModel.from_pretrained(base_model, path)`.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.hub import offline_and_quiet
 from ml.training.checkpoints import (
     Checkpoint,
     CheckpointStore,
@@ -61,7 +61,7 @@ def encode_pair(tokenizer: Any, example: Example, max_len: int) -> tuple[list[in
 class _LoraRun:
     def __init__(self, config: LoraTrainingConfig, base_model_dir: Path,
                  adapter_dir: Path | None) -> None:
-        os.environ["HF_HUB_OFFLINE"] = "1"
+        offline_and_quiet()
         import torch
         from peft import LoraConfig, PeftModel, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer
