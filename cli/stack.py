@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import secrets
 import shutil
@@ -84,6 +85,7 @@ def worker_profiles(kinds: Iterable[KindDeclaration] = DECLARED
 PROFILES: dict[str, tuple[str, str, int]] = worker_profiles()
 RESTARTS_PER_MINUTE = 5  # a child that exits more often than this stops the stack
 Command = tuple[list[str], dict[str, str]]  # argv, and environment variables to add
+SUPERVISED = "FRAGRANCE_RUN_SUPERVISED"  # set for a child of `fragrance run`
 
 
 def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
@@ -159,7 +161,27 @@ def flower(port: int | None) -> None:
     os.environ.setdefault("FLOWER_TASKS_COLUMNS", FLOWER_TASK_COLUMNS)
     argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "flower",
             f"--port={port or settings.flower_port}", "--address=127.0.0.1"]
-    os.execv(argv[0], argv)
+    if os.environ.pop(SUPERVISED, None):
+        # under `fragrance run`, a Ctrl-C in the terminal reaches Flower too, and Flower
+        # half-stops on it (waiting on its event thread) until the supervisor's SIGTERM:
+        # it stops on that SIGTERM alone
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import flower.command
+    from celery.bin.celery import main as celery_main
+
+    # Flower's SIGTERM handler raises SystemExit on every SIGTERM: a second one (a kill of
+    # the whole process group, then the supervisor's) interrupts its shutdown with a
+    # traceback. Stop on the first, ignore the rest.
+    flower.command.sigterm_handler = _stop_once
+    sys.argv = [argv[2], *argv[3:]]
+    celery_main()
+
+
+def _stop_once(signum: int, _: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("flower.command").info("%s detected, shutting down", signum)
+    sys.exit(0)
 
 
 def flower_password() -> str:
@@ -244,7 +266,8 @@ def run(no_flower: bool) -> None:
     commands["api"] = ([sys.executable, "-m", "cli.main", "api"], {})
     if not no_flower:
         flower_password()  # made before the announcement prints it
-        commands["flower"] = ([sys.executable, "-m", "cli.main", "flower"], {})
+        commands["flower"] = ([sys.executable, "-m", "cli.main", "flower"],
+                              {SUPERVISED: "1"})
     _announce(settings, api_key, not no_flower, ports)
     _supervise(children, commands)
 
