@@ -30,6 +30,7 @@ from core.job_labels import summarize
 from core.models import Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
 from core.transitions import (
+    CANCELED_ERROR,
     Ending,
     append_event,
     finish_held,
@@ -489,7 +490,8 @@ class JobStore:
         with self._session() as session:
             canceled_now = job.status == JobStatus.QUEUED and transition(
                 session, job_id, JobStatus.CANCELED, "canceled", {"by": "client"},
-                Job.status == JobStatus.QUEUED, cancel_requested=True, finished_at=utcnow())
+                Job.status == JobStatus.QUEUED, cancel_requested=True, finished_at=utcnow(),
+                error=CANCELED_ERROR)  # the same error as a running job canceled
             if not canceled_now:
                 session.execute(update(Job).where(Job.id == job_id,
                                                   Job.status == JobStatus.RUNNING)

@@ -110,7 +110,7 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work,
                                                    tenant_hint=tenant_named_by(self))
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
-        runs.discard_checkpoints(job_id)
+        runs.discard_run(job_id)
     if outcome != RunOutcome.SKIPPED:
         context.announce(job_id)
     return reported(self, job_id, outcome)

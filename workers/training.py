@@ -92,10 +92,10 @@ class TrainingRuns:
     def warm(self) -> None:
         """Nothing to load before the first job: each run loads the model it starts from."""
 
-    def discard_checkpoints(self, job_id: str) -> None:
-        """Free a finished run's checkpoints (its model lives in the registry's folder); a
-        canceled or failed run keeps them."""
-        shutil.rmtree(self.root / "runs" / job_id / "checkpoints", ignore_errors=True)
+    def discard_run(self, job_id: str) -> None:
+        """Free a succeeded run's folder, plan and checkpoints (its model lives in the
+        registry's folder); a canceled or failed run keeps them."""
+        shutil.rmtree(self.root / "runs" / job_id, ignore_errors=True)
 
     def run(self, job_id: str, tenant_id: str, request: TrainingRequest,
             on_step: OnStep) -> dict[str, Any]:
@@ -187,10 +187,11 @@ class TrainingRuns:
             tenant_id=tenant_id, job_id=job_id, parent_id=plan["parent_id"],
             activate=request.auto_promote and gate.passed)
         losses = trained["loss_history"]
+        # no server path in the result: the version id names the model, and the run's base
+        # may be a version another tenant trained (an operator's deployment default)
         return {"target": request.target, "model_version": version.id,
                 "state": version.state, "parent_id": version.parent_id,
-                "model_dir": trained["model_dir"],
-                "base_model_dir": plan["base_model_dir"], "dataset": request.dataset_ref,
+                "dataset": request.dataset_ref,
                 "metrics_before": before, "metrics_after": after, "gate": gate.to_dict(),
                 "resumed_from_step": trained["resumed_from_step"], "steps": trained["steps"],
                 "final_loss": losses[-1] if losses else None, "config": values}

@@ -53,7 +53,8 @@ def _field_errors(row: Any, target: Target, max_chars: int) -> list[str]:
     if not isinstance(row, dict):
         return [f"expected a JSON object, got {type(row).__name__}"]
     wanted = FIELDS[target]
-    errors = [f"unexpected field {key!r} (a {target} line has {list(wanted)})"
+    article = "an" if target[:1] in "aeiou" else "a"
+    errors = [f"unexpected field {key!r} ({article} {target} line has {list(wanted)})"
               for key in row if key not in wanted]
     for key in wanted:
         value = row.get(key)

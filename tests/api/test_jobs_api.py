@@ -153,6 +153,8 @@ def test_paging_filters_and_cancel(client: TestClient, keys: dict[str, IssuedKey
     assert [j["id"] for j in first["items"]] == ids[::-1][:2]
     canceled = client.post(f"/api/v1/jobs/{ids[0]}/cancel", headers=headers).json()
     assert canceled["status"] == "canceled"
+    # the same error as a job canceled while it runs
+    assert canceled["error"] == {"type": "canceled", "message": "canceled by request"}
     only = client.get("/api/v1/jobs?status=canceled", headers=headers).json()["items"]
     assert [j["id"] for j in only] == [ids[0]]
     assert client.get("/api/v1/jobs?status=bogus", headers=headers).status_code == 422

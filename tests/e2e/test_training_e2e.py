@@ -95,10 +95,10 @@ def test_a_fine_tuned_version_is_registered_promoted_and_served(  # type: ignore
     assert job["status"] == "succeeded", (job, stack.workers[0].log())
     result = job["result"]
     assert result["steps"] == 2 and result["resumed_from_step"] == 0
-    assert Path(result["model_dir"]).is_relative_to(store)
-    assert (Path(result["model_dir"]) / "config_sentence_transformers.json").is_file()
+    assert "model_dir" not in result and "base_model_dir" not in result  # no server paths
+    assert (store / "embedding" / job["id"] / "config_sentence_transformers.json").is_file()
     # a recorded success frees the run's checkpoints (the model lives in model_dir)
-    wait_until(lambda: not (store / "runs" / job["id"] / "checkpoints").exists(), 30,
+    wait_until(lambda: not (store / "runs" / job["id"]).exists(), 30,
                "the finished run's checkpoints to be deleted", interval=0.2)
     assert [(e["step"], e["total"]) for e in progress_events(pg_url, job["id"])] == \
         [(1, 2), (2, 2)]
@@ -196,7 +196,7 @@ def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # ty
     from ml.recipe.tiny_model import build_tiny_model
 
     model = build_tiny_model(tmp_path / "tiny-generator", load_materials().ids())
-    stack, client, _ = training_stack(
+    stack, client, store = training_stack(
         make_stack, tmp_path, FRAGRANCE_GENERATOR_BACKEND="transformers",
         FRAGRANCE_GENERATOR_MODEL_PATH=str(model), FRAGRANCE_GENERATOR_MAX_TOKENS="48",
         FRAGRANCE_RECIPE_RETRIEVAL="false")
@@ -217,7 +217,7 @@ def test_a_trained_generator_adapter_is_served_by_a_running_recipe_worker(  # ty
                                timeout=280)
     assert job["status"] == "succeeded", (job, stack.workers[0].log())
     version = job["result"]["model_version"]
-    adapter = Path(job["result"]["model_dir"])
+    adapter = store / "generator" / job["id"]
     assert (adapter / "adapter_config.json").is_file()
     if job["result"]["gate"]["passed"] is False:
         promoted = stack.client(("admin",), tenant_id=client.tenant_id).http.post(

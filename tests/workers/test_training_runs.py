@@ -119,9 +119,10 @@ def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelR
     assert JobRunner(store, lease_s=60).run(job.id, "d-1", work) == RunOutcome.SUCCEEDED
     result = store.get_any(job.id).result  # type: ignore[union-attr]
     assert steps == [1, 2] and result is not None and result["target"] == "generator"
-    assert Path(result["model_dir"], "adapter_config.json").is_file()
-    assert result["base_model_dir"] == str(tmp_path / "base" / "tiny-generator")
+    assert "model_dir" not in result and "base_model_dir" not in result  # no server paths
     assert result["metrics_before"]["n"] == 2 and "heldout_loss" in result["metrics_after"]
     version = registry.get(result["model_version"])
+    assert Path(version.path, "adapter_config.json").is_file()
+    assert version.path == str(tmp_path / "generator" / job.id)
     assert version.target == "generator" and version.job_id == job.id
     assert version.state == ("active" if result["gate"]["passed"] else "candidate")
