@@ -68,6 +68,12 @@ def _parse_int(literal: str) -> int | _BigInt:
 def strict_loads(raw: bytes | str) -> Any:
     """Parse JSON, then check every value. Raises RequestValidationError (one entry per
     offending field, `loc` starting with "body") or ValueError for text that is not JSON."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")  # JSON is UTF-8 (RFC 8259); a BOM is tolerated
+        except UnicodeDecodeError as exc:
+            raise _invalid([(("body",), "not_utf8", "the body is not UTF-8 text (byte "
+                             f"0x{raw[exc.start]:02x} at {exc.start})")]) from None
     try:
         value = json.loads(raw, parse_int=_parse_int, parse_constant=_NotFinite,
                            object_pairs_hook=_object)

@@ -268,6 +268,11 @@ def test_every_refusal_names_its_field(api: TestClient, tenant: IssuedKey) -> No
     cursor = api.get("/api/v1/jobs?cursor=garbage", headers=auth(tenant))
     assert cursor.status_code == 422
     assert [error["field"] for error in cursor.json()["errors"]] == ["query.cursor"]
+    not_utf8 = _post_raw(api, tenant, "/api/v1/search/semantic", b'{"query": "caf\xe9"}')
+    assert not_utf8.status_code == 422, not_utf8.text
+    assert not_utf8.json()["errors"][0]["message"].startswith("the body is not UTF-8 text")
+    bom = _post_raw(api, tenant, "/api/v1/search/semantic", b'\xef\xbb\xbf{"query": "rose"}')
+    assert bom.status_code == 202, bom.text
     for raw in (b"not json", b'{"query": "rose"} trailing'):
         broken = _post_raw(api, tenant, "/api/v1/search/semantic", raw)
         assert broken.status_code == 422, broken.text
