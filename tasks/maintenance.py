@@ -33,9 +33,13 @@ def recover(self: Any) -> dict[str, int]:
         min(WIPED_GRACE_S, context.requeue_after_s) if wiped else context.requeue_after_s)
     republished: list[Dispatched] = []
     if overdue:
-        present = context.jobs_in_broker()
-        missing = [job_id for job_id, _ in overdue if job_id not in present]
+        # a message a worker took `requeue_after_s` ago without claiming its job is lost:
+        # the worker died holding it (see workers.broker_inventory)
+        inventory = context.broker_inventory(held_for_s=context.requeue_after_s)
+        missing = [job_id for job_id, _ in overdue if job_id not in inventory.present]
         republished = context.dispatch_queue.redispatch(missing)
+        context.drop_held([tag for job in republished
+                           for tag in inventory.held.get(job.job_id, ())])
         context.publish(republished)
     if lost_workers or republished:
         log.warning("%d jobs of lost workers back to their backlog; %d lost messages "

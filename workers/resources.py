@@ -33,7 +33,7 @@ from core.url_policy import UrlPolicy
 from core.views import Claim
 from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
-from workers.broker_inventory import broker_lost_its_data, jobs_in_broker
+from workers.broker_inventory import Inventory, broker_lost_its_data, drop_held, take_inventory
 from workers.dispatcher import Dispatcher
 from workers.webhook_pump import WebhookPump
 from workers.webhook_sender import WebhookSender
@@ -100,8 +100,12 @@ class WorkerResources:
             self.dispatch_queue, self.publish, self.settings.broker_url,
             float(self.settings.dispatch_interval_s)).start())
 
-    def jobs_in_broker(self) -> set[str]:
-        return jobs_in_broker(self.redis, QUEUE_FOR_KIND.values())
+    def broker_inventory(self, held_for_s: float) -> Inventory:
+        """What the broker holds of the jobs' messages (`workers.broker_inventory`)."""
+        return take_inventory(self.redis, QUEUE_FOR_KIND.values(), held_for_s)
+
+    def drop_held(self, tags: Sequence[bytes]) -> None:
+        drop_held(self.redis, tags)
 
     def broker_lost_its_data(self) -> bool:
         """Whether the broker lost what it held since the last call (see

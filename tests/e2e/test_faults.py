@@ -4,6 +4,8 @@ before any worker runs it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,38 @@ def test_messages_a_restarted_broker_lost_go_out_again_at_once(make_stack, tmp_p
             assert job["status"] == "succeeded" and job["attempts"] == 1
     finally:
         broker.stop()
+
+
+def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack) -> None:  # type: ignore[no-untyped-def]
+    """A worker SIGKILLed just after taking messages, before claiming their jobs: the
+    messages stay in Redis's unacked hash, which kombu hands back only after its visibility
+    timeout (two hours). Maintenance finds them held past `requeue_after_s` with their jobs
+    still queued, publishes the jobs again and drops the held copies: each job succeeds
+    once, and nothing is delivered again hours later."""
+    import json
+
+    import redis
+
+    stack: Stack = make_stack(FRAGRANCE_VISIBILITY_TIMEOUT_S="7200")  # as in production
+    broker_url = stack.env["FRAGRANCE_BROKER_URL"]
+    client = stack.client(("search",))
+    ids = [client.submit_search(query)["id"] for query in ("amber", "iris", "vetiver")]
+    broker = redis.Redis.from_url(broker_url)
+    wait_until(lambda: broker.llen("search") >= 3, 30, "the messages in the broker")
+    taker = ("import os, sys\nfrom kombu import Connection\n"
+             "channel = Connection(sys.argv[1]).channel()\n"
+             "for _ in range(3):\n    assert channel.basic_get('search', no_ack=False)\n"
+             "os.kill(os.getpid(), 9)\n")
+    died = subprocess.run([sys.executable, "-c", taker, broker_url], capture_output=True,
+                          timeout=60)
+    assert died.returncode == -9, died.stderr
+    assert broker.llen("search") == 0 and broker.hlen("unacked") == 3
+
+    stack.start_worker(name="ops", queues="maintenance", concurrency=2)
+    stack.start_worker(name="searcher", queues="search", concurrency=4, beat=False)
+    for job_id in ids:  # requeue_after_s is 5, a maintenance round every 2 s
+        job = client.wait_finished(job_id, 60)
+        assert job["status"] == "succeeded" and job["attempts"] == 1, job
+    held = [json.loads(raw)[0]["headers"]["id"].split(".")[0]
+            for raw in broker.hvals("unacked")]  # type: ignore[union-attr]
+    assert not set(held) & set(ids), held  # the held copies were dropped
