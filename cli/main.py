@@ -7,7 +7,21 @@ import click
 from cli import client_commands, key_commands, ops_commands, stack
 
 
-@click.group(help="Fragrance AI job backend.")
+class _Fragrance(click.Group):
+    """The command group; a database that cannot be reached or is not migrated is an error
+    message (exit 1), not a traceback, whichever command met it."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from core.errors import StoreUnavailable
+
+        try:
+            return super().invoke(ctx)
+        except StoreUnavailable as exc:
+            raise click.ClickException(
+                f"{exc}: is the database up, and migrated (`fragrance db upgrade`)?") from None
+
+
+@click.group(cls=_Fragrance, help="Fragrance AI job backend.")
 @click.version_option(package_name="fragrance-jobs", prog_name="fragrance")
 def main() -> None:
     pass

@@ -48,11 +48,15 @@ def index() -> None:
 @click.option("--force", is_flag=True, help="rebuild even if nothing changed")
 def index_build(force: bool) -> None:
     from ml.search import build_index
+    from ml.vector_index import IndexLockedError
 
     settings = settings_or_exit()
-    rebuilt = build_index(index_path=settings.qdrant_path or None,  # type: ignore[attr-defined]
-                          qdrant_url=settings.qdrant_url or None,  # type: ignore[attr-defined]
-                          force=force)
+    try:
+        rebuilt = build_index(index_path=settings.qdrant_path or None,  # type: ignore[attr-defined]
+                              qdrant_url=settings.qdrant_url or None,  # type: ignore[attr-defined]
+                              force=force)
+    except IndexLockedError as exc:  # the embedded index allows one process
+        raise click.ClickException(f"{exc}: stop the stack (or its workers) first") from None
     click.echo("index rebuilt" if rebuilt else "index is up to date")
 
 

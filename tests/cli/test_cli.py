@@ -77,3 +77,24 @@ def test_keys_list_and_revoke_from_the_command_line(sqlite_env: dict[str, str]) 
     mixed = fragrance("keys", "create", "--name", "x", "--scopes", "operator,search",
                       **sqlite_env)
     assert mixed.returncode == 2 and "operator" in mixed.stderr
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--name", "x", "--expires-in", "99999999999d"), "--expires-in"),
+    (("--name", "x", "--expires-in", "999999999d"), "--expires-in"),
+    (("--name", "x", "--expires-in", "0s"), "--expires-in"),
+    (("--name", " "), "--name"),
+])
+def test_a_key_lifetime_or_name_out_of_reason_is_a_usage_error(
+        sqlite_env: dict[str, str], args: tuple[str, ...], says: str) -> None:
+    refused = fragrance("keys", "create", *args, **sqlite_env)
+    assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_database_not_migrated_or_not_there_is_a_message_not_a_traceback(
+        sqlite_env: dict[str, str]) -> None:
+    for env in (sqlite_env, {"FRAGRANCE_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}):
+        failed = fragrance("keys", "list", **env)
+        assert failed.returncode == 1, failed.stderr
+        assert "fragrance db upgrade" in failed.stderr and "Traceback" not in failed.stderr
