@@ -81,7 +81,12 @@ def eval_command(suite: str, seeds: int | None) -> None:
     sys.exit(status)
 
 
-@click.command("bench", help="Benchmarks with in-run baselines (see bench/).")
+@click.command("bench", help="Benchmarks with in-run baselines: each suite prints a table "
+               "(measured, the baseline from the same run, the ratio, the target) and writes "
+               "var/bench/<suite>.json. SUITES: submit, search, ceiling, recipe, webhooks, "
+               "sse, fairness (the default: all of them), scale (only when named). Exit 0 "
+               "when every suite ran (missed targets are reported, not failed), 1 when one "
+               "could not run, 2 for an unknown suite.")
 @click.argument("suites", nargs=-1)
 def bench_command(suites: tuple[str, ...]) -> None:
     from bench import run

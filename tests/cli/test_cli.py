@@ -98,3 +98,11 @@ def test_a_database_not_migrated_or_not_there_is_a_message_not_a_traceback(
         failed = fragrance("keys", "list", **env)
         assert failed.returncode == 1, failed.stderr
         assert "fragrance db upgrade" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_bench_help_names_every_suite() -> None:
+    from bench.run import DEFAULT, OPT_IN
+
+    shown = fragrance("bench", "--help")
+    assert shown.returncode == 0
+    assert all(name in shown.stdout for name in DEFAULT + OPT_IN), shown.stdout
