@@ -77,9 +77,9 @@ class Formulator:
         dose = CONCENTRATIONS[str(brief.concentration)].default_pct
         compiled = self._compiled(brief)
         caps = self._cap_table(compiled, dose)
-        candidates = self._candidates(brief, compiled, caps)
+        candidates, required = self._candidates(brief, compiled, caps)
         scores = score_materials(brief, candidates, references)
-        picks = self._top_up(sample(candidates, scores, brief, rng), candidates, scores)
+        picks = self._top_up(sample(candidates, required, scores, rng), candidates, scores)
         shares = self._shares(brief, rng)
         picks = self._with_capacity(picks, candidates, scores, shares, caps)
         lines = [Line(p.material, _weight(p, rng)) for p in picks]
@@ -122,9 +122,10 @@ class Formulator:
 
     def _candidates(
         self, brief: Brief, compiled: RuleBook, caps: Mapping[str, float]
-    ) -> list[Material]:
+    ) -> tuple[list[Material], list[Material]]:
         """Usable materials (not prohibited or banned, not replaced by a safer grade, able to
-        carry a meaningful amount within every limit) that the brief does not exclude. A
+        carry a meaningful amount within every limit) that the brief does not exclude, and
+        among them the materials of its requested notes (`required_materials`). A
         requested note's material needs only room for the smallest amount: a potent
         material under a tight limit (safranal for saffron, 0.012 % of the product) is
         used in traces, as perfumers use it."""
@@ -136,8 +137,9 @@ class Formulator:
                 and m.id not in compiled.grades
             ]  # fmt: skip
         allowed = [m for m in usable if caps[m.id] >= MIN_PCT and not excluded(m, brief)]
-        requested = {id(m) for m in required_materials(brief, allowed)}
-        return [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or id(m) in requested]
+        required = required_materials(brief, allowed)
+        requested = {m.id for m in required}
+        return [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested], required
 
     def _top_up(
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float]

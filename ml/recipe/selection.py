@@ -250,10 +250,11 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
 
 
 def sample(
-    candidates: Sequence[Material], scores: Mapping[str, float], brief: Brief, rng: random.Random
+    candidates: Sequence[Material], required: Sequence[Material], scores: Mapping[str, float],
+    rng: random.Random,
 ) -> list[Pick]:
-    """Required materials plus a weighted sample without replacement per position."""
-    required = required_materials(brief, candidates)
+    """The required materials (`required_materials`) plus a weighted sample of the other
+    candidates without replacement per position."""
     picks = [Pick(m, scores[m.id], required=True) for m in required]
     for position in POSITIONS:
         pool = [m for m in candidates if m.note_position == position and m not in required]
