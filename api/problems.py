@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.rate_limits import RateLimited
-from api.strict_json import SafeJSONResponse
+from api.strict_json import NotJson, SafeJSONResponse
 from core.errors import (
     BatchNotFound,
     BrokerUnavailable,
@@ -96,6 +96,10 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     StarletteHTTPException: lambda exc: problem(exc.status_code, _title(exc.status_code),
                                                 str(exc.detail), headers=exc.headers),
     RequestValidationError: _invalid_request,
+    NotJson: lambda exc: problem(415, "Unsupported Media Type",
+                                 "the body must be application/json, not "
+                                 f"{exc.args[0] or 'an empty media type'}",
+                                 headers={"Accept-Post": "application/json"}),
     JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
     BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {exc.args[0]}"),
     DeliveryNotFound: lambda exc: problem(404, "Not Found",

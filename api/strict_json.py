@@ -166,16 +166,12 @@ async def _json_expected(handler: Callable[[Request], Coroutine[Any, Any, Respon
     try:
         return await handler(request)
     except RequestValidationError:
-        return _unsupported_media_type(request)
+        sent = request.headers.get("content-type", "").split(";", 1)[0].strip()[:100]
+        raise NotJson(sent) from None
 
 
-def _unsupported_media_type(request: Request) -> Response:
-    sent = request.headers.get("content-type", "").split(";", 1)[0].strip()[:100]
-    return JSONResponse({"type": "about:blank", "title": "Unsupported Media Type",
-                         "status": 415, "detail": f"the body must be application/json, "
-                                                  f"not {sent or 'sent without a type'}"},
-                        status_code=415, media_type="application/problem+json",
-                        headers={"Accept-Post": "application/json"})
+class NotJson(ValueError):
+    """A body sent as another media type than JSON (`args[0]`); a 415 (`api.problems`)."""
 
 
 class StrictJsonRoute(APIRoute):
