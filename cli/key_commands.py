@@ -33,16 +33,16 @@ def _duration(value: str | None) -> timedelta | None:
         raise click.BadParameter("use a number and a unit, e.g. 90d, 12h, 30m",
                                  param_hint="--expires-in")
     try:
-        lifetime = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    except OverflowError:
-        lifetime = MAX_LIFETIME * 2
+        lifetime: timedelta | None = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:  # beyond what a timedelta holds
+        lifetime = None
     if not lifetime or lifetime > MAX_LIFETIME:
         raise click.BadParameter(f"{value}: give a lifetime of 1s to {MAX_LIFETIME.days}d",
                                  param_hint="--expires-in")
     return lifetime
 
 
-def _named(value: str) -> str:
+def _named(_: click.Context, __: click.Parameter, value: str) -> str:
     if not value.strip():
         raise click.BadParameter("give the key a name (who or what uses it)",
                                  param_hint="--name")
@@ -55,7 +55,7 @@ def keys() -> None:
 
 
 @keys.command("create", help="Create an API key; prints the key and its webhook secret once.")
-@click.option("--name", required=True, callback=lambda _c, _p, value: _named(value))
+@click.option("--name", required=True, callback=_named)
 @click.option("--scopes", default="search,generate", show_default=True,
               help="comma-separated: search, generate, training, admin; or `operator` alone "
                    "(deployment-wide: the default model, breakers, any tenant's keys)")

@@ -159,8 +159,6 @@ def flower(port: int | None) -> None:
     if not os.environ.get("FLOWER_BASIC_AUTH"):  # never on the command line: `ps` shows it
         os.environ["FLOWER_BASIC_AUTH"] = f"{FLOWER_USER}:{flower_password()}"
     os.environ.setdefault("FLOWER_TASKS_COLUMNS", FLOWER_TASK_COLUMNS)
-    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, "flower",
-            f"--port={port or settings.flower_port}", "--address=127.0.0.1"]
     if os.environ.pop(SUPERVISED, None):
         # under `fragrance run`, a Ctrl-C in the terminal reaches Flower too, and Flower
         # half-stops on it (waiting on its event thread) until the supervisor's SIGTERM:
@@ -173,7 +171,8 @@ def flower(port: int | None) -> None:
     # the whole process group, then the supervisor's) interrupts its shutdown with a
     # traceback. Stop on the first, ignore the rest.
     flower.command.sigterm_handler = _stop_once
-    sys.argv = [argv[2], *argv[3:]]
+    sys.argv = ["celery", "-A", CELERY_APP, "flower", f"--port={port or settings.flower_port}",
+                "--address=127.0.0.1"]
     celery_main()
 
 
