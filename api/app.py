@@ -110,11 +110,13 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.secret_overlap_s = float(settings.webhook_secret_overlap_s)
     app.state.enqueuer = enqueuer or producer
     # group commit: submits that arrive while one is being written go in the next
-    # transaction and publish together (alone, a submit is written at once)
+    # transaction and publish together (alone, a submit is written at once); a group is
+    # filled round-robin by tenant, so one tenant's burst never pushes another tenant's
+    # submit beyond the next group
     app.state.submitter = MicroBatcher[NewJob, JobView](
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
         max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, on_batch=SUBMIT_BATCH_SIZE.observe,
-        name="submit-group-commit")
+        fair_key=lambda job: job.tenant_id, name="submit-group-commit")
     app.state.probe = ClusterProbe(store, settings.broker_url,
                                    required_queues=readiness_queues(settings.readiness_queues))
     app.state.registry = _registry(ClusterCollector(store, app.state.probe,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
+import api.app
+from api.app import create_app
+from config import load_settings
 from core.errors import StoreUnavailable
 from core.keys import IssuedKey
 from tests.api.conftest import RecordingEnqueuer, auth
@@ -32,6 +36,48 @@ def test_submit_stores_then_enqueues_and_answers_202(client: TestClient,
     for name in ("id", "kind", "status", "progress", "input", "result", "error", "attempts",
                  "created_at", "started_at", "finished_at", "batch_id"):
         assert name in job
+
+
+def test_a_tenants_submit_goes_in_the_next_group_whatever_another_tenant_piles_up(
+        database_url: str, redis_url: str, keys: dict[str, IssuedKey],
+        enqueuer: RecordingEnqueuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The group commit is filled round-robin by tenant: bob's burst waiting behind a slow
+    write does not push alice's one submit beyond the next group."""
+    monkeypatch.setattr(api.app, "SUBMIT_GROUP_MAX", 4)
+    settings = load_settings("testing", database_url=database_url, broker_url=redis_url)
+    with TestClient(create_app(settings, enqueuer=enqueuer)) as client:
+        store = client.app.state.store  # type: ignore[attr-defined]
+        groups: list[list[str]] = []
+        first_write_held = threading.Event()
+        release = threading.Event()
+        write = store.create_many
+
+        def held_create_many(jobs):  # type: ignore[no-untyped-def]
+            groups.append([job.tenant_id for job in jobs])
+            if len(groups) == 1:
+                first_write_held.set()
+                release.wait(10)
+            return write(jobs)
+
+        store.create_many = held_create_many
+        with ThreadPoolExecutor(16) as pool:
+            def submit(key: str, i: int) -> int:
+                return client.post(SEARCH, headers=auth(keys[key]),
+                                   json={"query": f"rose {i}"}).status_code
+
+            first = pool.submit(submit, "bob", 0)
+            assert first_write_held.wait(10)
+            burst = [pool.submit(submit, "bob", i) for i in range(1, 13)]
+            inbox = client.app.state.submitter._inbox  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 10
+            while inbox.qsize() < 12 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            alice = pool.submit(submit, "alice", 99)
+            time.sleep(0.2)  # alice's submit is waiting too
+            release.set()
+            assert [f.result() for f in [first, *burst, alice]] == [202] * 14
+        alice_id = keys["alice"].tenant_id
+        assert alice_id in groups[1], groups
 
 
 def test_concurrent_submits_are_written_in_groups_and_each_published_once(
