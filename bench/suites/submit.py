@@ -1,7 +1,8 @@
 """Submit requests/s, one uvicorn worker each, load from a separate client process:
 (a) a bare FastAPI POST, (b) an endpoint that only calls Celery `send_task`, (c) our real
 `POST /api/v1/search/semantic` (auth, validation, DB write on PostgreSQL, publish).
-Target (issue 2): (c) >= (b)."""
+Target: (c) >= 2x (b): the group commit and its one publish per group should beat a
+naive endpoint that publishes each request alone."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def run() -> SuiteResult:
                    bare["rps"]))
     result.add(Row("send_task endpoint", send["rps"], "req/s", "bare", bare["rps"]))
     result.add(Row("POST /search/semantic", real["rps"], "req/s", "send_task", send["rps"],
-                   ">= 1.0x send_task", real["rps"] >= send["rps"]))
+                   ">= 2.0x send_task", real["rps"] >= 2 * send["rps"]))
     for name, figures in results.items():
         result.notes.append(
             f"{name}: p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
