@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
@@ -48,7 +49,7 @@ from core.keys import KeyRing
 from core.kinds import DECLARED, check_settings
 from core.metrics import SUBMIT_BATCH_SIZE
 from core.registry import ModelRegistry, ServingIds
-from core.search_cache import search_cache
+from core.search_cache import search_cache_reader
 from core.store import JobStore, NewJob
 from core.submission import Enqueuer, submit_jobs
 from core.views import JobView
@@ -80,6 +81,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         await app.state.events.close()
         if limiter is not None:
             await limiter.close()
+        if app.state.search_cache is not None:
+            await app.state.search_cache.close()
         producer.close()
         wakeups.close()
         engine.dispose()
@@ -98,8 +101,9 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.deliveries = DeliveryStore(sessions, int(settings.webhook_max_attempts),
                                          float(settings.webhook_backoff_base_s))
     app.state.models = ModelRegistry(sessions)
-    app.state.search_cache = search_cache(
-        redis.Redis.from_url(settings.broker_url, socket_timeout=1, socket_connect_timeout=1),
+    app.state.search_cache = search_cache_reader(
+        aioredis.Redis.from_url(settings.broker_url, socket_timeout=1,
+                                socket_connect_timeout=1),
         float(settings.search_cache_ttl_s))
     # a Qdrant server's workers serve the configured model only (workers.search_runtime)
     app.state.serving_version = ServingIds(

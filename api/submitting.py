@@ -5,7 +5,6 @@ else 202 as usual. The wait holds no thread (see api.events)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +13,7 @@ from api.events import wait_until_final
 from api.schemas import Delivery, JobOut
 from api.webhook_urls import checked_webhook
 from core.keys import Principal
+from core.registry import ServingIds
 from core.states import JobKind
 from core.store import NewJob
 from core.submission import answer_from_cache, submit_job
@@ -64,8 +64,10 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
                  webhook_url=webhook, webhook_events=body.webhook_events,
                  request_id=request_id)
     if kind == JobKind.SEARCH and state.search_cache is not None and not idempotency_key:
-        cached = await run_in_threadpool(answer_cached_search, state, caller.tenant_id, new)
-        if cached is not None:
+        result = await state.search_cache.lookup(
+            await serving_version(state.serving_version, caller.tenant_id), payload)
+        if result is not None:
+            cached = await run_in_threadpool(answer_from_cache, state.store, new, result)
             return await answer(request, response, cached, True, prefer)
     if idempotency_key:  # a replay must find the first job: written alone
         job, created = await run_in_threadpool(
@@ -78,7 +80,8 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
     return await answer(request, response, job, created, prefer)
 
 
-def answer_cached_search(state: Any, tenant_id: str, job: NewJob) -> JobView | None:
-    """The search answered from the result cache (a new job, succeeded), or None."""
-    return answer_from_cache(state.store, state.search_cache, state.serving_version(tenant_id),
-                             job)
+async def serving_version(versions: ServingIds, tenant_id: str) -> str | None:
+    """The model version serving the tenant's searches: from memory while fresh, else read
+    from the registry on a thread."""
+    known = versions.fresh(tenant_id)
+    return known[0] if known is not None else await run_in_threadpool(versions, tenant_id)

@@ -275,6 +275,15 @@ class ServingIds:
         self._known: dict[str, tuple[float, str | None]] = {}  # tenant -> (when, id)
         self._lock = threading.Lock()
 
+    def fresh(self, tenant_id: str) -> tuple[str | None] | None:
+        """(the version serving the tenant,) when known and read less than `refresh_s` ago;
+        None when the registry must be asked (by calling this object)."""
+        with self._lock:
+            known = self._known.get(tenant_id)
+        if known is not None and time.monotonic() - known[0] < self._refresh_s:
+            return (known[1],)
+        return None
+
     def __call__(self, tenant_id: str) -> str | None:
         with self._lock:
             known = self._known.get(tenant_id)

@@ -9,11 +9,15 @@ the cache only when the entry's stamp is the current one: a new catalogue or enc
 invalidates every entry at once, a new model version is a new key (a tenant's own version
 is the tenant's own key space), and entries expire after `ttl_s` in any case.
 
-The cache is best effort: Redis unreachable is a miss, a failed store is forgotten.
+Workers write through `SearchCache`; the API reads through `SearchCacheReader`, on its event
+loop (no thread of the pool: a burst of other submits waiting for threads does not delay
+a lookup). The cache is best effort: Redis unreachable is a miss, a failed store is
+forgotten.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 
 from core.metrics import SEARCH_CACHE_LOOKUPS
 
@@ -54,29 +59,52 @@ def stamp_key(version_id: str | None) -> str:
     return f"{PREFIX}:stamp:{version_id or 'base'}"
 
 
-class SearchCache:
-    def __init__(self, client: redis.Redis, ttl_s: float) -> None:
-        self._client, self._ttl_s = client, max(1, int(ttl_s))
+class SearchCacheReader:
+    """The API's side of the cache: one MGET on the event loop a lookup."""
 
-    def lookup(self, version_id: str | None, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+
+    async def lookup(self, version_id: str | None, payload: Mapping[str, Any]
+                     ) -> dict[str, Any] | None:
         """The stored result of this search on this version, if its stamp is current."""
         try:
-            found: list[Any] = self._client.mget(  # type: ignore[assignment]
+            found: list[Any] = await self._client.mget(
                 [stamp_key(version_id), entry_key(version_id, payload)])
             stamp, entry = found
-        except redis.RedisError as exc:
+        except (redis.RedisError, OSError) as exc:
             log.debug("search cache lookup failed (%s)", type(exc).__name__)
             stamp = entry = None
-        result = None
-        if stamp is not None and entry is not None:
-            try:
-                stored = json.loads(entry)
-                if stored.get("stamp") == _text(stamp):
-                    result = stored.get("result")
-            except (ValueError, AttributeError):  # not ours, or cut short: a miss
-                log.warning("unreadable search cache entry; ignored")
+        result = _current_result(stamp, entry)
         SEARCH_CACHE_LOOKUPS.labels("hit" if result is not None else "miss").inc()
         return result
+
+    async def close(self) -> None:
+        """Best effort, at shutdown (a connection of another event loop cannot be closed
+        here, and the process is ending anyway)."""
+        with contextlib.suppress(redis.RedisError, OSError, RuntimeError):
+            await self._client.aclose()
+
+
+def _current_result(stamp: Any, entry: Any) -> dict[str, Any] | None:
+    if stamp is None or entry is None:
+        return None
+    try:
+        stored = json.loads(entry)
+        if stored.get("stamp") == _text(stamp):
+            result: dict[str, Any] | None = stored.get("result")
+            return result
+    except (ValueError, AttributeError):  # not ours, or cut short: a miss
+        log.warning("unreadable search cache entry; ignored")
+    return None
+
+
+class SearchCache:
+    """The workers' side of the cache: the stamps of the indexes they serve, the results
+    of the searches they ran."""
+
+    def __init__(self, client: redis.Redis, ttl_s: float) -> None:
+        self._client, self._ttl_s = client, max(1, int(ttl_s))
 
     def publish_stamp(self, version_id: str | None, stamp: str) -> None:
         """Say which index this version's searches run on now (a worker built it)."""
@@ -102,4 +130,9 @@ def _text(value: Any) -> str:
 def search_cache(client: redis.Redis, ttl_s: float) -> SearchCache | None:
     """The result cache, or None when `ttl_s` (the setting `search_cache_ttl_s`) is 0."""
     return SearchCache(client, ttl_s) if ttl_s > 0 else None
+
+
+def search_cache_reader(client: aioredis.Redis, ttl_s: float) -> SearchCacheReader | None:
+    """The API's reader of the result cache, or None when `ttl_s` is 0 (no cache)."""
+    return SearchCacheReader(client) if ttl_s > 0 else None
 

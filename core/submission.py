@@ -16,7 +16,6 @@ from core.batches import BatchItem, BatchStore, BatchView
 from core.errors import StoreUnavailable
 from core.job_labels import JobLabels
 from core.metrics import JOBS_SUBMITTED
-from core.search_cache import SearchCache
 from core.store import JobStore, NewJob
 from core.views import JobView
 
@@ -53,15 +52,10 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
     return job, created
 
 
-def answer_from_cache(store: JobStore, cache: SearchCache, version_id: str | None,
-                      job: NewJob) -> JobView | None:
-    """A search job created already succeeded with the cached result of the same search
-    on the same model version and index (`cached: true`; its `query` as this job typed
-    it), or None (a miss: submit it).
-    Raises QuotaExceeded, StoreUnavailable."""
-    result = cache.lookup(version_id, job.input)
-    if result is None:
-        return None
+def answer_from_cache(store: JobStore, job: NewJob, result: dict[str, Any]) -> JobView:
+    """A search job created already succeeded with `result`, the cached result of the same
+    search on the same model version and index (`core.search_cache`): `cached: true`, its
+    `query` as this job typed it. Raises QuotaExceeded, StoreUnavailable."""
     own = {"query": job.input["query"]} if "query" in result and "query" in job.input else {}
     view = store.create_answered(job, {**result, **own, "cached": True})
     JOBS_SUBMITTED.labels(job.kind).inc()

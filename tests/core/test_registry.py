@@ -3,6 +3,7 @@ and the promotion gate."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ from sqlalchemy import delete
 from core.errors import ModelVersionNotFound, VersionStateRefused
 from core.models import ModelDefault, ModelVersion
 from core.promotion import promotion_gate
-from core.registry import ModelRegistry
+from core.registry import ModelRegistry, ServingIds
 
 EMBEDDING_BEFORE = {"similarity": {"n": 18, "precision@5": 0.6, "ndcg@10": 0.66},
                     "hybrid": {"n": 18, "precision@5": 0.9, "ndcg@10": 0.96}}
@@ -167,3 +168,25 @@ def test_the_generator_gate_compares_heldout_loss() -> None:
     assert promotion_gate("generator", before, {"n": 2, "heldout_loss": 2.5}, 0.0).passed
     assert not promotion_gate("generator", before, {"n": 2, "heldout_loss": 3.2}, 0.1).passed
     assert promotion_gate("generator", before, {"n": 2, "heldout_loss": 3.05}, 0.1).passed
+
+
+def test_serving_ids_answer_from_memory_while_fresh_and_keep_the_last_answer() -> None:
+    answers = iter(["v-1", "v-2"])
+    asked: list[str] = []
+
+    def resolve(tenant_id: str) -> str | None:
+        asked.append(tenant_id)
+        answer = next(answers, None)
+        if answer is None:
+            raise ConnectionError("registry down")
+        return answer
+
+    ids = ServingIds(resolve, refresh_s=0.2)
+    assert ids.fresh("t") is None  # never asked: the registry must be read
+    assert ids("t") == "v-1" and ids.fresh("t") == ("v-1",) and ids("t") == "v-1"
+    assert asked == ["t"]
+    time.sleep(0.25)
+    assert ids.fresh("t") is None and ids("t") == "v-2"
+    time.sleep(0.25)
+    assert ids("t") == "v-2"  # the registry cannot answer: the last answer stands
+    assert ids.fresh("u") is None and ids("u") is None

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 import redis
+import redis.asyncio as aioredis
 
-from core.search_cache import SearchCache, entry_key, normalized_input, search_cache
+from core.search_cache import (
+    SearchCache,
+    SearchCacheReader,
+    entry_key,
+    normalized_input,
+    search_cache,
+    search_cache_reader,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -21,6 +33,19 @@ def test_inputs_typed_differently_share_a_key_and_different_ones_do_not() -> Non
     assert entry_key(None, {"query": "\udc80"})  # a lone surrogate still makes a key
 
 
+def lookup(url: str, version_id: str | None, payload: Mapping[str, Any]
+           ) -> dict[str, Any] | None:
+    """What the API's reader finds (on an event loop of its own)."""
+    async def read() -> dict[str, Any] | None:
+        reader = SearchCacheReader(aioredis.Redis.from_url(url, socket_connect_timeout=0.2))
+        try:
+            return await reader.lookup(version_id, payload)
+        finally:
+            await reader.close()
+
+    return asyncio.run(read())
+
+
 def test_unreadable_entries_and_an_unreachable_redis_are_misses(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
@@ -28,14 +53,15 @@ def test_unreadable_entries_and_an_unreachable_redis_are_misses(redis_url: str) 
     payload = {"query": "rose"}
     cache.publish_stamp(None, "s")
     client.set(entry_key(None, payload), b"\xff not json")
-    assert cache.lookup(None, payload) is None
+    assert lookup(redis_url, None, payload) is None
     cache.remember(None, "s", payload, {"hits": ["\udc80"]})  # not encodable: not stored
-    assert cache.lookup(None, payload) is None
+    assert lookup(redis_url, None, payload) is None
     cache.remember(None, "s", payload, {"hits": []})
-    assert cache.lookup(None, payload) == {"hits": []}
+    assert lookup(redis_url, None, payload) == {"hits": []}
     assert client.ttl(entry_key(None, payload)) > 0
     down = SearchCache(redis.Redis(port=1, socket_connect_timeout=0.2), ttl_s=60)
-    assert down.lookup(None, payload) is None
+    assert lookup("redis://127.0.0.1:1/0", None, payload) is None
     down.remember(None, "s", payload, {"hits": []})  # dropped, not raised
     assert search_cache(client, 0) is None
+    assert search_cache_reader(aioredis.Redis.from_url(redis_url), 0) is None
     client.flushdb()
