@@ -7,15 +7,16 @@ once per API process on first use.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import GenerateSubmitter
 from api.openapi import problems
+from api.schemas import Strict
 from api.strict_json import StrictJsonRoute
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
@@ -24,13 +25,40 @@ from ml.recipe.validator import repair, validate
 router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
 
 
-class ValidateIn(BaseModel):
-    formula: dict[str, Any] = Field(description="name, description, concentration (parfum, "
-                                    "edp, edt, edc), dose_pct, ingredients: [{material_id, "
-                                    "pct (of the concentrate), position: top|heart|base}]; "
-                                    "optional product_category (IFRA category, default 4) "
-                                    "and product_type (fine_fragrance | eau_de_toilette, "
-                                    "default from the concentration)")
+MAX_INGREDIENTS = 1000
+
+
+class IngredientIn(Strict):
+    material_id: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, max_length=200,
+                             description="shown in the answer; default: the material id")
+    pct: float = Field(ge=0, le=100, description="% of the concentrate")
+    position: Literal["top", "heart", "base"]
+
+    @field_validator("position", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class FormulaIn(Strict):
+    """A formula as a generated recipe's result holds it. A concentration or product the
+    validator does not model is a violation in the answer, not a 422."""
+
+    name: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=5000)
+    concentration: str = Field(min_length=1, max_length=40,
+                               description="parfum, edp, edt or edc (or their full names)")
+    dose_pct: float = Field(gt=0, le=100, description="% of concentrate in the product")
+    ingredients: list[IngredientIn] = Field(max_length=MAX_INGREDIENTS)
+    product_category: str | int = Field(default="4", description="IFRA category (4)")
+    product_type: str | None = Field(
+        default=None, max_length=40,
+        description="fine_fragrance | eau_de_toilette; default from the concentration")
+
+
+class ValidateIn(Strict):
+    formula: FormulaIn
     repair: bool = Field(default=False, description="also return a repaired formula")
 
 
@@ -41,7 +69,7 @@ def _materials() -> MaterialBook:
 
 def _check(body: ValidateIn) -> dict[str, Any]:
     try:
-        formula = Formula.from_dict({"name": "", "description": "", **body.formula})
+        formula = Formula.from_dict(body.formula.model_dump(exclude_none=True))
     except ValueError as exc:  # "formula.<field>: what is wrong"
         field, _, message = str(exc).partition(": ")
         raise RequestValidationError([{"loc": ("body", *field.split(".")) if message else

@@ -89,6 +89,40 @@ def test_the_validator_answers_synchronously(client: TestClient,
     assert bad.status_code == 422
 
 
+def test_the_validator_refuses_what_no_formula_holds_naming_the_field(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    line = {"material_id": "hedione", "pct": 100, "position": "heart"}
+    formula = {"concentration": "edp", "dose_pct": 15, "ingredients": [line]}
+
+    def refused(body: object) -> list[str]:
+        response = client.post("/api/v1/validate/recipe", headers=headers, json=body)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        return [error["field"] for error in response.json()["errors"]]
+
+    huge = {**line, "pct": 1e308}
+    assert refused({"formula": {**formula, "ingredients": [huge, huge]}, "repair": True}) == [
+        "formula.ingredients.0.pct", "formula.ingredients.1.pct"]
+    assert refused({"formula": {**formula, "ingredients": [{**line, "pct": -1}]}}) == [
+        "formula.ingredients.0.pct"]
+    assert refused({"formula": {**formula, "dose_pct": 0}}) == ["formula.dose_pct"]
+    assert refused({"formula": formula, "repair": "yes"}) == ["repair"]
+    assert refused({"formula": formula, "x": 1}) == ["x"]
+    assert refused({"formula": {**formula, "ingredients": [{**line, "x": 1}]}}) == [
+        "formula.ingredients.0.x"]
+    assert refused({"formula": {**formula, "ingredients": [{**line, "position": "middle"}]}}
+                   ) == ["formula.ingredients.0.position"]
+    # what a generated recipe's formula holds is accepted as it is
+    generated = {**formula, "name": "Rose", "description": "A rose", "product_category": "4",
+                 "product_type": "", "ingredients": [{**line, "name": "Hedione",
+                                                      "position": "Heart"}]}
+    answer = client.post("/api/v1/validate/recipe", headers=headers,
+                         json={"formula": generated, "repair": True})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["repaired"]["formula"]["ingredients"]
+
+
 def test_the_validator_answers_with_a_verdict_per_rule(client: TestClient,
                                                        keys: dict[str, IssuedKey]) -> None:
     lines = [("tarragon-oil", 4.0, "top"), ("dihydromyrcenol", 16.0, "top"),
