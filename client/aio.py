@@ -93,6 +93,8 @@ class AsyncFragranceClient:
                     if protocol.is_final(event):
                         return
                 raise Unreachable("the event stream ended before the job did")
+            except protocol.StreamFinished:
+                return
             except Unreachable as error:
                 failures = await self._pause_or_raise(failures, error, deadline)
 

@@ -74,6 +74,11 @@ def decode(response: httpx.Response) -> Any:
     return body
 
 
+class StreamFinished(Exception):
+    """The server has nothing more to stream (204 No Content: the job is final and every
+    event after the one asked for was sent already)."""
+
+
 def streams(response: httpx.Response, media: str) -> bool:
     """The answer is the stream asked for (a 200 of that media type)."""
     content_type = response.headers.get("content-type", "")
@@ -81,7 +86,10 @@ def streams(response: httpx.Response, media: str) -> bool:
 
 
 def refuse(response: httpx.Response, media: str) -> None:
-    """Raise for an answer that is not the stream asked for (read its body first)."""
+    """Raise for an answer that is not the stream asked for (read its body first):
+    StreamFinished for a 204."""
+    if response.status_code == 204:
+        raise StreamFinished()
     decode(response)  # a problem raises ApiError, anything not JSON NotJson
     raise ClientError(f"the server answered {response.status_code} with "
                       f"{response.headers.get('content-type')}, not a {media} stream")

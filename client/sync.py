@@ -102,6 +102,8 @@ class FragranceClient:
                     if protocol.is_final(event):
                         return
                 raise Unreachable("the event stream ended before the job did")
+            except protocol.StreamFinished:
+                return
             except Unreachable as error:
                 failures = self._pause_or_raise(failures, error, deadline)
 

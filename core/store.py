@@ -272,6 +272,15 @@ class JobStore:
                                    .order_by(JobEvent.seq))
             return [EventView.of(event) for event in rows]
 
+    def last_event_seq(self, tenant_id: str, job_id: str) -> tuple[JobView, int]:
+        """The job and the sequence number of its latest event (0: none yet). Raises
+        JobNotFound for an unknown id or another tenant's job."""
+        job = self.get(tenant_id, job_id)
+        with self._session() as session:
+            last = session.scalar(select(func.max(JobEvent.seq))
+                                  .where(JobEvent.job_id == job_id))
+            return job, int(last or 0)
+
     def events_of_many(self, job_ids: Sequence[str], after_id: int) -> list[tuple[int, EventView]]:
         """Events of several jobs with a global id above `after_id` (for stream fan-out)."""
         if not job_ids:

@@ -61,6 +61,20 @@ def test_a_stream_replays_then_follows_until_final(client: TestClient, store: Jo
 
     resumed = read_events(client, job_id, {**headers, "Last-Event-ID": "2"})
     assert [int(e["id"]) for e in resumed] == [3, 4]
+    # a browser's EventSource reconnects with the last id after the stream ends: 204 tells
+    # it to stop (the stream would otherwise stay open, pinging, forever)
+    done = client.get(f"/api/v1/jobs/{job_id}/events", headers={**headers,
+                                                                "Last-Event-ID": "4"})
+    assert done.status_code == 204 and not done.content
+    for beyond in ("5", "9999999999"):
+        bogus = client.get(f"/api/v1/jobs/{job_id}/events",
+                           headers={**headers, "Last-Event-ID": beyond})
+        assert bogus.status_code == 400, bogus.text
+        assert bogus.headers["content-type"] == "application/problem+json"
+        assert "beyond this job's last event (4)" in bogus.json()["detail"]
+    queued = client.post(SEARCH, headers=headers, json={"query": "oud"}).json()["id"]
+    assert client.get(f"/api/v1/jobs/{queued}/events", headers={
+        **headers, "Last-Event-ID": "2"}).status_code == 400
     assert client.get(f"/api/v1/jobs/{job_id}/events", headers=auth(keys["bob"])).status_code \
         == 404
 

@@ -106,6 +106,25 @@ def test_a_dropped_event_stream_resumes_after_the_last_event_it_saw(
     assert asked == [None, "2"]
 
 
+def test_resuming_a_finished_jobs_stream_after_its_last_event_yields_nothing() -> None:
+    """The API answers 204 when nothing is left to stream: the client ends, not retries."""
+    asked: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("last-event-id"))
+        return httpx.Response(204)
+
+    assert list(_client(answer).events("j1", after=3)) == []
+    assert asked == ["3"]
+
+    async def read() -> list[Any]:
+        http = httpx.AsyncClient(base_url="http://api", transport=httpx.MockTransport(answer))
+        client = AsyncFragranceClient("http://api", "fk_test", http=http, retries=2)
+        return [event async for event in client.events("j1", after=3)]
+
+    assert asyncio.run(read()) == [] and asked == ["3", "3"]
+
+
 def test_batch_results_arrive_as_one_dict_per_line() -> None:
     lines = [{"index": i, "job_id": f"j{i}", "status": "succeeded", "result": {}, "error": None}
              for i in range(3)]
