@@ -10,14 +10,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.schemas import RecipeIn
+from api.schemas import BriefIn
 from ml.recipe.brief import Brief
 
 
 def brief_errors(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Field errors of a recipe request ([] when it is valid)."""
+    """Field errors of a brief (a recipe request without its webhook; a batch item) ([]
+    when it is valid)."""
     try:
-        body = RecipeIn.model_validate(payload)
+        body = BriefIn.model_validate(payload)
     except ValidationError as exc:
         return [{"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"],
                  "type": err["type"]} for err in exc.errors()]

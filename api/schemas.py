@@ -102,9 +102,10 @@ class JobPageOut(BaseModel):
     next_cursor: str | None
 
 
-class RecipeIn(Delivery):
+class BriefIn(Strict):
     """The seed guide's brief. Family words are checked against the recipe library's
-    vocabulary (wheel families and plain words like "floral", "oriental", "chypre")."""
+    vocabulary (wheel families and plain words like "floral", "oriental", "chypre"). A batch
+    item is a brief alone: the webhook is the batch's."""
 
     fragrance_family: str = Field(min_length=1, max_length=40)
     mood: str = Field(default="", max_length=200)
@@ -130,6 +131,10 @@ class RecipeIn(Delivery):
     def job_input(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},
                                exclude_none=True)
+
+
+class RecipeIn(BriefIn, Delivery):
+    """One brief, with where its webhook goes."""
 
 
 BATCH_REQUESTS_CEILING = 10_000  # `batch_max_items` may be set up to this

@@ -13,7 +13,7 @@ from api.deps import EnqueuerDep, GenerateSubmitter
 from api.openapi import submitted
 from api.params import IdempotencyKey, PreferWait
 from api.results import RecipeJob
-from api.schemas import BatchIn, BatchOut, JobOut, RecipeIn
+from api.schemas import BatchIn, BatchOut, BriefIn, JobOut, RecipeIn
 from api.strict_json import StrictJsonRoute
 from api.submitting import request_id_of, submit_and_answer
 from api.webhook_urls import checked_webhook
@@ -81,4 +81,4 @@ def _item(raw: dict[str, object]) -> BatchItem:
         return BatchItem(payload=raw, error={"type": "invalid_input",
                                              "message": "the brief is not valid",
                                              "errors": errors})
-    return BatchItem(payload=RecipeIn.model_validate(raw).job_input())
+    return BatchItem(payload=BriefIn.model_validate(raw).job_input())

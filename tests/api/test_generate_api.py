@@ -37,13 +37,16 @@ def test_a_batch_fans_out_and_bad_items_fail_alone(client: TestClient,
                                                    keys: dict[str, IssuedKey],
                                                    enqueuer: RecordingEnqueuer) -> None:
     headers = auth(keys["alice"])
-    requests = [BRIEF, {**BRIEF, "intensity": "volcanic"}, {"fragrance_family": "citrus"}]
+    # an item's own webhook would be dropped unseen (the batch's webhook is the one used,
+    # and it is checked against the URL policy): the item fails alone, naming it
+    requests = [BRIEF, {**BRIEF, "intensity": "volcanic"}, {"fragrance_family": "citrus"},
+                {**BRIEF, "webhook": "http://127.0.0.1/x"}]
     response = client.post("/api/v1/generate/batch", headers=headers,
                            json={"requests": requests})
     assert response.status_code == 202, response.text
     batch = response.json()
-    assert batch["total"] == 3
-    assert batch["counts"]["queued"] == 2 and batch["counts"]["failed"] == 1
+    assert batch["total"] == 4
+    assert batch["counts"]["queued"] == 2 and batch["counts"]["failed"] == 2
     assert len(enqueuer.sent) == 2
     items = client.get(f"/api/v1/batches/{batch['id']}/items?limit=2", headers=headers).json()
     assert [item["index"] for item in items["items"]] == [0, 1]
@@ -51,10 +54,14 @@ def test_a_batch_fans_out_and_bad_items_fail_alone(client: TestClient,
     assert bad["status"] == "failed" and bad["error"]["errors"][0]["field"] == "intensity"
     rest = client.get(f"/api/v1/batches/{batch['id']}/items?cursor={items['next_cursor']}",
                       headers=headers).json()
-    assert [item["index"] for item in rest["items"]] == [2] and rest["next_cursor"] is None
+    assert [item["index"] for item in rest["items"]] == [2, 3] and rest["next_cursor"] is None
+    hooked = rest["items"][1]["job"]
+    assert hooked["status"] == "failed" and [(e["field"], e["type"]) for e in
+                                             hooked["error"]["errors"]] == [
+        ("webhook", "extra_forbidden")]
 
     canceled = client.post(f"/api/v1/batches/{batch['id']}/cancel", headers=headers).json()
-    assert canceled["counts"]["canceled"] == 2 and canceled["counts"]["failed"] == 1
+    assert canceled["counts"]["canceled"] == 2 and canceled["counts"]["failed"] == 2
     assert canceled["status"] == "completed"
     assert client.get(f"/api/v1/batches/{batch['id']}",
                       headers=auth(keys["bob"])).status_code == 404
