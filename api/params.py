@@ -1,8 +1,9 @@
 """Path, header and query parameters shared by routes, checked before anything reads them.
 
-Ids in paths are UUIDs (deliveries: `msg_` + hex); anything else cannot name a stored row
-and answers 404 like an unknown id, without reaching the store (after authentication: a
-caller without a key learns nothing about ids). Header values that end up
+Ids in paths are UUIDs (deliveries: `msg_` + hex), in either case (hex digits are stored
+in lower case, as `uuid` writes them); anything else cannot name a stored row and answers
+404 like an unknown id, without reaching the store (after authentication: a caller without
+a key learns nothing about ids). Header values that end up
 stored or compared (`Idempotency-Key`) are visible ASCII; `Last-Event-ID` is a plain decimal
 event number.
 """
@@ -23,7 +24,7 @@ from core.errors import (
     ModelVersionNotFound,
 )
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
 _KEY_ID = re.compile(r"[0-9a-f]{32}")
 MAX_EVENT_SEQ = 2**31 - 1
@@ -31,9 +32,11 @@ MAX_EVENT_SEQ = 2**31 - 1
 
 def _known_shape(value: str, shape: re.Pattern[str],
                  missing: type[LookupError] = JobNotFound) -> str:
-    if not shape.fullmatch(value):
+    """The id as stored (hex digits in lower case), or `missing` for what cannot be one."""
+    stored = value.lower()
+    if not shape.fullmatch(stored):
         raise missing(value[:100])
-    return value
+    return stored
 
 
 def _job_id(job_id: Annotated[str, Path(description="a job id (UUID)")],

@@ -44,7 +44,7 @@ def _completed_only() -> list[WebhookEvent]:
 
 class Delivery(Strict):
     webhook: AnyHttpUrl | None = None
-    webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only)
+    webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only, min_length=1)
 
 
 class SearchIn(Delivery):

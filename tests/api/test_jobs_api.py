@@ -163,6 +163,11 @@ def test_tenants_never_see_each_others_jobs(client: TestClient,
                        headers=auth(keys["bob"])).status_code == 404
     listed = client.get("/api/v1/jobs", headers=auth(keys["bob"])).json()["items"]
     assert job_id not in [job["id"] for job in listed]
+    # an id is an id in either case: its owner finds it, nobody else does
+    upper = job_id.upper()
+    assert client.get(f"/api/v1/jobs/{upper}", headers=auth(keys["alice"])).json()["id"] \
+        == job_id
+    assert client.get(f"/api/v1/jobs/{upper}", headers=auth(keys["bob"])).status_code == 404
     redeliver = f"/api/v1/jobs/{job_id}/deliveries/msg_x/redeliver"
     for key in (keys["alice"], keys["bob"]):  # no such message; not bob's job
         missing = client.post(redeliver, headers=auth(key))
@@ -179,6 +184,10 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
     assert response.headers["content-type"] == "application/problem+json"
     fields = {error["field"] for error in response.json()["errors"]}
     assert {"query", "top_k", "filters.season.0", "extra"} <= fields
+    no_events = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "oud", "webhook": "https://example.com/hook", "webhook_events": []})
+    assert no_events.status_code == 422
+    assert [e["field"] for e in no_events.json()["errors"]] == ["webhook_events"]
 
 
 def test_oversized_bodies_get_413(client: TestClient, keys: dict[str, IssuedKey]) -> None:
