@@ -9,7 +9,6 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +19,7 @@ from api.events import EventHub
 from api.http_metrics import HttpMetrics
 from api.kinds import check_api_pieces
 from api.openapi import install_openapi, operation_id
-from api.problems import BodySizeLimit, install_problem_handlers
+from api.problems import BodySizeLimit, ProblemCors, install_problem_handlers
 from api.rate_limits import SubmitLimiter
 from api.readiness import ClusterProbe, readiness_queues
 from api.request_ids import RequestIds
@@ -145,7 +144,7 @@ def _allow_origins(app: FastAPI, origins: list[str]) -> None:
     keys, not cookies: no credentials mode."""
     if origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=origins, allow_credentials=False,
+            ProblemCors, allow_origins=origins, allow_credentials=False,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer",
                            "Last-Event-ID"],

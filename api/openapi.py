@@ -59,6 +59,8 @@ _WHY: dict[int, str] = {
     409: "a conflict: the state does not allow it, or an Idempotency-Key reused with "
          "another body",
     413: "the request body is larger than the configured limit",
+    415: "the body is not sent as `application/json` (no or another Content-Type), or is "
+         "sent with a Content-Encoding",
     422: "the request is not valid: `errors` names each field",
     429: "too many submits for this key (rate limit), or too many open jobs for this "
          "tenant (`type`: /problems/quota-exceeded)",
@@ -143,6 +145,7 @@ def install_openapi(app: FastAPI) -> None:
                 schemas.update(schema.pop("$defs", {}))
                 schemas[model.__name__] = schema
             _drop_default_422(document)
+            _document_415(document)
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)
             app.openapi_schema = document
@@ -161,3 +164,14 @@ def _drop_default_422(document: dict[str, Any]) -> None:
             schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
             if schema.get("$ref") == default:
                 del operation["responses"]["422"]
+
+
+def _document_415(document: dict[str, Any]) -> None:
+    """Every route that takes a body answers 415 for one that is not sent as JSON
+    (`api.strict_json`)."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].update({str(status): entry for status, entry
+                                               in problems(415).items()})
+

@@ -7,12 +7,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.rate_limits import RateLimited
-from api.strict_json import NotJson, SafeJSONResponse
+from api.strict_json import EncodedBody, NotJson, SafeJSONResponse
 from core.errors import (
     BatchNotFound,
     BrokerUnavailable,
@@ -100,6 +103,10 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
                                  "the body must be application/json, not "
                                  f"{exc.args[0] or 'an empty media type'}",
                                  headers={"Accept-Post": "application/json"}),
+    EncodedBody: lambda exc: problem(415, "Unsupported Media Type",
+                                     f"bodies are not accepted with Content-Encoding "
+                                     f"{exc.args[0]}; send the JSON itself",
+                                     headers={"Accept-Encoding": "identity"}),
     JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
     BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {exc.args[0]}"),
     DeliveryNotFound: lambda exc: problem(404, "Not Found",
@@ -182,3 +189,19 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class ProblemCors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight (an origin, method or header not
+    allowed) answered as a problem like every other 4xx, with the same CORS headers."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        headers = {name: value for name, value in answer.headers.items()
+                   if name.lower() not in ("content-type", "content-length")}
+        return problem(answer.status_code, _title(answer.status_code),
+                       f"CORS preflight refused: {bytes(answer.body).decode()}",
+                       headers=headers)
+

@@ -152,7 +152,9 @@ def text_offences(text: str) -> list[str]:
 
 
 def _is_json(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "application/json").lower()
+    """Sent as JSON. A body without a media type is not (FastAPI reads it as bytes, and the
+    422 would say "a valid dictionary" where the Content-Type is what is missing)."""
+    content_type = request.headers.get("content-type", "").lower()
     media = content_type.split(";", 1)[0].strip()
     return media == "application/json" or media.endswith("+json")
 
@@ -174,6 +176,16 @@ class NotJson(ValueError):
     """A body sent as another media type than JSON (`args[0]`); a 415 (`api.problems`)."""
 
 
+class EncodedBody(ValueError):
+    """A body sent with a content coding (`args[0]`, e.g. gzip) the API does not decode; a
+    415 (RFC 7694) rather than the coded bytes read as if they were JSON."""
+
+
+def _content_coding(request: Request) -> str | None:
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    return coding[:100] if coding and coding != "identity" else None
+
+
 class StrictJsonRoute(APIRoute):
     """A route whose JSON body is parsed by `strict_loads` before FastAPI validates it (the
     parsed value is handed on, so the body is parsed once); a body of another media type
@@ -188,6 +200,9 @@ class StrictJsonRoute(APIRoute):
                     raw = await request.body()
                 except ClientDisconnect:  # nobody is left to answer
                     return Response(status_code=400)
+                coding = _content_coding(request)
+                if raw and coding:
+                    raise EncodedBody(coding)
                 if raw and not _is_json(request):
                     return await _json_expected(handler, request)
                 if raw:

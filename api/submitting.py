@@ -20,7 +20,9 @@ from core.submission import answer_from_cache, submit_job
 from core.views import JobView
 
 MAX_WAIT_S = 60.0
-_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+# RFC 7240's `wait=<delta-seconds>` (a fraction tolerated); anything else (`wait=1e2`,
+# `wait=soon`) is a preference not understood, and ignored
+_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)\s*(?:$|[,;])", re.IGNORECASE)
 
 
 def request_id_of(request: Request) -> str | None:

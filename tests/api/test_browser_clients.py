@@ -42,6 +42,9 @@ def test_another_origin_gets_no_cors_grant(browser_client: TestClient) -> None:
     preflight = browser_client.options("/api/v1/jobs", headers={
         "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 400
+    assert preflight.headers["content-type"] == "application/problem+json"
+    assert preflight.json()["detail"] == "CORS preflight refused: Disallowed CORS origin"
+    assert "access-control-allow-origin" not in preflight.headers
     answer = browser_client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in answer.headers
 

@@ -262,6 +262,22 @@ def test_a_body_that_is_not_sent_as_json_is_a_415(api: TestClient, tenant: Issue
     assert without_key.status_code == 401
 
 
+def test_a_body_with_a_content_coding_or_without_a_media_type_is_a_415(
+        api: TestClient, tenant: IssuedKey) -> None:
+    coded = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                     headers={**auth(tenant), "Content-Type": "application/json",
+                              "Content-Encoding": "gzip"})
+    assert coded.status_code == 415, coded.text
+    assert coded.headers["content-type"] == "application/problem+json"
+    assert "Content-Encoding gzip" in coded.json()["detail"]
+    for untyped in ({"Content-Type": ""}, {}):
+        answer = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                          headers={**auth(tenant), **untyped})
+        assert answer.status_code == 415, answer.text
+        assert answer.json()["detail"] == \
+            "the body must be application/json, not an empty media type"
+
+
 def test_every_refusal_names_its_field(api: TestClient, tenant: IssuedKey) -> None:
     """A cursor this API did not make, a body that is not JSON, a formula missing a part:
     422s whose `errors` say which field (or the body as a whole, field "")."""

@@ -98,6 +98,12 @@ def test_prefer_wait_answers_with_the_finished_job(client: TestClient, store: Jo
     assert slow.status_code == 202 and slow.json()["status"] == "queued"
     assert time.monotonic() - started >= 1.0
 
+    # a wait that is not delta-seconds is a preference not understood: ignored
+    for prefer in ("wait=1e2", "wait=soon", "wait=-1"):
+        ignored = client.post(SEARCH, headers={**auth(keys["alice"]), "Prefer": prefer},
+                              json={"query": "musk"})
+        assert ignored.status_code == 202 and "preference-applied" not in ignored.headers
+
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://10.0.0.1/hook",
                                  "http://169.254.169.254/latest", "http://localhost/x",
