@@ -128,6 +128,11 @@ class BriefIn(Strict):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("mood", "fragrance_family", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
     def job_input(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},
                                exclude_none=True)

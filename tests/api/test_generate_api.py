@@ -171,6 +171,18 @@ def test_a_brief_carries_its_product(client: TestClient, keys: dict[str, IssuedK
     assert refused.status_code == 422
 
 
+def test_brief_words_are_stored_without_surrounding_blanks(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    headers = auth(keys["alice"])
+    job = client.post("/api/v1/generate/recipe", headers=headers,
+                      json={**BRIEF, "fragrance_family": " floral ", "mood": "   "}).json()
+    assert (job["input"]["fragrance_family"], job["input"]["mood"]) == ("floral", "")
+    blank = client.post("/api/v1/generate/recipe", headers=headers,
+                        json={**BRIEF, "fragrance_family": "   "})
+    assert blank.status_code == 422
+    assert [e["field"] for e in blank.json()["errors"]] == ["fragrance_family"]
+
+
 def test_a_note_name_longer_than_a_name_is_refused(client: TestClient,
                                                    keys: dict[str, IssuedKey]) -> None:
     long_note = "rose " * 13  # 65 characters: the note matcher would try its parts
