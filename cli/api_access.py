@@ -24,6 +24,24 @@ from client import ClientError, FragranceClient
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+def stack_url() -> str:
+    """Where `fragrance run` serves the API with the same settings (`api_host`, `api_port`,
+    e.g. FRAGRANCE_API_PORT), as the default of --url; DEFAULT_URL when the settings cannot
+    be read (the command then reports its own errors)."""
+    from config import load_settings
+    from config.loading import SettingsError
+
+    try:
+        settings = load_settings()
+        host = str(settings.api_host)
+        port = int(settings.api_port)
+    except (SettingsError, ValueError, TypeError, AttributeError):
+        return DEFAULT_URL
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this host reaches it here
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class ExitCode(IntEnum):
     """What a client command's exit status means (README: "Command line")."""
 
@@ -92,7 +110,9 @@ def with_api(command: Callable[..., Any]) -> Callable[..., Any]:
                          f"{DEV_KEY_FILE} (from `fragrance run`)"),
             click.option("--api-key", "api_key_option", envvar="FRAGRANCE_API_KEY",
                          default=None, help="the API key [env: FRAGRANCE_API_KEY]"),
-            click.option("--url", envvar="FRAGRANCE_API_URL", default=DEFAULT_URL,
-                         show_default=True, help="the API [env: FRAGRANCE_API_URL]")):
+            click.option("--url", envvar="FRAGRANCE_API_URL", default=stack_url,
+                         show_default="the API of `fragrance run` with these settings, "
+                                      f"{DEFAULT_URL} by default",
+                         help="the API [env: FRAGRANCE_API_URL]")):
         wrapper = option(wrapper)
     return wrapper

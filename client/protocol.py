@@ -96,7 +96,13 @@ def refuse(response: httpx.Response, media: str) -> None:
 
 
 def transport_error(exc: httpx.TransportError) -> Unreachable:
-    return Unreachable(f"cannot reach the API: {type(exc).__name__}: {exc}")
+    """Unreachable, saying where the API was looked for."""
+    try:
+        url = exc.request.url
+        where = f" at {url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+    except RuntimeError:  # no request attached
+        where = ""
+    return Unreachable(f"cannot reach the API{where}: {type(exc).__name__}: {exc}")
 
 
 def transient(error: ClientError) -> bool:
