@@ -43,10 +43,27 @@ def _duration(value: str | None) -> timedelta | None:
 
 
 def _named(_: click.Context, __: click.Parameter, value: str) -> str:
-    if not value.strip():
-        raise click.BadParameter("give the key a name (who or what uses it)",
-                                 param_hint="--name")
-    return value.strip()
+    from core.keys import checked_key_name
+
+    try:
+        return checked_key_name(value.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--name") from None
+
+
+def _scope_list(scopes: str) -> list[str]:
+    return [scope.strip() for scope in scopes.split(",") if scope.strip()]
+
+
+def _tenant(tenant: str | None, scopes: list[str]) -> str | None:
+    from core.keys import checked_tenant_id
+
+    if tenant is None:
+        return None
+    try:
+        return checked_tenant_id(tenant, scopes)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tenant") from None
 
 
 @click.group(help="API keys.")
@@ -55,19 +72,23 @@ def keys() -> None:
 
 
 @keys.command("create", help="Create an API key; prints the key and its webhook secret once.")
-@click.option("--name", required=True, callback=_named)
+@click.option("--name", required=True, callback=_named, help="up to 200 characters")
 @click.option("--scopes", default="search,generate", show_default=True,
               help="comma-separated: search, generate, training, admin; or `operator` alone "
                    "(deployment-wide: the default model, breakers, any tenant's keys)")
-@click.option("--tenant", default=None, help="tenant id (default: a new tenant)")
+@click.option("--tenant", default=None,
+              help="tenant id, up to 64 printable characters (default: a new tenant); "
+                   "`operator` is the operator keys' own")
 @click.option("--expires-in", default=None, help="e.g. 90d, 12h (default: never)")
 def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | None) -> None:
     from core.models import utcnow
 
     lifetime = _duration(expires_in)
+    wanted = _scope_list(scopes)
+    tenant = _tenant(tenant, wanted)
     try:
-        issued = _ring().issue(name, [s.strip() for s in scopes.split(",") if s.strip()],
-                               tenant, expires_at=utcnow() + lifetime if lifetime else None)
+        issued = _ring().issue(name, wanted, tenant,
+                               expires_at=utcnow() + lifetime if lifetime else None)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scopes") from exc
     click.echo(f"key_id:         {issued.key_id}")
@@ -81,12 +102,15 @@ def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | No
 @click.option("--tenant", default=None, help="only this tenant's keys")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per key")
 def keys_list(tenant: str | None, as_json: bool) -> None:
+    from core.models import utcnow
+
+    now = utcnow()
     for view in _ring().list(tenant):
-        row = view.to_dict()
+        row = {**view.to_dict(), "status": view.status(now)}
         if as_json:
             click.echo(json.dumps(row))
             continue
-        state = "revoked" if row["revoked_at"] else "active"
+        state = row["status"]
         click.echo(f"{row['id']}  {row['prefix']}…  {state:7}  tenant={row['tenant_id']}  "
                    f"scopes={','.join(row['scopes'])}  last_used={row['last_used_at']}  "
                    f"expires={row['expires_at']}  name={row['name']}")

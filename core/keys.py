@@ -34,7 +34,9 @@ from core.views import iso
 SCOPES: frozenset[str] = frozenset({*(kind.scope for kind in KINDS.values()), "admin"})
 OPERATOR = "operator"
 KEY_PREFIX = "fk_"
-OPERATOR_TENANT = "operator"
+OPERATOR_TENANT = "operator"  # the tenant of operator keys, reserved: no tenant key joins it
+MAX_TENANT_ID_CHARS = 64  # the api_keys.tenant_id column
+MAX_KEY_NAME_CHARS = 200  # the api_keys.name column
 MAX_RETIRED_SECRETS = 5
 LAST_USED_RESOLUTION_S = 60.0  # last_used_at is written at most this often per key
 
@@ -86,6 +88,14 @@ class KeyView:
         return cls(row.id, row.tenant_id, row.name, row.prefix, tuple(row.scopes),
                    row.created_at, row.expires_at, row.last_used_at, row.revoked_at)
 
+    def status(self, now: datetime) -> str:
+        """`revoked`, `expired` (its expiry has passed: the API refuses it) or `active`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "tenant_id": self.tenant_id, "name": self.name,
                 "prefix": self.prefix, "scopes": list(self.scopes),
@@ -115,6 +125,35 @@ def checked_scopes(scopes: Sequence[str]) -> list[str]:
     return sorted(wanted)
 
 
+def checked_tenant_id(tenant_id: str, scopes: Sequence[str]) -> str:
+    """The tenant given for a new key with these scopes; ValueError for one that is empty,
+    longer than the column holds, holds a control or other unprintable character, or is the
+    operator's reserved tenant while the key is a tenant key."""
+    if not tenant_id.strip():
+        raise ValueError("a tenant id may not be empty (leave it out for a new tenant)")
+    if len(tenant_id) > MAX_TENANT_ID_CHARS:
+        raise ValueError(f"a tenant id holds at most {MAX_TENANT_ID_CHARS} characters, "
+                         f"not {len(tenant_id)}")
+    if not tenant_id.isprintable():
+        raise ValueError(f"{tenant_id!r}: a tenant id may not hold control characters")
+    if tenant_id == OPERATOR_TENANT and OPERATOR not in scopes:
+        raise ValueError(f"{OPERATOR_TENANT!r} is the operator's reserved tenant: a tenant "
+                         "key cannot be made in it")
+    return tenant_id
+
+
+def checked_key_name(name: str) -> str:
+    """A new key's name; ValueError for one that is empty, too long or not printable."""
+    if not name.strip():
+        raise ValueError("give the key a name (who or what uses it)")
+    if len(name) > MAX_KEY_NAME_CHARS:
+        raise ValueError(f"a key name holds at most {MAX_KEY_NAME_CHARS} characters, "
+                         f"not {len(name)}")
+    if not name.isprintable():
+        raise ValueError(f"{name!r}: a key name may not hold control characters")
+    return name
+
+
 class KeyRing:
     """Issues, checks and revokes API keys. Successful lookups may be cached for
     `cache_ttl_s` per process (a revoked key keeps working for at most that long)."""
@@ -126,8 +165,12 @@ class KeyRing:
 
     def issue(self, name: str, scopes: Sequence[str], tenant_id: str | None = None,
               api_key: str | None = None, expires_at: datetime | None = None) -> IssuedKey:
-        """Create a key. Raises ValueError on bad scopes."""
+        """Create a key. Raises ValueError on bad scopes, a bad name, or a tenant a key of
+        these scopes may not join (`checked_tenant_id`)."""
         granted = checked_scopes(scopes)
+        name = checked_key_name(name)
+        if tenant_id is not None:
+            tenant_id = checked_tenant_id(tenant_id, granted)
         if OPERATOR in granted:
             tenant_id = tenant_id or OPERATOR_TENANT
         api_key = api_key or KEY_PREFIX + secrets.token_urlsafe(32)
