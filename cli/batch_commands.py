@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import uuid
 from collections import Counter
@@ -21,6 +22,30 @@ from cli.progress import follow_batch
 from client import Batch, BatchResult, FragranceClient, WaitTimedOut
 
 CSV_COLUMNS = ("index", "job_id", "status", "result", "error")
+
+
+def _writable_output(ctx: click.Context, param: click.Parameter,
+                     path: Path | None) -> Path | None:
+    """An output file that can be written, checked before the API is asked anything: its
+    folder exists, and the file (or, for a new file, its folder) is writable."""
+    if path is None:
+        return None
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"File '{path}': there is no folder '{path.parent}'.",
+                                 ctx, param)
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise click.BadParameter(f"File '{path}' is not writable: permission denied.",
+                                 ctx, param)
+    return path
+
+
+def _opened_for_writing(path: Path) -> IO[str]:
+    """`path` opened for writing; a usage error naming it (exit 2) when it cannot be."""
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise click.BadParameter(f"File '{path}': {exc.strerror or exc}.",
+                                 param_hint="'--output' / '-o'") from None
 
 
 @click.group(help="Batches of recipe briefs: submit a file, follow it, download results.")
@@ -45,8 +70,9 @@ def batch_submit(access: Access, path: Path, idempotency_key: str | None,
     briefs = briefs_or_exit(path)
     options: dict[str, Any] = {"webhook": webhook} if webhook else {}
     with access.client(timeout_s=120) as client:
-        submitted = client.submit_batch(briefs, idempotency_key=idempotency_key
-                                        or f"cli-{uuid.uuid4()}", **options)
+        with briefs.refusals_located():
+            submitted = client.submit_batch(briefs.briefs, idempotency_key=idempotency_key
+                                            or f"cli-{uuid.uuid4()}", **options)
         click.echo(f"batch {submitted['id']}: {submitted['total']} briefs from {path.name}",
                    err=True)
         if no_wait:
@@ -83,7 +109,7 @@ def _follow(access: Access, client: FragranceClient, current: Batch, timeout: fl
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="a file (default: stdout)")
+              default=None, callback=_writable_output, help="a file (default: stdout)")
 @with_api
 def batch_download(access: Access, batch_id: str, fmt: str, output: Path | None) -> None:
     with access.client(timeout_s=120) as client:
@@ -91,7 +117,7 @@ def batch_download(access: Access, batch_id: str, fmt: str, output: Path | None)
         if output is None:
             counts = _write(client.batch_results(batch_id), sys.stdout, fmt)
         else:
-            with output.open("w", encoding="utf-8", newline="") as sink:
+            with _opened_for_writing(output) as sink:
                 counts = _write(client.batch_results(batch_id), sink, fmt)
     summary = {"batch_id": batch_id, "format": fmt, "output": str(output or "-"),
                "lines": sum(counts.values()), "counts": dict(counts)}

@@ -1,5 +1,7 @@
 """Reading a file of briefs (JSONL, CSV with a header, or JSON) and checking every brief
-before anything is sent, with the API's own rules (`api.briefs`).
+before anything is sent, with the API's own rules: its strict JSON edge (`api.strict_json`:
+no NUL or lone surrogate in any string, finite numbers...) and its brief validation
+(`api.briefs`).
 
 CSV cells: empty cells are left out; `notes_include` and `notes_exclude` hold notes
 separated by `;`; `seed` is a number. Errors name the file's line (JSONL: the line; CSV:
@@ -11,15 +13,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+
 from api.briefs import brief_errors
+from api.strict_json import strict_loads
+from client import ApiError
 
 LIST_FIELDS = ("notes_include", "notes_exclude")
 INT_FIELDS = ("seed",)
 MAX_SHOWN = 20
+_BATCH_ITEM_FIELD = re.compile(r"^requests\.(\d+)(?:\.(.*))?$")  # the API's name for brief N
 
 
 class BriefFileError(ValueError):
@@ -34,20 +44,63 @@ class BriefFileError(ValueError):
                          + "\n".join(shown))
 
 
-def read_briefs(path: Path) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BriefFile:
+    """The briefs of a file, in order, and the file line each came from."""
+
+    briefs: list[dict[str, Any]]
+    lines: list[int]
+
+    @contextmanager
+    def refusals_located(self) -> Iterator[None]:
+        """The API's refusal of this file's batch names each brief by its file line."""
+        try:
+            yield
+        except ApiError as error:
+            raise located(error, self.lines) from None
+
+
+def read_briefs(path: Path) -> BriefFile:
     """Every brief of the file, in order. Raises BriefFileError naming each bad line (a
     line that is not JSON, a CSV cell that is not a number, a brief the API refuses)."""
     rows = list(_rows(path))
     errors = [(line, row) for line, row in rows if isinstance(row, str)]
     for line, row in rows:
         if isinstance(row, dict):
-            errors += [(line, f"{e['field'] or 'brief'}: {e['message']}")
-                       for e in brief_errors(row)]
+            errors += [(line, message) for message in _refusals(row)]
     if not rows:
         errors.append((1, "no briefs in the file"))
     if errors:
         raise BriefFileError(path, sorted(errors, key=lambda error: error[0]))
-    return [row for _, row in rows if isinstance(row, dict)]
+    kept = [(line, row) for line, row in rows if isinstance(row, dict)]
+    return BriefFile([row for _, row in kept], [line for line, _ in kept])
+
+
+def _refusals(brief: dict[str, Any]) -> list[str]:
+    """Why the API would refuse this brief, as the client sends it: first its strict JSON
+    edge, then its validation (the API's own order)."""
+    try:
+        strict_loads(json.dumps(brief))
+    except RequestValidationError as exc:
+        return [f"{_field(e['loc'][1:]) or 'brief'}: {e['msg']}" for e in exc.errors()]
+    return [f"{e['field'] or 'brief'}: {e['message']}" for e in brief_errors(brief)]
+
+
+def _field(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def located(error: ApiError, lines: Sequence[int]) -> ApiError:
+    """`error` with each field error about brief N (`requests.N...`) named by the file line
+    that brief came from (`lines[N]`) instead of its place in the request."""
+    def moved(entry: dict[str, Any]) -> dict[str, Any]:
+        match = _BATCH_ITEM_FIELD.match(str(entry.get("field") or ""))
+        if not match or int(match.group(1)) >= len(lines):
+            return entry
+        return {**entry, "field": match.group(2) or "brief",
+                "line": lines[int(match.group(1))]}
+
+    return replace(error, errors=[moved(entry) for entry in error.errors])
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:

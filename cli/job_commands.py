@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cli.api_access import Access, ExitCode, with_api
-from cli.batch_files import BriefFileError, read_briefs
+from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
 from cli.progress import follow_job
 from client import FragranceClient, Job, WaitTimedOut
@@ -95,11 +95,11 @@ def submit_recipe(access: Access, no_wait: bool, timeout: float, **brief: Any) -
 @with_api
 def submit_batch(access: Access, path: Path) -> None:
     briefs = briefs_or_exit(path)
-    with access.client() as client:
-        access.emit(client.submit_batch(briefs), batch_lines)
+    with access.client() as client, briefs.refusals_located():
+        access.emit(client.submit_batch(briefs.briefs), batch_lines)
 
 
-def briefs_or_exit(path: Path) -> list[dict[str, Any]]:
+def briefs_or_exit(path: Path) -> BriefFile:
     """The file's briefs, or its bad lines on stderr and exit 2 (nothing sent)."""
     try:
         return read_briefs(path)
