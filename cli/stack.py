@@ -44,6 +44,14 @@ FLOWER_USER = "operator"
 # the tasks page shows what each job is (its arguments: job id, summary, tenant, request id)
 # and why a failed one failed
 FLOWER_TASK_COLUMNS = "name,uuid,state,args,kwargs,exception,received,runtime,worker"
+# How long Flower waits for the workers' answers to its inspect commands (Flower's default:
+# 1000 ms). For one worker's page it sends eight at once (stats ... active, reserved,
+# revoked, scheduled, conf); the worker answers them one after another on its consumer's
+# event loop, so when it is busy the later answers can come after 1 s: Flower drops them
+# ("Inspect method active failed") and the page lacks the worker's task lists.
+# A command addressed to one worker stops waiting at its answer; a refresh of every worker
+# waits the whole timeout.
+FLOWER_INSPECT_TIMEOUT_MS = 5000
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -150,11 +158,13 @@ def multiprocess_metrics_dir(name: str) -> str:
     return str(path)
 
 
-@click.command(help="Run Flower, the Celery dashboard, behind a login: FLOWER_BASIC_AUTH "
-               "(user:password) if set, else the operator password saved in "
-               "var/flower-password (made on first use).")
+@click.command(help="Run Flower, the Celery dashboard, behind a login (its /metrics too): "
+               "FLOWER_BASIC_AUTH (user:password) if set, else the operator password saved "
+               "in var/flower-password (made on first use).")
 @click.option("--port", default=None, type=int)
-def flower(port: int | None) -> None:
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="where to listen (0.0.0.0 in a container: every page needs the login)")
+def flower(port: int | None, address: str) -> None:
     settings: Any = settings_or_exit()
     if not os.environ.get("FLOWER_BASIC_AUTH"):  # never on the command line: `ps` shows it
         os.environ["FLOWER_BASIC_AUTH"] = f"{FLOWER_USER}:{flower_password()}"
@@ -171,9 +181,27 @@ def flower(port: int | None) -> None:
     # the whole process group, then the supervisor's) interrupts its shutdown with a
     # traceback. Stop on the first, ignore the rest.
     flower.command.sigterm_handler = _stop_once
-    sys.argv = ["celery", "-A", CELERY_APP, "flower", f"--port={port or settings.flower_port}",
-                "--address=127.0.0.1"]
+    metrics_behind_login()
+    sys.argv = flower_argv(port or settings.flower_port, address)
     celery_main()
+
+
+def flower_argv(port: int, address: str = "127.0.0.1") -> list[str]:
+    """Flower's command line (the login comes from the environment: `ps` shows this)."""
+    return ["celery", "-A", CELERY_APP, "flower", f"--port={port}", f"--address={address}",
+            f"--inspect_timeout={FLOWER_INSPECT_TIMEOUT_MS}"]
+
+
+def metrics_behind_login() -> None:
+    """Put Flower's /metrics behind the login every other page of it needs: its handler
+    skips the check, and served task names, states and worker names to anyone."""
+    from flower.views.monitor import Metrics
+    from tornado.web import authenticated
+
+    if not getattr(Metrics.get, "behind_login", False):
+        guarded: Any = authenticated(Metrics.get)
+        guarded.behind_login = True
+        Metrics.get = guarded
 
 
 def _stop_once(signum: int, _: Any) -> None:

@@ -215,6 +215,17 @@ def test_operator_surfaces_ask_for_credentials_or_stay_on_the_compose_network(
     services = config["services"]
     flower = services["flower"]
     assert flower["environment"]["FLOWER_BASIC_AUTH"] == f"operator:{passwords['FLOWER_PASSWORD']}"
+    # `fragrance flower` puts /metrics behind the login (plain `celery flower` serves it to
+    # anyone), and Prometheus logs in from a file only its container reads
+    assert flower["command"][:2] == ["fragrance", "flower"], flower["command"]
+    prometheus = services["prometheus"]
+    assert prometheus["environment"]["FLOWER_PASSWORD"] == passwords["FLOWER_PASSWORD"]
+    assert "/tmp/flower/password" in " ".join(prometheus["entrypoint"])
+    assert passwords["FLOWER_PASSWORD"] not in " ".join(prometheus["entrypoint"])
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    (flower_job,) = [job for job in scrape["scrape_configs"] if job["job_name"] == "flower"]
+    assert flower_job["basic_auth"] == {"username": "operator",
+                                        "password_file": "/tmp/flower/password"}
     grafana = services["grafana"]["environment"]
     assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == passwords["GRAFANA_ADMIN_PASSWORD"]

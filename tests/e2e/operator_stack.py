@@ -57,7 +57,8 @@ class OperatorStack:
                             auth=(FLOWER_USER, self.flower_password) if auth else None)
 
     def scrape(self, process: str) -> str:
-        response = httpx.get(self.metrics_urls[process], timeout=30)
+        login = (FLOWER_USER, self.flower_password) if process == "flower" else None
+        response = httpx.get(self.metrics_urls[process], timeout=30, auth=login)
         assert response.status_code == 200, (process, response.status_code)
         return response.text
 
@@ -93,7 +94,7 @@ def start_operator_stack(pg_url: str, broker_url: str, index_path: str, log_dir:
         {**env, "FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{password}"}, log_dir).start()
     metrics["flower"] = f"http://127.0.0.1:{flower_port}/metrics"
     prometheus_url = f"http://127.0.0.1:{prometheus_port}"
-    processes["prometheus"] = prometheus(metrics, prometheus_port, log_dir).start()
+    processes["prometheus"] = prometheus(metrics, prometheus_port, log_dir, password).start()
     stack = OperatorStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{flower_port}",
                           password, prometheus_url, metrics,
                           KeyRing(make_session_factory(make_engine(pg_url))), log_dir,
@@ -102,9 +103,10 @@ def start_operator_stack(pg_url: str, broker_url: str, index_path: str, log_dir:
     return stack
 
 
-def prometheus(targets: dict[str, str], port: int, log_dir: Path) -> Process:
+def prometheus(targets: dict[str, str], port: int, log_dir: Path,
+               flower_password: str) -> Process:
     """Prometheus (Debian's package) scraping every process each second, with the alert
-    rules of deploy/prometheus/alerts.yml."""
+    rules of deploy/prometheus/alerts.yml; Flower's /metrics with the operator's login."""
     from tests.tools import ensure_tool
 
     binary = ensure_tool("promtool", "prometheus")
@@ -114,7 +116,9 @@ def prometheus(targets: dict[str, str], port: int, log_dir: Path) -> Process:
              f"rule_files: ['{ROOT / 'deploy/prometheus/alerts.yml'}']", "scrape_configs:"]
     for job, names in jobs.items():
         hosts = ", ".join(f"'{targets[n].split('/')[2]}'" for n in names)
-        lines.append(f"  - {{job_name: {job}, static_configs: [{{targets: [{hosts}]}}]}}")
+        login = (f", basic_auth: {{username: {FLOWER_USER}, password: '{flower_password}'}}"
+                 if job == "flower" else "")
+        lines.append(f"  - {{job_name: {job}, static_configs: [{{targets: [{hosts}]}}]{login}}}")
     config.write_text("\n".join(lines) + "\n")
     return Process("prometheus", [binary, f"--config.file={config}",
                                   f"--storage.tsdb.path={log_dir / 'prometheus-data'}",
