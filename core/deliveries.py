@@ -48,7 +48,9 @@ class OutgoingMessage:
     id: str
     url: str
     payload: dict[str, Any]
-    attempt: int
+    attempt: int  # the message's attempt number: 1, 2, 3, ... across redeliveries
+    budget_attempt: int  # its place in the current retry budget (1: first since queued
+    # or redelivered): what the backoff schedule and the dead-letter verdict count
     secrets: tuple[str, ...]
     created_at: datetime | None = None  # when it entered the outbox
 
@@ -104,6 +106,11 @@ def _update_by_id(parameters: tuple[str, ...]) -> Any:
 
 
 class DeliveryStore:
+    """The outbox. A message gets a retry budget of `max_attempts` attempts on the backoff
+    schedule, from when it is queued and again from each redelivery; a row's `attempts`
+    counts the attempts of its current budget, and its history (`webhook_attempts`) holds
+    every attempt, numbered 1, 2, 3, ... across redeliveries."""
+
     def __init__(self, sessions: sessionmaker[Session], max_attempts: int,
                  backoff_base_s: float) -> None:
         self._sessions, self._max_attempts, self._base_s = sessions, max_attempts, backoff_base_s
@@ -166,9 +173,19 @@ class DeliveryStore:
             if not won:
                 return []
             secrets = self._secrets(connection, {head.api_key_id for head in won}, now)
-        return [OutgoingMessage(head.id, head.url, head.payload, head.attempts + 1,
-                                secrets.get(head.api_key_id, ()), head.created_at)
+            made = self._attempts_made(connection, [head.id for head in won])
+        return [OutgoingMessage(head.id, head.url, head.payload, made.get(head.id, 0) + 1,
+                                head.attempts + 1, secrets.get(head.api_key_id, ()),
+                                head.created_at)
                 for head in sorted(won, key=lambda head: head.next_attempt_at)]
+
+    @staticmethod
+    def _attempts_made(connection: Connection, message_ids: list[str]) -> dict[str, int]:
+        """The number of each message's last recorded attempt (absent: none yet)."""
+        return {delivery_id: int(last) for delivery_id, last in connection.execute(
+            select(WebhookAttempt.delivery_id, func.max(WebhookAttempt.attempt))
+            .where(WebhookAttempt.delivery_id.in_(message_ids))
+            .group_by(WebhookAttempt.delivery_id))}
 
     @staticmethod
     def _secrets(connection: Connection, key_ids: set[str | None],
@@ -212,19 +229,19 @@ class DeliveryStore:
         if result.busy:
             return PENDING, {**values, "next_attempt_at": now + timedelta(seconds=1)}
         status = self._verdict(message, result)
-        values.update(status=status, attempts=message.attempt,
+        values.update(status=status, attempts=message.budget_attempt,
                       last_status_code=result.status_code, last_error=result.error)
         if status == DELIVERED:
             values["delivered_at"] = now
         elif status == PENDING:
-            values["next_attempt_at"] = next_attempt_at(message.attempt, result.retry_after_s,
-                                                        self._base_s)
+            values["next_attempt_at"] = next_attempt_at(message.budget_attempt,
+                                                        result.retry_after_s, self._base_s)
         return status, values
 
     def _verdict(self, message: OutgoingMessage, result: AttemptResult) -> str:
         if result.delivered:
             return DELIVERED
-        if result.retryable and message.attempt < self._max_attempts:
+        if result.retryable and message.budget_attempt < self._max_attempts:
             return PENDING
         return DEAD
 
@@ -239,10 +256,12 @@ class DeliveryStore:
             return [self._describe(session, row) for row in rows]
 
     def _describe(self, session: Session, row: WebhookDelivery) -> dict[str, Any]:
-        attempts = session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id == row.id).order_by(WebhookAttempt.attempt))
+        """The message as its owner sees it: `attempts` counts every attempt made (the
+        history's length), across redeliveries."""
+        attempts = list(session.scalars(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id == row.id).order_by(WebhookAttempt.attempt)))
         return {"id": row.id, "type": row.event_type, "url": row.url, "status": row.status,
-                "attempts": row.attempts, "next_attempt_at": iso(row.next_attempt_at)
+                "attempts": len(attempts), "next_attempt_at": iso(row.next_attempt_at)
                 if row.status == PENDING else None,
                 "created_at": iso(row.created_at), "delivered_at": iso(row.delivered_at),
                 "history": [{"attempt": a.attempt, "status_code": a.status_code,
@@ -250,13 +269,17 @@ class DeliveryStore:
                              "at": iso(a.created_at)} for a in attempts]}
 
     def redeliver(self, tenant_id: str, job_id: str, delivery_id: str) -> dict[str, Any]:
-        """Send a message again (same webhook-id). Raises DeliveryNotFound."""
+        """Send a message again, now (same webhook-id). The rule: a redelivered message gets
+        a fresh retry budget, the full schedule again (up to `max_attempts` attempts, the
+        backoff restarting from its first delay), as if it had just been queued; its attempt
+        count goes on from where it was (after 3 attempts, the next is attempt 4: the answer
+        and the history count every attempt once). Raises DeliveryNotFound."""
         with self._session() as session:
             row = session.get(WebhookDelivery, delivery_id)
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
                 raise DeliveryNotFound(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
-            row.attempts = min(row.attempts, self._max_attempts - 1)
+            row.attempts = 0  # the row counts the attempts of the current budget
             mark_outbox_written(session)
             session.flush()
             return self._describe(session, row)
