@@ -3,8 +3,11 @@
 Constraints, hard first: every rule of the compiled rule set (single-substance, group and
 additive limits, IFRA and EU; direct use plus NCS constituents at their upper bounds) stays at
 or below ``(1 - headroom)`` of its limit in the finished product; no material above
-``max_single_pct``; position shares hit their targets; each material stays in its typical use
-range where the targets allow (soft: widened step by step when they do not).
+``max_single_pct`` nor above the top of its typical use range (more is a formula no
+perfumer would write: a trace material at 20 % is a fault however legal); position shares hit
+their targets; each material stays at or above the bottom of its typical use range where the
+targets allow (soft: a material without a typical range gets ``DEFAULT_USE``, widened step
+by step when the targets need more).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ml.recipe.materials import POSITIONS, Material
 from ml.recipe.rules import Rules
 
 DEFAULT_USE = (0.5, 10.0)
+STEP = 0.01  # formulas are written in hundredths of a percent
 SAFETY = 0.97  # aim a little under the headroom line so 2-decimal rounding cannot cross it
 MIN_PCT = 0.05
 WIDEN = (1.0, 1.5, 2.5, 4.0, math.inf)  # the last step leaves only the hard caps
@@ -40,6 +44,21 @@ def rule_cap(material: Material, compiled: RuleBook, dose: float, rules: Rules) 
     return min(cap, rules.max_single_pct * SAFETY)
 
 
+def use_cap(material: Material) -> float:
+    """The top of the material's typical use range, on the 0.01 grid a formula is written
+    in (rounding a smaller amount can then never cross it); unbounded when the catalogue
+    gives no range."""
+    if material.typical_use_pct is None:
+        return math.inf
+    return math.floor(material.typical_use_pct[1] / STEP + 1e-9) * STEP
+
+
+def formula_cap(material: Material, compiled: RuleBook, dose: float, rules: Rules) -> float:
+    """The most the formulator gives a material: its cap under every rule (``rule_cap``)
+    and the top of its typical use range (``use_cap``)."""
+    return min(rule_cap(material, compiled, dose, rules), use_cap(material))
+
+
 def solve(
     lines: Sequence[Line], shares: Mapping[str, float], compiled: RuleBook, dose: float,
     rules: Rules, ceilings: Mapping[str, float] | None = None,
@@ -48,12 +67,12 @@ def solve(
     """Material id -> % of the concentrate (unrounded, summing to 100).
 
     ``ceilings`` lowers some materials' caps (the caller's answer to rounding overshoot);
-    ``caps`` are precomputed single-material caps (``rule_cap``) when the caller has them.
+    ``caps`` are precomputed single-material caps (``formula_cap``) when the caller has them.
     """
     ceilings = ceilings or {}
     limits = {
         ln.material.id: min(caps[ln.material.id] if caps is not None
-                            else rule_cap(ln.material, compiled, dose, rules),
+                            else formula_cap(ln.material, compiled, dose, rules),
                             ceilings.get(ln.material.id, math.inf))
         for ln in lines
     }  # fmt: skip

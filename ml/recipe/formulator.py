@@ -1,7 +1,8 @@
 """The built-in CPU back end: brief + reference notes + material data -> a valid formula.
 
 It plans within every rule of the compiled rule set for the brief's product (IFRA and EU,
-constituents, groups and the phototoxic sum included), keeping each rule's headroom; it uses
+constituents, groups and the phototoxic sum included), keeping each rule's headroom, and
+keeps every material within the top of its typical use range; it uses
 the FCF grade of a material where one exists (no phototoxic expressed bergamot) and never a
 material that is prohibited or banned. Deterministic: the same brief (seed included),
 references and materials give the same formula.
@@ -10,6 +11,7 @@ references and materials give the same formula.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,7 +20,7 @@ from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.compliance import RuleBook, rulebook
 from ml.recipe.concentration import CONCENTRATIONS
-from ml.recipe.dosing import MIN_PCT, DosingError, Line, excess, rule_cap, solve
+from ml.recipe.dosing import MIN_PCT, STEP, DosingError, Line, excess, formula_cap, solve
 from ml.recipe.formula import Formula, Ingredient
 from ml.recipe.materials import POSITIONS, Material, MaterialBook
 from ml.recipe.naming import describe, name_formula
@@ -37,7 +39,7 @@ from ml.recipe.validator import validate
 
 MIN_COUNT = 10
 GAP_ROUNDS = 3
-VERSION = "formulator-2"
+VERSION = "formulator-3"
 
 
 class FormulationError(ValueError):
@@ -56,7 +58,7 @@ class Formulator:
         self.materials = materials
         self.rules = rules
         self.regulation = regulation
-        # (context, dose) -> material id -> cap under every rule
+        # (context, dose) -> material id -> cap under every rule and its typical use
         self._caps: dict[tuple[ProductContext, float], dict[str, float]] = {}
         self._usable: dict[ProductContext, list[Material]] = {}
 
@@ -67,7 +69,7 @@ class Formulator:
         key = (compiled.context, dose)
         table = self._caps.get(key)
         if table is None:
-            table = self._caps[key] = {m.id: rule_cap(m, compiled, dose, self.rules)
+            table = self._caps[key] = {m.id: formula_cap(m, compiled, dose, self.rules)
                                        for m in self.materials}  # fmt: skip
         return table
 
@@ -82,6 +84,7 @@ class Formulator:
         picks = self._top_up(sample(candidates, required, scores, rng), candidates, scores)
         shares = self._shares(brief, rng)
         picks = self._with_capacity(picks, candidates, scores, shares, caps)
+        self._check_room(brief, candidates, picks, caps)
         lines = [Line(p.material, _weight(p, rng)) for p in picks]
         amounts = self._dose(lines, shares, compiled, dose, caps)
         for _ in range(GAP_ROUNDS):  # limits shared between picks can leave a tier short
@@ -126,9 +129,10 @@ class Formulator:
         """Usable materials (not prohibited or banned, not replaced by a safer grade, able to
         carry a meaningful amount within every limit) that the brief does not exclude, and
         among them the materials of its requested notes (`required_materials`). A
-        requested note's material needs only room for the smallest amount: a potent
-        material under a tight limit (safranal for saffron, 0.012 % of the product) is
-        used in traces, as perfumers use it."""
+        requested note's material needs only room for the smallest amount a formula can
+        write (0.01 %): a potent material under a tight limit (safranal for saffron, 0.012 %
+        of the product: 0.04 % of a parfum's concentrate) is used in traces, as perfumers
+        use it."""
         usable = self._usable.get(compiled.context)
         if usable is None:
             usable = self._usable[compiled.context] = [
@@ -136,10 +140,31 @@ class Formulator:
                 if not m.forbidden and m.id not in compiled.unusable
                 and m.id not in compiled.grades
             ]  # fmt: skip
-        allowed = [m for m in usable if caps[m.id] >= MIN_PCT and not excluded(m, brief)]
+        allowed = [m for m in usable if caps[m.id] >= STEP and not excluded(m, brief)]
         required = required_materials(brief, allowed)
         requested = {m.id for m in required}
         return [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested], required
+
+    def _check_room(
+        self, brief: Brief, candidates: Sequence[Material], picks: Sequence[Pick],
+        caps: Mapping[str, float],
+    ) -> None:  # fmt: skip
+        """Refuse, saying why, a brief whose materials cannot make a plausible formula:
+        within their limits and typical use levels they cannot fill the concentrate, or a
+        pyramid position's band (a brief excluding most families), so the formula would be
+        a few potent materials at many times their use level; or the picks, as many as a
+        formula holds, cannot fill it."""
+        whose = "notes_exclude leaves" if brief.notes_exclude else "the brief allows"
+        pool = _room(candidates, caps)
+        lows = {p: self.rules.band(p)[0] for p in POSITIONS}
+        if math.fsum(pool.values()) < 100.0 or any(pool[p] < lows[p] for p in POSITIONS):
+            raise FormulationError(_too_few(
+                brief, f"the {len(candidates)} materials {whose}", pool, lows))
+        held = _room([p.material for p in picks], caps)
+        if math.fsum(held.values()) < 100.0:
+            raise FormulationError(_too_few(
+                brief, f"the {len(picks)} picked of the {len(candidates)} materials {whose}",
+                held, lows))
 
     def _top_up(
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float]
@@ -159,18 +184,28 @@ class Formulator:
         self, picks: list[Pick], candidates: Sequence[Material], scores: Mapping[str, float],
         shares: Mapping[str, float], caps: Mapping[str, float],
     ) -> list[Pick]:  # fmt: skip
-        """Add the best-scoring spare materials to any position whose caps cannot hold its
-        target share (with margin for limits shared between materials)."""
+        """Add spare materials to any position whose caps cannot hold its target share (with
+        margin for limits shared between materials). Each addition is the spare adding the
+        most preference-weighted room (`_room_gain`): the best-scoring spare while any spare
+        covers what is missing, a bulk material (hedione, Iso E Super) before a potent one
+        held to traces by its typical use when the position is far short. When the formula
+        is full, the addition takes the place of the position's sampled pick of least room."""
+        picks = list(picks)
         chosen = {p.material.id for p in picks}
         for position in POSITIONS:
-            spare = sorted(
-                (m for m in candidates if m.note_position == position and m.id not in chosen),
-                key=lambda m: (-scores[m.id], m.id),
-            )
+            spare = [m for m in candidates if m.note_position == position and m.id not in chosen]
             room = sum(caps[p.material.id]
                        for p in picks if p.material.note_position == position)  # fmt: skip
-            while room < 1.5 * shares[position] and spare and len(picks) < MAX_MATERIALS:
-                material = spare.pop(0)
+            while room < 1.5 * shares[position] and spare:
+                missing = 1.5 * shares[position] - room
+                material = min(spare, key=lambda m: _room_gain(m, missing, scores, caps))
+                spare.remove(material)
+                if len(picks) >= MAX_MATERIALS:
+                    weakest = _least_room(picks, position, caps)
+                    if weakest is None or caps[weakest.material.id] >= caps[material.id]:
+                        break
+                    picks.remove(weakest)
+                    room -= caps[weakest.material.id]
                 picks.append(Pick(material, scores[material.id]))
                 chosen.add(material.id)
                 room += caps[material.id]
@@ -231,6 +266,40 @@ class Formulator:
 
 def _share(amounts: Mapping[str, float], picks: Sequence[Pick], position: str) -> float:
     return sum(amounts[p.material.id] for p in picks if p.material.note_position == position)
+
+
+def _room(materials: Sequence[Material], caps: Mapping[str, float]) -> dict[str, float]:
+    """Position -> the most the materials can hold there (the sum of their caps)."""
+    return {p: math.fsum(caps[m.id] for m in materials if m.note_position == p)
+            for p in POSITIONS}  # fmt: skip
+
+
+def _too_few(
+    brief: Brief, which: str, room: Mapping[str, float], lows: Mapping[str, float]
+) -> str:  # fmt: skip
+    held = ", ".join(f"{p} {room[p]:.1f} %" for p in POSITIONS)
+    needed = ", ".join(f"{p} {lows[p]:g} %" for p in POSITIONS)
+    return (f"too few materials for a plausible formula: {which} can hold "
+            f"{math.fsum(room.values()):.1f} % of the concentrate within their limits and "
+            f"typical use levels ({held}); a formula needs 100 % with at least {needed}"
+            + ("; exclude fewer notes" if brief.notes_exclude else ""))
+
+
+def _room_gain(
+    material: Material, missing: float, scores: Mapping[str, float], caps: Mapping[str, float]
+) -> tuple[float, float, str]:  # fmt: skip
+    """Sort key, best first: the material's score times the part of the missing room it can
+    hold, then its score, then its id (deterministic)."""
+    score = scores[material.id]
+    return (-score * min(caps[material.id], missing), -score, material.id)
+
+
+def _least_room(
+    picks: Sequence[Pick], position: str, caps: Mapping[str, float]
+) -> Pick | None:  # fmt: skip
+    """The position's sampled (not requested) pick with the smallest cap, or None."""
+    sampled = [p for p in picks if p.material.note_position == position and not p.required]
+    return min(sampled, key=lambda p: (caps[p.material.id], p.material.id), default=None)
 
 
 def _weight(pick: Pick, rng: random.Random) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping, Sequence
 
 from ml.recipe.brief import Brief
@@ -25,12 +26,47 @@ FAMILY_NOUN = {"soft_floral": "floral", "floral_amber": "floral", "soft_amber": 
 FAMILY_LABEL = {"water": "aquatic", "woods": "woody"}
 
 
+def family_label(family: str) -> str:
+    """A wheel family as prose: "woody_amber" -> "woody amber", "water" -> "aquatic"."""
+    plain = family.replace("_", " ")
+    return FAMILY_LABEL.get(plain, plain)
+
+
 def short_name(material: Material) -> str:
-    """A plain note word for prose: the first short synonym, else the material name."""
+    """A plain note word for prose, cased like the rest of the sentence: the first short
+    synonym that is not an abbreviation ("PEA" would read as the vegetable), else the
+    material's name without its parenthesised qualifier ("Hedione (methyl
+    dihydrojasmonate)": hedione). Cased by `prose_case`, so "bergamiol" and "Geraniol" do
+    not sit side by side."""
     for synonym in material.synonyms:
-        if len(synonym) <= 20 and synonym.replace(" ", "").replace("-", "").isalpha():
-            return synonym.lower()
-    return material.name
+        if (len(synonym) <= 20 and synonym.replace(" ", "").replace("-", "").isalpha()
+                and not synonym.isupper()):  # fmt: skip
+            return prose_case(synonym)
+    return prose_case(material.name.split(" (", 1)[0].strip() or material.name)
+
+
+def prose_case(name: str) -> str:
+    """Lower-case each word of a name as running text writes it ("Cedarwood oil": cedarwood
+    oil, "alpha-Ionone": alpha-ionone); keep abbreviations and codes, which have more than
+    one capital or are a letter and a number ("MNA", "FCF", "C-12")."""
+    return " ".join(word if _ABBREVIATION.search(word) else word.lower()
+                    for word in name.split(" "))  # fmt: skip
+
+
+_ABBREVIATION = re.compile(r"[A-Z].*[A-Z]|\b[A-Z]-\d")
+
+
+# words that begin with a vowel letter but a consonant sound, or the reverse
+_A_BEFORE = ("uni", "use", "usu", "uto", "eu", "one", "once")
+_AN_BEFORE = ("hour", "honest", "honou", "heir")
+
+
+def indefinite_article(word: str) -> str:
+    """ "a" or "an", by the sound the word begins with: an aquatic, an elegant, a unique."""
+    lower = word.lower()
+    vowel_sound = (lower[:1] in ("a", "e", "i", "o", "u") and not lower.startswith(_A_BEFORE)
+                   ) or lower.startswith(_AN_BEFORE)  # fmt: skip
+    return "an" if vowel_sound else "a"
 
 
 def name_formula(brief: Brief, rng: random.Random) -> str:
@@ -42,11 +78,11 @@ def name_formula(brief: Brief, rng: random.Random) -> str:
 def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str:
     """One sentence naming the family, the mood and the leading note of each tier."""
     lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
-    family = brief.fragrance_family.replace("_", " ")
-    family = FAMILY_LABEL.get(family, family)
+    family = family_label(brief.fragrance_family)
     if brief.language == "ko":
         return (f"{lead['top']}의 첫인상으로 시작해 {lead['heart']}의 하트를 지나 "
                 f"{lead['base']}로 잔향을 남기는 {family} 계열 {brief.concentration} 향수입니다.")
     mood = f"{brief.mood} " if brief.mood else ""
-    return (f"A {mood}{family} {brief.concentration} that opens on {lead['top']}, "
+    article = indefinite_article(mood + family).capitalize()
+    return (f"{article} {mood}{family} {brief.concentration} that opens on {lead['top']}, "
             f"blooms into {lead['heart']} and settles on {lead['base']}.")

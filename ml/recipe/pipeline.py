@@ -15,10 +15,10 @@ from ml.recipe.brief import Brief
 from ml.recipe.findings import Finding, ValidationReport
 from ml.recipe.formula import Formula
 from ml.recipe.generator import GenerationOutcome, Generator, References
-from ml.recipe.materials import MaterialBook
+from ml.recipe.materials import Material, MaterialBook
 from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
-from ml.recipe.selection import unmet_notes
+from ml.recipe.selection import excluded_family_notes, off_profile_notes, unmet_notes
 from ml.recipe.validator import repair, validate
 
 Retrieve = Callable[[Sequence[Brief]], Sequence[References]]
@@ -103,6 +103,7 @@ class RecipePipeline:
     def _finish(self, brief: Brief, outcome: GenerationOutcome, notes: list[str]) -> RecipeOutcome:
         result = RecipeOutcome("failed", brief, self.generator.name,
                                self.generator.model_version, notes=notes)  # fmt: skip
+        result.notes += excluded_family_notes(brief, self._usable())
         if outcome.formula is None:
             result.error = outcome.error
             return result
@@ -111,6 +112,7 @@ class RecipePipeline:
                           product_type=context.product_type)
         result.formula, result.report = self._checked(formula)
         result.notes += self._unmet_notes(brief, result.formula)
+        result.notes += off_profile_notes(brief, self._lines(result.formula))
         if result.report.valid:
             result.status = "succeeded"
         else:
@@ -124,9 +126,16 @@ class RecipePipeline:
         """Whatever back end wrote the formula, say which requested notes it does not hold."""
         if not brief.notes_include:
             return []
-        present = [material for ingredient in formula.ingredients
-                   if (material := self.materials.get(ingredient.material_id)) is not None]
-        return unmet_notes(brief, present, [m for m in self.materials if not m.forbidden])
+        present = [material for material, _ in self._lines(formula)]
+        return unmet_notes(brief, present, self._usable())
+
+    def _lines(self, formula: Formula) -> list[tuple[Material, float]]:
+        """The formula's known materials with their % of the concentrate."""
+        return [(material, ingredient.pct) for ingredient in formula.ingredients
+                if (material := self.materials.get(ingredient.material_id)) is not None]
+
+    def _usable(self) -> list[Material]:
+        return [m for m in self.materials if not m.forbidden]
 
     def _checked(self, formula: Formula) -> tuple[Formula, ValidationReport]:
         first = validate(formula, self.materials, self.rules, regulation=self.regulation)

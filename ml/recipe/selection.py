@@ -19,6 +19,7 @@ from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.materials import POSITIONS, Material, normalise_term
+from ml.recipe.naming import family_label
 
 REFERENCE_KEYS = {
     "top": ("top_notes", "top"),
@@ -107,7 +108,7 @@ ODOUR_FAMILY_WORDS: dict[str, str] = {
     **dict.fromkeys(("mossy", "moss"), "mossy"),
     **dict.fromkeys(("leather", "leathery", "leathers"), "leather"),
     **dict.fromkeys(("aquatic", "marine", "marine notes", "sea notes", "aquatic notes",
-                     "watery"), "aquatic"),
+                     "watery", "water"), "aquatic"),  # "water": the wheel's aquatic family
     **dict.fromkeys(("smoky", "smoke", "smokey"), "smoky"),
 }
 
@@ -247,6 +248,57 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
             lines.append(f"requested note {note!r}: no material of that name; "
                          f"{found.material.name} stands for {found.key!r}")
     return lines
+
+
+# the % of a concentrate from materials outside the brief's profile that earns a note
+OFF_PROFILE_NOTE_PCT = 100.0 / 3
+
+
+def excluded_family_notes(brief: Brief, usable: Sequence[Material]) -> list[str]:
+    """What a result should tell about a brief that contradicts itself: ``notes_exclude``
+    removes every usable material of an odour family that defines the brief's family
+    ("floral" excluded from a floral brief). The formula is then made of the family's
+    other notes, which the client would otherwise not be told."""
+    defining = _defining_families(brief)
+    gone = [family for family in defining
+            if (members := [m for m in usable if m.odor_family == family])
+            and all(excluded(m, brief) for m in members)]  # fmt: skip
+    if not gone:
+        return []
+    label = family_label(brief.fragrance_family)
+    if len(gone) == len(defining):
+        return [f"the family {label} is excluded by notes_exclude: no {' or '.join(gone)} "
+                "material may be used, so a formula holds only the family's other notes"]
+    return [f"notes_exclude removes the {' and '.join(gone)} materials of the family {label}"]
+
+
+def off_profile_notes(brief: Brief, lines: Sequence[tuple[Material, float]]) -> list[str]:
+    """When ``notes_exclude`` leaves so few materials of the brief's families that a large
+    part of the concentrate (``OFF_PROFILE_NOTE_PCT``) comes from materials outside them,
+    say so rather than pass it off as the family asked for. ``lines``: each material of the
+    formula with its % of the concentrate."""
+    if not brief.notes_exclude:
+        return []
+    weights = _profile(brief)
+    outside = [(m, pct) for m, pct in lines if weights.get(m.odor_family, 0.0) <= 0.0]
+    share = math.fsum(pct for _, pct in outside)
+    if share < OFF_PROFILE_NOTE_PCT:
+        return []
+    families = ", ".join(sorted({m.odor_family or "unclassified" for m, _ in outside}))
+    return [f"notes_exclude leaves few materials of the family "
+            f"{family_label(brief.fragrance_family)}: {share:.0f} % of the concentrate "
+            f"comes from materials outside it ({families})"]
+
+
+def _defining_families(brief: Brief) -> list[str]:
+    """The odour families weighted highest in the brief's family and sub-family profiles
+    (floral: floral; woody amber: woody and amber; a gourmand brief adds gourmand)."""
+    families: list[str] = []
+    for profile in (profiles.FAMILY[brief.fragrance_family],
+                    profiles.SUBFAMILY.get(brief.subfamily or "", {})):  # fmt: skip
+        top = max(profile.values(), default=0.0)
+        families += [f for f, w in profile.items() if w == top and f not in families]
+    return families
 
 
 def sample(

@@ -20,6 +20,8 @@ from ml.recipe.rules import DEFAULT_RULES, Rules
 
 __all__ = ["ValidationReport", "product_context", "repair", "validate"]
 
+USE_TOLERANCE = 1e-9  # a typical use maximum is a plain number: only float noise is forgiven
+
 
 def validate(
     formula: Formula,
@@ -84,16 +86,32 @@ def _check_structure(
             report.violations.append(Finding(
                 "unknown_material", f"{ingredient.material_id!r} is not in the knowledge base",
                 ingredient.material_id))  # fmt: skip
-        elif ingredient.pct > rules.max_single_pct:
-            report.warnings.append(Finding(
-                "dominant_material", f"{ingredient.material_id} is {ingredient.pct:.2f} % "
-                f"of the concentrate (> {rules.max_single_pct:g} %)", ingredient.material_id))
+        else:
+            _check_use_level(ingredient.material_id, ingredient.pct, book, rules, report)
     if len(ids) != len(set(ids)):
         report.warnings.append(Finding("duplicate_material", "a material is listed twice"))
     if not rules.min_materials <= report.material_count <= rules.max_materials:
         report.violations.append(Finding(
             "material_count", f"{report.material_count} materials; allowed "
             f"{rules.min_materials}-{rules.max_materials}"))  # fmt: skip
+
+
+def _check_use_level(
+    material_id: str, pct: float, book: MaterialBook, rules: Rules, report: ValidationReport
+) -> None:
+    """Warn about a material above ``max_single_pct`` or above the top of its typical use
+    range: legal, but more than a perfumer would use (a trace material at 20 % swamps the
+    formula). A warning, not a violation: the regulatory limits are the hard checks."""
+    if pct > rules.max_single_pct:
+        report.warnings.append(Finding(
+            "dominant_material", f"{material_id} is {pct:.2f} % of the concentrate "
+            f"(> {rules.max_single_pct:g} %)", material_id))  # fmt: skip
+    material = book.get(material_id)
+    use = None if material is None else material.typical_use_pct
+    if use is not None and pct > use[1] + USE_TOLERANCE:
+        report.warnings.append(Finding(
+            "above_typical_use", f"{material_id} is {pct:.2f} % of the concentrate, above "
+            f"its typical use of at most {use[1]:g} %", material_id))  # fmt: skip
 
 
 def _check_dose(formula: Formula, report: ValidationReport) -> None:

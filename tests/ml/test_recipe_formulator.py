@@ -187,6 +187,7 @@ def test_an_excluded_note_removes_the_materials_it_describes(note: str) -> None:
     ("citrus", "시트러스", "citrus", "lemon"),
     ("floral", "floral", "floral", "rose"),
     ("woods", "woods", "woody", "cedar"),
+    ("water", "water", "aquatic", "calone"),  # the wheel's name of the aquatic family
 ])
 def test_an_excluded_family_removes_its_materials_and_its_notes(
         family: str, note: str, odour_family: str, group_note: str) -> None:
@@ -255,3 +256,101 @@ def test_a_long_note_is_looked_up_whole_only() -> None:
     usable = [m for m in load_materials() if not m.forbidden]
     assert stand_in("a b c d e f g rose", usable) is None  # eight words: not split up
     assert stand_in("fresh dewy turkish rose", usable) is not None
+
+
+@pytest.mark.parametrize("concentration", ["parfum", "edp"])
+@pytest.mark.parametrize("notes", [["saffron"], ["oud", "saffron"], ["saffron", "oud"]])
+def test_saffron_is_placed_in_traces_in_a_parfum_too(concentration: str, notes: list) -> None:
+    """In a parfum (20 % dose) safranal may hold 0.04 % of the concentrate (0.012 % of the
+    product less the headroom): below the 0.05 % the formulator asks of its own picks, but a
+    formula can write it, so a requested saffron is placed, with oud or without."""
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    pipeline = RecipePipeline(FormulatorGenerator(book), book)
+    for seed in range(3):
+        outcome = pipeline.run(Brief("woody_amber", intensity="strong", notes_include=notes,
+                                     concentration=concentration, seed=seed))
+        assert outcome.status == "succeeded" and outcome.notes == [], outcome.notes
+        assert outcome.formula is not None
+        safranal = [i.pct for i in outcome.formula.ingredients if i.material_id == "safranal"]
+        assert safranal and 0 < safranal[0] <= 0.05, safranal
+
+
+def _shipped_pipeline():  # type: ignore[no-untyped-def]
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    return RecipePipeline(FormulatorGenerator(book), book)
+
+
+def test_a_brief_excluding_its_own_family_says_so() -> None:
+    outcome = _shipped_pipeline().run(Brief("floral", notes_exclude=["floral"], seed=3))
+    assert outcome.status == "succeeded"
+    assert any(line.startswith("the family floral is excluded by notes_exclude")
+               for line in outcome.notes), outcome.notes
+    assert outcome.to_dict()["notes"] == outcome.notes
+
+
+def test_a_brief_excluding_part_of_its_family_says_which_part() -> None:
+    outcome = _shipped_pipeline().run(Brief("woody_amber", notes_exclude=["woods"], seed=1))
+    assert any("removes the woody materials of the family woody amber" in line
+               for line in outcome.notes), outcome.notes
+
+
+def test_a_brief_excluding_a_few_of_its_notes_gets_no_family_note() -> None:
+    outcome = _shipped_pipeline().run(Brief("floral", notes_exclude=["rose", "jasmine"]))
+    assert outcome.status == "succeeded" and outcome.notes == [], outcome.notes
+
+
+def test_a_failed_brief_still_says_its_family_is_excluded() -> None:
+    excluded = ["floral", "woods", "citrus", "musk", "amber", "green", "fruity", "aromatic"]
+    outcome = _shipped_pipeline().run(Brief("floral", notes_exclude=excluded))
+    assert outcome.status == "failed"
+    assert outcome.error is not None and "too few materials" in outcome.error
+    assert any(line.startswith("the family floral is excluded") for line in outcome.notes)
+
+
+def test_a_formula_made_mostly_outside_the_brief_s_families_says_so() -> None:
+    """Floral without flowers, woods, citrus, musk, amber or green: what is left of the
+    floral profile (fruity) cannot carry it, and the rest comes from outside it."""
+    excluded = ["floral", "woods", "citrus", "musk", "amber", "green"]
+    outcome = _shipped_pipeline().run(Brief("floral", notes_exclude=excluded))
+    assert outcome.status == "succeeded"
+    assert any(line.startswith("notes_exclude leaves few materials of the family floral")
+               for line in outcome.notes), outcome.notes
+
+
+@pytest.mark.parametrize(("family", "mood", "start"), [
+    ("aquatic", "", "An aquatic edp "), ("amber", "", "An amber edp "),
+    ("floral", "", "A floral edp "), ("floral", "elegant", "An elegant floral edp "),
+    ("amber", "romantic", "A romantic amber edp "),
+])
+def test_a_description_uses_an_before_a_vowel_sound(family: str, mood: str, start: str) -> None:
+    formula = FORMULATOR.formulate(Brief(family, mood=mood, concentration="edp"))
+    assert formula.description.startswith(start), formula.description
+
+
+def test_a_description_names_its_materials_in_one_case() -> None:
+    """Synonyms ("bergamiol") and names ("Geraniol") alike in running-text case; an
+    abbreviation is not a note word ("PEA" read as "pea"); a name's qualifier is left out."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.naming import short_name
+
+    book = load_materials()
+    names = {m.id: short_name(m) for m in book}
+    assert names["geraniol"] == "geraniol" and names["linalyl-acetate"] == "bergamiol"
+    assert names["phenylethyl-alcohol"] == "phenylethyl alcohol"
+    assert names["hedione"] == "hedione" and names["alpha-terpinene"] == "alpha-terpinene"
+    assert names["aldehyde-c12-mna"] == "aldehyde C-12 MNA"
+    for seed in range(20):
+        brief = Brief(["floral", "amber", "citrus", "woods"][seed % 4], seed=seed)
+        text = Formulator(book).formulate(brief).description
+        named = text.split(" that opens on ", 1)[1]
+        capitalised = [w for w in named.replace(",", " ").replace(".", " ").split()
+                       if w[:1].isupper() and w[1:] == w[1:].lower()]
+        assert not capitalised, text

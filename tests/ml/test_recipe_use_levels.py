@@ -1,0 +1,111 @@
+"""Typical use levels: the formulator keeps every material at or below the top of its
+typical use range (``typical_use_pct``), and the validator warns about a formula that does
+not, whoever wrote it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ml.recipe.brief import Brief
+from ml.recipe.formula import Formula
+from ml.recipe.formulator import FormulationError, Formulator
+from ml.recipe.materials import MaterialBook, load_materials
+from ml.recipe.sweep import sweep_briefs
+from ml.recipe.validator import validate
+
+try:
+    from recipe_fixtures import BALANCED, ROWS, make_formula
+except ImportError:  # tests/ml imported as a package
+    from tests.ml.recipe_fixtures import BALANCED, ROWS, make_formula
+
+pytestmark = pytest.mark.unit
+
+BOOK = load_materials()
+FORMULATOR = Formulator(BOOK)
+
+# the briefs a black-box tester found formulas for with materials at 3-200x their use level
+TESTER_BRIEFS = [
+    {"fragrance_family": "floral", "notes_include": ["rose"], "notes_exclude": ["musk"]},
+    {"fragrance_family": "oriental"},
+    {"fragrance_family": "aquatic"},
+    {"fragrance_family": "floral", "notes_exclude": ["floral"]},
+    {"fragrance_family": "woody_amber", "intensity": "strong", "concentration": "parfum",
+     "notes_include": ["oud", "saffron"]},
+]
+
+
+def _above_use(formula: Formula) -> list[tuple[str, float, float]]:
+    lines = []
+    for ingredient in formula.ingredients:
+        material = BOOK.get(ingredient.material_id)
+        assert material is not None and material.typical_use_pct is not None
+        if ingredient.pct > material.typical_use_pct[1]:
+            lines.append((ingredient.material_id, ingredient.pct, material.typical_use_pct[1]))
+    return lines
+
+
+@pytest.mark.parametrize("brief", TESTER_BRIEFS, ids=lambda b: "-".join(map(str, b.values())))
+def test_the_formulator_keeps_every_material_within_its_typical_use(brief: dict) -> None:
+    for seed in range(4):
+        formula = FORMULATOR.formulate(Brief.from_dict({**brief, "seed": seed}))
+        assert not _above_use(formula), (seed, _above_use(formula))
+        report = validate(formula, BOOK)
+        assert report.valid and not report.warnings, report.warnings
+        assert round(sum(i.pct for i in formula.ingredients) * 100) == 10000
+
+
+def test_every_family_intensity_and_concentration_stays_within_typical_use() -> None:
+    """One seed of the formulator sweep: every formula within its use levels, its pyramid
+    within the bands (bulk materials carry the share potent ones cannot)."""
+    for brief in sweep_briefs(1):
+        formula = FORMULATOR.formulate(brief)
+        assert not _above_use(formula), (brief, _above_use(formula))
+        codes = {w.code for w in validate(formula, BOOK).warnings}
+        assert not codes & {"above_typical_use", "pyramid"}, (brief, codes)
+
+
+def test_exclusions_that_leave_too_few_materials_are_refused_with_the_reason() -> None:
+    """With twenty families excluded, what is left (diacetyl, guaiacol, pyrazines...) holds
+    a third of a concentrate at its use levels: no formula, and the error says why, instead
+    of diacetyl at 22 % (its use tops at 0.1 %)."""
+    excluded = ["floral", "woods", "citrus", "musk", "amber", "green", "fruity", "aromatic",
+                "spicy", "vanilla", "rose", "jasmine", "aldehydes", "water", "powdery",
+                "leather", "sweet", "fresh", "herbal", "resin"]  # fmt: skip
+    with pytest.raises(FormulationError, match="too few materials for a plausible formula"
+                       ) as caught:  # fmt: skip
+        FORMULATOR.formulate(Brief("floral", notes_exclude=excluded))
+    assert "notes_exclude leaves" in str(caught.value)
+    assert "exclude fewer notes" in str(caught.value)
+
+
+def test_the_validator_warns_about_a_material_above_its_typical_use() -> None:
+    """Ambroxan is used at up to 10 %: at 15 % the formula is legal (no limit binds it) but
+    no perfumer would write it. A warning, not a violation."""
+    book = MaterialBook.from_rows(ROWS)
+    lines = [("ambroxan", pct, pos) if m == "galaxolide" else (m, pct, pos)
+             for m, pct, pos in BALANCED]  # fmt: skip
+    report = validate(make_formula(lines), book)
+    assert report.valid, report.violations
+    warned = [w for w in report.warnings if w.code == "above_typical_use"]
+    assert [w.subject for w in warned] == ["ambroxan"]
+    assert "15.00 %" in warned[0].message and "at most 10 %" in warned[0].message
+    assert validate(make_formula(BALANCED), book).warnings == []
+
+
+def test_the_validator_warns_about_the_tester_s_formula_on_the_shipped_catalogue() -> None:
+    lines = [("diacetyl", 22.67, "top"), ("floralozone", 30.63, "heart"),
+             ("guaiacol", 5.58, "heart"), ("furfuryl-mercaptan", 0.12, "heart"),
+             ("evernyl", 18.53, "base"), ("patchouli-oil", 15.0, "base"),
+             ("cedarwood-virginia-oil", 7.47, "base")]  # fmt: skip
+    report = validate(make_formula(lines), BOOK)
+    warned = {w.subject for w in report.warnings if w.code == "above_typical_use"}
+    assert warned == {"diacetyl", "floralozone", "guaiacol", "furfuryl-mercaptan", "evernyl"}
+
+
+def test_a_material_without_a_typical_use_range_is_not_warned_about() -> None:
+    rows = [{k: v for k, v in row.items() if k != "typical_use_pct"}
+            if row["id"] == "galaxolide" else row for row in ROWS]  # fmt: skip
+    book = MaterialBook.from_rows(rows)
+    lines = [(m, 30.0 if m == "galaxolide" else pct, pos) for m, pct, pos in BALANCED]
+    report = validate(make_formula(lines), book)
+    assert not [w for w in report.warnings if w.code == "above_typical_use"]
