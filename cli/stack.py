@@ -39,6 +39,7 @@ def few_malloc_arenas() -> None:
     with contextlib.suppress(OSError, AttributeError, ValueError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
 DEV_KEY_FILE = Path("var/dev-api-key")
+DEV_WEBHOOK_SECRET_FILE = Path("var/dev-webhook-secret")  # what signs the dev key's webhooks
 FLOWER_PASSWORD_FILE = Path("var/flower-password")
 FLOWER_USER = "operator"
 # the tasks page shows what each job is (its arguments: job id, summary, tenant, request id)
@@ -264,8 +265,10 @@ def development_key(settings: Any) -> str:
     issued = ring.issue("development", ["search", "generate", "training", "admin"],
                         tenant_id="dev", api_key=settings.dev_api_key or None)
     DEV_KEY_FILE.parent.mkdir(exist_ok=True)
-    DEV_KEY_FILE.write_text(issued.api_key + "\n")
-    DEV_KEY_FILE.chmod(0o600)
+    for path, secret in ((DEV_WEBHOOK_SECRET_FILE, issued.webhook_secret),
+                         (DEV_KEY_FILE, issued.api_key)):
+        path.write_text(secret + "\n")
+        path.chmod(0o600)
     return issued.api_key
 
 
@@ -317,6 +320,9 @@ def _announce(settings: Any, api_key: str, with_flower: bool, ports: dict[str, i
     for name, port in ports.items():
         click.echo(f"           worker {name}: http://{host}:{port}/metrics")
     click.echo(f"API key    {api_key}   (saved in {DEV_KEY_FILE})")
+    if DEV_WEBHOOK_SECRET_FILE.exists():
+        click.echo(f"Webhooks   of this key are signed with the secret in "
+                   f"{DEV_WEBHOOK_SECRET_FILE} (Standard Webhooks; client.verify_webhook)")
     click.echo(f"Try:       curl -s -X POST {base}/api/v1/search/semantic "
                f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' "
                "-H 'Prefer: wait=10' -d '{\"query\": \"상큼하고 로맨틱한 봄 향수\"}'")

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from cli.stack import (
+    DEV_KEY_FILE,
+    DEV_WEBHOOK_SECRET_FILE,
     FLOWER_PASSWORD_FILE,
     PROFILES,
+    development_key,
     flower_password,
     metrics_ports,
     multiprocess_metrics_dir,
@@ -53,6 +56,31 @@ def test_flowers_password_is_made_once_and_readable_by_its_owner_only(
     assert len(first) >= 20 and flower_password() == first
     mode = stat.S_IMODE(os.stat(FLOWER_PASSWORD_FILE).st_mode)
     assert mode == 0o600
+
+
+def test_the_development_key_comes_with_the_secret_its_webhooks_are_signed_with(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from standardwebhooks import Webhook
+
+    from core.database import make_engine, make_session_factory
+    from core.keys import KeyRing
+    from core.models import ApiKey
+    from migrations import upgrade
+
+    monkeypatch.chdir(tmp_path)
+    database_url = f"sqlite:///{tmp_path / 'dev.db'}"
+    upgrade(database_url)
+    api_key = development_key(load_settings("development", database_url=database_url))
+    assert development_key(load_settings("development", database_url=database_url)) == api_key
+    secret = DEV_WEBHOOK_SECRET_FILE.read_text().strip()
+    for path in (DEV_KEY_FILE, DEV_WEBHOOK_SECRET_FILE):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    sessions = make_session_factory(make_engine(database_url))
+    principal = KeyRing(sessions).authenticate(api_key)
+    assert principal is not None and principal.tenant_id == "dev"
+    with sessions() as session:  # the secret the webhook sender signs this key's messages with
+        assert session.get(ApiKey, principal.key_id).webhook_secret == secret  # type: ignore[union-attr]
+    Webhook(secret)  # a Standard Webhooks secret (whsec_...)
 
 
 def test_a_forking_pool_gets_an_empty_folder_for_its_metrics() -> None:
