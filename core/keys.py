@@ -129,13 +129,8 @@ def checked_tenant_id(tenant_id: str, scopes: Sequence[str]) -> str:
     """The tenant given for a new key with these scopes; ValueError for one that is empty,
     longer than the column holds, holds a control or other unprintable character, or is the
     operator's reserved tenant while the key is a tenant key."""
-    if not tenant_id.strip():
-        raise ValueError("a tenant id may not be empty (leave it out for a new tenant)")
-    if len(tenant_id) > MAX_TENANT_ID_CHARS:
-        raise ValueError(f"a tenant id holds at most {MAX_TENANT_ID_CHARS} characters, "
-                         f"not {len(tenant_id)}")
-    if not tenant_id.isprintable():
-        raise ValueError(f"{tenant_id!r}: a tenant id may not hold control characters")
+    _checked_text(tenant_id, "a tenant id", MAX_TENANT_ID_CHARS,
+                  "a tenant id may not be empty (leave it out for a new tenant)")
     if tenant_id == OPERATOR_TENANT and OPERATOR not in scopes:
         raise ValueError(f"{OPERATOR_TENANT!r} is the operator's reserved tenant: a tenant "
                          "key cannot be made in it")
@@ -144,14 +139,18 @@ def checked_tenant_id(tenant_id: str, scopes: Sequence[str]) -> str:
 
 def checked_key_name(name: str) -> str:
     """A new key's name; ValueError for one that is empty, too long or not printable."""
-    if not name.strip():
-        raise ValueError("give the key a name (who or what uses it)")
-    if len(name) > MAX_KEY_NAME_CHARS:
-        raise ValueError(f"a key name holds at most {MAX_KEY_NAME_CHARS} characters, "
-                         f"not {len(name)}")
-    if not name.isprintable():
-        raise ValueError(f"{name!r}: a key name may not hold control characters")
-    return name
+    return _checked_text(name, "a key name", MAX_KEY_NAME_CHARS,
+                         "give the key a name (who or what uses it)")
+
+
+def _checked_text(value: str, what: str, max_chars: int, when_empty: str) -> str:
+    if not value.strip():
+        raise ValueError(when_empty)
+    if len(value) > max_chars:
+        raise ValueError(f"{what} holds at most {max_chars} characters, not {len(value)}")
+    if not value.isprintable():
+        raise ValueError(f"{value!r}: {what} may not hold control characters")
+    return value
 
 
 class KeyRing:

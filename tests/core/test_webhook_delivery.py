@@ -4,43 +4,18 @@ secret rotation. The sender and the outbox are real; Celery is exercised in test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import delete, update
 
 from core.deliveries import DeliveryStore
-from core.keys import KeyRing
 from core.models import WebhookAttempt, WebhookDelivery, utcnow
 from core.states import JobStatus
 from core.store import JobStore
 from core.url_policy import UrlPolicy
 from core.webhooks import DEAD, DELIVERED, PENDING
-from tests.webhook_receiver import Receiver
 from workers.webhook_sender import WebhookSender
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def key(key_ring: KeyRing):  # type: ignore[no-untyped-def]
-    return key_ring.issue("hooks", ["search"])
-
-
-@pytest.fixture
-def receiver(key) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
-    receiver = Receiver(key.webhook_secret).start()
-    yield receiver
-    if receiver.server:
-        receiver.stop()
-
-
-@pytest.fixture
-def sender() -> Iterator[WebhookSender]:
-    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=0.5,
-                           max_response_bytes=1024, per_host=4)
-    yield sender
-    sender.close()
 
 
 @pytest.fixture

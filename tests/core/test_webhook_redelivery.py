@@ -4,7 +4,6 @@ full schedule of attempts again. Real outbox, real sender, a local receiver."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,10 +11,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from core.deliveries import DeliveryStore
-from core.keys import IssuedKey, KeyRing
+from core.keys import IssuedKey
 from core.models import WebhookAttempt, WebhookDelivery, utcnow
 from core.store import JobStore
-from core.url_policy import UrlPolicy
 from core.webhooks import DEAD, DELIVERED, PENDING
 from tests.core.test_webhook_delivery import drain, finished_job
 from tests.webhook_receiver import Receiver
@@ -26,25 +24,9 @@ MAX_ATTEMPTS = 3
 
 
 @pytest.fixture
-def hook_key(key_ring: KeyRing) -> IssuedKey:
-    return key_ring.issue("hooks", ["search"])
-
-
-@pytest.fixture
-def failing_receiver(hook_key: IssuedKey) -> Iterator[Receiver]:
-    receiver = Receiver(hook_key.webhook_secret).start()
+def failing_receiver(receiver: Receiver) -> Receiver:
     receiver.script = lambda n: (500, {}, 0.0)
-    yield receiver
-    if receiver.server:
-        receiver.stop()
-
-
-@pytest.fixture
-def hook_sender() -> Iterator[WebhookSender]:
-    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=0.5,
-                           max_response_bytes=1024, per_host=4)
-    yield sender
-    sender.close()
+    return receiver
 
 
 def outbox(sessions: Any, backoff_base_s: float) -> DeliveryStore:
@@ -55,42 +37,42 @@ def outbox(sessions: Any, backoff_base_s: float) -> DeliveryStore:
 
 
 def test_a_redelivered_message_keeps_its_count_numbers_each_attempt_and_gets_the_full_budget(
-        sessions: Any, store: JobStore, hook_key: IssuedKey, failing_receiver: Receiver,
-        hook_sender: WebhookSender) -> None:
+        sessions: Any, store: JobStore, key: IssuedKey, failing_receiver: Receiver,
+        sender: WebhookSender) -> None:
     deliveries = outbox(sessions, backoff_base_s=0.01)
-    job_id = finished_job(store, hook_key, failing_receiver.url, events=("completed",))
-    assert drain(deliveries, hook_sender) == [PENDING, PENDING, DEAD]
-    [dead] = deliveries.for_job(hook_key.tenant_id, job_id)
+    job_id = finished_job(store, key, failing_receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [PENDING, PENDING, DEAD]
+    [dead] = deliveries.for_job(key.tenant_id, job_id)
     assert dead["attempts"] == 3
 
-    again = deliveries.redeliver(hook_key.tenant_id, job_id, dead["id"])
+    again = deliveries.redeliver(key.tenant_id, job_id, dead["id"])
     assert again["status"] == PENDING and again["attempts"] == 3  # the true count
-    assert drain(deliveries, hook_sender) == [PENDING, PENDING, DEAD]  # three more tries
-    [dead] = deliveries.for_job(hook_key.tenant_id, job_id)
+    assert drain(deliveries, sender) == [PENDING, PENDING, DEAD]  # three more tries
+    [dead] = deliveries.for_job(key.tenant_id, job_id)
     assert dead["attempts"] == 6
     assert [entry["attempt"] for entry in dead["history"]] == [1, 2, 3, 4, 5, 6]
 
     failing_receiver.script = lambda n: (200, {}, 0.0)
-    deliveries.redeliver(hook_key.tenant_id, job_id, dead["id"])
-    assert drain(deliveries, hook_sender) == [DELIVERED]
-    [delivered] = deliveries.for_job(hook_key.tenant_id, job_id)
+    deliveries.redeliver(key.tenant_id, job_id, dead["id"])
+    assert drain(deliveries, sender) == [DELIVERED]
+    [delivered] = deliveries.for_job(key.tenant_id, job_id)
     assert delivered["status"] == DELIVERED and delivered["attempts"] == 7
     assert [entry["attempt"] for entry in delivered["history"]] == list(range(1, 8))
     assert len(failing_receiver.attempts) == 7
 
 
 def test_a_redelivered_message_retries_on_the_schedule_from_its_first_delay(
-        sessions: Any, store: JobStore, hook_key: IssuedKey, failing_receiver: Receiver,
-        hook_sender: WebhookSender) -> None:
+        sessions: Any, store: JobStore, key: IssuedKey, failing_receiver: Receiver,
+        sender: WebhookSender) -> None:
     base_s = 100.0
     deliveries = outbox(sessions, backoff_base_s=base_s)
-    job_id = finished_job(store, hook_key, failing_receiver.url, events=("completed",))
-    assert drain(deliveries, hook_sender) == [PENDING, PENDING, DEAD]  # drain skips delays
-    [dead] = deliveries.for_job(hook_key.tenant_id, job_id)
-    deliveries.redeliver(hook_key.tenant_id, job_id, dead["id"])
+    job_id = finished_job(store, key, failing_receiver.url, events=("completed",))
+    assert drain(deliveries, sender) == [PENDING, PENDING, DEAD]  # drain skips delays
+    [dead] = deliveries.for_job(key.tenant_id, job_id)
+    deliveries.redeliver(key.tenant_id, job_id, dead["id"])
     [message] = deliveries.claim_due(10, lease_s=30)
     assert (message.attempt, message.budget_attempt) == (4, 1)
-    assert deliveries.record([(message, hook_sender.send(message))]) == [PENDING]
+    assert deliveries.record([(message, sender.send(message))]) == [PENDING]
     with sessions() as session:
         retry_at = session.scalar(select(WebhookDelivery.next_attempt_at))
     assert retry_at - utcnow() <= timedelta(seconds=base_s)  # the first delay, not the 4th
