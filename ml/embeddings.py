@@ -50,10 +50,11 @@ def model_digest(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def model_version_for(model_path: str | None = None) -> str:
-    """The `model_version` an encoder for `model_path` will report, without loading it."""
+def model_version_for(model_path: str | None = None, label: str | None = None) -> str:
+    """The `model_version` an encoder for `model_path` will report, without loading it:
+    `label` (default: the shipped model's name, or the folder's) @ a digest of its files."""
     folder = Path(model_path) if model_path else shipped_model_path()
-    label = SHIPPED_MODEL_NAME if model_path is None else folder.name
+    label = label or (SHIPPED_MODEL_NAME if model_path is None else folder.name)
     return f"{label}@{model_digest(folder)}"
 
 
@@ -73,7 +74,7 @@ class SentenceTransformerEncoder:
     """
 
     def __init__(self, model_path: str | None = None, device: str = "cpu",
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, label: str | None = None) -> None:
         offline_and_quiet()
         from sentence_transformers import SentenceTransformer
 
@@ -86,7 +87,7 @@ class SentenceTransformerEncoder:
         if dimension is None:
             raise OSError(f"the model at {folder} does not declare an embedding dimension")
         self._dimension = int(dimension)
-        self._version = model_version_for(model_path)
+        self._version = model_version_for(model_path, label)
 
     @property
     def dimension(self) -> int:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 Item = tuple[Served[Any], Any, str]
 # a flood's batch waits for a light tenant's search between chunks of this many queries
 SEARCH_YIELD_EVERY = 4
+FINE_TUNED_LABEL = "fine-tuned"  # model_version of a registry version: fine-tuned@<digest>
 
 
 class SearchRuntime:
@@ -56,7 +57,7 @@ class SearchRuntime:
         return self._registry.serving_id("embedding", tenant_id)
 
     def _build(self, version_id: str | None) -> Any:
-        from ml.embeddings import set_torch_threads
+        from ml.embeddings import SentenceTransformerEncoder, set_torch_threads
         from ml.search import build_pipeline
 
         settings = self._settings
@@ -72,7 +73,10 @@ class SearchRuntime:
             index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
             log.info("embedding version %s from %s (index %s)", version_id, version.path,
                      index_path)
-            pipeline = build_pipeline(index_path=index_path, model_path=version.path)
+            # the version's folder is named after its training job: results (which any
+            # tenant it serves reads) name the model by its weights' digest only
+            pipeline = build_pipeline(index_path=index_path, encoder=SentenceTransformerEncoder(
+                version.path, label=FINE_TUNED_LABEL))
         if self._cache is not None:  # cached results of another index are stale from now
             self._cache.publish_stamp(version_id, pipeline.stamp)
         return pipeline

@@ -27,3 +27,27 @@ def test_an_unknown_pipeline_is_refused_at_start() -> None:
 
     with pytest.raises(SettingsError, match="search_pipeline"):
         load_settings("testing", search_pipeline="fast")
+
+
+def test_a_tenants_version_is_named_by_its_weights_not_its_training_job(
+        sessions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A version's folder is named after its training job (`<model_store>/embedding/<job
+    id>`); the operator may make it the deployment's default, and then every tenant reads
+    the results it serves: their `model_version` names no job."""
+    import shutil
+    import uuid
+
+    from ml.embeddings import shipped_model_path
+
+    job_id = str(uuid.uuid4())
+    folder = tmp_path / "embedding" / job_id
+    shutil.copytree(shipped_model_path(), folder)
+    registry = ModelRegistry(sessions)
+    version = registry.register(target="embedding", path=str(folder), dataset={},
+                                metrics={}, tenant_id="trainer", activate=True)
+    settings = load_settings("testing", qdrant_path=str(tmp_path / "qdrant"))
+    runtime = SearchRuntime(SearchSettings.load(settings), load_section(ServedModels, settings),
+                            registry)
+    result = runtime.search("trainer", SearchRequest(query="rose", top_k=3))
+    assert result["model_version_id"] == version.id and result["hits"]
+    assert result["model_version"].startswith("fine-tuned@") and job_id not in str(result)
