@@ -23,7 +23,7 @@ from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob
-from core.transitions import complete_batch_if_done, transition
+from core.transitions import CANCELED_ERROR, complete_batch_if_done, transition
 from core.views import JobView, iso
 
 
@@ -195,17 +195,19 @@ class BatchStore:
                 for index, job_id, status, result, error in rows]
 
     def cancel(self, tenant_id: str, batch_id: str) -> BatchView:
-        """Cancel every queued item now and ask running ones to stop; finished ones stay."""
+        """Cancel every queued item now and ask running ones to stop; finished ones stay.
+        An item canceled here reads like a job canceled alone (`CANCELED_ERROR`); one a
+        worker claimed meanwhile is running, and is asked to stop like the others."""
         self.get(tenant_id, batch_id)
-        now = utcnow()
         with self._session() as session:
             queued = session.scalars(select(Job.id).where(
                 Job.batch_id == batch_id, Job.status == JobStatus.QUEUED)).all()
             for job_id in queued:
                 transition(session, job_id, JobStatus.CANCELED, "canceled", {"by": "batch"},
-                           cancel_requested=True, finished_at=now)
+                           Job.status == JobStatus.QUEUED, cancel_requested=True,
+                           finished_at=utcnow(), error=CANCELED_ERROR)
             session.execute(update(Job).where(Job.batch_id == batch_id,
                                               Job.status == JobStatus.RUNNING)
-                            .values(cancel_requested=True, updated_at=now))
+                            .values(cancel_requested=True, updated_at=utcnow()))
             complete_batch_if_done(session, batch_id)
         return self.get(tenant_id, batch_id)

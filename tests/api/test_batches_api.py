@@ -69,6 +69,32 @@ def test_results_stream_one_ndjson_line_per_item_in_input_order(
     assert foreign.json()["detail"] == f"no batch {batch['id']}"
 
 
+def test_a_batch_cancel_reads_like_a_job_cancel_and_leaves_running_items_to_their_workers(
+        client: TestClient, keys: dict[str, IssuedKey], store: JobStore) -> None:
+    headers = auth(keys["alice"])
+    briefs = [{"fragrance_family": "floral"}] * 3
+    batch = client.post(BATCH, headers=headers, json={"requests": briefs}).json()
+    items = client.get(f"/api/v1/batches/{batch['id']}/items", headers=headers).json()["items"]
+    running = store.claim(items[0]["job"]["id"], f"delivery-{uuid.uuid4().hex}", 60)
+    assert running is not None
+
+    canceled = client.post(f"/api/v1/batches/{batch['id']}/cancel", headers=headers).json()
+    assert canceled["counts"]["canceled"] == 2 and canceled["counts"]["running"] == 1
+    lines = [json.loads(line) for line in client.get(
+        f"/api/v1/batches/{batch['id']}/results", headers=headers).text.splitlines()]
+    alone = client.post("/api/v1/generate/recipe", headers=headers, json=briefs[0]).json()
+    alone = client.post(f"/api/v1/jobs/{alone['id']}/cancel", headers=headers).json()
+    assert [line["error"] for line in lines[1:]] == [alone["error"]] * 2
+    assert alone["error"]["type"] == "canceled"
+    # the running item was asked to stop: its worker records how it ended, and its times
+    # stay in order (the cancel used to end it under its worker, before it had started)
+    assert store.finish(running, JobStatus.CANCELED)
+    job = store.get_any(items[0]["job"]["id"])
+    assert job is not None and job.status == JobStatus.CANCELED
+    assert job.finished_at is not None and job.started_at is not None
+    assert job.finished_at >= job.started_at
+
+
 def test_results_of_a_batch_larger_than_a_page_come_whole_and_in_order(
         client: TestClient, keys: dict[str, IssuedKey], monkeypatch: pytest.MonkeyPatch) -> None:
     from api.routes import batches
