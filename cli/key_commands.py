@@ -80,7 +80,11 @@ def keys() -> None:
               help="tenant id, up to 64 printable characters (default: a new tenant); "
                    "`operator` is the operator keys' own")
 @click.option("--expires-in", default=None, help="e.g. 90d, 12h (default: never)")
-def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="one JSON object: key_id, api_key, webhook_secret, tenant_id, scopes, "
+                   "expires_at")
+def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | None,
+                as_json: bool) -> None:
     from core.models import utcnow
 
     lifetime = _duration(expires_in)
@@ -91,6 +95,13 @@ def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | No
                                expires_at=utcnow() + lifetime if lifetime else None)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scopes") from exc
+    if as_json:
+        click.echo(json.dumps({
+            "key_id": issued.key_id, "api_key": issued.api_key,
+            "webhook_secret": issued.webhook_secret, "tenant_id": issued.tenant_id,
+            "scopes": list(issued.scopes),
+            "expires_at": (utcnow() + lifetime).isoformat() if lifetime else None}))
+        return
     click.echo(f"key_id:         {issued.key_id}")
     click.echo(f"api_key:        {issued.api_key}")
     click.echo(f"webhook_secret: {issued.webhook_secret}")

@@ -75,3 +75,14 @@ def test_an_operator_key_still_joins_the_operators_tenant(database: str) -> None
     tenant_key = created_fields(fragrance("keys", "create", "--name", "n" * 200, "--tenant",
                                           "t" * 64))
     assert tenant_key["tenant"] == "t" * 64
+
+
+def test_keys_create_prints_json_when_asked(database: str) -> None:
+    answer = fragrance("keys", "create", "--name", "ci", "--scopes", "search",
+                       "--expires-in", "1d", "--json")
+    assert answer.exit_code == 0, answer.output
+    created = json.loads(answer.output)
+    assert created["api_key"].startswith("fk_") and created["webhook_secret"]
+    assert created["scopes"] == ["search"] and created["expires_at"]
+    listed = [json.loads(line) for line in fragrance("keys", "list", "--json").output.splitlines()]
+    assert [row["id"] for row in listed] == [created["key_id"]]
