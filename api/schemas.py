@@ -179,7 +179,14 @@ class TrainingIn(Delivery):
 
     target: Literal["embedding", "generator"]
     dataset: str | None = Field(default=None, min_length=1, max_length=100)
-    dataset_lines: list[str] | None = None
+    dataset_lines: list[str] | None = Field(
+        default=None, description="the lines of a JSONL file, one JSON object each with "
+        "exactly the target's two text fields: `{\"query\": ..., \"positive\": ...}` for "
+        "`embedding` (a search query and the perfume text it should find), `{\"prompt\": "
+        "..., \"completion\": ...}` for `generator`; blank lines are skipped; a bad line is "
+        "a 422 naming its line number",
+        examples=[['{"query": "fresh citrus for summer", "positive": "Neroli Portofino: '
+                   'bergamot, neroli, lemon"}']])
     epochs: int | None = Field(default=None, ge=1, le=1000)
     batch_size: int | None = Field(default=None, ge=2, le=1024)
     learning_rate: float | None = Field(default=None, gt=0, le=1)

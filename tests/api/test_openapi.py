@@ -116,6 +116,12 @@ def _probes(route: APIRoute, keys: dict[str, str]) -> list[dict[str, Any]]:
     return probes
 
 
+def test_the_training_upload_format_is_documented(document: dict[str, Any]) -> None:
+    lines = document["components"]["schemas"]["TrainingIn"]["properties"]["dataset_lines"]
+    for field in ('"query"', '"positive"', '"prompt"', '"completion"'):
+        assert field in lines["description"], field
+
+
 def test_every_error_a_route_answers_is_documented_and_is_a_problem(
         client: TestClient, document: dict[str, Any], key_ring: KeyRing) -> None:
     keys = {"narrow": key_ring.issue("narrow", ["search"]).api_key,
