@@ -6,6 +6,7 @@ named."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import traceback
@@ -17,9 +18,10 @@ DEFAULT = ("submit", "search", "ceiling", "recipe", "webhooks", "sse", "fairness
 OPT_IN = ("scale",)
 
 
-def main(names: list[str]) -> int:
+def main(names: list[str], as_json: bool = False) -> int:
     """Run the named suites (all defaults when none). 0 when every suite ran, 1 when one
-    failed to run, 2 on an unknown name. Targets missed do not fail: they are reported."""
+    failed to run, 2 on an unknown name. Targets missed do not fail: they are reported.
+    `as_json`: each suite's result as one JSON line on stdout, the tables on stderr."""
     chosen = names or list(DEFAULT)
     unknown = [name for name in chosen if name not in DEFAULT + OPT_IN]
     if unknown:
@@ -29,10 +31,11 @@ def main(names: list[str]) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     install_signal_handlers()
+    tables = sys.stderr if as_json else sys.stdout
     failed = []
     try:
         for name in chosen:
-            print(f"-- running bench {name} ...", flush=True)
+            print(f"-- running bench {name} ...", flush=True, file=tables)
             try:
                 suite = importlib.import_module(f"bench.suites.{name}")
                 result = suite.run()
@@ -42,8 +45,10 @@ def main(names: list[str]) -> int:
                 traceback.print_exc()
                 failed.append(name)
                 continue
-            print(render(result), flush=True)
-            print(f"  (written to {write(result)})\n", flush=True)
+            print(render(result), flush=True, file=tables)
+            print(f"  (written to {write(result)})\n", flush=True, file=tables)
+            if as_json:
+                print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
     except KeyboardInterrupt:
         print("interrupted; stopping the bench processes", file=sys.stderr)
         return 130

@@ -129,13 +129,18 @@ def keys_list(tenant: str | None, as_json: bool) -> None:
 
 @keys.command("revoke", help="Revoke a key by its id; API processes refuse it within a second.")
 @click.argument("key_id")
-def keys_revoke(key_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="the revoked key as one JSON object")
+def keys_revoke(key_id: str, as_json: bool) -> None:
     from core.errors import KeyNotFound
+    from core.models import utcnow
 
     try:
         view = _ring().revoke(key_id)
     except KeyNotFound:
         raise click.ClickException(f"no API key {key_id!r} (see `fragrance keys list`)") from None
+    if as_json:
+        click.echo(json.dumps({**view.to_dict(), "status": view.status(utcnow())}))
+        return
     click.echo(f"revoked {view.id} ({view.prefix}…, tenant {view.tenant_id}) at "
                f"{view.revoked_at.isoformat() if view.revoked_at else '?'}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -33,9 +34,15 @@ def db() -> None:
 
 
 @db.command("upgrade", help="Apply all migrations.")
-def db_upgrade() -> None:
+@click.option("--json", "as_json", is_flag=True, help='print {"revision": ...}')
+def db_upgrade(as_json: bool) -> None:
+    import migrations
+
     settings = settings_or_exit()
     upgrade_database(settings.database_url)  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(json.dumps({"revision": migrations.head_revision()}))
+        return
     click.echo("database is at the latest migration")
 
 
@@ -46,7 +53,8 @@ def index() -> None:
 
 @index.command("build", help="Build the search index (only if the knowledge base changed).")
 @click.option("--force", is_flag=True, help="rebuild even if nothing changed")
-def index_build(force: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help='print {"rebuilt": true|false}')
+def index_build(force: bool, as_json: bool) -> None:
     from ml.search import build_index
     from ml.vector_index import IndexLockedError
 
@@ -57,6 +65,9 @@ def index_build(force: bool) -> None:
                               force=force)
     except IndexLockedError as exc:  # the embedded index allows one process
         raise click.ClickException(f"{exc}: stop the stack (or its workers) first") from None
+    if as_json:
+        click.echo(json.dumps({"rebuilt": bool(rebuilt)}))
+        return
     click.echo("index rebuilt" if rebuilt else "index is up to date")
 
 
@@ -68,16 +79,19 @@ def index_build(force: bool) -> None:
 @click.option("--seeds", type=int, default=None,
               help="seeds per family x intensity x concentration in the recipe sweep "
                    "(default 8: 2,112 briefs)")
-def eval_command(suite: str, seeds: int | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="one JSON object per suite (search, then recipes)")
+def eval_command(suite: str, seeds: int | None, as_json: bool) -> None:
     status = 0
+    json_flag = ["--json"] if as_json else []
     if suite in ("all", "search"):
         from ml import eval_report
 
-        status |= eval_report.main([])
+        status |= eval_report.main(json_flag)
     if suite in ("all", "recipes"):
         from ml.recipe import sweep
 
-        status |= sweep.main([] if seeds is None else ["--seeds", str(seeds)])
+        status |= sweep.main(([] if seeds is None else ["--seeds", str(seeds)]) + json_flag)
     sys.exit(status)
 
 
@@ -88,10 +102,12 @@ def eval_command(suite: str, seeds: int | None) -> None:
                "when every suite ran (missed targets are reported, not failed), 1 when one "
                "could not run, 2 for an unknown suite.")
 @click.argument("suites", nargs=-1)
-def bench_command(suites: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="each suite's result as one JSON line on stdout (the tables on stderr)")
+def bench_command(suites: tuple[str, ...], as_json: bool) -> None:
     from bench import run
 
-    sys.exit(run.main(list(suites)))
+    sys.exit(run.main(list(suites), as_json))
 
 
 COMMANDS = (db, index, eval_command, bench_command)

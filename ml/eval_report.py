@@ -13,6 +13,7 @@ Run `python -m ml.eval_report` (exact in-memory index unless `--index-path`/`--q
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -138,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index-path", help="evaluate this index folder (Qdrant Edge)")
     parser.add_argument("--qdrant-url", help="evaluate this Qdrant server")
     parser.add_argument("--model-path", help="embedding model folder (default: shipped)")
+    parser.add_argument("--json", action="store_true", help="the report as one JSON object")
     args = parser.parse_args(argv)
     queries, catalog = load_queries(args.queries), Catalog.load()
     full, literal = _pipelines(args, catalog)
@@ -146,11 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         full.close()
     verified = sum(p.verified for p in catalog.perfumes)
+    failures = target_failures(results["hybrid"])
+    if args.json:
+        print(json.dumps({"model_version": full.model_version, "queries": len(queries),
+                          "perfumes": len(catalog.perfumes), "verified": verified,
+                          "results": results, "targets_missed": failures}, default=str))
+        return 0
     print(f"model {full.model_version}; {len(catalog.perfumes)} perfumes ({verified} verified: "
           f"the ground truth); {len(queries)} queries; n = queries with a verified answer")
     print(format_report(results))
     print("\n".join(split_lines(results["hybrid"])))
-    failures = target_failures(results["hybrid"])
     print("targets: met" if not failures else "targets missed:\n  " + "\n  ".join(failures))
     return 0
 

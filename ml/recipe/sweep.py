@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import sys
 import time
@@ -248,9 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ml.recipe.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=FULL_SEEDS)
+    parser.add_argument("--json", action="store_true", help="the report as one JSON object")
     args = parser.parse_args(argv)
     report = run_sweep(sweep_briefs(args.seeds))
-    print(format_sweep(report))
+    print(json.dumps(to_dict(report)) if args.json else format_sweep(report))
     return 0 if report.ok else 1
 
 

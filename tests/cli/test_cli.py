@@ -43,6 +43,43 @@ def test_db_upgrade_then_keys_create_prints_the_key_once(sqlite_env: dict[str, s
 
 
 @pytest.mark.unit
+def test_json_everywhere_a_command_answers(sqlite_env: dict[str, str]) -> None:
+    """Every command that answers (not the servers: api, worker, flower, run) takes --json
+    and prints JSON on stdout."""
+    import json
+
+    import click
+
+    from cli.main import main
+
+    def leaves(command: click.Command, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        if isinstance(command, click.Group):
+            return [leaf for name, sub in command.commands.items()
+                    for leaf in leaves(sub, (*path, name))]
+        return [path]
+
+    servers = {("api",), ("worker",), ("flower",), ("run",)}
+    for path in set(leaves(main, ())) - servers:
+        options = {opt for param in _command(main, path).params for opt in param.opts}
+        assert "--json" in options, path
+    assert json.loads(fragrance("db", "upgrade", "--json", **sqlite_env).stdout)["revision"]
+    created = json.loads(fragrance("keys", "create", "--name", "j", "--json",
+                                   **sqlite_env).stdout)
+    revoked = json.loads(fragrance("keys", "revoke", created["key_id"], "--json",
+                                   **sqlite_env).stdout)
+    assert revoked["id"] == created["key_id"] and revoked["status"] == "revoked"
+
+
+def _command(group: "click.Command", path: tuple[str, ...]) -> "click.Command":
+    import click
+
+    for name in path:
+        assert isinstance(group, click.Group)
+        group = group.commands[name]
+    return group
+
+
+@pytest.mark.unit
 def test_bad_input_gets_an_exit_code_and_a_message_naming_it(sqlite_env: dict[str, str],
                                                              tmp_path: Path) -> None:
     fragrance("db", "upgrade", **sqlite_env)
