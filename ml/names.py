@@ -104,6 +104,10 @@ class NameIndex:
             index._long_tokens.setdefault(token[0], []).append(token)
         return index
 
+    def words(self) -> frozenset[str]:
+        """Every word of a perfume's or brand's name (and brand aliases)."""
+        return frozenset(self._by_token) | frozenset(w for brand in self.brands for w in brand)
+
     def _spellings(self, word: str) -> set[str]:
         """The name words `word` may stand for: itself, or close ones if long (a typo after
         the first letter: `opim`, `blck`)."""

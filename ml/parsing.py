@@ -17,20 +17,38 @@ Likeness. "like X", "similar to X", "dupe for X", "X 같은" ... name a referenc
 name next to the marker, else the words up to the next clause boundary resolved fuzzily.
 Words after a strong marker ("similar to", "dupe for") that resolve to nothing are reported
 as an unknown reference; after a plain "like", only unknown words with no query vocabulary
-among them are ("something like a fresh summer day" is a simile, not a reference).
+among them are ("something like a fresh summer day" is a simile, not a reference); after
+"smells like" none are: what follows describes a smell ("smells like clean laundry"), and
+only when none of it is query vocabulary does the parse keep it as a `simile`, so the
+result can say no perfume has that name. "dupe", "clone" and "alternative" may follow the
+perfume ("Chanel No 5 dupe": the words before count when those after name no perfume), and
+so do "but cheaper" and "X but less / more Y" ("Santal 33 but less sweet" is "like Santal
+33 but less sweet").
+
+Typos. Words the parser would drop are first read as the vocabulary word they misspell
+(`ml.spelling`); the parse lists the corrections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ml.names import NAME_FILLERS, NameIndex
 from ml.notes import NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
-from ml.query_units import Unit, UnitReader, is_filler
-from ml.query_words import SCOPE_FILLERS, STRONG_LIKES
+from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
+from ml.query_words import (
+    COMMON_QUERY_WORDS,
+    COMPARATIVES,
+    SCOPE_FILLERS,
+    SMELL_LIKES,
+    STRONG_LIKES,
+    TRAILING_LIKES,
+)
+from ml.spelling import SpellingCorrector
+from ml.tokens import STOPWORDS
 
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
                       "season"))
@@ -53,7 +71,9 @@ class Reference:
 @dataclass(frozen=True)
 class QueryParse:
     """What a query asks for. `notes` holds one tuple per stated note (any of the tuple
-    meets it: "rose or peony"); `avoid` holds soft (kind, value) preferences."""
+    meets it: "rose or peony"); `avoid` holds soft (kind, value) preferences; `simile` the
+    unknown words after "smells like", searched as a description rather than as a name;
+    `corrections` (typed, read) pairs for misspelt words."""
 
     notes: tuple[tuple[str, ...], ...] = ()
     characters: tuple[str, ...] = ()
@@ -70,8 +90,10 @@ class QueryParse:
     excluded_perfumes: tuple[str, ...] = ()
     avoid: tuple[tuple[str, str], ...] = ()
     reference: Reference | None = None
+    simile: Reference | None = None
     include_editions: bool = False
     text: str = ""
+    corrections: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -82,6 +104,7 @@ class _Roles:
     soft: set[int] = field(default_factory=set)
     reference: set[int] = field(default_factory=set)
     found: Reference | None = None
+    simile: Reference | None = None
 
 
 def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], list[str]]:
@@ -118,6 +141,20 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool]
     return scope, soft
 
 
+def _like_span(units: Sequence[Unit], marker: int, step: int) -> list[int]:
+    """The units a "like" marker points at in direction `step`: up to the next marker,
+    conjunction or clause word ("like Rose Noir but for men": Rose Noir), in query order."""
+    span: list[int] = []
+    j = marker + step
+    while 0 <= j < len(units) and not (units[j].kind in MARKERS or (
+            units[j].kind == "word" and units[j].value in BOUNDARIES and span) or (
+            units[j].kind == "conj" and span)):
+        if units[j].kind != "conj":
+            span.append(j)
+        j += step
+    return sorted(span)
+
+
 def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
     j = marker - 1
     while j >= 0 and is_filler(units[j]):
@@ -129,15 +166,20 @@ class QueryParser:
     """Parses query tokens (`ml.phrases.query_tokens`) against one catalogue's names and
     notes. Never raises; a query with nothing recognisable parses to an empty parse."""
 
-    def __init__(self, phrases: PhraseTable, names: NameIndex, taxonomy: NoteTaxonomy) -> None:
+    def __init__(self, phrases: PhraseTable, names: NameIndex, taxonomy: NoteTaxonomy,
+                 known_words: Iterable[str] = ()) -> None:
         self._reader = UnitReader(phrases, names)
         self._names, self._taxonomy = names, taxonomy
+        self._speller = SpellingCorrector(phrases, (
+            *known_words, *names.words(), *NAME_FILLERS, *SCOPE_FILLERS, *BOUNDARIES,
+            *STOPWORDS, *COMMON_NAME_WORDS, *COMMON_QUERY_WORDS))
 
     def parse(self, text: str, untranslated: Sequence[str] = ()) -> QueryParse:
-        tokens = query_tokens(text)
+        tokens, corrections = self._speller.tokens(query_tokens(text))
         units = self._reader.read(tokens)
         roles = self._markers(units, tokens, untranslated)
-        return self._assemble(units, tokens, roles)
+        parse = self._assemble(units, tokens, roles)
+        return replace(parse, corrections=tuple((c.typed, c.read) for c in corrections))
 
     # ---- markers ---------------------------------------------------------------------
     def _markers(self, units: Sequence[Unit], tokens: Sequence[str],
@@ -152,37 +194,56 @@ class QueryParser:
                 (roles.soft if unit.kind == "softback" else roles.negated).update(scope)
             elif unit.kind in ("like", "likeback") and roles.found is None:
                 self._reference(units, tokens, i, roles, untranslated)
+        if roles.found is None:
+            self._compared(units, tokens, roles)
         roles.negated -= roles.reference
         return roles
+
+    def _resolve(self, units: Sequence[Unit], tokens: Sequence[str],
+                 span: Sequence[int]) -> str | None:
+        """The perfume the span's words name (fuzzily), else its one written-out name."""
+        words = _words(units, tokens, span)
+        found = self._names.resolve(words) if words else None
+        named = [units[k] for k in span if units[k].kind == "name"]
+        if found is None and len(named) == 1 and len(named[0].ids) == 1:
+            found = named[0].ids[0]
+        return found
 
     def _reference(self, units: Sequence[Unit], tokens: Sequence[str], marker: int,
                    roles: _Roles, untranslated: Sequence[str]) -> None:
         step = 1 if units[marker].kind == "like" else -1
-        span: list[int] = []
-        j = marker + step
-        while 0 <= j < len(units) and not (units[j].kind in MARKERS or (
-                units[j].kind == "word" and units[j].value in BOUNDARIES and span) or (
-                units[j].kind == "conj" and span)):
-            if units[j].kind != "conj":
-                span.append(j)
-            j += step
-        span.sort()
-        named = [units[k] for k in span if units[k].kind == "name"]
-        words = [t for k in span for t in tokens[units[k].start:units[k].end] if t.isalnum()]
-        found = self._names.resolve(words) if words else None
-        if found is None and len(named) == 1 and len(named[0].ids) == 1:
-            found = named[0].ids[0]
-        unknown = [k for k in span if units[k].kind == "word" and units[k].value not in
-                   NAME_FILLERS and units[k].value not in SCOPE_FILLERS]
-        if any(units[k].kind in ELEMENTS for k in span):
-            unknown = []  # "like a fresh summer day": a simile, not a perfume
+        span = _like_span(units, marker, step)
+        if step > 0 and units[marker].value in TRAILING_LIKES and (
+                self._resolve(units, tokens, span) is None and not _unknown(units, span)):
+            before = _like_span(units, marker, -1)
+            if self._resolve(units, tokens, before) or (not span and _unknown(units, before)):
+                span, step = before, -1
+        found = self._resolve(units, tokens, span)
+        words = _words(units, tokens, span)
+        unknown = _unknown(units, span)
         text = " ".join(words) or " ".join(untranslated)
         if found:
             roles.found, roles.reference = Reference(text, found), set(span)
+        elif units[marker].value in SMELL_LIKES:
+            if unknown:
+                roles.simile = Reference(text, None, tuple(self._names.suggestions(words)))
         elif text and (units[marker].value in STRONG_LIKES or unknown or (
                 step < 0 and untranslated and not span)):
             suggestions = tuple(self._names.suggestions(words)) if words else ()
             roles.found, roles.reference = Reference(text, None, suggestions), set(span)
+
+    def _compared(self, units: Sequence[Unit], tokens: Sequence[str], roles: _Roles) -> None:
+        """A perfume compared with "but less" / "but more" ("Santal 33 but less sweet") is
+        the reference; what follows is read as ever (avoided, or wished for)."""
+        for i in range(1, len(units) - 1):
+            if not (units[i].value == "but" and units[i + 1].value in COMPARATIVES):
+                continue
+            span = _like_span(units, i, -1)
+            found = self._resolve(units, tokens, span)
+            if found and any(units[k].kind == "name" for k in span):
+                roles.found = Reference(" ".join(_words(units, tokens, span)), found)
+                roles.reference = {*span, i}  # "but" joins, it wishes nothing
+                return
 
     # ---- assembly --------------------------------------------------------------------
     def _assemble(self, units: Sequence[Unit], tokens: Sequence[str],
@@ -214,7 +275,7 @@ class QueryParser:
             excluded_characters=_unique(wish.excluded_characters),
             excluded_genders=_unique(wish.excluded_genders),
             excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
-            reference=roles.found, text=" ".join(kept),
+            reference=roles.found, simile=roles.simile, text=" ".join(kept),
             include_editions=any(t in EDITION_WORDS for t in kept))
 
     def _editions(self, ids: Sequence[str]) -> list[str]:
@@ -285,6 +346,19 @@ def _follows_or(units: Sequence[Unit], i: int, last_note: int) -> bool:
     while k >= 0 and is_filler(units[k]):
         k -= 1
     return k == last_note
+
+
+def _words(units: Sequence[Unit], tokens: Sequence[str], span: Sequence[int]) -> list[str]:
+    return [t for k in span for t in tokens[units[k].start:units[k].end] if t.isalnum()]
+
+
+def _unknown(units: Sequence[Unit], span: Sequence[int]) -> list[int]:
+    """The span's words that are no query vocabulary, or none when some of it is ("like a
+    fresh summer day": a simile, not a perfume)."""
+    if any(units[k].kind in ELEMENTS for k in span):
+        return []
+    return [k for k in span if units[k].kind == "word" and units[k].value not in
+            NAME_FILLERS and units[k].value not in SCOPE_FILLERS]
 
 
 def _unique(values: Any) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ml.notes import GROUPS, SYNONYMS
 from ml.query_words import (
     BACK_LIKE,
+    BACK_LIKES,
     BACK_NEGATION,
     BACK_SOFT,
     CHARACTER_WORDS,
@@ -65,6 +66,21 @@ class PhraseTable:
         self.words = frozenset(word for phrase in table for word in phrase)
         self.notes = notes or {}
 
+    def meanings(self, kinds: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Every word of the phrases of these kinds, and what it means: its own entry when
+        it is a phrase by itself ("woody": the character woody), else the word itself
+        ("bean", a word of "tonka bean")."""
+        found: dict[str, tuple[str, str]] = {}
+        for phrase, (kind, _) in self._table.items():
+            if kind in kinds:
+                for word in phrase:
+                    found.setdefault(word, ("word", word))
+        for word in found:
+            entry = self._table.get((word,))
+            if entry is not None:
+                found[word] = entry
+        return found
+
     @classmethod
     def build(cls, notes: Iterable[str], moods: Iterable[str]) -> PhraseTable:
         table: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -90,7 +106,7 @@ class PhraseTable:
         add("comma", ((mark, mark) for mark in (",", ";")))
         add("negback", [("free", "free"), (BACK_NEGATION, BACK_NEGATION)])
         add("softback", [(BACK_SOFT, BACK_SOFT)])
-        add("likeback", [(BACK_LIKE, BACK_LIKE)])
+        add("likeback", [(BACK_LIKE, BACK_LIKE), *((phrase, phrase) for phrase in BACK_LIKES)])
         return cls(table, {value: as_notes[value] for kind, value in table.values()
                            if kind == "character" and value in as_notes})
 

@@ -4,7 +4,8 @@ the caller what was understood (`interpreted`) and why each hit is there (`expla
 A "like X" request (`similar_to`, or a parsed reference) searches with X's own vector (its
 document's, from the index) instead of the query's, ranks by likeness and excludes X and
 its editions (unless editions are asked for); an unknown X gives a message and no hits
-rather than random ones.
+rather than random ones. Unknown words after "smells like" are searched as a description,
+with a `notice` that no perfume has that name (it leads the result's message).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ml.documents import Kind, documents
 from ml.knowledge import Catalog
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
+from ml.parsing import QueryParse
 from ml.query import InterpretedQuery
 from ml.search_protocol import SearchRequest
 from ml.vector_index import PayloadFilter
@@ -42,10 +44,22 @@ class Plan:
     message: str | None = None
     embed: str | None = None
     asked_notes: frozenset[str] = frozenset()
+    notice: str | None = None
 
     @property
     def kind(self) -> Kind:
         return self.request.filters.record_kind
+
+
+def _simile_notice(parse: QueryParse) -> str | None:
+    """What the result says when "smells like" is followed by words that are neither a
+    perfume nor query vocabulary: they were searched as a description, maybe a misspelt name."""
+    if parse.simile is None:
+        return None
+    hint = (f" Did you mean: {', '.join(parse.simile.suggestions)}?"
+            if parse.simile.suggestions else "")
+    return (f"No perfume in the catalogue is called {parse.simile.text!r}; "
+            f"searched for perfumes that smell like it.{hint}")
 
 
 class Planner:
@@ -77,7 +91,7 @@ class Planner:
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
-                    reference, message, embed, frozenset(asked))
+                    reference, message, embed, frozenset(asked), _simile_notice(parse))
 
     def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
         """The perfumes that share at least two notes with `reference` and pass `wanted`:
@@ -123,7 +137,8 @@ class Planner:
                 "excluded_perfumes": self._named(parse.excluded_perfumes),
                 "avoid": [f"{kind}: {value}" for kind, value in parse.avoid],
                 "reference": reference, "constraints": [c.label for c in plan.constraints],
-                "untranslated": list(query.untranslated)}
+                "untranslated": list(query.untranslated),
+                "corrected": {typed: read for typed, read in parse.corrections}}
 
     def _named(self, ids: Sequence[str]) -> list[str]:
         return list(dict.fromkeys(self._labels[i] for i in ids))

@@ -17,8 +17,17 @@ from ml.korean import Lexicon, contains_hangul, translate
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse, QueryParser
-from ml.phrases import PhraseTable
+from ml.phrases import PhraseTable, query_tokens
+from ml.spelling import english_words
 from ml.tokens import content_tokens, singular
+
+
+def catalog_words(catalog: Catalog) -> frozenset[str]:
+    """The words of the catalogue's descriptions and material descriptors: English words
+    that a query may use as typed, so never typos of a vocabulary word."""
+    texts = [perfume.description for perfume in catalog.perfumes]
+    texts += [" ".join((m.name, *m.synonyms, *m.descriptors)) for m in catalog.materials]
+    return frozenset(token for text in texts for token in query_tokens(text))
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,8 @@ class QueryInterpreter:
                     understand: bool = True) -> QueryInterpreter:
         notes = catalog.note_vocabulary()
         parser = QueryParser(PhraseTable.build(notes, catalog.mood_vocabulary()),
-                             NameIndex.build(catalog.perfumes), NoteTaxonomy.build(notes))
+                             NameIndex.build(catalog.perfumes), NoteTaxonomy.build(notes),
+                             catalog_words(catalog) | english_words())
         return cls(lexicon or Lexicon.load(), parser, understand=understand)
 
     def interpret(self, text: str) -> InterpretedQuery:

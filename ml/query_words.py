@@ -60,6 +60,9 @@ CHARACTERS: dict[str, Character] = {
     "resinous": Character(subfamilies=("incense", "amber_vanilla"),
                           notes=("benzoin", "labdanum", "myrrh", "opoponax", "styrax")),
     "cologne": Character(subfamilies=("cologne",), concentrations=("edc",)),
+    # What clean laundry smells of: the clean musks and the aldehydes of washing powder.
+    "laundry": Character(subfamilies=("musky", "aldehydic"),
+                         notes=("white musk", "aldehydes", "cotton")),
 }
 CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("floral", "florals", "flowery", "flower", "flowers", "bouquet"), "floral"),
@@ -77,15 +80,16 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("fougere", "fougeres"), "fougere"),
     **dict.fromkeys(("citrus", "citrusy", "citric", "zesty", "hesperidic"), "citrus"),
     **dict.fromkeys(("aquatic", "marine", "oceanic", "ocean", "watery", "ozonic", "sea",
-                     "sea breeze"), "aquatic"),
+                     "sea breeze", "beach", "seaside", "seashore", "sea air"), "aquatic"),
     **dict.fromkeys(("green", "leafy", "grassy", "verdant"), "green"),
     **dict.fromkeys(("fruity", "fruit", "fruits", "juicy"), "fruity"),
     **dict.fromkeys(("gourmand", "gourmands", "edible", "dessert", "foody"), "gourmand"),
     **dict.fromkeys(("powdery",), "powdery"),
-    **dict.fromkeys(("spicy", "spiced"), "spicy"),
+    **dict.fromkeys(("spicy", "spiced", "spicey"), "spicy"),
     **dict.fromkeys(("smoky", "smokey"), "smoky"),
     **dict.fromkeys(("musky",), "musky"),
     **dict.fromkeys(("aldehydic",), "aldehydic"),
+    **dict.fromkeys(("laundry", "fabric softener", "detergent"), "laundry"),
     **dict.fromkeys(("resinous", "balsamic"), "resinous"),
     **dict.fromkeys(("cologne", "colognes", "eau de cologne"), "cologne"),
 }
@@ -147,10 +151,39 @@ LIKES = frozenset((
     "alternative for", "alternative", "reminiscent of", "in the style of", "close to",
     "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
     "in the vein of", "like the", "something like"))
-STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to"}
+# After "smells like" words that name no perfume describe a smell ("smells like clean
+# laundry"); after a strong marker they are an unknown perfume ("dupe for Zorblax").
+SMELL_LIKES = frozenset(("smells like", "smell like", "smelling like"))
+STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to"} - SMELL_LIKES
+# Markers that may follow the perfume they point at ("Chanel No 5 dupe", "Sauvage clones"),
+# and phrases that only ever do ("Santal 33 but cheaper").
+TRAILING_LIKES = frozenset(("dupe", "clone", "alternative", "dupe for", "dupes for",
+                            "alternative for", "alternatives to", "alternative to"))
+BACK_LIKES = frozenset(("but cheaper", "only cheaper", "just cheaper", "but affordable",
+                        "but more affordable"))
+# "Santal 33 but less sweet", "... but more smoky": a perfume, "but", a comparative.
+COMPARATIVES = frozenset(("less", "more"))
 CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus"))
 SCOPE_FILLERS = frozenset((
     "any", "the", "a", "an", "of", "some", "real", "actual", "notes", "note", "hint", "hints",
     "trace", "traces", "accord", "accords", "at", "all", "whatsoever", "added", "more",
     "with", "in", "it", "scent", "smell"))
 BACK_NEGATION, BACK_SOFT, BACK_LIKE = "<not", "<soft", "<like"
+# Everyday query words that are one letter away from a vocabulary word ("good" / "wood",
+# "wear" / "pear", "nose" / "rose"): known words, never read as typos (`ml.spelling`).
+COMMON_QUERY_WORDS = frozenset((
+    "good", "wear", "wearing", "nose", "love", "loved", "nice", "best", "time", "gift",
+    "want", "need", "wants", "needs", "looking", "smell", "smells", "smelled", "smelling",
+    "scent", "scents", "cheap", "cheaper", "cheapest", "price", "budget", "version",
+    "dupe", "dupes", "clone", "clones", "kind", "type", "long", "last", "lasts", "lasting",
+    "hours", "skin", "body", "bottle", "brand", "brands", "house", "home", "room", "rain",
+    "wedding", "work", "would", "could", "should", "really", "very", "great", "make",
+    "makes", "feel", "feels", "sure", "else", "other", "than", "then", "them", "they",
+    "this", "these", "those", "what", "when", "where", "which", "while", "with", "your",
+    "mine", "mild", "wild", "bold", "cold", "hot", "warmer", "lighter", "sweeter",
+    "stronger", "softer", "darker", "fresher", "less", "more", "most", "much", "many",
+    "please", "recommend", "recommendation", "suggest", "something", "anything", "everything",
+    "someone", "people", "compliment", "compliments", "signature", "unique", "niche",
+    "designer", "popular", "famous", "classic", "modern", "older", "younger", "teen",
+    "teenager", "adult", "office", "perfume", "perfumes", "fragrance", "fragrances",
+    "cologne", "parfum", "toilette", "extrait", "sample", "samples", "spray", "leau", "perf"))

@@ -230,6 +230,7 @@ class SearchPipeline:
         if relaxed:
             message = (f"{meets_all(ranked)} of {len(ranked)} hits meet every constraint; "
                        f"the others relax: {', '.join(relaxed)}.")
+        message = " ".join(m for m in (plan.notice, message) if m) or None
         query = plan.query
         return SearchResult(plan.request.query, query.english, query.lang,
                             plan.request.search_type, self.model_version, query.hints,

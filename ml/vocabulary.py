@@ -37,7 +37,7 @@ GENDER_WORDS: dict[str, str] = {
 # Query words -> season and gender (character words, moods, occasions: ml.query_words).
 SEASON_TERMS: dict[str, str] = {
     "spring": "spring", "springtime": "spring", "summer": "summer", "summery": "summer",
-    "beach": "summer", "autumn": "autumn", "autumnal": "autumn", "fall": "autumn",
+    "autumn": "autumn", "autumnal": "autumn", "fall": "autumn",
     "winter": "winter", "wintry": "winter", "christmas": "winter", "snow": "winter",
 }
 GENDER_TERMS: dict[str, str] = {

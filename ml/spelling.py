@@ -1,0 +1,115 @@
+"""Typo tolerance for the words a query states its wishes with: "woddy vanila" is "woody
+vanilla".
+
+Only a word the parser would otherwise drop is corrected: one of four or more letters that
+is no known word (a word of the phrase table, of a perfume or brand name, of the
+catalogue's texts, a common query word, or an English word: the word pieces of the shipped
+embedding model's vocabulary that are whole words), so a word that means something as typed
+is never read as another ("good" stays good, not wood). It becomes the note, note group,
+family, mood or season word (`VOCABULARY`) closest to it by edit distance (a letter wrong,
+missing, extra, or two letters swapped) that starts with the same letter, within one edit
+up to seven letters and two beyond: short words have many neighbours, long ones few. When
+the closest words mean different things the word is left alone, as a guess between two
+meanings is worse than none. Perfume names have their own fuzzy matching (`ml.names`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from ml.phrases import PhraseTable
+from ml.tokens import singular
+
+VOCABULARY = ("note", "group", "character", "mood", "season")
+MIN_LENGTH = 4
+LONG_WORD = 8  # from this length on, two edits are allowed
+
+
+def edit_distance(word: str, other: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit); `limit + 1`
+    once it is sure to exceed `limit`."""
+    if abs(len(word) - len(other)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(other) + 1))
+    for i, char in enumerate(word, 1):
+        current = [i]
+        for j, other_char in enumerate(other, 1):
+            cost = 0 if char == other_char else 1
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if (i > 1 and j > 1 and char == other[j - 2] and word[i - 2] == other_char):
+                best = min(best, before[j - 2] + 1)
+            current.append(best)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Whole lower-case words of the shipped embedding model's vocabulary (about 22,000
+    common English words); empty when the model package is missing."""
+    from ml.embeddings import shipped_model_path
+
+    try:
+        lines = (shipped_model_path() / "vocab.txt").read_text("utf-8").splitlines()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(line for line in lines if line.isalpha() and line.islower())
+
+
+def allowed_edits(word: str) -> int:
+    return 2 if len(word) >= LONG_WORD else 1
+
+
+@dataclass(frozen=True)
+class Correction:
+    typed: str
+    read: str
+
+
+class SpellingCorrector:
+    """Corrects query tokens against one catalogue's phrase table (see the module doc)."""
+
+    def __init__(self, phrases: PhraseTable, known: Iterable[str] = ()) -> None:
+        self._meanings = phrases.meanings(VOCABULARY)
+        self._known = frozenset(known) | phrases.words
+        self._by_start: dict[tuple[str, int], list[str]] = {}
+        for word in sorted(self._meanings):
+            if word.isalpha():
+                self._by_start.setdefault((word[0], len(word)), []).append(word)
+
+    def _is_known(self, word: str) -> bool:
+        return word in self._known or singular(word) in self._known
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary word `word` is a typo of, or None (known, short, unclear)."""
+        if len(word) < MIN_LENGTH or not word.isalpha() or self._is_known(word):
+            return None
+        limit = allowed_edits(word)
+        best, closest = limit + 1, []
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for candidate in self._by_start.get((word[0], length), ()):
+                distance = edit_distance(word, candidate, limit)
+                if distance > limit:
+                    continue
+                if distance < best:
+                    best, closest = distance, [candidate]
+                elif distance == best:
+                    closest.append(candidate)
+        if not closest or len({self._meanings[c] for c in closest}) > 1:
+            return None
+        return min(closest, key=lambda c: (self._meanings[c][1] != c, c))  # "citrus", not "citric"
+
+    def tokens(self, tokens: Sequence[str]) -> tuple[list[str], tuple[Correction, ...]]:
+        """`tokens` with each typo replaced, and the corrections made."""
+        read, corrections = [], []
+        for token in tokens:
+            fixed = self.correct(token)
+            read.append(fixed or token)
+            if fixed:
+                corrections.append(Correction(token, fixed))
+        return read, tuple(corrections)

@@ -1,0 +1,192 @@
+"""Phrasings people type that the parser used to misread, through the search pipeline on
+the shipped catalogue (fake encoder, exact in-memory index): "smells like <a description>",
+a trailing "dupe" / "clone" / "alternative" / "but cheaper" / "but less X", and misspelt
+note, family and mood words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ml.embeddings import HashingEncoder
+from ml.exact_index import InMemoryIndex
+from ml.indexing import write_index
+from ml.knowledge import Catalog
+from ml.search import SearchPipeline, SearchRequest, SearchResult
+from ml.spelling import SpellingCorrector, edit_distance, english_words
+
+pytestmark = pytest.mark.unit
+LAUNDRY_NOTES = {"white musk", "aldehydes", "cotton"}
+NO5 = {"chanel-no5-parfum-1921", "chanel-no5-eau-de-parfum-1986", "chanel-no5-leau-2016"}
+SANTAL_33 = "le-labo-santal-33-2011"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def pipeline(shipped: Catalog) -> Iterator[SearchPipeline]:
+    encoder, index = HashingEncoder(), InMemoryIndex()
+    write_index(index, encoder, shipped)
+    found = SearchPipeline(encoder, index, shipped)
+    yield found
+    found.close()
+
+
+def search(pipeline: SearchPipeline, query: str, top_k: int = 5) -> SearchResult:
+    return pipeline.search(SearchRequest(query, top_k=top_k))
+
+
+def ids(result: SearchResult) -> list[str]:
+    return [hit.id for hit in result.hits]
+
+
+# ---- "smells like <a description>" ------------------------------------------------------
+@pytest.mark.parametrize("query", ["smells like clean laundry", "smells like fresh laundry",
+                                   "빨래 냄새 나는 향수"])
+def test_smells_like_laundry_finds_clean_musks_and_aldehydes(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"] is None and result.message is None
+    assert result.interpreted["families"] == ["laundry"]
+    assert len(result.hits) == 5
+    for perfume in map(shipped.perfume, ids(result)):
+        assert LAUNDRY_NOTES & set(perfume.notes) or perfume.subfamily in ("musky",
+                                                                           "aldehydic")
+
+
+@pytest.mark.parametrize("query", ["smells like the beach", "smells like the seaside",
+                                   "해변 같은 향수"])
+def test_smells_like_the_beach_finds_aquatic_perfumes(pipeline: SearchPipeline,
+                                                      shipped: Catalog, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"] is None and result.message is None
+    assert "aquatic" in result.interpreted["families"] and len(result.hits) == 5
+    for perfume in map(shipped.perfume, ids(result)):
+        assert perfume.family == "water" or perfume.subfamily == "aquatic"
+
+
+def test_smells_like_unknown_words_searches_them_and_says_no_perfume_has_that_name(
+        pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "smells like rain")
+    assert result.hits and result.interpreted["reference"] is None
+    assert result.message is not None
+    assert result.message.startswith("No perfume in the catalogue is called 'rain'; "
+                                     "searched for perfumes that smell like it.")
+
+
+@pytest.mark.parametrize(("query", "reference"), [
+    ("smells like Sauvage", "dior-sauvage-eau-de-toilette-2015"),
+    ("like chanel no 5", "chanel-no5-parfum-1921"),
+    ("smells like Creed Aventus", "creed-aventus-2010"),
+])
+def test_a_perfume_name_after_like_is_still_the_reference(
+        pipeline: SearchPipeline, query: str, reference: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"]["id"] == reference and result.hits
+
+
+def test_a_strong_marker_before_unknown_words_still_reports_an_unknown_perfume(
+        pipeline: SearchPipeline) -> None:
+    for query in ("similar to Zorblax Nuit", "zorblax dupe"):
+        result = search(pipeline, query)
+        assert result.hits == () and result.message is not None
+        assert result.message.startswith("No perfume in the catalogue matches 'zorblax")
+
+
+# ---- a trailing "dupe", "clone", "alternative", "but cheaper", "but less / more X" -------
+@pytest.mark.parametrize("query", ["chanel no 5 dupe", "Chanel No 5 dupes", "chanel no5 clone",
+                                   "chanel no 5 alternative", "dupe for chanel no 5",
+                                   "샤넬 넘버5 대체", "샤넬 넘버5 비슷한 향수"])
+def test_a_trailing_dupe_marker_makes_the_perfume_the_reference(
+        pipeline: SearchPipeline, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"]["id"] == "chanel-no5-parfum-1921"
+    assert result.interpreted["perfumes"] == [] and result.interpreted["constraints"] == []
+    assert len(result.hits) == 5 and not NO5 & set(ids(result))
+    assert result.relaxed == () and result.message is None
+
+
+def test_but_less_x_is_like_the_perfume_with_x_avoided(pipeline: SearchPipeline) -> None:
+    """Read as "like Santal 33 but less sweet": the same parse, the same ranking."""
+    result = search(pipeline, "santal 33 but less sweet", top_k=10)
+    assert result.interpreted["reference"]["id"] == SANTAL_33
+    assert result.interpreted["avoid"] == ["mood: sweet"] and result.interpreted_query == ""
+    assert SANTAL_33 not in ids(result) and result.message is None
+    assert ids(result) == ids(search(pipeline, "like santal 33 but less sweet", top_k=10))
+
+
+@pytest.mark.parametrize(("query", "families"), [
+    ("santal 33 but more smoky", ["smoky"]), ("santal 33 but cheaper", []),
+    ("santal 33 clone", []), ("산탈 33 비슷한", [])])
+def test_other_trailing_forms_take_the_perfume_as_the_reference(
+        pipeline: SearchPipeline, query: str, families: list[str]) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"]["id"] == SANTAL_33
+    assert result.interpreted["families"] == families and result.interpreted["perfumes"] == []
+    assert result.hits and SANTAL_33 not in ids(result)
+
+
+def test_a_trailing_dupe_keeps_what_follows_it(pipeline: SearchPipeline,
+                                               shipped: Catalog) -> None:
+    result = search(pipeline, "baccarat rouge 540 dupe for women")
+    assert result.interpreted["reference"]["id"] == (
+        "maison-francis-kurkdjian-baccarat-rouge-540-2015")
+    assert result.interpreted["genders"] == ["feminine"]
+    assert all(shipped.perfume(i).gender == "feminine" for i in ids(result))
+
+
+# ---- misspelt words ------------------------------------------------------------------------
+def test_misspelt_note_and_family_words_are_understood_and_said(
+        pipeline: SearchPipeline) -> None:
+    typed = search(pipeline, "woddy vanila parfum for winter")
+    spelt = search(pipeline, "woody vanilla parfum for winter")
+    assert typed.interpreted["notes"] == ["vanilla"] and typed.interpreted["families"] == [
+        "woody"]
+    assert typed.interpreted["seasons"] == ["winter"]
+    assert typed.interpreted["corrected"] == {"woddy": "woody", "vanila": "vanilla"}
+    assert ids(typed) == ids(spelt) and spelt.interpreted["corrected"] == {}
+
+
+@pytest.mark.parametrize(("query", "notes", "corrected"), [
+    ("lavander cologne", ["lavender"], {"lavander": "lavender"}),
+    ("sandlewood and bergamont", ["sandalwood", "bergamot"],
+     {"sandlewood": "sandalwood", "bergamont": "bergamot"}),
+    ("romantik perfume with tuberoze", ["tuberose"],
+     {"romantik": "romantic", "tuberoze": "tuberose"}),
+])
+def test_typos_in_notes_and_moods(pipeline: SearchPipeline, query: str, notes: list[str],
+                                  corrected: dict[str, str]) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["notes"] == notes and result.interpreted["corrected"] == corrected
+
+
+@pytest.mark.parametrize("query", ["something good to wear to work", "a nice gift for my wife",
+                                   "long lasting scent that i love", "safe blind buy"])
+def test_everyday_words_are_never_read_as_typos(pipeline: SearchPipeline, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["corrected"] == {} and result.interpreted["notes"] == []
+
+
+def test_edit_distance_counts_a_swap_as_one_edit() -> None:
+    assert edit_distance("vanilla", "vanilla", 2) == 0
+    assert edit_distance("vanila", "vanilla", 2) == 1
+    assert edit_distance("vanilal", "vanilla", 2) == 1
+    assert edit_distance("woddy", "woody", 1) == 1
+    assert edit_distance("kumquat", "karounde", 2) == 3  # past the limit: limit + 1
+
+
+def test_the_corrector_leaves_short_known_and_ambiguous_words_alone(shipped: Catalog) -> None:
+    from ml.phrases import PhraseTable
+
+    phrases = PhraseTable.build(shipped.note_vocabulary(), shipped.mood_vocabulary())
+    corrector = SpellingCorrector(phrases, english_words())
+    assert corrector.correct("citris") == "citrus"  # not "citric": the word of the meaning
+    assert corrector.correct("musc") == "musk"
+    assert corrector.correct("rse") is None  # under four letters
+    assert corrector.correct("good") is None and corrector.correct("wear") is None  # words
+    assert corrector.correct("zorblax") is None  # nothing close
+    assert corrector.correct("spicr") is None  # "spice" (the group) or "spicy" (a family)?
