@@ -4,11 +4,13 @@ stack are in `tests/e2e/test_cli_e2e.py`."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,10 +48,6 @@ def test_db_upgrade_then_keys_create_prints_the_key_once(sqlite_env: dict[str, s
 def test_json_everywhere_a_command_answers(sqlite_env: dict[str, str]) -> None:
     """Every command that answers (not the servers: api, worker, flower, run) takes --json
     and prints JSON on stdout."""
-    import json
-
-    import click
-
     from cli.main import main
 
     def leaves(command: click.Command, path: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -70,9 +68,7 @@ def test_json_everywhere_a_command_answers(sqlite_env: dict[str, str]) -> None:
     assert revoked["id"] == created["key_id"] and revoked["status"] == "revoked"
 
 
-def _command(group: "click.Command", path: tuple[str, ...]) -> "click.Command":
-    import click
-
+def _command(group: click.Command, path: tuple[str, ...]) -> click.Command:
     for name in path:
         assert isinstance(group, click.Group)
         group = group.commands[name]
