@@ -25,7 +25,8 @@ install: $(VENV)/.installed
 services:
 	@sh deploy/dev/ensure-services.sh
 
-run: install services
+run: install
+	@sh deploy/dev/ensure-services.sh redis
 	$(VENV)/bin/fragrance run
 
 test: install services

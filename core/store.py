@@ -493,9 +493,12 @@ class JobStore:
     def request_cancel(self, tenant_id: str, job_id: str) -> JobView:
         """Cancel a queued job now; ask a running one to stop at its next checkpoint.
 
-        Raises JobNotFound, or TransitionRefused for a finished job.
+        Raises JobNotFound, or TransitionRefused for a job that was finished already
+        (canceled included: the call that canceled it answered with the canceled job).
         """
         job = self.get(tenant_id, job_id)
+        if job.status in TERMINAL:
+            raise TransitionRefused(job_id, job.status, "cancel")
         with self._session() as session:
             canceled_now = job.status == JobStatus.QUEUED and transition(
                 session, job_id, JobStatus.CANCELED, "canceled", {"by": "client"},

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Make sure Redis and PostgreSQL answer on 127.0.0.1 (the test suite and `make run` need
 # Redis; the tests need PostgreSQL). Starts them if installed, installs them with apt if not.
+# `ensure-services.sh redis`: Redis only (`make run`: its job store is SQLite).
 set -e
 need_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 
@@ -13,6 +14,8 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
     --dir /tmp/fragrance-redis --logfile /tmp/fragrance-redis/redis.log
   echo "started redis-server on 127.0.0.1:6379"
 fi
+
+[ "$1" = redis ] && exit 0
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if ! ls /etc/postgresql >/dev/null 2>&1 && need_apt; then

@@ -210,10 +210,15 @@ def test_paging_filters_and_cancel(client: TestClient, keys: dict[str, IssuedKey
     assert canceled["status"] == "canceled"
     # the same error as a job canceled while it runs
     assert canceled["error"] == {"type": "canceled", "message": "canceled by request"}
+    again = client.post(f"/api/v1/jobs/{ids[0]}/cancel", headers=headers)
+    assert again.status_code == 409 and again.json()["job_status"] == "canceled"
     only = client.get("/api/v1/jobs?status=canceled", headers=headers).json()["items"]
     assert [j["id"] for j in only] == [ids[0]]
     assert client.get("/api/v1/jobs?status=bogus", headers=headers).status_code == 422
     assert client.get("/api/v1/jobs?cursor=zzz", headers=headers).status_code == 422
+    # the query as the README writes it, every value left empty: the defaults
+    assert client.get("/api/v1/jobs?status=&kind=&limit=&cursor=",
+                      headers=headers).json()["items"][0]["id"] == ids[-1]
 
 
 def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
