@@ -94,14 +94,17 @@ async def batch_events(batch_id: BatchId, caller: PrincipalDep,
 
 async def _count_events(batches: BatchStore, tenant_id: str,
                         view: BatchView) -> AsyncIterator[ServerSentEvent]:
+    """`counts` now (a batch finished already too), again whenever they change, and
+    `completed` last."""
     sent: dict[str, int] | None = None
     seq = 0
     while True:
-        if view.counts != sent or view.completed_at:
+        if view.counts != sent:
             seq, sent = seq + 1, view.counts
-            yield ServerSentEvent(data=json.dumps(view.to_dict()), id=str(seq),
-                                  event="completed" if view.completed_at else "counts")
+            yield ServerSentEvent(data=json.dumps(view.to_dict()), id=str(seq), event="counts")
         if view.completed_at:
+            yield ServerSentEvent(data=json.dumps(view.to_dict()), id=str(seq + 1),
+                                  event="completed")
             return
         await asyncio.sleep(COUNTS_INTERVAL_S)
         with contextlib.suppress(StoreUnavailable):  # the store may be briefly down: wait
