@@ -10,7 +10,7 @@ from api import examples
 from api.datasets import training_input
 from api.deps import TrainingSubmitter
 from api.openapi import submitted
-from api.params import IdempotencyKey
+from api.params import IdempotencyKey, PreferWait
 from api.results import TrainingJob
 from api.schemas import JobOut, TrainingIn
 from api.strict_json import StrictJsonRoute
@@ -21,15 +21,16 @@ router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRo
 
 
 @router.post("/training", status_code=202, response_model=JobOut,
-             responses=submitted(TrainingJob, waits=False))
+             responses=submitted(TrainingJob))
 async def submit_training(body: Annotated[TrainingIn, Body(openapi_examples=examples.TRAINING)],
                           caller: TrainingSubmitter, request: Request, response: Response,
-                          idempotency_key: IdempotencyKey = None
-                          ) -> JobOut:
+                          idempotency_key: IdempotencyKey = None,
+                          prefer: PreferWait = None) -> JobOut:
     """Queue a fine-tuning run (embedding) or a LoRA adaptation (generator). An uploaded
     dataset is checked line by line first: a bad one is refused with 422 naming each line.
     The job reports `progress` events with the step and loss; its result names the new
-    model version and its evaluation before and after."""
+    model version and its evaluation before and after. `Prefer: wait=N` answers 200 with the
+    finished job if it finishes within N s (a short run, say)."""
     payload = training_input(body, int(request.app.state.training_max_dataset_lines))
     return await submit_and_answer(request, response, caller, JobKind.TRAINING, body,
-                                   payload, idempotency_key, None)
+                                   payload, idempotency_key, prefer)

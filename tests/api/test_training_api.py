@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -60,6 +61,11 @@ def test_a_training_job_is_queued_with_the_targets_builtin_dataset(
                             "max_steps": 3, "evaluate": True, "auto_promote": True, "seed": 0}
     assert enqueuer.sent == [("training", job["id"])]
     assert response.headers["Location"] == f"/api/v1/jobs/{job['id']}"
+    # like every job's submit, it may wait for the finished job (none runs here: 202 late)
+    started = time.monotonic()
+    waited = api.post("/api/v1/training", json={"target": "embedding", "max_steps": 3},
+                      headers={**auth(trainer), "Prefer": "wait=1"})
+    assert waited.status_code == 202 and time.monotonic() - started >= 1.0
 
 
 def test_uploaded_lines_are_kept_in_the_job(api: TestClient, trainer: IssuedKey) -> None:
