@@ -1,6 +1,7 @@
 """`fragrance submit search|recipe|batch` and `fragrance jobs show|list|watch|cancel|events`.
 
-Commands that wait end with the job's exit code (`cli.job_views.job_exit_code`).
+Commands that wait, and `jobs show` of a final job, end with the job's exit code
+(`cli.job_views.job_exit_code`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cli.api_access import Access, ExitCode, with_api
 from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
 from cli.progress import follow_job
-from client import FragranceClient, Job, WaitTimedOut
+from client import TERMINAL, FragranceClient, Job, WaitTimedOut
 
 SUBMIT_WAIT_S = 10.0  # the submit itself waits this long (Prefer: wait), then the events
 
@@ -113,12 +114,16 @@ def jobs() -> None:
     pass
 
 
-@jobs.command("show", help="Print one job.")
+@jobs.command("show", help="Print one job; exit with its code once it is final (failed 1, "
+                           "canceled 3, time limit 4; queued or running: 0).")
 @click.argument("job_id")
 @with_api
 def jobs_show(access: Access, job_id: str) -> None:
     with access.client() as client:
-        access.emit(client.job(job_id), job_lines)
+        job = client.job(job_id)
+    access.emit(job, job_lines)
+    if job["status"] in TERMINAL:
+        sys.exit(job_exit_code(job))
 
 
 @jobs.command("list", help="List your jobs, newest first.")
