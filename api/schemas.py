@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from ml.recipe.brief import GENDERS, SEASONS, family_slug
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
                  "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
@@ -23,6 +25,10 @@ class Strict(BaseModel):
 
 
 class SearchFiltersIn(Strict):
+    """Each list filter takes one value or a list of them; a family may be a wheel family or
+    a plain family word as briefs take it ("woody", "chypre", "aquatic", "우디"), a gender
+    or season a plain word too ("women", "fall")."""
+
     family: list[Family] | None = None
     season: list[Season] | None = None
     gender: list[Gender] | None = None
@@ -30,12 +36,38 @@ class SearchFiltersIn(Strict):
     notes_exclude: list[str] | None = Field(default=None, max_length=20)
     kind: Literal["perfume", "material"] | None = None
 
+    @field_validator("family", "season", "gender", "notes_include", "notes_exclude",
+                     mode="before")
+    @classmethod
+    def _one_or_many_words(cls, value: Any, info: ValidationInfo) -> Any:
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or info.field_name not in _PLAIN_WORDS:
+            return values
+        return [_PLAIN_WORDS[info.field_name](v) if isinstance(v, str) else v for v in values]
+
     @field_validator("notes_include", "notes_exclude")
     @classmethod
     def _short_notes(cls, notes: list[str] | None) -> list[str] | None:
         if notes and any(not 0 < len(n.strip()) <= 60 for n in notes):
             raise ValueError("each note must be 1-60 characters")
         return [n.strip().lower() for n in notes] if notes else notes
+
+
+def _wheel_family(word: str) -> str:
+    """The wheel family of a plain family word; the word itself when it is none (the
+    field's own check then names what is allowed)."""
+    try:
+        return family_slug(word)[0]
+    except ValueError:
+        return word
+
+
+# what a plain word of a filter means: the brief's vocabulary
+_PLAIN_WORDS: dict[str, Any] = {
+    "family": _wheel_family,
+    "season": lambda word: SEASONS.get(word.strip().lower()) or word,
+    "gender": lambda word: GENDERS.get(word.strip().lower()) or word,
+}
 
 
 def _completed_only() -> list[WebhookEvent]:

@@ -184,6 +184,22 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
     assert response.headers["content-type"] == "application/problem+json"
     fields = {error["field"] for error in response.json()["errors"]}
     assert {"query", "top_k", "filters.season.0", "extra"} <= fields
+    # a filter takes one value or a list, and the words briefs take
+    loose = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "oud", "filters": {"family": "woody", "season": "fall", "gender": "women",
+                                    "notes_exclude": "vanilla"}})
+    assert loose.status_code == 202, loose.text
+    assert loose.json()["input"]["filters"] == {
+        "family": ["woods"], "season": ["autumn"], "gender": ["feminine"],
+        "notes_exclude": ["vanilla"]}
+    wheel = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "oud", "filters": {"family": ["chypre", "water", "플로럴"]}})
+    assert wheel.json()["input"]["filters"]["family"] == ["mossy_woods", "water", "floral"]
+    unknown = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "oud", "filters": {"family": "plastic", "season": ["all"]}})
+    assert unknown.status_code == 422
+    assert [e["field"] for e in unknown.json()["errors"]] == ["filters.family.0",
+                                                             "filters.season.0"]
     no_events = client.post(SEARCH, headers=auth(keys["alice"]), json={
         "query": "oud", "webhook": "https://example.com/hook", "webhook_events": []})
     assert no_events.status_code == 422
