@@ -29,9 +29,15 @@ class Enqueuer(Protocol):
         job's `labels` (by job id; `core.job_labels`); may raise on a broker outage."""
 
 
-def request_hash(kind: str, payload: dict[str, Any]) -> str:
-    canonical = json.dumps({"kind": kind, "input": payload}, sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+def request_hash(kind: str, payload: dict[str, Any], webhook_url: str | None = None,
+                 webhook_events: Sequence[str] | None = None) -> str:
+    """What an Idempotency-Key replay must match: the kind, the input and, when there is
+    one, where and what the webhook delivers (the same key with another webhook is another
+    request: 409)."""
+    request: dict[str, Any] = {"kind": kind, "input": payload}
+    if webhook_url:
+        request["webhook"] = {"url": webhook_url, "events": sorted(webhook_events or ())}
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -44,7 +50,8 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
     job, created = store.create(
         tenant_id=tenant_id, kind=kind, input=payload, batch_id=batch_id,
         idempotency_key=idempotency_key,
-        request_hash=request_hash(kind, payload) if idempotency_key else None,
+        request_hash=request_hash(kind, payload, webhook_url, webhook_events)
+        if idempotency_key else None,
         webhook_url=webhook_url, webhook_events=webhook_events, api_key_id=api_key_id,
         request_id=request_id)
     if created:

@@ -250,6 +250,25 @@ def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
     assert conflict.status_code == 409
 
 
+def test_an_idempotency_key_replay_must_ask_for_the_same_webhook(
+        database_url: str, redis_url: str, keys: dict[str, IssuedKey],
+        enqueuer: RecordingEnqueuer) -> None:
+    settings = load_settings("testing", database_url=database_url, broker_url=redis_url,
+                             webhook_allowed_hosts=["127.0.0.1"])
+    hook = {"webhook": "http://127.0.0.1:9/hook", "webhook_events": ["started", "completed"]}
+    with TestClient(create_app(settings, enqueuer=enqueuer)) as client:
+        headers = {**auth(keys["alice"]), "Idempotency-Key": "hooked-1"}
+        first = client.post(SEARCH, headers=headers, json={"query": "vetiver", **hook})
+        assert first.status_code == 202, first.text
+        reordered = {**hook, "webhook_events": ["completed", "started"]}
+        assert client.post(SEARCH, headers=headers, json={"query": "vetiver", **reordered}
+                           ).status_code == 200
+        for other in ({"query": "vetiver"}, {"query": "vetiver", **hook,
+                                             "webhook": "http://127.0.0.1:9/other"},
+                      {"query": "vetiver", **hook, "webhook_events": ["completed"]}):
+            assert client.post(SEARCH, headers=headers, json=other).status_code == 409, other
+
+
 def test_ops_endpoints(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
