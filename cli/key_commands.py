@@ -51,8 +51,10 @@ def _named(_: click.Context, __: click.Parameter, value: str) -> str:
         raise click.BadParameter(str(exc), param_hint="--name") from None
 
 
-def _scope_list(scopes: str) -> list[str]:
-    return [scope.strip() for scope in scopes.split(",") if scope.strip()]
+def _scope_list(scopes: tuple[str, ...]) -> list[str]:
+    """`--scopes search,generate`, `--scopes "search generate"` and `--scopes search
+    --scopes generate` alike."""
+    return [scope for given in scopes for scope in given.replace(",", " ").split()]
 
 
 def _tenant(tenant: str | None, scopes: list[str]) -> str | None:
@@ -73,9 +75,10 @@ def keys() -> None:
 
 @keys.command("create", help="Create an API key; prints the key and its webhook secret once.")
 @click.option("--name", required=True, callback=_named, help="up to 200 characters")
-@click.option("--scopes", default="search,generate", show_default=True,
-              help="comma-separated: search, generate, training, admin; or `operator` alone "
-                   "(deployment-wide: the default model, breakers, any tenant's keys)")
+@click.option("--scopes", multiple=True, default=("search,generate",), show_default=True,
+              help="search, generate, training, admin (comma- or space-separated, or the "
+                   "option again); or `operator` alone (deployment-wide: the default model, "
+                   "breakers, any tenant's keys)")
 @click.option("--tenant", default=None,
               help="tenant id, up to 64 printable characters (default: a new tenant); "
                    "`operator` is the operator keys' own")
@@ -83,7 +86,7 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="one JSON object: key_id, api_key, webhook_secret, tenant_id, scopes, "
                    "expires_at")
-def keys_create(name: str, scopes: str, tenant: str | None, expires_in: str | None,
+def keys_create(name: str, scopes: tuple[str, ...], tenant: str | None, expires_in: str | None,
                 as_json: bool) -> None:
     from core.models import utcnow
 

@@ -86,3 +86,12 @@ def test_keys_create_prints_json_when_asked(database: str) -> None:
     assert created["scopes"] == ["search"] and created["expires_at"]
     listed = [json.loads(line) for line in fragrance("keys", "list", "--json").output.splitlines()]
     assert [row["id"] for row in listed] == [created["key_id"]]
+
+
+@pytest.mark.parametrize("given", [("--scopes", "search,training"),
+                                   ("--scopes", "search training"),
+                                   ("--scopes", "search", "--scopes", "training")])
+def test_scopes_may_be_given_every_way_people_write_them(database: str,
+                                                         given: tuple[str, ...]) -> None:
+    created = json.loads(fragrance("keys", "create", "--name", "s", *given, "--json").output)
+    assert created["scopes"] == ["search", "training"]
