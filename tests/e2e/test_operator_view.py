@@ -6,6 +6,7 @@ circuit breakers for operators. Screenshots are kept in var/test-artifacts/."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -262,8 +263,14 @@ def test_prometheus_evaluates_every_panel_and_alert_rule_against_the_live_stack(
                "Prometheus to scrape the webhook worker", interval=0.5)
     wait_until(lambda: query('fragrance_circuit_breaker_state{state="open"} == 1'), 60,
                "Prometheus to scrape the open breaker", interval=0.5)
-    empty = [title for title, expr in dashboard_queries()
-             if not metric_names(expr) & GPU_ONLY and not query(expr)]
+    def empty_panels() -> list[str]:
+        return [title for title, expr in dashboard_queries()
+                if not metric_names(expr) & GPU_ONLY and not query(expr)]
+
+    # a rate() needs two scrapes after its counter's first sample: give them a few seconds
+    with contextlib.suppress(RuntimeError):  # the assert below names what stayed empty
+        wait_until(lambda: not empty_panels(), 30, "every panel to have data", interval=1)
+    empty = empty_panels()
     assert not empty, f"panels with no data from the live stack: {empty}"
     _alert_rules_evaluate(prometheus)
     # Grafana is not installable here (no Debian package, nothing on PyPI or npm): the
