@@ -174,4 +174,3 @@ def _document_415(document: dict[str, Any]) -> None:
             if "requestBody" in operation:
                 operation["responses"].update({str(status): entry for status, entry
                                                in problems(415).items()})
-

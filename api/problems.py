@@ -204,4 +204,3 @@ class ProblemCors(CORSMiddleware):
         return problem(answer.status_code, _title(answer.status_code),
                        f"CORS preflight refused: {bytes(answer.body).decode()}",
                        headers=headers)
-

@@ -278,25 +278,29 @@ class ServingIds:
     def fresh(self, tenant_id: str) -> tuple[str | None] | None:
         """(the version serving the tenant,) when known and read less than `refresh_s` ago;
         None when the registry must be asked (by calling this object)."""
-        with self._lock:
-            known = self._known.get(tenant_id)
+        known = self._last(tenant_id)
         if known is not None and time.monotonic() - known[0] < self._refresh_s:
             return (known[1],)
         return None
 
     def __call__(self, tenant_id: str) -> str | None:
-        with self._lock:
-            known = self._known.get(tenant_id)
-        if known is not None and time.monotonic() - known[0] < self._refresh_s:
-            return known[1]
+        fresh = self.fresh(tenant_id)
+        if fresh is not None:
+            return fresh[0]
         try:
             version_id = self._resolve(tenant_id)
         except Exception:  # the registry is unreachable: keep what served the tenant
             log.warning("%s: could not resolve the version of tenant %s", self._name,
                         tenant_id, exc_info=True)
+            known = self._last(tenant_id)
             return None if known is None else known[1]
         with self._lock:
             if len(self._known) > self._max_tenants:  # many tenants: forget, read again
                 self._known.clear()
             self._known[tenant_id] = (time.monotonic(), version_id)
         return version_id
+
+    def _last(self, tenant_id: str) -> tuple[float, str | None] | None:
+        """(when, version id) of the registry's last answer for the tenant, if any."""
+        with self._lock:
+            return self._known.get(tenant_id)

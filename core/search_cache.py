@@ -135,4 +135,3 @@ def search_cache(client: redis.Redis, ttl_s: float) -> SearchCache | None:
 def search_cache_reader(client: aioredis.Redis, ttl_s: float) -> SearchCacheReader | None:
     """The API's reader of the result cache, or None when `ttl_s` is 0 (no cache)."""
     return SearchCacheReader(client) if ttl_s > 0 else None
-
