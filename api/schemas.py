@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -29,9 +29,10 @@ class SearchFiltersIn(Strict):
     a plain family word as briefs take it ("woody", "chypre", "aquatic", "우디"), a gender
     or season a plain word too ("women", "fall")."""
 
-    family: list[Family] | None = None
-    season: list[Season] | None = None
-    gender: list[Gender] | None = None
+    # no list longer than what it can name (a repeated value is harmless, a million are not)
+    family: list[Family] | None = Field(default=None, max_length=len(get_args(Family)))
+    season: list[Season] | None = Field(default=None, max_length=len(get_args(Season)))
+    gender: list[Gender] | None = Field(default=None, max_length=len(get_args(Gender)))
     notes_include: list[str] | None = Field(default=None, max_length=20)
     notes_exclude: list[str] | None = Field(default=None, max_length=20)
     kind: Literal["perfume", "material"] | None = None

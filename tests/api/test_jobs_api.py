@@ -200,6 +200,13 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
     assert unknown.status_code == 422
     assert [e["field"] for e in unknown.json()["errors"]] == ["filters.family.0",
                                                              "filters.season.0"]
+    # no filter list longer than what it can name
+    floods = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "oud", "filters": {"family": ["floral"] * 100, "season": ["summer"] * 5,
+                                    "gender": ["unisex"] * 4}})
+    assert floods.status_code == 422
+    assert [e["field"] for e in floods.json()["errors"]] == ["filters.family",
+                                                            "filters.season", "filters.gender"]
     no_events = client.post(SEARCH, headers=auth(keys["alice"]), json={
         "query": "oud", "webhook": "https://example.com/hook", "webhook_events": []})
     assert no_events.status_code == 422
