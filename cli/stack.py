@@ -21,6 +21,7 @@ import click
 import redis
 
 from cli.ops_commands import settings_or_exit, upgrade_database
+from config import SUPERVISED_ENV
 from core.kinds import DECLARED, KindDeclaration, KindError
 from core.states import QUEUES, SERVICE_QUEUES
 
@@ -94,7 +95,6 @@ def worker_profiles(kinds: Iterable[KindDeclaration] = DECLARED
 PROFILES: dict[str, tuple[str, str, int]] = worker_profiles()
 RESTARTS_PER_MINUTE = 5  # a child that exits more often than this stops the stack
 Command = tuple[list[str], dict[str, str]]  # argv, and environment variables to add
-SUPERVISED = "FRAGRANCE_RUN_SUPERVISED"  # set for a child of `fragrance run`
 
 
 def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
@@ -170,7 +170,7 @@ def flower(port: int | None, address: str) -> None:
     if not os.environ.get("FLOWER_BASIC_AUTH"):  # never on the command line: `ps` shows it
         os.environ["FLOWER_BASIC_AUTH"] = f"{FLOWER_USER}:{flower_password()}"
     os.environ.setdefault("FLOWER_TASKS_COLUMNS", FLOWER_TASK_COLUMNS)
-    if os.environ.pop(SUPERVISED, None):
+    if os.environ.pop(SUPERVISED_ENV, None):
         # under `fragrance run`, a Ctrl-C in the terminal reaches Flower too, and Flower
         # half-stops on it (waiting on its event thread) until the supervisor's SIGTERM:
         # it stops on that SIGTERM alone
@@ -291,13 +291,13 @@ def run(no_flower: bool) -> None:
         f"worker {name}": (worker_argv(queues, pool, concurrency, name, beat=name == "ops",
                                        loglevel=str(settings.log_level),
                                        log_format=str(settings.log_format)),
-                           {"FRAGRANCE_WORKER_METRICS_PORT": str(ports[name])})
+                           {"FRAGRANCE_WORKER_METRICS_PORT": str(ports[name]), SUPERVISED_ENV: "1"})
         for name, (queues, pool, concurrency) in PROFILES.items()}
     commands["api"] = ([sys.executable, "-m", "cli.main", "api"], {})
     if not no_flower:
         flower_password()  # made before the announcement prints it
         commands["flower"] = ([sys.executable, "-m", "cli.main", "flower"],
-                              {SUPERVISED: "1"})
+                              {SUPERVISED_ENV: "1"})
     _announce(settings, api_key, not no_flower, ports)
     _supervise(children, commands)
 

@@ -8,4 +8,8 @@ from __future__ import annotations
 
 from config.loading import Settings, SettingsError, load_settings
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+# in the environment of each process `fragrance run` starts and stops: a Ctrl-C in the
+# terminal reaches them all, and each leaves stopping to the supervisor's SIGTERM
+SUPERVISED_ENV = "FRAGRANCE_RUN_SUPERVISED"
+
+__all__ = ["SUPERVISED_ENV", "Settings", "SettingsError", "load_settings"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -13,11 +14,13 @@ from celery import Celery
 from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
+    celeryd_after_setup,
     worker_process_shutdown,
     worker_ready,
     worker_shutdown,
 )
 
+from config import SUPERVISED_ENV
 from config.log_format import configure_logging
 from workers import task_context
 from workers.heartbeat import Heartbeat
@@ -60,6 +63,21 @@ def warm_up(resources: WorkerResources, queues: set[str]) -> None:
         log.exception("warming worker resources failed")
 
 
+def leave_ctrl_c_to_the_supervisor(**_: Any) -> None:
+    """Under `fragrance run`, a Ctrl-C in the terminal reaches every worker as well as the
+    supervisor, which then stops each worker with SIGTERM: a worker's own SIGINT handler
+    would start a warm shutdown first and then say so twice ("Hitting Ctrl+C again..."), and
+    arm a cold shutdown on the next SIGINT. Runs before Celery installs its handlers."""
+    if os.environ.get(SUPERVISED_ENV):
+        import celery.apps.worker
+
+        celery.apps.worker.install_worker_int_handler = _ignore_sigint
+
+
+def _ignore_sigint(*_: Any, **__: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def child_exited(pid: int | None = None, **_: Any) -> None:
     process_exited(pid or os.getpid())
 
@@ -69,6 +87,7 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
             log_format: str = "text", switch_interval_s: float | None = None) -> None:
     heartbeats: list[Heartbeat] = []
     task_context.connect()
+    celeryd_after_setup.connect(leave_ctrl_c_to_the_supervisor, weak=False)
 
     def warm(sender: Any = None, **_: Any) -> None:
         if switch_interval_s:  # a worker only: the API's event loop keeps Python's default
