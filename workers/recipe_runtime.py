@@ -69,8 +69,8 @@ class RecipeRuntime:
         if version_id is not None:
             options["adapter_path"] = self._registry.get(version_id).path
         generator = build_generator(self._settings.backend, self.materials, options)
-        log.info("recipe generator ready: %s (version %s)", generator.model_version,
-                 version_id)
+        log.info("recipe generator ready: %s%s", generator.model_version,
+                 f" (version {version_id})" if version_id else "")
         return generator
 
     def warm(self) -> None:
