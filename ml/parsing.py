@@ -118,8 +118,9 @@ def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], lis
         if not (0 <= k < len(units) and units[k].kind in ("conj", "comma")):
             break
         separator, k = units[k].value, k + step
-        while 0 <= k < len(units) and is_filler(units[k]):
+        while 0 <= k < len(units) and is_filler(units[k]) and units[k].value != "more":
             k += step
+        # "less sweet and more fresh": "more" after a conjunction begins another wish
         if not (0 <= k < len(units) and units[k].kind in ELEMENTS):
             break
         separators.append(separator)

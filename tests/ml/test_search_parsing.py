@@ -65,6 +65,24 @@ def test_a_negated_character_excludes_its_notes_and_not_too_is_only_avoided(
     assert parse(interpreter, "너무 달지 않은 바닐라 향수").avoid == (("mood", "sweet"),)
 
 
+@pytest.mark.parametrize("query", ["less sweet and more fresh perfume", "덜 달고 더 상큼한 향수"])
+def test_more_after_a_conjunction_ends_a_less(interpreter: QueryInterpreter,
+                                              query: str) -> None:
+    found = parse(interpreter, query)
+    assert found.avoid == (("mood", "sweet"),) and found.moods == ("fresh",)
+
+
+@pytest.mark.parametrize("query", ["산탈 33 비슷한데 덜 달게", "산탈 33 같은데 덜 달콤한"])
+def test_korean_like_but_less_is_the_perfume_with_it_avoided(interpreter: QueryInterpreter,
+                                                              query: str) -> None:
+    """As "Santal 33 but less sweet": the connective -데 and 덜 (less) are read, not dropped."""
+    translated = interpreter.interpret(query)
+    assert translated.untranslated == ()
+    assert translated.parse.reference is not None
+    assert translated.parse.reference.id == "le-labo-santal-33-2011"
+    assert translated.parse.avoid == (("mood", "sweet"),) and translated.parse.moods == ()
+
+
 def test_every_stated_constraint_is_kept(interpreter: QueryInterpreter) -> None:
     found = parse(interpreter, "light aquatic summer fragrance for men with bergamot, "
                                "for the office")
