@@ -133,6 +133,8 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the worker (Celery hostname) holding the lease: named when its lease is found lost
+    claimed_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # when its message was handed to the broker (NULL: waiting in the store for its turn)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     batch_id: Mapped[str | None] = mapped_column(

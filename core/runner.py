@@ -177,7 +177,8 @@ class JobRunner:
     def __init__(self, store: JobStore, lease_s: float, limits: TimeLimits = TimeLimits(),
                  on_overrun: Callable[[Claim], None] | None = None,
                  max_attempts: int | None = None, group_max: int = 64,
-                 express_slots: int = 0, gate: PriorityGate | None = None) -> None:
+                 express_slots: int = 0, gate: PriorityGate | None = None,
+                 worker: str = "") -> None:
         self._store, self._lease_s, self._limits = store, lease_s, limits
         self._on_overrun, self._max_attempts = on_overrun, max_attempts
         self._gate = gate
@@ -186,7 +187,7 @@ class JobRunner:
         # tenant with one job here while another keeps the groups busy writes its own
         # claim and finish beside the group in progress (the express path), not behind it.
         self._claims: MicroBatcher[ClaimRequest, Claim | None] = MicroBatcher(
-            lambda requests: store.claim_many(requests, lease_s, max_attempts),
+            lambda requests: store.claim_many(requests, lease_s, max_attempts, worker),
             max_batch=group_max, max_wait_s=0, on_batch=CLAIM_BATCH_SIZE.observe,
             fair_key=lambda request: request.tenant_hint, express_slots=express_slots,
             gate=gate, name="claim-group")

@@ -52,6 +52,16 @@ class ClaimRequest(NamedTuple):
     tenant_hint: str = ""
 
 
+class LostRun(NamedTuple):
+    """A run whose lease expired with its worker: the job, the delivery (Celery task id)
+    that claimed it, and the worker that held it (None for a claim of an older version)."""
+
+    job_id: str
+    kind: str
+    delivery_id: str | None
+    worker: str | None
+
+
 class Outcome(NamedTuple):
     """How a claimed run ended: the status to record, and its result or error."""
 
@@ -297,7 +307,7 @@ class JobStore:
 
     # ---- worker side --------------------------------------------------------------------
     def claim(self, job_id: str, delivery_id: str, lease_s: float,
-              max_attempts: int | None = None) -> Claim | None:
+              max_attempts: int | None = None, worker: str = "") -> Claim | None:
         """Win the right to run a job, or None (finished, canceled, or leased elsewhere).
 
         A queued job, a running job whose lease expired, or a running job leased to this
@@ -306,20 +316,23 @@ class JobStore:
         """
         with self._session() as session:
             return self._claim_in(session, ClaimRequest(job_id, delivery_id), lease_s,
-                                  max_attempts)
+                                  max_attempts, worker)
 
     def claim_many(self, requests: Sequence[ClaimRequest], lease_s: float,
-                   max_attempts: int | None = None) -> list[Claim | Exception | None]:
-        """`claim` for many jobs: the queued ones in one transaction of two statements
-        (`core.transitions.start_queued`), the rest (a redelivery, an expired lease, a
-        canceled or exhausted job) one by one in a second transaction, in job id order. A
-        request the database refuses fails alone, in its place; a store outage fails them
-        all (StoreUnavailable)."""
+                   max_attempts: int | None = None,
+                   worker: str = "") -> list[Claim | Exception | None]:
+        """`claim` for many jobs (`worker`: the worker process claiming them all, its Celery
+        hostname, kept with the lease: `requeue_lost` names it): the queued ones in one transaction
+        of two statements (`core.transitions.start_queued`), the rest (a redelivery, an expired
+        lease, a canceled or exhausted job) one by one in a second transaction, in job id order. A
+        request the database refuses fails alone, in its place; a store outage fails them all
+        (StoreUnavailable)."""
         tokens = {request.job_id: request.delivery_id for request in requests}
         try:
             with self._session() as session:
                 started = {(row.id, row.lease_token): row
-                           for row in start_queued(session, tokens, lease_s, max_attempts)}
+                           for row in start_queued(session, tokens, lease_s, max_attempts,
+                                                   worker)}
         except StoreUnavailable:
             raise
         except Exception as exc:  # refused as a group: one by one, below
@@ -339,14 +352,14 @@ class JobStore:
             one_by_one = self._each_in_one_transaction(
                 [requests[i] for i in rest],
                 lambda session, request: self._claim_in(session, request, lease_s,
-                                                         max_attempts),
+                                                         max_attempts, worker),
                 order=lambda request: request.job_id)
             for index, claim in zip(rest, one_by_one, strict=True):
                 claims[index] = claim
         return claims
 
     def _claim_in(self, session: Session, request: ClaimRequest, lease_s: float,
-                  max_attempts: int | None) -> Claim | None:
+                  max_attempts: int | None, worker: str = "") -> Claim | None:
         job_id, delivery_id = request.job_id, request.delivery_id
         now = utcnow()
         reclaimable = (Job.status == JobStatus.QUEUED) | (
@@ -358,7 +371,7 @@ class JobStore:
             reclaimable, Job.cancel_requested.is_(False),
             *([Job.attempts < max_attempts] if max_attempts is not None else []),
             returning=(Job.attempts, Job.kind, Job.input, Job.created_at, Job.tenant_id),
-            attempts=Job.attempts + 1, lease_token=delivery_id,
+            attempts=Job.attempts + 1, lease_token=delivery_id, claimed_by=worker or None,
             lease_expires_at=now + timedelta(seconds=lease_s),
             started_at=func.coalesce(Job.started_at, now))
         if won is not None:
@@ -514,21 +527,19 @@ class JobStore:
         return job
 
     # ---- maintenance --------------------------------------------------------------------
-    def requeue_lost(self) -> list[tuple[str, str]]:
+    def requeue_lost(self) -> list[LostRun]:
         """Running jobs whose lease expired (their worker died) go back to the backlog (the
-        dispatcher publishes them in their tenant's turn). Returns their (job_id, kind)."""
+        dispatcher publishes them in their tenant's turn). Returns the runs lost."""
         now = utcnow()
         with self._session() as session:
-            lost = list(session.execute(select(Job.id, Job.kind).where(
-                Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)))
-            requeued = []
-            for job_id, kind in lost:
-                if transition(session, job_id, JobStatus.QUEUED, "requeued",
-                                    {"reason": "lease expired (worker lost)"},
-                                    Job.lease_expires_at < now, lease_token=None,
-                                    lease_expires_at=None, dispatched_at=None):
-                    requeued.append((job_id, kind))
-            return requeued
+            lost = [LostRun(*row) for row in session.execute(
+                select(Job.id, Job.kind, Job.lease_token, Job.claimed_by).where(
+                    Job.status == JobStatus.RUNNING, Job.lease_expires_at < now))]
+            return [run for run in lost
+                    if transition(session, run.job_id, JobStatus.QUEUED, "requeued",
+                                  {"reason": "lease expired (worker lost)"},
+                                  Job.lease_expires_at < now, lease_token=None,
+                                  lease_expires_at=None, claimed_by=None, dispatched_at=None)]
 
     def oldest_queued(self) -> dict[str, datetime]:
         """Per kind, when the oldest job still queued was submitted (in the broker or in

@@ -46,12 +46,12 @@ def transition(session: Session, job_id: str, target: JobStatus, event: str,
 
 
 def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
-                 max_attempts: int | None) -> list[Row[Any]]:
-    """Claim many queued jobs at once (`tokens`: job id -> the lease token of the delivery
-    claiming it): one UPDATE moves every one that is still queued, not canceled and not out
-    of attempts to running, and one INSERT appends their `started` events. Returns the moved
-    rows (`id`, `lease_token`, `attempts`, `batch_id`, `webhook_url`, `kind`, `input`,
-    `created_at`, `tenant_id`); the others are for `transition`, one by one."""
+                 max_attempts: int | None, worker: str = "") -> list[Row[Any]]:
+    """Claim many queued jobs at once (`tokens`: job id -> the lease token of the delivery claiming
+    it; `worker`: the worker process claiming them all): one UPDATE moves every one that is still
+    queued, not canceled and not out of attempts to running, and one INSERT appends their `started`
+    events. Returns the moved rows (`id`, `lease_token`, `attempts`, `batch_id`, `webhook_url`,
+    `kind`, `input`, `created_at`, `tenant_id`); the others are for `transition`, one by one."""
     if not tokens:
         return []
     now = utcnow()
@@ -61,6 +61,7 @@ def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
                    *([Job.attempts < max_attempts] if max_attempts is not None else []))
             .values(status=JobStatus.RUNNING, updated_at=now, attempts=Job.attempts + 1,
                     lease_token=case(dict(tokens), value=Job.id),
+                    claimed_by=worker or None,
                     lease_expires_at=now + timedelta(seconds=lease_s),
                     started_at=func.coalesce(Job.started_at, now))
             .returning(Job.id, Job.lease_token, Job.attempts, Job.batch_id, Job.webhook_url,

@@ -10,7 +10,7 @@ from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
 from core.job_labels import HEADER_TENANT
 from core.runner import Checkpoint, JobRunner, RunOutcome
-from core.store import JobStore
+from core.store import JobStore, LostRun
 from core.views import Claim
 
 
@@ -42,6 +42,8 @@ class TaskContext(Protocol):
     def broker_lost_its_data(self) -> bool: ...
 
     def announce(self, job_id: str) -> None: ...
+
+    def report_lost_runs(self, runs: Sequence[LostRun]) -> None: ...
 
 
 def context_of(task: Any) -> TaskContext:

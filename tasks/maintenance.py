@@ -26,6 +26,7 @@ WIPED_GRACE_S = 2.0
 def recover(self: Any) -> dict[str, int]:
     context = context_of(self)
     lost_workers = context.store.requeue_lost()
+    context.report_lost_runs(lost_workers)  # Flower showed them running for good
     # after the broker lost its data every message it held is gone: look at once, not after
     # `requeue_after_s` (only a publish still on its way is given a moment)
     wiped = context.broker_lost_its_data()

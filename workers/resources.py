@@ -28,13 +28,14 @@ from core.kinds import KINDS, dotted
 from core.registry import ModelRegistry
 from core.runner import JobRunner, TimeLimits
 from core.states import NOTIFY_CHANNEL, QUEUE_FOR_KIND
-from core.store import JobStore
+from core.store import JobStore, LostRun
 from core.url_policy import UrlPolicy
 from core.views import Claim
 from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 from workers.broker_inventory import Inventory, broker_lost_its_data, drop_held, take_inventory
 from workers.dispatcher import Dispatcher
+from workers.lost_runs import report_lost_runs
 from workers.webhook_pump import WebhookPump
 from workers.webhook_sender import WebhookSender
 
@@ -55,10 +56,15 @@ class WorkerResources:
         self._built: dict[str, Any] = {}
         self.running = load_section(RunnerSettings, settings)
         self.webhooks = WebhookSettings.load(settings)
+        self.hostname = ""  # this worker's Celery hostname (`name_worker`)
 
     @property
     def requeue_after_s(self) -> float:
         return self.running.requeue_after_s
+
+    def name_worker(self, hostname: str) -> None:
+        """This worker's Celery hostname: recorded with every job it claims."""
+        self.hostname = hostname
 
     def publish_through(self, app: Celery) -> None:
         """The app this process publishes job messages with (dispatcher, maintenance)."""
@@ -125,7 +131,8 @@ class WorkerResources:
         return JobRunner(self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
                          max_attempts=running.max_attempts,
                          express_slots=running.express_slots,
-                         gate=self.priority_gate if declared.light_tenants_first else None)
+                         gate=self.priority_gate if declared.light_tenants_first else None,
+                         worker=self.hostname)
 
     @property
     def priority_gate(self) -> PriorityGate:
@@ -202,6 +209,11 @@ class WorkerResources:
                                     task_id=message.task_id, producer=producer,
                                     headers=dict(message.headers), argsrepr=message.argsrepr,
                                     kwargsrepr=message.kwargsrepr)
+
+    def report_lost_runs(self, runs: Sequence[LostRun]) -> None:
+        """Tell Flower that each lost worker's run failed (`workers.lost_runs`)."""
+        if self._app is not None:
+            report_lost_runs(self._app, self.redis, runs)
 
     def announce(self, job_id: str) -> None:
         """Tell API processes that the job changed (best effort: they also poll)."""

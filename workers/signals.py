@@ -89,6 +89,11 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
     task_context.connect()
     celeryd_after_setup.connect(leave_ctrl_c_to_the_supervisor, weak=False)
 
+    def name_worker(sender: Any = None, **_: Any) -> None:
+        resources.name_worker(str(sender or ""))
+
+    celeryd_after_setup.connect(name_worker, weak=False)
+
     def warm(sender: Any = None, **_: Any) -> None:
         if switch_interval_s:  # a worker only: the API's event loop keeps Python's default
             sys.setswitchinterval(switch_interval_s)

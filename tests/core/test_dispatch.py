@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.batches import BatchItem, BatchStore
 from core.dispatch import (
@@ -20,7 +20,7 @@ from core.dispatch import (
 from core.errors import QuotaExceeded
 from core.models import Job, utcnow
 from core.states import JobStatus
-from core.store import JobStore, NewJob
+from core.store import ClaimRequest, JobStore, NewJob
 from core.views import JobView
 
 pytestmark = pytest.mark.integration
@@ -101,12 +101,22 @@ def test_a_lost_workers_job_goes_back_to_the_backlog(fair: tuple[JobStore, Dispa
                                                      sessions, a: str) -> None:  # type: ignore[no-untyped-def]
     store, queue = fair
     (job,) = submit(store, a, 1)
-    assert store.claim(job.id, new_delivery_id(job.id), lease_s=60)
+    delivery = new_delivery_id(job.id)
+    assert store.claim(job.id, delivery, lease_s=60, worker="models@host-1")
     with sessions.begin() as session:
         session.execute(update(Job).where(Job.id == job.id)
                         .values(lease_expires_at=utcnow() - timedelta(minutes=1)))
-    assert store.requeue_lost() == [(job.id, "search")]
+    # the run lost names its delivery and worker: maintenance tells Flower it failed
+    assert store.requeue_lost() == [(job.id, "search", delivery, "models@host-1")]
     assert pairs(queue.refill()) == [(job.id, "search")]
+    assert store.requeue_lost() == []
+    # a group claim names its worker too
+    (grouped,) = submit(store, a, 1)
+    store.claim_many([ClaimRequest(grouped.id, new_delivery_id(grouped.id))], lease_s=60,
+                     worker="models@host-2")
+    with sessions.begin() as session:
+        assert session.scalar(select(Job.claimed_by).where(Job.id == grouped.id)) == (
+            "models@host-2")
 
 
 def test_overdue_dispatches_are_found_and_stamped_again(fair: tuple[JobStore, DispatchQueue],

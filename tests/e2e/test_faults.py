@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -157,3 +160,68 @@ def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack
     held = [json.loads(raw)[0]["headers"]["id"].split(".")[0]
             for raw in broker.hvals("unacked")]  # type: ignore[union-attr]
     assert not set(held) & set(ids), held  # the held copies were dropped
+
+
+class EventLog:
+    """Celery's event stream as Flower reads it (`celery.events.state.State`), captured in
+    a thread: what an operator's Flower would show."""
+
+    def __init__(self, broker_url: str) -> None:
+        from celery import Celery
+
+        self.app = Celery(broker=broker_url)
+        self.state = self.app.events.State()
+        self.seen: list[dict[str, Any]] = []
+        self._receiver: Any = None
+        self._thread = threading.Thread(target=self._capture, daemon=True)
+
+    def _event(self, event: dict[str, Any]) -> None:
+        self.seen.append(event)
+        self.state.event(event)
+
+    def _capture(self) -> None:
+        with self.app.connection_for_read() as connection:
+            self._receiver = self.app.events.Receiver(connection, handlers={"*": self._event})
+            self._receiver.capture(limit=None, timeout=None, wakeup=False)
+
+    def __enter__(self) -> EventLog:
+        self._thread.start()
+        wait_until(lambda: self._receiver is not None, 10, "the event receiver")
+        time.sleep(0.5)  # its queue bound before anything is sent
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._receiver.should_stop = True
+        self._thread.join(5)
+
+
+def test_flower_sees_a_killed_workers_run_fail_and_the_worker_go_offline(make_stack) -> None:  # type: ignore[no-untyped-def]
+    """A worker SIGKILLed mid-job sends no more events: its run of the job stayed "started"
+    in Flower for good, while the job went back to its queue and ran again under a new task
+    id. Maintenance now sends the events the lost worker never sent."""
+    stack: Stack = make_stack(FRAGRANCE_FAULT_INJECTION_DELAY_S="4")
+    with EventLog(stack.env["FRAGRANCE_BROKER_URL"]) as events:
+        doomed = stack.start_worker(name="doomed", beat=False)
+        client = stack.client()
+        job_id = client.submit_search("leather and iris")["id"]
+        wait_until(lambda: client.job(job_id)["status"] == "running", 120, "the job to start")
+        started = wait_until(lambda: [e for e in events.seen if e["type"] == "task-started"
+                                      and e["hostname"].startswith("doomed@")], 30,
+                             "the doomed worker's task-started")
+        lost_uuid, lost_host = started[0]["uuid"], started[0]["hostname"]
+        doomed.kill()
+        stack.start_worker(name="rescuer")
+        assert client.wait_finished(job_id, timeout=150)["status"] == "succeeded"
+        failed = wait_until(lambda: [e for e in events.seen if e["type"] == "task-failed"
+                                     and e["uuid"] == lost_uuid], 60, "the lost run's failure")
+        wait_until(lambda: lost_host in events.state.workers
+                   and not events.state.workers[lost_host].alive, 30,
+                   "the lost worker shown offline")
+    assert failed[0]["hostname"] == lost_host and "was lost" in failed[0]["exception"]
+    task = events.state.tasks[lost_uuid]
+    assert task.state == "FAILURE" and task.worker.hostname == lost_host
+    # the job's successful run is another task, on the rescuer
+    succeeded = [e for e in events.seen
+                 if e["type"] == "task-succeeded" and e["uuid"].startswith(job_id)]
+    assert [e["hostname"].split("@")[0] for e in succeeded] == ["rescuer"]
+    assert succeeded[0]["uuid"] != lost_uuid
