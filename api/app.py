@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.access_log import AccessLog
 from api.cluster_metrics import ClusterCollector
 from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
@@ -64,7 +65,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     KindError when a declared job kind lacks its settings, its route or its result type."""
     check_settings(settings)
     # uvicorn has set up its log handlers by now: format them, mask secrets in them
-    configure_logging(str(settings.log_format), str(settings.log_level))
+    configure_logging(str(settings.log_format), str(settings.log_level), label="api")
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     wakeups = _wake_webhook_senders(sessions, settings.broker_url)
@@ -132,6 +133,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.add_middleware(HttpMetrics)
     app.add_middleware(RequestIds)
     _allow_origins(app, list(settings.cors_allowed_origins))
+    app.add_middleware(AccessLog)  # outermost: every answer, preflights and 500s too
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):
         app.include_router(module.router)

@@ -119,8 +119,9 @@ def api(host: str | None, port: int | None) -> None:
     import uvicorn
 
     settings: Any = settings_or_exit()
+    # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
-                workers=1, log_level=str(settings.log_level).lower())
+                workers=1, log_level=str(settings.log_level).lower(), access_log=False)
 
 
 @click.command(help="Run a Celery worker for some queues.")

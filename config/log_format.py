@@ -3,9 +3,12 @@ person at a terminal, `json` for a log pipeline: one JSON object a line).
 
 A JSON line has `time` (ISO 8601, UTC), `level`, `logger`, `message`, the context fields of
 `config.log_context` (`request_id`, `job_id`, `kind`, `tenant`, `worker`, `model_version`;
-null when unknown) and, for an error, `exception` (the traceback). A text line is the
-server's own format (uvicorn's, Celery's) followed by the context fields that are set.
-Secrets are masked in both (`config.log_redaction` runs on every handler first).
+null when unknown) and, for an error, `exception` (the traceback). A text line is one format
+for every process of the stack, so the interleaved output of `make run` reads as one log:
+`[2026-11-30 17:57:54,319: INFO/models] message [job_id=… request_id=…]`, where the source
+is the worker's name (`models` of `models@host`), or the process's label (`api`), followed by
+the context fields that are set. Secrets are masked in both (`config.log_redaction` runs on
+every handler first).
 """
 
 from __future__ import annotations
@@ -53,28 +56,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, ensure_ascii=False, default=str)
 
 
-class WithContext(logging.Formatter):
-    """The text of another formatter, then ` [job_id=… request_id=…]` for the fields set."""
+TEXT_FORMAT = "[%(asctime)s: %(levelname)s/%(source)s] %(message)s"
 
-    def __init__(self, inner: logging.Formatter | None) -> None:
-        super().__init__()
-        self.inner = inner or logging.Formatter("%(asctime)s %(levelname)s %(name)s: "
-                                                "%(message)s")
+
+class TextFormatter(logging.Formatter):
+    """`[time: LEVEL/source] message`, then ` [job_id=… request_id=…]` for the fields set.
+    The source is the worker's short name where the line has a worker, else `label` (the
+    process: `api`), else the process's name."""
+
+    def __init__(self, label: str | None = None) -> None:
+        super().__init__(TEXT_FORMAT)
+        self.label = label
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self.inner.format(record)
+        worker = getattr(record, "worker", None)
+        record.source = str(worker).split("@")[0] if worker else (
+            self.label or record.processName)
+        text = super().format(record)
         fields = " ".join(f"{name}={value}" for name in TEXT_FIELDS
                           if (value := getattr(record, name, None)) is not None)
         return f"{text} [{fields}]" if fields else text
 
 
 def configure_logging(log_format: str, level: str | None = None,
-                      loggers: Iterable[str] = SERVER_LOGGERS) -> None:
+                      loggers: Iterable[str] = SERVER_LOGGERS, label: str | None = None) -> None:
     """Apply `log_format` (and `level` to the root logger, when given) to this process: the
     root logger gets a stderr handler if it has none; `QUIET_LOGGERS` log warnings only;
-    every handler of the root and of the servers' `loggers` gets the format's formatter, the
-    context filter and the secret filter. Idempotent: call again after a server adds
-    handlers of its own.
+    every handler of the root and of the servers' `loggers` gets the format's formatter
+    (`label` names the process in text lines where no worker does), the context filter and
+    the secret filter. Idempotent: call again after a server adds handlers of its own.
 
     Raises ValueError for a format or level not in FORMATS / LEVELS.
     """
@@ -92,15 +102,15 @@ def configure_logging(log_format: str, level: str | None = None,
         logging.getLogger(name).setLevel(logging.WARNING)
     for logger in [root, *(logging.getLogger(name) for name in loggers)]:
         for handler in logger.handlers:
-            _format_handler(handler, log_format)
+            _format_handler(handler, log_format, label)
     install_redaction()
 
 
-def _format_handler(handler: logging.Handler, log_format: str) -> None:
+def _format_handler(handler: logging.Handler, log_format: str, label: str | None) -> None:
     current = handler.formatter
     if log_format == "json" and not isinstance(current, JsonFormatter):
         handler.setFormatter(JsonFormatter())
-    elif log_format == "text" and not isinstance(current, WithContext):
-        handler.setFormatter(WithContext(current))
+    elif log_format == "text" and not isinstance(current, TextFormatter):
+        handler.setFormatter(TextFormatter(label))
     if not any(isinstance(f, ContextFilter) for f in handler.filters):
         handler.addFilter(ContextFilter())

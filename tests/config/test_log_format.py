@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 from config.log_context import FIELDS, ContextFilter, bind, bound, clear, reset, set_process_fields
-from config.log_format import JsonFormatter, WithContext, configure_logging
+from config.log_format import JsonFormatter, TextFormatter, configure_logging
 
 pytestmark = pytest.mark.unit
 
@@ -64,15 +65,22 @@ def test_a_json_line_keeps_a_traceback_on_one_line(logger) -> None:  # type: ign
     assert "ValueError: boom" in str(line["exception"])
 
 
-def test_text_lines_add_only_the_fields_that_are_set(logger) -> None:  # type: ignore[no-untyped-def]
+def test_text_lines_name_their_source_and_add_only_the_fields_that_are_set(logger) -> None:  # type: ignore[no-untyped-def]
     log, handler, stream = logger
-    handler.setFormatter(WithContext(logging.Formatter("%(levelname)s %(message)s")))
+    handler.setFormatter(TextFormatter("api"))
+    log.info("of the process")
     set_process_fields(worker="models@host")
     log.info("plain")
     with bound(job_id="job-9", request_id="req-1"):
         log.info("of a job")
-    assert stream.getvalue().splitlines() == [
-        "INFO plain", "INFO of a job [request_id=req-1 job_id=job-9]"]
+    set_process_fields()
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO/"
+    expected = ["api] of the process", "models] plain",
+                "models] of a job [request_id=req-1 job_id=job-9]"]
+    written = stream.getvalue().splitlines()
+    assert len(written) == 3
+    for line, tail in zip(written, expected, strict=True):
+        assert re.fullmatch(stamp + re.escape(tail), line), line
 
 
 def test_fields_passed_with_extra_win_over_the_context(logger) -> None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """The API's log as an operator reads it under `make run`: the real `fragrance api` process
-writes one uvicorn access line per request, with secrets masked, and never a logging error."""
+writes one access line per request, stamped with the time and the request's duration and id,
+with secrets masked, and never a logging error; probes that succeed stay out of it."""
 
 from __future__ import annotations
 
@@ -29,19 +30,23 @@ def test_fragrance_api_writes_one_masked_access_line_per_request(
     try:
         http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         wait_until(lambda: http.get("/healthz").status_code == 200, 30, "the API")
-        requests = [http.get("/healthz"),
-                    http.get("/api/v1/jobs"),
+        requests = [http.get("/healthz"), http.get("/metrics"),
+                    http.get("/api/v1/jobs", headers={"X-Request-ID": "req-of-the-test-1"}),
                     http.get(f"/api/v1/jobs?cursor={secret}",
                              headers={"Authorization": f"Bearer {secret}"}),
                     http.post("/api/v1/search/semantic", json={"query": "amber"})]
-        assert [r.status_code for r in requests] == [200, 401, 401, 401]
+        assert [r.status_code for r in requests] == [200, 200, 401, 401, 401]
     finally:
         api.stop()
     log = api.log_path.read_text(errors="replace")
     assert "Logging error" not in log and "Traceback" not in log, log[-3000:]
-    access = re.findall(r'"(GET|POST) (\S+) HTTP/1\.1" (\d{3})', log)
-    # the first /healthz calls of wait_until are logged too: count those of this test only
-    assert access[-4:] == [("GET", "/healthz", "200"), ("GET", "/api/v1/jobs", "401"),
-                           ("GET", "/api/v1/jobs?cursor=fk_***", "401"),
-                           ("POST", "/api/v1/search/semantic", "401")]
+    access = re.findall(r'^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: INFO/api\] '
+                        r'127\.0\.0\.1:\d+ - "(GET|POST) (\S+) HTTP/1\.1" (\d{3}) '
+                        r'\d+\.\d ms \[request_id=([0-9a-z-]+)\]$', log, re.MULTILINE)
+    # successful probes (the /healthz of wait_until and of the test, /metrics) are left out
+    assert [line[:3] for line in access] == [
+        ("GET", "/api/v1/jobs", "401"), ("GET", "/api/v1/jobs?cursor=fk_***", "401"),
+        ("POST", "/api/v1/search/semantic", "401")]
+    assert access[0][3] == "req-of-the-test-1"
+    assert "/healthz" not in log and "/metrics" not in log
     assert secret not in log
