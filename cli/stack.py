@@ -39,9 +39,10 @@ def few_malloc_arenas() -> None:
     os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)
     with contextlib.suppress(OSError, AttributeError, ValueError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
-DEV_KEY_FILE = Path("var/dev-api-key")
-DEV_WEBHOOK_SECRET_FILE = Path("var/dev-webhook-secret")  # what signs the dev key's webhooks
-FLOWER_PASSWORD_FILE = Path("var/flower-password")
+STATE_DIR = Path("var")  # the embedded stack's state (`make run`)
+DEV_KEY_FILE = STATE_DIR / "dev-api-key"
+DEV_WEBHOOK_SECRET_FILE = STATE_DIR / "dev-webhook-secret"  # what signs the dev key's webhooks
+FLOWER_PASSWORD_FILE = STATE_DIR / "flower-password"
 FLOWER_USER = "operator"
 # the tasks page shows what each job is (its arguments: job id, summary, tenant, request id)
 # and why a failed one failed
@@ -217,7 +218,7 @@ def flower_password() -> str:
     """The operator's Flower password: made once, kept in var/flower-password (0600)."""
     if FLOWER_PASSWORD_FILE.exists():
         return FLOWER_PASSWORD_FILE.read_text().strip()
-    FLOWER_PASSWORD_FILE.parent.mkdir(exist_ok=True)
+    private_state_folder()
     password = secrets.token_urlsafe(18)
     FLOWER_PASSWORD_FILE.touch(mode=0o600)
     FLOWER_PASSWORD_FILE.write_text(password + "\n")
@@ -265,12 +266,20 @@ def development_key(settings: Any) -> str:
     ring = KeyRing(make_session_factory(make_engine(settings.database_url)))
     issued = ring.issue("development", ["search", "generate", "training", "admin"],
                         tenant_id="dev", api_key=settings.dev_api_key or None)
-    DEV_KEY_FILE.parent.mkdir(exist_ok=True)
+    private_state_folder()
     for path, secret in ((DEV_WEBHOOK_SECRET_FILE, issued.webhook_secret),
                          (DEV_KEY_FILE, issued.api_key)):
-        path.write_text(secret + "\n")
-        path.chmod(0o600)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+            out.write(secret + "\n")
     return issued.api_key
+
+
+def private_state_folder() -> Path:
+    """`var/`, readable by its owner only: it holds the embedded job store (tenants' inputs
+    and results, webhook secrets), the dev key and the Flower password."""
+    STATE_DIR.mkdir(mode=0o700, exist_ok=True)
+    STATE_DIR.chmod(0o700)
+    return STATE_DIR
 
 
 @click.command(help="Set up and run the whole stack on its embedded defaults.")
@@ -278,6 +287,7 @@ def development_key(settings: Any) -> str:
 def run(no_flower: bool) -> None:
     few_malloc_arenas()  # every process of the stack inherits it
     settings: Any = settings_or_exit()
+    private_state_folder()  # before the job store and the secrets are written into it
     children: list[subprocess.Popen[bytes]] = []
     redis_process = ensure_redis(settings.broker_url)
     if redis_process:

@@ -68,9 +68,12 @@ def test_the_development_key_comes_with_the_secret_its_webhooks_are_signed_with(
     from migrations import upgrade
 
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "var").mkdir(mode=0o755)  # made by an earlier version, readable by all
     database_url = f"sqlite:///{tmp_path / 'dev.db'}"
     upgrade(database_url)
     api_key = development_key(load_settings("development", database_url=database_url))
+    # the folder of the embedded job store (webhook secrets, tenants' results) is private
+    assert stat.S_IMODE(os.stat(tmp_path / "var").st_mode) == 0o700
     assert development_key(load_settings("development", database_url=database_url)) == api_key
     secret = DEV_WEBHOOK_SECRET_FILE.read_text().strip()
     for path in (DEV_KEY_FILE, DEV_WEBHOOK_SECRET_FILE):
