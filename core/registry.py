@@ -25,13 +25,14 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
 from core.errors import ModelVersionNotFound, VersionStateRefused
-from core.models import ModelDefault, ModelVersion, utcnow
+from core.models import Job, ModelDefault, ModelVersion, utcnow
+from core.states import JobStatus
 from core.views import iso
 
 log = logging.getLogger(__name__)
@@ -173,10 +174,12 @@ class ModelRegistry:
     def promote(self, version_id: str, tenant_id: str | None) -> ModelVersionView:
         """Make the version active in its tenant's registry (retiring that tenant's active
         one). Promoting the active version is a no-op. Raises ModelVersionNotFound,
-        VersionStateRefused (a concurrent promotion of the same target won)."""
+        VersionStateRefused (a concurrent promotion of the same target won, or the training
+        job that made the version did not succeed)."""
         self.get(version_id, tenant_id)
         try:
             with transaction(self._sessions) as session:
+                self._refuse_unfinished_runs(session, version_id)
                 self._activate(session, version_id)
         except IntegrityError as exc:  # the one-active-per-tenant-and-target index
             raise VersionStateRefused(version_id, "candidate",
@@ -225,6 +228,25 @@ class ModelRegistry:
             row.version_id, row.previous_version_id = row.previous_version_id, None
             row.updated_at = utcnow()
             return row.version_id
+
+    def withdraw(self, version_id: str) -> bool:
+        """Delete a candidate whose training job did not succeed (canceled, failed, timed
+        out after registering it): it was never served and may not be promoted. Returns
+        whether it was deleted (an active or retired version is left alone)."""
+        with transaction(self._sessions) as session:
+            deleted = session.execute(delete(ModelVersion).where(
+                ModelVersion.id == version_id, ModelVersion.state == VersionState.CANDIDATE))
+            return bool(deleted.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _refuse_unfinished_runs(session: Session, version_id: str) -> None:
+        """A version registered by a training job that then did not succeed (a cancel that
+        came after the last step) is no model to serve, whatever its state says."""
+        status = session.scalar(select(Job.status).join(
+            ModelVersion, ModelVersion.job_id == Job.id).where(ModelVersion.id == version_id))
+        if status is not None and status != JobStatus.SUCCEEDED:
+            raise VersionStateRefused(version_id, "candidate",
+                                      f"promote: its training job was {status}")
 
     def _locked(self, session: Session, version_id: str) -> ModelVersion:
         row = session.scalar(select(ModelVersion).where(ModelVersion.id == version_id)

@@ -101,14 +101,19 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
     context = context_of(self)
     runs = context.runtime(JobKind.TRAINING)
 
+    trained: dict[str, Any] = {}
+
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         request = decode_training_request(claim.input)
         result: dict[str, Any] = runs.run(claim.job_id, claim.tenant_id, request,
                                           step_reporter(checkpoint))
+        trained.update(tenant_id=claim.tenant_id, result=result)
         return result
 
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work,
                                                    tenant_hint=tenant_named_by(self))
+    if trained and outcome != RunOutcome.SKIPPED:  # the version follows the recorded outcome
+        runs.settle(trained["tenant_id"], trained["result"], outcome == RunOutcome.SUCCEEDED)
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
         runs.discard_run(job_id)
     if outcome != RunOutcome.SKIPPED:

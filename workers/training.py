@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.errors import VersionStateRefused
 from core.promotion import promotion_gate
 from core.registry import ModelRegistry
 from core.runner import JobFailed
@@ -91,6 +92,23 @@ class TrainingRuns:
 
     def warm(self) -> None:
         """Nothing to load before the first job: each run loads the model it starts from."""
+
+    def settle(self, tenant_id: str, result: dict[str, Any] | None, succeeded: bool) -> None:
+        """After the job's outcome is recorded: a succeeded run's version becomes active if
+        its result says so (auto-promotion through the gate); the version of a run that did
+        not succeed is withdrawn."""
+        if result is None:
+            return
+        version_id = str(result["model_version"])
+        if not succeeded:
+            if self.registry.withdraw(version_id):
+                log.info("withdrew model version %s: its training job did not succeed",
+                         version_id)
+        elif result["state"] == "active":
+            try:
+                self.registry.promote(version_id, tenant_id)
+            except VersionStateRefused as exc:  # another promotion of the target won
+                log.warning("model version %s not auto-promoted: %s", version_id, exc)
 
     def discard_run(self, job_id: str) -> None:
         """Free a succeeded run's folder, plan and checkpoints (its model lives in the
@@ -181,16 +199,19 @@ class TrainingRuns:
         before, after = trained["metrics_before"], trained["metrics_after"]
         gate = promotion_gate(request.target, before, after,
                               self.defaults.promotion_tolerance)
+        # a candidate until the job's success is recorded (`settle`): a cancel that comes
+        # after the last step makes the job canceled, and its model must never serve
         version = self.registry.register(
             target=request.target, path=trained["model_dir"], dataset=request.dataset_ref,
             metrics={"before": before, "after": after, "gate": gate.to_dict()},
-            tenant_id=tenant_id, job_id=job_id, parent_id=plan["parent_id"],
-            activate=request.auto_promote and gate.passed)
+            tenant_id=tenant_id, job_id=job_id, parent_id=plan["parent_id"])
+        promote = request.auto_promote and gate.passed and version.state == "candidate"
         losses = trained["loss_history"]
         # no server path in the result: the version id names the model, and the run's base
         # may be a version another tenant trained (an operator's deployment default)
         return {"target": request.target, "model_version": version.id,
-                "state": version.state, "parent_id": version.parent_id,
+                "state": "active" if promote else version.state,
+                "parent_id": version.parent_id,
                 "dataset": request.dataset_ref,
                 "metrics_before": before, "metrics_after": after, "gate": gate.to_dict(),
                 "resumed_from_step": trained["resumed_from_step"], "steps": trained["steps"],

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete
 
 from core.database import make_engine, make_session_factory
+from core.errors import VersionStateRefused
 from core.models import ModelVersion
 from core.registry import ModelRegistry
 from core.runner import Checkpoint, JobRunner, RunOutcome
@@ -90,6 +91,43 @@ def test_a_redelivered_job_resumes_from_its_checkpoint_and_registers_once(
     assert Path(versions[0].path, "config_sentence_transformers.json").is_file()
 
 
+def test_a_cancel_after_the_last_step_leaves_no_model_to_serve(
+        stores: tuple[JobStore, ModelRegistry], tmp_path: Path) -> None:
+    """The cancel comes after the last step's check: the run registers its version, the
+    success is recorded as canceled, and the version is withdrawn (`TrainingRuns.settle`,
+    as `training.run` calls it); a leftover of such a run cannot be promoted."""
+    store, registry = stores
+    runs = TrainingRuns(registry, tmp_path, TrainingDefaults(
+        batch_size=4, checkpoint_every=2, embedding_max_seq_length=32,
+        embedding_learning_rate=5e-5))
+    job, _ = store.create(tenant_id="t", kind="training", input={
+        "target": "embedding", "dataset_lines": pair_lines(), "max_steps": 2,
+        "evaluate": False, "auto_promote": True, "seed": 0})
+    results: list[dict[str, Any]] = []
+
+    def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
+        report = step_reporter(checkpoint)
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            report(step, total, loss)
+            if step == total:  # past the last check: the run goes on to register
+                store.request_cancel("t", claim.job_id)
+
+        results.append(runs.run(claim.job_id, claim.tenant_id,
+                                decode_training_request(claim.input), on_step))
+        return results[-1]
+
+    outcome = JobRunner(store, lease_s=60).run(job.id, "delivery-1", work)
+    assert outcome == RunOutcome.CANCELED
+    (result,) = results
+    leftover = registry.get(result["model_version"])  # registered before the cancel won
+    with pytest.raises(VersionStateRefused, match="training job was canceled"):
+        registry.promote(leftover.id, "t")
+    runs.settle("t", result, succeeded=False)
+    assert [v for v in registry.list(None) if v.job_id == job.id] == []
+    assert registry.active("embedding", "t") is None
+
+
 # peft 0.21 calls a transformers 5 method deprecated for v6 when it wraps a model.
 @pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing:FutureWarning")
 def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelRegistry],
@@ -119,6 +157,9 @@ def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelR
     assert JobRunner(store, lease_s=60).run(job.id, "d-1", work) == RunOutcome.SUCCEEDED
     result = store.get_any(job.id).result  # type: ignore[union-attr]
     assert steps == [1, 2] and result is not None and result["target"] == "generator"
+    # a candidate until the success is recorded; `training.run` then settles it
+    assert registry.get(result["model_version"]).state == "candidate"
+    runs.settle("t", result, succeeded=True)
     assert "model_dir" not in result and "base_model_dir" not in result  # no server paths
     assert result["metrics_before"]["n"] == 2 and "heldout_loss" in result["metrics_after"]
     version = registry.get(result["model_version"])
