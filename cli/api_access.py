@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from cli.option_types import API_KEY, API_URL, API_URL_SHAPE
 from cli.stack import DEV_KEY_FILE
 from client import ClientError, FragranceClient
 
@@ -95,7 +96,8 @@ def readable_errors() -> Iterator[None]:
 
 
 def with_api(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds --url, --api-key, --dev and --json; the command gets an `Access` first."""
+    """Adds --url, --api-key, --dev and --json; the command gets an `Access` first. The URL
+    and the key are checked as the command line is read (`cli.option_types`)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, url: str, api_key_option: str | None, dev: bool, as_json: bool,
@@ -109,10 +111,11 @@ def with_api(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--dev", is_flag=True, help=f"use the development key in "
                          f"{DEV_KEY_FILE} (from `fragrance run`)"),
             click.option("--api-key", "api_key_option", envvar="FRAGRANCE_API_KEY",
-                         default=None, help="the API key [env: FRAGRANCE_API_KEY]"),
-            click.option("--url", envvar="FRAGRANCE_API_URL", default=stack_url,
+                         default=None, type=API_KEY,
+                         help="the API key [env: FRAGRANCE_API_KEY]"),
+            click.option("--url", envvar="FRAGRANCE_API_URL", default=stack_url, type=API_URL,
                          show_default="the API of `fragrance run` with these settings, "
                                       f"{DEFAULT_URL} by default",
-                         help="the API [env: FRAGRANCE_API_URL]")):
+                         help=f"the API, {API_URL_SHAPE} [env: FRAGRANCE_API_URL]")):
         wrapper = option(wrapper)
     return wrapper

@@ -18,6 +18,7 @@ import click
 from cli.api_access import Access, with_api
 from cli.job_commands import briefs_or_exit
 from cli.job_views import batch_exit_code, batch_lines, counts_text
+from cli.option_types import idempotency_key_option
 from cli.progress import follow_batch
 from client import Batch, BatchResult, FragranceClient, WaitTimedOut
 
@@ -58,8 +59,8 @@ def batch() -> None:
                               "Bad lines are listed with their line numbers and nothing is "
                               "sent (exit 2).")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--idempotency-key", default=None,
-              help="send the same key again to get the same batch (default: a new one)")
+@idempotency_key_option("send the same key again to get the same batch (default: a new "
+                        "one)")
 @click.option("--webhook", default=None, help="URL to receive batch.completed")
 @click.option("--no-wait", is_flag=True, help="print the batch and return")
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),

@@ -1,7 +1,7 @@
 """Reading a file of briefs (JSONL, CSV with a header, or JSON) and checking every brief
 before anything is sent, with the API's own rules: its strict JSON edge (`api.strict_json`:
-no NUL or lone surrogate in any string, finite numbers...) and its brief validation
-(`api.briefs`).
+each key once per object, no NUL or lone surrogate in any string, finite numbers...), which
+reads every JSON line as the API reads a body, and its brief validation (`api.briefs`).
 
 CSV cells: empty cells are left out; `notes_include` and `notes_exclude` hold notes
 separated by `;`; `seed` is a number. Errors name the file's line (JSONL: the line; CSV:
@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -82,8 +83,17 @@ def _refusals(brief: dict[str, Any]) -> list[str]:
     try:
         strict_loads(json.dumps(brief))
     except RequestValidationError as exc:
-        return [f"{_field(e['loc'][1:]) or 'brief'}: {e['msg']}" for e in exc.errors()]
+        return [_refusal(loc, message) for loc, message in _edge_offences(exc)]
     return [f"{e['field'] or 'brief'}: {e['message']}" for e in brief_errors(brief)]
+
+
+def _edge_offences(exc: RequestValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """Each offence the strict JSON edge found: where (below `body`), and its message."""
+    return [(tuple(e["loc"][1:]), str(e["msg"])) for e in exc.errors()]
+
+
+def _refusal(loc: Sequence[Any], message: str) -> str:
+    return f"{_field(loc) or 'brief'}: {message}"
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -122,24 +132,35 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each line read by the API's strict JSON edge: a line it refuses (a key given twice,
+    a NUL...) yields each of its refusals."""
     for line, raw in enumerate(text.splitlines(), 1):
         if raw.strip():
-            yield line, _object(raw)
+            for row in _object_or_refusals(raw):
+                yield line, row
 
 
-def _object(raw: str) -> dict[str, Any] | str:
+def _object_or_refusals(raw: str) -> list[dict[str, Any] | str]:
     try:
-        value = json.loads(raw)
+        value = strict_loads(raw)
+    except RequestValidationError as exc:
+        return [_refusal(loc, message) for loc, message in _edge_offences(exc)]
     except ValueError as exc:
-        return f"not JSON: {exc}"
-    return value if isinstance(value, dict) else "not a JSON object"
+        return [f"not JSON: {exc}"]
+    return [value if isinstance(value, dict) else "not a JSON object"]
 
 
 def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """A JSON list of briefs, or `{"requests": [...]}` (the API's body); items count as
-    lines 1, 2, ..."""
+    lines 1, 2, ... The file is read by the API's strict JSON edge first: what it refuses
+    is named by the item's line."""
     try:
-        data = json.loads(text)
+        data = strict_loads(text)
+    except RequestValidationError as exc:
+        for loc, message in _edge_offences(exc):
+            line, within = _item_place(loc)
+            yield line, _refusal(within, message)
+        return
     except ValueError as exc:
         yield 1, f"not JSON: {exc}"
         return
@@ -151,11 +172,31 @@ def _json_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield index, item if isinstance(item, dict) else "not a JSON object"
 
 
+def _item_place(loc: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    """Where a JSON file's offence at `loc` is: the line (item number: its place in the
+    list or in `requests`) and the field within that item; line 1 and `loc` itself for
+    anything outside an item."""
+    inside = loc[1:] if loc[:1] == ("requests",) else loc
+    if inside and isinstance(inside[0], int):
+        return inside[0] + 1, inside[1:]
+    return 1, loc
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    repeated = _repeated_columns(reader.fieldnames or [])
+    if repeated:
+        yield 1, f"{', '.join(repeated)}: a column may appear only once in the header"
+        return
     for row in reader:
         if any((cell or "").strip() for cell in row.values()):
             yield reader.line_num, _csv_brief(row)
+
+
+def _repeated_columns(names: Sequence[str]) -> list[str]:
+    """The header's names given more than once (a row would keep only the last cell)."""
+    counts = Counter(names)
+    return [name for name, count in counts.items() if count > 1]
 
 
 def _csv_brief(row: dict[str | None, Any]) -> dict[str, Any] | str:

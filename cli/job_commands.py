@@ -16,6 +16,7 @@ import click
 from cli.api_access import Access, ExitCode, with_api
 from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
+from cli.option_types import EVENT_NUMBER
 from cli.progress import follow_job
 from client import TERMINAL, FragranceClient, Job, WaitTimedOut
 
@@ -165,7 +166,8 @@ def jobs_cancel(access: Access, job_id: str) -> None:
 @jobs.command("events", help="Print a job's events as they happen, until its final one "
                              "(--json: one JSON object per line).")
 @click.argument("job_id")
-@click.option("--after", default=0, show_default=True, help="start after this event number")
+@click.option("--after", default=0, show_default=True, type=EVENT_NUMBER,
+              help="start after this event number")
 @with_api
 def jobs_events(access: Access, job_id: str, after: int) -> None:
     with access.client() as client:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from cli.job_store import existing_store_url
 from cli.ops_commands import settings_or_exit
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -18,11 +19,14 @@ MAX_LIFETIME = timedelta(days=36_500)
 
 
 def _ring() -> Any:
+    """The key ring of the configured job store; a SQLite file that is not there ends the
+    command naming the URL (opening it would create an empty database)."""
     from core.database import make_engine, make_session_factory
     from core.keys import KeyRing
 
     settings: Any = settings_or_exit()
-    return KeyRing(make_session_factory(make_engine(settings.database_url)))
+    database_url = existing_store_url(settings.database_url)
+    return KeyRing(make_session_factory(make_engine(database_url)))
 
 
 def _duration(value: str | None) -> timedelta | None:

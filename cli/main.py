@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from cli import client_commands, key_commands, ops_commands, stack
+from cli.job_store import unavailable_message
 
 
 class _Fragrance(click.Group):
     """The command group; a database that cannot be reached or is not migrated is an error
-    message (exit 1), not a traceback, whichever command met it."""
+    message naming its URL (exit 1), not a traceback, whichever command met it."""
 
     def invoke(self, ctx: click.Context) -> object:
         from core.errors import StoreUnavailable
@@ -17,8 +18,7 @@ class _Fragrance(click.Group):
         try:
             return super().invoke(ctx)
         except StoreUnavailable as exc:
-            raise click.ClickException(
-                f"{exc}: is the database up, and migrated (`fragrance db upgrade`)?") from None
+            raise click.ClickException(unavailable_message(str(exc))) from None
 
 
 @click.group(cls=_Fragrance, help="Fragrance AI job backend.")

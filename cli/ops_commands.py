@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
+from cli.job_store import missing_sqlite_file, where
 from config import SettingsError, load_settings
 from core.kinds import KindError, check_settings
 
@@ -20,6 +22,14 @@ def settings_or_exit() -> object:
     except (SettingsError, KindError) as exc:
         raise click.ClickException(f"configuration error: {exc}") from exc
     return settings
+
+
+def say_when_creating(database_url: str) -> None:
+    """On stderr, where a new SQLite job store is about to be created (a relative path is
+    relative to the current folder: from elsewhere, this is not the project's store)."""
+    path = missing_sqlite_file(database_url)
+    if path is not None:
+        click.echo(f"no job store at {where(database_url, path)}: creating it", err=True)
 
 
 def upgrade_database(database_url: str) -> None:
@@ -38,8 +48,9 @@ def db() -> None:
 def db_upgrade(as_json: bool) -> None:
     import migrations
 
-    settings = settings_or_exit()
-    upgrade_database(settings.database_url)  # type: ignore[attr-defined]
+    settings: Any = settings_or_exit()
+    say_when_creating(settings.database_url)
+    upgrade_database(settings.database_url)
     if as_json:
         click.echo(json.dumps({"revision": migrations.head_revision()}))
         return

@@ -24,8 +24,8 @@ class AsyncFragranceClient:
 
     def __init__(self, base_url: str, api_key: str, *, timeout_s: float = 30.0,
                  retries: int = 3, http: httpx.AsyncClient | None = None) -> None:
+        self._auth = protocol.auth_headers(api_key)  # a key no header carries: ValueError
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout_s)
-        self._auth = {"Authorization": f"Bearer {api_key}"}
         self._timeout_s, self.retries = timeout_s, retries
 
     async def __aenter__(self) -> AsyncFragranceClient:

@@ -4,6 +4,7 @@ async client send the same `Call`s and read answers with the same `decode`."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,8 @@ V1 = "/api/v1"
 MAX_BACKOFF_S = 30.0
 TRANSIENT = frozenset({429, 502, 503, 504})
 SSE, NDJSON = "text/event-stream", "application/x-ndjson"
+IDEMPOTENCY_KEY_MAX_CHARS = 200
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")  # what an HTTP header carries as it is
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,41 @@ class Call:
     wait_s: float = 0.0  # added to the read timeout (Prefer: wait)
 
 
+def idempotency_key_problem(key: str) -> str | None:
+    """Why the API refuses `key` as an `Idempotency-Key` (its rule: visible ASCII, 1 to 200
+    characters); None when it takes it."""
+    if not key:
+        return "give at least one character"
+    if not _VISIBLE_ASCII.fullmatch(key):
+        return "use visible ASCII characters only (no spaces, no accents or other scripts)"
+    if len(key) > IDEMPOTENCY_KEY_MAX_CHARS:
+        return f"use at most {IDEMPOTENCY_KEY_MAX_CHARS} characters, not {len(key)}"
+    return None
+
+
+def api_key_problem(key: str) -> str | None:
+    """Why `key` cannot be an API key sent as `Authorization: Bearer KEY` (keys are visible
+    ASCII, `fk_...`); None when it can. The key itself is never part of the answer."""
+    if not _VISIBLE_ASCII.fullmatch(key):
+        return "an API key is visible ASCII (fk_...), without spaces"
+    return None
+
+
+def auth_headers(api_key: str) -> dict[str, str]:
+    """The `Authorization` header; ValueError for a key no header can carry."""
+    problem = api_key_problem(api_key)
+    if problem:
+        raise ValueError(f"api_key: {problem}")
+    return {"Authorization": f"Bearer {api_key}"}
+
+
 def submit(path: str, body: dict[str, Any], idempotency_key: str | None = None,
            wait_s: float = 0.0) -> Call:
+    """A POST with an `Idempotency-Key` (a new one when none is given); ValueError for a
+    key the API would refuse."""
+    problem = idempotency_key_problem(idempotency_key) if idempotency_key else None
+    if problem:
+        raise ValueError(f"idempotency_key: {problem}")
     headers = {"Idempotency-Key": idempotency_key or f"client-{uuid.uuid4()}"}
     if wait_s > 0:
         headers["Prefer"] = f"wait={wait_s:g}"

@@ -22,13 +22,14 @@ class FragranceClient:
     """The Fragrance AI job API. Submits carry an `Idempotency-Key` (given, or made per
     call) and are sent again after no answer or a 429/502/503/504, waiting `Retry-After`,
     at most `retries` times; so are reads. Errors raise `ApiError` (the problem's title,
-    detail and field errors), `NotJson` or `Unreachable`. Use it as a context manager or
-    call `close()`."""
+    detail and field errors), `NotJson` or `Unreachable`; an API key or `Idempotency-Key` no
+    HTTP header can carry (the API's rule: visible ASCII) raises ValueError before anything
+    is sent. Use it as a context manager or call `close()`."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout_s: float = 30.0,
                  retries: int = 3, http: httpx.Client | None = None) -> None:
+        self._auth = protocol.auth_headers(api_key)  # a key no header carries: ValueError
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
-        self._auth = {"Authorization": f"Bearer {api_key}"}
         self._timeout_s, self.retries = timeout_s, retries
 
     def __enter__(self) -> FragranceClient:

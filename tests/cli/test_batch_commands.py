@@ -141,3 +141,94 @@ def test_the_apis_refusal_names_the_file_line_of_each_brief(
         assert "line 1: brief: refused whole" in result.output
         assert "webhook: not https" in result.output
         assert "requests." not in result.output
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("briefs.jsonl", '{"fragrance_family": "woody"}\n'
+                     '{"fragrance_family": "floral", "fragrance_family": "citrus"}\n',
+     "briefs.jsonl:2: fragrance_family: a key may appear only once in an object"),
+    ("briefs.jsonl", '{"fragrance_family": "floral", "mood": "calm", "mood": "bold"}\n',
+     "briefs.jsonl:1: mood: a key may appear only once in an object"),
+    ("briefs.json", '{"requests": [{"fragrance_family": "woody"}, '
+                    '{"fragrance_family": "floral", "fragrance_family": "citrus"}]}',
+     "briefs.json:2: fragrance_family: a key may appear only once in an object"),
+    ("briefs.json", '[{"fragrance_family": "floral", "fragrance_family": "citrus"}]',
+     "briefs.json:1: fragrance_family: a key may appear only once in an object"),
+    ("briefs.csv", "fragrance_family,fragrance_family\nfloral,citrus\n",
+     "briefs.csv:1: fragrance_family: a column may appear only once in the header"),
+])
+def test_a_key_given_twice_is_a_bad_line_as_the_api_refuses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str,
+        says: str) -> None:
+    """Python's parser would keep the last value (`citrus`); the API answers 422."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8", newline="")
+    with pytest.raises(BriefFileError) as refused:
+        read_briefs(path)
+    assert says in str(refused.value)
+    sent: list[Any] = []
+    monkeypatch.setattr(FragranceClient, "submit_batch",
+                        lambda self, briefs, **_: sent.append(briefs))
+    for command in (("batch", "submit"), ("submit", "batch")):
+        result = fragrance(*command, str(path), *KEY)
+        assert result.exit_code == 2, result.output
+        assert says in result.output
+    assert sent == []
+
+
+def test_the_api_refuses_the_same_duplicate_key() -> None:
+    from fastapi.exceptions import RequestValidationError
+
+    from api.strict_json import strict_loads
+
+    with pytest.raises(RequestValidationError) as refused:
+        strict_loads('{"requests": [{"fragrance_family": "floral", '
+                     '"fragrance_family": "citrus"}]}')
+    assert [error["type"] for error in refused.value.errors()] == ["duplicate_key"]
+
+
+def _events(*counts: dict[str, int]) -> Any:
+    def batch_events(self: FragranceClient, batch_id: str, **_: Any) -> Iterator[dict[str, Any]]:
+        for index, current in enumerate(counts, 1):
+            yield {**BATCH, "id": "2d71a9c4-0000-0000-0000-000000000000",
+                   "status": "completed" if index == len(counts) else "running",
+                   "counts": current}
+    return batch_events
+
+
+@pytest.fixture
+def two_briefs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file of two briefs, a submit that takes them and an event stream that shows the
+    same counts twice before they change; stderr is no terminal (click's runner)."""
+    for forcing in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(forcing, raising=False)
+    path = tmp_path / "two.jsonl"
+    path.write_text('{"fragrance_family": "floral"}\n{"fragrance_family": "woody"}\n',
+                    encoding="utf-8")
+    submitted = {**BATCH, "id": "2d71a9c4-0000-0000-0000-000000000000", "status": "running",
+                 "counts": {"queued": 2}}
+    monkeypatch.setattr(FragranceClient, "submit_batch", lambda self, briefs, **_: submitted)
+    monkeypatch.setattr(FragranceClient, "batch_events", _events(
+        {"queued": 2}, {"queued": 2}, {"queued": 1, "running": 1},
+        {"running": 1, "succeeded": 1}, {"succeeded": 2}))
+    return path
+
+
+def test_progress_off_a_terminal_is_whole_lines_one_per_change_of_counts(
+        two_briefs: Path) -> None:
+    result = fragrance("batch", "submit", str(two_briefs), *KEY)
+    assert result.exit_code == 0, result.output
+    progress = [line for line in result.stderr.splitlines() if "finished" in line]
+    assert progress == [
+        "batch 2d71a9c4: 0/2 finished  queued 2  running 0  succeeded 0  failed 0  canceled 0",
+        "batch 2d71a9c4: 0/2 finished  queued 1  running 1  succeeded 0  failed 0  canceled 0",
+        "batch 2d71a9c4: 1/2 finished  queued 0  running 1  succeeded 1  failed 0  canceled 0",
+        "batch 2d71a9c4: 2/2 finished  queued 0  running 0  succeeded 2  failed 0  canceled 0"]
+    assert "━" not in result.stderr and "…" not in result.stderr
+
+
+def test_progress_with_json_prints_no_progress_lines(two_briefs: Path) -> None:
+    result = fragrance("batch", "submit", str(two_briefs), *KEY, "--json")
+    assert result.exit_code == 0, result.output
+    assert "finished" not in result.stderr
+    assert '"status": "completed"' in result.stdout

@@ -139,3 +139,53 @@ def test_bench_help_names_every_suite() -> None:
     shown = fragrance("bench", "--help")
     assert shown.returncode == 0
     assert all(name in shown.stdout for name in DEFAULT + OPT_IN), shown.stdout
+
+
+RELATIVE_DEFAULT = {"FRAGRANCE_DATABASE_URL": "sqlite:///var/fragrance.db"}  # the default's form
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("args", [("keys", "revoke", "0" * 32), ("keys", "list"),
+                                  ("keys", "create", "--name", "x")])
+def test_keys_outside_the_project_folder_say_which_store_they_did_not_find(
+        tmp_path: Path, args: tuple[str, ...]) -> None:
+    (tmp_path / "var").mkdir()  # even where a var folder exists, no empty store is made
+    failed = fragrance(*args, cwd=tmp_path, **RELATIVE_DEFAULT)
+    assert failed.returncode == 1, failed.stderr
+    assert (f"no job store at sqlite:///var/fragrance.db (relative to the current folder, "
+            f"{tmp_path})") in failed.stderr
+    assert "run it from the project folder" in failed.stderr
+    assert "FRAGRANCE_DATABASE_URL" in failed.stderr
+    assert "is the database up" not in failed.stderr and "Traceback" not in failed.stderr
+    assert list((tmp_path / "var").iterdir()) == []
+
+
+@pytest.mark.unit
+def test_an_absolute_store_that_is_not_there_is_named_too(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    failed = fragrance("keys", "list", FRAGRANCE_DATABASE_URL=url)
+    assert failed.returncode == 1
+    assert f"no job store at {url}: set FRAGRANCE_DATABASE_URL" in failed.stderr
+    assert not (tmp_path / "gone.db").exists()
+
+
+@pytest.mark.unit
+def test_a_store_that_cannot_be_reached_is_named_without_its_password() -> None:
+    failed = fragrance("keys", "list",
+                       FRAGRANCE_DATABASE_URL="postgresql://fragrance:s3cret@127.0.0.1:1/jobs")
+    assert failed.returncode == 1
+    assert "at postgresql://fragrance:***@127.0.0.1:1/jobs" in failed.stderr
+    assert "s3cret" not in failed.stderr
+
+
+@pytest.mark.unit
+def test_db_upgrade_says_where_it_creates_a_new_store(tmp_path: Path) -> None:
+    created = fragrance("db", "upgrade", "--json", cwd=tmp_path, **RELATIVE_DEFAULT)
+    assert created.returncode == 0, created.stderr
+    assert (f"no job store at sqlite:///var/fragrance.db (relative to the current folder, "
+            f"{tmp_path}): creating it") in created.stderr
+    assert json.loads(created.stdout)["revision"]
+    again = fragrance("db", "upgrade", cwd=tmp_path, **RELATIVE_DEFAULT)
+    assert again.returncode == 0 and "creating" not in again.stderr
+    listed = fragrance("keys", "list", cwd=tmp_path, **RELATIVE_DEFAULT)
+    assert listed.returncode == 0, listed.stderr

@@ -178,3 +178,21 @@ def test_a_webhook_verifies_with_its_secret_and_a_tampered_one_does_not() -> Non
         verify_webhook(secret, body.replace("j1", "j2"), headers)
     with pytest.raises(WebhookVerificationError):
         verify_webhook(old, body, headers)
+
+
+@pytest.mark.parametrize("key", ["장미", "a b", "x" * 201])
+def test_an_idempotency_key_the_api_would_refuse_is_a_value_error_before_sending(
+        key: str) -> None:
+    sent: list[httpx.Request] = []
+    client = _client(lambda request: sent.append(request) or httpx.Response(202, json=JOB))
+    with pytest.raises(ValueError, match="idempotency_key"):
+        client.submit_recipe({"fragrance_family": "floral"}, idempotency_key=key)
+    assert sent == []
+
+
+def test_an_api_key_no_header_can_carry_is_a_value_error_that_does_not_repeat_it() -> None:
+    with pytest.raises(ValueError, match="api_key") as refused:
+        FragranceClient("http://api", "fk_장미")
+    assert "장미" not in str(refused.value)
+    with pytest.raises(ValueError, match="api_key"):
+        AsyncFragranceClient("http://api", "fk x")

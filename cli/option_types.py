@@ -1,0 +1,82 @@
+"""Option types for what the client commands send: the API's URL and the values that travel
+in HTTP headers. Each is checked when the command line is read, with the API's own rule, so
+a value no request can carry is a usage error naming its option (exit 2), not a traceback
+from the HTTP library or a connection error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+import click
+
+from client.protocol import api_key_problem, idempotency_key_problem
+
+API_URL_SHAPE = "http(s)://host[:port]"
+
+
+def api_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the API's address; None when it can (http or https, a host, a
+    valid port if any; a path is allowed, for an API behind a proxy's prefix)."""
+    parts = urlsplit(url)
+    if any(char.isspace() for char in url) or not _has_valid_port(parts):
+        return f"the URL must be {API_URL_SHAPE}"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"the URL must be {API_URL_SHAPE}"
+    if parts.query or parts.fragment:
+        return f"the URL must be {API_URL_SHAPE}, without ?query or #fragment"
+    return None
+
+
+def _has_valid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - reading it checks it (a ValueError when out of range)
+    except ValueError:
+        return False
+    return True
+
+
+class ApiUrl(click.ParamType):
+    """The API's base URL, without a trailing slash."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        url = str(value)
+        problem = api_url_problem(url)
+        if problem:
+            self.fail(f"{url!r}: {problem}", param, ctx)
+        return url.rstrip("/")
+
+
+class HeaderValue(click.ParamType):
+    """A value sent in an HTTP header, checked by `problem` (the API's rule for it). With
+    `secret`, the value is never repeated in the message."""
+
+    def __init__(self, name: str, problem: Callable[[str], str | None],
+                 secret: bool = False) -> None:
+        self.name, self._problem, self._secret = name, problem, secret
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value)
+        problem = self._problem(text)
+        if problem:
+            self.fail(problem if self._secret else f"{text!r}: {problem}", param, ctx)
+        return text
+
+
+API_URL = ApiUrl()
+API_KEY = HeaderValue("key", api_key_problem, secret=True)
+IDEMPOTENCY_KEY = HeaderValue("key", idempotency_key_problem)
+MAX_EVENT_NUMBER = 2**31 - 1  # the API's largest event number (`Last-Event-ID`)
+EVENT_NUMBER = click.IntRange(0, MAX_EVENT_NUMBER)
+
+
+def idempotency_key_option(help_text: str) -> Callable[[Callable[..., Any]], Any]:
+    """`--idempotency-key`, checked with the API's rule (visible ASCII, 1 to 200
+    characters) before anything is sent."""
+    return click.option("--idempotency-key", default=None, type=IDEMPOTENCY_KEY,
+                        help=f"{help_text} (visible ASCII, at most 200 characters)")

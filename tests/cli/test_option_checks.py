@@ -1,0 +1,125 @@
+"""What the client commands send in the URL and in HTTP headers is checked as the command
+line is read, with the API's own rules: a value no request can carry is a usage error
+naming its option (exit 2) before anything is sent, not a traceback from the HTTP library
+nor a connection error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import main
+from client import FragranceClient
+
+pytestmark = pytest.mark.unit
+URL = ("--url", "http://127.0.0.1:9")
+KEY = ("--api-key", "fk_x")
+JOB_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def fragrance(*args: str, **env: str) -> Result:
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
+    """What reached the client: any call at all is recorded."""
+    calls: list[Any] = []
+    monkeypatch.setattr(FragranceClient, "call",
+                        lambda self, call: calls.append(call) or {"id": "x"})
+    monkeypatch.setattr(FragranceClient, "_lines",
+                        lambda self, *args: calls.append(args) or iter(()))
+    monkeypatch.chdir(tmp_path)
+    Path("one.jsonl").write_text('{"fragrance_family": "floral"}\n', encoding="utf-8")
+    return calls
+
+
+@pytest.mark.parametrize("key", ["장미", "rose garden", "x" * 201, "", "tab\there", "é"])
+def test_an_idempotency_key_the_api_would_refuse_is_a_usage_error_naming_the_option(
+        sent: list[Any], key: str) -> None:
+    refused = fragrance("batch", "submit", "one.jsonl", "--idempotency-key", key, *KEY, *URL)
+    assert refused.exit_code == 2, refused.output
+    assert isinstance(refused.exception, SystemExit)  # not a UnicodeEncodeError
+    assert "Invalid value for '--idempotency-key'" in refused.output
+    assert "Traceback" not in refused.output
+    assert sent == []
+
+
+def test_an_idempotency_key_the_api_takes_is_sent_as_given(sent: list[Any]) -> None:
+    fragrance("batch", "submit", "one.jsonl", "--idempotency-key", "rose-2026/01",
+              "--no-wait", *KEY, *URL)
+    assert sent and sent[0].headers["Idempotency-Key"] == "rose-2026/01"
+
+
+@pytest.mark.parametrize("key", ["rose", "x" * 200, "x" * 201, "장미", "a b", "", "~!\"#$%",
+                                 "\x7f", "line\nbreak"])
+def test_the_clis_rule_for_an_idempotency_key_is_the_apis(key: str) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.params import IdempotencyKey
+    from client.protocol import idempotency_key_problem
+
+    try:
+        TypeAdapter(IdempotencyKey).validate_python(key)
+        api_takes_it = True
+    except ValidationError:
+        api_takes_it = False
+    assert (idempotency_key_problem(key) is None) == api_takes_it
+
+
+@pytest.mark.parametrize("key", ["장미", "fk_x y", "fk_\u00e9"])
+def test_an_api_key_no_header_can_carry_is_a_usage_error_that_does_not_repeat_it(
+        sent: list[Any], key: str) -> None:
+    for source in ({"args": ("--api-key", key), "env": {}},
+                   {"args": (), "env": {"FRAGRANCE_API_KEY": key}}):
+        refused = fragrance("jobs", "show", JOB_ID, *source["args"], *URL, **source["env"])
+        assert refused.exit_code == 2, refused.output
+        assert "Invalid value for '--api-key'" in refused.output
+        assert key not in refused.output  # a key is a secret, even a broken one
+    assert sent == []
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:8000", "http://", "http://:8000",
+                                 "127.0.0.1:8000", "http://127.0.0.1:99999",
+                                 "http://127.0.0.1:port", "http://127.0.0.1:8000?x=1",
+                                 "http://127.0.0.1 :8000"])
+@pytest.mark.parametrize("command", [
+    ("submit", "search", "rose"), ("submit", "recipe", "--family", "floral"),
+    ("submit", "batch", "one.jsonl"), ("batch", "submit", "one.jsonl"),
+    ("batch", "watch", JOB_ID), ("batch", "download", JOB_ID), ("batch", "cancel", JOB_ID),
+    ("jobs", "show", JOB_ID), ("jobs", "list"), ("jobs", "watch", JOB_ID),
+    ("jobs", "cancel", JOB_ID), ("jobs", "events", JOB_ID)])
+def test_a_url_that_is_not_http_host_port_is_a_usage_error_on_every_command(
+        sent: list[Any], command: tuple[str, ...], url: str) -> None:
+    refused = fragrance(*command, "--url", url, *KEY)
+    assert refused.exit_code == 2, refused.output
+    assert "Invalid value for '--url'" in refused.output
+    assert "http(s)://host[:port]" in refused.output
+    assert "cannot reach" not in refused.output
+    assert sent == []
+
+
+def test_a_url_from_the_environment_is_checked_the_same_way(sent: list[Any]) -> None:
+    refused = fragrance("jobs", "show", JOB_ID, *KEY, FRAGRANCE_API_URL="notaurl")
+    assert refused.exit_code == 2 and "http(s)://host[:port]" in refused.output
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "https://api.example.com",
+                                 "http://[::1]:8100/", "HTTP://localhost",
+                                 "https://example.com/fragrance/", "http://장미.example"])
+def test_urls_of_an_api_are_taken(url: str) -> None:
+    from cli.option_types import api_url_problem
+
+    assert api_url_problem(url) is None
+
+
+@pytest.mark.parametrize("after", ["-1", "2147483648", "x"])
+def test_an_event_number_the_api_cannot_resume_after_is_a_usage_error(
+        sent: list[Any], after: str) -> None:
+    refused = fragrance("jobs", "events", JOB_ID, "--after", after, *KEY, *URL)
+    assert refused.exit_code == 2, refused.output
+    assert "'--after'" in refused.output
+    assert sent == []
