@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep
@@ -52,10 +52,13 @@ async def revoke_key(key_id: KeyId, request: Request, caller: KeyAdmin) -> dict[
 
 
 @router.post("/keys/current/webhook-secret/rotate", responses=problems(401, 503))
-async def rotate_secret(request: Request, caller: PrincipalDep) -> dict[str, Any]:
+async def rotate_secret(request: Request, response: Response,
+                        caller: PrincipalDep) -> dict[str, Any]:
     """A new `whsec_` secret for this API key. From the next message on, messages are signed
     with the new secret and with each replaced one until its `previous_valid_until` (a
-    second rotation keeps the first old secret signing until its own time)."""
+    second rotation keeps the first old secret signing until its own time). The answer is
+    the only copy of the secret you get: no cache keeps it (`Cache-Control: no-store`)."""
     secret, until = await run_in_threadpool(_ring(request).rotate_webhook_secret,
                                             caller.key_id, request.app.state.secret_overlap_s)
+    response.headers["Cache-Control"] = "no-store"
     return {"webhook_secret": secret, "previous_valid_until": iso(until)}

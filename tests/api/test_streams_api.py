@@ -125,6 +125,8 @@ def test_delivery_log_and_secret_rotation(client: TestClient,
         "items": []}
     assert client.get(f"/api/v1/jobs/{job_id}/deliveries",
                       headers=auth(keys["bob"])).status_code == 404
-    rotated = client.post("/api/v1/keys/current/webhook-secret/rotate", headers=headers).json()
+    answer = client.post("/api/v1/keys/current/webhook-secret/rotate", headers=headers)
+    assert answer.headers["cache-control"] == "no-store"  # the secret's only copy
+    rotated = answer.json()
     assert rotated["webhook_secret"].startswith("whsec_")
     assert rotated["webhook_secret"] != keys["alice"].webhook_secret
