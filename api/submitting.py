@@ -64,13 +64,14 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
     request_id = request_id_of(request)
     new = NewJob(caller.tenant_id, kind, payload, api_key_id=caller.key_id,
                  webhook_url=webhook, webhook_events=body.webhook_events,
-                 request_id=request_id)
-    if kind == JobKind.SEARCH and state.search_cache is not None and not idempotency_key:
+                 request_id=request_id, idempotency_key=idempotency_key)
+    if kind == JobKind.SEARCH and state.search_cache is not None:
         result = await state.search_cache.lookup(
             await serving_version(state.serving_version, caller.tenant_id), payload)
-        if result is not None:
-            cached = await run_in_threadpool(answer_from_cache, state.store, new, result)
-            return await answer(request, response, cached, True, prefer)
+        if result is not None:  # an Idempotency-Key replay still answers the first job
+            cached, created = await run_in_threadpool(answer_from_cache, state.store, new,
+                                                      result)
+            return await answer(request, response, cached, created, prefer)
     if idempotency_key:  # a replay must find the first job: written alone
         job, created = await run_in_threadpool(
             submit_job, state.store, state.enqueuer, tenant_id=caller.tenant_id, kind=kind,

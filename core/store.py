@@ -179,12 +179,24 @@ class JobStore:
         return self._insert([job.values(now + timedelta(microseconds=index))
                              for index, job in enumerate(jobs)])
 
-    def create_answered(self, job: NewJob, result: dict[str, Any]) -> JobView:
+    def create_answered(self, job: NewJob, result: dict[str, Any]) -> tuple[JobView, bool]:
         """Store a job that is answered already (a cached search): admitted like any job,
         and written succeeded with the events of a run (queued, started, succeeded) and
-        their webhooks, in one transaction. Raises QuotaExceeded over the tenant's cap."""
-        if job.idempotency_key:
-            raise ValueError("create_answered takes no idempotency key")
+        their webhooks, in one transaction. Returns (job, created): with an Idempotency-Key
+        used before, the first job and False, as `create`. Raises IdempotencyConflict,
+        QuotaExceeded over the tenant's cap."""
+        key = job.idempotency_key
+        if key and (existing := self._find_idempotent(job.tenant_id, key, job.request_hash)):
+            return existing, False
+        try:
+            return self._create_answered(job, result), True
+        except IntegrityError:  # the same key, submitted at the same moment
+            existing = self._find_idempotent(job.tenant_id, key or "", job.request_hash)
+            if existing is None:
+                raise
+            return existing, False
+
+    def _create_answered(self, job: NewJob, result: dict[str, Any]) -> JobView:
         now = utcnow()
         row = {**job.values(now), "status": str(JobStatus.SUCCEEDED), "progress": 1.0,
                "result": result, "attempts": 1, "started_at": now, "finished_at": now}

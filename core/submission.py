@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from core.batches import BatchItem, BatchStore, BatchView
@@ -59,14 +60,20 @@ def submit_job(store: JobStore, enqueuer: Enqueuer, *, tenant_id: str, kind: str
     return job, created
 
 
-def answer_from_cache(store: JobStore, job: NewJob, result: dict[str, Any]) -> JobView:
+def answer_from_cache(store: JobStore, job: NewJob,
+                      result: dict[str, Any]) -> tuple[JobView, bool]:
     """A search job created already succeeded with `result`, the cached result of the same
     search on the same model version and index (`core.search_cache`): `cached: true`, its
-    `query` as this job typed it. Raises QuotaExceeded, StoreUnavailable."""
+    `query` as this job typed it. Returns (job, created): an Idempotency-Key replay is the
+    first job. Raises IdempotencyConflict, QuotaExceeded, StoreUnavailable."""
     own = {"query": job.input["query"]} if "query" in result and "query" in job.input else {}
-    view = store.create_answered(job, {**result, **own, "cached": True})
-    JOBS_SUBMITTED.labels(job.kind).inc()
-    return view
+    if job.idempotency_key:
+        job = replace(job, request_hash=request_hash(job.kind, job.input, job.webhook_url,
+                                                     job.webhook_events))
+    view, created = store.create_answered(job, {**result, **own, "cached": True})
+    if created:
+        JOBS_SUBMITTED.labels(job.kind).inc()
+    return view, created
 
 
 def submit_jobs(store: JobStore, enqueuer: Enqueuer,

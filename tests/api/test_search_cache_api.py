@@ -109,16 +109,35 @@ def test_other_inputs_indexes_and_versions_miss(
     assert shared.json()["status"] == "succeeded"
 
 
-def test_an_idempotent_submit_and_a_cache_outage_go_the_usual_way(
-        database_url: str, cache: SearchCache, keys: dict[str, IssuedKey],
-        enqueuer: RecordingEnqueuer, cached_client: TestClient) -> None:
+def test_an_idempotent_submit_is_answered_from_the_cache_and_replays_its_first_job(
+        cache: SearchCache, keys: dict[str, IssuedKey], cached_client: TestClient) -> None:
+    """The CLI and the Python clients send an Idempotency-Key with every submit: the cache
+    answers them too, and a replay of the key is the first job, cached or not."""
     seen = cached_client.post(SEARCH, json={"query": "vanilla perfume"},
                               headers=auth(keys["bob"])).json()["input"]
     cache.publish_stamp(None, "stamp-1")
     cache.remember(None, "stamp-1", seen, RESULT)
-    keyed = cached_client.post(SEARCH, json={"query": "vanilla perfume"},
-                               headers={**auth(keys["alice"]), "Idempotency-Key": "k-1"})
-    assert keyed.json()["status"] == "queued"
+    keyed = {**auth(keys["alice"]), "Idempotency-Key": "k-1"}
+    first = cached_client.post(SEARCH, json={"query": "vanilla perfume"}, headers=keyed)
+    assert first.status_code == 202, first.text
+    assert first.json()["status"] == "succeeded" and first.json()["result"]["cached"]
+    replay = cached_client.post(SEARCH, json={"query": "vanilla perfume"}, headers=keyed)
+    assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] == first.json()["id"]
+    other = cached_client.post(SEARCH, json={"query": "vanilla perfume", "top_k": 3},
+                               headers=keyed)
+    assert other.status_code == 409
+    # a key first used on a search the cache did not have is replayed too
+    queued = {**auth(keys["alice"]), "Idempotency-Key": "k-2"}
+    missed = cached_client.post(SEARCH, json={"query": "amber"}, headers=queued).json()
+    assert missed["status"] == "queued"
+    cache.remember(None, "stamp-1", missed["input"], {**RESULT, "query": "amber"})
+    again = cached_client.post(SEARCH, json={"query": "amber"}, headers=queued)
+    assert again.status_code == 200 and again.json()["id"] == missed["id"]
+
+
+def test_a_cache_outage_goes_the_usual_way(
+        database_url: str, keys: dict[str, IssuedKey], enqueuer: RecordingEnqueuer) -> None:
     settings = load_settings("testing", database_url=database_url,
                              broker_url="redis://127.0.0.1:1/0", search_cache_ttl_s=60,
                              rate_limit_per_s=0)
