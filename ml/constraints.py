@@ -7,7 +7,9 @@ each occasion, each mood. Each constraint holds the perfumes that meet it, taken
 indexes its filters), so checking a hit is a set lookup. Exclusions are hard filters: a
 perfume carrying an excluded note (or any note it stands for, see `ml.notes`), of an
 excluded family, gender or line, or the reference perfume of a "like X" query and its
-editions, is never returned. Avoided things (`not too sweet`) only lower relevance.
+editions, is never returned. Avoided things (`not too sweet`, `less powdery`) only lower
+relevance; they hold the perfumes they would hold as wishes (`build_avoided`): a perfume
+avoided for a character is one that has it, read as the character's constraint reads it.
 """
 
 from __future__ import annotations
@@ -116,6 +118,26 @@ def build_constraints(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIn
               for o in parse.occasions]
     found += [Constraint("mood", mood, facets.having("mood", [mood])) for mood in parse.moods]
     return tuple(found)
+
+
+def _avoided_members(kind: str, value: str, taxonomy: NoteTaxonomy,
+                     facets: FacetIndex) -> frozenset[str]:
+    if kind in ("note", "group"):
+        return facets.having("note", taxonomy.expand(value))
+    if kind == "character":
+        return _character(value, facets)
+    if kind == "intensity":
+        return facets.having("concentration", INTENSITIES[value])
+    if kind in ("mood", "season", "gender"):
+        return facets.having(kind, (value,))
+    return frozenset()
+
+
+def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy,
+                  facets: FacetIndex) -> tuple[Constraint, ...]:
+    """What the parse softly avoids, each as the perfumes that carry it (see the module doc)."""
+    return tuple(Constraint(kind, value, _avoided_members(kind, value, taxonomy, facets))
+                 for kind, value in parse.avoid)
 
 
 def build_exclusions(parse: QueryParse, taxonomy: NoteTaxonomy,

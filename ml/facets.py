@@ -1,4 +1,5 @@
-"""Facet hints: the seasons, genders, families, notes and moods a query asks for, as sets.
+"""Facet hints: the seasons, genders, families, notes, moods and perfumes a query asks for,
+as sets.
 
 They feed the soft facet score of the hybrid ranking (`ml.ranking`) and the `hints` of a
 result. They are derived from the query's parse (`ml.parsing`), positive wishes only: an
@@ -20,9 +21,12 @@ class FacetHints:
     families: frozenset[str] = frozenset()
     notes: frozenset[str] = frozenset()
     moods: frozenset[str] = frozenset()
+    perfumes: frozenset[str] = frozenset()
+    lines: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
-        return not (self.seasons or self.genders or self.families or self.notes or self.moods)
+        return not (self.seasons or self.genders or self.families or self.notes or self.moods
+                    or self.perfumes or self.lines)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"season": sorted(self.seasons), "gender": sorted(self.genders),
@@ -31,9 +35,11 @@ class FacetHints:
 
 
 def hints_from(parse: QueryParse) -> FacetHints:
-    """The positive facets of a parse (families: those of its character words)."""
+    """The positive facets of a parse (families: those of its character words; perfumes:
+    the ones written out in full, lines: their editions and flankers)."""
     families = {family for key in parse.characters for family in CHARACTERS[key].families}
     return FacetHints(seasons=frozenset(parse.seasons), genders=frozenset(parse.genders),
                       families=frozenset(families),
                       notes=frozenset(note for options in parse.notes for note in options),
-                      moods=frozenset(parse.moods))
+                      moods=frozenset(parse.moods), perfumes=frozenset(parse.named_exactly),
+                      lines=frozenset(parse.named))

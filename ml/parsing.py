@@ -11,7 +11,8 @@ forward ("without tonka", "no oud or incense", "hold the musk", "anything but ci
 ("no oud, incense or leather"; in "without tonka, vanilla for women" only tonka is out).
 A negated note, note group, character, gender or perfume is excluded (hard); a negated mood,
 season or intensity, and anything after "too" / "overly" ("not too sweet"), or "less", is
-only avoided (a soft preference).
+only avoided (a soft preference); a mood both wished for and avoided is only avoided ("sweet
+gourmand but not too sweet": a gourmand, not a sweet one).
 
 Likeness. "like X", "similar to X", "dupe for X", "X 같은" ... name a reference perfume: the
 name next to the marker, else the words up to the next clause boundary resolved fuzzily.
@@ -40,8 +41,11 @@ from ml.notes import NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
 from ml.query_words import (
+    BACK_LIKES,
     COMMON_QUERY_WORDS,
     COMPARATIVES,
+    PRICE_LEADS,
+    PRICE_TAILS,
     SCOPE_FILLERS,
     SMELL_LIKES,
     STRONG_LIKES,
@@ -53,7 +57,7 @@ from ml.tokens import STOPWORDS
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
                       "season"))
 MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "likeback",
-                     "comma"))
+                     "comma", "price"))
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
@@ -71,9 +75,16 @@ class Reference:
 @dataclass(frozen=True)
 class QueryParse:
     """What a query asks for. `notes` holds one tuple per stated note (any of the tuple
-    meets it: "rose or peony"); `avoid` holds soft (kind, value) preferences; `simile` the
-    unknown words after "smells like", searched as a description rather than as a name;
-    `corrections` (typed, read) pairs for misspelt words."""
+    meets it: "rose or peony"); `named` the named perfumes' lines (editions and flankers:
+    "Aventus" names Aventus for Her too), `named_exactly` the editions of the perfumes the
+    query writes out in full (Aventus only); `avoid` holds soft (kind, value) preferences;
+    `simile` the unknown words after "smells like", searched as a description rather than
+    as a name;
+    `corrections` (typed, read) pairs for misspelt words; `occasion_words` the words read as
+    an occasion, which stay in `text` (they are embedded) but are no lexical terms: no
+    perfume is described by its occasions, and as a bare word "date" is a fruit note;
+    `price` the price wishes as typed ("under 50 dollars", "cheap"), which the catalogue
+    cannot meet (it has no prices): out of `text`, reported as ignored."""
 
     notes: tuple[tuple[str, ...], ...] = ()
     characters: tuple[str, ...] = ()
@@ -84,6 +95,7 @@ class QueryParse:
     intensity: str | None = None
     brands: tuple[str, ...] = ()
     named: tuple[str, ...] = ()
+    named_exactly: tuple[str, ...] = ()
     excluded_notes: tuple[str, ...] = ()
     excluded_characters: tuple[str, ...] = ()
     excluded_genders: tuple[str, ...] = ()
@@ -94,6 +106,8 @@ class QueryParse:
     include_editions: bool = False
     text: str = ""
     corrections: tuple[tuple[str, str], ...] = ()
+    occasion_words: tuple[str, ...] = ()
+    price: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,6 +117,7 @@ class _Roles:
     negated: set[int] = field(default_factory=set)
     soft: set[int] = field(default_factory=set)
     reference: set[int] = field(default_factory=set)
+    price: set[int] = field(default_factory=set)
     found: Reference | None = None
     simile: Reference | None = None
 
@@ -185,7 +200,7 @@ class QueryParser:
     # ---- markers ---------------------------------------------------------------------
     def _markers(self, units: Sequence[Unit], tokens: Sequence[str],
                  untranslated: Sequence[str]) -> _Roles:
-        roles = _Roles()
+        roles = _Roles(price=_price_units(units))
         for i, unit in enumerate(units):
             if unit.kind in ("neg", "softneg"):
                 scope, soft = _forward_scope(units, i)
@@ -198,6 +213,7 @@ class QueryParser:
         if roles.found is None:
             self._compared(units, tokens, roles)
         roles.negated -= roles.reference
+        roles.soft |= _outweighed_moods(units, roles)
         return roles
 
     def _resolve(self, units: Sequence[Unit], tokens: Sequence[str],
@@ -251,7 +267,7 @@ class QueryParser:
                   roles: _Roles) -> QueryParse:
         wish = _Wishes()
         for i, unit in enumerate(units):
-            if i in roles.reference:
+            if i in roles.reference or i in roles.price:
                 continue
             if i in roles.negated:
                 self._exclude(unit, wish)
@@ -260,7 +276,8 @@ class QueryParser:
             else:
                 self._include(units, i, wish)
         kept = [t for i, u in enumerate(units) if not (i in roles.negated or i in roles.soft
-                or i in roles.reference or u.kind in MARKERS or u.kind == "conj")
+                or i in roles.reference or i in roles.price or u.kind in MARKERS
+                or u.kind == "conj")
                 for t in tokens[u.start:u.end]
                 if t.isalnum()]
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
@@ -272,12 +289,16 @@ class QueryParser:
             occasions=_unique(wish.occasions), genders=_unique(wish.genders),
             seasons=_unique(wish.seasons), intensity=wish.intensity,
             brands=_unique(b for b in wish.brands if b not in named_brands),
-            named=_unique(wish.named), excluded_notes=_unique(wish.excluded_notes),
+            named=_unique(wish.named), named_exactly=_unique(wish.named_exactly),
+            excluded_notes=_unique(wish.excluded_notes),
             excluded_characters=_unique(wish.excluded_characters),
             excluded_genders=_unique(wish.excluded_genders),
             excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
             reference=roles.found, simile=roles.simile, text=" ".join(kept),
-            include_editions=any(t in EDITION_WORDS for t in kept))
+            include_editions=any(t in EDITION_WORDS for t in kept),
+            occasion_words=_unique(t for u in units if u.kind == "occasion"
+                                   for t in tokens[u.start:u.end]),
+            price=_price_phrases(units, tokens, roles.price))
 
     def _editions(self, ids: Sequence[str]) -> list[str]:
         return sorted({e for i in ids for e in self._names.editions(i)})
@@ -307,6 +328,7 @@ class QueryParser:
             wish.last_note = i
         elif unit.kind == "name":
             wish.named.extend(sorted({m for i in unit.ids for m in self._names.line_members(i)}))
+            wish.named_exactly.extend(self._editions(unit.ids))
         elif unit.kind == "intensity":
             wish.intensity = unit.value
         else:
@@ -329,6 +351,7 @@ class _Wishes:
     intensity: str | None = None
     brands: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
+    named_exactly: list[str] = field(default_factory=list)
     excluded_notes: list[str] = field(default_factory=list)
     excluded_characters: list[str] = field(default_factory=list)
     excluded_genders: list[str] = field(default_factory=list)
@@ -347,6 +370,55 @@ def _follows_or(units: Sequence[Unit], i: int, last_note: int) -> bool:
     while k >= 0 and is_filler(units[k]):
         k -= 1
     return k == last_note
+
+
+def _price_units(units: Sequence[Unit]) -> set[int]:
+    """The units that state a price: price words ("cheap", "dollars"), the amount and the
+    comparison before a currency ("under 50 dollars"), a cap after it ("50 euros max"),
+    and "but cheaper" after a perfume."""
+    found: set[int] = set()
+    for i, unit in enumerate(units):
+        if unit.kind == "likeback" and unit.value in BACK_LIKES:
+            found.add(i)
+        if unit.kind != "price":
+            continue
+        start, end = i, i + 1
+        if start > 0 and units[start - 1].value.isdigit():
+            start, end = start - 1, _price_tail(units, end)
+            while start > 0 and units[start - 1].value in PRICE_LEADS:
+                start -= 1
+        found.update(range(start, end))
+    return found
+
+
+def _price_tail(units: Sequence[Unit], end: int) -> int:
+    """Where an amount's cap ("max", "or less") ends, from `end` on."""
+    for size in (2, 1):
+        words = " ".join(u.value for u in units[end:end + size])
+        if len(units[end:end + size]) == size and words in PRICE_TAILS:
+            return end + size
+    return end
+
+
+def _price_phrases(units: Sequence[Unit], tokens: Sequence[str],
+                   price: set[int]) -> tuple[str, ...]:
+    """The price units as phrases of the query's words, one per run of adjacent units."""
+    phrases: list[list[str]] = []
+    for i in sorted(price):
+        words = [t for t in tokens[units[i].start:units[i].end] if t.isalnum()]
+        if phrases and i - 1 in price:
+            phrases[-1] += words
+        else:
+            phrases.append(words)
+    return tuple(" ".join(words) for words in phrases)
+
+
+def _outweighed_moods(units: Sequence[Unit], roles: _Roles) -> set[int]:
+    """The mood wishes that the query also avoids ("sweet gourmand but not too sweet"): the
+    avoid wins, the wish was only the setting of the "but"."""
+    avoided = {units[i].value for i in roles.soft | roles.negated if units[i].kind == "mood"}
+    return {i for i, unit in enumerate(units) if unit.kind == "mood" and unit.value in avoided
+            and i not in roles.negated and i not in roles.reference}
 
 
 def _words(units: Sequence[Unit], tokens: Sequence[str], span: Sequence[int]) -> list[str]:

@@ -4,8 +4,8 @@ is (a note, a character, a mood, a marker ...), matched longest first.
 Query text becomes tokens with `query_tokens`: name-style tokens (`ml.tokens.name_tokens`:
 accents folded, `N°5` -> `no5`) plus the punctuation that joins or separates words and the
 Korean markers of `ml.korean`. When two tables hold the same phrase the later kind wins:
-notes < groups < moods < characters < seasons < genders < occasions < intensity < markers
-("amber" is a character, "green notes" a group, "date" an occasion).
+notes < groups < moods < characters < seasons < genders < occasions < intensity < price <
+markers ("amber" is a character, "green notes" a group, "date" an occasion).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ml.query_words import (
     MOOD_WORDS,
     NEGATIONS,
     OCCASION_WORDS,
+    PRICE_WORDS,
     SOFT_NEGATIONS,
     SOFTENERS,
 )
@@ -35,12 +36,23 @@ from ml.vocabulary import GENDER_TERMS, SEASON_TERMS
 
 _TOKEN = re.compile(r"<not|<soft|<like|[0-9a-z]+|[,;/&+]")
 _NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number)\s*(\d+)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_CURRENCY_SYMBOLS = {"$": "dollars", "€": "euros", "£": "pounds", "₩": "won", "¥": "yen"}
+_PRICED = re.compile(r"([$€£₩¥])\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*([$€£₩¥])")
 MAX_PHRASE = 5
+
+
+def _spelt_prices(text: str) -> str:
+    """`$50` and `50€` as words ("50 dollars"), thousands unbroken (`50,000`)."""
+    def spelt(match: re.Match[str]) -> str:
+        symbol = match.group(1) or match.group(4)
+        return f" {match.group(2) or match.group(3)} {_CURRENCY_SYMBOLS[symbol]} "
+    return _PRICED.sub(spelt, _THOUSANDS.sub("", text))
 
 
 def query_tokens(text: str) -> list[str]:
     """Tokens of a query (or of the parse words of a Korean translation)."""
-    folded = fold(text).replace("\u2019", "'").replace("w/o", "without")
+    folded = fold(_spelt_prices(text)).replace("\u2019", "'").replace("w/o", "without")
     return _TOKEN.findall(_NUMBERED.sub(r"no\1", folded))
 
 
@@ -57,8 +69,9 @@ class Phrase:
 
 class PhraseTable:
     """Phrase -> (kind, value). Kinds: note, group, mood, character, season, gender,
-    occasion, intensity, neg, softneg, soft, like, conj, comma, negback, softback,
-    likeback. `notes` maps the characters that are also notes ("amber") to the note."""
+    occasion, intensity, price, neg, softneg, soft, like, conj, comma, negback, softback,
+    likeback. `notes` maps the characters and occasions that are also notes ("amber",
+    "date") to the note."""
 
     def __init__(self, table: dict[tuple[str, ...], tuple[str, str]],
                  notes: dict[str, str] | None = None) -> None:
@@ -98,6 +111,7 @@ class PhraseTable:
         add("gender", GENDER_TERMS.items())
         add("occasion", OCCASION_WORDS.items())
         add("intensity", INTENSITY_WORDS.items())
+        add("price", ((word, word) for word in PRICE_WORDS))
         add("neg", ((word, word) for word in NEGATIONS))
         add("softneg", ((word, word) for word in SOFT_NEGATIONS))
         add("soft", ((word, word) for word in SOFTENERS))
@@ -108,7 +122,7 @@ class PhraseTable:
         add("softback", [(BACK_SOFT, BACK_SOFT)])
         add("likeback", [(BACK_LIKE, BACK_LIKE), *((phrase, phrase) for phrase in BACK_LIKES)])
         return cls(table, {value: as_notes[value] for kind, value in table.values()
-                           if kind == "character" and value in as_notes})
+                           if kind in ("character", "occasion") and value in as_notes})
 
     def at(self, tokens: Sequence[str], start: int) -> Phrase | None:
         """The longest phrase starting at `start` (a plural last word allowed), or None."""

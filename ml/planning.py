@@ -5,7 +5,11 @@ A "like X" request (`similar_to`, or a parsed reference) searches with X's own v
 document's, from the index) instead of the query's, ranks by likeness and excludes X and
 its editions (unless editions are asked for); an unknown X gives a message and no hits
 rather than random ones. Unknown words after "smells like" are searched as a description,
-with a `notice` that no perfume has that name (it leads the result's message).
+with a `notice` that no perfume has that name (it leads the result's message). The notice
+also says what the search had to ignore: a price (the catalogue has none), or the whole
+query when nothing in it was understood and none of its words describe any record (the
+hits are then only the nearest by embedding, and the result must not pass them off as
+matches).
 """
 
 from __future__ import annotations
@@ -19,16 +23,18 @@ from ml.constraints import (
     Constraint,
     Exclusions,
     FacetIndex,
+    build_avoided,
     build_constraints,
     build_exclusions,
     exclusion_filter,
 )
-from ml.documents import Kind, documents
+from ml.documents import KINDS, Kind, documents
 from ml.knowledge import Catalog
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse
 from ml.query import InterpretedQuery
+from ml.query_words import GENERIC_WORDS
 from ml.search_protocol import SearchRequest
 from ml.vector_index import PayloadFilter
 
@@ -45,6 +51,7 @@ class Plan:
     embed: str | None = None
     asked_notes: frozenset[str] = frozenset()
     notice: str | None = None
+    avoided: tuple[Constraint, ...] = ()
 
     @property
     def kind(self) -> Kind:
@@ -62,6 +69,28 @@ def _simile_notice(parse: QueryParse) -> str | None:
             f"searched for perfumes that smell like it.{hint}")
 
 
+def _price_notice(parse: QueryParse) -> str | None:
+    if not parse.price:
+        return None
+    said = ", ".join(repr(phrase) for phrase in parse.price)
+    return f"The catalogue has no prices, so {said} was ignored."
+
+
+def _understood(parse: QueryParse) -> bool:
+    """Whether the parse found any wish, exclusion or reference in the query (a price is
+    no search wish: the catalogue cannot meet it)."""
+    return bool(parse.notes or parse.characters or parse.moods or parse.occasions
+                or parse.genders or parse.seasons or parse.intensity or parse.brands
+                or parse.named or parse.excluded_notes or parse.excluded_characters
+                or parse.excluded_genders or parse.excluded_perfumes or parse.avoid
+                or parse.reference or parse.simile)
+
+
+NOT_UNDERSTOOD = ("Nothing in the query was understood: it names no perfume, brand, note, "
+                  "family, mood, season or occasion, and none of its words describe any "
+                  "record in the catalogue. The hits are only the nearest by embedding.")
+
+
 class Planner:
     """Plans requests against one catalogue (names, editions and note expansions)."""
 
@@ -72,11 +101,15 @@ class Planner:
         self._facets = FacetIndex(catalog.perfumes)
         self._payloads = {doc.id: doc.payload for doc in documents(catalog, "perfume")}
         self._labels = {p.id: f"{p.name} ({p.brand})" for p in catalog.perfumes}
+        self._vocabulary = {kind: frozenset(term for doc in documents(catalog, kind)
+                                            for term in doc.terms) - GENERIC_WORDS
+                            for kind in KINDS}
 
     def plan(self, request: SearchRequest, query: InterpretedQuery) -> Plan:
         if request.filters.record_kind == "material":
             return Plan(request, query, wanted=request.filters.payload_filter(),
-                        embed=query.english or request.query)
+                        embed=query.english or request.query,
+                        notice=self._notice(request, query))
         parse = query.parse
         reference, message = self._reference(request, query)
         keep_editions = request.include_editions or parse.include_editions
@@ -91,7 +124,19 @@ class Planner:
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
-                    reference, message, embed, frozenset(asked), _simile_notice(parse))
+                    reference, message, embed, frozenset(asked),
+                    None if message else self._notice(request, query),
+                    build_avoided(parse, self._taxonomy, self._facets))
+
+    def _notice(self, request: SearchRequest, query: InterpretedQuery) -> str | None:
+        """What the result's message leads with: the simile, the ignored price, and that
+        nothing was understood (see the module doc)."""
+        parse = query.parse
+        searchable = request.similar_to is not None or _understood(parse) or (
+            not self._vocabulary[request.filters.record_kind].isdisjoint(query.terms))
+        lost = None if searchable else NOT_UNDERSTOOD
+        return " ".join(n for n in (_simile_notice(parse), _price_notice(parse), lost)
+                        if n) or None
 
     def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
         """The perfumes that share at least two notes with `reference` and pass `wanted`:

@@ -3,7 +3,8 @@
 Korean goes through `ml.korean` first (parse words with markers), then both languages share
 the English parser (`ml.parsing`). The result holds the positive English text (what gets
 embedded: excluded and avoided words removed, so "without tonka" never pulls tonka
-perfumes closer), the lexical terms of that text, the facet hints and the whole parse.
+perfumes closer), the lexical terms of that text (less the occasion words: `QueryParse`),
+the facet hints and the whole parse.
 An interpreter built with `understand=False` only translates: the baselines' reading.
 """
 
@@ -28,6 +29,13 @@ def catalog_words(catalog: Catalog) -> frozenset[str]:
     texts = [perfume.description for perfume in catalog.perfumes]
     texts += [" ".join((m.name, *m.synonyms, *m.descriptors)) for m in catalog.materials]
     return frozenset(token for text in texts for token in query_tokens(text))
+
+
+def _lexical_terms(english: str, parse: QueryParse) -> tuple[str, ...]:
+    """The BM25 terms of the embedded text, less the words read as an occasion."""
+    occasion = {singular(word) for word in parse.occasion_words}
+    return tuple(term for term in map(singular, content_tokens(english))
+                 if term not in occasion)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,6 @@ class QueryInterpreter:
             literal, words, lang, untranslated = text.strip(), text, "en", ()
         parse = self._parser.parse(words, untranslated) if self._understand else QueryParse()
         english = parse.text if self._understand else literal
-        terms = tuple(singular(token) for token in content_tokens(english))
+        terms = _lexical_terms(english, parse)
         return InterpretedQuery(text, english, lang, hints_from(parse), terms, untranslated,
                                 parse)

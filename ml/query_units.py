@@ -2,8 +2,9 @@
 
 A perfume name counts as a name when its brand is in the query, when it has a word of its
 own (`Sauvage`, `Santal 33`, not `Oud Wood`), or when a "like" marker points at it; longer
-names win over shorter ones and over brands. A character word that is also a note reads as
-the note inside a list of notes ("vanilla and amber") and as the character elsewhere.
+names win over shorter ones and over brands. A character or occasion word that is also a note
+reads as the note inside a list of notes ("vanilla and amber", "fig and date") and as the
+character or occasion elsewhere.
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ class UnitReader:
         return [self._as_note(units, k) for k in range(len(units))]
 
     def _as_note(self, units: Sequence[Unit], k: int) -> Unit:
-        """A character word that is also a note reads as the note inside a list of notes
-        ("vanilla and amber"), as the character elsewhere ("spicy amber perfume")."""
+        """A character or occasion word that is also a note reads as the note inside a list
+        of notes ("vanilla and amber", "fig and date"), as the character or occasion
+        elsewhere ("spicy amber perfume", "date night")."""
         unit = units[k]
-        note = self._phrases.notes.get(unit.value) if unit.kind == "character" else None
+        note = self._phrases.notes.get(unit.value) if unit.kind == "character" or (
+            unit.kind == "occasion" and unit.end - unit.start == 1) else None
         if note is None:
             return unit
         for step in (-1, 1):

@@ -113,6 +113,8 @@ OCCASIONS: dict[str, tuple[str, ...]] = {
     "wedding": ("romantic", "elegant", "classic"), "sport": ("sporty", "energetic", "fresh"),
     "formal": ("elegant", "sophisticated", "classic", "clean"), "relaxing": ("calm", "cozy"),
     "school": ("fresh", "clean", "playful"),
+    # A funeral or memorial asks for a quiet, dignified scent.
+    "funeral": ("calm", "elegant", "classic"),
 }
 OCCASION_WORDS: dict[str, str] = {
     **dict.fromkeys(("office", "work", "workplace", "professional", "at work"), "office"),
@@ -126,6 +128,8 @@ OCCASION_WORDS: dict[str, str] = {
     **dict.fromkeys(("formal", "business", "meeting", "interview", "meetings"), "formal"),
     **dict.fromkeys(("sleep", "bedtime", "lounging", "relaxation"), "relaxing"),
     **dict.fromkeys(("school", "campus", "class", "student", "university"), "school"),
+    **dict.fromkeys(("funeral", "funerals", "memorial", "memorial service", "mourning",
+                     "condolence", "condolences"), "funeral"),
 }
 INTENSITIES: dict[str, tuple[str, ...]] = {"light": ("edc", "edt"), "strong": ("edp", "parfum")}
 INTENSITY_WORDS: dict[str, str] = {
@@ -134,6 +138,25 @@ INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting",
                      "longlasting", "beast mode", "loud", "projecting", "potent"), "strong"),
 }
+# Price: the catalogue has no prices, so these words are reported as ignored (`ml.planning`)
+# rather than searched. A currency takes the amount and the comparison written before it
+# ("under 50 dollars", "less than $80") and a cap after it ("50 euros max").
+PRICE_WORDS = frozenset((
+    "cheap", "cheaper", "cheapest", "inexpensive", "affordable", "budget", "budget friendly",
+    "low cost", "bargain", "expensive", "pricey", "price", "prices", "priced", "pricing",
+    "cost", "costs", "money", "dollar", "dollars", "usd", "buck", "bucks", "euro", "euros",
+    "eur", "pound", "pounds", "gbp", "won", "krw", "yen"))
+PRICE_LEADS = frozenset(("under", "below", "less", "than", "max", "maximum", "up", "to",
+                         "within", "around", "about", "over", "at", "most", "no more",
+                         "for"))
+PRICE_TAILS = frozenset(("max", "maximum", "tops", "or less", "at most"))
+# Words that ask for a perfume without saying anything about it: a query of only these
+# (and words no perfume is described with) is one the search did not understand.
+GENERIC_WORDS = frozenset((
+    "perfume", "perfumes", "fragrance", "fragrances", "scent", "scents", "smell", "smells",
+    "parfum", "parfums", "eau", "toilette", "spray", "something", "anything", "one", "good",
+    "nice", "best", "great", "recommend", "recommendation", "suggest", "suggestion", "want",
+    "need", "looking", "please", "wear", "like", "love"))
 # Markers. Negation and "like" markers look forward in English; "free" looks back
 # ("tonka-free"); Korean markers arrive as `<not`, `<soft` and `<like` (see ml.korean).
 NEGATIONS = frozenset((

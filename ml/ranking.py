@@ -9,8 +9,10 @@ Relevance per search type:
   - facets:  the mean, over the facet kinds the query hints at, of how well the record
              matches: season (any hinted season), gender (1 exact, 0.5 for unisex against a
              gendered hint), family (family in the hinted families), notes (share of hinted
-             notes present), mood (share of hinted moods present). 0 when there are no
-             hints, so an unhinted query is ranked by vector and lexical signals alone;
+             notes present), mood (share of hinted moods present), perfume (1 for a
+             perfume the query writes out in full, 0.5 for another of its line: "Aventus"
+             ranks Aventus above Aventus for Her). 0 when there are no hints, so an
+             unhinted query is ranked by vector and lexical signals alone;
 - similarity: the cosine alone; keyword: BM25 alone; "like X": `ml.likeness`.
 A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it.
 
@@ -55,9 +57,19 @@ def _gender_match(wanted: frozenset[str], gender: str) -> float:
     return 0.5 if gender == "unisex" or "unisex" in wanted else 0.0
 
 
-def perfume_facet_score(payload: Mapping[str, Any], hints: FacetHints) -> float:
-    """0..1: how well a perfume payload matches the hinted facets (0 without hints)."""
+def _named_match(hints: FacetHints, perfume_id: str) -> float:
+    if perfume_id in hints.perfumes:
+        return 1.0
+    return 0.5 if perfume_id in hints.lines else 0.0
+
+
+def perfume_facet_score(payload: Mapping[str, Any], hints: FacetHints,
+                        perfume_id: str = "") -> float:
+    """0..1: how well a perfume (its payload and id) matches the hinted facets (0 without
+    hints)."""
     parts: list[float] = []
+    if hints.lines:
+        parts.append(_named_match(hints, perfume_id))
     if hints.seasons:
         parts.append(float(not hints.seasons.isdisjoint(payload["season"])))
     if hints.genders:

@@ -154,7 +154,7 @@ class SearchPipeline:
         docs, hints, terms = self._docs[kind], plan.query.hints, plan.query.terms
         if kind == "material":
             return lambda i: material_facet_score(docs[i].payload, hints, terms)
-        return lambda i: perfume_facet_score(docs[i].payload, hints)
+        return lambda i: perfume_facet_score(docs[i].payload, hints, i)
 
     def _scorer(self, plan: Plan, hits: list[IndexHit]) -> tuple[list[str], Score]:
         """The candidate ids and the relevance function of a request."""
@@ -176,17 +176,15 @@ class SearchPipeline:
         return list(dict.fromkeys(pool)), lambda i: w.fuse(
             vector.get(i, floor), lexical.get(i, 0.0) / best, facets(i))
 
-    def _avoid_share(self, plan: Plan, doc_id: str) -> float:
-        avoid = plan.query.parse.avoid
-        perfume = self._catalog.perfume(doc_id)
-        present = {"mood": perfume.mood, "note": perfume.notes, "season": perfume.season,
-                   "character": (perfume.family, perfume.subfamily)}
-        return sum(value in present.get(kind, ()) for kind, value in avoid) / len(avoid)
+    @staticmethod
+    def _avoid_share(plan: Plan, doc_id: str) -> float:
+        """The share (0..1) of what the query avoids that the perfume carries."""
+        return sum(doc_id in c.members for c in plan.avoided) / len(plan.avoided)
 
     def _rank(self, plan: Plan, hits: list[IndexHit]) -> Ranked:
         pool, score = self._scorer(plan, hits)
         banned = plan.exclusions.perfumes
-        avoid = bool(plan.query.parse.avoid) and plan.kind == "perfume"
+        avoid = bool(plan.avoided) and plan.kind == "perfume"
 
         def relevance(ids: Sequence[str]) -> dict[str, float]:
             if not avoid:
@@ -226,7 +224,7 @@ class SearchPipeline:
         ranked = [] if plan.message else self._rank(plan, hits)
         relaxed = tuple(c.label for n, c in enumerate(plan.constraints)
                         if any(not met[n] for _, _, met in ranked))
-        message = plan.message
+        message = plan.message or (None if ranked else self._filtered_out(plan))
         if relaxed:
             message = (f"{meets_all(ranked)} of {len(ranked)} hits meet every constraint; "
                        f"the others relax: {', '.join(relaxed)}.")
@@ -237,6 +235,15 @@ class SearchPipeline:
                             tuple(self._hit(plan, i, s, met) for i, s, met in ranked),
                             self._planner.interpreted(plan) if plan.kind == "perfume" else {},
                             relaxed, message)
+
+    def _filtered_out(self, plan: Plan) -> str | None:
+        """Why there are no hits when the filters and exclusions leave no record at all."""
+        wanted = plan.wanted
+        if wanted is None or any(wanted.matches(doc.payload)
+                                 for doc in self._docs[plan.kind].values()):
+            return None
+        return (f"No {plan.kind} in the catalogue matches the filters"
+                f"{' and the exclusions' if plan.exclusions.payload_conditions() else ''}.")
 
 
 def build_pipeline(index_path: str | None = None, qdrant_url: str | None = None,

@@ -1,0 +1,182 @@
+"""Defects a black-box tester found, through the search pipeline on the shipped catalogue
+(fake encoder, exact in-memory index): an avoided character, "date" the occasion against
+"date" the fruit, prices the catalogue cannot know, queries and filters nothing matches,
+the exact name against its flankers, and a mood both wished for and avoided."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pytest
+
+from ml.embeddings import HashingEncoder
+from ml.exact_index import InMemoryIndex
+from ml.indexing import write_index
+from ml.knowledge import Catalog, Perfume
+from ml.planning import NOT_UNDERSTOOD
+from ml.query_words import CHARACTERS
+from ml.search import SearchFilters, SearchPipeline, SearchRequest, SearchResult
+
+pytestmark = pytest.mark.unit
+DATE_NOTE = "date"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def pipeline(shipped: Catalog) -> Iterator[SearchPipeline]:
+    encoder, index = HashingEncoder(), InMemoryIndex()
+    write_index(index, encoder, shipped)
+    found = SearchPipeline(encoder, index, shipped)
+    yield found
+    found.close()
+
+
+def search(pipeline: SearchPipeline, query: str, top_k: int = 5,
+           filters: SearchFilters | None = None) -> SearchResult:
+    return pipeline.search(SearchRequest(query, top_k=top_k, filters=filters or SearchFilters()))
+
+
+def ids(result: SearchResult) -> list[str]:
+    return [hit.id for hit in result.hits]
+
+
+def is_powdery(perfume: Perfume) -> bool:
+    powdery = CHARACTERS["powdery"]
+    return (perfume.family in powdery.families or perfume.subfamily in powdery.subfamilies
+            or not set(powdery.moods).isdisjoint(perfume.mood))
+
+
+# ---- 1. an avoided character demotes the perfumes that have it ---------------------------
+def test_less_powdery_demotes_the_powdery_perfumes_like_a_mood_avoid(
+        pipeline: SearchPipeline, shipped: Catalog) -> None:
+    plain = search(pipeline, "like chanel no 5", top_k=20)
+    less = search(pipeline, "like chanel no 5 but less powdery", top_k=20)
+    assert less.interpreted["avoid"] == ["character: powdery"]
+    before = {hit.id: hit.score for hit in plain.hits}
+    for hit in less.hits:
+        if hit.id in before:
+            factor = 0.7 if is_powdery(shipped.perfume(hit.id)) else 1.0
+            assert hit.score == pytest.approx(before[hit.id] * factor, abs=1e-5)
+    assert "frederic-malle-iris-poudre-2000" not in ids(less)[:5]
+
+
+# ---- 2. "date" the occasion, and funerals ---------------------------------------------------
+@pytest.mark.parametrize("query", ["perfume for a first date", "date night perfume",
+                                   "a perfume for a date"])
+def test_a_date_is_an_occasion_that_never_matches_the_date_note(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    """The occasion's words are embedded but are no lexical terms: BM25 alone (keyword
+    search) finds nothing for "date" the fruit."""
+    result = search(pipeline, query)
+    assert result.interpreted["occasions"] == ["date"] and result.interpreted["notes"] == []
+    keyword = pipeline.search(SearchRequest(query, top_k=20, search_type="keyword"))
+    assert not any(DATE_NOTE in shipped.perfume(i).notes for i in ids(keyword))
+
+
+def test_date_in_a_list_of_notes_is_the_fruit(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "date and fig perfume")
+    assert result.interpreted["notes"] == ["date", "fig"]
+    assert result.interpreted["occasions"] == []
+
+
+@pytest.mark.parametrize("query", ["scent for a funeral", "perfume for a memorial service",
+                                   "장례식 향수"])
+def test_a_funeral_asks_for_a_calm_elegant_classic_scent(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["occasions"] == ["funeral"] and result.message is None
+    for perfume in map(shipped.perfume, ids(result)):
+        assert {"calm", "elegant", "classic"} & set(perfume.mood)
+
+
+# ---- 3. prices: reported as ignored, the rest searched -------------------------------------
+@pytest.mark.parametrize(("query", "price", "english"), [
+    ("fresh summer office scent under 50 dollars", "under 50 dollars",
+     "fresh summer office scent"),
+    ("fresh summer office scent under $50", "under 50 dollars", "fresh summer office scent"),
+    ("cheap vanilla perfume", "cheap", "vanilla perfume"),
+    ("rose perfume less than 100 euros", "less than 100 euros", "rose perfume"),
+    ("저렴한 바닐라 향수", "cheap", "vanilla perfume")])
+def test_a_price_is_said_to_be_ignored_and_the_rest_is_searched(
+        pipeline: SearchPipeline, query: str, price: str, english: str) -> None:
+    result = search(pipeline, query)
+    assert result.message == f"The catalogue has no prices, so {price!r} was ignored."
+    assert result.interpreted["english"] == english and len(result.hits) == 5
+    plain = search(pipeline, english)
+    assert ids(result) == ids(plain) and plain.message is None
+
+
+def test_but_cheaper_keeps_the_reference_and_says_the_price_is_ignored(
+        pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "santal 33 but cheaper")
+    assert result.interpreted["reference"]["id"] == "le-labo-santal-33-2011"
+    assert result.hits and result.message is not None and "no prices" in result.message
+
+
+# ---- 4. queries and filters nothing matches --------------------------------------------------
+@pytest.mark.parametrize("query", ["🌸🍋", "!!!???...", "grandma perfume"])
+def test_a_query_with_nothing_understood_says_so(pipeline: SearchPipeline,
+                                                 query: str) -> None:
+    result = search(pipeline, query)
+    assert result.message == NOT_UNDERSTOOD
+
+
+@pytest.mark.parametrize("query", ["rose perfume", "perfume for a first date",
+                                   "smells like rain", "Aventus"])
+def test_an_understood_query_gets_no_such_message(pipeline: SearchPipeline,
+                                                  query: str) -> None:
+    result = search(pipeline, query)
+    assert NOT_UNDERSTOOD not in (result.message or "")
+
+
+def test_filters_that_match_nothing_say_so(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "rose", filters=SearchFilters(notes_include=["zzzz"]))
+    assert result.hits == ()
+    assert result.message == "No perfume in the catalogue matches the filters."
+    excluded = search(pipeline, "rose perfume without rose",
+                      filters=SearchFilters(notes_include=["rose"]))
+    assert excluded.hits == () and excluded.message == (
+        "No perfume in the catalogue matches the filters and the exclusions.")
+
+
+# ---- 5. the exact name before its flankers ----------------------------------------------------
+class FlankerLeaningEncoder(HashingEncoder):
+    """Embeds a bare "aventus" as "aventus for her": the cosine favours the flanker, as
+    the shipped model's does."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return super().encode([f"{t} for her" if t == "aventus" else t for t in texts])
+
+
+def test_the_exact_name_outranks_a_flanker_the_embedding_prefers(shipped: Catalog) -> None:
+    encoder, index = FlankerLeaningEncoder(), InMemoryIndex()
+    write_index(index, encoder, shipped)
+    leaning = SearchPipeline(encoder, index, shipped)
+    try:
+        assert ids(search(leaning, "Aventus"))[:2] == ["creed-aventus-2010",
+                                                       "creed-aventus-for-her-2016"]
+    finally:
+        leaning.close()
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("Aventus", "creed-aventus-2010"), ("creed aventus", "creed-aventus-2010"),
+    ("Aventus for Her", "creed-aventus-for-her-2016")])
+def test_the_perfume_named_in_full_ranks_first(pipeline: SearchPipeline, query: str,
+                                               first: str) -> None:
+    result = search(pipeline, query)
+    assert ids(result)[0] == first
+
+
+# ---- 6. a mood both wished for and avoided --------------------------------------------------
+def test_not_too_sweet_outweighs_sweet(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "sweet gourmand but not too sweet", top_k=10)
+    assert result.interpreted["moods"] == [] and result.interpreted["avoid"] == ["mood: sweet"]
+    assert result.interpreted["families"] == ["gourmand"]
+    assert result.interpreted["english"] == "gourmand"
+    assert "mood: sweet" not in result.interpreted["constraints"]
