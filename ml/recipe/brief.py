@@ -2,6 +2,13 @@
 
 ``Brief`` normalises its inputs (family words to Fragrance Wheel slugs, concentration names to
 slugs) and raises ``ValueError`` naming the offending field when an input is unusable.
+
+Exclusions written in the mood ("romantic but no musk please, vanilla-free", `ml.recipe.mood`)
+join ``notes_exclude``; the mood's other words (``mood_phrase``) describe the formula.
+Fields that disagree are settled here and told (`brief_notes`): the concentration sets the
+dose whatever the intensity says; a product type that names another concentration class
+than the one asked for (an eau de toilette at parfum strength) is refused, and when no
+concentration is asked for, the product type chooses it.
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ml.recipe.concentration import INTENSITY_DEFAULT, concentration_slug
+from ml.recipe.concentration import CONCENTRATIONS, INTENSITY_DEFAULT, concentration_slug
+from ml.recipe.mood import read_mood
 from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
 
 WHEEL_FAMILIES = (
@@ -56,6 +64,13 @@ SEASONS = {"spring": "spring", "summer": "summer", "autumn": "autumn", "fall": "
 LANGUAGES = ("en", "ko")
 MAX_NOTES = 20
 MAX_NOTE_CHARS = 60  # "lily of the valley" is 18; a note is a name, not a text
+# Concentrations an intensity contradicts: a light parfum, a strong eau de cologne. A
+# moderate brief (also the default when none is said) contradicts none.
+INTENSITY_CLASHES = {"light": ("edp", "parfum"), "strong": ("edt", "edc")}
+# The concentrations each EU product type is made at (`ml.recipe.regulation`): an eau de
+# toilette is an edt or weaker; fine fragrance covers every strength, as before.
+PRODUCT_TYPE_CONCENTRATIONS = {"eau_de_toilette": ("edt", "edc"),
+                               "fine_fragrance": ("parfum", "edp", "edt", "edc")}  # fmt: skip
 
 
 def family_slug(value: str) -> tuple[str, str | None]:
@@ -116,7 +131,9 @@ class Brief:
         intensity = str(self.intensity or "").strip().lower()
         if intensity not in INTENSITIES:
             raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
-        conc = self.concentration or INTENSITY_DEFAULT[intensity]
+        product_type = None if self.product_type is None else product_type_slug(
+            self.product_type, self.concentration)
+        conc = _concentration(self.concentration, intensity, product_type)
         if not isinstance(self.mood, str) or len(self.mood) > 200:
             raise ValueError("mood: expected a string of at most 200 characters")
         if self.language not in LANGUAGES:
@@ -132,13 +149,17 @@ class Brief:
         set_(self, "season", _choice("season", self.season, SEASONS))
         set_(self, "concentration", concentration_slug(conc))
         set_(self, "product_category", category_slug(self.product_category))
-        if self.product_type is not None:
-            set_(self, "product_type", product_type_slug(self.product_type, self.concentration))
+        set_(self, "product_type", product_type)
         set_(self, "notes_include", _notes("notes_include", self.notes_include))
         set_(self, "notes_exclude", _notes("notes_exclude", self.notes_exclude))
         clash = set(self.notes_include) & set(self.notes_exclude)
         if clash:
             raise ValueError(f"notes_exclude: {sorted(clash)} also in notes_include")
+        said = read_mood(self.mood).excluded
+        clash = set(self.notes_include) & set(said)
+        if clash:
+            raise ValueError(f"mood: excludes {sorted(clash)}, which notes_include asks for")
+        set_(self, "notes_exclude", tuple(dict.fromkeys((*self.notes_exclude, *said))))
 
     @property
     def product_context(self) -> ProductContext:
@@ -147,9 +168,19 @@ class Brief:
                               product_type_slug(self.product_type, self.concentration))
 
     @property
+    def mood_phrase(self) -> str:
+        """The mood without its exclusions ("romantic but no musk" -> "romantic")."""
+        return read_mood(self.mood).mood
+
+    @property
+    def mood_exclusions(self) -> tuple[str, ...]:
+        """The notes the mood excludes (they are in ``notes_exclude`` too)."""
+        return read_mood(self.mood).excluded
+
+    @property
     def moods(self) -> tuple[str, ...]:
-        """Mood words ("romantic, calm" -> ("romantic", "calm"))."""
-        return tuple(w for w in self.mood.replace(",", " ").split() if w)
+        """Mood words ("romantic, calm" -> ("romantic", "calm")), exclusions left out."""
+        return tuple(w for w in self.mood_phrase.replace(",", " ").split() if w)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Brief:
@@ -167,3 +198,54 @@ class Brief:
         out["notes_include"] = list(self.notes_include)
         out["notes_exclude"] = list(self.notes_exclude)
         return out
+
+
+def _concentration(asked: str | None, intensity: str, product_type: str | None) -> str:
+    """The concentration slug: as asked, else the one the product type is made at (the
+    intensity's default when the type allows it), else the intensity's default. Raises
+    ``ValueError`` naming product_type when it contradicts the concentration asked for."""
+    allowed = PRODUCT_TYPE_CONCENTRATIONS.get(product_type or "", tuple(CONCENTRATIONS))
+    if asked is None:
+        default = INTENSITY_DEFAULT[intensity]
+        return default if default in allowed else allowed[0]
+    slug = concentration_slug(asked)
+    if slug not in allowed:
+        raise ValueError(
+            f"product_type: {product_type!r} contradicts concentration {slug!r} "
+            f"({CONCENTRATIONS[slug].label}, {CONCENTRATIONS[slug].default_pct:g} %): "
+            f"an {str(product_type).replace('_', ' ')} is made as {' or '.join(allowed)}; "
+            "ask for fine_fragrance or one of those concentrations")
+    return slug
+
+
+def brief_notes(brief: Brief) -> list[str]:
+    """What a result should tell about how the brief was read: exclusions taken from its
+    mood, and fields that contradict each other with the one that won."""
+    return _mood_notes(brief) + _strength_notes(brief)
+
+
+def _mood_notes(brief: Brief) -> list[str]:
+    reading = read_mood(brief.mood)
+    if not reading.excluded:
+        return []
+    phrases = " and ".join(repr(p) for p in reading.phrases)
+    return [f"the mood's {phrases} read as notes_exclude: {', '.join(reading.excluded)}"]
+
+
+def _strength_notes(brief: Brief) -> list[str]:
+    """The intensity asks for one strength, the concentration or product type for another:
+    the concentration (or the product type's) sets the dose, the intensity the pyramid."""
+    concentration = str(brief.concentration)
+    klass = CONCENTRATIONS[concentration]
+    wanted = CONCENTRATIONS[INTENSITY_DEFAULT[brief.intensity]]
+    made_as = PRODUCT_TYPE_CONCENTRATIONS.get(brief.product_type or "", ())
+    if made_as and wanted.slug not in made_as:
+        return [f"intensity {brief.intensity!r} asks for {wanted.label} strength, product_type "
+                f"{brief.product_type!r} for {' or '.join(made_as)}: the product type wins, "
+                f"the formula is {klass.slug} dosed at {klass.default_pct:g} %"]
+    if concentration in INTENSITY_CLASHES.get(brief.intensity, ()):
+        return [f"intensity {brief.intensity!r} contradicts concentration {concentration!r}: "
+                f"the concentration wins, the formula is dosed at {klass.default_pct:g} % "
+                f"({klass.label}; a {brief.intensity} brief would be {wanted.label} at "
+                f"{wanted.default_pct:g} %) and the intensity shapes only its pyramid"]
+    return []

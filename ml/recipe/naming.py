@@ -76,13 +76,14 @@ def name_formula(brief: Brief, rng: random.Random) -> str:
 
 
 def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str:
-    """One sentence naming the family, the mood and the leading note of each tier."""
+    """One sentence naming the family, the mood (without its exclusions: "no musk" is not
+    a mood) and the leading note of each tier."""
     lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
     family = family_label(brief.fragrance_family)
     if brief.language == "ko":
         return (f"{lead['top']}의 첫인상으로 시작해 {lead['heart']}의 하트를 지나 "
                 f"{lead['base']}로 잔향을 남기는 {family} 계열 {brief.concentration} 향수입니다.")
-    mood = f"{brief.mood} " if brief.mood else ""
+    mood = f"{brief.mood_phrase} " if brief.mood_phrase else ""
     article = indefinite_article(mood + family).capitalize()
     return (f"{article} {mood}{family} {brief.concentration} that opens on {lead['top']}, "
             f"blooms into {lead['heart']} and settles on {lead['base']}.")

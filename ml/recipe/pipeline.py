@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ml.recipe.brief import Brief
+from ml.recipe.brief import Brief, brief_notes
 from ml.recipe.findings import Finding, ValidationReport
 from ml.recipe.formula import Formula
 from ml.recipe.generator import GenerationOutcome, Generator, References
@@ -103,6 +103,7 @@ class RecipePipeline:
     def _finish(self, brief: Brief, outcome: GenerationOutcome, notes: list[str]) -> RecipeOutcome:
         result = RecipeOutcome("failed", brief, self.generator.name,
                                self.generator.model_version, notes=notes)  # fmt: skip
+        result.notes += brief_notes(brief)
         result.notes += excluded_family_notes(brief, self._usable())
         if outcome.formula is None:
             result.error = outcome.error

@@ -11,15 +11,22 @@ import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
-from ml.korean import Lexicon, contains_hangul, translate
+from ml.korean import contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.materials import POSITIONS, Material, normalise_term
 from ml.recipe.naming import family_label
+from ml.recipe.vocabulary import (
+    ODOUR_FAMILY_WORDS,
+    is_family_word,
+    is_generic,
+    known_stand_ins,
+    korean_lexicon,
+)
 
 REFERENCE_KEYS = {
     "top": ("top_notes", "top"),
@@ -84,35 +91,6 @@ def score_materials(
     return scores
 
 
-# words that name an odour family of materials (`Material.odor_family`)
-ODOUR_FAMILY_WORDS: dict[str, str] = {
-    **dict.fromkeys(("citrus", "citrusy", "citruses", "citrus notes", "citrus fruits"),
-                    "citrus"),
-    **dict.fromkeys(("floral", "florals", "flower", "flowers", "flowery", "floral notes"),
-                    "floral"),
-    **dict.fromkeys(("fruity", "fruit", "fruits", "fruity notes"), "fruity"),
-    **dict.fromkeys(("woody", "wood", "woods", "woody notes"), "woody"),
-    **dict.fromkeys(("spicy", "spice", "spices", "spicy notes"), "spicy"),
-    **dict.fromkeys(("gourmand", "gourmand notes", "sweets"), "gourmand"),
-    **dict.fromkeys(("aromatic", "aromatics"), "aromatic"),
-    **dict.fromkeys(("musky", "musk", "musks", "musky notes"), "musky"),
-    **dict.fromkeys(("green", "greens", "green notes"), "green"),
-    **dict.fromkeys(("herbal", "herb", "herbs", "herbal notes"), "herbal"),
-    **dict.fromkeys(("balsamic", "resinous", "resin", "resins", "balsam", "balsams"),
-                    "balsamic"),
-    **dict.fromkeys(("amber", "ambery", "amber notes"), "amber"),
-    **dict.fromkeys(("aldehydic", "aldehyde", "aldehydes"), "aldehydic"),
-    **dict.fromkeys(("powdery", "powder"), "powdery"),
-    **dict.fromkeys(("animalic", "animal"), "animalic"),
-    **dict.fromkeys(("earthy", "earth"), "earthy"),
-    **dict.fromkeys(("mossy", "moss"), "mossy"),
-    **dict.fromkeys(("leather", "leathery", "leathers"), "leather"),
-    **dict.fromkeys(("aquatic", "marine", "marine notes", "sea notes", "aquatic notes",
-                     "watery", "water"), "aquatic"),  # "water": the wheel's aquatic family
-    **dict.fromkeys(("smoky", "smoke", "smokey"), "smoky"),
-}
-
-
 def excluded(material: Material, brief: Brief) -> bool:
     """True if an excluded note names or describes the material (`Material.match_rank`), as
     written, (Korean) by its English words or by another name of the note: "musk" and
@@ -150,9 +128,12 @@ def _group_keys(form: str) -> tuple[str, ...]:
 
 
 def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
-    """For each requested note, the candidate that best stands for it (`stand_in`)."""
+    """For each requested note, the candidate that best stands for it (`stand_in`); none
+    for a note the brief itself excludes (`excluded_by`)."""
     chosen: list[Material] = []
     for note in brief.notes_include:
+        if excluded_by(note, brief) is not None:
+            continue
         found = stand_in(note, candidates)
         if found is not None and found.material not in chosen:
             chosen.append(found.material)
@@ -164,24 +145,34 @@ class StandIn:
     material: Material
     key: str  # the form of the note that matched
     whole: bool  # the whole note (as written, or its English words), not a part of it
+    known: bool = False  # a note known to stand for it ("jasmine" for "white flowers")
 
 
 def stand_in(note: str, candidates: Sequence[Material]) -> StandIn | None:
     """The candidate that best stands for a requested note, or None. The note is looked up
-    as written, then (Korean) by its English words, then by ever shorter runs of its words,
-    so a note people really type finds its material: "white musk" -> a musk, "turkish rose"
-    -> rose, "바닐라" -> vanilla. Among the forms of one length the best match wins: a
-    material's name before a word of its name before its descriptors (`Material.match_rank`),
-    then the catalogue's order."""
-    groups, wholes = _note_keys(note)
-    for group, keys in enumerate(groups):
-        ranked = [(rank, position, index, key) for position, key in enumerate(keys)
+    as written, then (Korean) by its English words, then by the notes known to stand for it
+    (`ml.recipe.vocabulary.known_stand_ins`: "white flowers" -> jasmine, tuberose ...;
+    "wood smoke" -> birch tar, guaiacol, cade), then by ever shorter runs of its words, so
+    a note people really type finds its material: "white musk" -> a musk, "turkish rose"
+    -> rose, "바닐라" -> vanilla. A run of generic words ("oil") never stands for a note,
+    and a word naming a whole odour family ("green" of "green tea", "wood" of "oud wood")
+    only after the other words of its length. Among the forms of one group the best match
+    wins: a material's name before a word of its name before its descriptors
+    (`Material.match_rank`), then the form's order, then the catalogue's order; among
+    known notes, which are listed best first, the form's order comes first."""
+    for kind, keys in _note_keys(note):
+        ranked = [(*_order(kind, rank, position), index, key)
+                  for position, key in enumerate(keys)
                   for index, material in enumerate(candidates)
                   if (rank := material.match_rank(key)) is not None]
         if ranked:
             _, _, index, key = min(ranked)
-            return StandIn(candidates[index], key, whole=group < wholes)
+            return StandIn(candidates[index], key, whole=kind == "whole", known=kind == "known")
     return None
+
+
+def _order(kind: str, rank: int, position: int) -> tuple[int, int]:
+    return (position, rank) if kind == "known" else (rank, position)
 
 
 # a note of more words than this is looked up whole only (its parts grow as words squared)
@@ -190,22 +181,49 @@ MAX_PART_WORDS = 6
 JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
 
 
-def _note_keys(note: str) -> tuple[list[list[str]], int]:
-    """The normalised forms to look a note up by, in groups tried in order (within a group,
-    the parts in the order of their first word: "vanilla bean": "vanilla" before "bean"),
-    and how many of the first groups hold the whole note."""
+@lru_cache(maxsize=4096)
+def _note_keys(note: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The normalised forms to look a note up by, in groups tried in order, each with its
+    kind: "whole" (the note, its English words, its other names), "known" (the notes known
+    to stand for it), "part" (runs of its words, longest first; within a length, in the
+    order of their first word: "vanilla bean": "vanilla" before "bean"; runs that are
+    odour-family words after the others, the last word first: "wood smoke": "smoke")."""
     forms = _whole_forms(note)
-    groups: list[list[str]] = [[form] for form in forms]
-    wholes = len(groups)
+    groups: list[tuple[str, tuple[str, ...]]] = [("whole", (form,)) for form in forms]
+    groups += [("known", known) for form in forms if (known := known_stand_ins(form))]
     for form in forms:
         words = form.split()
         if len(words) > MAX_PART_WORDS:  # a name, not a sentence: no parts to try
             continue
         for length in range(len(words) - 1, 0, -1):
-            parts = [words[start:start + length] for start in range(len(words) - length + 1)]
-            groups.append([" ".join(part) for part in parts
-                           if part[0] not in JOINING_WORDS and part[-1] not in JOINING_WORDS])
-    return groups[:wholes] + [group for group in groups[wholes:] if group], wholes
+            parts = [" ".join(words[start:start + length])
+                     for start in range(len(words) - length + 1)
+                     if words[start] not in JOINING_WORDS
+                     and words[start + length - 1] not in JOINING_WORDS]
+            parts = [part for part in parts if not is_generic(part)]
+            groups.append(("part", tuple(p for p in parts if not is_family_word(p))))
+            groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
+    return tuple((kind, keys) for kind, keys in groups if keys)
+
+
+def excluded_by(note: str, brief: Brief) -> str | None:
+    """The excluded note that also excludes a requested one, or None: the same note by any
+    of its names, the note's head word ("rose" excludes "rose oil", "musk" "white musk"),
+    or a group or family holding it ("citrus" excludes "bergamot")."""
+    forms = set(_whole_forms(note))
+    forms |= {head for form in list(forms) if (head := _head_word(form))}
+    for exclusion in brief.notes_exclude:
+        for form in _whole_forms(exclusion):
+            if form in forms or forms & set(_group_keys(form)):
+                return exclusion
+    return None
+
+
+def _head_word(form: str) -> str | None:
+    """The last word of a note that is not a generic word: what the note is ("rose oil":
+    rose; "white musk": musk)."""
+    words = [w for w in form.split() if not is_generic(w) and w not in JOINING_WORDS]
+    return words[-1] if words else None
 
 
 @lru_cache(maxsize=4096)
@@ -215,7 +233,7 @@ def _whole_forms(note: str) -> tuple[str, ...]:
     "agarwood" is "oud")."""
     forms = [normalise_term(note)]
     if contains_hangul(note):
-        forms.append(normalise_term(translate(note, _lexicon()).english))
+        forms.append(normalise_term(translate(note, korean_lexicon()).english))
     forms += [normalise_term(other) for form in forms for other in _other_names(form)]
     return tuple(dict.fromkeys(form for form in forms if form))
 
@@ -224,30 +242,38 @@ def _other_names(form: str) -> tuple[str, ...]:
     return next((names for names in SYNONYMS if form in names), ())
 
 
-@cache
-def _lexicon() -> Lexicon:
-    return Lexicon.load()
-
-
 def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
                 candidates: Sequence[Material]) -> list[str]:
     """What a result should tell about the brief's requested notes: one line per note that
-    is not in the formula as asked (none matched, its material is excluded by the brief or
-    could not be placed, or a stand-in for part of it was used)."""
+    is not in the formula as asked (the brief excludes it, none matched, its material is
+    excluded by the brief or could not be placed, or a stand-in was used)."""
     lines = []
     for note in brief.notes_include:
+        exclusion = excluded_by(note, brief)
+        if exclusion is not None:
+            lines.append(f"requested note {note!r} is not in the formula: it is excluded "
+                         f"by notes_exclude ({exclusion!r})")
+            continue
         found = stand_in(note, formula_materials)
         if found is None:
-            near = stand_in(note, candidates)
-            lines.append(f"requested note {note!r} is not in the formula: " + (
-                "no usable material stands for it" if near is None else
-                f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude"
-                if excluded(near.material, brief) else
-                f"{near.material.name} (for {near.key!r}) could not be placed"))
+            lines.append(f"requested note {note!r} is not in the formula: "
+                         + _why_absent(note, brief, candidates))
+        elif found.known:
+            lines.append(f"requested note {note!r}: no material of that name; "
+                         f"{found.material.name} stands for it (as {found.key!r})")
         elif not found.whole:
             lines.append(f"requested note {note!r}: no material of that name; "
                          f"{found.material.name} stands for {found.key!r}")
     return lines
+
+
+def _why_absent(note: str, brief: Brief, candidates: Sequence[Material]) -> str:
+    near = stand_in(note, candidates)
+    if near is None:
+        return "no usable material stands for it"
+    if excluded(near.material, brief):
+        return f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude"
+    return f"{near.material.name} (for {near.key!r}) could not be placed"
 
 
 # the % of a concentrate from materials outside the brief's profile that earns a note

@@ -88,8 +88,10 @@ def _check_structure(
                 ingredient.material_id))  # fmt: skip
         else:
             _check_use_level(ingredient.material_id, ingredient.pct, book, rules, report)
-    if len(ids) != len(set(ids)):
-        report.warnings.append(Finding("duplicate_material", "a material is listed twice"))
+    for material_id, times in _repeated(ids).items():
+        report.warnings.append(Finding(
+            "duplicate_material", f"{material_id} is listed {_times(times)}; its lines "
+            "count as one material of their summed amount", material_id))  # fmt: skip
     if not rules.min_materials <= report.material_count <= rules.max_materials:
         report.violations.append(Finding(
             "material_count", f"{report.material_count} materials; allowed "
@@ -108,10 +110,28 @@ def _check_use_level(
             f"(> {rules.max_single_pct:g} %)", material_id))  # fmt: skip
     material = book.get(material_id)
     use = None if material is None else material.typical_use_pct
-    if use is not None and pct > use[1] + USE_TOLERANCE:
-        report.warnings.append(Finding(
-            "above_typical_use", f"{material_id} is {pct:.2f} % of the concentrate, above "
-            f"its typical use of at most {use[1]:g} %", material_id))  # fmt: skip
+    if material is None or use is None or pct <= use[1] + USE_TOLERANCE:
+        return
+    if use[1] > 0:
+        why = f"above its typical use of at most {use[1]:g} %"
+    else:  # a typical use of 0: a material perfumers no longer use
+        why = ("a material that is not used: it is prohibited or banned" if material.forbidden
+               else "a material that is not used in perfumery (typical use 0 %)")
+    report.warnings.append(Finding(
+        "above_typical_use", f"{material_id} is {pct:.2f} % of the concentrate, {why}",
+        material_id))  # fmt: skip
+
+
+def _repeated(ids: list[str]) -> dict[str, int]:
+    """Material id -> how many times it is listed, for ids listed more than once."""
+    counts: dict[str, int] = {}
+    for material_id in ids:
+        counts[material_id] = counts.get(material_id, 0) + 1
+    return {m: n for m, n in counts.items() if n > 1}
+
+
+def _times(count: int) -> str:
+    return {2: "twice", 3: "three times"}.get(count, f"{count} times")
 
 
 def _check_dose(formula: Formula, report: ValidationReport) -> None:

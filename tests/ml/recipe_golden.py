@@ -231,9 +231,10 @@ CASES = [
          {"IFRA_STD_043:hydroxycitronellal": P, "eu-annex-iii-72-hydroxycitronellal": P},
          amounts={"eu-annex-iii-72-hydroxycitronellal": 0.9}),
     # --- prohibitions ----------------------------------------------------------------------
-    # Lilial 2 %: banned in the EU (0.3 % would pass IFRA's 1.4 %).
+    # Lilial 2 %: banned in the EU (CMR 1B, from 1 March 2022) and prohibited by IFRA since the
+    # 49th Amendment (the 1.4 % Cat 4 limit of earlier amendments no longer applies).
     Case("lilial EdP", (("lilial", 2.0),),
-         {"eu-annex-ii-lilial": F, "IFRA_STD_015:lilial": P}),
+         {"eu-annex-ii-lilial": F, "IFRA_STD_015:lilial": F}),
     # Lyral: banned in the EU and prohibited in materials.json's IFRA row.
     Case("lyral EdP", (("lyral", 1.0),), {"eu-annex-ii-hicc": F, "IFRA_STD_044:lyral": F}),
     # Musk xylene: IFRA prohibition.

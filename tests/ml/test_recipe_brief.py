@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ml.recipe.brief import Brief
+from ml.recipe.brief import INTENSITIES, Brief
 from ml.recipe.concentration import CONCENTRATIONS, concentration_class
 from ml.recipe.formula import Formula, Ingredient
 
@@ -98,3 +98,102 @@ def test_formula_round_trips_and_rejects_bad_shapes() -> None:
         Formula.from_dict(bad)
     with pytest.raises(ValueError, match="position"):
         Ingredient("x", "x", 1.0, "middle")
+
+
+# ---- exclusions written in the mood ---------------------------------------------------
+@pytest.mark.parametrize(("mood", "excluded", "phrase"), [
+    ("romantic but no musk please, vanilla-free", ("musk", "vanilla"), "romantic"),
+    ("calm, without oud, incense or leather", ("oud", "incense", "leather"), "calm"),
+    ("no tonka, vanilla for women", ("tonka",), "vanilla for women"),  # a comma ends the list
+    ("elegant, not musky", ("musky",), "elegant"),
+    ("fresh and clean, hold the rose oil", ("rose oil",), "fresh and clean"),
+    ("로맨틱 바닐라 빼고", ("vanilla",), "로맨틱"),
+    ("머스크는 없이 따뜻한", ("musk",), "따뜻한"),
+])
+def test_a_mood_s_negated_notes_join_notes_exclude(mood: str, excluded: tuple[str, ...],
+                                                   phrase: str) -> None:
+    brief = Brief("floral", mood=mood, notes_exclude=["oakmoss"])
+    assert brief.notes_exclude == ("oakmoss", *excluded)
+    assert brief.mood_exclusions == excluded and brief.mood_phrase == phrase
+    assert Brief.from_dict(json.loads(json.dumps(brief.to_dict()))) == brief
+
+
+@pytest.mark.parametrize("mood", ["not too sweet", "not heavy, calm", "romantic",
+                                  "nothing loud", "no alcohol"])  # fmt: skip
+def test_a_mood_negating_no_note_excludes_nothing(mood: str) -> None:
+    brief = Brief("floral", mood=mood)
+    assert brief.notes_exclude == () and brief.mood_phrase == mood
+
+
+def test_a_mood_excluding_a_requested_note_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^mood: .*rose"):
+        Brief("floral", mood="no rose", notes_include=["rose"])
+
+
+def test_a_result_says_which_notes_the_mood_excludes_and_describes_only_the_mood() -> None:
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    outcome = RecipePipeline(FormulatorGenerator(book), book).run(Brief.from_dict(
+        {"fragrance_family": "floral", "mood": "romantic but no musk please, vanilla-free",
+         "seed": 2}))
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    used = [book.get(i.material_id) for i in outcome.formula.ingredients]
+    assert not any(m is not None and (m.odor_family == "musky" or "vanilla" in m.descriptors)
+                   for m in used), [i.material_id for i in outcome.formula.ingredients]
+    assert outcome.formula.description.startswith("A romantic floral edp that opens on")
+    assert any("'no musk please'" in line and "notes_exclude: musk, vanilla" in line
+               for line in outcome.notes), outcome.notes
+
+
+# ---- fields that contradict each other ----------------------------------------------------
+@pytest.mark.parametrize("concentration", ["parfum", "edp"])
+def test_an_eau_de_toilette_at_a_stronger_concentration_is_refused(concentration: str) -> None:
+    with pytest.raises(ValueError, match=rf"^product_type: .*contradicts concentration "
+                                         rf"'{concentration}'"):
+        Brief.from_dict({"fragrance_family": "floral", "product_type": "eau_de_toilette",
+                         "concentration": concentration})
+
+
+@pytest.mark.parametrize("intensity", INTENSITIES)
+def test_a_product_type_without_a_concentration_chooses_one_it_is_made_at(
+        intensity: str) -> None:
+    brief = Brief("floral", intensity=intensity, product_type="eau_de_toilette")
+    assert brief.concentration == "edt" and brief.product_type == "eau_de_toilette"
+    assert Brief("floral", concentration="edt", product_type="fine_fragrance").concentration \
+        == "edt"  # fine fragrance covers every strength
+
+
+@pytest.mark.parametrize(("brief", "says"), [
+    ({"intensity": "light", "concentration": "parfum"},
+     "intensity 'light' contradicts concentration 'parfum': the concentration wins, the "
+     "formula is dosed at 20 %"),
+    ({"intensity": "strong", "concentration": "edc"},
+     "intensity 'strong' contradicts concentration 'edc': the concentration wins, the "
+     "formula is dosed at 4 %"),
+    ({"intensity": "strong", "product_type": "eau_de_toilette"},
+     "intensity 'strong' asks for Parfum strength, product_type 'eau_de_toilette' for edt or "
+     "edc: the product type wins, the formula is edt dosed at 10 %"),
+])
+def test_a_result_says_which_contradicting_field_won(brief: dict, says: str) -> None:
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    outcome = RecipePipeline(FormulatorGenerator(book), book).run(
+        Brief.from_dict({"fragrance_family": "citrus", **brief}))
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    assert any(line.startswith(says) for line in outcome.notes), outcome.notes
+
+
+@pytest.mark.parametrize(("intensity", "concentration"), [
+    ("light", "edt"), ("light", "edc"), ("moderate", "parfum"), ("moderate", "edc"),
+    ("strong", "parfum"), ("strong", "edp"), ("moderate", None)])
+def test_a_brief_whose_fields_agree_gets_no_note(intensity: str,
+                                                 concentration: str | None) -> None:
+    from ml.recipe.brief import brief_notes
+
+    assert brief_notes(Brief("citrus", intensity=intensity, concentration=concentration)) == []

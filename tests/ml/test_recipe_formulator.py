@@ -354,3 +354,60 @@ def test_a_description_names_its_materials_in_one_case() -> None:
         capitalised = [w for w in named.replace(",", " ").replace(".", " ").split()
                        if w[:1].isupper() and w[1:] == w[1:].lower()]
         assert not capitalised, text
+
+
+@pytest.mark.parametrize(("note", "materials", "key"), [
+    ("green tea", None, "tea"),  # "green" modifies tea; a tea-described material
+    ("wood smoke", {"birch-tar-oil-rectified", "guaiacol", "cade-oil-rectified"}, None),
+    ("white flowers", {"jasmine-grandiflorum-absolute", "jasmine-sambac-absolute",
+                       "tuberose-absolute", "neroli-oil"}, None),
+    ("sea breeze", {"calone"}, None),
+    ("oud wood", {"agarwood-oil"}, "oud"),  # the family word "wood" only after "oud"
+])
+def test_a_note_of_several_words_is_stood_for_by_its_meaning(
+        note: str, materials: set[str] | None, key: str | None) -> None:
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in(note, usable)
+    assert found is not None, note
+    assert materials is None or found.material.id in materials, found
+    assert key is None or found.key == key, found
+    assert found.key not in {"green", "wood", "white", "sea", "oil"}, found
+    if key == "tea":
+        assert "tea" in found.material.descriptors, found
+
+
+def test_a_generic_word_never_stands_for_a_note() -> None:
+    """With no rose material left, "rose oil" has no stand-in: not any oil for "oil"."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials()
+              if not m.forbidden and m.match_rank("rose") is None]  # fmt: skip
+    assert stand_in("oil", usable) is not None  # oils are left
+    assert stand_in("rose oil", usable) is None
+    assert stand_in("rose absolute", usable) is None
+
+
+def test_a_requested_note_whose_head_word_is_excluded_says_so() -> None:
+    outcome = _shipped_pipeline().run(Brief("floral", notes_include=["rose oil"],
+                                            notes_exclude=["rose"], seed=1))
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    assert [line for line in outcome.notes if "'rose oil'" in line] == [
+        "requested note 'rose oil' is not in the formula: it is excluded by notes_exclude "
+        "('rose')"]
+    assert "bergamot-oil-fcf" not in outcome.formula.amounts() or not any(
+        "'oil'" in line for line in outcome.notes)
+
+
+@pytest.mark.parametrize(("note", "says"), [
+    ("green tea", "(as 'tea')"), ("white flowers", "(as 'jasmine')"),
+    ("sea breeze", "(as 'calone')"), ("wood smoke", "(as 'birch tar')"),
+])
+def test_a_result_says_which_known_note_stands_for_a_requested_one(note: str, says: str) -> None:
+    outcome = _shipped_pipeline().run(Brief("floral", notes_include=[note], seed=1))
+    assert outcome.status == "succeeded"
+    assert any(f"'{note}'" in line and "stands for it" in line and says in line
+               for line in outcome.notes), outcome.notes

@@ -109,3 +109,42 @@ def test_a_material_without_a_typical_use_range_is_not_warned_about() -> None:
     lines = [(m, 30.0 if m == "galaxolide" else pct, pos) for m, pct, pos in BALANCED]
     report = validate(make_formula(lines), book)
     assert not [w for w in report.warnings if w.code == "above_typical_use"]
+
+
+def _with(material_id: str, pct: float) -> list[tuple[str, float, str]]:
+    """The balanced fixture formula with `material_id` taking `pct` from hedione."""
+    return [(m, p - pct if m == "hedione" else p, pos) for m, p, pos in BALANCED] + [
+        (material_id, pct, "heart")]
+
+
+def test_lilial_is_reported_prohibited_not_above_a_0_percent_use_or_an_ifra_limit() -> None:
+    """BMHCA is prohibited by IFRA (49th Amendment) and banned in the EU (CMR 1B, from
+    1 March 2022): no IFRA limit of 1.4 %, no "typical use of at most 0 %"."""
+    lilial = BOOK.get("lilial")
+    assert lilial is not None and lilial.forbidden and lilial.eu_banned
+    assert lilial.ifra is not None and lilial.ifra.prohibited and not lilial.ifra.limited
+    report = validate(make_formula(_with("lilial", 1.0)), BOOK)
+    assert not report.valid
+    prohibited = {(v.code, v.subject) for v in report.violations}
+    assert ("prohibited", "lilial") in prohibited or any(
+        v.subject == "lilial" and "prohibited by IFRA" in v.message for v in report.violations)
+    assert not any(entry["substance"] == "lilial" for entry in report.ifra), report.ifra
+    warned = [w.message for w in report.warnings if w.code == "above_typical_use"
+              and w.subject == "lilial"]  # fmt: skip
+    assert warned and "not used" in warned[0] and "prohibited" in warned[0], warned
+    assert not any("at most 0 %" in w.message for w in report.warnings)
+
+
+def test_the_formulator_never_uses_lilial() -> None:
+    for brief in sweep_briefs(1, families=("floral", "soft_floral", "water")):
+        assert "lilial" not in FORMULATOR.formulate(brief).amounts()
+    muguet = Brief("floral", notes_include=["lilial", "muguet"], seed=3)
+    assert "lilial" not in FORMULATOR.formulate(muguet).amounts()
+
+
+def test_a_material_listed_twice_is_named_in_its_warning() -> None:
+    lines = [*_with("hedione", 1.0)]  # hedione 19 % and, again, 1 %
+    report = validate(make_formula(lines), MaterialBook.from_rows(ROWS))
+    duplicate = [w for w in report.warnings if w.code == "duplicate_material"]
+    assert [w.subject for w in duplicate] == ["hedione"], duplicate
+    assert duplicate[0].message.startswith("hedione is listed twice"), duplicate

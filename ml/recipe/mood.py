@@ -1,0 +1,194 @@
+"""Exclusions a client writes into a brief's free-text mood: "romantic but no musk please,
+vanilla-free" asks for a romantic formula without musk or vanilla.
+
+English markers point forward ("no musk", "without oud or incense", "not musky", "hold the
+vanilla"); "free" and the Korean negation words of the lexicon (빼고, 없이, 제외하고 ...)
+point back ("vanilla-free", "바닐라 빼고"). A list goes on over "and", "or" and "nor", and
+over commas only when such a word joins it too ("no oud, incense or leather"; in "no musk,
+elegant" only musk). A negated phrase is an exclusion only when it names a note the recipe
+side knows (`ml.recipe.vocabulary.is_note`): "not too sweet" (a softener) and "not heavy"
+(no note) stay mood words. The mood without its exclusion phrases ("romantic") is what the
+description and the mood profile use.
+
+The search side's parser (`ml.parsing`) reads the same markers, but over a perfume
+catalogue's phrase table and names, which the recipe package does not load; this reader
+needs only the recipe vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ml.korean import contains_hangul, translate
+from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
+
+FORWARD_MARKERS = frozenset({"no", "not", "without", "minus", "sans", "avoid", "never",
+                             "zero", "nothing", "non"})  # fmt: skip
+FORWARD_PAIRS = frozenset({("hold", "the"), ("skip", "the"), ("free", "of"), ("free", "from"),
+                           ("anything", "but"), ("none", "of")})  # fmt: skip
+BACKWARD_MARKERS = frozenset({"free"})  # "vanilla-free", "musk free"
+SOFTENERS = frozenset({"too", "overly", "very", "so", "much"})  # "not too sweet": a wish
+FILLERS = frozenset({"the", "a", "an", "any", "added", "more"})
+LIST_WORDS = frozenset({"and", "or", "nor", "&", "/"})
+# words that close a negation and go with it ("no musk please", "no citrus at all")
+COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever",),
+              ("at", "all"))  # fmt: skip
+# what may be left dangling at the ends of the mood once its exclusions are taken out
+DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "with", "yet",
+                      "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
+                      "/"})  # fmt: skip
+SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
+MAX_NOTE_WORDS = 4  # "lily of the valley"
+
+_TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
+
+
+@dataclass(frozen=True)
+class MoodReading:
+    """`excluded`: the notes the mood excludes, as written (Korean ones by their English
+    words); `phrases`: the mood's exclusion phrases ("no musk please"); `mood`: the mood
+    without them."""
+
+    excluded: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    mood: str = ""
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1024)
+def read_mood(mood: str) -> MoodReading:
+    """The exclusions a (normalised, lower-case) mood states; the mood unchanged when it
+    states none."""
+    tokens = [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(mood)]
+    words = [t.text for t in tokens]
+    found: list[tuple[list[int], list[list[int]]]] = []  # (tokens to remove, notes)
+    taken: set[int] = set()
+    for i in range(len(words)):
+        if i in taken:
+            continue
+        scope = _negation_at(words, i)
+        if scope is not None:
+            removed, notes = scope
+            taken.update(removed)
+            found.append((removed, notes))
+    if not found:
+        return MoodReading(mood=mood)
+    excluded = [_note_text(tokens, run) for _, notes in found for run in notes]
+    phrases = [_phrase(mood, tokens, removed) for removed, _ in found]
+    kept = [t for i, t in enumerate(tokens) if i not in taken]
+    return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept))
+
+
+def _negation_at(words: Sequence[str], i: int) -> tuple[list[int], list[list[int]]] | None:
+    """(the token indices a negation at `i` spans, its note tokens), or None when no
+    negation of a known note begins (forward) or ends (backward) at `i`."""
+    if words[i] in FORWARD_MARKERS or tuple(words[i:i + 2]) in FORWARD_PAIRS:
+        return _forward(words, i, 2 if tuple(words[i:i + 2]) in FORWARD_PAIRS else 1)
+    if words[i] in BACKWARD_MARKERS or _is_korean_marker(words[i]):
+        return _backward(words, i)
+    return None
+
+
+def _forward(
+    words: Sequence[str], marker: int, size: int
+) -> tuple[list[int], list[list[int]]] | None:
+    j = marker + size
+    while j < len(words) and words[j] in FILLERS | SOFTENERS:
+        if words[j] in SOFTENERS:
+            return None  # "not too sweet": a preference, not an exclusion
+        j += 1
+    notes = _chain(words, j, 1)
+    if not notes:
+        return None
+    end = notes[-1][-1] + 1
+    end += next((len(c) for c in COURTESIES if tuple(words[end:end + len(c)]) == c), 0)
+    return list(range(marker, end)), notes
+
+
+def _backward(words: Sequence[str], marker: int) -> tuple[list[int], list[list[int]]] | None:
+    j = marker - 1
+    if j >= 0 and words[j] == "-":
+        j -= 1
+    notes = _chain(words, j, -1)
+    if not notes:
+        return None
+    return list(range(notes[-1][0], marker + 1)), notes[::-1]
+
+
+def _chain(words: Sequence[str], first: int, step: int) -> list[list[int]]:
+    """The notes of a list from `first` in direction `step` ("oud, incense or leather"),
+    each as its token indices: notes joined by list words, and by commas only where a list
+    word joins the list too."""
+    notes: list[list[int]] = []
+    separators: list[str] = []
+    j = first
+    while run := _note_run(words, j, step):
+        notes.append(run)
+        k = (run[-1] if step > 0 else run[0]) + step
+        if not (0 <= k < len(words) and (words[k] in LIST_WORDS or words[k] == ",")):
+            break
+        separators.append(words[k])
+        k += step
+        while 0 <= k < len(words) and words[k] in FILLERS:
+            k += step
+        j = k
+    if "," in separators and not any(s in LIST_WORDS for s in separators):
+        notes = notes[: separators.index(",") + 1]
+    return notes
+
+
+def _note_run(words: Sequence[str], j: int, step: int) -> list[int]:
+    """The longest run of up to ``MAX_NOTE_WORDS`` tokens from `j` in direction `step` that
+    names a known note, as indices in text order; [] when none does."""
+    for size in range(MAX_NOTE_WORDS, 0, -1):
+        span = sorted(range(j, j + step * size, step))
+        if span[0] < 0 or span[-1] >= len(words) or not _wordlike(words, span):
+            continue
+        if is_note(" ".join(words[k] for k in span)):
+            return span
+    return []
+
+
+def _wordlike(words: Sequence[str], span: Sequence[int]) -> bool:
+    """Every token a word, and only a hyphen between words ("ylang-ylang")."""
+    inner = [words[k] for k in span]
+    return inner[0].isalnum() and inner[-1].isalnum() and all(
+        w.isalnum() or w == "-" for w in inner) and not any(
+        w in LIST_WORDS or w in FORWARD_MARKERS or w in BACKWARD_MARKERS for w in inner)
+
+
+def _is_korean_marker(word: str) -> bool:
+    return contains_hangul(word) and translate(word, korean_lexicon()).words == ("<not",)
+
+
+def _note_text(tokens: Sequence[_Token], run: Sequence[int]) -> str:
+    text = " ".join(tokens[k].text for k in run).replace(" - ", "-")
+    return english_form(text) if contains_hangul(text) else text
+
+
+def _phrase(mood: str, tokens: Sequence[_Token], removed: Sequence[int]) -> str:
+    return mood[tokens[min(removed)].start:tokens[max(removed)].end]
+
+
+def _tidy(kept: Sequence[_Token]) -> str:
+    """The kept tokens as text: no separator twice in a row, none dangling at the ends."""
+    texts: list[str] = []
+    for token in kept:
+        if texts and token.text in SEPARATORS and texts[-1] in SEPARATORS:
+            continue
+        texts.append(token.text)
+    while texts and texts[0] in DANGLING:
+        texts.pop(0)
+    while texts and texts[-1] in DANGLING:
+        texts.pop()
+    text = " ".join(texts)
+    return re.sub(r"\s+([,;.!?])", r"\1", text).replace(" - ", "-")

@@ -1,0 +1,133 @@
+"""The words a brief may name notes with: odour-family words, the notes of `ml.notes`, the
+materials' names, and the words that never name a note on their own ("oil", "absolute").
+
+Shared by the brief (which words after "no" in a mood are notes) and by material selection
+(which material stands for a requested note, which ones an excluded note removes).
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+
+from ml.korean import Lexicon, contains_hangul, translate
+from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
+from ml.recipe.materials import load_materials, normalise_term
+
+# words that name an odour family of materials (`Material.odor_family`)
+ODOUR_FAMILY_WORDS: dict[str, str] = {
+    **dict.fromkeys(("citrus", "citrusy", "citruses", "citrus notes", "citrus fruits"),
+                    "citrus"),
+    **dict.fromkeys(("floral", "florals", "flower", "flowers", "flowery", "floral notes"),
+                    "floral"),
+    **dict.fromkeys(("fruity", "fruit", "fruits", "fruity notes"), "fruity"),
+    **dict.fromkeys(("woody", "wood", "woods", "woody notes"), "woody"),
+    **dict.fromkeys(("spicy", "spice", "spices", "spicy notes"), "spicy"),
+    **dict.fromkeys(("gourmand", "gourmand notes", "sweets"), "gourmand"),
+    **dict.fromkeys(("aromatic", "aromatics"), "aromatic"),
+    **dict.fromkeys(("musky", "musk", "musks", "musky notes"), "musky"),
+    **dict.fromkeys(("green", "greens", "green notes"), "green"),
+    **dict.fromkeys(("herbal", "herb", "herbs", "herbal notes"), "herbal"),
+    **dict.fromkeys(("balsamic", "resinous", "resin", "resins", "balsam", "balsams"),
+                    "balsamic"),
+    **dict.fromkeys(("amber", "ambery", "amber notes"), "amber"),
+    **dict.fromkeys(("aldehydic", "aldehyde", "aldehydes"), "aldehydic"),
+    **dict.fromkeys(("powdery", "powder"), "powdery"),
+    **dict.fromkeys(("animalic", "animal"), "animalic"),
+    **dict.fromkeys(("earthy", "earth"), "earthy"),
+    **dict.fromkeys(("mossy", "moss"), "mossy"),
+    **dict.fromkeys(("leather", "leathery", "leathers"), "leather"),
+    **dict.fromkeys(("aquatic", "marine", "marine notes", "sea notes", "aquatic notes",
+                     "watery", "water"), "aquatic"),  # "water": the wheel's aquatic family
+    **dict.fromkeys(("smoky", "smoke", "smokey"), "smoky"),
+}
+
+# Words of material names that say what kind of material it is, not what it smells of:
+# "rose oil" is rose, never "oil" (which would find any oil).
+GENERIC_WORDS = frozenset({
+    "oil", "oils", "absolute", "absolutes", "extract", "extracts", "resinoid", "tincture",
+    "essence", "concrete", "co2", "fcf", "rectified", "crude", "natural", "synthetic",
+    "note", "notes", "accord", "accords", "type", "alcohol", "acetate", "otto", "grade",
+})  # fmt: skip
+
+
+# Notes people ask for that no material is named after, and the notes that stand for them,
+# best first (as perfumers build the accord). A group of `ml.notes` ("white flowers":
+# jasmine, tuberose, gardenia ...) stands for its name the same way.
+KNOWN_NOTES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("sea breeze", "ocean breeze", "sea spray", "sea air", "ocean air",
+                     "sea water", "seawater"), ("calone", "marine", "ozonic")),
+    **dict.fromkeys(("wood smoke", "woodsmoke", "smoked wood", "campfire", "bonfire",
+                     "fireplace"), ("birch tar", "guaiacol", "cade", "smoke")),
+    **dict.fromkeys(("green tea", "black tea", "white tea", "oolong tea", "oolong", "matcha",
+                     "earl grey"), ("tea",)),
+}  # fmt: skip
+
+
+def known_stand_ins(form: str) -> tuple[str, ...]:
+    """The notes that stand for a normalised note no material is named after
+    (`KNOWN_NOTES`, else the notes of the `ml.notes` group it names), best first."""
+    notes = KNOWN_NOTES.get(form) or GROUPS.get(form) or CHARACTER_GROUPS.get(form) or ()
+    return tuple(dict.fromkeys(normalise_term(note) for note in notes))
+
+
+def is_family_word(form: str) -> bool:
+    """True for a word that names a whole odour family ("green", "wood", "smoke"): in a
+    note of several words it is usually the modifier ("green tea", "wood smoke"), and on its
+    own it matches a family, not the note."""
+    return form in ODOUR_FAMILY_WORDS
+
+
+def is_generic(form: str) -> bool:
+    """True for a normalised form made only of generic words ("oil", "absolute oil")."""
+    words = form.split()
+    return bool(words) and all(word in GENERIC_WORDS for word in words)
+
+
+def _note_words() -> frozenset[str]:
+    groups = [*GROUPS.values(), *CHARACTER_GROUPS.values(), *SYNONYMS]
+    words = {*GROUPS, *CHARACTER_GROUPS, *ODOUR_FAMILY_WORDS}
+    words.update(note for group in groups for note in group)
+    return frozenset(normalise_term(word) for word in words)
+
+
+NOTE_WORDS = _note_words()
+
+
+@lru_cache(maxsize=4096)
+def english_form(text: str) -> str:
+    """The normalised form of a note as written, by its English words when it is Korean
+    ("머스크는" -> "musk")."""
+    if contains_hangul(text):
+        return normalise_term(translate(text, korean_lexicon()).english)
+    return normalise_term(text)
+
+
+@lru_cache(maxsize=4096)
+def is_note(text: str) -> bool:
+    """True if the text names a note the recipe side knows: a note or group of `ml.notes`,
+    an odour-family word, a material's name, or a run of two or more whole words of one
+    ("rose oil"; not a generic one such as "absolute oil"). One word of a name alone is
+    not enough: "sweet" (of sweet orange oil) is no note. Plurals count ("roses")."""
+    form = english_form(text)
+    forms = (form, form[:-1]) if form.endswith("s") and len(form) > 3 else (form,)
+    return any(f in NOTE_WORDS or (f in _material_names() and not is_generic(f))
+               for f in forms if f)
+
+
+@cache
+def _material_names() -> frozenset[str]:
+    """The shipped materials' names and synonyms, and every run of two or more of their
+    whole words."""
+    names: set[str] = set()
+    for material in load_materials():
+        for term in material.terms():
+            words = term.split()
+            names.add(term)
+            names.update(" ".join(words[a:b]) for a in range(len(words))
+                         for b in range(a + 2, len(words) + 1))  # fmt: skip
+    return frozenset(names)
+
+
+@cache
+def korean_lexicon() -> Lexicon:
+    return Lexicon.load()
