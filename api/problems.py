@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.rate_limits import RateLimited
-from api.strict_json import EncodedBody, NotJson, SafeJSONResponse
+from api.strict_json import EncodedBody, ForeignCharset, NotJson, SafeJSONResponse
 from core.errors import (
     BatchNotFound,
     BrokerUnavailable,
@@ -103,6 +103,9 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
                                  "the body must be application/json, not "
                                  f"{exc.args[0] or 'an empty media type'}",
                                  headers={"Accept-Post": "application/json"}),
+    ForeignCharset: lambda exc: problem(415, "Unsupported Media Type",
+                                        f"JSON bodies are UTF-8, not charset={exc.args[0]}",
+                                        headers={"Accept-Post": "application/json"}),
     EncodedBody: lambda exc: problem(415, "Unsupported Media Type",
                                      f"bodies are not accepted with Content-Encoding "
                                      f"{exc.args[0]}; send the JSON itself",

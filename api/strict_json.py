@@ -181,6 +181,21 @@ class EncodedBody(ValueError):
     415 (RFC 7694) rather than the coded bytes read as if they were JSON."""
 
 
+class ForeignCharset(ValueError):
+    """A JSON body declared in another character set than UTF-8 (`args[0]`, e.g.
+    latin-1): JSON exchanged between systems is UTF-8 (RFC 8259), so a 415 rather than a
+    422 about bytes that are not UTF-8."""
+
+
+def _foreign_charset(request: Request) -> str | None:
+    for parameter in request.headers.get("content-type", "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            return charset[:40]
+    return None
+
+
 def _content_coding(request: Request) -> str | None:
     coding = request.headers.get("content-encoding", "").strip().lower()
     return coding[:100] if coding and coding != "identity" else None
@@ -205,6 +220,8 @@ class StrictJsonRoute(APIRoute):
                     raise EncodedBody(coding)
                 if raw and not _is_json(request):
                     return await _json_expected(handler, request)
+                if raw and (charset := _foreign_charset(request)):
+                    raise ForeignCharset(charset)
                 if raw:
                     with contextlib.suppress(ValueError):  # not JSON: FastAPI says where
                         request._json = strict_loads(raw)

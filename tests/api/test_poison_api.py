@@ -270,6 +270,13 @@ def test_a_body_with_a_content_coding_or_without_a_media_type_is_a_415(
     assert coded.status_code == 415, coded.text
     assert coded.headers["content-type"] == "application/problem+json"
     assert "Content-Encoding gzip" in coded.json()["detail"]
+    latin = api.post("/api/v1/search/semantic", content='{"query": "café"}'.encode("latin-1"),
+                     headers={**auth(tenant), "Content-Type": "application/json; charset=latin-1"})
+    assert latin.status_code == 415, latin.text
+    assert latin.json()["detail"] == "JSON bodies are UTF-8, not charset=latin-1"
+    quoted = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                      headers={**auth(tenant), "Content-Type": 'application/json; charset="UTF-8"'})
+    assert quoted.status_code == 202, quoted.text
     for untyped in ({"Content-Type": ""}, {}):
         answer = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
                           headers={**auth(tenant), **untyped})
