@@ -3,7 +3,11 @@ requests go to `handle`, anything else (lifespan, websockets) straight through."
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.problems import problem
 
 
 class HttpMiddleware:
@@ -20,14 +24,25 @@ class HttpMiddleware:
         raise NotImplementedError
 
 
-class EmptyQueryValuesAbsent(HttpMiddleware):
+class QueryParameters(HttpMiddleware):
     """A query parameter sent with an empty value (`?status=&limit=`, as a form or a
     template fills it) is absent: the route's default applies, instead of a 422 for an
-    empty status or limit. The rest of the query string is passed on byte for byte."""
+    empty status or limit. A parameter given twice (`?status=succeeded&status=failed`) is
+    a 422 naming it: every parameter of the API takes one value, and the last one silently
+    won. The rest of the query string is passed on byte for byte."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         query: bytes = scope.get("query_string", b"")
-        if b"=&" in query + b"&":
-            kept = [part for part in query.split(b"&") if part and not part.endswith(b"=")]
-            scope = {**scope, "query_string": b"&".join(kept)}
+        given = [part for part in query.split(b"&") if part]
+        parts = [part for part in given if not part.endswith(b"=")]
+        names = [unquote_plus(part.split(b"=", 1)[0].decode("latin-1")) for part in parts]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            errors = [{"field": f"query.{name}", "message": "given more than once: give it once",
+                       "type": "repeated"} for name in repeated[:20]]
+            await problem(422, "Request is not valid", "see `errors` for each field",
+                          errors=errors)(scope, receive, send)
+            return
+        if len(parts) != len(given):  # in place: the outer layers see the route it finds
+            scope["query_string"] = b"&".join(parts)
         await self.app(scope, receive, send)

@@ -242,6 +242,13 @@ def test_paging_filters_and_cancel(client: TestClient, keys: dict[str, IssuedKey
     # the query as the README writes it, every value left empty: the defaults
     assert client.get("/api/v1/jobs?status=&kind=&limit=&cursor=",
                       headers=headers).json()["items"][0]["id"] == ids[-1]
+    # one value a parameter: the second one silently won
+    twice = client.get("/api/v1/jobs?status=canceled&kind=search&status=queued&limit=1",
+                       headers=headers)
+    assert twice.status_code == 422
+    assert twice.headers["content-type"] == "application/problem+json"
+    assert twice.json()["errors"] == [{"field": "query.status", "type": "repeated",
+                                       "message": "given more than once: give it once"}]
 
 
 def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
