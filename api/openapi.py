@@ -146,12 +146,21 @@ def install_openapi(app: FastAPI) -> None:
                 schemas[model.__name__] = schema
             _drop_default_422(document)
             _document_415(document)
+            _document_batch_limit(schemas, int(app.state.batch_max_items))
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_batch_limit(schemas: dict[str, Any], limit: int) -> None:
+    """A batch's bound is this deployment's `batch_max_items`, not the model's ceiling (the
+    largest value the setting may take)."""
+    requests = schemas.get("BatchIn", {}).get("properties", {}).get("requests")
+    if requests is not None:
+        requests["maxItems"] = limit
 
 
 def _drop_default_422(document: dict[str, Any]) -> None:

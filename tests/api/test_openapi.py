@@ -116,6 +116,11 @@ def _probes(route: APIRoute, keys: dict[str, str]) -> list[dict[str, Any]]:
     return probes
 
 
+def test_a_batch_is_documented_with_this_deployments_limit(document: dict[str, Any]) -> None:
+    requests = document["components"]["schemas"]["BatchIn"]["properties"]["requests"]
+    assert requests["maxItems"] == 1000  # `batch_max_items`, what a larger batch is refused at
+
+
 def test_the_training_upload_format_is_documented(document: dict[str, Any]) -> None:
     lines = document["components"]["schemas"]["TrainingIn"]["properties"]["dataset_lines"]
     for field in ('"query"', '"positive"', '"prompt"', '"completion"'):
