@@ -92,6 +92,10 @@ class SearchPipeline:
     def model_version(self) -> str:
         return self._encoder.model_version
 
+    def knows_perfume(self, perfume_id: str) -> bool:
+        """Whether `perfume_id` names a perfume of the catalogue (what `similar_to` needs)."""
+        return self._catalog.has_perfume(perfume_id)
+
     def search(self, request: SearchRequest) -> SearchResult:
         return self.search_many([request])[0]
 

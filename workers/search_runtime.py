@@ -13,6 +13,7 @@ from config.sections import SearchSettings, ServedModels, load_section
 from core.batching import MicroBatcher, PriorityGate, grouped
 from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
+from core.runner import JobFailed
 from core.search_cache import SearchCache, search_cache
 from workers.served_versions import Served, ServedVersions
 
@@ -90,6 +91,11 @@ class SearchRuntime:
         (the encoder), `model_version_id` (the registry version; null: the base model) and
         `cached: false`; with the job's `payload`, it is kept in the result cache."""
         served = self.versions.for_tenant(tenant_id)
+        reference = getattr(request, "similar_to", None)
+        if reference is not None and not served.value.knows_perfume(reference):
+            raise JobFailed({"type": "unknown_perfume",
+                             "message": f"no perfume with id {reference!r} in the catalogue; "
+                                        "the ids are the `id` of search hits"})
         version_id, result = self._batcher.submit((served, request, tenant_id))
         answer = {**result.to_dict(), "model_version_id": version_id, "cached": False}
         if payload is not None and self._cache is not None:
@@ -112,6 +118,10 @@ class NoopPipeline:
     system itself costs around a model."""
 
     stamp = "noop"
+
+    @staticmethod
+    def knows_perfume(_: str) -> bool:
+        return True
 
     def search_many(self, requests: Sequence[Any]) -> list[Any]:
         from ml.facets import FacetHints

@@ -77,6 +77,9 @@ class Catalog:
         """The perfume with this id; raises KeyError when there is none."""
         return self._perfumes[perfume_id]
 
+    def has_perfume(self, perfume_id: str) -> bool:
+        return perfume_id in self._perfumes
+
     def material(self, material_id: str) -> Material:
         """The material with this id; raises KeyError when there is none."""
         return self._materials[material_id]

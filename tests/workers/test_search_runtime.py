@@ -51,3 +51,23 @@ def test_a_tenants_version_is_named_by_its_weights_not_its_training_job(
     result = runtime.search("trainer", SearchRequest(query="rose", top_k=3))
     assert result["model_version_id"] == version.id and result["hits"]
     assert result["model_version"].startswith("fine-tuned@") and job_id not in str(result)
+
+
+@pytest.mark.model
+def test_a_similar_search_of_an_unknown_perfume_fails_and_a_known_one_answers(
+        sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`POST /search/similar` with an id no perfume has: the job fails saying so (it
+    succeeded with no hits, and a client had to read a message to tell)."""
+    from core.database import make_engine, make_session_factory
+    from core.runner import JobFailed
+
+    settings = load_settings("testing", qdrant_path=str(tmp_path / "qdrant"))
+    runtime = SearchRuntime(SearchSettings.load(settings), load_section(ServedModels, settings),
+                            ModelRegistry(make_session_factory(make_engine(sqlite_url))))
+    with pytest.raises(JobFailed) as failed:
+        runtime.search("tenant-a", SearchRequest(query="", top_k=3, similar_to="chanel-no-5"))
+    assert failed.value.error["type"] == "unknown_perfume"
+    assert "'chanel-no-5'" in failed.value.error["message"]
+    known = runtime.search("tenant-a", SearchRequest(query="", top_k=3,
+                                                     similar_to="ysl-black-opium-2014"))
+    assert len(known["hits"]) == 3
