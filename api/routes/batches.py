@@ -95,16 +95,16 @@ async def batch_events(batch_id: BatchId, caller: PrincipalDep,
 async def _count_events(batches: BatchStore, tenant_id: str,
                         view: BatchView) -> AsyncIterator[ServerSentEvent]:
     """`counts` now (a batch finished already too), again whenever they change, and
-    `completed` last."""
+    `completed` last. No event has an id: the counts are the batch as it is now, and a
+    reconnecting client starts from them (numbered per connection, the ids went back to 1
+    on every reconnect)."""
     sent: dict[str, int] | None = None
-    seq = 0
     while True:
         if view.counts != sent:
-            seq, sent = seq + 1, view.counts
-            yield ServerSentEvent(data=json.dumps(view.to_dict()), id=str(seq), event="counts")
+            sent = view.counts
+            yield ServerSentEvent(data=json.dumps(view.to_dict()), event="counts")
         if view.completed_at:
-            yield ServerSentEvent(data=json.dumps(view.to_dict()), id=str(seq + 1),
-                                  event="completed")
+            yield ServerSentEvent(data=json.dumps(view.to_dict()), event="completed")
             return
         await asyncio.sleep(COUNTS_INTERVAL_S)
         with contextlib.suppress(StoreUnavailable):  # the store may be briefly down: wait

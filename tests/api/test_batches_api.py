@@ -137,9 +137,11 @@ def test_the_event_stream_sends_the_counts_then_each_change_then_completed(
     assert (seen[0][1]["queued"], seen[0][1]["failed"]) == (2, 1)
     assert seen[-1][0] == "completed"
     assert (seen[-1][1]["canceled"], seen[-1][1]["failed"]) == (2, 1)
-    # a finished batch: its counts, then completed
+    # a finished batch: its counts, then completed; no ids (a reconnect starts afresh)
     with client.stream("GET", f"/api/v1/batches/{batch['id']}/events",
                        headers=headers) as stream:
-        assert [event for event, _ in _events(stream.iter_lines())] == ["counts", "completed"]
+        lines = list(stream.iter_lines())
+    assert [event for event, _ in _events(iter(lines))] == ["counts", "completed"]
+    assert not [line for line in lines if line.startswith("id:")]
     assert client.get(f"/api/v1/batches/{batch['id']}/events",
                       headers=auth(keys["bob"])).status_code == 404
