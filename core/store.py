@@ -446,7 +446,7 @@ class JobStore:
                     row.status != "running" or row.cancel_requested:
                 raise JobCanceled(claim.job_id)
             return
-        values: dict[str, Any] = {"progress": max(0.0, min(1.0, progress)),
+        values: dict[str, Any] = {"progress": round(max(0.0, min(1.0, progress)), 4),
                                   "updated_at": utcnow()}
         if lease_s:
             values["lease_expires_at"] = utcnow() + timedelta(seconds=lease_s)

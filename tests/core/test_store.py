@@ -74,10 +74,12 @@ def test_events_record_every_transition_in_order(store: JobStore) -> None:
     job_id = new_job(store)
     claim = store.claim(job_id, "d1", lease_s=60)
     assert claim
-    store.checkpoint(claim, 0.5, {"step": 1})
+    store.checkpoint(claim, 0.95 * 17 / 40, {"step": 1})  # 0.40374999999999994
+    assert store.get("t1", job_id).progress == 0.4037  # what a person reads
     store.finish(claim, JobStatus.FAILED, error={"type": "boom", "message": "x"})
     events = store.events("t1", job_id)
     assert [e.type for e in events] == ["queued", "started", "progress", "failed"]
+    assert events[2].data["progress"] == 0.4037
     assert [e.seq for e in events] == [1, 2, 3, 4]
     assert [e.seq for e in store.events("t1", job_id, after_seq=2)] == [3, 4]
 
