@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import redis
 
 from cli.ops_commands import settings_or_exit, upgrade_database
 from config import SUPERVISED_ENV
+from config.log_format import configure_logging
 from core.kinds import DECLARED, KindDeclaration, KindError
 from core.states import QUEUES, SERVICE_QUEUES
 
@@ -184,9 +185,22 @@ def flower(port: int | None, address: str) -> None:
     # the whole process group, then the supervisor's) interrupts its shutdown with a
     # traceback. Stop on the first, ignore the rest.
     flower.command.sigterm_handler = _stop_once
+    flower.command.setup_logging = _flower_logs_like_the_stack(
+        flower.command.setup_logging, str(settings.log_format))
     metrics_behind_login()
     sys.argv = flower_argv(port or settings.flower_port, address)
     celery_main()
+
+
+def _flower_logs_like_the_stack(setup: Callable[[], None],
+                                log_format: str) -> Callable[[], None]:
+    """Flower's logging set up as its own, then written in the stack's format
+    (`config.log_format`: `[time: LEVEL/flower] …`, or JSON), not tornado's `[I 261130 …]`."""
+    def set_up() -> None:
+        setup()
+        configure_logging(log_format, label="flower")
+
+    return set_up
 
 
 def flower_argv(port: int, address: str = "127.0.0.1") -> list[str]:

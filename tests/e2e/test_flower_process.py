@@ -8,6 +8,7 @@ handler printed on the second."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -76,3 +77,7 @@ def test_supervised_flower_ignores_ctrl_c_and_stops_once(redis_url: str) -> None
     assert flower.returncode == 0, output
     assert "Traceback" not in output and "Exception ignored" not in output, output
     assert output.count("detected, shutting down") == 1, output
+    # written like every other process of the stack, not in tornado's format
+    assert re.search(r"^\[[\d-]+ [\d:,]+: INFO/flower\] 15 detected, shutting down$", output,
+                     re.MULTILINE), output
+    assert not re.search(r"^\[[IWE] \d{6} ", output, re.MULTILINE), output
