@@ -1,5 +1,6 @@
 """The webhook outbox as a work list: claiming the due head of many streams at once with a
-lease (one sender per message, a stream's messages in order), recording the attempts."""
+lease (one sender per message, a stream's messages in order; a batch's `batch.completed`
+after its items' messages), recording the attempts."""
 
 from __future__ import annotations
 
@@ -120,13 +121,23 @@ class DeliveryStore:
 
     @staticmethod
     def _first_in_stream() -> Any:
-        """Pending messages with no pending message before them in their stream."""
-        earlier = aliased(WebhookDelivery)
-        return and_(WebhookDelivery.status == PENDING,
-                    ~exists().where(earlier.stream == WebhookDelivery.stream,
+        """Pending messages with no pending message before them in their stream, and, for a
+        batch's own message (`batch.completed`: a `batch_id`, no `job_id`), no pending
+        message of the batch's items to the same URL queued before it (or with it: the last
+        item's are written in the same transaction): "every item is final" reaches the
+        receiver after the items' messages, even when an outage made them all due at once.
+        A dead-lettered item message no longer holds it back. Index: `ix_webhook_batch`."""
+        row, earlier, item = WebhookDelivery, aliased(WebhookDelivery), aliased(WebhookDelivery)
+        return and_(row.status == PENDING,
+                    ~exists().where(earlier.stream == row.stream,
                                     earlier.status == PENDING,
                                     tuple_(earlier.created_at, earlier.id)
-                                    < tuple_(WebhookDelivery.created_at, WebhookDelivery.id)))
+                                    < tuple_(row.created_at, row.id)),
+                    or_(row.batch_id.is_(None), row.job_id.is_not(None),
+                        ~exists().where(item.batch_id == row.batch_id,
+                                        item.status == PENDING,
+                                        item.created_at <= row.created_at,
+                                        item.job_id.is_not(None), item.url == row.url)))
 
     def _due_heads(self, now: datetime) -> Any:
         """Messages that are due, unleased, and first in their stream (one per stream)."""

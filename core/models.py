@@ -173,12 +173,15 @@ class WebhookDelivery(Base):
 
     `id` is the Standard Webhooks `webhook-id`; it stays the same across retries. `stream`
     (a job id, or `batch:<id>`) orders deliveries: one stream is sent in `created_at` order.
+    `batch_id` is the batch a message belongs to: the batch's own (`batch.completed`, no
+    `job_id`) and its items' (with `job_id`); a batch's own waits for its items' pending ones.
     """
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         Index("ix_webhook_due", "status", "next_attempt_at"),
         Index("ix_webhook_stream", "stream", "created_at", "id"),
+        Index("ix_webhook_batch", "batch_id", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

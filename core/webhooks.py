@@ -50,12 +50,17 @@ def enqueue_for_job_event(session: Session, job_id: str, event: str) -> str | No
     if not job.webhook_url or subscription[0] not in wanted:
         return None
     data = JobView.of(job).to_dict()
+    # a batch item's message carries its batch: the batch's `batch.completed` waits for it
     return _add(session, tenant_id=job.tenant_id, api_key_id=job.api_key_id,
-                stream=job.id, job_id=job.id, batch_id=None, event_type=subscription[1],
-                url=job.webhook_url, data=data)
+                stream=job.id, job_id=job.id, batch_id=job.batch_id,
+                event_type=subscription[1], url=job.webhook_url, data=data)
 
 
 def enqueue_for_batch(session: Session, batch: Batch, counts: dict[str, int]) -> str | None:
+    """Write the batch's `batch.completed` (when every item is final: the same transaction
+    as the last item's own messages, after them). It is sent after every message of the
+    batch's items to that URL queued before it is delivered or dead-lettered (see
+    `core.deliveries`)."""
     if not batch.webhook_url:
         return None
     data = {"id": batch.id, "kind": batch.kind, "total": batch.total, "counts": counts,
