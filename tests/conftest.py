@@ -14,11 +14,14 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.orm import Session, sessionmaker
 
 import migrations
 from core.database import make_engine, make_session_factory
+from core.deliveries import DeliveryStore
 from core.keys import KeyRing
+from core.models import WebhookAttempt, WebhookDelivery
 from core.store import JobStore
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -100,3 +103,12 @@ def redis_url() -> str:
         pytest.fail(f"Redis is required at {REDIS_URL} ({exc}); start redis-server")
     client.flushdb()
     return url
+
+
+def empty_outbox(sessions: sessionmaker[Session], *, max_attempts: int,
+                 backoff_base_s: float) -> DeliveryStore:
+    """The webhook outbox, emptied first: it is shared by the whole database."""
+    with sessions.begin() as session:
+        session.execute(delete(WebhookAttempt))
+        session.execute(delete(WebhookDelivery))
+    return DeliveryStore(sessions, max_attempts=max_attempts, backoff_base_s=backoff_base_s)

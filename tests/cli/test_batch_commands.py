@@ -102,6 +102,19 @@ def test_a_writable_output_gets_every_line(tmp_path: Path, api_calls: list[str])
      "briefs.csv:3: mood: a string may not contain NUL"),
     ("briefs.json", '[{"fragrance_family": "floral", "mood": "\\u0000"}]',
      "briefs.json:1: mood: a string may not contain NUL"),
+    # a key given twice: Python's parser would keep the last value, the API answers 422
+    ("briefs.jsonl", '{"fragrance_family": "woody"}\n'
+                     '{"fragrance_family": "floral", "fragrance_family": "citrus"}\n',
+     "briefs.jsonl:2: fragrance_family: a key may appear only once in an object"),
+    ("briefs.jsonl", '{"fragrance_family": "floral", "mood": "calm", "mood": "bold"}\n',
+     "briefs.jsonl:1: mood: a key may appear only once in an object"),
+    ("briefs.json", '{"requests": [{"fragrance_family": "woody"}, '
+                    '{"fragrance_family": "floral", "fragrance_family": "citrus"}]}',
+     "briefs.json:2: fragrance_family: a key may appear only once in an object"),
+    ("briefs.json", '[{"fragrance_family": "floral", "fragrance_family": "citrus"}]',
+     "briefs.json:1: fragrance_family: a key may appear only once in an object"),
+    ("briefs.csv", "fragrance_family,fragrance_family\nfloral,citrus\n",
+     "briefs.csv:1: fragrance_family: a column may appear only once in the header"),
 ])
 def test_what_the_apis_strict_edge_refuses_is_a_bad_line_and_nothing_is_sent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str,
@@ -141,39 +154,6 @@ def test_the_apis_refusal_names_the_file_line_of_each_brief(
         assert "line 1: brief: refused whole" in result.output
         assert "webhook: not https" in result.output
         assert "requests." not in result.output
-
-
-@pytest.mark.parametrize(("name", "content", "says"), [
-    ("briefs.jsonl", '{"fragrance_family": "woody"}\n'
-                     '{"fragrance_family": "floral", "fragrance_family": "citrus"}\n',
-     "briefs.jsonl:2: fragrance_family: a key may appear only once in an object"),
-    ("briefs.jsonl", '{"fragrance_family": "floral", "mood": "calm", "mood": "bold"}\n',
-     "briefs.jsonl:1: mood: a key may appear only once in an object"),
-    ("briefs.json", '{"requests": [{"fragrance_family": "woody"}, '
-                    '{"fragrance_family": "floral", "fragrance_family": "citrus"}]}',
-     "briefs.json:2: fragrance_family: a key may appear only once in an object"),
-    ("briefs.json", '[{"fragrance_family": "floral", "fragrance_family": "citrus"}]',
-     "briefs.json:1: fragrance_family: a key may appear only once in an object"),
-    ("briefs.csv", "fragrance_family,fragrance_family\nfloral,citrus\n",
-     "briefs.csv:1: fragrance_family: a column may appear only once in the header"),
-])
-def test_a_key_given_twice_is_a_bad_line_as_the_api_refuses_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str,
-        says: str) -> None:
-    """Python's parser would keep the last value (`citrus`); the API answers 422."""
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8", newline="")
-    with pytest.raises(BriefFileError) as refused:
-        read_briefs(path)
-    assert says in str(refused.value)
-    sent: list[Any] = []
-    monkeypatch.setattr(FragranceClient, "submit_batch",
-                        lambda self, briefs, **_: sent.append(briefs))
-    for command in (("batch", "submit"), ("submit", "batch")):
-        result = fragrance(*command, str(path), *KEY)
-        assert result.exit_code == 2, result.output
-        assert says in result.output
-    assert sent == []
 
 
 def test_the_api_refuses_the_same_duplicate_key() -> None:

@@ -6,16 +6,17 @@ dead-lettered item message does not hold it back for good."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.batches import BatchItem, BatchStore
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.keys import IssuedKey, KeyRing
-from core.models import Job, WebhookAttempt, WebhookDelivery, utcnow
+from core.models import Job, WebhookDelivery, utcnow
 from core.states import JobStatus
 from core.store import JobStore
 from core.webhooks import DEAD, DELIVERED, PENDING
+from tests.conftest import empty_outbox
 
 pytestmark = pytest.mark.integration
 URL = "http://127.0.0.1:9/hook"
@@ -31,10 +32,7 @@ def key(key_ring: KeyRing) -> IssuedKey:
 
 @pytest.fixture
 def outbox(sessions: sessionmaker[Session]) -> DeliveryStore:
-    with sessions.begin() as session:  # the outbox is shared by the whole database
-        session.execute(delete(WebhookAttempt))
-        session.execute(delete(WebhookDelivery))
-    return DeliveryStore(sessions, max_attempts=8, backoff_base_s=60.0)
+    return empty_outbox(sessions, max_attempts=8, backoff_base_s=60.0)
 
 
 def finished_batch(sessions: sessionmaker[Session], key: IssuedKey, items: int,

@@ -148,6 +148,23 @@ def qdrant_pipeline(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
     pipeline.close()
 
 
+@pytest.fixture(scope="module")
+def shipped() -> Catalog:
+    """The shipped catalogue."""
+    return Catalog.load()
+
+
+@pytest.fixture(scope="module")
+def pipeline(shipped: Catalog) -> Iterator[SearchPipeline]:
+    """The shipped catalogue on a fake pipeline (hashing encoder, exact in-memory index): the
+    parsing, planning and ranking of real queries, without the model."""
+    encoder, index = HashingEncoder(), InMemoryIndex()
+    write_index(index, encoder, shipped)
+    found = SearchPipeline(encoder, index, shipped)
+    yield found
+    found.close()
+
+
 @pytest.fixture
 def pipeline_factory() -> Any:
     """`make_pipeline(catalog, encoder=None, **options)`: a fake pipeline per call."""

@@ -5,7 +5,7 @@ the exact name against its flankers, and a mood both wished for and avoided."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -20,20 +20,6 @@ from ml.search import SearchFilters, SearchPipeline, SearchRequest, SearchResult
 
 pytestmark = pytest.mark.unit
 DATE_NOTE = "date"
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def pipeline(shipped: Catalog) -> Iterator[SearchPipeline]:
-    encoder, index = HashingEncoder(), InMemoryIndex()
-    write_index(index, encoder, shipped)
-    found = SearchPipeline(encoder, index, shipped)
-    yield found
-    found.close()
 
 
 def search(pipeline: SearchPipeline, query: str, top_k: int = 5,

@@ -5,13 +5,8 @@ note, family and mood words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from ml.embeddings import HashingEncoder
-from ml.exact_index import InMemoryIndex
-from ml.indexing import write_index
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline, SearchRequest, SearchResult
 from ml.spelling import SpellingCorrector, edit_distance, english_words
@@ -20,20 +15,6 @@ pytestmark = pytest.mark.unit
 LAUNDRY_NOTES = {"white musk", "aldehydes", "cotton"}
 NO5 = {"chanel-no5-parfum-1921", "chanel-no5-eau-de-parfum-1986", "chanel-no5-leau-2016"}
 SANTAL_33 = "le-labo-santal-33-2011"
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
-def pipeline(shipped: Catalog) -> Iterator[SearchPipeline]:
-    encoder, index = HashingEncoder(), InMemoryIndex()
-    write_index(index, encoder, shipped)
-    found = SearchPipeline(encoder, index, shipped)
-    yield found
-    found.close()
 
 
 def search(pipeline: SearchPipeline, query: str, top_k: int = 5) -> SearchResult:

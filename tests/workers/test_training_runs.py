@@ -47,15 +47,22 @@ def pair_lines(count: int = 16) -> list[str]:
             for e in builtin_dataset("embedding-pairs").examples[:count]]
 
 
-def test_a_redelivered_job_resumes_from_its_checkpoint_and_registers_once(
-        stores: tuple[JobStore, ModelRegistry], tmp_path: Path) -> None:
-    store, registry = stores
+def embedding_run(store: JobStore, registry: ModelRegistry, tmp_path: Path,
+                  max_steps: int) -> tuple[TrainingRuns, Any]:
+    """A small embedding training job of tenant `t` (auto-promote asked), and the runs."""
     runs = TrainingRuns(registry, tmp_path, TrainingDefaults(
         batch_size=4, checkpoint_every=2, embedding_max_seq_length=32,
         embedding_learning_rate=5e-5))
     job, _ = store.create(tenant_id="t", kind="training", input={
-        "target": "embedding", "dataset_lines": pair_lines(), "max_steps": 4,
+        "target": "embedding", "dataset_lines": pair_lines(), "max_steps": max_steps,
         "evaluate": False, "auto_promote": True, "seed": 0})
+    return runs, job
+
+
+def test_a_redelivered_job_resumes_from_its_checkpoint_and_registers_once(
+        stores: tuple[JobStore, ModelRegistry], tmp_path: Path) -> None:
+    store, registry = stores
+    runs, job = embedding_run(store, registry, tmp_path, max_steps=4)
 
     def work(die_at: int | None) -> Any:
         def run(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
@@ -97,12 +104,7 @@ def test_a_cancel_after_the_last_step_leaves_no_model_to_serve(
     success is recorded as canceled, and the version is withdrawn (`TrainingRuns.settle`,
     as `training.run` calls it); a leftover of such a run cannot be promoted."""
     store, registry = stores
-    runs = TrainingRuns(registry, tmp_path, TrainingDefaults(
-        batch_size=4, checkpoint_every=2, embedding_max_seq_length=32,
-        embedding_learning_rate=5e-5))
-    job, _ = store.create(tenant_id="t", kind="training", input={
-        "target": "embedding", "dataset_lines": pair_lines(), "max_steps": 2,
-        "evaluate": False, "auto_promote": True, "seed": 0})
+    runs, job = embedding_run(store, registry, tmp_path, max_steps=2)
     results: list[dict[str, Any]] = []
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:

@@ -8,17 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.deliveries import DeliveryStore
 from core.keys import IssuedKey, KeyRing
-from core.models import WebhookAttempt, WebhookDelivery, utcnow
+from core.models import WebhookDelivery, utcnow
 from core.states import JobStatus
 from core.store import JobStore
 from core.url_policy import UrlPolicy
 from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
+from tests.conftest import empty_outbox
 from tests.e2e.harness import wait_until
 from tests.webhook_receiver import Receiver
 from workers.webhook_pump import WebhookPump
@@ -35,10 +36,7 @@ def key(key_ring: KeyRing) -> IssuedKey:
 
 @pytest.fixture
 def outbox(sessions: sessionmaker[Session]) -> DeliveryStore:
-    with sessions.begin() as session:  # the outbox is shared by the whole database
-        session.execute(delete(WebhookAttempt))
-        session.execute(delete(WebhookDelivery))
-    return DeliveryStore(sessions, max_attempts=3, backoff_base_s=0.2)
+    return empty_outbox(sessions, max_attempts=3, backoff_base_s=0.2)
 
 
 @pytest.fixture

@@ -9,17 +9,17 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.keys import IssuedKey, KeyRing
-from core.models import WebhookAttempt, WebhookDelivery, utcnow
+from core.models import WebhookDelivery, utcnow
 from core.states import JobStatus
 from core.store import JobStore
 from core.url_policy import UrlPolicy
 from core.webhooks import DEAD, DELIVERED, PENDING
-from tests.conftest import free_port
+from tests.conftest import empty_outbox, free_port
 from workers.webhook_pump import ReceiverLog, WebhookPump
 from workers.webhook_sender import WebhookSender
 
@@ -40,10 +40,7 @@ def key(key_ring: KeyRing) -> IssuedKey:
 
 @pytest.fixture
 def outbox(sessions: sessionmaker[Session]) -> DeliveryStore:
-    with sessions.begin() as session:  # the outbox is shared by the whole database
-        session.execute(delete(WebhookAttempt))
-        session.execute(delete(WebhookDelivery))
-    return DeliveryStore(sessions, max_attempts=3, backoff_base_s=60.0)
+    return empty_outbox(sessions, max_attempts=3, backoff_base_s=60.0)
 
 
 @pytest.fixture
