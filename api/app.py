@@ -18,7 +18,7 @@ from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub
 from api.http_metrics import HttpMetrics
-from api.http_middleware import QueryParameters
+from api.http_middleware import QueryParameters, SingleHeaders
 from api.kinds import check_api_pieces
 from api.openapi import install_openapi, operation_id
 from api.problems import BodySizeLimit, ProblemCors, install_problem_handlers
@@ -130,6 +130,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
     app.add_middleware(QueryParameters)
+    app.add_middleware(SingleHeaders)
     app.add_middleware(HttpMetrics)
     app.add_middleware(RequestIds)
     _allow_origins(app, list(settings.cors_allowed_origins))

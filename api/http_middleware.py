@@ -46,3 +46,24 @@ class QueryParameters(HttpMiddleware):
         if len(parts) != len(given):  # in place: the outer layers see the route it finds
             scope["query_string"] = b"&".join(parts)
         await self.app(scope, receive, send)
+
+
+# headers a request carries at most once: with two, which one counts is a guess (the first
+# key and the second body type, say), so the request is refused
+SINGLE_HEADERS = frozenset((b"authorization", b"idempotency-key", b"last-event-id",
+                            b"content-type"))
+
+
+class SingleHeaders(HttpMiddleware):
+    """A request with two `Authorization`, `Idempotency-Key`, `Last-Event-ID` or
+    `Content-Type` headers is a 400 naming it."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        names = [name for name, _ in scope.get("headers") or () if name in SINGLE_HEADERS]
+        repeated = sorted({name.decode("latin-1") for name in names if names.count(name) > 1})
+        if repeated:
+            await problem(400, "Bad Request",
+                          f"the {', '.join(repeated)} header may be sent once, not "
+                          "more")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

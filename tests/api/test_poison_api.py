@@ -285,6 +285,20 @@ def test_a_body_with_a_content_coding_or_without_a_media_type_is_a_415(
             "the body must be application/json, not an empty media type"
 
 
+def test_a_header_that_counts_once_sent_twice_is_a_400(api: TestClient, tenant: IssuedKey,
+                                                       neighbour: IssuedKey) -> None:
+    """Two keys, two Idempotency-Keys: which one counts would be a guess."""
+    for headers in ([("Authorization", f"Bearer {tenant.api_key}"),
+                     ("Authorization", f"Bearer {neighbour.api_key}")],
+                    [*auth(tenant).items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")]):
+        answer = api.post("/api/v1/search/semantic", content=b'{"query": "rose"}',
+                          headers=[*headers, ("Content-Type", "application/json")])
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert headers[-1][0].lower() in answer.json()["detail"]
+    assert api.get("/api/v1/jobs", headers=auth(tenant)).status_code == 200
+
+
 def test_every_refusal_names_its_field(api: TestClient, tenant: IssuedKey) -> None:
     """A cursor this API did not make, a body that is not JSON, a formula missing a part:
     422s whose `errors` say which field (or the body as a whole, field "")."""
