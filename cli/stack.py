@@ -26,6 +26,7 @@ from config.log_format import configure_logging
 from core.kinds import DECLARED, KindDeclaration, KindError
 from core.states import QUEUES, SERVICE_QUEUES
 
+log = logging.getLogger("fragrance.run")
 CELERY_APP = "workers.celery_app"
 # glibc gives each thread that allocates its own malloc arena (up to 8 per core), and freed
 # memory fragments across them: a threaded API process grew ~90 MiB under large bodies and
@@ -301,7 +302,10 @@ def private_state_folder() -> Path:
 def run(no_flower: bool) -> None:
     few_malloc_arenas()  # every process of the stack inherits it
     settings: Any = settings_or_exit()
+    # what the stack writes (the job store, its index, models) is its owner's only
+    os.umask(0o077)
     private_state_folder()  # before the job store and the secrets are written into it
+    configure_logging(str(settings.log_format), label="run")
     children: list[subprocess.Popen[bytes]] = []
     redis_process = ensure_redis(settings.broker_url)
     if redis_process:
@@ -387,11 +391,11 @@ def _supervise(services: list[subprocess.Popen[bytes]],
                 continue
             exits[:] = [t for t in exits if time.monotonic() - t < 60] + [time.monotonic()]
             if len(exits) > RESTARTS_PER_MINUTE:
-                click.echo("processes of the stack keep exiting; stopping the rest", err=True)
+                log.error("processes of the stack keep exiting; stopping the rest")
                 stop()
-            click.echo(f"{names[index]} exited ({child.returncode}); restarting it", err=True)
+            log.warning("%s exited (%s); restarting it", names[index], child.returncode)
             running[index] = _start(commands[names[index]])
-    click.echo("a service of the stack (Redis) exited; stopping the rest", err=True)
+    log.error("a service of the stack (Redis) exited; stopping the rest")
     stop()
 
 

@@ -113,7 +113,8 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
     outcome = context.runner(JobKind.TRAINING).run(job_id, self.request.id, work,
                                                    tenant_hint=tenant_named_by(self))
     if trained and outcome != RunOutcome.SKIPPED:  # the version follows the recorded outcome
-        runs.settle(trained["tenant_id"], trained["result"], outcome == RunOutcome.SUCCEEDED)
+        runs.settle(job_id, trained["tenant_id"], trained["result"],
+                    outcome == RunOutcome.SUCCEEDED)
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
         runs.discard_run(job_id)
     if outcome != RunOutcome.SKIPPED:

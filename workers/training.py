@@ -93,15 +93,18 @@ class TrainingRuns:
     def warm(self) -> None:
         """Nothing to load before the first job: each run loads the model it starts from."""
 
-    def settle(self, tenant_id: str, result: dict[str, Any] | None, succeeded: bool) -> None:
+    def settle(self, job_id: str, tenant_id: str, result: dict[str, Any] | None,
+               succeeded: bool) -> None:
         """After the job's outcome is recorded: a succeeded run's version becomes active if
         its result says so (auto-promotion through the gate); the version of a run that did
-        not succeed is withdrawn."""
+        not succeed is withdrawn, and its model folder deleted (the run's checkpoints stay,
+        as for any canceled run)."""
         if result is None:
             return
         version_id = str(result["model_version"])
         if not succeeded:
             if self.registry.withdraw(version_id):
+                shutil.rmtree(self.root / str(result["target"]) / job_id, ignore_errors=True)
                 log.info("withdrew model version %s: its training job did not succeed",
                          version_id)
         elif result["state"] == "active":

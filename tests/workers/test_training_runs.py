@@ -125,8 +125,10 @@ def test_a_cancel_after_the_last_step_leaves_no_model_to_serve(
     leftover = registry.get(result["model_version"])  # registered before the cancel won
     with pytest.raises(VersionStateRefused, match="training job was canceled"):
         registry.promote(leftover.id, "t")
-    runs.settle("t", result, succeeded=False)
+    assert Path(leftover.path).is_dir()
+    runs.settle(job.id, "t", result, succeeded=False)
     assert [v for v in registry.list(None) if v.job_id == job.id] == []
+    assert not Path(leftover.path).exists()  # no model folder left behind
     assert registry.active("embedding", "t") is None
 
 
@@ -161,7 +163,7 @@ def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelR
     assert steps == [1, 2] and result is not None and result["target"] == "generator"
     # a candidate until the success is recorded; `training.run` then settles it
     assert registry.get(result["model_version"]).state == "candidate"
-    runs.settle("t", result, succeeded=True)
+    runs.settle(job.id, "t", result, succeeded=True)
     assert "model_dir" not in result and "base_model_dir" not in result  # no server paths
     assert result["metrics_before"]["n"] == 2 and "heldout_loss" in result["metrics_after"]
     version = registry.get(result["model_version"])
