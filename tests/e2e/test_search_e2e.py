@@ -90,8 +90,8 @@ def test_similar_finds_perfumes_that_smell_alike(stack: Stack) -> None:
     assert all(hit["explanation"]["like"] == "Oud Wood (Tom Ford)" for hit in hits)
     unknown = client.http.post("/api/v1/search/similar", json={"perfume_id": "no-such-one"})
     done = client.wait_finished(unknown.json()["id"], timeout=120)
-    assert done["status"] == "succeeded" and done["result"]["hits"] == []
-    assert "no-such-one" in done["result"]["message"]
+    assert done["status"] == "failed" and done["error"]["type"] == "unknown_perfume"
+    assert "no-such-one" in done["error"]["message"]
 
 
 def test_a_repeated_search_is_answered_from_the_cache(make_stack) -> None:  # type: ignore[no-untyped-def]
