@@ -6,8 +6,10 @@ import random
 import re
 from collections.abc import Mapping, Sequence
 
+from ml.korean import contains_hangul, translate
 from ml.recipe.brief import Brief
 from ml.recipe.materials import Material
+from ml.recipe.vocabulary import korean_lexicon
 
 ADJECTIVES = {
     "en": ["Velvet", "Golden", "Silent", "Luminous", "Midnight", "Wild", "Quiet", "Radiant",
@@ -75,6 +77,14 @@ def name_formula(brief: Brief, rng: random.Random) -> str:
     return f"{rng.choice(ADJECTIVES[lang])} {NOUNS[lang][noun_key]}"
 
 
+def english_mood(mood: str) -> str:
+    """The mood as an English sentence can carry it: a Korean mood ("로맨틱") in its English
+    words, what the lexicon cannot translate left out."""
+    if not contains_hangul(mood):
+        return mood
+    return translate(mood, korean_lexicon()).english
+
+
 def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str:
     """One sentence naming the family, the mood (without its exclusions: "no musk" is not
     a mood) and the leading note of each tier."""
@@ -83,7 +93,7 @@ def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str
     if brief.language == "ko":
         return (f"{lead['top']}의 첫인상으로 시작해 {lead['heart']}의 하트를 지나 "
                 f"{lead['base']}로 잔향을 남기는 {family} 계열 {brief.concentration} 향수입니다.")
-    mood = f"{brief.mood_phrase} " if brief.mood_phrase else ""
+    mood = f"{english_mood(brief.mood_phrase)} ".lstrip()
     article = indefinite_article(mood + family).capitalize()
     return (f"{article} {mood}{family} {brief.concentration} that opens on {lead['top']}, "
             f"blooms into {lead['heart']} and settles on {lead['base']}.")

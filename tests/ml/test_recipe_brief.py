@@ -148,6 +148,19 @@ def test_a_result_says_which_notes_the_mood_excludes_and_describes_only_the_mood
                for line in outcome.notes), outcome.notes
 
 
+def test_an_english_description_carries_a_korean_mood_in_english() -> None:
+    from ml.recipe import RecipePipeline
+    from ml.recipe.generator import FormulatorGenerator
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    outcome = RecipePipeline(FormulatorGenerator(book), book).run(Brief.from_dict(
+        {"fragrance_family": "floral", "mood": "머스크 없는 로맨틱", "seed": 2}))
+    assert outcome.formula is not None
+    assert outcome.formula.description.startswith("A romantic floral edp that opens on"), \
+        outcome.formula.description
+
+
 # ---- fields that contradict each other ----------------------------------------------------
 @pytest.mark.parametrize("concentration", ["parfum", "edp"])
 def test_an_eau_de_toilette_at_a_stronger_concentration_is_refused(concentration: str) -> None:
