@@ -226,10 +226,16 @@ class SearchPipeline:
 
     def _result(self, plan: Plan, hits: list[IndexHit]) -> SearchResult:
         ranked = [] if plan.message else self._rank(plan, hits)
-        relaxed = tuple(c.label for n, c in enumerate(plan.constraints)
-                        if any(not met[n] for _, _, met in ranked))
+        relaxing = [c for n, c in enumerate(plan.constraints)
+                    if any(not met[n] for _, _, met in ranked)]
+        relaxed = tuple(c.label for c in relaxing)
         message = plan.message or (None if ranked else self._filtered_out(plan))
-        if relaxed:
+        if relaxing and all(c.kind == "perfume" for c in relaxing):
+            # a name looked up: its editions first, then what is nearest to it
+            message = (f"{meets_all(ranked)} of {len(ranked)} hits are "
+                       f"{' or '.join(c.value for c in relaxing)}; the others are the "
+                       "nearest to it.")
+        elif relaxed:
             message = (f"{meets_all(ranked)} of {len(ranked)} hits meet every constraint; "
                        f"the others relax: {', '.join(relaxed)}.")
         message = " ".join(m for m in (plan.notice, message) if m) or None

@@ -157,6 +157,9 @@ def test_the_perfume_named_in_full_ranks_first(pipeline: SearchPipeline, query: 
                                                first: str) -> None:
     result = search(pipeline, query)
     assert ids(result)[0] == first
+    # a name looked up says what the other hits are, not which "constraint relaxes"
+    assert result.message is not None and "relax" not in result.message
+    assert result.message.endswith("; the others are the nearest to it."), result.message
 
 
 # ---- 6. a mood both wished for and avoided --------------------------------------------------
