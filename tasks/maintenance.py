@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 WIPED_GRACE_S = 2.0
 
 
-@shared_task(name="maintenance.recover", bind=True, ignore_result=True)
+# no task events: a run every few seconds buried the jobs in Flower (workers.beat)
+@shared_task(name="maintenance.recover", bind=True, ignore_result=True, send_events=False)
 def recover(self: Any) -> dict[str, int]:
     context = context_of(self)
     lost_workers = context.store.requeue_lost()

@@ -86,6 +86,7 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
         task_send_sent_event=True,
         worker_hijack_root_logger=False,
         beat_schedule=_beat_schedule(settings),
+        beat_scheduler="workers.beat:QuietScheduler",
     )
     check_worker_pieces(app, kinds)
     from workers import signals

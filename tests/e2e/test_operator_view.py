@@ -143,6 +143,9 @@ def test_flower_shows_the_training_worker_online_mid_run_and_true_task_states(
     page.goto(ops.flower_url + "/")
     wait_until(lambda: int(page.inner_text("#workers-failed") or 0) >= 1, 30,
                "Flower's failed count")
+    # the maintenance schedule (every 15 s here, minutes of it by now) is no task row
+    housekeeping = ops.flower().get("/api/tasks", params={"taskname": "maintenance.recover"})
+    assert housekeeping.status_code == 200 and housekeeping.json() == {}, housekeeping.text
 
 
 # what a worker writes that is no log line: Celery's notice on stdout when it stops
