@@ -275,11 +275,9 @@ class QueryParser:
                 wish.avoid.append((unit.kind, unit.value))
             else:
                 self._include(units, i, wish)
-        kept = [t for i, u in enumerate(units) if not (i in roles.negated or i in roles.soft
-                or i in roles.reference or i in roles.price or u.kind in MARKERS
-                or u.kind == "conj")
-                for t in tokens[u.start:u.end]
-                if t.isalnum()]
+        kept = _joined([i for i, u in enumerate(units) if not (
+            i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
+            or u.kind in MARKERS or u.kind == "conj")], units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
@@ -432,6 +430,23 @@ def _unknown(units: Sequence[Unit], span: Sequence[int]) -> list[int]:
         return []
     return [k for k in span if units[k].kind == "word" and units[k].value not in
             NAME_FILLERS and units[k].value not in SCOPE_FILLERS]
+
+
+def _joined(kept: Sequence[int], units: Sequence[Unit], tokens: Sequence[str]) -> list[str]:
+    """The words of the kept units, less a "but" that joins nothing any more: one left at
+    either end ("like No 5 but less powdery" kept "but"), or one with its comparative ("like
+    Sauvage but more fresh" kept "but more fresh"; the wish is "fresh")."""
+    def joins(at: int) -> bool:
+        return (0 < at < len(kept) - 1 and units[kept[at]].value == "but"
+                and units[kept[at + 1]].value not in COMPARATIVES)
+
+    def after_but(at: int) -> bool:
+        return at > 0 and units[kept[at - 1]].value == "but"
+
+    words = [i for at, i in enumerate(kept) if not (
+        (units[i].value == "but" and not joins(at))
+        or (units[i].value in COMPARATIVES and after_but(at)))]
+    return [t for i in words for t in tokens[units[i].start:units[i].end] if t.isalnum()]
 
 
 def _unique(values: Any) -> tuple[Any, ...]:

@@ -169,6 +169,17 @@ def test_excluded_words_never_reach_the_embedded_text(interpreter: QueryInterpre
     assert interpreter.interpret("장미 빼고 플로럴 향수").english == "floral perfume"
 
 
+@pytest.mark.parametrize(("query", "english"), [
+    ("like chanel no 5 but less powdery", ""),  # it said "but"
+    ("something like Sauvage but more fresh", "fresh"),  # "but more fresh"
+    ("fresh but more woody", "fresh woody"),
+    ("fresh but warm", "fresh but warm"),  # a "but" that still joins two wishes stays
+])
+def test_a_but_that_joins_nothing_left_is_not_embedded(interpreter: QueryInterpreter,
+                                                       query: str, english: str) -> None:
+    assert interpreter.interpret(query).english == english
+
+
 def test_a_literal_interpreter_understands_nothing() -> None:
     literal = QueryInterpreter.for_catalog(Catalog.load(), understand=False)
     query = literal.interpret("vanilla without tonka")
