@@ -20,6 +20,7 @@ from typing import Any
 import click
 import redis
 
+from cli.job_store import existing_store_url
 from cli.ops_commands import settings_or_exit, upgrade_database
 from config import SUPERVISED_ENV
 from config.log_format import configure_logging
@@ -122,6 +123,7 @@ def api(host: str | None, port: int | None) -> None:
     import uvicorn
 
     settings: Any = settings_or_exit()
+    existing_store_url(str(settings.database_url))  # not an API answering 503 for good
     # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
                 workers=1, log_level=str(settings.log_level).lower(), access_log=False)
@@ -141,6 +143,7 @@ def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
            beat: bool, metrics_port: int | None) -> None:
     few_malloc_arenas()  # the environment reaches the celery process it execs
     settings: Any = settings_or_exit()
+    existing_store_url(str(settings.database_url))  # not a worker failing every job
     if metrics_port:
         os.environ["FRAGRANCE_WORKER_METRICS_PORT"] = str(metrics_port)
     if pool == "prefork" and not os.environ.get(MULTIPROC_DIR):

@@ -146,8 +146,8 @@ RELATIVE_DEFAULT = {"FRAGRANCE_DATABASE_URL": "sqlite:///var/fragrance.db"}  # t
 
 @pytest.mark.unit
 @pytest.mark.parametrize("args", [("keys", "revoke", "0" * 32), ("keys", "list"),
-                                  ("keys", "create", "--name", "x")])
-def test_keys_outside_the_project_folder_say_which_store_they_did_not_find(
+                                  ("keys", "create", "--name", "x"), ("api",), ("worker",)])
+def test_commands_outside_the_project_folder_say_which_store_they_did_not_find(
         tmp_path: Path, args: tuple[str, ...]) -> None:
     (tmp_path / "var").mkdir()  # even where a var folder exists, no empty store is made
     failed = fragrance(*args, cwd=tmp_path, **RELATIVE_DEFAULT)
