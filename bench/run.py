@@ -1,7 +1,7 @@
 """`fragrance bench [SUITES...]`: run suites, print a table each, write var/bench/<suite>.json.
 
-Default suites: submit, search, ceiling, recipe, webhooks, sse, fairness. `scale` runs only when
-named."""
+Default suites: submit, search, ceiling, recipe, webhooks, sse, fairness. `scale` and `gpu` run
+only when named."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bench.processes import install_signal_handlers, stop_all
 from bench.report import render, write
 
 DEFAULT = ("submit", "search", "ceiling", "recipe", "webhooks", "sse", "fairness")
-OPT_IN = ("scale",)
+OPT_IN = ("scale", "gpu")
 
 
 def main(names: list[str], as_json: bool = False) -> int:

@@ -151,11 +151,37 @@ def fresh_database() -> Iterator[str]:
 
 
 @contextmanager
-def stack(suite: str, **extra_env: str) -> Iterator[Stack]:
-    """Private Redis + fresh PostgreSQL; every process started through it is stopped."""
+def sqlite_database(log_dir: Path) -> Iterator[str]:
+    """A new SQLite job store in `log_dir`, at the latest migration (for a host without
+    PostgreSQL: a GPU machine has only what was carried to it)."""
+    import migrations
+
+    url = f"sqlite:///{log_dir / 'jobs.db'}"
+    migrations.upgrade(url)
+    yield url
+
+
+def postgres_answers() -> bool:
+    try:
+        engine = create_engine(normalize_url(PG_ADMIN_URL), connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # any failure to connect: there is no PostgreSQL for the bench here
+        return False
+
+
+@contextmanager
+def stack(suite: str, sqlite_if_no_postgres: bool = False, **extra_env: str
+          ) -> Iterator[Stack]:
+    """Private Redis + fresh PostgreSQL (or, where none answers and the suite allows it, a
+    SQLite job store); every process started through it is stopped."""
     LOG_ROOT.mkdir(parents=True, exist_ok=True)
     log_dir = Path(tempfile.mkdtemp(prefix=f"{suite}-", dir=LOG_ROOT))
-    with private_redis(log_dir) as redis_url, fresh_database() as database_url:
+    database = (sqlite_database(log_dir) if sqlite_if_no_postgres and not postgres_answers()
+                else fresh_database())
+    with private_redis(log_dir) as redis_url, database as database_url:
         env = {**os.environ, "FRAGRANCE_ENV": "development",
                "FRAGRANCE_DATABASE_URL": database_url,
                "FRAGRANCE_BROKER_URL": f"{redis_url}/0",
@@ -168,7 +194,8 @@ def stack(suite: str, **extra_env: str) -> Iterator[Stack]:
                "FRAGRANCE_SEARCH_CACHE_TTL_S": "0",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                "PYTHONUNBUFFERED": "1", **extra_env}
-        engine = make_engine(database_url, pool_size=20, max_overflow=20)
+        pool = {} if database_url.startswith("sqlite") else {"pool_size": 20, "max_overflow": 20}
+        engine = make_engine(database_url, **pool)
         built = Stack(database_url, f"{redis_url}/0", env, log_dir, engine)
         try:
             yield built

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import func, select
 
 from bench.processes import ROOT, wait_until
+from core.models import Job
 from core.store import JobStore
 
 FAMILIES = ("floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
@@ -114,10 +115,9 @@ def drain(env: Any, base_url: str, api_key: str, path: str, bodies: Sequence[dic
     env.wait_worker_ready(start_worker())
     wait_until(lambda: _finished(store, kind) - before >= len(bodies), timeout,
                f"{len(bodies)} queued {kind} jobs to drain", interval=0.05)
-    with env.engine.connect() as conn:
-        first, last = conn.execute(text(
-            "SELECT min(finished_at), max(finished_at) FROM jobs WHERE id = ANY(:ids)"),
-            {"ids": ids}).one()
+    with env.engine.connect() as conn:  # PostgreSQL, or a GPU host's SQLite store
+        first, last = conn.execute(select(func.min(Job.finished_at), func.max(Job.finished_at))
+                                   .where(Job.id.in_(ids))).one()
     span = (last - first).total_seconds()
     return {"drain_jobs": len(ids), "drain_span_s": span,
             "drain_jobs_per_s": (len(ids) - 1) / span if span > 0 else float("nan")}

@@ -109,7 +109,9 @@ def eval_command(suite: str, seeds: int | None, as_json: bool) -> None:
 @click.command("bench", help="Benchmarks with in-run baselines: each suite prints a table "
                "(measured, the baseline from the same run, the ratio, the target) and writes "
                "var/bench/<suite>.json. SUITES: submit, search, ceiling, recipe, webhooks, "
-               "sse, fairness (the default: all of them), scale (only when named). Exit 0 "
+               "sse, fairness (the default: all of them); scale and gpu (a CUDA device's "
+               "encode rates, search through the queue on it, generator and training; the "
+               "CPU where there is none) only when named. Exit 0 "
                "when every suite ran (missed targets are reported, not failed), 1 when one "
                "could not run, 2 for an unknown suite.")
 @click.argument("suites", nargs=-1)
