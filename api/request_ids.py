@@ -6,16 +6,20 @@ messages carry it in their headers, so the worker's log lines of the job have it
 from __future__ import annotations
 
 import os
+import re
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
 from api.http_middleware import HttpMiddleware
 from config.log_context import bind, reset
+from config.log_redaction import redact
 from core.job_labels import valid_request_id
 
 HEADER = "X-Request-ID"
 _HEADER_KEY = HEADER.lower().encode("latin-1")
+# what a credential of ours (or a caller's) has in it, anywhere in the value
+_CREDENTIAL_LIKE = re.compile(r"(?i)fk_|whsec_|sk-|bearer|token|secret|password")
 
 
 def new_request_id() -> str:
@@ -25,10 +29,15 @@ def new_request_id() -> str:
 
 def request_id_of(scope: Scope) -> str:
     """The caller's X-Request-ID if valid (`core.job_labels.valid_request_id`), else a new
-    one: a header that is too long or has odd characters is replaced, never echoed."""
+    one: a header that is too long or has odd characters is replaced, never echoed. So is
+    one that looks like a credential (an API key sent in the wrong header): the request id
+    is written unmasked into every log line of the request and its jobs, and into Flower."""
     for key, value in scope.get("headers") or ():
         if key == _HEADER_KEY:
-            return valid_request_id(value.decode("latin-1")) or new_request_id()
+            given = valid_request_id(value.decode("latin-1"))
+            if given is None or _CREDENTIAL_LIKE.search(given) or redact(given) != given:
+                return new_request_id()
+            return given
     return new_request_id()
 
 

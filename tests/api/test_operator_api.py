@@ -52,6 +52,19 @@ def test_every_answer_carries_a_request_id_and_jobs_keep_theirs(
     assert labels[made.json()["id"]].request_id == made_id
 
 
+@pytest.mark.parametrize("leaked", ["fk_UE5oDyGegAbc123", "xfk_UE5oDyGegAbc123",
+                                    "whsec_c2VjcmV0", "Bearer.fk_abcdefgh", "sk-abcdefgh12345",
+                                    "my-token-123"])
+def test_a_request_id_that_looks_like_a_credential_is_replaced_never_logged(
+        client: TestClient, keys: dict[str, IssuedKey], enqueuer: RecordingEnqueuer,
+        leaked: str) -> None:
+    answer = client.post(SEARCH, headers={**auth(keys["alice"]), "X-Request-ID": leaked},
+                         json={"query": "oud"})
+    assert answer.status_code == 202
+    assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["x-request-id"])
+    assert enqueuer.labels[answer.json()["id"]].request_id == answer.headers["x-request-id"]
+
+
 def test_http_metrics_count_route_templates_never_ids(
         client: TestClient, keys: dict[str, IssuedKey]) -> None:
     job_id = client.post(SEARCH, headers=auth(keys["alice"]), json={"query": "iris"}).json()["id"]
