@@ -39,7 +39,8 @@ class QueryParameters(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         query: bytes = scope.get("query_string", b"")
         given = [part for part in query.split(b"&") if part]
-        parts = [part for part in given if not part.endswith(b"=")]
+        # empty: nothing after the first "=" (`cursor=e30=` has a value, `e30=`)
+        parts = [part for part in given if part.partition(b"=")[2] or b"=" not in part]
         names = [unquote_plus(part.split(b"=", 1)[0].decode("latin-1")) for part in parts]
         repeated = _repeated(names)
         if repeated:

@@ -243,6 +243,10 @@ def test_paging_filters_and_cancel(client: TestClient, keys: dict[str, IssuedKey
     # the query as the README writes it, every value left empty: the defaults
     assert client.get("/api/v1/jobs?status=&kind=&limit=&cursor=",
                       headers=headers).json()["items"][0]["id"] == ids[-1]
+    # a value that ends in "=" is a value, not an empty one (it was dropped: page one)
+    for tampered in ("status=failed=", "cursor=e30=", "limit=1="):
+        answer = client.get(f"/api/v1/jobs?{tampered}", headers=headers)
+        assert answer.status_code == 422, (tampered, answer.text)
     # one value a parameter: the second one silently won
     twice = client.get("/api/v1/jobs?status=canceled&kind=search&status=queued&limit=1",
                        headers=headers)
