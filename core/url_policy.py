@@ -78,11 +78,17 @@ class UrlPolicy:
         if host in self.allowed_hosts or any(address in n for n in self.allowed_networks):
             return
         for reached in (address, *embedded_ipv4(address)):
-            if not reached.is_global or reached.is_multicast:
+            if not reached.is_global or reached.is_multicast or any(
+                    reached in network for network in _NOT_GLOBAL):
                 raise UrlRefused(f"{host!r} resolves to {address}, a non-public address "
                                  "(loopback, private, link-local or reserved); allow-list "
                                  "it to use it")
 
+
+# not globally reachable, though Python's `is_global` says so (its table lags the IANA
+# special-purpose registries): IETF protocol assignments (192.0.0.0/24, RFC 6890: Python
+# knows only its /29 and .170/31; 192.0.0.8 is RFC 7600's dummy address)
+_NOT_GLOBAL = (ipaddress.IPv4Network("192.0.0.0/24"),)
 
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))

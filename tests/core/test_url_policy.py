@@ -29,6 +29,8 @@ POLICY = UrlPolicy.build(False, [], [], resolver_of({
     # IPv4-translated (SIIT): ::ffff:0:a.b.c.d
     "https://[::ffff:0:7f00:1]/x", "https://[::ffff:0:a9fe:a9fe]/x",
     "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",
+    # IETF protocol assignments (192.0.0.0/24) beyond what Python's is_global knows
+    "https://192.0.0.8/x", "https://192.0.0.100/x", "https://[::ffff:192.0.0.8]/x",
 ])
 def test_non_public_destinations_are_refused(url: str) -> None:
     with pytest.raises(UrlRefused, match="non-public"):
