@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal, get_args
 
@@ -80,6 +81,12 @@ class Delivery(Strict):
     webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only, min_length=1)
 
 
+def has_visible_text(text: str) -> bool:
+    """Whether `text` has a character that shows: not only spaces, controls and format
+    characters (zero-width space and joiners, word joiner, byte-order mark)."""
+    return any(unicodedata.category(ch)[0] not in "ZC" for ch in text)
+
+
 class SearchIn(Delivery):
     query: str = Field(min_length=1, max_length=500)
     top_k: int = Field(default=10, ge=1, le=100)
@@ -89,7 +96,7 @@ class SearchIn(Delivery):
     @field_validator("query")
     @classmethod
     def _not_blank(cls, query: str) -> str:
-        if not query.strip():
+        if not has_visible_text(query):
             raise ValueError("query must not be blank")
         return query.strip()
 

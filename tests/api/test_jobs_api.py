@@ -185,6 +185,9 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
     assert response.headers["content-type"] == "application/problem+json"
     fields = {error["field"] for error in response.json()["errors"]}
     assert {"query", "top_k", "filters.season.0", "extra"} <= fields
+    for invisible in (" \t ", "\u200b\u200b", "\u2060\ufeff\u200d"):  # nothing to read
+        blank = client.post(SEARCH, headers=auth(keys["alice"]), json={"query": invisible})
+        assert blank.status_code == 422 and "blank" in blank.text, (invisible, blank.text)
     # a filter takes one value or a list, and the words briefs take
     loose = client.post(SEARCH, headers=auth(keys["alice"]), json={
         "query": "oud", "filters": {"family": "woody", "season": "fall", "gender": "women",
