@@ -69,9 +69,25 @@ def _field_errors(row: Any, target: Target, max_chars: int) -> list[str]:
     return errors
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (Python keeps the last one silently)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _RepeatedKey(f"field {key!r} is given more than once")
+        found[key] = value
+    return found
+
+
 def _line_errors(text: str, target: Target, max_chars: int) -> tuple[Example | None, list[str]]:
     try:
-        row = json.loads(text)
+        row = json.loads(text, object_pairs_hook=_object)
+    except _RepeatedKey as exc:
+        return None, [str(exc)]
     except json.JSONDecodeError as exc:
         return None, [f"invalid JSON: {exc.msg} at column {exc.colno}"]
     except RecursionError:

@@ -81,6 +81,13 @@ def test_bad_json_and_wrong_fields_name_their_lines() -> None:
     assert by_line[6] == ["not valid UTF-8"]
 
 
+def test_a_field_given_twice_in_a_line_is_refused() -> None:
+    """As a key given twice in a request body is: which one counted was a guess."""
+    errors = _errors(['{"prompt": "p", "completion": "c"}',
+                      '{"prompt": "a", "prompt": "b", "completion": "c"}'], target="generator")
+    assert errors == [(2, "field 'prompt' is given more than once")]
+
+
 def test_too_many_lines_and_too_long_texts_are_rejected() -> None:
     row = json.dumps({"query": "q", "positive": "p"})
     assert _errors([row] * 4, max_lines=3) == [(4, "too many lines: the limit is 3")]
