@@ -191,12 +191,21 @@ class ModelRegistry:
         """Retire the tenant's ACTIVE version and re-activate its parent when the parent is
         the tenant's own; otherwise the tenant falls back to the deployment default.
         Returns (retired, the tenant's active version now or None). Raises
-        ModelVersionNotFound, VersionStateRefused."""
+        ModelVersionNotFound, VersionStateRefused (also when the version is the deployment
+        default: retiring it would not take it out of service)."""
         self.get(version_id, tenant_id)
         with transaction(self._sessions) as session:
             row = self._locked(session, version_id)
             if row.state != VersionState.ACTIVE:
                 raise VersionStateRefused(version_id, row.state, "roll back")
+            if session.scalar(select(ModelDefault.target).where(
+                    ModelDefault.version_id == version_id)) is not None:
+                # retired here, it would still serve this tenant (and every other) as the
+                # default: say so rather than answer as if it no longer served
+                raise VersionStateRefused(
+                    version_id, "the deployment default",
+                    "roll back for one tenant: it serves every tenant without a version of "
+                    "its own; an operator rolls back the default first (scope=deployment)")
             self._set_state(session, row.id, VersionState.RETIRED)
             parent = session.get(ModelVersion, row.parent_id) if row.parent_id else None
             restored = parent.id if parent and parent.tenant_id == row.tenant_id else None

@@ -111,6 +111,22 @@ def test_rollback_reactivates_the_tenants_own_parent(registry: ModelRegistry) ->
 
 
 @pytest.mark.integration
+def test_a_tenant_cannot_roll_back_the_version_that_is_the_deployment_default(
+        registry: ModelRegistry) -> None:
+    """Retired in its owner's registry, it would still serve that tenant (as the default)
+    while the answer said nothing served it: refused, and the operator's default goes first."""
+    own = register(registry, tenant="lab-b", activate=True)
+    registry.set_default(own.id)
+    with pytest.raises(VersionStateRefused, match="deployment default"):
+        registry.rollback(own.id, "lab-b")
+    assert registry.get(own.id).state == "active"
+    registry.rollback_default("embedding")
+    retired, active = registry.rollback(own.id, "lab-b")
+    assert retired.state == "retired" and active is None
+    assert registry.serving_id("embedding", "lab-b") is None
+
+
+@pytest.mark.integration
 def test_a_rollback_never_activates_another_owners_version(registry: ModelRegistry) -> None:
     default = register(registry, tenant="operator")
     registry.set_default(default.id)
