@@ -3,11 +3,12 @@ from the outbox (`core.deliveries`) and send them, driven by the outbox itself r
 schedule.
 
 The pump wakes when a commit puts work in the outbox (`core.webhooks` publishes on
-`WEBHOOKS_CHANNEL` after it), when the next retry falls due (it asks the outbox when that
-is), and every `sweep_s` as a safety net for a lost wake-up. Woken, it starts enough sender
-loops for what is due (at most `senders`); each leases a batch of stream heads, sends them
-concurrently and records the attempts, until nothing is due. Several workers may pump the
-same outbox: the lease on each message gives it to one sender.
+`WEBHOOKS_CHANNEL` after it), when an attempt is recorded (its stream's next message is due
+then), when the next retry falls due (it asks the outbox when that is), and every `sweep_s`
+as a safety net for a lost wake-up. Woken, it leases due stream heads while it has free
+slots (`senders`) and sends each on its own thread; a recorder thread stores the attempts
+as they end. Several workers may pump the same outbox: the lease on each message gives it
+to one sender.
 
 What the worker log says of receivers (`ReceiverLog`): one WARNING when a receiver's host
 starts failing (its first failure since it last answered, or ever), one WARNING per message
@@ -18,10 +19,10 @@ receiver's host only, never its URL's path or query (they may carry a token).
 from __future__ import annotations
 
 import logging
-import math
+import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import redis
@@ -33,7 +34,9 @@ from core.webhooks import DEAD, WEBHOOKS_CHANNEL
 from workers.wake_on_publish import wake_on_publish
 
 log = logging.getLogger(__name__)
-BATCH = 32
+BATCH = 32  # messages claimed at once
+SENDERS = 32  # messages being sent at once (each holds a slot until its attempt is recorded)
+RECORD_BATCH = 256
 MIN_GAP_S = 0.02  # wake-ups come per commit: bound how often the outbox is asked
 
 
@@ -103,19 +106,32 @@ class ReceiverLog:
 
 
 class WebhookPump:
+    """Sends the outbox's due messages, `senders` at once. Each message holds its slot from
+    its claim until its attempt is recorded, and the pump claims more as soon as a slot is
+    free: a receiver that takes its whole timeout to answer holds one slot (or its host's
+    few, `per_host`), never the others. (It used to send in batches of 32 and wait for the
+    slowest of each: one tenant's 10 s receiver delayed every other tenant's webhooks, to
+    any host, by up to 10 s.) Attempts that end together are recorded together, by one
+    recorder thread, in one transaction."""
+
     def __init__(self, deliveries: DeliveryStore,
                  send: Callable[[OutgoingMessage], AttemptResult], broker_url: str, *,
-                 lease_s: float, sweep_s: float, senders: int = 8,
+                 lease_s: float, sweep_s: float, senders: int = SENDERS,
                  receivers: ReceiverLog | None = None) -> None:
         self._deliveries, self._send = deliveries, send
         self._receivers = receivers or ReceiverLog()
         self._lease_s, self._sweep_s, self._senders = lease_s, sweep_s, senders
         self._redis = redis.Redis.from_url(broker_url, socket_timeout=None,
                                            socket_connect_timeout=2)
-        self._loops = ThreadPoolExecutor(senders, thread_name_prefix="webhook-loop")
-        self._http = ThreadPoolExecutor(BATCH, thread_name_prefix="webhook-send")
+        self._http = ThreadPoolExecutor(senders, thread_name_prefix="webhook-send")
+        self._attempted: queue.SimpleQueue[tuple[OutgoingMessage, AttemptResult] | None] = \
+            queue.SimpleQueue()
+        self._in_flight = 0  # claimed and not yet recorded
+        self._slots = threading.Condition()
+        self._claiming = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        threading.Thread(target=self._record, name="webhook-record", daemon=True).start()
 
     def start(self) -> WebhookPump:
         threading.Thread(target=self._run, name="webhook-pump", daemon=True).start()
@@ -125,29 +141,77 @@ class WebhookPump:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._attempted.put(None)
 
     def wake(self) -> None:
         self._wake.set()
 
     def drain(self) -> int:
-        """Send until nothing is due; returns how many messages were sent."""
-        due = self._deliveries.due_count()
-        loops = min(self._senders, math.ceil(due / BATCH))
-        futures = [self._loops.submit(self._send_until_empty) for _ in range(loops)]
-        wait(futures)
-        return sum(future.result() for future in futures)
-
-    def _send_until_empty(self) -> int:
+        """Send until nothing is due and every attempt is recorded; returns how many
+        messages were sent."""
         sent = 0
         while not self._stop.is_set():
-            messages = self._deliveries.claim_due(BATCH, self._lease_s)
-            if not messages:
+            sent += self._send_due()
+            with self._slots:
+                self._slots.wait_for(lambda: self._in_flight == 0 or self._stop.is_set())
+            if not self._deliveries.due_count():
                 break
-            results = list(self._http.map(self._send, messages))
-            outcomes = list(zip(messages, results, strict=True))
-            self._receivers.report(outcomes, self._deliveries.record(outcomes))
-            sent += len(messages)
         return sent
+
+    def _send_due(self) -> int:
+        """Claim due messages while slots are free and start sending them; returns at once
+        (their attempts are recorded as they end)."""
+        started = 0
+        with self._claiming:
+            while not self._stop.is_set():
+                with self._slots:
+                    free = self._senders - self._in_flight
+                if free <= 0:
+                    break
+                messages = self._deliveries.claim_due(min(free, BATCH), self._lease_s)
+                if not messages:
+                    break
+                with self._slots:
+                    self._in_flight += len(messages)
+                for message in messages:
+                    self._http.submit(self._attempt, message)
+                started += len(messages)
+        return started
+
+    def _attempt(self, message: OutgoingMessage) -> None:
+        try:
+            result = self._send(message)
+        except Exception as exc:  # `send` should not raise: retry rather than lose the slot
+            log.exception("sending webhook message %s failed", message.id)
+            result = AttemptResult(None, f"internal error: {type(exc).__name__}", 0.0)
+        self._attempted.put((message, result))
+
+    def _record(self) -> None:
+        """Record attempts as they end, together when several ended meanwhile; free their
+        slots and wake the pump (the next message of each stream is due now)."""
+        while True:
+            first = self._attempted.get()
+            if first is None:
+                return
+            outcomes = [first]
+            while len(outcomes) < RECORD_BATCH:
+                try:
+                    more = self._attempted.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._attempted.put(None)  # stop after this batch
+                    break
+                outcomes.append(more)
+            try:
+                self._receivers.report(outcomes, self._deliveries.record(outcomes))
+            except Exception as exc:  # the leases lapse: the messages are sent again
+                log.warning("recording %d webhook attempts failed (%s); they will be sent "
+                            "again", len(outcomes), type(exc).__name__)
+            with self._slots:
+                self._in_flight -= len(outcomes)
+                self._slots.notify_all()
+            self._wake.set()
 
     def _run(self) -> None:
         pause = 0.0  # drain at once on start: work may have waited for a sender
@@ -155,7 +219,7 @@ class WebhookPump:
             self._wake.wait(pause)
             self._wake.clear()
             try:
-                self.drain()
+                self._send_due()
                 pause = self._next_pause()
             except (StoreUnavailable, OSError) as exc:
                 log.warning("sending webhooks failed (%s); retrying", type(exc).__name__)
@@ -166,6 +230,9 @@ class WebhookPump:
             self._stop.wait(MIN_GAP_S)
 
     def _next_pause(self) -> float:
+        with self._slots:
+            if self._in_flight >= self._senders:
+                return self._sweep_s  # every slot is taken: a recorded attempt wakes the pump
         due_in = self._deliveries.next_due_in()
         return self._sweep_s if due_in is None else min(max(due_in, MIN_GAP_S), self._sweep_s)
 

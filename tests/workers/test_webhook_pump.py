@@ -135,3 +135,30 @@ def test_the_next_due_time_counts_only_stream_heads_and_leases(
     with sessions.begin() as session:
         session.execute(update(WebhookDelivery).values(lease_until=None))
     assert message and outbox.next_due_in() == 0.0
+
+
+def test_a_slow_receiver_holds_up_no_other_message(
+        sessions: sessionmaker[Session], key: IssuedKey, receiver: Receiver,
+        outbox: DeliveryStore, pump: WebhookPump, redis_url: str) -> None:
+    """One tenant's receiver that answers after 1.5 s (the sender waits up to 2 s) holds
+    its own message; another message due meanwhile is sent at once. The pump used to send
+    in batches and wait for the slowest before claiming more."""
+    publisher = redis.Redis.from_url(redis_url)
+    notify_after_outbox_commit(sessions, Wakeup(
+        lambda: publisher.publish(WEBHOOKS_CHANNEL, "")).notify)
+    slow = Receiver(key.webhook_secret)
+    slow.script = lambda number: (200, {}, 1.5)
+    slow.start()
+    try:
+        pump.start()
+        wait_until(lambda: subscribed(publisher), 30, "the pump to listen", interval=0.05)
+        store = JobStore(sessions)
+        finished_job(store, key, slow.url)
+        wait_until(lambda: len(slow.attempts) == 1, 10, "the slow receiver's request",
+                   interval=0.01)
+        finished_job(store, key, receiver.url)
+        wait_until(lambda: len(receiver.received) == 1, 10, "the other webhook", interval=0.01)
+        assert slow.received == []  # still answering: the other did not wait for it
+        wait_until(lambda: len(slow.received) == 1, 10, "the slow webhook", interval=0.05)
+    finally:
+        slow.stop()
