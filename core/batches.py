@@ -22,7 +22,7 @@ from core.errors import BatchNotFound, IdempotencyConflict
 from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
-from core.store import NewJob
+from core.store import NewJob, refuse_key_of_other_kind
 from core.transitions import CANCELED_ERROR, complete_batch_if_done, transition
 from core.views import JobView, iso
 
@@ -146,6 +146,8 @@ class BatchStore:
             batch = session.scalar(select(Batch).where(Batch.tenant_id == tenant_id,
                                                        Batch.idempotency_key == key))
             if batch is None:
+                refuse_key_of_other_kind(session, Job, tenant_id, key,
+                                         self._idempotency_ttl_s, "a job")
                 return None
             if batch.created_at < utcnow() - timedelta(seconds=self._idempotency_ttl_s):
                 batch.idempotency_key = None  # expired: the key is free for a new batch

@@ -27,7 +27,7 @@ from core.errors import (
     TransitionRefused,
 )
 from core.job_labels import summarize
-from core.models import Job, JobEvent, utcnow
+from core.models import Batch, Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
 from core.transitions import (
     CANCELED_ERROR,
@@ -126,6 +126,16 @@ class NewJob:
     def row(self, now: datetime, *, batch_id: str | None = None,
             batch_index: int | None = None) -> Job:
         return Job(**self.values(now, batch_id=batch_id, batch_index=batch_index))
+
+
+def refuse_key_of_other_kind(session: Session, model: type[Job] | type[Batch],
+                             tenant_id: str, key: str, ttl_s: float, what: str) -> None:
+    """An Idempotency-Key is one request's, whatever its endpoint: a key a tenant used for
+    a batch (or a job) within the TTL is a conflict for a job (or a batch), not a new one."""
+    used = session.scalar(select(model.created_at).where(
+        model.tenant_id == tenant_id, model.idempotency_key == key))
+    if used is not None and used >= utcnow() - timedelta(seconds=ttl_s):
+        raise IdempotencyConflict(f"Idempotency-Key {key!r} was already used for {what}")
 
 
 class JobStore:
@@ -237,6 +247,8 @@ class JobStore:
             job = session.scalar(select(Job).where(Job.tenant_id == tenant_id,
                                                    Job.idempotency_key == key))
             if job is None:
+                refuse_key_of_other_kind(session, Batch, tenant_id, key,
+                                         self._idempotency_ttl_s, "a batch")
                 return None
             if job.created_at < utcnow() - timedelta(seconds=self._idempotency_ttl_s):
                 job.idempotency_key = None  # expired: the key is free for a new job

@@ -272,6 +272,24 @@ def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
     assert conflict.status_code == 409
 
 
+def test_an_idempotency_key_is_one_requests_whatever_its_endpoint(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """A key used for a batch is a conflict for a job and the other way round (each made
+    a second, new submit); another tenant's same key is its own."""
+    batch_key = {**auth(keys["alice"]), "Idempotency-Key": "shared-1"}
+    brief = {"fragrance_family": "floral"}
+    assert client.post("/api/v1/generate/batch", headers=batch_key,
+                       json={"requests": [brief]}).status_code == 202
+    reused = client.post("/api/v1/generate/recipe", headers=batch_key, json=brief)
+    assert reused.status_code == 409 and "a batch" in reused.json()["detail"], reused.text
+    job_key = {**auth(keys["alice"]), "Idempotency-Key": "shared-2"}
+    assert client.post(SEARCH, headers=job_key, json={"query": "iris"}).status_code == 202
+    reused = client.post("/api/v1/generate/batch", headers=job_key, json={"requests": [brief]})
+    assert reused.status_code == 409 and "a job" in reused.json()["detail"], reused.text
+    theirs = {**auth(keys["bob"]), "Idempotency-Key": "shared-2"}
+    assert client.post(SEARCH, headers=theirs, json={"query": "iris"}).status_code == 202
+
+
 def test_an_idempotency_key_replay_must_ask_for_the_same_webhook(
         database_url: str, redis_url: str, keys: dict[str, IssuedKey],
         enqueuer: RecordingEnqueuer) -> None:
