@@ -44,6 +44,10 @@ def recover(self: Any) -> dict[str, int]:
                            for tag in inventory.held.get(job.job_id, ())])
         context.publish(republished)
     if lost_workers or republished:
-        log.warning("%d jobs of lost workers back to their backlog; %d lost messages "
-                    "published again", len(lost_workers), len(republished))
+        log.warning("%s of lost workers back to their backlog; %s published again",
+                    _count(len(lost_workers), "job"), _count(len(republished), "lost message"))
     return {"requeued_lost": len(lost_workers), "republished_lost": len(republished)}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
