@@ -38,6 +38,8 @@ def job_lines(job: dict[str, Any]) -> list[str]:
     head = f"{job['kind']} job {job['id']}: {job['status']}"
     if job["status"] == "running":
         head += f" ({job['progress']:.0%}, attempt {job['attempts']})"
+        if job.get("cancel_requested"):
+            head += "; cancel requested: it stops at its next step"
     lines = [head]
     if job.get("error"):
         lines += error_lines(job["error"])
