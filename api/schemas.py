@@ -9,6 +9,7 @@ from typing import Any, Literal, get_args
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ml.recipe.brief import GENDERS, SEASONS, family_slug
+from ml.recipe.concentration import normalise_concentration
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
                  "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
@@ -154,7 +155,11 @@ class BriefIn(Strict):
     season: Season | None = None
     notes_include: list[str] = Field(default_factory=list, max_length=20)
     notes_exclude: list[str] = Field(default_factory=list, max_length=20)
-    concentration: Literal["parfum", "edp", "edt", "edc"] | None = None
+    concentration: Literal["parfum", "edp", "edt", "edc"] | None = Field(
+        default=None, description="parfum, edp, edt or edc, or a full name of one (\"Eau de "
+        "Parfum\", \"eau-de-toilette\", \"Eau de Cologne\", \"extrait\" or \"extrait de "
+        "parfum\" for parfum, \"EdP\"; case, spaces and hyphens do not matter); stored as "
+        "the short name")
     language: Literal["en", "ko"] = "en"
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     product_category: Literal["4"] = Field(
@@ -163,10 +168,17 @@ class BriefIn(Strict):
         default=None, description="EU product type for Annex III caps; default from the "
         "concentration (parfum, edp: fine_fragrance; edt, edc: eau_de_toilette)")
 
-    @field_validator("concentration", "intensity", "gender", "season", mode="before")
+    @field_validator("intensity", "gender", "season", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("concentration", mode="before")
+    @classmethod
+    def _concentration(cls, value: Any) -> Any:
+        """A full name to its short name ("Eau de Parfum": edp); an unknown one is refused
+        by the type, naming the short names."""
+        return normalise_concentration(value) if isinstance(value, str) else value
 
     @field_validator("mood", "fragrance_family", mode="before")
     @classmethod

@@ -1,7 +1,8 @@
 """The client's brief: what formula to make.
 
 ``Brief`` normalises its inputs (family words to Fragrance Wheel slugs, concentration names to
-slugs) and raises ``ValueError`` naming the offending field when an input is unusable.
+slugs; notes keep the client's spelling and are matched case-insensitively) and raises
+``ValueError`` naming the offending field when an input is unusable.
 
 Exclusions written in the mood ("romantic but no musk please, vanilla-free", `ml.recipe.mood`)
 join ``notes_exclude``; the mood's other words (``mood_phrase``) describe the formula.
@@ -98,14 +99,28 @@ def _notes(name: str, value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ValueError(f"{name}: expected a list of note names, got {type(value).__name__}")
-    notes = tuple(" ".join(str(v).lower().split()) for v in value)
+    notes = tuple(" ".join(str(v).split()) for v in value)  # as written: "Iso E Super"
     if any(not n for n in notes):
         raise ValueError(f"{name}: note names must be non-empty strings")
     if any(len(n) > MAX_NOTE_CHARS for n in notes):
         raise ValueError(f"{name}: a note name may hold at most {MAX_NOTE_CHARS} characters")
     if len(notes) > MAX_NOTES:
         raise ValueError(f"{name}: at most {MAX_NOTES} notes, got {len(notes)}")
-    return tuple(dict.fromkeys(notes))
+    return _distinct(notes)
+
+
+def _distinct(notes: Sequence[str]) -> tuple[str, ...]:
+    """The notes without repeats, compared case-insensitively; the first spelling stays."""
+    seen: dict[str, str] = {}
+    for note in notes:
+        seen.setdefault(note.casefold(), note)
+    return tuple(seen.values())
+
+
+def _clash(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    """The notes of ``first`` that ``second`` names too (case-insensitively), sorted."""
+    other = {note.casefold() for note in second}
+    return sorted(note for note in first if note.casefold() in other)
 
 
 @dataclass(frozen=True)
@@ -152,14 +167,14 @@ class Brief:
         set_(self, "product_type", product_type)
         set_(self, "notes_include", _notes("notes_include", self.notes_include))
         set_(self, "notes_exclude", _notes("notes_exclude", self.notes_exclude))
-        clash = set(self.notes_include) & set(self.notes_exclude)
+        clash = _clash(self.notes_include, self.notes_exclude)
         if clash:
-            raise ValueError(f"notes_exclude: {sorted(clash)} also in notes_include")
+            raise ValueError(f"notes_exclude: {clash} also in notes_include")
         said = read_mood(self.mood).excluded
-        clash = set(self.notes_include) & set(said)
+        clash = _clash(self.notes_include, said)
         if clash:
-            raise ValueError(f"mood: excludes {sorted(clash)}, which notes_include asks for")
-        set_(self, "notes_exclude", tuple(dict.fromkeys((*self.notes_exclude, *said))))
+            raise ValueError(f"mood: excludes {clash}, which notes_include asks for")
+        set_(self, "notes_exclude", _distinct((*self.notes_exclude, *said)))
 
     @property
     def product_context(self) -> ProductContext:

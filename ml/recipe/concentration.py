@@ -34,9 +34,12 @@ CONCENTRATIONS: dict[str, ConcentrationClass] = {
     )
 }
 
+# Full names, as people write them, of each class ("Parfum" and "Extrait" are one class).
+# Keys are normalised by `_key`: lower case, hyphens and underscores as single spaces.
 _ALIASES = {
     "extrait": "parfum",
     "extrait de parfum": "parfum",
+    "parfum extrait": "parfum",
     "perfume": "parfum",
     "eau de parfum": "edp",
     "eau de toilette": "edt",
@@ -46,16 +49,45 @@ _ALIASES = {
 
 INTENSITY_DEFAULT = {"light": "edt", "moderate": "edp", "strong": "parfum"}
 
+# How a description names each class, as people read it (not the slug "edp").
+PROSE_NAMES = {
+    "en": {"parfum": "parfum", "edp": "eau de parfum", "edt": "eau de toilette",
+           "edc": "eau de cologne"},
+    "ko": {"parfum": "퍼퓸", "edp": "오 드 퍼퓸", "edt": "오 드 뚜왈렛", "edc": "오 드 코롱"},
+}  # fmt: skip
+
+
+def _key(value: object) -> str:
+    return " ".join(str(value).lower().replace("_", " ").replace("-", " ").split())
+
 
 def concentration_slug(value: str) -> str:
-    """Normalise 'EdP', 'Eau de Parfum', 'edp' ... to a slug; ``ValueError`` if unknown."""
-    key = " ".join(str(value).lower().replace("_", " ").replace("-", " ").split())
+    """Normalise 'EdP', 'Eau de Parfum', 'eau-de-parfum', 'extrait', 'edp' ... to a slug
+    (case, spaces, hyphens and underscores do not matter); ``ValueError`` if unknown."""
+    key = _key(value)
     slug = _ALIASES.get(key, key.replace(" ", ""))
     if slug not in CONCENTRATIONS:
         raise ValueError(
-            f"concentration: {value!r} is not one of {sorted(CONCENTRATIONS)}"
+            f"concentration: {value!r} is not one of {sorted(CONCENTRATIONS)} "
+            "or their full names (parfum or extrait, eau de parfum, eau de toilette, "
+            "eau de cologne)"
         )
     return slug
+
+
+def normalise_concentration(value: str) -> str:
+    """The slug of a concentration name; one the classes do not know is kept, in the form
+    it is matched in (lower case, single spaces), for a validator to report."""
+    try:
+        return concentration_slug(value)
+    except ValueError:
+        return _key(value)
+
+
+def concentration_prose(slug: str, language: str = "en") -> str:
+    """The class as a description names it: "eau de parfum", Korean "오 드 퍼퓸"; an
+    unknown slug as it is."""
+    return PROSE_NAMES.get(language, PROSE_NAMES["en"]).get(slug, slug)
 
 
 def concentration_class(value: str) -> ConcentrationClass:

@@ -3,7 +3,9 @@
 ``dose_pct`` is the share of concentrate in the finished product, so an ingredient's share of
 the finished product is ``pct * dose_pct / 100``. ``product_category`` (the IFRA category,
 default 4: fine fragrance) and ``product_type`` (the EU product type; empty means the default
-for the concentration) say which limits apply.
+for the concentration) say which limits apply. ``concentration`` is kept as its class slug
+("Eau de Parfum" -> "edp", "extrait" -> "parfum"); a name no class has stays as written, in
+lower case, for the validator to report.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ml.recipe.concentration import normalise_concentration
 from ml.recipe.materials import POSITIONS
 
 
@@ -76,6 +79,9 @@ class Formula:
     def __post_init__(self) -> None:
         object.__setattr__(self, "ingredients", tuple(self.ingredients))
         object.__setattr__(self, "product_category", str(self.product_category))
+        if isinstance(self.concentration, str):  # "Eau de Parfum", "extrait": their slugs
+            object.__setattr__(self, "concentration",
+                               normalise_concentration(self.concentration))
 
     @property
     def total_pct(self) -> float:
@@ -124,7 +130,7 @@ class Formula:
         return cls(
             name=_text(data, "name", "formula"),
             description=_text(data, "description", "formula"),
-            concentration=_text(data, "concentration", "formula").lower(),
+            concentration=_text(data, "concentration", "formula"),
             dose_pct=_number(data.get("dose_pct"), "formula.dose_pct"),
             ingredients=tuple(
                 Ingredient.from_dict(item, f"formula.ingredients[{n}]")

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 
 from ml.korean import contains_hangul, translate
 from ml.recipe.brief import Brief
-from ml.recipe.materials import Material
+from ml.recipe.concentration import concentration_prose
+from ml.recipe.formula import Formula
+from ml.recipe.materials import POSITIONS, Material, MaterialBook
 from ml.recipe.vocabulary import korean_lexicon
 
 ADJECTIVES = {
@@ -26,37 +28,37 @@ NOUNS = {
 FAMILY_NOUN = {"soft_floral": "floral", "floral_amber": "floral", "soft_amber": "amber",
                "woody_amber": "amber", "mossy_woods": "woods", "dry_woods": "woods"}  # fmt: skip
 FAMILY_LABEL = {"water": "aquatic", "woods": "woody"}
+# The wheel families in Korean descriptions, transliterated as Korean perfumery writes family
+# names (플로럴, 우디, 앰버, 시트러스, 아쿠아틱 ... are words `ml/knowledge/ko_lexicon.json` and
+# `ml.recipe.brief.FAMILY_WORDS` read back); the compound families in the English order.
+FAMILY_LABEL_KO = {
+    "floral": "플로럴", "soft_floral": "소프트 플로럴", "floral_amber": "플로럴 앰버",
+    "soft_amber": "소프트 앰버", "amber": "앰버", "woody_amber": "우디 앰버", "woods": "우디",
+    "mossy_woods": "모시 우디", "dry_woods": "드라이 우디", "aromatic": "아로마틱",
+    "citrus": "시트러스", "water": "아쿠아틱", "green": "그린", "fruity": "프루티",
+}  # fmt: skip
 
 
-def family_label(family: str) -> str:
-    """A wheel family as prose: "woody_amber" -> "woody amber", "water" -> "aquatic"."""
+def family_label(family: str, language: str = "en") -> str:
+    """A wheel family as prose: "woody_amber" -> "woody amber", "water" -> "aquatic";
+    Korean: "우디 앰버", "아쿠아틱" (a family without a Korean word as in English)."""
+    if language == "ko" and family in FAMILY_LABEL_KO:
+        return FAMILY_LABEL_KO[family]
     plain = family.replace("_", " ")
     return FAMILY_LABEL.get(plain, plain)
 
 
 def short_name(material: Material) -> str:
-    """A plain note word for prose, cased like the rest of the sentence: the first short
-    synonym that is not an abbreviation ("PEA" would read as the vegetable), else the
-    material's name without its parenthesised qualifier ("Hedione (methyl
-    dihydrojasmonate)": hedione). Cased by `prose_case`, so "bergamiol" and "Geraniol" do
-    not sit side by side."""
-    for synonym in material.synonyms:
-        if (len(synonym) <= 20 and synonym.replace(" ", "").replace("-", "").isalpha()
-                and not synonym.isupper()):  # fmt: skip
-            return prose_case(synonym)
-    return prose_case(material.name.split(" (", 1)[0].strip() or material.name)
+    """How prose names a material: as the ingredient list shows it (`Material.name`, the
+    name a formula's ingredient line carries), without a parenthesised qualifier at its end
+    ("Hedione (methyl dihydrojasmonate)": Hedione; "Iso E Super (OTNE)": Iso E Super), so a
+    reader finds each named material in the list. No synonym ("bergamiol" for Linalyl
+    acetate) and no re-casing: trade names keep their capitals."""
+    return _QUALIFIER.sub("", material.name).strip() or material.name
 
 
-def prose_case(name: str) -> str:
-    """Lower-case each word of a name as running text writes it ("Cedarwood oil": cedarwood
-    oil, "alpha-Ionone": alpha-ionone); keep abbreviations and codes, which have more than
-    one capital or are a letter and a number ("MNA", "FCF", "C-12")."""
-    return " ".join(word if _ABBREVIATION.search(word) else word.lower()
-                    for word in name.split(" "))  # fmt: skip
-
-
-_ABBREVIATION = re.compile(r"[A-Z].*[A-Z]|\b[A-Z]-\d")
-
+# a parenthesised qualifier at the end of a name (the last one, not "(E,Z)-2,4-" inside it)
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
 
 # words that begin with a vowel letter but a consonant sound, or the reverse
 _A_BEFORE = ("uni", "use", "usu", "uto", "eu", "one", "once")
@@ -87,13 +89,31 @@ def english_mood(mood: str) -> str:
 
 def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str:
     """One sentence naming the family, the mood (without its exclusions: "no musk" is not
-    a mood) and the leading note of each tier."""
-    lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
-    family = family_label(brief.fragrance_family)
+    a mood), the concentration as people read it ("eau de parfum", "오 드 퍼퓸") and the
+    leading materials of each tier by the names the ingredient list shows."""
+    family = family_label(brief.fragrance_family, brief.language)
+    strength = concentration_prose(str(brief.concentration), brief.language)
     if brief.language == "ko":
+        lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
         return (f"{lead['top']}의 첫인상으로 시작해 {lead['heart']}의 하트를 지나 "
-                f"{lead['base']}로 잔향을 남기는 {family} 계열 {brief.concentration} 향수입니다.")
+                f"{lead['base']}로 잔향을 남기는 {family} 계열 {strength} 향수입니다.")
+    # "and" within a tier: a name may hold a comma ("Orange oil, sweet")
+    lead = {p: " and ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
     mood = f"{english_mood(brief.mood_phrase)} ".lstrip()
     article = indefinite_article(mood + family).capitalize()
-    return (f"{article} {mood}{family} {brief.concentration} that opens on {lead['top']}, "
-            f"blooms into {lead['heart']} and settles on {lead['base']}.")
+    return (f"{article} {mood}{family} {strength} that opens on {lead['top']}, "
+            f"blooms into {lead['heart']}, and settles on {lead['base']}.")
+
+
+def describe_formula(brief: Brief, formula: Formula, book: MaterialBook) -> str:
+    """`describe` for the materials a formula holds, the largest of each position first (a
+    repaired formula's description names what its ingredient list shows, not the materials
+    the repair removed or swapped)."""
+    by_position: dict[str, list[Material]] = {p: [] for p in POSITIONS}
+    for ingredient in sorted(formula.ingredients, key=lambda i: -i.pct):
+        material = book.get(ingredient.material_id)
+        named = by_position.get(ingredient.position)
+        if material is not None and named is not None and all(
+                m.id != material.id for m in named):
+            named.append(material)
+    return describe(brief, by_position)

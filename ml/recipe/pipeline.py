@@ -16,6 +16,7 @@ from ml.recipe.findings import Finding, ValidationReport
 from ml.recipe.formula import Formula
 from ml.recipe.generator import GenerationOutcome, Generator, References
 from ml.recipe.materials import Material, MaterialBook
+from ml.recipe.naming import describe_formula
 from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
 from ml.recipe.selection import excluded_family_notes, off_profile_notes, unmet_notes
@@ -112,6 +113,10 @@ class RecipePipeline:
         formula = replace(outcome.formula, product_category=context.category,
                           product_type=context.product_type)
         result.formula, result.report = self._checked(formula)
+        if _material_ids(result.formula) != _material_ids(formula):  # repair removed or swapped
+            result.formula = replace(result.formula,
+                                     description=describe_formula(brief, result.formula,
+                                                                  self.materials))
         result.notes += self._unmet_notes(brief, result.formula)
         result.notes += off_profile_notes(brief, self._lines(result.formula))
         if result.report.valid:
@@ -148,3 +153,7 @@ class RecipePipeline:
         report = validate(fixed, self.materials, self.rules, regulation=self.regulation)
         report.repairs = repairs
         return fixed, report
+
+
+def _material_ids(formula: Formula) -> set[str]:
+    return {ingredient.material_id for ingredient in formula.ingredients}

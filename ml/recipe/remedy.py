@@ -45,10 +45,14 @@ def repair_formula(
     regulation: Regulation | None = None,
 ) -> tuple[Formula, list[str]]:  # fmt: skip
     repairs: list[str] = []
+    dose_repairs: list[str] = []  # reported after the material repairs, as they always were
+    formula = _fix_dose(formula, dose_repairs)  # the product type may follow the class
     compiled = _compiled(formula, book, regulation, repairs)
+    if compiled is not None:  # the repaired formula says which product it was repaired for
+        formula = replace(formula, product_type=compiled.context.product_type)
     items = _drop_unusable(list(formula.ingredients), book, compiled, repairs)
     items = _merge_duplicates(items, repairs)
-    formula = _fix_dose(formula, repairs)
+    repairs += dose_repairs
     items = _trim_count(items, rules, repairs)
     if not items:
         return formula.with_ingredients(()), repairs

@@ -112,11 +112,12 @@ def _check_use_level(
     use = None if material is None else material.typical_use_pct
     if material is None or use is None or pct <= use[1] + USE_TOLERANCE:
         return
+    if material.forbidden:  # its prohibition or ban is the finding; any use is too much
+        return
     if use[1] > 0:
         why = f"above its typical use of at most {use[1]:g} %"
     else:  # a typical use of 0: a material perfumers no longer use
-        why = ("a material that is not used: it is prohibited or banned" if material.forbidden
-               else "a material that is not used in perfumery (typical use 0 %)")
+        why = "a material that is not used in perfumery (typical use 0 %)"
     report.warnings.append(Finding(
         "above_typical_use", f"{material_id} is {pct:.2f} % of the concentrate, {why}",
         material_id))  # fmt: skip

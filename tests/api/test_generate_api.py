@@ -193,3 +193,79 @@ def test_a_note_name_longer_than_a_name_is_refused(client: TestClient,
     batch = client.post("/api/v1/generate/batch", headers=auth(keys["alice"]),
                         json={"requests": [BRIEF, {**BRIEF, "notes_exclude": [long_note]}]})
     assert batch.status_code == 202 and batch.json()["counts"]["failed"] == 1
+
+
+CONCENTRATION_NAMES = [("Eau de Parfum", "edp"), ("eau de toilette", "edt"),
+                       ("Eau de Cologne", "edc"), ("extrait", "parfum"),
+                       ("extrait de parfum", "parfum"), ("parfum", "parfum"), ("EDP", "edp"),
+                       ("EdT", "edt"), ("eau-de-parfum", "edp")]
+
+
+def test_a_brief_s_concentration_may_be_a_full_name(client: TestClient,
+                                                    keys: dict[str, IssuedKey]) -> None:
+    """A tester's "extrait" and "eau de parfum" were answered 422."""
+    headers = auth(keys["alice"])
+    for name, slug in CONCENTRATION_NAMES:
+        response = client.post("/api/v1/generate/recipe", headers=headers,
+                               json={**BRIEF, "concentration": name})
+        assert response.status_code == 202, (name, response.text)
+        assert response.json()["input"]["concentration"] == slug, name
+    batch = client.post("/api/v1/generate/batch", headers=headers, json={"requests": [
+        {**BRIEF, "concentration": "Extrait de Parfum"}]})
+    assert batch.status_code == 202 and batch.json()["counts"]["queued"] == 1, batch.text
+    unknown = client.post("/api/v1/generate/recipe", headers=headers,
+                          json={**BRIEF, "concentration": "eau fraiche"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "concentration"
+
+
+def test_the_validator_reads_a_concentration_s_full_name(client: TestClient,
+                                                         keys: dict[str, IssuedKey]) -> None:
+    """A tester's "Eau de Parfum" was reported `unknown concentration 'eau de parfum'`."""
+    headers = auth(keys["alice"])
+    lines = [{"material_id": "hedione", "pct": 40, "position": "heart"},
+             {"material_id": "linalyl-acetate", "pct": 25, "position": "top"},
+             {"material_id": "iso-e-super", "pct": 35, "position": "base"}]
+    doses = {"parfum": 20, "edp": 15, "edt": 10, "edc": 4}
+    for name, slug in CONCENTRATION_NAMES:
+        formula = {"concentration": name, "dose_pct": doses[slug], "ingredients": lines}
+        body = client.post("/api/v1/validate/recipe", headers=headers,
+                           json={"formula": formula, "repair": True}).json()
+        codes = {v["code"] for v in body["validation"]["violations"]}
+        assert "concentration" not in codes and "dose" not in codes, (name, body["validation"])
+        assert body["validation"]["context"]["concentration"] == slug
+        assert body["repaired"]["formula"]["concentration"] == slug
+    unknown = client.post("/api/v1/validate/recipe", headers=headers, json={"formula": {
+        "concentration": "eau fraiche", "dose_pct": 3, "ingredients": lines}}).json()
+    assert any(v["code"] == "concentration" for v in unknown["validation"]["violations"])
+
+
+def test_a_repaired_formula_says_its_product_type(client: TestClient,
+                                                  keys: dict[str, IssuedKey]) -> None:
+    """A repaired formula said `"product_type": ""`."""
+    headers = auth(keys["alice"])
+    lines = [{"material_id": "hedione", "pct": 40, "position": "heart"},
+             {"material_id": "lilial", "pct": 5, "position": "heart"},
+             {"material_id": "linalyl-acetate", "pct": 20, "position": "top"},
+             {"material_id": "iso-e-super", "pct": 35, "position": "base"}]
+    for concentration, product_type in [("edp", "fine_fragrance"),
+                                        ("Eau de Toilette", "eau_de_toilette")]:
+        formula = {"concentration": concentration, "dose_pct": 10, "ingredients": lines}
+        body = client.post("/api/v1/validate/recipe", headers=headers,
+                           json={"formula": formula, "repair": True}).json()
+        assert body["repaired"]["formula"]["product_type"] == product_type, body["repaired"]
+        assert body["repaired"]["validation"]["context"]["product_type"] == product_type
+
+
+def test_a_prohibited_material_is_no_typical_use_warning(client: TestClient,
+                                                         keys: dict[str, IssuedKey]) -> None:
+    """Lilial at 5 % was reported prohibited and also "above typical use"."""
+    lines = [{"material_id": "hedione", "pct": 40, "position": "heart"},
+             {"material_id": "lilial", "pct": 5, "position": "heart"},
+             {"material_id": "linalyl-acetate", "pct": 20, "position": "top"},
+             {"material_id": "iso-e-super", "pct": 35, "position": "base"}]
+    body = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]), json={
+        "formula": {"concentration": "edp", "dose_pct": 15, "ingredients": lines}}).json()
+    validation = body["validation"]
+    assert any(v["subject"] == "lilial" for v in validation["violations"]), validation
+    assert not [w for w in validation["warnings"] if w["subject"] == "lilial"], validation

@@ -76,7 +76,7 @@ def test_brief_round_trips_through_dict() -> None:
     brief = Brief("woody", mood="Calm, Warm", gender="male", season="fall",
                   notes_include=["Cedar", "cedar"], seed=7)  # fmt: skip
     assert brief.gender == "masculine" and brief.season == "autumn"
-    assert brief.notes_include == ("cedar",)
+    assert brief.notes_include == ("Cedar",)  # the client's spelling, repeats compared as one
     assert brief.moods == ("calm", "warm")
     assert Brief.from_dict(json.loads(json.dumps(brief.to_dict()))) == brief
 
@@ -88,6 +88,45 @@ def test_concentration_classes_follow_domain_table() -> None:
         assert (klass.default_pct, klass.min_pct, klass.max_pct) == (default, low, high)
         assert klass.contains(default) and not klass.contains(high + 0.1)
     assert concentration_class("EDT").clamp(40) == 15
+
+
+FULL_NAMES = [("Eau de Parfum", "edp"), ("eau de toilette", "edt"), ("Eau de Cologne", "edc"),
+              ("extrait", "parfum"), ("extrait de parfum", "parfum"),
+              ("Extrait de Parfum", "parfum"),
+              ("parfum", "parfum"), ("EDP", "edp"), ("EdT", "edt"), ("eau-de-parfum", "edp"),
+              ("  Eau  de_Toilette ", "edt"), ("Parfum Extrait", "parfum")]
+
+
+@pytest.mark.parametrize(("name", "slug"), FULL_NAMES)
+def test_a_concentration_s_full_name_is_its_class_in_a_brief_and_a_formula(
+        name: str, slug: str) -> None:
+    """A tester's "Eau de Parfum" read as `unknown concentration 'eau de parfum'` in a
+    formula to validate: a formula keeps the class slug, whatever name it was given."""
+    assert Brief("floral", concentration=name).concentration == slug
+    line = Ingredient("hedione", "Hedione", 100.0, "heart")
+    assert Formula("N", "D", name, 15.0, (line,)).concentration == slug
+    data = Formula("N", "D", "edp", 15.0, (line,)).to_dict() | {"concentration": name}
+    assert Formula.from_dict(data).concentration == slug
+
+
+def test_a_concentration_no_class_has_stays_for_the_validator_to_report() -> None:
+    line = Ingredient("hedione", "Hedione", 100.0, "heart")
+    assert Formula("N", "D", "Eau  Fraiche", 3.0, (line,)).concentration == "eau fraiche"
+    with pytest.raises(ValueError, match="concentration"):
+        Brief("floral", concentration="eau fraiche")
+
+
+def test_notes_keep_the_client_s_spelling_and_match_whatever_the_case() -> None:
+    """The echoed brief said "iso e super" for the client's "Iso E Super"."""
+    brief = Brief("woods", notes_include=["Iso E Super", "ISO E SUPER", " Hedione "],
+                  notes_exclude=["Oakmoss"])
+    assert brief.notes_include == ("Iso E Super", "Hedione")
+    assert brief.to_dict()["notes_include"] == ["Iso E Super", "Hedione"]
+    assert brief.notes_exclude == ("Oakmoss",)
+    with pytest.raises(ValueError, match="notes_exclude"):
+        Brief("floral", notes_include=["Rose"], notes_exclude=["ROSE"])
+    with pytest.raises(ValueError, match="mood"):
+        Brief("floral", mood="no rose", notes_include=["Rose"])
 
 
 def test_formula_round_trips_and_rejects_bad_shapes() -> None:
@@ -143,7 +182,7 @@ def test_a_result_says_which_notes_the_mood_excludes_and_describes_only_the_mood
     used = [book.get(i.material_id) for i in outcome.formula.ingredients]
     assert not any(m is not None and (m.odor_family == "musky" or "vanilla" in m.descriptors)
                    for m in used), [i.material_id for i in outcome.formula.ingredients]
-    assert outcome.formula.description.startswith("A romantic floral edp that opens on")
+    assert outcome.formula.description.startswith("A romantic floral eau de parfum that opens on")
     assert any("'no musk please'" in line and "notes_exclude: musk, vanilla" in line
                for line in outcome.notes), outcome.notes
 
@@ -157,8 +196,8 @@ def test_an_english_description_carries_a_korean_mood_in_english() -> None:
     outcome = RecipePipeline(FormulatorGenerator(book), book).run(Brief.from_dict(
         {"fragrance_family": "floral", "mood": "머스크 없는 로맨틱", "seed": 2}))
     assert outcome.formula is not None
-    assert outcome.formula.description.startswith("A romantic floral edp that opens on"), \
-        outcome.formula.description
+    assert outcome.formula.description.startswith(
+        "A romantic floral eau de parfum that opens on"), outcome.formula.description
 
 
 # ---- fields that contradict each other ----------------------------------------------------

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -326,34 +328,75 @@ def test_a_formula_made_mostly_outside_the_brief_s_families_says_so() -> None:
 
 
 @pytest.mark.parametrize(("family", "mood", "start"), [
-    ("aquatic", "", "An aquatic edp "), ("amber", "", "An amber edp "),
-    ("floral", "", "A floral edp "), ("floral", "elegant", "An elegant floral edp "),
-    ("amber", "romantic", "A romantic amber edp "),
+    ("aquatic", "", "An aquatic eau de parfum "), ("amber", "", "An amber eau de parfum "),
+    ("floral", "", "A floral eau de parfum "),
+    ("floral", "elegant", "An elegant floral eau de parfum "),
+    ("amber", "romantic", "A romantic amber eau de parfum "),
 ])
 def test_a_description_uses_an_before_a_vowel_sound(family: str, mood: str, start: str) -> None:
     formula = FORMULATOR.formulate(Brief(family, mood=mood, concentration="edp"))
     assert formula.description.startswith(start), formula.description
 
 
-def test_a_description_names_its_materials_in_one_case() -> None:
-    """Synonyms ("bergamiol") and names ("Geraniol") alike in running-text case; an
-    abbreviation is not a note word ("PEA" read as "pea"); a name's qualifier is left out."""
+def test_a_description_names_its_materials_as_the_ingredient_list_shows_them() -> None:
+    """A tester read "opens on bergamiol ... settles on iso e super, vertofix" beside an
+    ingredient list of Linalyl acetate, Iso E Super (OTNE), Acetyl cedrene (Vertofix): a
+    material is named as its ingredient line, without a parenthesised qualifier at its end,
+    trade names with their capitals; no synonym ("bergamiol", "musk T", "abbalide")."""
     from ml.recipe.materials import load_materials
     from ml.recipe.naming import short_name
 
     book = load_materials()
     names = {m.id: short_name(m) for m in book}
-    assert names["geraniol"] == "geraniol" and names["linalyl-acetate"] == "bergamiol"
-    assert names["phenylethyl-alcohol"] == "phenylethyl alcohol"
-    assert names["hedione"] == "hedione" and names["alpha-terpinene"] == "alpha-terpinene"
-    assert names["aldehyde-c12-mna"] == "aldehyde C-12 MNA"
-    for seed in range(20):
-        brief = Brief(["floral", "amber", "citrus", "woods"][seed % 4], seed=seed)
-        text = Formulator(book).formulate(brief).description
-        named = text.split(" that opens on ", 1)[1]
-        capitalised = [w for w in named.replace(",", " ").replace(".", " ").split()
-                       if w[:1].isupper() and w[1:] == w[1:].lower()]
-        assert not capitalised, text
+    assert names["linalyl-acetate"] == "Linalyl acetate" and names["geraniol"] == "Geraniol"
+    assert names["hedione"] == "Hedione" and names["iso-e-super"] == "Iso E Super"
+    assert names["ethylene-brassylate"] == "Ethylene brassylate"
+    assert names["aldehyde-c12-mna"] == "Aldehyde C-12 MNA"
+    assert names["bergamot-oil"] == "Bergamot oil" and names["alpha-terpinene"] == (
+        "alpha-Terpinene")
+    pear = next(m for m in book if m.name.startswith("Ethyl (E,Z)"))
+    assert short_name(pear) == "Ethyl (E,Z)-2,4-decadienoate"  # only the last qualifier
+    synonyms = {s.lower() for m in book for s in m.synonyms} - {
+        n.lower() for m in book for n in (m.name, short_name(m))}
+    for seed in range(24):
+        family = ["floral", "amber", "citrus", "woods", "aromatic", "green"][seed % 6]
+        formula = Formulator(book).formulate(Brief(family, seed=seed))
+        listed = [i.name for i in formula.ingredients]
+        named = formula.description.split(" that opens on ", 1)[1].rstrip(".")
+        for part in re.split(r", blooms into |, and settles on | and ", named):
+            assert any(name == part or name.startswith(part + " (") for name in listed), (
+                part, formula.description, listed)
+            assert part.lower() not in synonyms, part
+
+
+def test_a_korean_description_names_the_listed_materials_the_family_and_class_in_korean(
+        ) -> None:
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    formula = Formulator(book).formulate(Brief("woods", language="ko", concentration="edt",
+                                               seed=3))
+    text = formula.description
+    assert text.endswith("로 잔향을 남기는 우디 계열 오 드 뚜왈렛 향수입니다."), text
+    assert "edt" not in text and "woods" not in text
+    first = text.split("의 첫인상으로", 1)[0].split(", ")
+    listed = [i.name for i in formula.ingredients]
+    assert all(any(n == f or n.startswith(f + " (") for n in listed) for f in first), (
+        first, listed)
+
+
+@pytest.mark.parametrize(("concentration", "english", "korean"), [
+    ("parfum", "parfum", "퍼퓸"), ("edp", "eau de parfum", "오 드 퍼퓸"),
+    ("edt", "eau de toilette", "오 드 뚜왈렛"), ("edc", "eau de cologne", "오 드 코롱"),
+])
+def test_a_description_names_the_concentration_as_people_read_it(
+        concentration: str, english: str, korean: str) -> None:
+    """Not "A citrus edp" nor "floral 계열 edp 향수입니다"."""
+    en = FORMULATOR.formulate(Brief("citrus", concentration=concentration)).description
+    assert en.startswith(f"A citrus {english} that opens on "), en
+    ko = FORMULATOR.formulate(Brief("floral", concentration=concentration,
+                                    language="ko")).description
+    assert ko.endswith(f" 플로럴 계열 {korean} 향수입니다."), ko
 
 
 @pytest.mark.parametrize(("note", "materials", "key"), [

@@ -114,3 +114,38 @@ def test_pipeline_survives_retrieval_and_backend_crashes() -> None:
     assert [o.status for o in crashed] == ["failed", "failed"]
     assert all("engine died" in (o.error or "") for o in crashed)
     assert RecipePipeline(Crashing({}), BOOK).run_many([]) == []
+
+
+def test_a_repaired_formula_s_description_names_what_its_ingredient_list_holds() -> None:
+    """Repair removes a prohibited material the back end wrote: the description, written
+    for the back end's formula, named it; the answer's description names the repaired
+    formula's materials."""
+    from dataclasses import replace
+
+    from ml.recipe.naming import describe_formula
+
+    brief = Brief("floral", seed=0)
+    lines = [(m, p, pos) for m, p, pos in BALANCED if m != "hedione"] + [
+        ("lilial", 20.0, "heart")]
+    written = make_formula(lines)
+    written = replace(written, description=describe_formula(brief, written, BOOK))
+    assert "Lilial" in written.description
+    outcome = RecipePipeline(ScriptedGenerator({0: written}), BOOK).run(brief)
+    assert outcome.status == "succeeded" and outcome.formula is not None, outcome.error
+    assert "lilial" not in outcome.formula.amounts()
+    assert "Lilial" not in outcome.formula.description, outcome.formula.description
+    assert outcome.formula.description == describe_formula(brief, outcome.formula, BOOK)
+    unchanged = RecipePipeline(ScriptedGenerator({0: make_formula(BALANCED)}), BOOK).run(brief)
+    assert unchanged.formula is not None
+    assert unchanged.formula.description == "A hand-made test formula."
+
+
+def test_an_outcome_echoes_the_notes_as_the_client_wrote_them() -> None:
+    brief = Brief("woods", notes_include=["Iso E Super"], seed=1)
+    outcome = RecipePipeline(FormulatorGenerator(BOOK), BOOK).run(brief)
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    assert outcome.to_dict()["brief"]["notes_include"] == ["Iso E Super"]
+    assert "iso-e-super" in outcome.formula.amounts()  # matched whatever the case
+    missing = RecipePipeline(FormulatorGenerator(BOOK), BOOK).run(
+        Brief("woods", notes_include=["Unobtainium Wood"], seed=1))
+    assert any("'Unobtainium Wood'" in line for line in missing.notes), missing.notes

@@ -117,21 +117,24 @@ def _with(material_id: str, pct: float) -> list[tuple[str, float, str]]:
         (material_id, pct, "heart")]
 
 
-def test_lilial_is_reported_prohibited_not_above_a_0_percent_use_or_an_ifra_limit() -> None:
+@pytest.mark.parametrize("pct", [1.0, 5.0])
+def test_lilial_is_reported_prohibited_not_above_a_0_percent_use_or_an_ifra_limit(
+        pct: float) -> None:
     """BMHCA is prohibited by IFRA (49th Amendment) and banned in the EU (CMR 1B, from
-    1 March 2022): no IFRA limit of 1.4 %, no "typical use of at most 0 %"."""
+    1 March 2022): no IFRA limit of 1.4 %, and no typical-use warning beside the
+    prohibition (a tester read "lilial is 5.00 % ... a material that is not used: it is
+    prohibited" as a second finding of the same fact)."""
     lilial = BOOK.get("lilial")
     assert lilial is not None and lilial.forbidden and lilial.eu_banned
     assert lilial.ifra is not None and lilial.ifra.prohibited and not lilial.ifra.limited
-    report = validate(make_formula(_with("lilial", 1.0)), BOOK)
+    report = validate(make_formula(_with("lilial", pct)), BOOK)
     assert not report.valid
     prohibited = {(v.code, v.subject) for v in report.violations}
     assert ("prohibited", "lilial") in prohibited or any(
         v.subject == "lilial" and "prohibited by IFRA" in v.message for v in report.violations)
     assert not any(entry["substance"] == "lilial" for entry in report.ifra), report.ifra
-    warned = [w.message for w in report.warnings if w.code == "above_typical_use"
-              and w.subject == "lilial"]  # fmt: skip
-    assert warned and "not used" in warned[0] and "prohibited" in warned[0], warned
+    warned = [w.message for w in report.warnings if w.subject == "lilial"]
+    assert warned == [], warned
     assert not any("at most 0 %" in w.message for w in report.warnings)
 
 

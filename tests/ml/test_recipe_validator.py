@@ -164,6 +164,44 @@ def test_dose_outside_class_range_is_a_violation(book: MaterialBook) -> None:
     assert fixed.dose_pct == 20.0 and validate(fixed, book).valid
 
 
+@pytest.mark.parametrize(("name", "slug"), [("Eau de Parfum", "edp"), ("extrait", "parfum"),
+                                           ("EdT", "edt"), ("eau-de-cologne", "edc")])
+def test_a_full_concentration_name_is_validated_as_its_class(book: MaterialBook, name: str,
+                                                             slug: str) -> None:
+    from ml.recipe.concentration import CONCENTRATIONS
+
+    formula = make_formula(BALANCED, dose=CONCENTRATIONS[slug].default_pct, concentration=name)
+    report = validate(formula, book)
+    assert "concentration" not in report.codes(), report.violations
+    assert report.context["concentration"] == slug
+
+
+@pytest.mark.parametrize(("concentration", "product_type", "expected"), [
+    ("edp", "", "fine_fragrance"), ("edt", "", "eau_de_toilette"),
+    ("Eau de Cologne", "", "eau_de_toilette"), ("edt", "fine_fragrance", "fine_fragrance"),
+    ("edt", "EDT", "eau_de_toilette"),
+])
+def test_a_repaired_formula_carries_the_product_type_it_was_repaired_for(
+        book: MaterialBook, concentration: str, product_type: str, expected: str) -> None:
+    """A tester's repaired formula said `product_type: ""`."""
+    from dataclasses import replace as with_
+
+    formula = with_(make_formula(replaced("hedione", 25.0), dose=5.0,
+                                 concentration=concentration), product_type=product_type)
+    fixed, _repairs = repair(formula, book, rebalance=True)
+    assert fixed.product_type == expected
+    assert validate(fixed, book).context["product_type"] == expected
+
+
+def test_an_unknown_concentration_s_repair_takes_the_product_type_of_the_class_set(
+        book: MaterialBook) -> None:
+    formula = make_formula(BALANCED, dose=3.0, concentration="eau fraiche")
+    fixed, repairs = repair(formula, book)
+    assert fixed.concentration == "edc" and fixed.product_type == "eau_de_toilette"
+    assert any("unknown concentration 'eau fraiche' set to edc" in r for r in repairs)
+    assert validate(fixed, book).valid
+
+
 def test_never_valid_when_a_check_fails(book: MaterialBook) -> None:
     class BrokenBook(MaterialBook):
         def resolve(self, name: str):  # type: ignore[no-untyped-def]
