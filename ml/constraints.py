@@ -9,7 +9,8 @@ perfume carrying an excluded note (or any note it stands for, see `ml.notes`), o
 excluded family, gender or line, or the reference perfume of a "like X" query and its
 editions, is never returned. Avoided things (`not too sweet`, `less powdery`) only lower
 relevance; they hold the perfumes they would hold as wishes (`build_avoided`): a perfume
-avoided for a character is one that has it, read as the character's constraint reads it.
+avoided for a character is one that has it, read as the character's constraint reads it; an
+avoided mood holds those tagged with it, and in part those with the notes that give it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from ml.knowledge import Perfume
 from ml.notes import CHARACTER_GROUPS, NoteTaxonomy
 from ml.parsing import QueryParse
-from ml.query_words import CHARACTERS, INTENSITIES, OCCASIONS
+from ml.query_words import CHARACTERS, INTENSITIES, MOOD_NOTES, OCCASIONS
 from ml.vector_index import Condition, PayloadFilter
 
+PARTIAL = 0.5
 PRIORITY = ("perfume", "brand", "note", "character", "gender", "season", "intensity",
             "occasion", "mood")
 FIELDS = ("note", "mood", "season", "gender", "family", "subfamily", "concentration", "brand")
@@ -57,15 +59,23 @@ class FacetIndex:
 
 @dataclass(frozen=True)
 class Constraint:
-    """A stated wish and the perfumes that meet it."""
+    """A stated wish and the perfumes that meet it; for an avoided one, `partial` holds the
+    perfumes that carry a little of it (the notes of an avoided mood, `PARTIAL`)."""
 
     kind: str
     value: str
     members: frozenset[str]
+    partial: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
         return f"{self.kind}: {self.value}"
+
+    def degree(self, perfume_id: str) -> float:
+        """1 for a member, `PARTIAL` for a perfume that carries a little of it, else 0."""
+        if perfume_id in self.members:
+            return 1.0
+        return PARTIAL if perfume_id in self.partial else 0.0
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,20 @@ def _avoided_members(kind: str, value: str, taxonomy: NoteTaxonomy,
     return frozenset()
 
 
-def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy,
-                  facets: FacetIndex) -> tuple[Constraint, ...]:
-    """What the parse softly avoids, each as the perfumes that carry it (see the module doc)."""
-    return tuple(Constraint(kind, value, _avoided_members(kind, value, taxonomy, facets))
-                 for kind, value in parse.avoid)
+def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
+                  by_notes: bool = True) -> tuple[Constraint, ...]:
+    """What the parse softly avoids, each as the perfumes that carry it (see the module doc);
+    with `by_notes`, an avoided mood also holds, in part, the perfumes with the notes that
+    give it (`MOOD_NOTES`: "not too sweet" demotes the vanilla and tonka perfumes not tagged
+    sweet). A "like X" request goes without: its hits are ranked by likeness to X, notes
+    first, and "X but less sweet" demotes what is tagged sweeter, not what shares notes."""
+    found = []
+    for kind, value in parse.avoid:
+        members = _avoided_members(kind, value, taxonomy, facets)
+        notes = MOOD_NOTES.get(value, ()) if kind == "mood" and by_notes else ()
+        partial = facets.having("note", notes) - members
+        found.append(Constraint(kind, value, members, partial))
+    return tuple(found)
 
 
 def build_exclusions(parse: QueryParse, taxonomy: NoteTaxonomy,

@@ -8,7 +8,8 @@ or known particle / ending (한, 적인, 이, 을, 향이 ...) that prefixes the
 over an ending of the same length; endings are skipped; when neither fits, the rest of the
 run is kept as untranslated and dropped.
 So 상큼하고 -> 상큼 (fresh) + 하고 (and), 장미빼고 -> 장미 (rose) + 빼고 (a negation).
-Latin words are kept.
+Latin words are kept, less one that only repeats the last word of the entry just before it
+("바카라 루쥬 540": the entry is Baccarat Rouge 540 already).
 
 A translation has two forms: `english`, the words to embed, and `words`, the words to
 parse. They differ where an entry's `parse` differs from its `en` (상큼 embeds as "fresh
@@ -126,14 +127,19 @@ class _Builder:
         self.words: list[str] = []
         self.matched: list[LexiconEntry] = []
         self.untranslated: list[str] = []
+        self.echo: str | None = None  # the last word of the entry just read
 
     def add(self, entry: LexiconEntry) -> None:
+        self.echo = (entry.en.split() or [""])[-1].casefold() or None
         self.matched.append(entry)
         if entry.en:
             self.english.append(entry.en)
         self.words.extend(entry.meaning.split())
 
     def latin(self, word: str) -> None:
+        echo, self.echo = self.echo, None
+        if word.casefold() == echo:
+            return  # what the entry just read already says ("바카라 루쥬 540": 540 once)
         self.english.append(word)
         self.words.append(word)
 

@@ -65,6 +65,12 @@ MARINE = ("marine notes", "sea salt", "calone", "seaweed", "water notes", "drift
 SMOKE = ("smoke", "incense", "birch", "tar", "tobacco")
 LEATHER = ("leather", "suede", "castoreum")
 TEA = ("tea", "green tea", "black tea", "oolong tea", "mate")
+# The notes that make a perfume smell sweet: what "not too sweet" avoids besides the mood.
+SWEETS = ("vanilla", "tonka bean", "praline", "caramel", "honey", "chocolate", "cacao",
+          "brown sugar", "sugar", "cotton candy", "marshmallow", "tiramisu", "panna cotta",
+          "licorice", "sugar cane", "royal jelly", "toffee", "candy")
+# What clean laundry smells of: the clean musks and the aldehydes of washing powder.
+LAUNDRY = ("white musk", "aldehydes", "cotton")
 
 # Query words that name a whole group (plural and adjective forms included).
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -81,25 +87,42 @@ GROUPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("musks", "musky notes"), MUSKS),
     **dict.fromkeys(("marine notes", "sea notes", "aquatic notes"), MARINE),
     "smoke": SMOKE, "leathers": LEATHER, "musk": MUSKS,
+    **dict.fromkeys(("laundry", "fabric softener", "detergent"), LAUNDRY),
 }
-# Notes excluded with a character word that describes notes ("no citrus", "not musky").
-# Characters named after families ("not floral", "no woody") exclude those families only.
+# Group words that describe a smell rather than name a kind of note ("smells like clean
+# laundry"): a query wishing for one asks for any of its notes, listed as such.
+DESCRIPTIONS = frozenset(("laundry", "fabric softener", "detergent"))
+# Notes excluded with a character word that describes notes ("no citrus", "not musky", "no
+# woods": every wood note, as "no citrus" is every citrus note). "Not floral" excludes the
+# floral families only: nearly every perfume carries a flower.
 CHARACTER_GROUPS: dict[str, tuple[str, ...]] = {
-    "citrus": CITRUS, "spicy": SPICES, "fruity": FRUITS, "gourmand": GOURMAND, "green": GREEN,
-    "musky": MUSKS, "aquatic": MARINE, "smoky": SMOKE, "leathery": LEATHER,
+    "citrus": CITRUS, "woody": WOODS, "spicy": SPICES, "fruity": FRUITS, "gourmand": GOURMAND,
+    "green": GREEN, "musky": MUSKS, "aquatic": MARINE, "smoky": SMOKE, "leathery": LEATHER,
     "resinous": RESINS, "aldehydic": ("aldehydes",),
 }
-# Synonyms: each tuple is one note under several names (first: the catalogue's name).
+# Synonyms: each tuple is one note under several names (first: the catalogue's name), the
+# French and variant spellings of `VARIANTS` among them.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("iris", "orris"), ("oud", "agarwood", "aoud", "oudh"), ("incense", "frankincense",
-                                                             "olibanum"),
-    ("tonka bean", "tonka", "coumarin"), ("ylang-ylang", "ylang"), ("musk", "musks"),
-    ("lily of the valley", "muguet", "lily-of-the-valley"), ("cedar", "cedarwood"),
-    ("blackcurrant", "cassis"), ("sandalwood", "sandal"), ("mandarin", "tangerine"),
+                                                             "olibanum", "encens"),
+    ("tonka bean", "tonka", "coumarin", "feve tonka"), ("ylang-ylang", "ylang"),
+    ("musk", "musks", "musc"), ("lily of the valley", "muguet", "lily-of-the-valley"),
+    ("cedar", "cedarwood", "cedre"), ("blackcurrant", "cassis"),
+    ("sandalwood", "sandal", "santal"), ("mandarin", "tangerine"),
     ("cacao", "cocoa", "chocolate"), ("marine notes", "sea", "ocean", "marine"),
     ("patchouli", "patchouly"), ("oakmoss", "oak moss"), ("aldehydes", "aldehyde"),
     ("sea salt", "salt"), ("black pepper", "pepper"), ("woody notes", "wood"),
+    ("jasmine", "jasmin"), ("vanilla", "vanille"), ("tuberose", "tubereuse"),
+    ("bergamot", "bergamote"), ("orange blossom", "fleur d oranger", "fleurs d oranger"),
+    ("leather", "cuir"), ("vetiver", "vetyver"), ("violet", "violette"),
+    ("lavender", "lavande"),
 )
+# The words of the French and variant spellings among the synonyms ("jasmin", "santal",
+# "cuir"; "ambre" is the character amber): notes as query words, yet words of their own in
+# a perfume's name ("Tobacco Vanille" and "Jasmin Rouge" stay names, see `ml.query_units`).
+VARIANTS = frozenset(("encens", "feve", "musc", "cedre", "santal", "jasmin", "vanille",
+                      "tubereuse", "bergamote", "fleur", "fleurs", "oranger", "cuir", "vetyver",
+                      "violette", "lavande", "ambre"))
 _MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
 
 

@@ -12,7 +12,11 @@ forward ("without tonka", "no oud or incense", "hold the musk", "anything but ci
 A negated note, note group, character, gender or perfume is excluded (hard); a negated mood,
 season or intensity, and anything after "too" / "overly" ("not too sweet"), or "less", is
 only avoided (a soft preference); a mood both wished for and avoided is only avoided ("sweet
-gourmand but not too sweet": a gourmand, not a sweet one).
+gourmand but not too sweet": a gourmand, not a sweet one). Words a negation points at that
+are no query vocabulary ("sweet but not synthetic") are dropped: never embedded as a wish.
+
+Descriptions. A group word that describes a smell ("laundry", `ml.notes.DESCRIPTIONS`) asks
+for any of its notes ("aldehydes or cotton or white musk").
 
 Likeness. "like X", "similar to X", "dupe for X", "X 같은" ... name a reference perfume: the
 name next to the marker, else the words up to the next clause boundary resolved fuzzily.
@@ -37,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ml.names import NAME_FILLERS, NameIndex
-from ml.notes import NoteTaxonomy
+from ml.notes import DESCRIPTIONS, NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
 from ml.query_words import (
@@ -118,6 +122,7 @@ class _Roles:
     soft: set[int] = field(default_factory=set)
     reference: set[int] = field(default_factory=set)
     price: set[int] = field(default_factory=set)
+    unknown: set[int] = field(default_factory=set)
     found: Reference | None = None
     simile: Reference | None = None
 
@@ -171,6 +176,21 @@ def _like_span(units: Sequence[Unit], marker: int, step: int) -> list[int]:
     return sorted(span)
 
 
+def _unknown_negated(units: Sequence[Unit], marker: int) -> list[int]:
+    """The words a forward negation points at when none of them is query vocabulary ("but
+    not synthetic"): the run of plain words up to a clause word, never embedded as a wish."""
+    j = marker + 1
+    while j < len(units) and (units[j].kind == "soft" or is_filler(units[j])):
+        j += 1
+    found: list[int] = []
+    while j < len(units) and units[j].kind == "word" and not is_filler(units[j]) and (
+            units[j].value not in BOUNDARIES and units[j].value not in STOPWORDS
+            and not units[j].value.isdigit()):
+        found.append(j)
+        j += 1
+    return found
+
+
 def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
     j = marker - 1
     while j >= 0 and is_filler(units[j]):
@@ -205,6 +225,8 @@ class QueryParser:
             if unit.kind in ("neg", "softneg"):
                 scope, soft = _forward_scope(units, i)
                 (roles.soft if soft else roles.negated).update(scope)
+                if not scope:
+                    roles.unknown.update(_unknown_negated(units, i))
             elif unit.kind in ("negback", "softback"):
                 scope = _backward_scope(units, i)
                 (roles.soft if unit.kind == "softback" else roles.negated).update(scope)
@@ -277,7 +299,7 @@ class QueryParser:
                 self._include(units, i, wish)
         kept = _joined([i for i, u in enumerate(units) if not (
             i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
-            or u.kind in MARKERS or u.kind == "conj")], units, tokens)
+            or i in roles.unknown or u.kind in MARKERS or u.kind == "conj")], units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
@@ -318,11 +340,13 @@ class QueryParser:
     def _include(self, units: Sequence[Unit], i: int, wish: _Wishes) -> None:
         unit = units[i]
         if unit.kind in ("note", "group"):
-            note = self._taxonomy.canonical(unit.value) if unit.kind == "note" else unit.value
+            notes = [self._taxonomy.canonical(unit.value) if unit.kind == "note" else unit.value]
+            if unit.value in DESCRIPTIONS:  # "laundry": any of its notes
+                notes = sorted(self._taxonomy.expand(unit.value) - {unit.value}) or notes
             if _follows_or(units, i, wish.last_note):
-                wish.notes[-1].append(note)
+                wish.notes[-1].extend(notes)
             else:
-                wish.notes.append([note])
+                wish.notes.append(notes)
             wish.last_note = i
         elif unit.kind == "name":
             wish.named.extend(sorted({m for i in unit.ids for m in self._names.line_members(i)}))

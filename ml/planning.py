@@ -86,6 +86,14 @@ def _understood(parse: QueryParse) -> bool:
                 or parse.reference or parse.simile)
 
 
+def _negates(parse: QueryParse) -> bool:
+    """Whether the parse excludes or avoids anything: a query that only negates ("no
+    sweet", "no woods") embeds "perfume", never its own words, which would pull the very
+    perfumes it rules out closer."""
+    return bool(parse.excluded_notes or parse.excluded_characters or parse.excluded_genders
+                or parse.excluded_perfumes or parse.avoid)
+
+
 NOT_UNDERSTOOD = ("Nothing in the query was understood: it names no perfume, brand, note, "
                   "family, mood, season or occasion, and none of its words describe any "
                   "record in the catalogue. The hits are only the nearest by embedding.")
@@ -120,13 +128,14 @@ class Planner:
         for options in parse.notes:
             asked.update(*map(self._taxonomy.expand, options))
         embed = None if message or reference else (
-            query.english or ("perfume" if parse.excluded_notes else request.query))
+            query.english or ("perfume" if _negates(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
                     reference, message, embed, frozenset(asked),
                     None if message else self._notice(request, query),
-                    build_avoided(parse, self._taxonomy, self._facets))
+                    build_avoided(parse, self._taxonomy, self._facets,
+                                  by_notes=reference is None))
 
     def _notice(self, request: SearchRequest, query: InterpretedQuery) -> str | None:
         """What the result's message leads with: the simile, the ignored price, and that

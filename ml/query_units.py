@@ -1,10 +1,11 @@
 """Reading a query's tokens as units: perfume names, brands, phrases of the phrase table.
 
 A perfume name counts as a name when its brand is in the query, when it has a word of its
-own (`Sauvage`, `Santal 33`, not `Oud Wood`), or when a "like" marker points at it; longer
-names win over shorter ones and over brands. A character or occasion word that is also a note
-reads as the note inside a list of notes ("vanilla and amber", "fig and date") and as the
-character or occasion elsewhere.
+own (`Sauvage`, `Santal 33`, `Tobacco Vanille`: the French spelling of a note counts; not
+`Oud Wood`), or when a "like" marker points at it; longer names win over shorter ones and
+over brands. A character or occasion word that is also a note reads as the note inside a
+list of notes ("vanilla and amber", "fig and date") and as the character or occasion
+elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ml.names import NAME_FILLERS, NameIndex, NameSpan
+from ml.notes import VARIANTS
 from ml.phrases import PhraseTable
 from ml.query_words import SCOPE_FILLERS
 
@@ -41,7 +43,10 @@ class UnitReader:
         self._phrases, self._names = phrases, names
 
     def _distinctive(self, tokens: Sequence[str], span: NameSpan) -> bool:
-        return any(not (t in self._phrases.words or t in NAME_FILLERS or t in COMMON_NAME_WORDS)
+        """Whether the name has a word of its own: no query word, or the French spelling
+        of a note ("Tobacco Vanille" is the perfume, "tobacco vanilla" two notes)."""
+        return any((t in VARIANTS or not (t in self._phrases.words or t in NAME_FILLERS
+                                          or t in COMMON_NAME_WORDS))
                    and (len(t) >= 3 or t.isdigit()) for t in tokens[span.start:span.end])
 
     def _accepted(self, tokens: Sequence[str], span: NameSpan, brands: set[str],

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ml.notes import MUSKS, SMOKE, SPICES
+from ml.notes import MUSKS, SMOKE, SPICES, SWEETS
 from ml.vocabulary import FAMILY_GROUPS
 
 
@@ -60,9 +60,6 @@ CHARACTERS: dict[str, Character] = {
     "resinous": Character(subfamilies=("incense", "amber_vanilla"),
                           notes=("benzoin", "labdanum", "myrrh", "opoponax", "styrax")),
     "cologne": Character(subfamilies=("cologne",), concentrations=("edc",)),
-    # What clean laundry smells of: the clean musks and the aldehydes of washing powder.
-    "laundry": Character(subfamilies=("musky", "aldehydic"),
-                         notes=("white musk", "aldehydes", "cotton")),
 }
 CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("floral", "florals", "flowery", "flower", "flowers", "bouquet"), "floral"),
@@ -70,7 +67,7 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("soft floral",), "soft_floral"),
     **dict.fromkeys(("floral amber", "floral oriental", "oriental floral"), "floral_amber"),
     **dict.fromkeys(("soft amber", "soft oriental"), "soft_amber"),
-    **dict.fromkeys(("amber", "ambery", "oriental", "orientals"), "amber"),
+    **dict.fromkeys(("amber", "ambery", "ambre", "oriental", "orientals"), "amber"),
     **dict.fromkeys(("woody amber", "woody oriental", "oriental woody"), "woody_amber"),
     **dict.fromkeys(("woody", "woods", "wood", "woodsy"), "woody"),
     **dict.fromkeys(("chypre", "mossy", "mossy woods", "mossy woody"), "mossy_woods"),
@@ -89,7 +86,6 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("smoky", "smokey"), "smoky"),
     **dict.fromkeys(("musky",), "musky"),
     **dict.fromkeys(("aldehydic",), "aldehydic"),
-    **dict.fromkeys(("laundry", "fabric softener", "detergent"), "laundry"),
     **dict.fromkeys(("resinous", "balsamic"), "resinous"),
     **dict.fromkeys(("cologne", "colognes", "eau de cologne"), "cologne"),
 }
@@ -105,6 +101,10 @@ MOOD_WORDS: dict[str, str] = {
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "earthy": "natural",
 }
+# The notes that give a mood ("sweet": vanilla, tonka ...): a perfume carrying them has a
+# little of the mood when its mood tags lack it, so avoiding the mood ("not too sweet")
+# demotes it, by less (`ml.constraints.build_avoided`).
+MOOD_NOTES: dict[str, tuple[str, ...]] = {"sweet": SWEETS}
 OCCASIONS: dict[str, tuple[str, ...]] = {
     "office": ("clean", "fresh", "calm"), "daily": ("fresh", "clean", "calm"),
     "date": ("romantic", "sensual"),
@@ -136,7 +136,10 @@ INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
                      "understated", "lightweight", "skin scent"), "light"),
     **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting",
-                     "longlasting", "beast mode", "loud", "projecting", "potent"), "strong"),
+                     "longlasting", "beast mode", "loud", "projecting", "potent",
+                     # what "not ..." says of a perfume too much of itself ("sweet but not
+                     # cloying"): an avoided strong intensity
+                     "overpowering", "cloying", "overbearing", "suffocating"), "strong"),
 }
 # Price: the catalogue has no prices, so these words are reported as ignored (`ml.planning`)
 # rather than searched. A currency takes the amount and the comparison written before it

@@ -14,7 +14,8 @@ Relevance per search type:
              ranks Aventus above Aventus for Her). 0 when there are no hints, so an
              unhinted query is ranked by vector and lexical signals alone;
 - similarity: the cosine alone; keyword: BM25 alone; "like X": `ml.likeness`.
-A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it.
+A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it (half
+that for one with only a little of it: vanilla in a perfume not tagged sweet).
 
 Order (`order`): hits meeting every stated constraint come first, best relevance first.
 When fewer than `top_k` meet them all, the others follow ranked by which constraints they

@@ -183,7 +183,7 @@ class SearchPipeline:
     @staticmethod
     def _avoid_share(plan: Plan, doc_id: str) -> float:
         """The share (0..1) of what the query avoids that the perfume carries."""
-        return sum(doc_id in c.members for c in plan.avoided) / len(plan.avoided)
+        return sum(c.degree(doc_id) for c in plan.avoided) / len(plan.avoided)
 
     def _rank(self, plan: Plan, hits: list[IndexHit]) -> Ranked:
         pool, score = self._scorer(plan, hits)

@@ -8,7 +8,9 @@ embedding model's vocabulary that are whole words), so a word that means somethi
 is never read as another ("good" stays good, not wood). It becomes the note, note group,
 family, mood or season word (`VOCABULARY`) closest to it by edit distance (a letter wrong,
 missing, extra, or two letters swapped) that starts with the same letter, within one edit
-up to seven letters and two beyond: short words have many neighbours, long ones few. When
+up to seven letters and two beyond: short words have many neighbours, long ones few. The
+word read is the vocabulary's own name for the meaning when it has a one-word one ("vanile",
+next to the French "vanille", is read "vanilla"). When
 the closest words mean different things the word is left alone, as a guess between two
 meanings is worse than none. Perfume names have their own fuzzy matching (`ml.names`).
 """
@@ -102,7 +104,11 @@ class SpellingCorrector:
                     closest.append(candidate)
         if not closest or len({self._meanings[c] for c in closest}) > 1:
             return None
-        return min(closest, key=lambda c: (self._meanings[c][1] != c, c))  # "citrus", not "citric"
+        found = min(closest, key=lambda c: (self._meanings[c][1] != c, c))  # "citrus", not "citric"
+        meaning = self._meanings[found]
+        # the word the meaning is named by: "vanile" is "vanilla" (a neighbour of "vanille",
+        # whose French spelling would read as a perfume's name: "tobacco vanille")
+        return meaning[1] if self._meanings.get(meaning[1]) == meaning else found
 
     def tokens(self, tokens: Sequence[str]) -> tuple[list[str], tuple[Correction, ...]]:
         """`tokens` with each typo replaced, and the corrections made."""

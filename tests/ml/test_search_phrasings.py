@@ -32,7 +32,8 @@ def test_smells_like_laundry_finds_clean_musks_and_aldehydes(
         pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
     result = search(pipeline, query)
     assert result.interpreted["reference"] is None and result.message is None
-    assert result.interpreted["families"] == ["laundry"]
+    assert result.interpreted["families"] == []  # laundry is no Fragrance Wheel family
+    assert result.interpreted["notes"] == ["aldehydes or cotton or white musk"]
     assert len(result.hits) == 5
     for perfume in map(shipped.perfume, ids(result)):
         assert LAUNDRY_NOTES & set(perfume.notes) or perfume.subfamily in ("musky",
@@ -166,7 +167,8 @@ def test_the_corrector_leaves_short_known_and_ambiguous_words_alone(shipped: Cat
     phrases = PhraseTable.build(shipped.note_vocabulary(), shipped.mood_vocabulary())
     corrector = SpellingCorrector(phrases, english_words())
     assert corrector.correct("citris") == "citrus"  # not "citric": the word of the meaning
-    assert corrector.correct("musc") == "musk"
+    assert corrector.correct("musc") is None  # the French spelling, read as musk as typed
+    assert corrector.correct("vanile") == "vanilla"  # next to "vanille", read by its name
     assert corrector.correct("rse") is None  # under four letters
     assert corrector.correct("good") is None and corrector.correct("wear") is None  # words
     assert corrector.correct("zorblax") is None  # nothing close

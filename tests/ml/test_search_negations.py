@@ -1,0 +1,170 @@
+"""Defects a black-box tester found in how negations, descriptions, variant spellings and
+Korean names are read, through the search pipeline on the shipped catalogue (fake encoder,
+exact in-memory index), and two rankings with the real model: an avoided mood demotes the
+perfumes with its notes ("not too sweet": vanilla, tonka), "no woods" excludes the wood
+notes as "no citrus" does the citrus ones, a negated word the parser does not know is
+never embedded, "540" is read once in "바카라 루쥬 540", "laundry" is no family, and French
+note spellings ("jasmin", "santal") are notes unless they are part of a perfume's name."""
+
+from __future__ import annotations
+
+import pytest
+
+from ml.constraints import PARTIAL, Constraint, FacetIndex, build_avoided
+from ml.knowledge import Catalog, Perfume
+from ml.korean import Lexicon, translate
+from ml.notes import SWEETS, WOODS, NoteTaxonomy
+from ml.planning import Planner
+from ml.query import QueryInterpreter
+from ml.query_words import CHARACTERS
+from ml.search import SearchPipeline, SearchRequest, SearchResult
+
+pytestmark = pytest.mark.unit
+
+
+def search(pipeline: SearchPipeline, query: str, top_k: int = 10) -> SearchResult:
+    return pipeline.search(SearchRequest(query, top_k=top_k))
+
+
+def is_sweet(perfume: Perfume) -> bool:
+    return "sweet" in perfume.mood or not set(SWEETS).isdisjoint(perfume.notes)
+
+
+@pytest.fixture(scope="module")
+def interpreter(shipped: Catalog) -> QueryInterpreter:
+    return QueryInterpreter.for_catalog(shipped)
+
+
+# ---- 1. an avoided mood demotes the perfumes carrying it, its notes too -----------------------
+@pytest.mark.parametrize("query", ["no sweet", "nothing sweet", "floral, not too sweet",
+                                   "amber but not sweet", "woody scent, not too sweet"])
+def test_an_avoided_sweetness_puts_perfumes_that_are_not_sweet_first(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["avoid"] == ["mood: sweet"] and len(result.hits) == 10
+    sweet = [hit.id for hit in result.hits if is_sweet(shipped.perfume(hit.id))]
+    assert len(sweet) <= 2, sweet
+
+
+def test_the_notes_of_an_avoided_mood_count_for_part_of_it(shipped: Catalog,
+                                                           interpreter: QueryInterpreter) -> None:
+    facets = FacetIndex(shipped.perfumes)
+    parse = interpreter.interpret("floral, not too sweet").parse
+    (sweet,) = build_avoided(parse, NoteTaxonomy.build(shipped.note_vocabulary()), facets)
+    tagged = next(p for p in shipped.perfumes if "sweet" in p.mood)
+    vanilla = next(p for p in shipped.perfumes if "sweet" not in p.mood and "vanilla" in p.notes)
+    plain = next(p for p in shipped.perfumes if not is_sweet(p))
+    assert sweet.degree(tagged.id) == 1.0 and sweet.degree(vanilla.id) == PARTIAL
+    assert sweet.degree(plain.id) == 0.0
+    assert Constraint("mood", "sweet", frozenset({"a"})).degree("b") == 0.0
+
+
+@pytest.mark.parametrize("query", ["no sweet", "no woods", "not too sweet"])
+def test_a_query_that_only_negates_embeds_none_of_its_words(
+        shipped: Catalog, interpreter: QueryInterpreter, query: str) -> None:
+    plan = Planner(shipped).plan(SearchRequest(query), interpreter.interpret(query))
+    assert plan.embed == "perfume"
+
+
+# ---- 2. "no woods" excludes the wood notes, as "no citrus" the citrus notes ------------------
+@pytest.mark.parametrize("query", ["no woods", "not woody", "floral, no woods"])
+def test_no_woods_excludes_the_wood_notes_and_the_woody_families(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    result = search(pipeline, query, top_k=20)
+    assert result.interpreted["excluded_families"] == ["woody"]
+    expanded = set(result.interpreted["excluded_notes_expanded"])
+    assert {"cedar", "sandalwood", "guaiac wood", "vetiver", "oud"} <= expanded
+    assert len(result.hits) == 20
+    for perfume in map(shipped.perfume, (hit.id for hit in result.hits)):
+        assert set(WOODS).isdisjoint(perfume.notes), perfume.id
+        assert perfume.family not in CHARACTERS["woody"].families
+
+
+# ---- 3. a negated word the parser does not know is never a wish --------------------------------
+@pytest.mark.parametrize(("query", "english", "avoid"), [
+    ("a gift for my girlfriend, sweet but not cloying", "a gift for my girlfriend sweet",
+     ["intensity: strong"]),
+    ("floral but not overpowering", "floral", ["intensity: strong"]),
+    ("sweet but not synthetic", "sweet", []),
+    ("fresh, not too synthetic, for summer", "fresh for summer", []),
+])
+def test_negated_words_are_never_embedded(pipeline: SearchPipeline, query: str, english: str,
+                                          avoid: list[str]) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted_query == english and result.interpreted["avoid"] == avoid
+
+
+def test_not_cloying_keeps_the_sweet_wish(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "a gift for my girlfriend, sweet but not cloying")
+    assert result.interpreted["moods"] == ["sweet"]
+    assert result.interpreted["genders"] == ["feminine"]
+
+
+# ---- 4. a number a Korean name already holds is read once ------------------------------------
+@pytest.mark.parametrize("query", ["바카라 루쥬 540 대체", "바카라루쥬540 같은 향수"])
+def test_a_korean_name_with_its_number_typed_reads_the_number_once(
+        pipeline: SearchPipeline, query: str) -> None:
+    assert "540 540" not in translate(query, Lexicon.load()).english
+    reference = search(pipeline, query).interpreted["reference"]
+    assert reference["query"] == "baccarat rouge 540"
+    assert reference["id"] == "maison-francis-kurkdjian-baccarat-rouge-540-2015"
+
+
+# ---- 5. laundry is a description of notes, not a family ----------------------------------------
+@pytest.mark.parametrize("query", ["smells like clean laundry", "fabric softener scent",
+                                   "빨래 냄새 나는 향수"])
+def test_laundry_is_read_as_its_notes_not_as_a_family(pipeline: SearchPipeline,
+                                                      query: str) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["families"] == [] and "laundry" not in CHARACTERS
+    assert interpreted["notes"] == ["aldehydes or cotton or white musk"]
+
+
+# ---- 6. French and variant note spellings, and misspellings of them --------------------------
+@pytest.mark.parametrize(("query", "notes"), [
+    ("jasmin and tuberoses", ["jasmine", "tuberose"]),
+    ("vanille and santal", ["vanilla", "sandalwood"]),
+    ("cèdre, musc or encens", ["cedar", "musk or incense"]),
+    ("tubéreuse with bergamote", ["tuberose", "bergamot"]),
+    ("fleur d'oranger and vétiver", ["orange blossom", "vetiver"]),
+    ("cuir", ["leather"]),
+])
+def test_french_note_spellings_are_notes(pipeline: SearchPipeline, query: str,
+                                         notes: list[str]) -> None:
+    assert search(pipeline, query).interpreted["notes"] == notes
+
+
+def test_ambre_is_amber(pipeline: SearchPipeline) -> None:
+    assert search(pipeline, "ambre for winter").interpreted["families"] == ["amber"]
+
+
+def test_a_misspelt_note_next_to_a_french_spelling_reads_as_the_note(
+        pipeline: SearchPipeline) -> None:
+    interpreted = search(pipeline, "tobaco vanile").interpreted
+    assert interpreted["notes"] == ["tobacco", "vanilla"] and interpreted["perfumes"] == []
+    assert interpreted["corrected"] == {"tobaco": "tobacco", "vanile": "vanilla"}
+
+
+@pytest.mark.parametrize(("query", "perfume"), [
+    ("Jasmin Rouge", "Jasmin Rouge (Tom Ford)"),
+    ("santal 33", "Santal 33 (Le Labo)"),
+    ("ambre sultan", "Ambre Sultan (Serge Lutens)"),
+    ("Tubéreuse Criminelle", "Tubéreuse Criminelle (Serge Lutens)"),
+    ("tobacco vanille", "Tobacco Vanille (Tom Ford)"),
+    ("Fleurs d'Oranger", "Fleurs d'Oranger (Serge Lutens)"),
+    ("musc ravageur", "Musc Ravageur (Frédéric Malle)"),
+])
+def test_names_with_french_note_words_still_name_the_perfume(
+        pipeline: SearchPipeline, query: str, perfume: str) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["perfumes"] == [perfume] and interpreted["notes"] == []
+
+
+# ---- the real model: the same reorder where the ranking needs the embedding ------------------
+@pytest.mark.model
+@pytest.mark.parametrize("query", ["no sweet", "nothing sweet"])
+def test_only_negating_sweetness_ranks_the_perfumes_that_are_not_sweet_first(
+        qdrant_pipeline: SearchPipeline, catalog: Catalog, query: str) -> None:
+    result = search(qdrant_pipeline, query, top_k=5)
+    assert len(result.hits) == 5
+    assert not any(is_sweet(catalog.perfume(hit.id)) for hit in result.hits)
