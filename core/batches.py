@@ -1,6 +1,7 @@
 """Batches: many jobs submitted together, counted, paged and canceled as one.
 
-Status changes still go through `core.transitions.transition`, one job at a time.
+Status changes still go through `core.transitions` (`transition` one job at a time;
+`cancel_batch_items` for a whole batch at once).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,7 @@ from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob, refuse_key_of_other_kind
-from core.transitions import CANCELED_ERROR, complete_batch_if_done, transition
+from core.transitions import cancel_batch_items, transition
 from core.views import JobView, iso
 
 
@@ -202,14 +203,5 @@ class BatchStore:
         worker claimed meanwhile is running, and is asked to stop like the others."""
         self.get(tenant_id, batch_id)
         with self._session() as session:
-            queued = session.scalars(select(Job.id).where(
-                Job.batch_id == batch_id, Job.status == JobStatus.QUEUED)).all()
-            for job_id in queued:
-                transition(session, job_id, JobStatus.CANCELED, "canceled", {"by": "batch"},
-                           Job.status == JobStatus.QUEUED, cancel_requested=True,
-                           finished_at=utcnow(), error=CANCELED_ERROR)
-            session.execute(update(Job).where(Job.batch_id == batch_id,
-                                              Job.status == JobStatus.RUNNING)
-                            .values(cancel_requested=True, updated_at=utcnow()))
-            complete_batch_if_done(session, batch_id)
+            cancel_batch_items(session, batch_id)
         return self.get(tenant_id, batch_id)

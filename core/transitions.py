@@ -79,6 +79,37 @@ def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
     return rows
 
 
+def cancel_batch_items(session: Session, batch_id: str) -> None:
+    """Cancel every queued item of a batch now and ask its running ones to stop (the runner
+    records them canceled); finished ones stay. A few statements whatever the batch's size.
+
+    Lock order is the workers': the item rows first, in id order (as a claim or a finish
+    of many jobs locks them), the batch row last (as a finisher completing the batch does),
+    so a cancel racing the workers on the same batch cannot deadlock with them."""
+    now = utcnow()
+    open_items = (Job.batch_id == batch_id,
+                  Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    session.execute(select(Job.id).where(*open_items).order_by(Job.id).with_for_update())
+    connection = session.connection()  # Core execution: these statements need no ORM
+    canceled = connection.execute(
+        update(JOBS).where(Job.batch_id == batch_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.CANCELED, cancel_requested=True, finished_at=now,
+                updated_at=now, error=CANCELED_ERROR)
+        .returning(Job.id, Job.webhook_url)).all()
+    if canceled:
+        connection.execute(_NEXT_EVENT, [
+            {"event_job": row.id, "event_type": "canceled", "event_at": now,
+             "event_data": {"status": str(JobStatus.CANCELED), "by": "batch"}}
+            for row in canceled])
+        for row in canceled:
+            if row.webhook_url:
+                enqueue_for_job_event(session, row.id, "canceled")
+    connection.execute(update(JOBS).where(Job.batch_id == batch_id,
+                                          Job.status == JobStatus.RUNNING)
+                       .values(cancel_requested=True, updated_at=now))
+    complete_batch_if_done(session, batch_id)
+
+
 class Ending(NamedTuple):
     """How one claimed run ended, for `finish_held`."""
 

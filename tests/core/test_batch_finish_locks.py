@@ -61,3 +61,41 @@ def test_a_finisher_does_not_wait_for_another_finisher_of_the_same_batch(pg_sess
         other.close()
     finisher.join(timeout=30)
     assert batches.get(tenant, batch.id).completed_at is None  # one item is still open
+
+
+def test_a_batch_cancel_racing_a_finisher_of_the_batch_does_not_deadlock(pg_sessions) -> None:  # type: ignore[no-untyped-def]
+    """Seen canceling a 1,000-brief batch while a worker ran it: the cancel locked the batch
+    row after its first item and then waited for a running item's row, whose finisher
+    waited for the batch row: DeadlockDetected, 503. The cancel now locks the items first
+    and the batch row last, as a finisher does."""
+    store, batches = JobStore(pg_sessions), BatchStore(pg_sessions)
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    batch, _ = batches.create(tenant_id=tenant, kind="search", items=[
+        BatchItem({"query": q}) for q in ("rose", "oud", "iris")])
+    running = next(iter(row.id for row in store.page(tenant).items))
+    assert store.claim(running, "d-running", lease_s=60) is not None
+
+    engine = pg_sessions.kw["bind"]
+    finisher = engine.connect()
+    outcome: list[object] = []
+    canceler = threading.Thread(target=lambda: outcome.append(batches.cancel(tenant, batch.id)))
+    try:
+        finisher.execute(text("SET lock_timeout = '5s'"))
+        # a worker finishing the running item: its row first ...
+        finisher.execute(text("UPDATE jobs SET updated_at = now() WHERE id = :id"),
+                         {"id": running})
+        canceler.start()
+        canceler.join(timeout=1.0)  # the cancel is now waiting for that row
+        # ... then the batch row, which the cancel must not be holding
+        finisher.execute(text("SELECT id FROM batches WHERE id = :id FOR NO KEY UPDATE"),
+                         {"id": batch.id})
+        finisher.commit()
+    finally:
+        finisher.close()
+    canceler.join(timeout=30)
+    assert not canceler.is_alive()
+    (view,) = outcome
+    counts = view.counts  # type: ignore[attr-defined]
+    assert (counts["canceled"], counts["running"]) == (2, 1)
+    job = store.get_any(running)
+    assert job is not None and job.cancel_requested
