@@ -43,8 +43,10 @@ class Subscription:
 
 
 class EventHub:
-    """Polls every `interval_s`, and at once when a worker announces a finished job on the
-    broker's `NOTIFY_CHANNEL` (so `Prefer: wait` answers within milliseconds)."""
+    """Polls every `interval_s`, and at once when a worker announces a finished job that this
+    process watches on the broker's `NOTIFY_CHANNEL` (so `Prefer: wait` answers within
+    milliseconds). Announcements of jobs nobody here watches (another tenant's flood
+    finishing dozens a second) cost no database read."""
 
     def __init__(self, store: JobStore, interval_s: float = 0.25,
                  broker_url: str | None = None) -> None:
@@ -93,12 +95,18 @@ class EventHub:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(NOTIFY_CHANNEL)
                     async for message in pubsub.listen():
-                        if message.get("type") == "message":
+                        if message.get("type") == "message" \
+                                and self._watches(message.get("data")):
                             self._wakeup.set()
             except (aioredis.RedisError, OSError):
                 await asyncio.sleep(1.0)
             finally:
                 await client.aclose()
+
+    def _watches(self, announced: object) -> bool:
+        job_id = announced.decode(errors="replace") if isinstance(announced, bytes) \
+            else str(announced)
+        return job_id in self._subscribers
 
     async def _tick(self) -> None:
         job_ids = list(self._subscribers)
