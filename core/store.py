@@ -401,7 +401,13 @@ class JobStore:
         if won is not None:
             return Claim(job_id, won.kind, won.input, delivery_id, won.attempts,
                          won.created_at, won.tenant_id, won.batch_id)
-        # not claimable: finished, leased elsewhere, canceled before it ran, or out of tries
+        # not claimable: finished, leased elsewhere, canceled before it ran, or out of tries.
+        # A cancel requested while it ran and its worker was lost (requeued, or its message
+        # delivered again) ends it now, as any cancel does: with CANCELED_ERROR, lease cleared
+        if transition(session, job_id, JobStatus.CANCELED, "canceled", {"error": CANCELED_ERROR},
+                      Job.cancel_requested.is_(True), reclaimable, error=CANCELED_ERROR,
+                      finished_at=now, lease_token=None, lease_expires_at=None) is not None:
+            return None
         attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
         if max_attempts is not None and attempt > max_attempts:
             error = {"type": "too_many_attempts",
@@ -410,10 +416,6 @@ class JobStore:
             transition(session, job_id, JobStatus.FAILED, "failed", {"error": error},
                        reclaimable, error=error, finished_at=now, lease_token=None,
                        lease_expires_at=None)
-            return None
-        transition(session, job_id, JobStatus.CANCELED, "canceled", {},
-                   Job.cancel_requested.is_(True), Job.status == JobStatus.QUEUED,
-                   finished_at=now)
         return None
 
     def _each_in_one_transaction(self, items: Sequence[I], write: Callable[[Session, I], R],
