@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -556,15 +556,26 @@ class JobStore:
     def requeue_lost(self) -> list[LostRun]:
         """Running jobs whose lease expired (their worker died) go back to the backlog (the
         dispatcher publishes them in their tenant's turn). Returns the runs lost."""
-        now = utcnow()
+        return self._requeue_runs("lease expired (worker lost)",
+                                  Job.lease_expires_at < utcnow())
+
+    def requeue_runs_of(self, worker: str) -> list[LostRun]:
+        """Running jobs claimed by `worker` go back to the backlog now, leases or not. Only for
+        a worker process starting under the name of one that is gone (a supervisor restarting
+        a killed worker), before it claims anything: its predecessor's jobs need not wait
+        for their leases to lapse. Returns the runs released."""
+        if not worker:
+            return []
+        return self._requeue_runs("its worker restarted", Job.claimed_by == worker)
+
+    def _requeue_runs(self, reason: str, *which: ColumnElement[bool]) -> list[LostRun]:
         with self._session() as session:
             lost = [LostRun(*row) for row in session.execute(
                 select(Job.id, Job.kind, Job.lease_token, Job.claimed_by).where(
-                    Job.status == JobStatus.RUNNING, Job.lease_expires_at < now))]
+                    Job.status == JobStatus.RUNNING, *which).order_by(Job.id))]
             return [run for run in lost
                     if transition(session, run.job_id, JobStatus.QUEUED, "requeued",
-                                  {"reason": "lease expired (worker lost)"},
-                                  Job.lease_expires_at < now, lease_token=None,
+                                  {"reason": reason}, *which, lease_token=None,
                                   lease_expires_at=None, claimed_by=None, dispatched_at=None)]
 
     def oldest_queued(self) -> dict[str, datetime]:

@@ -35,7 +35,7 @@ from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 from workers.broker_inventory import Inventory, broker_lost_its_data, drop_held, take_inventory
 from workers.dispatcher import Dispatcher
-from workers.lost_runs import report_lost_runs
+from workers.lost_runs import release_predecessors_runs, report_lost_runs
 from workers.webhook_pump import WebhookPump
 from workers.webhook_sender import WebhookSender
 
@@ -214,6 +214,18 @@ class WorkerResources:
         """Tell Flower that each lost worker's run failed (`workers.lost_runs`)."""
         if self._app is not None:
             report_lost_runs(self._app, self.redis, runs)
+
+    def release_predecessors_runs(self) -> None:
+        """At start, before consuming: the jobs a killed process of this worker's name was
+        running go back to the queue now (`workers.lost_runs`); on any failure they wait
+        for their leases to lapse, as before."""
+        if self._app is None or not self.hostname:
+            return
+        try:
+            release_predecessors_runs(self._app, self.redis, self.store, self.hostname)
+        except Exception:
+            log.warning("could not release the jobs of %s's previous process; they go back "
+                        "to the queue when their leases lapse", self.hostname, exc_info=True)
 
     def announce(self, job_id: str) -> None:
         """Tell API processes that the job changed (best effort: they also poll)."""

@@ -101,6 +101,7 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
             serve_metrics(metrics_port, device, metrics_host)
         consumer = getattr(sender, "task_consumer", None)
         queues = {q.name for q in consumer.queues} if consumer is not None else set()
+        resources.release_predecessors_runs()  # before this process beats in its name
         heartbeats.append(Heartbeat(app.conf.broker_url, str(getattr(sender, "hostname", "")),
                                     sorted(queues),
                                     resources.running_jobs).start())

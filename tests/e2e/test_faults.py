@@ -46,6 +46,25 @@ def test_a_job_survives_a_sigkilled_worker_and_completes_once(make_stack, pg_url
     assert succeeded_events(pg_url, job_id) == 1
 
 
+def test_a_worker_restarted_under_its_name_runs_its_killed_run_again_at_once(
+        make_stack, pg_url: str) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor restarts a SIGKILLed worker under the same name: the job it was running
+    goes back to the queue when the new process is ready, not when its lease lapses (10
+    minutes here)."""
+    stack: Stack = make_stack(FRAGRANCE_FAULT_INJECTION_DELAY_S="4", FRAGRANCE_LEASE_S="600")
+    first = stack.start_worker(name="phoenix")
+    client = stack.client()
+    job_id = client.submit_search("leather and iris")["id"]
+    wait_until(lambda: client.job(job_id)["status"] == "running", 120, "the job to start")
+    first.kill()
+    stack.start_worker(name="phoenix")
+    job = client.wait_finished(job_id, timeout=180)
+    assert job["status"] == "succeeded", (job, stack.workers[-1].log())
+    assert job["attempts"] == 2
+    assert succeeded_events(pg_url, job_id) == 1
+    assert "1 job its previous process was running went back" in stack.workers[-1].log()
+
+
 def test_worker_consumes_again_after_redis_restarts(make_stack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
     broker = redis_server(port, tmp_path).start()
