@@ -121,7 +121,9 @@ def _started(root: Path, redis: RedisServer, proxy: TcpProxy,
            # the limiter's Redis check is what answers 503 while Redis is down
            "FRAGRANCE_RATE_LIMIT_PER_S": "100000", "FRAGRANCE_RATE_LIMIT_BURST": "100000",
            # short recovery clocks so a lost worker's jobs come back within the run
-           "FRAGRANCE_LEASE_S": "15", "FRAGRANCE_REQUEUE_AFTER_S": "5",
+           # (CHAOS_LEASE_S=120, the default lease, shows what a restarted worker releases)
+           "FRAGRANCE_LEASE_S": os.environ.get("CHAOS_LEASE_S", "15"),
+           "FRAGRANCE_REQUEUE_AFTER_S": "5",
            "FRAGRANCE_MAINTENANCE_INTERVAL_S": "2",
            "FRAGRANCE_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
            "FRAGRANCE_WEBHOOK_BACKOFF_BASE_S": "0.5", "FRAGRANCE_WEBHOOK_MAX_ATTEMPTS": "12",
