@@ -190,21 +190,61 @@ def flower(port: int | None, address: str) -> None:
     # traceback. Stop on the first, ignore the rest.
     flower.command.sigterm_handler = _stop_once
     flower.command.setup_logging = _flower_logs_like_the_stack(
-        flower.command.setup_logging, str(settings.log_format))
+        flower.command.setup_logging, str(settings.log_format), str(settings.broker_url))
     metrics_behind_login()
     sys.argv = flower_argv(port or settings.flower_port, address)
     celery_main()
 
 
-def _flower_logs_like_the_stack(setup: Callable[[], None],
-                                log_format: str) -> Callable[[], None]:
+def _flower_logs_like_the_stack(setup: Callable[[], None], log_format: str,
+                                broker_url: str) -> Callable[[], None]:
     """Flower's logging set up as its own, then written in the stack's format
     (`config.log_format`: `[time: LEVEL/flower] …`, or JSON), not tornado's `[I 261130 …]`."""
     def set_up() -> None:
         setup()
         configure_logging(log_format, label="flower")
+        inspector = logging.getLogger("flower.inspector")
+        if not any(isinstance(f, NoWorkerUpYet) for f in inspector.filters):
+            inspector.addFilter(NoWorkerUpYet(lambda: any_worker_beats(broker_url)))
 
     return set_up
+
+
+class NoWorkerUpYet(logging.Filter):
+    """Flower inspects the workers as it starts; under `fragrance run` they are starting
+    too, and it warned "Inspect method registered failed" (and `stats`, `conf`,
+    `active_queues`) at every start: nothing had failed, no worker was up to answer. While
+    no worker beats (`core.heartbeats`) those warnings are one INFO line; once one is up, an
+    inspection no worker answers keeps its warning."""
+
+    NO_ANSWER = "Inspect method %s failed"
+
+    def __init__(self, any_worker_up: Callable[[], bool]) -> None:
+        super().__init__()
+        self._any_worker_up, self._said = any_worker_up, False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.NO_ANSWER or self._any_worker_up():
+            return True
+        if self._said:
+            return False
+        self._said = True
+        record.msg, record.args = "no worker is up yet: Flower shows each one as it starts", ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def any_worker_beats(broker_url: str) -> bool:
+    """Whether a worker beat recently (True when Redis cannot say: the warning stays)."""
+    from core.heartbeats import HEARTBEATS, alive, decode_all
+
+    try:
+        client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+        with contextlib.closing(client):
+            return bool(alive(decode_all(client.hgetall(HEARTBEATS)),  # type: ignore[arg-type]
+                              time.time()))
+    except redis.RedisError:
+        return True
 
 
 def flower_argv(port: int, address: str = "127.0.0.1") -> list[str]:

@@ -81,3 +81,26 @@ def test_supervised_flower_ignores_ctrl_c_and_stops_once(redis_url: str) -> None
     assert re.search(r"^\[[\d-]+ [\d:,]+: INFO/flower\] 15 detected, shutting down$", output,
                      re.MULTILINE), output
     assert not re.search(r"^\[[IWE] \d{6} ", output, re.MULTILINE), output
+
+
+def test_flower_starting_before_any_worker_says_so_once_instead_of_warning(
+        redis_url: str) -> None:
+    """Under `fragrance run` Flower starts beside the workers and inspected them before any
+    was up: four "Inspect method … failed" warnings at every start, nothing having failed."""
+    import redis
+
+    from core.heartbeats import HEARTBEATS
+
+    redis.Redis.from_url(redis_url).delete(HEARTBEATS)  # no worker beats
+    flower, _ = start_flower(redis_url, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        time.sleep(8)  # its start-up inspection (5 s timeout) gets no answer
+        flower.send_signal(signal.SIGTERM)
+        output = flower.communicate(timeout=30)[0].decode(errors="replace")
+    finally:
+        if flower.poll() is None:
+            flower.kill()
+    assert "Inspect method" not in output, output
+    assert output.count("no worker is up yet") == 1, output
+    assert "WARNING" not in output, output
