@@ -212,24 +212,30 @@ def _flower_logs_like_the_stack(setup: Callable[[], None], log_format: str,
 
 class NoWorkerUpYet(logging.Filter):
     """Flower inspects the workers as it starts; under `fragrance run` they are starting
-    too, and it warned "Inspect method registered failed" (and `stats`, `conf`,
-    `active_queues`) at every start: nothing had failed, no worker was up to answer. While
-    no worker beats (`core.heartbeats`) those warnings are one INFO line; once one is up, an
-    inspection no worker answers keeps its warning."""
+    too (the inspection's broadcast goes out before they listen), and it warned "Inspect
+    method registered failed" (and `stats`, `conf`, `active_queues`) at every start:
+    nothing had failed. An inspection no worker answered during Flower's start-up
+    (`startup_s`), or while no worker beats (`core.heartbeats`), is one INFO line; later,
+    with workers up, it keeps its warning."""
 
     NO_ANSWER = "Inspect method %s failed"
 
-    def __init__(self, any_worker_up: Callable[[], bool]) -> None:
+    def __init__(self, any_worker_up: Callable[[], bool],
+                 startup_s: float = FLOWER_INSPECT_TIMEOUT_MS / 1000 + 5) -> None:
         super().__init__()
         self._any_worker_up, self._said = any_worker_up, False
+        self._startup_until = time.time() + startup_s
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg != self.NO_ANSWER or self._any_worker_up():
+        if record.msg != self.NO_ANSWER:
+            return True
+        if record.created > self._startup_until and self._any_worker_up():
             return True
         if self._said:
             return False
         self._said = True
-        record.msg, record.args = "no worker is up yet: Flower shows each one as it starts", ()
+        record.msg, record.args = ("no worker answered Flower yet (they are starting): it "
+                                   "shows each one as it comes up"), ()
         record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 

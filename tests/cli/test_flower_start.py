@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from base64 import b64encode
 from types import SimpleNamespace
 
@@ -57,3 +58,28 @@ def test_flowers_metrics_need_the_login() -> None:
     assert asyncio.run(status_of("/metrics", None)) == 401
     assert asyncio.run(status_of("/metrics", "operator:wrong")) == 401
     assert asyncio.run(status_of("/metrics", LOGIN)) == 200
+
+
+def _no_answer(method: str, created: float) -> logging.LogRecord:
+    record = logging.LogRecord("flower.inspector", logging.WARNING, __file__, 1,
+                               "Inspect method %s failed", (method,), None)
+    record.created = created
+    return record
+
+
+def test_unanswered_inspections_at_flower_start_are_one_info_line() -> None:
+    import time
+
+    from cli.stack import NoWorkerUpYet
+
+    workers_up = [True]  # the workers beat a moment after Flower's broadcast went out
+    quiet = NoWorkerUpYet(lambda: workers_up[0], startup_s=10)
+    now = time.time()
+    at_start = [_no_answer(m, now + 5) for m in ("registered", "stats", "conf")]
+    kept = [record for record in at_start if quiet.filter(record)]
+    assert [(r.levelname, r.getMessage()[:25]) for r in kept] == [
+        ("INFO", "no worker answered Flower")]
+    later = _no_answer("stats", now + 60)  # workers up and silent: worth its warning
+    assert quiet.filter(later) and later.levelname == "WARNING"
+    workers_up[0] = False
+    assert not quiet.filter(_no_answer("stats", now + 90))  # none up: said once already

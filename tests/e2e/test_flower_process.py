@@ -102,5 +102,5 @@ def test_flower_starting_before_any_worker_says_so_once_instead_of_warning(
         if flower.poll() is None:
             flower.kill()
     assert "Inspect method" not in output, output
-    assert output.count("no worker is up yet") == 1, output
+    assert output.count("no worker answered Flower yet") == 1, output
     assert "WARNING" not in output, output
