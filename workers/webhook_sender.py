@@ -1,15 +1,27 @@
 """Sending one webhook message over HTTP: policy check at send time, connect to the checked
-address, no redirects, no cookies, a bounded response read, a per-host concurrency limit."""
+address, no redirects, no cookies, a bounded response read, a per-host concurrency limit,
+and a deadline on the whole attempt.
+
+httpx's timeouts bound each network operation, not the request: a receiver that sends a
+byte of its status line, headers or body every few seconds never hits one, and kept its
+attempt (a sender slot, one of its host's, the message past its lease) for as long as it
+liked. Every read and write of an attempt gets at most what is left of `timeout_s` since
+the attempt began (`_DeadlineBackend`), and past it fails as a timeout."""
 
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
+import httpcore
 import httpx
+from httpcore._backends.base import SOCKET_OPTION
 
 from core.deliveries import AttemptResult, OutgoingMessage
 from core.models import utcnow
@@ -17,6 +29,78 @@ from core.url_policy import Target, UrlPolicy, UrlRefused
 from core.webhooks import encode_body, signed_headers
 
 log = logging.getLogger(__name__)
+_attempt = threading.local()  # `deadline`: time.monotonic() by which this thread's attempt ends
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """A network operation's timeout, cut to what is left of the current attempt's time."""
+    deadline: float | None = getattr(_attempt, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the attempt's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._stream.start_tls(
+            ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """The default network backend, each operation bounded by the attempt's deadline."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[SOCKET_OPTION] | None = None
+                    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._backend.connect_tcp(
+            host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address,
+            socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[SOCKET_OPTION] | None = None
+                            ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("webhooks are not sent to unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport on a pool whose connections keep to the attempt's deadline (httpx
+    takes no network backend: its pool is replaced by one built the way it builds it)."""
+    transport = httpx.HTTPTransport(limits=limits)
+    default = transport._pool
+    if not isinstance(default, httpcore.ConnectionPool):  # an httpx upgrade changed it
+        raise RuntimeError("httpx's transport has no connection pool to replace")
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=default._ssl_context, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry, http1=True, http2=False,
+        network_backend=_DeadlineBackend())
+    return transport
 
 
 class WebhookSender:
@@ -25,8 +109,9 @@ class WebhookSender:
         self._policy, self._limit, self._per_host = policy, max_response_bytes, per_host
         # no cookie is kept: one client sends every tenant's messages, and a cookie one
         # receiver sets must not go out with the next message to that host
+        self._timeout_s = timeout_s
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=200),
+                                    transport=_transport(httpx.Limits(max_connections=200)),
                                     cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -73,6 +158,7 @@ class WebhookSender:
         address = f"[{target.address}]" if ":" in target.address else target.address
         url = httpx.URL(target.url).copy_with(host=address.strip("[]"), port=target.port)
         started = time.perf_counter()
+        _attempt.deadline = time.monotonic() + self._timeout_s
         try:
             with self._client.stream("POST", url, content=body.encode(), headers=headers,
                                      extensions={"sni_hostname": target.host}) as response:
@@ -86,6 +172,8 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             return AttemptResult(None, f"{type(exc).__name__}: {exc}"[:500],
                                  (time.perf_counter() - started) * 1000)
+        finally:
+            _attempt.deadline = None
 
     def _drain(self, response: httpx.Response) -> None:
         seen = 0
