@@ -166,13 +166,23 @@ class DeliveryStore:
             return int(session.scalar(select(func.count()).select_from(heads.subquery())) or 0)
 
     def claim_due(self, limit: int, lease_s: float) -> list[OutgoingMessage]:
-        """Lease up to `limit` stream heads at once, oldest due first. Two claimers never
-        get the same message: one UPDATE picks the heads and sets their lease, and its
-        compare-and-set on each row (unleased, or the lease lapsed) gives a row to one."""
+        """Lease up to `limit` stream heads at once, tenant by tenant: each tenant's oldest
+        due head, then each one's second, and so on (oldest due first within a round). A
+        tenant's backlog, however large, is not claimed ahead of another tenant's message:
+        claimed oldest due first across tenants, hundreds of one tenant's messages to a
+        receiver that never answered (postponed while its host was at its limit, due again
+        a second later) delayed every other tenant's webhooks by seconds, more the more
+        there were. Two claimers never get the same message: one UPDATE picks the heads and
+        sets their lease, and its compare-and-set on each row (unleased, or the lease
+        lapsed) gives a row to one."""
         now = utcnow()
         row = WebhookDelivery
-        heads = self._due_heads(now).with_only_columns(row.id) \
-            .order_by(row.next_attempt_at).limit(limit)
+        turn = func.row_number().over(partition_by=row.tenant_id,
+                                      order_by=(row.next_attempt_at, row.id))
+        ranked = self._due_heads(now).with_only_columns(
+            row.id, row.next_attempt_at, turn.label("turn")).subquery()
+        heads = select(ranked.c.id).order_by(ranked.c.turn, ranked.c.next_attempt_at) \
+            .limit(limit)
         with self._session() as session:
             connection = session.connection()  # Core execution: no ORM objects needed
             won = connection.execute(
