@@ -173,10 +173,28 @@ class WebhookPump:
                     break
                 with self._slots:
                     self._in_flight += len(messages)
-                for message in messages:
-                    self._http.submit(self._attempt, message)
-                started += len(messages)
+                for index, message in enumerate(messages):
+                    try:
+                        self._http.submit(self._attempt, message)
+                    except RuntimeError:  # the pool is shut down: the process is exiting
+                        self._give_back(messages[index:])
+                        self.stop()
+                        return started
+                    started += 1
         return started
+
+    def _give_back(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Unlease messages that were claimed and will not be sent (due again in a second,
+        not when their leases lapse), and free their slots."""
+        try:
+            self._deliveries.record([(message, AttemptResult(None, None, 0.0, busy=True))
+                                     for message in messages])
+        except Exception as exc:  # their leases lapse instead
+            log.warning("giving back %d webhook messages failed (%s)", len(messages),
+                        type(exc).__name__)
+        with self._slots:
+            self._in_flight -= len(messages)
+            self._slots.notify_all()
 
     def _attempt(self, message: OutgoingMessage) -> None:
         try:
