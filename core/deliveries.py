@@ -54,6 +54,7 @@ class OutgoingMessage:
     # or redelivered): what the backoff schedule and the dead-letter verdict count
     secrets: tuple[str, ...]
     created_at: datetime | None = None  # when it entered the outbox
+    tenant_id: str = ""  # whose message (a tenant's messages share its senders' turns)
 
 
 @dataclass(frozen=True)
@@ -190,14 +191,14 @@ class DeliveryStore:
                                   or_(row.lease_until.is_(None), row.lease_until < now))
                 .values(lease_until=now + timedelta(seconds=lease_s))
                 .returning(row.id, row.url, row.payload, row.attempts, row.api_key_id,
-                           row.created_at, row.next_attempt_at)).all()
+                           row.created_at, row.next_attempt_at, row.tenant_id)).all()
             if not won:
                 return []
             secrets = self._secrets(connection, {head.api_key_id for head in won}, now)
             made = self._attempts_made(connection, [head.id for head in won])
         return [OutgoingMessage(head.id, head.url, head.payload, made.get(head.id, 0) + 1,
                                 head.attempts + 1, secrets.get(head.api_key_id, ()),
-                                head.created_at)
+                                head.created_at, head.tenant_id)
                 for head in sorted(won, key=lambda head: head.next_attempt_at)]
 
     @staticmethod

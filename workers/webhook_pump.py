@@ -111,8 +111,11 @@ class WebhookPump:
     free: a receiver that takes its whole timeout to answer holds one slot (or its host's
     few, `per_host`), never the others. (It used to send in batches of 32 and wait for the
     slowest of each: one tenant's 10 s receiver delayed every other tenant's webhooks, to
-    any host, by up to 10 s.) Attempts that end together are recorded together, by one
-    recorder thread, in one transaction."""
+    any host, by up to 10 s.) A tenant holds at most `senders` less a quarter of them
+    (rounded down) at once: its messages beyond that are postponed like a busy host's, so
+    receivers of one tenant on many hosts (the per-host limit bounds each) cannot take
+    every sender for their whole timeout. Attempts that end together are recorded
+    together, by one recorder thread, in one transaction."""
 
     def __init__(self, deliveries: DeliveryStore,
                  send: Callable[[OutgoingMessage], AttemptResult], broker_url: str, *,
@@ -127,6 +130,8 @@ class WebhookPump:
         self._attempted: queue.SimpleQueue[tuple[OutgoingMessage, AttemptResult] | None] = \
             queue.SimpleQueue()
         self._in_flight = 0  # claimed and not yet recorded
+        self._tenant_cap = senders - senders // 4  # all of them below 4 senders
+        self._sending: dict[str, int] = {}  # tenant -> its messages being sent now
         self._slots = threading.Condition()
         self._claiming = threading.Lock()
         self._wake = threading.Event()
@@ -174,14 +179,33 @@ class WebhookPump:
                 with self._slots:
                     self._in_flight += len(messages)
                 for index, message in enumerate(messages):
+                    if not self._take_turn(message.tenant_id):  # postponed, not sent
+                        self._attempted.put((message, AttemptResult(None, None, 0.0,
+                                                                    busy=True)))
+                        continue
                     try:
                         self._http.submit(self._attempt, message)
                     except RuntimeError:  # the pool is shut down: the process is exiting
+                        self._end_turn(message.tenant_id)
                         self._give_back(messages[index:])
                         self.stop()
                         return started
                     started += 1
         return started
+
+    def _take_turn(self, tenant_id: str) -> bool:
+        with self._slots:
+            sending = self._sending.get(tenant_id, 0)
+            if sending >= self._tenant_cap:
+                return False
+            self._sending[tenant_id] = sending + 1
+            return True
+
+    def _end_turn(self, tenant_id: str) -> None:
+        with self._slots:
+            left = self._sending.pop(tenant_id, 1) - 1
+            if left > 0:
+                self._sending[tenant_id] = left
 
     def _give_back(self, messages: Sequence[OutgoingMessage]) -> None:
         """Unlease messages that were claimed and will not be sent (due again in a second,
@@ -202,6 +226,8 @@ class WebhookPump:
         except Exception as exc:  # `send` should not raise: retry rather than lose the slot
             log.exception("sending webhook message %s failed", message.id)
             result = AttemptResult(None, f"internal error: {type(exc).__name__}", 0.0)
+        finally:
+            self._end_turn(message.tenant_id)
         self._attempted.put((message, result))
 
     def _record(self) -> None:
