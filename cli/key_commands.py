@@ -90,12 +90,14 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="one JSON object: key_id, api_key, webhook_secret, tenant_id, scopes, "
                    "expires_at")
-def keys_create(name: str, scopes: tuple[str, ...], tenant: str | None, expires_in: str | None,
-                as_json: bool) -> None:
+@click.argument("more_scopes", nargs=-1, metavar="")
+@click.pass_context
+def keys_create(context: click.Context, name: str, scopes: tuple[str, ...], tenant: str | None,
+                expires_in: str | None, as_json: bool, more_scopes: tuple[str, ...]) -> None:
     from core.models import utcnow
 
     lifetime = _duration(expires_in)
-    wanted = _scope_list(scopes)
+    wanted = _scope_list(scopes + _scopes_after_the_option(context, more_scopes))
     tenant = _tenant(tenant, wanted)
     try:
         issued = _ring().issue(name, wanted, tenant,
@@ -114,6 +116,14 @@ def keys_create(name: str, scopes: tuple[str, ...], tenant: str | None, expires_
     click.echo(f"webhook_secret: {issued.webhook_secret}")
     click.echo(f"tenant:         {issued.tenant_id}")
     click.echo(f"scopes:         {','.join(issued.scopes)}")
+
+
+def _scopes_after_the_option(context: click.Context, words: tuple[str, ...]) -> tuple[str, ...]:
+    """`--scopes search generate` (the words after the option, unquoted) names both scopes;
+    without `--scopes` such words are an error, as any unexpected argument."""
+    if words and context.get_parameter_source("scopes") != click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(f"unexpected argument {words[0]!r} (scopes go after --scopes)")
+    return words
 
 
 @keys.command("list", help="List keys (never the keys themselves).")

@@ -90,8 +90,16 @@ def test_keys_create_prints_json_when_asked(database: str) -> None:
 
 @pytest.mark.parametrize("given", [("--scopes", "search,training"),
                                    ("--scopes", "search training"),
-                                   ("--scopes", "search", "--scopes", "training")])
+                                   ("--scopes", "search", "--scopes", "training"),
+                                   ("--scopes", "search", "training"),
+                                   ("--scopes", "search", "--json", "training")])
 def test_scopes_may_be_given_every_way_people_write_them(database: str,
                                                          given: tuple[str, ...]) -> None:
     created = json.loads(fragrance("keys", "create", "--name", "s", *given, "--json").output)
     assert created["scopes"] == ["search", "training"]
+
+
+def test_words_without_scopes_are_an_unexpected_argument(database: str) -> None:
+    answer = fragrance("keys", "create", "--name", "s", "training")
+    assert answer.exit_code == 2
+    assert "unexpected argument 'training'" in answer.output
