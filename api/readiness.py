@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from core.heartbeats import HEARTBEATS, WorkerBeat, alive, alive_by_queue, decode_all, forgotten
+from core.heartbeats import HEARTBEATS, WorkerBeat, alive, alive_by_queue, forgotten, read_beats
 from core.job_labels import HEADER_PUBLISHED_AT
 from core.states import QUEUES
 from core.store import JobStore
@@ -70,7 +70,7 @@ class ClusterProbe:
         return alive(self.beats(), time.time())
 
     def beats(self) -> list[WorkerBeat]:
-        beats = decode_all(self._redis.hgetall(HEARTBEATS))  # type: ignore[arg-type]
+        beats = read_beats(self._redis)
         gone = forgotten(beats, time.time())
         if gone:
             self._redis.hdel(HEARTBEATS, *gone)

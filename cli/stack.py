@@ -242,13 +242,12 @@ class NoWorkerUpYet(logging.Filter):
 
 def any_worker_beats(broker_url: str) -> bool:
     """Whether a worker beat recently (True when Redis cannot say: the warning stays)."""
-    from core.heartbeats import HEARTBEATS, alive, decode_all
+    from core.heartbeats import alive, read_beats
 
     try:
         client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
         with contextlib.closing(client):
-            return bool(alive(decode_all(client.hgetall(HEARTBEATS)),  # type: ignore[arg-type]
-                              time.time()))
+            return bool(alive(read_beats(client), time.time()))
     except redis.RedisError:
         return True
 

@@ -83,6 +83,12 @@ def decode_all(raw: Mapping[bytes | str, bytes | str]) -> list[WorkerBeat]:
     return beats
 
 
+def read_beats(client: Any) -> list[WorkerBeat]:
+    """Every worker's last beat, as the broker's `HEARTBEATS` hash holds it (`client`: a
+    redis-py client; its errors pass through)."""
+    return decode_all(client.hgetall(HEARTBEATS))
+
+
 def alive_by_queue(beats: Iterable[WorkerBeat], now: float) -> dict[str, list[str]]:
     """Queue -> names of the workers that beat within `ALIVE_FOR_S` and consume it."""
     by_queue: dict[str, list[str]] = {}

@@ -21,7 +21,7 @@ from itertools import groupby
 import redis
 from celery import Celery
 
-from core.heartbeats import HEARTBEATS, WorkerBeat, alive, decode_all
+from core.heartbeats import HEARTBEATS, WorkerBeat, alive, read_beats
 from core.store import JobStore, LostRun
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ def report_lost_runs(app: Celery, client: redis.Redis, runs: Sequence[LostRun]) 
     if not named:
         return
     try:
-        live = {beat.name for beat in alive(decode_all(client.hgetall(HEARTBEATS)),  # type: ignore[arg-type]
-                                            time.time())}
+        live = {beat.name for beat in alive(read_beats(client), time.time())}
         for worker, worker_runs in groupby(named, key=lambda run: str(run.worker)):
             with app.events.default_dispatcher(hostname=worker) as dispatcher:
                 for run in worker_runs:
