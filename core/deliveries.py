@@ -64,7 +64,7 @@ class AttemptResult:
     status_code: int | None
     error: str | None
     duration_ms: float
-    retry_after_s: float | None = None
+    retry_after_s: float | None = None  # the receiver's Retry-After; if busy, the postponement
     busy: bool = False  # not attempted: the receiver's host is at its concurrency limit
     permanent: bool = False  # e.g. the URL is refused by policy: retrying cannot help
 
@@ -248,8 +248,9 @@ class DeliveryStore:
     def _outcome(self, message: OutgoingMessage, result: AttemptResult,
                  now: datetime) -> tuple[str, dict[str, Any]]:
         values: dict[str, Any] = {"lease_until": None}
-        if result.busy:
-            return PENDING, {**values, "next_attempt_at": now + timedelta(seconds=1)}
+        if result.busy:  # not attempted: due again when the sender said (a second)
+            postpone_s = 1.0 if result.retry_after_s is None else result.retry_after_s
+            return PENDING, {**values, "next_attempt_at": now + timedelta(seconds=postpone_s)}
         status = self._verdict(message, result)
         values.update(status=status, attempts=message.budget_attempt,
                       last_status_code=result.status_code, last_error=result.error)

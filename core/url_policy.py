@@ -55,8 +55,9 @@ class UrlPolicy:
                    tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks),
                    resolver or system_resolver)
 
-    def check(self, url: str) -> Target:
-        """Raises UrlRefused with the reason; returns the address to connect to."""
+    def destination(self, url: str) -> tuple[str, str, int]:
+        """The URL's scheme, host name and port, without resolving the name. Raises
+        UrlRefused (or ValueError for a port out of range) when the URL itself is refused."""
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
         if scheme not in ("https", "http") or (scheme == "http" and not self.allow_http):
@@ -66,7 +67,11 @@ class UrlPolicy:
             raise UrlRefused("webhook URL has no host")
         if parts.username or parts.password:
             raise UrlRefused("webhook URLs may not carry credentials")
-        port = parts.port or (443 if scheme == "https" else 80)
+        return scheme, host, parts.port or (443 if scheme == "https" else 80)
+
+    def check(self, url: str) -> Target:
+        """Raises UrlRefused with the reason; returns the address to connect to."""
+        scheme, host, port = self.destination(url)
         addresses = self.resolver(host, port)
         if not addresses:
             raise UrlRefused(f"{host!r} resolves to no address")

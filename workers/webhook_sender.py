@@ -29,6 +29,7 @@ from core.url_policy import Target, UrlPolicy, UrlRefused
 from core.webhooks import encode_body, signed_headers
 
 log = logging.getLogger(__name__)
+BUSY_POSTPONE_MIN_S = 1.0
 _attempt = threading.local()  # `deadline`: time.monotonic() by which this thread's attempt ends
 
 
@@ -103,6 +104,41 @@ def _transport(limits: httpx.Limits) -> httpx.HTTPTransport:
     return transport
 
 
+class _HostGate:
+    """A receiver host's share of the senders: at most `limit` attempts at once. A message
+    that finds every one taken is postponed (not attempted): by a second while the host's
+    attempts in flight are young (a host that answers frees a slot soon), else until the
+    oldest of them times out, when a slot is sure to be free. Postponed by a second whatever
+    the host did, 500 messages to a silent receiver were rewritten in the outbox 500 times a
+    second for as long as it stayed silent; now about twice per timeout."""
+
+    def __init__(self, limit: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+        self._started: dict[int, float] = {}  # thread id -> when its attempt began
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float) -> bool:
+        if not self._slots.acquire(timeout=timeout):
+            return False
+        with self._lock:
+            self._started[threading.get_ident()] = time.monotonic()
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._started.pop(threading.get_ident(), None)
+        self._slots.release()
+
+    def postpone_s(self, timeout_s: float) -> float:
+        """How long a message that found no free slot should wait for one."""
+        with self._lock:
+            oldest = min(self._started.values(), default=time.monotonic())
+        running_s = time.monotonic() - oldest
+        if running_s < BUSY_POSTPONE_MIN_S:
+            return BUSY_POSTPONE_MIN_S
+        return max(BUSY_POSTPONE_MIN_S, timeout_s - running_s)
+
+
 class WebhookSender:
     def __init__(self, policy: UrlPolicy, *, timeout_s: float, max_response_bytes: int,
                  per_host: int) -> None:
@@ -113,13 +149,13 @@ class WebhookSender:
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False,
                                     transport=_transport(httpx.Limits(max_connections=200)),
                                     cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
-        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._hosts: dict[str, _HostGate] = {}
         self._lock = threading.Lock()
 
-    def _gate(self, target: Target) -> threading.BoundedSemaphore:
-        key = f"{target.host}:{target.port}"
+    def _gate(self, host: str, port: int) -> _HostGate:
+        key = f"{host}:{port}"
         with self._lock:
-            return self._hosts.setdefault(key, threading.BoundedSemaphore(self._per_host))
+            return self._hosts.setdefault(key, _HostGate(self._per_host))
 
     def send(self, message: OutgoingMessage) -> AttemptResult:
         """One attempt. Never raises: a message that cannot be sent at all (its body is not
@@ -138,14 +174,21 @@ class WebhookSender:
             return AttemptResult(None, f"sender error: {type(exc).__name__}", 0.0)
 
     def _send_checked(self, message: OutgoingMessage, body: str) -> AttemptResult:
+        """The host's slot is taken before its name is resolved: a name whose lookup hangs
+        holds its host's few slots, not as many senders as it has messages."""
         try:
-            target = self._policy.check(message.url)
-        except UrlRefused as exc:
+            _, host, port = self._policy.destination(message.url)
+        except ValueError as exc:  # UrlRefused, or a port out of range
             return AttemptResult(None, f"refused: {exc}", 0.0, permanent=True)
-        gate = self._gate(target)
+        gate = self._gate(host, port)
         if not gate.acquire(timeout=0.05):
-            return AttemptResult(None, None, 0.0, busy=True)
+            return AttemptResult(None, None, 0.0, busy=True,
+                                 retry_after_s=gate.postpone_s(self._timeout_s))
         try:
+            try:
+                target = self._policy.check(message.url)
+            except UrlRefused as exc:
+                return AttemptResult(None, f"refused: {exc}", 0.0, permanent=True)
             return self._post(target, message, body)
         finally:
             gate.release()

@@ -116,3 +116,63 @@ def test_a_connection_left_by_a_timed_out_attempt_is_not_reused(
         started = time.monotonic()
         assert sender.send(message(url)).error == "timeout"
         assert time.monotonic() - started < TIMEOUT_S + 1.0
+
+
+def silent(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(30)  # reads the request, never answers
+
+
+def test_a_silent_hosts_messages_are_postponed_as_long_as_its_attempts_hang(
+        hostile: Callable[[Callable[[socket.socket, threading.Event], None]], str]) -> None:
+    """A message that finds its host's every slot taken is not attempted; it used to be due
+    again a second later whatever the host did, so 500 messages to a silent receiver were
+    rewritten 500 times a second for as long as it stayed silent. Now: a second while the
+    host's attempt is young, then until that attempt times out."""
+    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=4.0,
+                           max_response_bytes=65536, per_host=1)
+    url = hostile(silent)
+    try:
+        hanging = threading.Thread(target=sender.send, args=(message(url),), daemon=True)
+        hanging.start()
+        time.sleep(0.3)
+        first = sender.send(message(url))
+        assert first.busy and first.retry_after_s == 1.0  # a second: it may answer yet
+        time.sleep(2.0)
+        later = sender.send(message(url))
+        assert later.busy and later.retry_after_s is not None
+        assert 1.0 <= later.retry_after_s <= 2.0  # until the hanging attempt times out
+        hanging.join(10)
+    finally:
+        sender.close()
+
+
+def test_a_name_whose_lookup_hangs_holds_only_its_hosts_slots() -> None:
+    """The host's slot is taken before its name is resolved: resolved first, every message
+    to a name whose nameserver never answers held a sender for the resolver's timeout,
+    beyond the per-host limit (bounded only by the tenant's share of the senders)."""
+    resolving, release = threading.Semaphore(0), threading.Event()
+    lookups = []
+
+    def slow_resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        resolving.release()
+        release.wait(10)
+        return ["93.184.215.14"]  # public: the policy lets it through, then nothing answers
+
+    sender = WebhookSender(UrlPolicy.build(True, [], [], resolver=slow_resolver),
+                           timeout_s=0.2, max_response_bytes=65536, per_host=1)
+    url = "http://hooks.slow-dns.example/hook"
+    try:
+        first = threading.Thread(target=sender.send, args=(message(url),), daemon=True)
+        first.start()
+        assert resolving.acquire(timeout=5)  # the first message is resolving the name
+        second = sender.send(message(url))
+        assert second.busy  # postponed: its host's one slot is the hanging lookup's
+        assert lookups == ["hooks.slow-dns.example"]
+        other = sender.send(message("ftp://elsewhere.example/hook"))  # no slot needed
+        assert other.permanent and other.error and other.error.startswith("refused")
+        assert sender.send(message("http://x.example:99999/")).permanent  # port out of range
+    finally:
+        release.set()
+        first.join(10)
+        sender.close()

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.deliveries import DeliveryStore
+from core.deliveries import AttemptResult, DeliveryStore
 from core.models import WebhookDelivery, utcnow
 from core.webhooks import PENDING
 from tests.conftest import empty_outbox
@@ -55,3 +55,22 @@ def test_each_tenant_gets_its_turn_in_a_claim(
     claimed = {message.id for message in outbox.claim_due(9, lease_s=30)}
     assert claimed == {*a[:4], *b[:3], *c[:2]} or claimed == {*a[:3], *b[:4], *c[:2]}
     assert len(outbox.claim_due(1000, lease_s=30)) == 102 - 9  # the rest, none twice
+
+
+def test_a_postponed_message_is_due_again_when_its_sender_said(
+        sessions: sessionmaker[Session], outbox: DeliveryStore) -> None:
+    """Messages not attempted because their host was at its limit (`busy`) are due again
+    after the postponement the sender gave (a second by default), not one attempt spent."""
+    due(sessions, "tenant-a", 2, age_s=5)
+    first, second = outbox.claim_due(2, lease_s=30)
+    before = utcnow()
+    outbox.record([(first, AttemptResult(None, None, 0.0, busy=True)),
+                   (second, AttemptResult(None, None, 0.0, busy=True, retry_after_s=7.5))])
+    with sessions.begin() as session:
+        rows = {row.id: row for row in session.query(WebhookDelivery)}
+    for message, postponed_s in ((first, 1.0), (second, 7.5)):
+        row = rows[message.id]
+        at = row.next_attempt_at.replace(tzinfo=before.tzinfo)
+        assert timedelta(seconds=postponed_s - 0.5) <= at - before \
+            <= timedelta(seconds=postponed_s + 2)
+        assert row.attempts == 0 and row.status == PENDING and row.lease_until is None
