@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import StoreRejected, StoreUnavailable
@@ -29,7 +38,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine))
+    return engine
+
+
+# A pooled connection is pinged before use only when it sat in the pool this long: a
+# connection in steady use answered a moment ago, and a ping on every checkout (SQLAlchemy's
+# `pool_pre_ping`) added a round trip to every transaction of the workers' claim and finish
+# groups and of each API request. A connection the server dropped since its last use fails
+# its transaction as StoreUnavailable (the task retries, the API answers 503) and the pool
+# discards every connection older than that failure.
+PING_AFTER_IDLE_S = 1.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_S:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:  # the pool replaces the connection and checks out another
+        raise DisconnectionError(f"connection lost while idle: {type(exc).__name__}") from exc
 
 
 def normalize_url(url: str) -> str:
