@@ -10,6 +10,7 @@ its success is recorded, the run's checkpoints are deleted (a canceled run keeps
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,22 @@ def step_reporter(checkpoint: Checkpoint) -> Any:
     return on_step
 
 
+def evaluation_interrupt(checkpoint: Checkpoint, every_s: float = 0.5) -> Any:
+    """`interrupt` for the held-out evaluations (minutes of encoding without a training
+    step): raises JobCanceled after a cancel, JobTimedOut past the soft limit (nothing to
+    save: the run fails there). It asks the job store at most every `every_s`: it is
+    called before every batch of texts, and once per evaluated query."""
+    asked = [0.0]
+
+    def interrupt() -> None:
+        now = time.monotonic()
+        if now - asked[0] >= every_s:
+            asked[0] = now
+            checkpoint()
+
+    return interrupt
+
+
 @shared_task(name="training.run", **JOB_TASK_OPTIONS)
 def run_training(self: Any, job_id: str) -> dict[str, Any]:
     context = context_of(self)
@@ -106,7 +123,8 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         request = decode_training_request(claim.input)
         result: dict[str, Any] = runs.run(claim.job_id, claim.tenant_id, request,
-                                          step_reporter(checkpoint))
+                                          step_reporter(checkpoint),
+                                          evaluation_interrupt(checkpoint))
         trained.update(tenant_id=claim.tenant_id, result=result)
         return result
 

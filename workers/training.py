@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ TrainingRequest = Any
 log = logging.getLogger(__name__)
 
 OnStep = Any  # ml.training.loop.OnStep: (step, total, loss) -> None
+Interrupt = Callable[[], None]  # ml.training.loop.Interrupt: raises to stop an evaluation
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,11 @@ class TrainingRuns:
         shutil.rmtree(self.root / "runs" / job_id, ignore_errors=True)
 
     def run(self, job_id: str, tenant_id: str, request: TrainingRequest,
-            on_step: OnStep) -> dict[str, Any]:
+            on_step: OnStep, interrupt: Interrupt | None = None) -> dict[str, Any]:
         """Train (resuming from the job's last checkpoint), publish, register; returns the
         job result. Raises JobFailed for a dataset the trainer refuses, and whatever
-        `on_step` raises (JobCanceled) at a step boundary."""
+        `on_step` raises (JobCanceled) at a step boundary, or `interrupt` raises during the
+        embedding model's held-out evaluations."""
         from ml.training.checkpoints import CheckpointStore
         from ml.training.examples import DatasetError
 
@@ -132,7 +135,8 @@ class TrainingRuns:
         out_dir = self.root / request.target / job_id
         values = self.defaults.config_values(request.target, request)
         try:
-            trained = (self._embedding(request, plan, values, out_dir, checkpoints, on_step)
+            trained = (self._embedding(request, plan, values, out_dir, checkpoints, on_step,
+                                       interrupt)
                        if request.target == "embedding" else
                        self._generator(request, plan, values, out_dir, checkpoints, on_step))
         except DatasetError as exc:  # e.g. held-out evaluation queries in the upload
@@ -178,12 +182,13 @@ class TrainingRuns:
 
     def _embedding(self, request: TrainingRequest, plan: dict[str, Any],
                    values: dict[str, Any], out_dir: Path, checkpoints: Any,
-                   on_step: OnStep) -> dict[str, Any]:
+                   on_step: OnStep, interrupt: Interrupt | None) -> dict[str, Any]:
         from ml.training.embedding import EmbeddingTrainingConfig, train_embedding
 
         config = EmbeddingTrainingConfig(**values, evaluate=request.evaluate,
                                          base_model_dir=plan["base_model_dir"])
-        return train_embedding(config, request.dataset, out_dir, checkpoints, on_step)
+        return train_embedding(config, request.dataset, out_dir, checkpoints, on_step,
+                               interrupt)
 
     def _generator(self, request: TrainingRequest, plan: dict[str, Any],
                    values: dict[str, Any], out_dir: Path, checkpoints: Any,

@@ -25,7 +25,7 @@ from ml.training.checkpoints import (
     run_identity,
 )
 from ml.training.examples import Dataset, DatasetError
-from ml.training.loop import OnStep, Schedule, run_steps
+from ml.training.loop import Interrupt, OnStep, Schedule, run_steps
 from ml.training.retrieval_metrics import ModelEncoder, heldout_metrics
 
 # Fields that must match for a checkpoint to be resumed by this run.
@@ -79,9 +79,9 @@ class _EmbeddingRun:
         self.loss = MultipleNegativesRankingLoss(self.model, scale=config.scale)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate)
 
-    def encoder(self, version: str) -> ModelEncoder:
+    def encoder(self, version: str, interrupt: Interrupt | None = None) -> ModelEncoder:
         self.model.eval()
-        return ModelEncoder(self.model, version)
+        return ModelEncoder(self.model, version, interrupt=interrupt)
 
     def restore(self, checkpoint: Checkpoint) -> None:
         state = checkpoint.training_state()
@@ -113,14 +113,14 @@ class _EmbeddingRun:
         self.model.save(str(folder), create_model_card=False)
 
 
-def _metrics(run: _EmbeddingRun, config: EmbeddingTrainingConfig,
-             label: str) -> dict[str, dict[str, float]] | None:
-    return heldout_metrics(run.encoder(label)) if config.evaluate else None
+def _metrics(run: _EmbeddingRun, config: EmbeddingTrainingConfig, label: str,
+             interrupt: Interrupt | None) -> dict[str, dict[str, float]] | None:
+    return heldout_metrics(run.encoder(label, interrupt)) if config.evaluate else None
 
 
 def train_embedding(config: EmbeddingTrainingConfig, dataset: Dataset, out_dir: str | Path,
                     checkpoints: CheckpointStore, on_step: OnStep | None = None,
-                    ) -> dict[str, Any]:
+                    interrupt: Interrupt | None = None) -> dict[str, Any]:
     """Fine-tune, resuming from `checkpoints.latest()` when there is one, and publish the
     model to `out_dir` (atomically; a sentence-transformers folder `SentenceTransformerEncoder`
     loads). Returns `{model_dir, steps, loss_history, metrics_before, metrics_after,
@@ -129,7 +129,9 @@ def train_embedding(config: EmbeddingTrainingConfig, dataset: Dataset, out_dir: 
 
     Raises DatasetError (wrong target, held-out leakage), ValueError (a checkpoint of
     another run, too few examples) and whatever `on_step` raises (the run stops at that
-    step boundary; the store keeps its last checkpoint)."""
+    step boundary; the store keeps its last checkpoint) or `interrupt` raises (called
+    between batches of the held-out evaluations, before the first step and after the last:
+    nothing is published then)."""
     if dataset.target != "embedding":
         raise DatasetError([(0, f"a {dataset.target} dataset cannot train the embedding model")])
     check_no_leakage(dataset)
@@ -142,7 +144,7 @@ def train_embedding(config: EmbeddingTrainingConfig, dataset: Dataset, out_dir: 
     run = _EmbeddingRun(config, dataset, latest.model_dir if latest else base)
     if latest:
         run.restore(latest)
-    before = info["metrics_before"] if latest else _metrics(run, config, "before")
+    before = info["metrics_before"] if latest else _metrics(run, config, "before", interrupt)
     losses: list[float] = list(info.get("loss_history", []))
 
     def save(step: int) -> None:
@@ -152,7 +154,8 @@ def train_embedding(config: EmbeddingTrainingConfig, dataset: Dataset, out_dir: 
 
     start = latest.step + 1 if latest else 1
     run_steps(schedule, start, run.train_step, save, config.checkpoint_every, on_step, losses)
+    after = _metrics(run, config, "after", interrupt)  # before publishing: may be interrupted
     model_dir = publish_folder(run.write_model, out_dir)
     return {"model_dir": str(model_dir), "steps": schedule.total, "loss_history": losses,
-            "metrics_before": before, "metrics_after": _metrics(run, config, "after"),
+            "metrics_before": before, "metrics_after": after,
             "resumed_from_step": latest.step if latest else 0}

@@ -118,3 +118,40 @@ def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint(
     config = EmbeddingTrainingConfig(**FAST, max_steps=4, checkpoint_every=2)
     result = train_embedding(config, pairs, tmp_path / "model", CheckpointStore(tmp_path / "ck"))
     assert result["resumed_from_step"] == 2 and len(result["loss_history"]) == 4
+
+
+def test_a_cancel_stops_the_heldout_evaluations_between_batches(
+        pairs: Dataset, tmp_path: Path) -> None:
+    """The held-out evaluation before the first step and after the last encodes the whole
+    catalogue (a minute of CPU on a busy host) with no step boundary: a cancel waited for it.
+    `interrupt` is asked between batches; after the last step nothing is published."""
+    config = EmbeddingTrainingConfig(**{**FAST, "evaluate": True, "max_steps": 2,
+                                        "checkpoint_every": 1})
+    calls: list[int] = []
+
+    def cancel_at_once() -> None:
+        calls.append(1)
+        raise Stop("canceled during the evaluation before training")
+
+    steps: list[int] = []
+    with pytest.raises(Stop):
+        train_embedding(config, pairs, tmp_path / "a" / "model", CheckpointStore(tmp_path / "a"),
+                        _stop_at(-1, steps), cancel_at_once)
+    assert calls == [1] and steps == []
+
+    canceled = {"now": False}
+
+    def cancel_after_training() -> None:
+        if canceled["now"]:
+            raise Stop("canceled during the evaluation after training")
+
+    def on_step(step: int, total: int, loss: float) -> None:
+        canceled["now"] = step == total
+
+    checkpoints = CheckpointStore(tmp_path / "b" / "ck")
+    with pytest.raises(Stop):
+        train_embedding(config, pairs, tmp_path / "b" / "model", checkpoints, on_step,
+                        cancel_after_training)
+    assert not (tmp_path / "b" / "model").exists()  # nothing published
+    latest = checkpoints.latest()
+    assert latest is not None and latest.step == 2  # a redelivery resumes past the steps

@@ -19,7 +19,7 @@ from core.registry import ModelRegistry
 from core.runner import Checkpoint, JobRunner, RunOutcome
 from core.store import JobStore
 from core.views import Claim
-from tasks.training import decode_training_request, step_reporter
+from tasks.training import decode_training_request, evaluation_interrupt, step_reporter
 from tests.e2e.harness import wait_until
 from workers.training import TrainingDefaults, TrainingRuns
 
@@ -130,6 +130,29 @@ def test_a_cancel_after_the_last_step_leaves_no_model_to_serve(
     assert [v for v in registry.list(None) if v.job_id == job.id] == []
     assert not Path(leftover.path).exists()  # no model folder left behind
     assert registry.active("embedding", "t") is None
+
+
+def test_a_cancel_during_the_evaluation_before_training_stops_it_there(
+        stores: tuple[JobStore, ModelRegistry], tmp_path: Path) -> None:
+    """The held-out evaluation before the first step encodes the whole catalogue with no
+    step boundary (14 s idle here, a minute on a busy host): a cancel waited for it. The
+    task's `evaluation_interrupt` asks the store between batches."""
+    store, registry = stores
+    runs, job = embedding_run(store, registry, tmp_path, max_steps=2)
+    steps: list[int] = []
+
+    def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
+        store.request_cancel("t", claim.job_id)  # while the run starts
+        report = step_reporter(checkpoint)
+        request = decode_training_request({**claim.input, "evaluate": True})
+        return runs.run(claim.job_id, claim.tenant_id, request,
+                        lambda step, total, loss: (steps.append(step),
+                                                   report(step, total, loss)),
+                        evaluation_interrupt(checkpoint))
+
+    assert JobRunner(store, lease_s=60).run(job.id, "delivery-1", work) == RunOutcome.CANCELED
+    assert steps == []  # stopped in the evaluation, before any step
+    assert [v for v in registry.list(None) if v.job_id == job.id] == []
 
 
 # peft 0.21 calls a transformers 5 method deprecated for v6 when it wraps a model.
