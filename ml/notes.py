@@ -112,17 +112,22 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("cacao", "cocoa", "chocolate"), ("marine notes", "sea", "ocean", "marine"),
     ("patchouli", "patchouly"), ("oakmoss", "oak moss"), ("aldehydes", "aldehyde"),
     ("sea salt", "salt"), ("black pepper", "pepper"), ("woody notes", "wood"),
-    ("jasmine", "jasmin"), ("vanilla", "vanille"), ("tuberose", "tubereuse"),
-    ("bergamot", "bergamote"), ("orange blossom", "fleur d oranger", "fleurs d oranger"),
-    ("leather", "cuir"), ("vetiver", "vetyver"), ("violet", "violette"),
-    ("lavender", "lavande"),
+    ("jasmine", "jasmin", "gelsomino", "jazmin"), ("vanilla", "vanille", "vaniglia", "vainilla"),
+    ("tuberose", "tubereuse", "tuberosa"),
+    ("bergamot", "bergamote", "bergamotto", "bergamota"),
+    ("orange blossom", "fleur d oranger", "fleurs d oranger", "zagara", "azahar"),
+    ("leather", "cuir", "cuoio", "cuero"), ("vetiver", "vetyver"), ("violet", "violette"),
+    ("lavender", "lavande", "lavanda"),
 )
-# The words of the French and variant spellings among the synonyms ("jasmin", "santal",
-# "cuir"; "ambre" is the character amber): notes as query words, yet words of their own in
-# a perfume's name ("Tobacco Vanille" and "Jasmin Rouge" stay names, see `ml.query_units`).
+# The words of the French, Italian, Spanish and variant spellings among the synonyms
+# ("jasmin", "santal", "tuberosa"; "ambre" is the character amber): notes as query words, yet
+# words of their own in a perfume's name ("Tobacco Vanille" and "Jasmin Rouge" stay names,
+# see `ml.query_units`).
 VARIANTS = frozenset(("encens", "feve", "musc", "cedre", "santal", "jasmin", "vanille",
                       "tubereuse", "bergamote", "fleur", "fleurs", "oranger", "cuir", "vetyver",
-                      "violette", "lavande", "ambre"))
+                      "violette", "lavande", "ambre", "gelsomino", "jazmin", "vaniglia",
+                      "vainilla", "tuberosa", "bergamotto", "bergamota", "zagara",
+                      "azahar", "cuoio", "cuero", "lavanda"))
 _MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
 
 

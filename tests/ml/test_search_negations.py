@@ -128,6 +128,11 @@ def test_laundry_is_read_as_its_notes_not_as_a_family(pipeline: SearchPipeline,
     ("tubéreuse with bergamote", ["tuberose", "bergamot"]),
     ("fleur d'oranger and vétiver", ["orange blossom", "vetiver"]),
     ("cuir", ["leather"]),
+    ("tuberosa", ["tuberose"]),  # Italian and Spanish, as shops and labels spell them
+    ("gelsomino e vaniglia", ["jasmine", "vanilla"]),
+    ("perfume de jazmín y vainilla", ["jasmine", "vanilla"]),
+    ("zagara", ["orange blossom"]),
+    ("cuero con lavanda", ["leather", "lavender"]),
 ])
 def test_french_note_spellings_are_notes(pipeline: SearchPipeline, query: str,
                                          notes: list[str]) -> None:
