@@ -7,6 +7,7 @@ logged like any request. The line carries the request's id (`api.request_ids`)."
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.types import Message, Receive, Scope, Send
@@ -40,10 +41,34 @@ def _write(scope: Scope, status: int, seconds: float) -> None:
         return
     client = scope.get("client")
     address = f"{client[0]}:{client[1]}" if client else "-"
-    target = scope.get("root_path", "") + scope["path"]
+    request_id = (scope.get("state") or {}).get("request_id")
+    log.log(level, '%s - "%s %s HTTP/%s" %d %.1f ms', address, printable(scope["method"]),
+            request_target(scope), scope.get("http_version", "1.1"), status, seconds * 1000,
+            extra={"request_id": request_id} if request_id else None)
+
+
+MAX_TARGET = 2000  # characters of a request's target in its line; the rest is counted
+
+
+def request_target(scope: Scope) -> str:
+    """The path and query as the client sent them (still percent-encoded: a `%0A` in a path
+    stays three characters, where the decoded path wrote a line break into the log and let
+    a client forge lines of its own), any control character escaped, at most MAX_TARGET
+    characters."""
+    raw = scope.get("raw_path")
+    target = raw.decode("latin-1") if isinstance(raw, bytes) else \
+        scope.get("root_path", "") + scope["path"]
     if query := scope.get("query_string", b""):
         target += "?" + query.decode("latin-1")
-    request_id = (scope.get("state") or {}).get("request_id")
-    log.log(level, '%s - "%s %s HTTP/%s" %d %.1f ms', address, scope["method"], target,
-            scope.get("http_version", "1.1"), status, seconds * 1000,
-            extra={"request_id": request_id} if request_id else None)
+    target = printable(target)
+    if len(target) > MAX_TARGET:
+        target = f"{target[:MAX_TARGET]}...[{len(target) - MAX_TARGET} more characters]"
+    return target
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with each control character (C0, DEL, C1) written as `\\xNN`."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

@@ -152,9 +152,9 @@ def _allow_origins(app: FastAPI, origins: list[str]) -> None:
             ProblemCors, allow_origins=origins, allow_credentials=False,
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer",
-                           "Last-Event-ID"],
+                           "Last-Event-ID", "X-Request-ID"],
             expose_headers=["Location", "Retry-After", "RateLimit", "RateLimit-Policy",
-                            "Idempotent-Replayed", "Preference-Applied"],
+                            "Idempotent-Replayed", "Preference-Applied", "X-Request-ID"],
             max_age=600)
 
 

@@ -296,10 +296,14 @@ class DeliveryStore:
         a fresh retry budget, the full schedule again (up to `max_attempts` attempts, the
         backoff restarting from its first delay), as if it had just been queued; its attempt
         count goes on from where it was (after 3 attempts, the next is attempt 4: the answer
-        and the history count every attempt once). Raises DeliveryNotFound."""
+        and the history count every attempt once). Raises JobNotFound (no such job of the
+        tenant's) or DeliveryNotFound."""
         with self._session() as session:
             row = session.get(WebhookDelivery, delivery_id)
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
+                job = session.get(Job, job_id)
+                if job is None or job.tenant_id != tenant_id:
+                    raise JobNotFound(job_id)  # as every other route of a job says
                 raise DeliveryNotFound(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
             row.attempts = 0  # the row counts the attempts of the current budget

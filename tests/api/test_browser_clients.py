@@ -28,14 +28,16 @@ def test_an_allowed_origin_may_call_the_api_and_read_its_headers(
         browser_client: TestClient) -> None:
     preflight = browser_client.options("/api/v1/search/semantic", headers={
         "Origin": APP, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"})
+        "Access-Control-Request-Headers":
+            "authorization,content-type,idempotency-key,x-request-id"})
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == APP
     assert "idempotency-key" in preflight.headers["access-control-allow-headers"].lower()
     answer = browser_client.get("/api/v1/jobs", headers={"Origin": APP})
     assert answer.status_code == 401  # the key is still required
     assert answer.headers["access-control-allow-origin"] == APP
-    assert "retry-after" in answer.headers["access-control-expose-headers"].lower()
+    exposed = answer.headers["access-control-expose-headers"].lower()
+    assert "retry-after" in exposed and "x-request-id" in exposed  # for a support ticket
 
 
 def test_another_origin_gets_no_cors_grant(browser_client: TestClient) -> None:

@@ -76,3 +76,23 @@ def test_a_redelivered_message_retries_on_the_schedule_from_its_first_delay(
     with sessions() as session:
         retry_at = session.scalar(select(WebhookDelivery.next_attempt_at))
     assert retry_at - utcnow() <= timedelta(seconds=base_s)  # the first delay, not the 4th
+
+
+def test_redelivering_for_a_job_that_is_not_the_tenants_says_no_job(
+        sessions: Any, store: JobStore, key: IssuedKey, key_ring: Any,
+        failing_receiver: Receiver) -> None:
+    """Like every other route of a job: a job the tenant does not have is "no job", not
+    "no webhook message of this job" (the route named a message of a job that is not there)."""
+    from core.errors import DeliveryNotFound, JobNotFound
+
+    deliveries = outbox(sessions, backoff_base_s=0.01)
+    job_id = finished_job(store, key, failing_receiver.url, events=("completed",))
+    [message] = deliveries.for_job(key.tenant_id, job_id)
+    missing = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(JobNotFound):
+        deliveries.redeliver(key.tenant_id, missing, message["id"])
+    other = key_ring.issue("someone-else", ["search"])
+    with pytest.raises(JobNotFound):  # another tenant's job is no job of theirs
+        deliveries.redeliver(other.tenant_id, job_id, message["id"])
+    with pytest.raises(DeliveryNotFound):
+        deliveries.redeliver(key.tenant_id, job_id, "msg_" + "0" * 32)
