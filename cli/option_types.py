@@ -68,6 +68,28 @@ class HeaderValue(click.ParamType):
         return text
 
 
+class QueueNames(click.ParamType):
+    """Comma-separated queue names, each one the workers consume (`core.states.QUEUES`):
+    a worker started on a queue no producer uses would report itself ready and never run
+    a job."""
+
+    name = "queues"
+
+    def __init__(self, known: tuple[str, ...]) -> None:
+        self._known = known
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        names = [name.strip() for name in str(value).split(",") if name.strip()]
+        unknown = [name for name in names if name not in self._known]
+        if not names or unknown:
+            what = f"unknown queue {', '.join(map(repr, unknown))}" if unknown \
+                else "no queue named"
+            self.fail(f"{what}; choose from {', '.join(self._known)}", param, ctx)
+        return ",".join(dict.fromkeys(names))
+
+
+PORT = click.IntRange(1, 65535)
 API_URL = ApiUrl()
 API_KEY = HeaderValue("key", api_key_problem, secret=True)
 IDEMPOTENCY_KEY = HeaderValue("key", idempotency_key_problem)

@@ -22,6 +22,7 @@ import redis
 
 from cli.job_store import existing_store_url
 from cli.ops_commands import settings_or_exit, upgrade_database
+from cli.option_types import PORT, QueueNames
 from config import SUPERVISED_ENV
 from config.log_format import configure_logging
 from core.kinds import DECLARED, KindDeclaration, KindError
@@ -117,7 +118,7 @@ def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
 
 @click.command(help="Run the API with uvicorn (one process).")
 @click.option("--host", default=None)
-@click.option("--port", default=None, type=int)
+@click.option("--port", default=None, type=PORT)
 def api(host: str | None, port: int | None) -> None:
     few_malloc_arenas()
     import uvicorn
@@ -130,14 +131,16 @@ def api(host: str | None, port: int | None) -> None:
 
 
 @click.command(help="Run a Celery worker for some queues.")
-@click.option("--queues", "-Q", default=",".join(QUEUES), show_default=True)
+@click.option("--queues", "-Q", default=",".join(QUEUES), show_default=True,
+              type=QueueNames(QUEUES))
 @click.option("--pool", "-P", default="threads", show_default=True,
               type=click.Choice(["threads", "prefork", "solo"]))
-@click.option("--concurrency", "-c", default=8, show_default=True, type=int)
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--name", default="worker", show_default=True)
-@click.option("--gpu", default=None, type=int, help="pin to this GPU (CUDA_VISIBLE_DEVICES)")
+@click.option("--gpu", default=None, type=click.IntRange(min=0),
+              help="pin to this GPU (CUDA_VISIBLE_DEVICES)")
 @click.option("--beat", is_flag=True, help="also run the maintenance schedule")
-@click.option("--metrics-port", default=None, type=int,
+@click.option("--metrics-port", default=None, type=PORT,
               help="serve this worker's Prometheus metrics on this port")
 def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
            beat: bool, metrics_port: int | None) -> None:
@@ -169,7 +172,7 @@ def multiprocess_metrics_dir(name: str) -> str:
 @click.command(help="Run Flower, the Celery dashboard, behind a login (its /metrics too): "
                "FLOWER_BASIC_AUTH (user:password) if set, else the operator password saved "
                "in var/flower-password (made on first use).")
-@click.option("--port", default=None, type=int)
+@click.option("--port", default=None, type=PORT)
 @click.option("--address", default="127.0.0.1", show_default=True,
               help="where to listen (0.0.0.0 in a container: every page needs the login)")
 def flower(port: int | None, address: str) -> None:

@@ -71,6 +71,7 @@ class SearchSettings(MicroBatching):
     qdrant_url: str = key("qdrant_url")
     embedding_model_path: str = key("embedding_model_path")
     torch_threads: int = key("torch_threads")
+    device: str = key("device")  # where the embedding model runs (`fragrance worker --gpu`)
 
     @classmethod
     def load(cls, settings: Any) -> SearchSettings:

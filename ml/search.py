@@ -258,7 +258,7 @@ class SearchPipeline:
 
 def build_pipeline(index_path: str | None = None, qdrant_url: str | None = None,
                    model_path: str | None = None, *, catalog: Catalog | None = None,
-                   encoder: Encoder | None = None,
+                   encoder: Encoder | None = None, device: str = "cpu",
                    rebuild_if_stale: bool | None = None) -> SearchPipeline:
     """A warm pipeline: the catalogue, the embedding model (loaded once) and the index.
 
@@ -269,7 +269,7 @@ def build_pipeline(index_path: str | None = None, qdrant_url: str | None = None,
     processes share a host without a Qdrant server, each paying a few seconds at start.
     """
     catalog = catalog or Catalog.load()
-    encoder = encoder or SentenceTransformerEncoder(model_path)
+    encoder = encoder or SentenceTransformerEncoder(model_path, device=device)
     try:
         index: VectorIndex = open_qdrant_index(path=index_path or DEFAULT_INDEX_PATH,
                                                url=qdrant_url)

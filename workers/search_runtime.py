@@ -68,7 +68,8 @@ class SearchRuntime:
         elif version_id is None:
             pipeline = build_pipeline(index_path=settings.qdrant_path or None,
                                       qdrant_url=settings.qdrant_url or None,
-                                      model_path=settings.embedding_model_path or None)
+                                      model_path=settings.embedding_model_path or None,
+                                      device=settings.device)
         else:
             version = self._registry.get(version_id)
             index_path = f"{settings.qdrant_path or 'var/qdrant'}.versions/{version_id}"
@@ -77,7 +78,7 @@ class SearchRuntime:
             # the version's folder is named after its training job: results (which any
             # tenant it serves reads) name the model by its weights' digest only
             pipeline = build_pipeline(index_path=index_path, encoder=SentenceTransformerEncoder(
-                version.path, label=FINE_TUNED_LABEL))
+                version.path, device=settings.device, label=FINE_TUNED_LABEL))
         if self._cache is not None:  # cached results of another index are stale from now
             self._cache.publish_stamp(version_id, pipeline.stamp)
         return pipeline

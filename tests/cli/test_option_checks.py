@@ -123,3 +123,26 @@ def test_an_event_number_the_api_cannot_resume_after_is_a_usage_error(
     assert refused.exit_code == 2, refused.output
     assert "'--after'" in refused.output
     assert sent == []
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("worker", "--queues", "nosuchqueue"), "unknown queue 'nosuchqueue'; choose from search"),
+    (("worker", "--queues", ""), "no queue named"),
+    (("worker", "-Q", "search,serch"), "unknown queue 'serch'"),
+    (("worker", "--gpu", "-1"), "--gpu"),
+    (("worker", "--concurrency", "0"), "--concurrency"),
+    (("worker", "--metrics-port", "70000"), "--metrics-port"),
+    (("api", "--port", "99999"), "1<=x<=65535"),  # uvicorn listened on 99999 - 65536
+    (("api", "--port", "-1"), "--port"),
+    (("flower", "--port", "0"), "--port"),
+])
+def test_server_commands_refuse_what_cannot_run(args: tuple[str, ...], says: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker on a queue nothing publishes to reported itself ready and never ran a job;
+    a port beyond 65535 listened on another port than the one it printed."""
+    import cli.stack
+
+    monkeypatch.setattr(cli.stack.os, "execv", lambda *a: pytest.fail("the worker started"))
+    answer = fragrance(*args)
+    assert answer.exit_code == 2, answer.output
+    assert says in answer.output

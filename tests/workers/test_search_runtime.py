@@ -71,3 +71,27 @@ def test_a_similar_search_of_an_unknown_perfume_fails_and_a_known_one_answers(
     known = runtime.search("tenant-a", SearchRequest(query="", top_k=3,
                                                      similar_to="ysl-black-opium-2014"))
     assert len(known["hits"]) == 3
+
+
+def test_the_embedding_model_runs_on_the_workers_device(
+        sessions, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`fragrance worker --gpu N` sets the device (`FRAGRANCE_DEVICE=cuda`); the search
+    runtime built its encoder on the CPU whatever it said, so a GPU worker searched on the
+    CPU. (Recorded here, then loaded on the CPU: this machine may have no GPU.)"""
+    import ml.search
+    from ml.embeddings import SentenceTransformerEncoder
+
+    asked: list[str] = []
+
+    class Recording(SentenceTransformerEncoder):
+        def __init__(self, model_path: str | None = None, device: str = "cpu",
+                     **options: object) -> None:
+            asked.append(device)
+            super().__init__(model_path, "cpu", **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ml.search, "SentenceTransformerEncoder", Recording)
+    settings = load_settings("testing", qdrant_path=str(tmp_path / "qdrant"), device="cuda")
+    runtime = SearchRuntime(SearchSettings.load(settings), load_section(ServedModels, settings),
+                            ModelRegistry(sessions))
+    assert runtime.search("tenant-a", SearchRequest(query="rose", top_k=3))["hits"]
+    assert asked == ["cuda"]
