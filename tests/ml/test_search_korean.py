@@ -58,6 +58,18 @@ def test_particles_and_endings_are_stripped(lexicon: Lexicon, korean: str,
     assert translation.untranslated == ()
 
 
+@pytest.mark.parametrize(("korean", "english"), [
+    ("비 오는 날 어울리는 향", "rainy day scent"), ("비오는날", "rainy day"),
+    ("눈 오는 날 향수", "snowy winter day perfume"), ("장마철 향수", "rainy season perfume"),
+])
+def test_weather_is_read_as_the_english_says_it(lexicon: Lexicon, korean: str,
+                                                english: str) -> None:
+    """"A scent for a rainy day" in Korean was "nothing understood" (비, 오는, 날 each
+    unknown) where the English query reached the perfumes it names."""
+    translation = translate(korean, lexicon)
+    assert translation.english == english and translation.untranslated == ()
+
+
 def test_longest_prefix_wins(lexicon: Lexicon) -> None:
     assert translate("로즈마리", lexicon).english == "rosemary"
     assert translate("화이트머스크", lexicon).english == "white musk"
