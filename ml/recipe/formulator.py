@@ -30,6 +30,7 @@ from ml.recipe.rules import DEFAULT_RULES, Rules
 from ml.recipe.selection import (
     MAX_MATERIALS,
     Pick,
+    accord_materials,
     excluded,
     required_materials,
     sample,
@@ -143,7 +144,9 @@ class Formulator:
         allowed = [m for m in usable if caps[m.id] >= STEP and not excluded(m, brief)]
         required = required_materials(brief, allowed)
         requested = {m.id for m in required}
-        return [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested], required
+        candidates = [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested]
+        accord = [m for m in accord_materials(brief, candidates) if m.id not in requested]
+        return candidates, required + accord
 
     def _check_room(
         self, brief: Brief, candidates: Sequence[Material], picks: Sequence[Pick],

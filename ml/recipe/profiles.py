@@ -40,6 +40,18 @@ SUBFAMILY: dict[str, Profile] = {
     "spicy": {"spicy": 2},
 }
 
+# The accord that names a sub-family: a formula of it holds one material of each group (the
+# first the brief allows and the limits leave room for), whatever the sampling draws. A
+# fougere is lavender over coumarin and oakmoss; a chypre bergamot over oakmoss and
+# labdanum. Scored by odour family alone, a "fougere" brief drew coumarin in traces (carried
+# by lavandin) or not at all, and a chypre might lack its oakmoss.
+ACCORD: dict[str, tuple[tuple[str, ...], ...]] = {
+    "fougere": (("lavender-oil", "lavandin-oil", "spike-lavender-oil"),
+                ("coumarin", "tonka-bean-absolute"), ("oakmoss-absolute", "evernyl")),
+    "chypre": (("bergamot-oil-fcf", "bergamot-oil"), ("oakmoss-absolute", "evernyl"),
+               ("labdanum-absolute", "patchouli-oil")),
+}
+
 MOOD: dict[str, Profile] = {
     "romantic": {"floral": 1.2, "powdery": 1, "gourmand": 0.6, "musky": 0.6},
     "fresh": {"citrus": 1, "green": 0.8, "aquatic": 0.8, "aromatic": 0.6},

@@ -127,6 +127,20 @@ def _group_keys(form: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalise_term(note) for note in group))
 
 
+def accord_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
+    """The materials of the brief's sub-family accord (`profiles.ACCORD`): of each group,
+    the first that is a candidate (not excluded by the brief, with room under the limits);
+    none for a group the brief leaves no material of."""
+    by_id = {material.id: material for material in candidates}
+    chosen: list[Material] = []
+    for group in profiles.ACCORD.get(brief.subfamily or "", ()):
+        found = next((by_id[material_id] for material_id in group if material_id in by_id),
+                     None)
+        if found is not None and found not in chosen:
+            chosen.append(found)
+    return chosen
+
+
 def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
     """For each requested note, the candidate that best stands for it (`stand_in`); none
     for a note the brief itself excludes (`excluded_by`)."""
