@@ -362,9 +362,7 @@ def run(no_flower: bool) -> None:
     if redis_process:
         children.append(redis_process)
     upgrade_database(settings.database_url)
-    from ml.search import build_index
-
-    build_index(index_path=settings.qdrant_path or None, qdrant_url=settings.qdrant_url or None)
+    build_index_apart(children)
     api_key = development_key(settings)
     ports = metrics_ports(settings)
     commands: dict[str, Command] = {
@@ -380,6 +378,17 @@ def run(no_flower: bool) -> None:
                               {SUPERVISED_ENV: "1"})
     _announce(settings, api_key, not no_flower, ports)
     _supervise(children, commands)
+
+
+def build_index_apart(children: list[subprocess.Popen[bytes]]) -> None:
+    """`fragrance index build` in a process of its own: built here, the embedding model,
+    torch and the index stayed in the supervisor's memory for as long as the stack ran
+    (~900 MB for a process that only watches the others). Exits as it failed."""
+    built = subprocess.run([sys.executable, "-m", "cli.main", "index", "build"], check=False)
+    if built.returncode:
+        for child in children:
+            child.terminate()
+        raise SystemExit(built.returncode)
 
 
 def metrics_ports(settings: Any) -> dict[str, int]:
