@@ -269,11 +269,16 @@ class DeliveryStore:
         return DEAD
 
     # ---- the API's view -----------------------------------------------------------------
+    @staticmethod
+    def _check_tenants_job(session: Session, tenant_id: str, job_id: str) -> None:
+        """Raises JobNotFound unless the job is the tenant's (another's is none of theirs)."""
+        job = session.get(Job, job_id)
+        if job is None or job.tenant_id != tenant_id:
+            raise JobNotFound(job_id)
+
     def for_job(self, tenant_id: str, job_id: str) -> list[dict[str, Any]]:
         with self._session() as session:
-            job = session.get(Job, job_id)
-            if job is None or job.tenant_id != tenant_id:
-                raise JobNotFound(job_id)
+            self._check_tenants_job(session, tenant_id, job_id)
             rows = session.scalars(select(WebhookDelivery).where(
                 WebhookDelivery.job_id == job_id).order_by(WebhookDelivery.created_at))
             return [self._describe(session, row) for row in rows]
@@ -301,9 +306,7 @@ class DeliveryStore:
         with self._session() as session:
             row = session.get(WebhookDelivery, delivery_id)
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
-                job = session.get(Job, job_id)
-                if job is None or job.tenant_id != tenant_id:
-                    raise JobNotFound(job_id)  # as every other route of a job says
+                self._check_tenants_job(session, tenant_id, job_id)  # as every job route
                 raise DeliveryNotFound(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
             row.attempts = 0  # the row counts the attempts of the current budget

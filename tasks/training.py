@@ -102,12 +102,13 @@ def evaluation_interrupt(checkpoint: Checkpoint, every_s: float = 0.5) -> Any:
     step): raises JobCanceled after a cancel, JobTimedOut past the soft limit (nothing to
     save: the run fails there). It asks the job store at most every `every_s`: it is
     called before every batch of texts, and once per evaluated query."""
-    asked = [0.0]
+    asked_at = 0.0
 
     def interrupt() -> None:
+        nonlocal asked_at
         now = time.monotonic()
-        if now - asked[0] >= every_s:
-            asked[0] = now
+        if now - asked_at >= every_s:
+            asked_at = now
             checkpoint()
 
     return interrupt

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 OnStep = Callable[[int, int, float], None]
-Interrupt = Callable[[], None]  # called between pieces of long work that is not a step
 """`on_step(step, total, loss)`, called after every completed step (and after that step's
 checkpoint, if it has one). It may raise to stop the run: the exception propagates
 unchanged, at a step boundary, and the store keeps the last checkpoint."""
+Interrupt = Callable[[], None]  # called between pieces of long work that is not a step
 
 
 @dataclass(frozen=True)
