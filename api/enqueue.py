@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 
 from celery import Celery
 
-from core.dispatch import message_for
+from core.dispatch import Dispatched, messages_for, publish_messages
 from core.job_labels import JobLabels
 
 
 class CeleryEnqueuer:
-    """Sends each job's message (`core.dispatch.message_for`) to its kind's queue."""
+    """Sends the jobs' messages (`core.dispatch.messages_for`) to their kind's queue."""
 
     def __init__(self, broker_url: str, visibility_timeout_s: int) -> None:
         self.celery = Celery("fragrance-api", broker=broker_url)
@@ -23,15 +23,11 @@ class CeleryEnqueuer:
 
     def enqueue_many(self, kind: str, job_ids: Sequence[str],
                      labels: Mapping[str, JobLabels] | None = None) -> None:
-        """Publish over one connection; raises on a broker outage."""
-        with self.celery.producer_or_acquire() as producer:
-            for job_id in job_ids:
-                message = message_for(kind, job_id, (labels or {}).get(job_id))
-                self.celery.send_task(message.task, args=[job_id], queue=message.queue,
-                                      task_id=message.task_id, producer=producer,
-                                      headers=dict(message.headers),
-                                      argsrepr=message.argsrepr,
-                                      kwargsrepr=message.kwargsrepr)
+        """Publish over one connection, a tenant's jobs in groups
+        (`core.dispatch.messages_for`); raises on a broker outage."""
+        known = labels or {}
+        publish_messages(self.celery, messages_for(
+            [Dispatched(job_id, kind, known.get(job_id, JobLabels())) for job_id in job_ids]))
 
     def close(self) -> None:
         self.celery.close()

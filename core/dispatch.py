@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import zip_longest
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,7 @@ from core.models import Job, utcnow
 from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
 
 UNBOUNDED = 10**9
+T = TypeVar("T")
 
 BACKLOG: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & Job.dispatched_at.is_(None)
 IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
@@ -80,24 +81,61 @@ class Dispatched(NamedTuple):
 
 @dataclass(frozen=True)
 class JobMessage:
-    """One broker message for a job: the task to run, its queue, its fresh task id, and
-    the labels operators see (`core.job_labels`: headers, Flower's argument text)."""
+    """One broker message for one job or a group of one tenant's jobs of one kind: the task
+    to run, its queue, its fresh task id, and the labels operators see
+    (`core.job_labels`: headers, Flower's argument text)."""
 
     task: str
     queue: str
-    job_id: str
+    job_ids: tuple[str, ...]
     task_id: str
     headers: Mapping[str, str] = field(default_factory=dict)
     argsrepr: str | None = None
     kwargsrepr: str | None = None
 
+    @property
+    def job_id(self) -> str:
+        return self.job_ids[0]
+
 
 def message_for(kind: str, job_id: str, labels: JobLabels | None = None) -> JobMessage:
     """What every producer (the API, the dispatcher, maintenance) publishes for a job."""
+    return group_message_for(kind, [Dispatched(job_id, kind, labels or JobLabels())])
+
+
+def group_message_for(kind: str, jobs: Sequence[Dispatched]) -> JobMessage:
+    """One message for these jobs of one tenant and kind (a group of one: the job's own)."""
     job_kind = JobKind(kind)
-    headers, argsrepr, kwargsrepr = message_labels(kind, job_id, labels or JobLabels())
-    return JobMessage(TASK_FOR_KIND[job_kind], QUEUE_FOR_KIND[job_kind], job_id,
-                      new_delivery_id(job_id), headers, argsrepr, kwargsrepr)
+    job_ids = tuple(job.job_id for job in jobs)
+    headers, argsrepr, kwargsrepr = message_labels(kind, job_ids, [job.labels for job in jobs])
+    return JobMessage(TASK_FOR_KIND[job_kind], QUEUE_FOR_KIND[job_kind], job_ids,
+                      new_delivery_id(job_ids[0]), headers, argsrepr, kwargsrepr)
+
+
+def messages_for(jobs: Sequence[Dispatched]) -> list[JobMessage]:
+    """The messages that publish `jobs`: each tenant's jobs of a kind in groups of up to
+    the kind's `message_group`, in their order, the tenants' groups interleaved as the
+    jobs were (the first group of each tenant before any second one)."""
+    groups: dict[tuple[str, str], list[list[Dispatched]]] = {}
+    for job in jobs:
+        size = KINDS[job.kind].message_group
+        chunks = groups.setdefault((job.labels.tenant_id, job.kind), [[]])
+        if len(chunks[-1]) >= size:
+            chunks.append([])
+        chunks[-1].append(job)
+    return [group_message_for(group[0].kind, group)
+            for group in _interleaved(list(groups.values())) if group]
+
+
+def publish_messages(celery: Any, messages: Sequence[JobMessage]) -> None:
+    """Send the messages over one connection with a Celery app (`send_task`: the producer
+    never imports the tasks); raises on a broker outage."""
+    with celery.producer_or_acquire() as producer:
+        for message in messages:
+            celery.send_task(message.task, args=list(message.job_ids), queue=message.queue,
+                             task_id=message.task_id, producer=producer,
+                             headers=dict(message.headers), argsrepr=message.argsrepr,
+                             kwargsrepr=message.kwargsrepr)
 
 
 def _labels(row: Any) -> JobLabels:
@@ -108,10 +146,6 @@ def new_delivery_id(job_id: str) -> str:
     """A fresh Celery task id for one publish of the job: unique per message (the claim's
     fencing token) and naming the job, so the broker's contents can be matched to jobs."""
     return f"{job_id}.{uuid.uuid4().hex[:12]}"
-
-
-def job_id_of(delivery_id: str) -> str:
-    return delivery_id.split(".", 1)[0]
 
 
 def _count(session: Session, where: ColumnElement[bool], tenant_id: str, kind: str,
@@ -220,7 +254,7 @@ def _dispatch_oldest(session: Session, tenant_id: str, kind: str, count: int,
             for row in sorted(won, key=lambda row: order[row.id])]
 
 
-def _interleaved(lists: list[list[Dispatched]]) -> Iterator[Dispatched]:
+def _interleaved(lists: list[list[T]]) -> Iterator[T]:
     for round_ in zip_longest(*lists):
         yield from (item for item in round_ if item is not None)
 

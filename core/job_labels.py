@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ HEADER_REQUEST_ID = "fragrance_request_id"
 HEADER_TENANT = "fragrance_tenant"
 HEADER_KIND = "fragrance_kind"
 HEADER_PUBLISHED_AT = "fragrance_published_at"  # seconds since the epoch
+HEADER_JOB_IDS = "fragrance_job_ids"  # a group's jobs, comma-separated
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,64}")
 _SPACES = re.compile(r"\s+")
 
@@ -65,13 +66,38 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def message_labels(kind: str, job_id: str, labels: JobLabels
+def message_labels(kind: str, job_ids: Sequence[str], labels: Sequence[JobLabels]
                    ) -> tuple[dict[str, str], str, str]:
-    """(headers, argsrepr, kwargsrepr) of the job's task message, published now."""
-    headers = {HEADER_KIND: kind, HEADER_TENANT: labels.tenant_id,
+    """(headers, argsrepr, kwargsrepr) of the task message of these jobs (one, or a group
+    of one tenant's), published now. A group's message names all its jobs in a header
+    (`HEADER_JOB_IDS`, read by the broker inventory) and its request id only when every job
+    came from the same request."""
+    first = labels[0]
+    headers = {HEADER_KIND: kind, HEADER_TENANT: first.tenant_id,
                HEADER_PUBLISHED_AT: f"{time.time():.3f}"}
-    if labels.request_id:
-        headers[HEADER_REQUEST_ID] = labels.request_id
-    argsrepr = repr((job_id, labels.summary or kind))
-    kwargsrepr = repr({"tenant": labels.tenant_id, "request_id": labels.request_id})
+    request_ids = {label.request_id for label in labels}
+    request_id = first.request_id if len(request_ids) == 1 else None
+    if request_id:
+        headers[HEADER_REQUEST_ID] = request_id
+    if len(job_ids) == 1:
+        argsrepr = repr((job_ids[0], first.summary or kind))
+    else:
+        headers[HEADER_JOB_IDS] = ",".join(job_ids)
+        argsrepr = repr(tuple(zip(job_ids, (label.summary or kind for label in labels),
+                                  strict=True)))
+    kwargsrepr = repr({"tenant": first.tenant_id, "request_id": request_id})
     return headers, argsrepr, kwargsrepr
+
+
+def job_ids_in(headers: Mapping[str, Any], task_id: str) -> list[str]:
+    """The jobs a message carries: its group's (`HEADER_JOB_IDS`), else the one its task id
+    names."""
+    group = headers.get(HEADER_JOB_IDS)
+    if isinstance(group, str) and group:
+        return group.split(",")
+    return [job_id_of(task_id)]
+
+
+def job_id_of(delivery_id: str) -> str:
+    """The job a task id (`core.dispatch.new_delivery_id`) names: its group's first job."""
+    return delivery_id.split(".", 1)[0]

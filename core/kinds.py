@@ -56,7 +56,9 @@ class KindDeclaration:
     tenant may have in flight, and open, of this kind. Its time limits are the settings
     `<name>_soft_time_limit_s` and `<name>_time_limit_s`. `light_tenants_first`: a short
     kind, where a tenant's single job is worth pausing another tenant's flood of batches
-    for (`core.batching.PriorityGate`); not for hours-long runs.
+    for (`core.batching.PriorityGate`); not for hours-long runs. `message_group`: the most
+    jobs of one tenant one broker message may carry (`core.dispatch.messages_for`): a
+    worker runs them together, so Celery's cost is paid once a group, not once a job.
     """
 
     name: str
@@ -71,6 +73,7 @@ class KindDeclaration:
     dispatch_window: int
     max_open_jobs: int
     light_tenants_first: bool = False
+    message_group: int = 1
 
     @property
     def time_limit_setting(self) -> str:
@@ -93,13 +96,13 @@ DECLARED: tuple[KindDeclaration, ...] = (
         request_type="api.schemas:SearchIn", result_type="api.results:SearchJob",
         task_module="tasks.search", runtime="workers.search_runtime:SearchRuntime",
         worker_group="models", dispatch_window=8, max_open_jobs=20000,
-        light_tenants_first=True),
+        light_tenants_first=True, message_group=8),
     KindDeclaration(
         name="recipe", task="recipe.generate", queue="recipe", scope="generate",
         request_type="api.schemas:RecipeIn", result_type="api.results:RecipeJob",
         task_module="tasks.recipe", runtime="workers.recipe_runtime:RecipeRuntime",
         worker_group="models", dispatch_window=8, max_open_jobs=5000,
-        light_tenants_first=True),
+        light_tenants_first=True, message_group=8),
     KindDeclaration(
         name="training", task="training.run", queue="training", scope="training",
         request_type="api.schemas:TrainingIn", result_type="api.results:TrainingJob",

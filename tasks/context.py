@@ -4,6 +4,7 @@ reached through the app's task class: `workers.job_task.JobTask.worker`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 from core.dispatch import Dispatched, DispatchQueue
@@ -43,6 +44,11 @@ class TaskContext(Protocol):
 
     def announce(self, job_id: str) -> None: ...
 
+    def run_together(self, calls: Sequence[tuple[str, Callable[[], RunOutcome]]]
+                     ) -> list[RunOutcome | BaseException]:
+        """Run the calls, (job id, call) of a group message's jobs, at once, each logging
+        as its job; each one's outcome, or the exception it raised."""
+
     def report_lost_runs(self, runs: Sequence[LostRun]) -> None: ...
 
 
@@ -57,12 +63,17 @@ JOB_TASK_OPTIONS: dict[str, Any] = {"bind": True, "autoretry_for": (StoreUnavail
                                     "max_retries": None}
 
 
-def run_pipeline_job(task: Any, kind: str, job_id: str, decode: Callable[[Any], Any],
+def run_pipeline_job(task: Any, kind: str, job_ids: Sequence[str],
+                     decode: Callable[[Any], Any],
                      compute: Callable[[TaskContext, str, Any], dict[str, Any]]
                      ) -> dict[str, Any]:
-    """Claim the job, decode its input, compute (for the job's tenant: its models) with
-    checkpoints around, record once."""
+    """Claim each job, decode its input, compute (for the job's tenant: its models) with
+    checkpoints around, record once. A message of one job reports it as the task's state;
+    a group's jobs run together (`TaskContext.run_together`: their claims, computations and
+    finishes meet in the runner's groups and the kind's micro-batcher) and the task reports
+    each job's outcome."""
     context = context_of(task)
+    tenant_hint = tenant_named_by(task)
 
     def work(claim: Claim, checkpoint: Checkpoint) -> dict[str, Any]:
         value = decode(claim.input)  # the claim itself refused a job canceled before it
@@ -70,11 +81,21 @@ def run_pipeline_job(task: Any, kind: str, job_id: str, decode: Callable[[Any], 
         # a cancel that arrives while it runs still wins: the runner records it instead
         return compute(context, claim.tenant_id, value)
 
-    outcome = context.runner(kind).run(job_id, task.request.id, work,
-                                       tenant_hint=tenant_named_by(task))
-    if outcome != RunOutcome.SKIPPED:
-        context.announce(job_id)
-    return reported(task, job_id, outcome)
+    def run(job_id: str) -> RunOutcome:
+        outcome = context.runner(kind).run(job_id, task.request.id, work,
+                                           tenant_hint=tenant_hint)
+        if outcome != RunOutcome.SKIPPED:
+            context.announce(job_id)
+        return outcome
+
+    if len(job_ids) == 1:
+        return reported(task, job_ids[0], run(job_ids[0]))
+    outcomes = context.run_together([(job_id, partial(run, job_id)) for job_id in job_ids])
+    for outcome in outcomes:  # a store outage: the group's delivery runs again; its jobs
+        if isinstance(outcome, BaseException):  # recorded already are skipped then
+            raise outcome
+    return {"jobs": [{"job_id": job_id, "outcome": str(outcome)}
+                     for job_id, outcome in zip(job_ids, outcomes, strict=True)]}
 
 
 def tenant_named_by(task: Any) -> str:

@@ -40,5 +40,5 @@ def _generate(context: TaskContext, tenant_id: str, brief: Any) -> dict[str, Any
 
 
 @shared_task(name="recipe.generate", **JOB_TASK_OPTIONS)
-def generate_recipe(self: Any, job_id: str) -> dict[str, Any]:
-    return run_pipeline_job(self, JobKind.RECIPE, job_id, decode_brief, _generate)
+def generate_recipe(self: Any, *job_ids: str) -> dict[str, Any]:
+    return run_pipeline_job(self, JobKind.RECIPE, job_ids, decode_brief, _generate)

@@ -32,8 +32,8 @@ def decode_search_job(payload: dict[str, Any]) -> tuple[dict[str, Any], Any]:
 
 
 @shared_task(name="search.run", **JOB_TASK_OPTIONS)
-def run_search(self: Any, job_id: str) -> dict[str, Any]:
+def run_search(self: Any, *job_ids: str) -> dict[str, Any]:
     return run_pipeline_job(
-        self, JobKind.SEARCH, job_id, decode_search_job,
+        self, JobKind.SEARCH, job_ids, decode_search_job,
         lambda context, tenant_id, job: context.runtime(JobKind.SEARCH).search(
             tenant_id, job[1], job[0]))

@@ -24,21 +24,23 @@ from typing import Any
 
 import redis
 
-from core.dispatch import job_id_of
+from core.job_labels import job_ids_in
 
 UNACKED_HASH = "unacked"  # kombu.transport.redis.Channel.unacked_key
 UNACKED_INDEX = "unacked_index"  # its unacked_index_key: delivery tag -> delivered at
 BROKER_MARK = "fragrance:broker-mark"
 
 
-def _task_id(raw: bytes | str) -> str | None:
+def _job_ids(raw: bytes | str) -> list[str]:
+    """The jobs a raw message carries (one, or a group's: `core.job_labels.job_ids_in`)."""
     try:
         message: Any = json.loads(raw)
         if isinstance(message, list):  # unacked entries: [message, exchange, routing key]
             message = message[0]
-        return str(message["headers"]["id"])
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None
+        headers = message["headers"]
+        return job_ids_in(headers, str(headers["id"]))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return []
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def take_inventory(client: redis.Redis, queues: Iterable[str], held_for_s: float
     raws: list[bytes] = []
     for queue in queues:
         raws.extend(client.lrange(queue, 0, -1))  # type: ignore[arg-type]
-    present = {job_id_of(task_id) for task_id in map(_task_id, raws) if task_id}
+    present = {job_id for raw in raws for job_id in _job_ids(raw)}
     held: dict[str, list[bytes]] = {}
     cutoff = time.time() - held_for_s
     delivered: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
@@ -63,13 +65,11 @@ def take_inventory(client: redis.Redis, queues: Iterable[str], held_for_s: float
     tags = [tag for tag, _ in delivered]
     bodies: Any = client.hmget(UNACKED_HASH, tags) if tags else []
     for (tag, at), raw in zip(delivered, bodies, strict=True):
-        task_id = _task_id(raw) if raw is not None else None
-        if task_id is None:
-            continue
-        if at >= cutoff:
-            present.add(job_id_of(task_id))
-        else:
-            held.setdefault(job_id_of(task_id), []).append(tag)
+        for job_id in _job_ids(raw) if raw is not None else []:
+            if at >= cutoff:
+                present.add(job_id)
+            else:
+                held.setdefault(job_id, []).append(tag)
     return Inventory(present, held)
 
 

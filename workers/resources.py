@@ -7,23 +7,33 @@ task class (`workers.job_task.JobTask.worker`, the `tasks.context.TaskContext` p
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.log_context import bound
 from config.sections import RunnerSettings, WebhookSettings, load_section
 from core.batching import PriorityGate
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
-from core.dispatch import Dispatched, DispatchPolicy, DispatchQueue, message_for
+from core.dispatch import (
+    Dispatched,
+    DispatchPolicy,
+    DispatchQueue,
+    messages_for,
+    publish_messages,
+)
 from core.kinds import KINDS, dotted
 from core.registry import ModelRegistry
 from core.runner import JobRunner, TimeLimits
@@ -43,6 +53,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LEASE_MARGIN_S = 30
+# threads running group messages' jobs (`run_together`): enough for every Celery thread
+# of a models worker (16) to run a group of 8 at once; more groups wait for a thread
+GROUP_THREADS = 128
 EXIT_OVERRUN = 70  # the worker's exit status after a hard time limit
 
 
@@ -150,6 +163,29 @@ class WorkerResources:
         logging.shutdown()
         os._exit(EXIT_OVERRUN)
 
+    def run_together(self, calls: Sequence[tuple[str, Callable[[], T]]]
+                     ) -> list[T | BaseException]:
+        """Run a group message's jobs at once on this process's group threads, each with
+        the calling task's log context and its own job id; each one's value, or the
+        exception it raised."""
+        pool = self._once("group_threads", lambda: ThreadPoolExecutor(
+            GROUP_THREADS, thread_name_prefix="job-group"))
+
+        def in_context(job_id: str, call: Callable[[], T]) -> Callable[[], T]:
+            context = contextvars.copy_context()
+
+            def call_as_job() -> T:
+                with bound(job_id=job_id):
+                    return call()
+            return partial(context.run, call_as_job)
+
+        futures = [pool.submit(in_context(job_id, call)) for job_id, call in calls]
+        outcomes: list[T | BaseException] = []
+        for future in futures:
+            error = future.exception()
+            outcomes.append(future.result() if error is None else error)
+        return outcomes
+
     def running_jobs(self) -> int:
         """Jobs this process is running now (for its heartbeat)."""
         return sum(built.running for name, built in list(self._built.items())
@@ -198,17 +234,11 @@ class WorkerResources:
 
     # ---- publishing (maintenance) -----------------------------------------------------
     def publish(self, jobs: Sequence[Dispatched]) -> None:
-        """Publish each job's message over one connection."""
+        """Publish the jobs' messages over one connection, each tenant's jobs of a kind in
+        groups (`core.dispatch.messages_for`)."""
         if self._app is None:
             raise RuntimeError("publish_through(app) was not called")
-        app = self._app
-        with app.producer_or_acquire() as producer:
-            for job in jobs:
-                message = message_for(job.kind, job.job_id, job.labels)
-                app.send_task(message.task, args=[job.job_id], queue=message.queue,
-                                    task_id=message.task_id, producer=producer,
-                                    headers=dict(message.headers), argsrepr=message.argsrepr,
-                                    kwargsrepr=message.kwargsrepr)
+        publish_messages(self._app, messages_for(jobs))
 
     def report_lost_runs(self, runs: Sequence[LostRun]) -> None:
         """Tell Flower that each lost worker's run failed (`workers.lost_runs`)."""

@@ -15,8 +15,7 @@ from typing import Any
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun, task_received
 
 from config.log_context import bind, bound, clear, set_process_fields
-from core.dispatch import job_id_of
-from core.job_labels import HEADER_REQUEST_ID, HEADER_TENANT
+from core.job_labels import HEADER_REQUEST_ID, HEADER_TENANT, job_id_of
 from core.states import TASK_FOR_KIND
 
 log = logging.getLogger("celery.worker.strategy")

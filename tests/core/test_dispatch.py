@@ -14,10 +14,10 @@ from core.dispatch import (
     Dispatched,
     DispatchPolicy,
     DispatchQueue,
-    job_id_of,
     new_delivery_id,
 )
 from core.errors import QuotaExceeded
+from core.job_labels import job_id_of
 from core.models import Job, utcnow
 from core.states import JobStatus
 from core.store import ClaimRequest, JobStore, NewJob

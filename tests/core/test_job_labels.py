@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.dispatch import message_for
+from core.dispatch import Dispatched, message_for, messages_for
 from core.job_labels import (
+    HEADER_JOB_IDS,
     HEADER_KIND,
     HEADER_PUBLISHED_AT,
     HEADER_REQUEST_ID,
     HEADER_TENANT,
     SUMMARY_MAX,
     JobLabels,
+    job_ids_in,
     summarize,
     valid_request_id,
 )
@@ -67,3 +69,31 @@ def test_a_message_carries_the_labels_in_its_headers_and_argument_text() -> None
     assert message.kwargsrepr == "{'tenant': 'tenant-7', 'request_id': 'req-9'}"
     bare = message_for("recipe", "job-2")
     assert HEADER_REQUEST_ID not in bare.headers and bare.argsrepr == "('job-2', 'recipe')"
+
+
+def test_a_tenants_jobs_go_out_in_groups_the_tenants_interleaved() -> None:
+    """Each tenant's jobs of a kind in groups of up to the kind's `message_group` (8 for
+    search, 1 for training), each tenant's first group before anyone's second."""
+    flood = [Dispatched(f"a{n}", "search", JobLabels("A", f"req-{n}", f"q{n}"))
+             for n in range(10)]
+    other = [Dispatched("b0", "search", JobLabels("B", "req-b"))]
+    training = [Dispatched(f"t{n}", "training", JobLabels("A")) for n in range(2)]
+    messages = messages_for([*flood, *other, *training])
+    assert [message.job_ids for message in messages] == [
+        tuple(f"a{n}" for n in range(8)), ("b0",), ("t0",), ("a8", "a9"), ("t1",)]
+    group, alone = messages[0], messages[1]
+    assert group.task == "search.run" and group.task_id.startswith("a0.")
+    assert group.headers[HEADER_JOB_IDS] == ",".join(f"a{n}" for n in range(8))
+    assert group.headers[HEADER_TENANT] == "A"
+    assert HEADER_REQUEST_ID not in group.headers  # its jobs came from several requests
+    assert group.argsrepr is not None and "('a7', 'q7')" in group.argsrepr
+    assert HEADER_JOB_IDS not in alone.headers and alone.headers[HEADER_REQUEST_ID] == "req-b"
+    assert messages_for([]) == []
+
+
+def test_the_jobs_a_message_carries_are_read_from_its_headers() -> None:
+    group = messages_for([Dispatched(f"j{n}", "recipe", JobLabels("T")) for n in range(3)])[0]
+    assert job_ids_in(group.headers, group.task_id) == ["j0", "j1", "j2"]
+    single = message_for("search", "job-1")
+    assert job_ids_in(single.headers, single.task_id) == ["job-1"]
+    assert job_ids_in({HEADER_JOB_IDS: ""}, "job-2.abc") == ["job-2"]

@@ -181,6 +181,43 @@ def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack
     assert not set(held) & set(ids), held  # the held copies were dropped
 
 
+def test_a_group_message_a_killed_worker_took_goes_out_again(make_stack) -> None:  # type: ignore[no-untyped-def]
+    """A batch's first window goes out as one message carrying a group of its jobs. A
+    worker SIGKILLed after taking it: maintenance finds the group held with all its jobs
+    still queued, publishes them again and drops the held copy; each succeeds once."""
+    import json
+
+    import redis
+
+    stack: Stack = make_stack(FRAGRANCE_VISIBILITY_TIMEOUT_S="7200")
+    broker = redis.Redis.from_url(stack.env["FRAGRANCE_BROKER_URL"])
+    client = stack.client(("generate",))
+    answer = client.http.post("/api/v1/generate/batch", json={"requests": [
+        {"fragrance_family": family} for family in ("floral", "woody", "citrus")]})
+    assert answer.status_code == 202, answer.text
+    wait_until(lambda: broker.llen("recipe") >= 1, 30, "the group's message")
+    raw = broker.lrange("recipe", 0, -1)
+    assert len(raw) == 1  # type: ignore[arg-type]
+    ids = json.loads(raw[0])["headers"]["fragrance_job_ids"].split(",")  # type: ignore[index]
+    assert len(ids) == 3
+    taker = ("import os, sys\nfrom kombu import Connection\n"
+             "channel = Connection(sys.argv[1]).channel()\n"
+             "assert channel.basic_get('recipe', no_ack=False)\n"
+             "os.kill(os.getpid(), 9)\n")
+    died = subprocess.run([sys.executable, "-c", taker, stack.env["FRAGRANCE_BROKER_URL"]],
+                          capture_output=True, timeout=60)
+    assert died.returncode == -9, died.stderr
+    assert broker.llen("recipe") == 0 and broker.hlen("unacked") == 1
+
+    stack.start_worker(name="ops", queues="maintenance", concurrency=2)
+    stack.start_worker(name="perfumer", queues="recipe", concurrency=4, beat=False)
+    for job_id in ids:
+        job = client.wait_finished(job_id, 120)
+        assert job["status"] == "succeeded" and job["attempts"] == 1, job
+    # the held copy was dropped, the new message acknowledged
+    wait_until(lambda: broker.hlen("unacked") == 0, 30, "no message held")
+
+
 class EventLog:
     """Celery's event stream as Flower reads it (`celery.events.state.State`), captured in
     a thread: what an operator's Flower would show."""
