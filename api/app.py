@@ -69,7 +69,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     wakeups = _wake_webhook_senders(sessions, settings.broker_url)
-    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs)
+    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs,
+                                     settings.lone_dispatch_windows)
     store = JobStore(sessions, float(settings.idempotency_ttl_s), policy)
     limiter = SubmitLimiter(settings.broker_url, float(settings.rate_limit_per_s),
                             int(settings.rate_limit_burst)) \

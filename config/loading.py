@@ -49,7 +49,7 @@ def _validators() -> list[Validator]:
         Validator("promotion_tolerance", "model_poll_interval_s", must_exist=True,
                   is_type_of=(int, float), gte=0),
         Validator("model_store", must_exist=True, is_type_of=str, len_min=1),
-        Validator("dispatch_windows", "max_open_jobs", must_exist=True,
+        Validator("dispatch_windows", "lone_dispatch_windows", "max_open_jobs", must_exist=True,
                   condition=_positive_ints_by_name,
                   messages={"condition": "{name} must map job kinds to positive "
                                          "integers, got {value!r}"}),

@@ -18,7 +18,7 @@ work per group, and a bounded number of messages per group is in flight.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,23 +49,33 @@ OPEN: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]
 @dataclass(frozen=True)
 class DispatchPolicy:
     """Per kind: `windows`, the jobs one tenant may have in flight (dispatched and not
-    finished), and `caps`, the jobs one tenant may have open (queued or running). A kind not
-    named is unbounded."""
+    finished); `lone_windows`, the same for a tenant that alone has work of the kind (the
+    dispatcher's refills only; never below the window); and `caps`, the jobs one tenant may
+    have open (queued or running). A kind not named is unbounded."""
 
     windows: Mapping[str, int] = field(default_factory=dict)
     caps: Mapping[str, int] = field(default_factory=dict)
+    lone_windows: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def declared(cls, windows: Mapping[str, int], caps: Mapping[str, int]) -> DispatchPolicy:
-        """Every declared kind's window and cap: the value the settings (`windows`, `caps`)
-        give it, else its declaration's default (`core.kinds`)."""
+    def declared(cls, windows: Mapping[str, int], caps: Mapping[str, int],
+                 lone_windows: Mapping[str, int] | None = None) -> DispatchPolicy:
+        """Every declared kind's windows and cap: the value the settings (`windows`,
+        `caps`, `lone_windows`) give it, else its declaration's default (`core.kinds`)."""
+        lone = lone_windows or {}
         return cls(windows={name: int(windows.get(name, kind.dispatch_window))
                             for name, kind in KINDS.items()},
                    caps={name: int(caps.get(name, kind.max_open_jobs))
-                         for name, kind in KINDS.items()})
+                         for name, kind in KINDS.items()},
+                   lone_windows={name: int(lone.get(name, kind.lone_dispatch_window
+                                                    or kind.dispatch_window))
+                                 for name, kind in KINDS.items()})
 
     def window(self, kind: str) -> int:
         return self.windows.get(kind, UNBOUNDED)
+
+    def lone_window(self, kind: str) -> int:
+        return max(self.window(kind), self.lone_windows.get(kind, 0))
 
     def cap(self, kind: str) -> int:
         return self.caps.get(kind, UNBOUNDED)
@@ -156,6 +166,13 @@ def _count(session: Session, where: ColumnElement[bool], tenant_id: str, kind: s
     return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
 
 
+def _others_in_flight(session: Session, tenant_id: str, kind: str) -> bool:
+    """Whether another tenant has a job of the kind in flight (a scan of ix_jobs_in_flight,
+    which the windows keep small)."""
+    return session.scalar(select(Job.id).where(IN_FLIGHT, Job.kind == kind,
+                                               Job.tenant_id != tenant_id).limit(1)) is not None
+
+
 def _has_backlog(session: Session, tenant_id: str, kind: str) -> bool:
     return session.scalar(select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id,
                                                Job.kind == kind).limit(1)) is not None
@@ -191,8 +208,14 @@ def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
     publish, tenants interleaved (the caller publishes after the commit)."""
     now = utcnow()
     per_tenant: list[list[Dispatched]] = []
-    for tenant_id, kind in _backlog_pairs(session):
-        free = policy.window(kind) - _count(session, IN_FLIGHT, tenant_id, kind)
+    pairs = _backlog_pairs(session)
+    tenants_waiting = Counter(kind for _, kind in pairs)
+    for tenant_id, kind in pairs:
+        window = policy.window(kind)
+        if policy.lone_window(kind) > window and tenants_waiting[kind] == 1 \
+                and not _others_in_flight(session, tenant_id, kind):
+            window = policy.lone_window(kind)
+        free = window - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
             per_tenant.append(_dispatch_oldest(session, tenant_id, kind, min(free, 10_000),
                                                now))

@@ -59,6 +59,10 @@ class KindDeclaration:
     for (`core.batching.PriorityGate`); not for hours-long runs. `message_group`: the most
     jobs of one tenant one broker message may carry (`core.dispatch.messages_for`): a
     worker runs them together, so Celery's cost is paid once a group, not once a job.
+    `lone_dispatch_window` (default: the dispatch window) is the default of the
+    `lone_dispatch_windows` setting: the window of a tenant that alone has work of the kind
+    (no other tenant's job queued or running), so its groups overlap instead of the
+    worker idling between one group's finish and the next group's publish.
     """
 
     name: str
@@ -74,6 +78,7 @@ class KindDeclaration:
     max_open_jobs: int
     light_tenants_first: bool = False
     message_group: int = 1
+    lone_dispatch_window: int | None = None
 
     @property
     def time_limit_setting(self) -> str:
@@ -96,13 +101,13 @@ DECLARED: tuple[KindDeclaration, ...] = (
         request_type="api.schemas:SearchIn", result_type="api.results:SearchJob",
         task_module="tasks.search", runtime="workers.search_runtime:SearchRuntime",
         worker_group="models", dispatch_window=8, max_open_jobs=20000,
-        light_tenants_first=True, message_group=8),
+        light_tenants_first=True, message_group=8, lone_dispatch_window=32),
     KindDeclaration(
         name="recipe", task="recipe.generate", queue="recipe", scope="generate",
         request_type="api.schemas:RecipeIn", result_type="api.results:RecipeJob",
         task_module="tasks.recipe", runtime="workers.recipe_runtime:RecipeRuntime",
         worker_group="models", dispatch_window=8, max_open_jobs=5000,
-        light_tenants_first=True, message_group=8),
+        light_tenants_first=True, message_group=8, lone_dispatch_window=32),
     KindDeclaration(
         name="training", task="training.run", queue="training", scope="training",
         request_type="api.schemas:TrainingIn", result_type="api.results:TrainingJob",
@@ -157,7 +162,8 @@ def check_settings(settings: SettingsLookup,
     """Check the settings every kind needs, before an app is built on them: both time
     limits (positive integers, the soft one below the hard one), a visibility timeout
     longer than the longest hard limit (a shorter one redelivers running jobs), and
-    `dispatch_windows` and `max_open_jobs` naming declared kinds only. KindError names the
+    `dispatch_windows`, `lone_dispatch_windows` and `max_open_jobs` naming declared kinds
+    only. KindError names the
     kind and the setting."""
     kinds = tuple(kinds)
     for kind in kinds:
@@ -172,7 +178,7 @@ def check_settings(settings: SettingsLookup,
         raise KindError(f"visibility_timeout_s ({visibility}) must exceed the longest hard "
                         f"time limit ({longest}); a shorter one redelivers running jobs")
     names = sorted(kind.name for kind in kinds)
-    for setting in ("dispatch_windows", "max_open_jobs"):
+    for setting in ("dispatch_windows", "lone_dispatch_windows", "max_open_jobs"):
         # an environment variable (FRAGRANCE_DISPATCH_WINDOWS__SEARCH) names it in capitals
         unknown = sorted({str(name).lower() for name in settings.get(setting) or {}}
                          - set(names))

@@ -107,7 +107,8 @@ class WorkerResources:
     @property
     def _policy(self) -> DispatchPolicy:
         return DispatchPolicy.declared(self.settings.dispatch_windows,
-                                       self.settings.max_open_jobs)
+                                       self.settings.max_open_jobs,
+                                       self.settings.lone_dispatch_windows)
 
     @property
     def dispatch_queue(self) -> DispatchQueue:

@@ -71,6 +71,7 @@ def test_a_kind_without_its_time_limits_is_named() -> None:
                                          r"job kinds; the kinds are \['recipe', 'search', "
                                          r"'training'\]"),
     ({"max_open_jobs": {"noop": 4}}, r"max_open_jobs names \['noop'\]"),
+    ({"lone_dispatch_windows": {"serch": 4}}, r"lone_dispatch_windows names \['serch'\]"),
 ])
 def test_bad_kind_settings_are_named(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(KindError, match=message):
@@ -84,6 +85,21 @@ def test_a_window_set_from_the_environment_names_its_kind_in_capitals(
     check_settings(settings)
     policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs)
     assert policy.window("search") == 64
+
+
+def test_a_lone_tenants_window_is_declared_per_kind_and_never_below_the_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings("testing")
+    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs,
+                                     settings.lone_dispatch_windows)
+    assert (policy.window("search"), policy.lone_window("search")) == (8, 32)
+    assert policy.lone_window("training") == policy.window("training") == 1
+    monkeypatch.setenv("FRAGRANCE_LONE_DISPATCH_WINDOWS__RECIPE", "4")
+    settings = load_settings("testing")
+    check_settings(settings)
+    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs,
+                                     settings.lone_dispatch_windows)
+    assert policy.lone_window("recipe") == policy.window("recipe") == 8
 
 
 def _production() -> Any:
