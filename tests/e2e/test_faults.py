@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.database import make_engine, make_session_factory
+from core.job_labels import job_ids_in
 from core.models import JobEvent
 from tests.conftest import free_port
 from tests.e2e.conftest import Stack
@@ -119,7 +120,9 @@ def test_messages_a_restarted_broker_lost_go_out_again_at_once(make_stack, tmp_p
 
     def queued() -> set[str]:
         raws = redis.Redis(port=port).lrange("search", 0, -1)
-        return {json.loads(raw)["headers"]["id"].split(".")[0] for raw in raws}  # type: ignore[union-attr]
+        headers = [json.loads(raw)["headers"] for raw in raws]  # type: ignore[union-attr]
+        return {job_id for header in headers  # a group message carries several jobs
+                for job_id in job_ids_in(header, header["id"])}
 
     try:
         wait_until(lambda: redis.Redis(port=port).ping(), 10, "redis")
@@ -176,8 +179,9 @@ def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack
     for job_id in ids:  # requeue_after_s is 5, a maintenance round every 2 s
         job = client.wait_finished(job_id, 60)
         assert job["status"] == "succeeded" and job["attempts"] == 1, job
-    held = [json.loads(raw)[0]["headers"]["id"].split(".")[0]
-            for raw in broker.hvals("unacked")]  # type: ignore[union-attr]
+    held = [job_id for raw in broker.hvals("unacked")  # type: ignore[union-attr]
+            for header in [json.loads(raw)[0]["headers"]]
+            for job_id in job_ids_in(header, header["id"])]
     assert not set(held) & set(ids), held  # the held copies were dropped
 
 
