@@ -103,18 +103,10 @@ class JobMessage:
     argsrepr: str | None = None
     kwargsrepr: str | None = None
 
-    @property
-    def job_id(self) -> str:
-        return self.job_ids[0]
 
-
-def message_for(kind: str, job_id: str, labels: JobLabels | None = None) -> JobMessage:
-    """What every producer (the API, the dispatcher, maintenance) publishes for a job."""
-    return group_message_for(kind, [Dispatched(job_id, kind, labels or JobLabels())])
-
-
-def group_message_for(kind: str, jobs: Sequence[Dispatched]) -> JobMessage:
+def group_message_for(jobs: Sequence[Dispatched]) -> JobMessage:
     """One message for these jobs of one tenant and kind (a group of one: the job's own)."""
+    kind = jobs[0].kind
     job_kind = JobKind(kind)
     job_ids = tuple(job.job_id for job in jobs)
     headers, argsrepr, kwargsrepr = message_labels(kind, job_ids, [job.labels for job in jobs])
@@ -123,7 +115,8 @@ def group_message_for(kind: str, jobs: Sequence[Dispatched]) -> JobMessage:
 
 
 def messages_for(jobs: Sequence[Dispatched]) -> list[JobMessage]:
-    """The messages that publish `jobs`: each tenant's jobs of a kind in groups of up to
+    """What every producer (the API, the dispatcher, maintenance) publishes for `jobs`: each
+    tenant's jobs of a kind in groups of up to
     the kind's `message_group`, in their order, the tenants' groups interleaved as the
     jobs were (the first group of each tenant before any second one)."""
     groups: dict[tuple[str, str], list[list[Dispatched]]] = {}
@@ -133,8 +126,7 @@ def messages_for(jobs: Sequence[Dispatched]) -> list[JobMessage]:
         if len(chunks[-1]) >= size:
             chunks.append([])
         chunks[-1].append(job)
-    return [group_message_for(group[0].kind, group)
-            for group in _interleaved(list(groups.values())) if group]
+    return [group_message_for(group) for group in _interleaved(list(groups.values()))]
 
 
 def publish_messages(celery: Any, messages: Sequence[JobMessage]) -> None:
@@ -211,10 +203,10 @@ def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
     pairs = _backlog_pairs(session)
     tenants_waiting = Counter(kind for _, kind in pairs)
     for tenant_id, kind in pairs:
-        window = policy.window(kind)
-        if policy.lone_window(kind) > window and tenants_waiting[kind] == 1 \
+        window, lone_window = policy.window(kind), policy.lone_window(kind)
+        if lone_window > window and tenants_waiting[kind] == 1 \
                 and not _others_in_flight(session, tenant_id, kind):
-            window = policy.lone_window(kind)
+            window = lone_window
         free = window - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
             per_tenant.append(_dispatch_oldest(session, tenant_id, kind, min(free, 10_000),

@@ -31,8 +31,10 @@ UNACKED_INDEX = "unacked_index"  # its unacked_index_key: delivery tag -> delive
 BROKER_MARK = "fragrance:broker-mark"
 
 
-def _job_ids(raw: bytes | str) -> list[str]:
-    """The jobs a raw message carries (one, or a group's: `core.job_labels.job_ids_in`)."""
+def jobs_in_message(raw: bytes | str) -> list[str]:
+    """The jobs a raw message, as Redis holds it in a queue's list or the unacked hash,
+    carries (one, or a group's: `core.job_labels.job_ids_in`); none for what is not a
+    job's message."""
     try:
         message: Any = json.loads(raw)
         if isinstance(message, list):  # unacked entries: [message, exchange, routing key]
@@ -57,7 +59,7 @@ def take_inventory(client: redis.Redis, queues: Iterable[str], held_for_s: float
     raws: list[bytes] = []
     for queue in queues:
         raws.extend(client.lrange(queue, 0, -1))  # type: ignore[arg-type]
-    present = {job_id for raw in raws for job_id in _job_ids(raw)}
+    present = {job_id for raw in raws for job_id in jobs_in_message(raw)}
     held: dict[str, list[bytes]] = {}
     cutoff = time.time() - held_for_s
     delivered: list[tuple[bytes, float]] = client.zrange(  # type: ignore[assignment]
@@ -65,7 +67,7 @@ def take_inventory(client: redis.Redis, queues: Iterable[str], held_for_s: float
     tags = [tag for tag, _ in delivered]
     bodies: Any = client.hmget(UNACKED_HASH, tags) if tags else []
     for (tag, at), raw in zip(delivered, bodies, strict=True):
-        for job_id in _job_ids(raw) if raw is not None else []:
+        for job_id in jobs_in_message(raw) if raw is not None else []:
             if at >= cutoff:
                 present.add(job_id)
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.dispatch import Dispatched, message_for, messages_for
+from core.dispatch import Dispatched, messages_for
 from core.job_labels import (
     HEADER_JOB_IDS,
     HEADER_KIND,
@@ -57,8 +57,8 @@ def test_only_safe_request_ids_are_kept(raw: str | None, kept: bool) -> None:
 
 
 def test_a_message_carries_the_labels_in_its_headers_and_argument_text() -> None:
-    message = message_for("search", "job-1", JobLabels("tenant-7", "req-9",
-                                                       'hybrid "amber"'))
+    (message,) = messages_for([Dispatched("job-1", "search",
+                                          JobLabels("tenant-7", "req-9", 'hybrid "amber"'))])
     assert message.task == "search.run" and message.queue == "search"
     assert message.task_id.startswith("job-1.")
     assert message.headers[HEADER_KIND] == "search"
@@ -67,7 +67,7 @@ def test_a_message_carries_the_labels_in_its_headers_and_argument_text() -> None
     assert float(message.headers[HEADER_PUBLISHED_AT]) > 0
     assert message.argsrepr == "('job-1', 'hybrid \"amber\"')"
     assert message.kwargsrepr == "{'tenant': 'tenant-7', 'request_id': 'req-9'}"
-    bare = message_for("recipe", "job-2")
+    (bare,) = messages_for([Dispatched("job-2", "recipe")])
     assert HEADER_REQUEST_ID not in bare.headers and bare.argsrepr == "('job-2', 'recipe')"
 
 
@@ -94,6 +94,6 @@ def test_a_tenants_jobs_go_out_in_groups_the_tenants_interleaved() -> None:
 def test_the_jobs_a_message_carries_are_read_from_its_headers() -> None:
     group = messages_for([Dispatched(f"j{n}", "recipe", JobLabels("T")) for n in range(3)])[0]
     assert job_ids_in(group.headers, group.task_id) == ["j0", "j1", "j2"]
-    single = message_for("search", "job-1")
+    (single,) = messages_for([Dispatched("job-1", "search")])
     assert job_ids_in(single.headers, single.task_id) == ["job-1"]
     assert job_ids_in({HEADER_JOB_IDS: ""}, "job-2.abc") == ["job-2"]

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 
 from core.database import make_engine, make_session_factory
-from core.job_labels import job_ids_in
 from core.models import JobEvent
 from tests.conftest import free_port
 from tests.e2e.conftest import Stack
 from tests.e2e.harness import redis_server, wait_until
+from workers.broker_inventory import jobs_in_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -109,7 +109,6 @@ def test_a_canceled_queued_job_never_runs(make_stack) -> None:  # type: ignore[n
 def test_messages_a_restarted_broker_lost_go_out_again_at_once(make_stack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Redis without persistence restarts: every message it held is gone. Maintenance sees
     the broker's mark gone and publishes them again at once, not after `requeue_after_s`."""
-    import json
     import time
 
     import redis
@@ -120,9 +119,8 @@ def test_messages_a_restarted_broker_lost_go_out_again_at_once(make_stack, tmp_p
 
     def queued() -> set[str]:
         raws = redis.Redis(port=port).lrange("search", 0, -1)
-        headers = [json.loads(raw)["headers"] for raw in raws]  # type: ignore[union-attr]
-        return {job_id for header in headers  # a group message carries several jobs
-                for job_id in job_ids_in(header, header["id"])}
+        return {job_id for raw in raws  # type: ignore[union-attr]
+                for job_id in jobs_in_message(raw)}  # a group message: several jobs
 
     try:
         wait_until(lambda: redis.Redis(port=port).ping(), 10, "redis")
@@ -155,7 +153,6 @@ def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack
     timeout (two hours). Maintenance finds them held past `requeue_after_s` with their jobs
     still queued, publishes the jobs again and drops the held copies: each job succeeds
     once, and nothing is delivered again hours later."""
-    import json
 
     import redis
 
@@ -180,8 +177,7 @@ def test_messages_a_killed_worker_took_but_never_claimed_go_out_again(make_stack
         job = client.wait_finished(job_id, 60)
         assert job["status"] == "succeeded" and job["attempts"] == 1, job
     held = [job_id for raw in broker.hvals("unacked")  # type: ignore[union-attr]
-            for header in [json.loads(raw)[0]["headers"]]
-            for job_id in job_ids_in(header, header["id"])]
+            for job_id in jobs_in_message(raw)]
     assert not set(held) & set(ids), held  # the held copies were dropped
 
 
