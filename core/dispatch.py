@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, exists, func, literal, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
@@ -150,12 +150,18 @@ def new_delivery_id(job_id: str) -> str:
     return f"{job_id}.{uuid.uuid4().hex[:12]}"
 
 
-def _count(session: Session, where: ColumnElement[bool], tenant_id: str, kind: str,
-           limit: int | None = None) -> int:
+def _counted(where: ColumnElement[bool], tenant_id: str, kind: str,
+             limit: int | None = None) -> Any:
+    """The number of the tenant's jobs of the kind matching `where` (counting stops at
+    `limit`), as a scalar subquery."""
     rows = select(Job.id).where(where, Job.tenant_id == tenant_id, Job.kind == kind)
     if limit is not None:
         rows = rows.limit(limit)
-    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+    return select(func.count()).select_from(rows.subquery()).scalar_subquery()
+
+
+def _count(session: Session, where: ColumnElement[bool], tenant_id: str, kind: str) -> int:
+    return int(session.scalar(select(_counted(where, tenant_id, kind))) or 0)
 
 
 def _others_in_flight(session: Session, tenant_id: str, kind: str) -> bool:
@@ -165,9 +171,15 @@ def _others_in_flight(session: Session, tenant_id: str, kind: str) -> bool:
                                                Job.tenant_id != tenant_id).limit(1)) is not None
 
 
-def _has_backlog(session: Session, tenant_id: str, kind: str) -> bool:
-    return session.scalar(select(Job.id).where(BACKLOG, Job.tenant_id == tenant_id,
-                                               Job.kind == kind).limit(1)) is not None
+def _admission_counts(session: Session, tenant_id: str, kind: str,
+                      cap: int) -> tuple[int, bool, int]:
+    """In one round trip: the tenant's open jobs of the kind (counted up to `cap` + 1),
+    whether it has a backlog, and its jobs in flight."""
+    backlog = exists().where(BACKLOG, Job.tenant_id == tenant_id, Job.kind == kind)
+    open_jobs = _counted(OPEN, tenant_id, kind, cap + 1) if cap < UNBOUNDED else literal(0)
+    row = session.execute(select(open_jobs, backlog, _counted(IN_FLIGHT, tenant_id, kind))
+                          ).one()
+    return int(row[0] or 0), bool(row[1]), int(row[2] or 0)
 
 
 def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPolicy,
@@ -180,16 +192,14 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     for index, row in enumerate(rows):
         groups[(row["tenant_id"], row["kind"])].append(index)
     for (tenant_id, kind), indexes in groups.items():
-        cap = policy.cap(kind)
-        room = cap - _count(session, OPEN, tenant_id, kind, cap + 1) if cap < UNBOUNDED \
-            else len(indexes)
+        cap, window = policy.cap(kind), policy.window(kind)
+        open_jobs, backlog, in_flight = _admission_counts(session, tenant_id, kind, cap)
+        room = cap - open_jobs if cap < UNBOUNDED else len(indexes)
         for index in indexes[max(room, 0):]:
             verdicts[index] = QuotaExceeded(kind, cap)
         accepted = indexes[:max(room, 0)]
-        window = policy.window(kind)
         free = len(accepted) if window >= UNBOUNDED else (
-            0 if _has_backlog(session, tenant_id, kind)
-            else window - _count(session, IN_FLIGHT, tenant_id, kind))
+            0 if backlog else window - in_flight)
         for index in accepted[:max(free, 0)]:
             rows[index]["dispatched_at"] = now
     return verdicts
