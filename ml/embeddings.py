@@ -58,13 +58,23 @@ def model_version_for(model_path: str | None = None, label: str | None = None) -
     return f"{label}@{model_digest(folder)}"
 
 
-def set_torch_threads(threads: int) -> None:
-    """Intra-op threads of this process. Small batches run fastest on one thread: on the
-    2-core test machine under load, one query took 6.8 ms on 1 thread and 136 ms on 2.
-    Workers get their parallelism from batching and from more processes instead."""
+def configure_torch_for_serving(threads: int) -> None:
+    """How a serving process runs the model: `threads` intra-op threads, and without oneDNN.
+
+    Small batches run fastest on one thread: on the 2-core test machine under load, one
+    query took 6.8 ms on 1 thread and 136 ms on 2. Workers get their parallelism from
+    batching and from more processes instead.
+
+    oneDNN keeps a compiled primitive (with its buffers) per input shape, and a worker sees a
+    new (rows, tokens) shape with almost every micro-batch: its memory kept growing for
+    hours (537 -> 1,188 MiB over 300 batches of 1-64 queries; with a cache of 64 primitives
+    still 1,039 MiB after 450, the evicted ones' memory never going back). Without oneDNN,
+    linear layers run on MKL's GEMM: 533 -> 585 MiB over 450 batches, about 5% slower
+    (docs/worker-path.md, "Memory")."""
     import torch
 
     torch.set_num_threads(max(1, threads))
+    torch.backends.mkldnn.enabled = False
 
 
 class SentenceTransformerEncoder:

@@ -58,11 +58,11 @@ class SearchRuntime:
         return self._registry.serving_id("embedding", tenant_id)
 
     def _build(self, version_id: str | None) -> Any:
-        from ml.embeddings import SentenceTransformerEncoder, set_torch_threads
+        from ml.embeddings import SentenceTransformerEncoder, configure_torch_for_serving
         from ml.search import build_pipeline
 
         settings = self._settings
-        set_torch_threads(settings.torch_threads)
+        configure_torch_for_serving(settings.torch_threads)
         if settings.pipeline == "noop":
             pipeline: Any = NoopPipeline()
         elif version_id is None:

@@ -195,9 +195,9 @@ def run() -> SuiteResult:
     on, part = device(), scale()
     result = SuiteResult("gpu", details={"device": on})
     if on == "cpu":
-        from ml.embeddings import set_torch_threads
+        from ml.embeddings import configure_torch_for_serving
 
-        set_torch_threads(1)  # the workers' setting on a CPU, so both sides match
+        configure_torch_for_serving(1)  # the workers' setting on a CPU, so both sides match
         result.notes.append("no CUDA device: every figure is the CPU's (the same code path); "
                             "the queue-share target is a GPU worker's, not checked here")
     else:

@@ -22,12 +22,12 @@ BATCH = 1000
 
 
 def in_process() -> dict[str, float]:
-    from ml.embeddings import set_torch_threads
+    from ml.embeddings import configure_torch_for_serving
     from ml.rag import SearchRetriever
     from ml.recipe import Brief, FormulatorGenerator, RecipePipeline, load_materials
     from ml.search import build_index, build_pipeline
 
-    set_torch_threads(1)  # the workers' setting (torch_threads), so both sides match
+    configure_torch_for_serving(1)  # the workers' setting (torch_threads), so both sides match
 
     build_index(index_path=str(INDEX_PATH))
     search = build_pipeline(index_path=str(INDEX_PATH))

@@ -29,10 +29,10 @@ PATH = "/api/v1/search/semantic"
 
 
 def in_process() -> dict[str, float]:
-    from ml.embeddings import set_torch_threads
+    from ml.embeddings import configure_torch_for_serving
     from ml.search import SearchRequest, build_index, build_pipeline
 
-    set_torch_threads(1)  # the workers' setting (torch_threads), so both sides match
+    configure_torch_for_serving(1)  # the workers' setting (torch_threads), so both sides match
 
     build_index(index_path=str(INDEX_PATH))
     pipeline = build_pipeline(index_path=str(INDEX_PATH))

@@ -165,3 +165,19 @@ def test_a_second_process_on_a_held_folder_serves_from_memory_with_the_same_hits
         other.close()
     finally:
         owner.close()
+
+
+
+def test_a_serving_process_runs_the_model_on_one_thread_without_onednn() -> None:
+    """oneDNN keeps a primitive per input shape, and a models worker sees a new shape with
+    almost every micro-batch: with it, the worker's memory grew for hours (the soak bench
+    shows it flat without). Checked in a fresh process: the flag is process-wide."""
+    import subprocess
+    import sys
+
+    script = ("import torch; from ml.embeddings import configure_torch_for_serving; "
+              "configure_torch_for_serving(1); "
+              "print(torch.backends.mkldnn.enabled, torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "1"]
