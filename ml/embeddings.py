@@ -74,7 +74,7 @@ def configure_torch_for_serving(threads: int) -> None:
     import torch
 
     torch.set_num_threads(max(1, threads))
-    torch.backends.mkldnn.enabled = False
+    torch.backends.mkldnn.set_flags(_enabled=False)
 
 
 class SentenceTransformerEncoder:
