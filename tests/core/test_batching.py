@@ -130,6 +130,41 @@ def test_a_tenant_with_one_item_takes_the_express_path_past_a_busy_batch() -> No
     assert batches.count(["B"]) == 1 and all("B" not in b for b in batches if b != ["B"])
 
 
+
+def test_express_items_run_on_the_batchers_own_threads_in_their_callers_context() -> None:
+    """Callers on 40 threads, each with an item of its own key (alone: the express path
+    while others are open): the items are computed on at most `express_slots` threads of
+    the batcher's own (a thread that ran the model keeps its buffers: the callers' threads
+    would each grow the process), express items with their caller's log context, the rest
+    on the batching thread."""
+    from config.log_context import bound, current
+
+    computed: list[tuple[int | None, int, str | None]] = []  # thread, item, its job id
+
+    def process(items):  # type: ignore[no-untyped-def]
+        computed.extend((threading.get_ident(), item, current().get("job_id"))
+                        for item in items)
+        return [item * 2 for item in items]
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(
+        process, max_batch=8, max_wait_s=0, fair_key=lambda item: item, express_slots=2,
+        name="express-test")
+
+    def caller(n: int) -> int:
+        with bound(job_id=f"job-{n}"):
+            return batcher.submit(n, timeout=5)
+
+    callers = ThreadPoolExecutor(40)
+    assert list(callers.map(caller, range(200))) == [n * 2 for n in range(200)]
+    callers.shutdown()
+    threads = {thread.ident: thread.name for thread in threading.enumerate()}
+    express = [(ident, item, job_id) for ident, item, job_id in computed
+               if threads.get(ident, "").startswith("express-test-express")]
+    batched = {ident for ident, _, _ in computed} - {ident for ident, _, _ in express}
+    assert express and len({ident for ident, _, _ in express}) <= 2
+    assert all(job_id == f"job-{item}" for _, item, job_id in express)
+    assert {threads.get(ident) for ident in batched} <= {"express-test"}
+
 def test_without_express_slots_everyone_waits_for_the_batch() -> None:
     release = threading.Event()
 
