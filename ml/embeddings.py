@@ -66,11 +66,11 @@ def configure_torch_for_serving(threads: int) -> None:
     batching and from more processes instead.
 
     oneDNN keeps a compiled primitive (with its buffers) per input shape, and a worker sees a
-    new (rows, tokens) shape with almost every micro-batch: its memory kept growing for
-    hours (537 -> 1,188 MiB over 300 batches of 1-64 queries; with a cache of 64 primitives
-    still 1,039 MiB after 450, the evicted ones' memory never going back). Without oneDNN,
-    linear layers run on MKL's GEMM: 533 -> 585 MiB over 450 batches, about 5% slower
-    (docs/worker-path.md, "Memory")."""
+    new (rows, tokens) shape with almost every micro-batch: its memory kept growing (537 ->
+    1,214 MiB over 300 batches of 1-64 queries, 1,409 after 600; with a cache of 64
+    primitives still 1,039 MiB after 450, the evicted ones' memory never going back).
+    Without oneDNN, linear layers run on MKL's GEMM: 533 -> 585 MiB over 450 batches, at
+    the same speed within the host's noise (docs/worker-path.md, "Memory")."""
     import torch
 
     torch.set_num_threads(max(1, threads))

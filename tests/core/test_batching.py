@@ -130,7 +130,6 @@ def test_a_tenant_with_one_item_takes_the_express_path_past_a_busy_batch() -> No
     assert batches.count(["B"]) == 1 and all("B" not in b for b in batches if b != ["B"])
 
 
-
 def test_express_items_run_on_the_batchers_own_threads_in_their_callers_context() -> None:
     """Callers on 40 threads, each with an item of its own key (alone: the express path
     while others are open): the items are computed on at most `express_slots` threads of
@@ -164,6 +163,7 @@ def test_express_items_run_on_the_batchers_own_threads_in_their_callers_context(
     assert express and len({ident for ident, _, _ in express}) <= 2
     assert all(job_id == f"job-{item}" for _, item, job_id in express)
     assert {threads.get(ident) for ident in batched} <= {"express-test"}
+
 
 def test_without_express_slots_everyone_waits_for_the_batch() -> None:
     release = threading.Event()

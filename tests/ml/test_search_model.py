@@ -167,11 +167,11 @@ def test_a_second_process_on_a_held_folder_serves_from_memory_with_the_same_hits
         owner.close()
 
 
-
 def test_a_serving_process_runs_the_model_on_one_thread_without_onednn() -> None:
     """oneDNN keeps a primitive per input shape, and a models worker sees a new shape with
-    almost every micro-batch: with it, the worker's memory grew for hours (the soak bench
-    shows it flat without). Checked in a fresh process: the flag is process-wide."""
+    almost every micro-batch: with it, a process encoding batches of 1-64 queries grew by
+    hundreds of MiB (docs/worker-path.md, "Memory"). Checked in a fresh process: the flag
+    is process-wide."""
     import subprocess
     import sys
 
