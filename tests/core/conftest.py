@@ -28,7 +28,9 @@ def receiver(key: IssuedKey) -> Iterator[Receiver]:
 
 @pytest.fixture
 def sender() -> Iterator[WebhookSender]:
-    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=0.5,
+    """A sender that waits long enough for a receiver on a busy CI host: a test that
+    wants a timeout makes its own short-timeout sender."""
+    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=10,
                            max_response_bytes=1024, per_host=4)
     yield sender
     sender.close()
