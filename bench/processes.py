@@ -102,10 +102,20 @@ def stop_all() -> None:
 
 def rss_kib(pid: int) -> int:
     """Resident set size of one process, from /proc (KiB)."""
+    return _status_field(pid, "VmRSS")
+
+
+def thread_count(pid: int) -> int:
+    """Threads of one process now, from /proc: a memory step that comes with more threads
+    is a pool growing to a new peak, not a leak."""
+    return _status_field(pid, "Threads")
+
+
+def _status_field(pid: int, name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{name}:"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {name} for pid {pid}")
 
 
 def cpu_seconds(pid: int) -> float:

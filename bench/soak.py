@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from sqlalchemy import text
 
-from bench.processes import ROOT, install_signal_handlers, rss_kib, stop_all
+from bench.processes import ROOT, install_signal_handlers, rss_kib, stop_all, thread_count
 from bench.soak_load import MixedLoad
 from bench.stack import Stack, stack
 
@@ -43,6 +43,7 @@ def sample(env: Stack, processes: dict[str, int], since: float) -> dict[str, Any
     return {"t": time.time(), "jobs_per_s": len(latencies) / SAMPLE_S,
             "p50_s": _quantile(latencies, 0.5), "p99_s": _quantile(latencies, 0.99),
             **{f"rss_{name}_mib": rss_kib(pid) / 1024 for name, pid in processes.items()},
+            **{f"threads_{name}": thread_count(pid) for name, pid in processes.items()},
             "redis_mib": int(info["used_memory"]) / 2**20,
             "store_mib": int(store_bytes) / 2**20}
 
@@ -77,18 +78,20 @@ def soak(minutes: float, rate: float) -> list[dict[str, Any]]:
 def _line(now: dict[str, Any], first: dict[str, Any]) -> str:
     return (f"{(now['t'] - first['t']) / 60:5.1f} min  {now['jobs_per_s']:6.1f} jobs/s  "
             f"p50 {now['p50_s'] * 1000:7.0f} ms  p99 {now['p99_s'] * 1000:7.0f} ms  "
-            f"api {now['rss_api_mib']:6.1f} MiB  models {now['rss_models_mib']:6.1f} MiB  "
+            f"api {now['rss_api_mib']:6.1f} MiB  "
+            f"models {now['rss_models_mib']:6.1f} MiB ({now['threads_models']} threads)  "
             f"ops {now['rss_ops_mib']:6.1f} MiB  redis {now['redis_mib']:5.1f} MiB  "
             f"store {now['store_mib']:6.1f} MiB")
 
 
 def summary(samples: list[dict[str, Any]]) -> list[str]:
     base, end = samples[min(WARMUP_SAMPLES, len(samples) - 1)], samples[-1]
-    lines = ["process  after warm-up  end      growth"]
+    lines = ["process  after warm-up  end      growth   threads"]
     for name in ("api", "models", "ops"):
         before, after = base[f"rss_{name}_mib"], end[f"rss_{name}_mib"]
         lines.append(f"{name:7}  {before:8.1f} MiB  {after:8.1f} MiB  "
-                     f"{(after - before) / before * 100:+5.1f} %")
+                     f"{(after - before) / before * 100:+5.1f} %  "
+                     f"{base[f'threads_{name}']} -> {end[f'threads_{name}']}")
     lines.append(f"redis    {base['redis_mib']:8.1f} MiB  {end['redis_mib']:8.1f} MiB")
     lines.append(f"store    {base['store_mib']:8.1f} MiB  {end['store_mib']:8.1f} MiB")
     rates = [s["jobs_per_s"] for s in samples]
