@@ -48,7 +48,7 @@ def test_an_unsendable_message_is_dead_lettered_and_the_others_are_delivered(
         session.execute(delete(WebhookDelivery))
     key = key_ring.issue("hooks", ["search"])
     receiver = Receiver(key.webhook_secret).start()
-    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=2,
+    sender = WebhookSender(UrlPolicy.build(True, ["127.0.0.1"], []), timeout_s=10,
                            max_response_bytes=1024, per_host=4)
     deliveries = DeliveryStore(sessions, max_attempts=3, backoff_base_s=0.01)
     try:
