@@ -2,7 +2,9 @@
 the stack's capacity: a soak looks for drift, not saturation), sampled every 30 s:
 throughput, p50/p99 submit-to-finish latency, API and worker memory, Redis memory and the
 job store's size. Memory must be flat: the table compares the end with the first sample
-after warm-up. Writes a table and a PNG plot under `bench/results/`.
+after warm-up, and gives the drift over the second half (a leak keeps drifting; a thread
+pool reaching a new peak of concurrent jobs is a step, with the thread count beside it).
+Writes a table and a PNG plot under `bench/results/`.
 
     python -m bench.soak [--minutes N] [--rate OPS_PER_S]
 """
@@ -86,11 +88,14 @@ def _line(now: dict[str, Any], first: dict[str, Any]) -> str:
 
 def summary(samples: list[dict[str, Any]]) -> list[str]:
     base, end = samples[min(WARMUP_SAMPLES, len(samples) - 1)], samples[-1]
-    lines = ["process  after warm-up  end      growth   threads"]
+    middle = samples[len(samples) // 2]
+    minutes = max((end["t"] - middle["t"]) / 60, 1e-9)
+    lines = ["process  after warm-up  end      growth   second half    threads"]
     for name in ("api", "models", "ops"):
         before, after = base[f"rss_{name}_mib"], end[f"rss_{name}_mib"]
+        drift = (after - middle[f"rss_{name}_mib"]) / minutes
         lines.append(f"{name:7}  {before:8.1f} MiB  {after:8.1f} MiB  "
-                     f"{(after - before) / before * 100:+5.1f} %  "
+                     f"{(after - before) / before * 100:+5.1f} %  {drift:+6.2f} MiB/min  "
                      f"{base[f'threads_{name}']} -> {end[f'threads_{name}']}")
     lines.append(f"redis    {base['redis_mib']:8.1f} MiB  {end['redis_mib']:8.1f} MiB")
     lines.append(f"store    {base['store_mib']:8.1f} MiB  {end['store_mib']:8.1f} MiB")
