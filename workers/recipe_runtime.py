@@ -6,7 +6,7 @@ runtime's version for the same tenant, and one micro-batcher across jobs, split 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from config.sections import RecipeSettings, ServedModels, load_section
@@ -30,7 +30,8 @@ Item = tuple[Served[Any], Served[Any] | None, Any, str]
 class RecipeRuntime:
     def __init__(self, settings: RecipeSettings, served: ServedModels,
                  registry: ModelRegistry, search: SearchRuntime | None,
-                 gate: PriorityGate | None = None) -> None:
+                 gate: PriorityGate | None = None,
+                 running_jobs: Callable[[], int] | None = None) -> None:
         from ml.recipe import load_materials
 
         self._settings, self._registry, self._search = settings, registry, search
@@ -50,14 +51,15 @@ class RecipeRuntime:
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
             express_slots=settings.express_slots if concurrent else 0,
             gate=gate, yield_every=1 if concurrent else None,
-            thread_nice=settings.thread_nice, name="recipe-batcher")
+            thread_nice=settings.thread_nice, expected=running_jobs, name="recipe-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> RecipeRuntime:
         settings = RecipeSettings.load(worker.settings)
         retrieval = worker.runtime(JobKind.SEARCH) if settings.retrieval else None
         return cls(settings, load_section(ServedModels, worker.settings), worker.registry,
-                   retrieval, worker.priority_gate)
+                   retrieval, worker.priority_gate,
+                   running_jobs=lambda: worker.runner(JobKind.RECIPE).running)
 
     def _resolve(self, tenant_id: str) -> str | None:
         return self._registry.serving_id("generator", tenant_id) if self._adaptable else None

@@ -6,7 +6,7 @@ in one call."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from config.sections import SearchSettings, ServedModels, load_section
@@ -15,6 +15,7 @@ from core.metrics import SEARCH_BATCH_SIZE
 from core.registry import ModelRegistry
 from core.runner import JobFailed
 from core.search_cache import SearchCache, search_cache
+from core.states import JobKind
 from workers.served_versions import Served, ServedVersions
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ FINE_TUNED_LABEL = "fine-tuned"  # model_version of a registry version: fine-tun
 class SearchRuntime:
     def __init__(self, settings: SearchSettings, served: ServedModels,
                  registry: ModelRegistry, cache: SearchCache | None = None,
-                 gate: PriorityGate | None = None) -> None:
+                 gate: PriorityGate | None = None,
+                 running_jobs: Callable[[], int] | None = None) -> None:
         self._settings, self._registry, self._cache = settings, registry, cache
         # a Qdrant server's index is rebuilt by the CLI: server-backed workers serve the
         # configured model only; the embedded index gets a folder per version
@@ -44,13 +46,14 @@ class SearchRuntime:
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
             express_slots=settings.express_slots, gate=gate,
             yield_every=SEARCH_YIELD_EVERY, thread_nice=settings.thread_nice,
-            name="search-batcher")
+            expected=running_jobs, name="search-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> SearchRuntime:
         settings = SearchSettings.load(worker.settings)
         return cls(settings, load_section(ServedModels, worker.settings), worker.registry,
-                   search_cache(worker.redis, settings.cache_ttl_s), worker.priority_gate)
+                   search_cache(worker.redis, settings.cache_ttl_s), worker.priority_gate,
+                   running_jobs=lambda: worker.runner(JobKind.SEARCH).running)
 
     def _resolve(self, tenant_id: str) -> str | None:
         if self._settings.qdrant_url:
