@@ -6,10 +6,11 @@ thread drains what has arrived (waiting at most `max_wait_s` after the first ite
 up to `max_batch` items) and runs `process` once for all of them. `process` may return an
 exception in an item's place: that item fails alone. While a batch is being
 processed, new items queue up, so batches grow with load on their own; with `max_wait_s=0`
-an item that arrives alone is processed at once. With `expected` (how many callers are
-on their way: the jobs of the kind running in the process), the wait also ends as soon
-as every one of them is held: a job alone on a worker does not wait `max_wait_s` for
-company that cannot come, and a group's jobs, claimed together, go in one batch.
+an item that arrives alone is processed at once. With `running` (the callers' jobs running
+in the process), so is the item of a job that runs alone: it does not wait `max_wait_s`
+for company that cannot come. Any other job running may still bring an item, so then the
+batch waits as usual (ending the wait as soon as every running job's item was held made
+batches smaller under load: 0.04x less throughput at saturation, measured).
 
 With a `fair_key` (the job's tenant), a batch is filled round-robin across keys from all the
 items waiting, and what does not fit waits for the next batch: one tenant's many items never
@@ -137,10 +138,10 @@ class MicroBatcher(Generic[T, R]):
                  fair_key: Callable[[T], Hashable] | None = None,
                  express_slots: int = 0, gate: PriorityGate | None = None,
                  yield_every: int | None = None, yield_max_s: float = 1.0,
-                 thread_nice: int = 0, expected: Callable[[], int] | None = None,
+                 thread_nice: int = 0, running: Callable[[], int] | None = None,
                  name: str = "micro-batcher") -> None:
         self._process, self._max_batch, self._max_wait_s = process, max_batch, max_wait_s
-        self._expected = expected
+        self._running = running
         self._on_batch, self._fair_key = on_batch, fair_key or (lambda _: None)
         self._express_free = express_slots
         self._express = ThreadPoolExecutor(express_slots, thread_name_prefix=f"{name}-express") \
@@ -219,11 +220,11 @@ class MicroBatcher(Generic[T, R]):
         return sum(len(entries) for entries in self._waiting.values())
 
     def _gather(self) -> None:
-        """Take what has arrived: until a batch is full, `max_wait_s` has passed or every
-        expected item is held, then whatever else is already there (it is sorted into the
-        next batches fairly)."""
+        """Take what has arrived: until a batch is full or `max_wait_s` has passed (at
+        once for the item of a job running alone), then whatever else is already there (it
+        is sorted into the next batches fairly)."""
         deadline = time.monotonic() + self._max_wait_s
-        while self._held() < self._max_batch and not self._all_expected_held():
+        while self._held() < self._max_batch and not self._job_runs_alone():
             remaining = deadline - time.monotonic()
             try:
                 self._hold(self._inbox.get(timeout=remaining) if remaining > 0
@@ -236,8 +237,8 @@ class MicroBatcher(Generic[T, R]):
             except queue.Empty:
                 return
 
-    def _all_expected_held(self) -> bool:
-        return self._expected is not None and self._held() >= self._expected()
+    def _job_runs_alone(self) -> bool:
+        return self._running is not None and self._held() == 1 and self._running() <= 1
 
     def _next_batch(self) -> list[_Entry[T, R]]:
         """Up to `max_batch` items, one per key in turn; a key served moves to the back."""

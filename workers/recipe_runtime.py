@@ -51,7 +51,7 @@ class RecipeRuntime:
             on_batch=RECIPE_BATCH_SIZE.observe, fair_key=lambda item: item[3],
             express_slots=settings.express_slots if concurrent else 0,
             gate=gate, yield_every=1 if concurrent else None,
-            thread_nice=settings.thread_nice, expected=running_jobs, name="recipe-batcher")
+            thread_nice=settings.thread_nice, running=running_jobs, name="recipe-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> RecipeRuntime:

@@ -46,7 +46,7 @@ class SearchRuntime:
             on_batch=SEARCH_BATCH_SIZE.observe, fair_key=lambda item: item[2],
             express_slots=settings.express_slots, gate=gate,
             yield_every=SEARCH_YIELD_EVERY, thread_nice=settings.thread_nice,
-            expected=running_jobs, name="search-batcher")
+            running=running_jobs, name="search-batcher")
 
     @classmethod
     def for_worker(cls, worker: WorkerResources) -> SearchRuntime:

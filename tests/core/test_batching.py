@@ -59,31 +59,30 @@ def held(batcher: MicroBatcher[int, int]) -> int:
             continue
 
 
-def test_an_item_alone_does_not_wait_for_company_that_cannot_come() -> None:
-    """With `expected` (the kind's jobs running in the process) at 1, the one item held is
-    processed at once, not after `max_wait_s` (a minute here: the test would time out)."""
+def test_the_item_of_a_job_running_alone_does_not_wait_for_company() -> None:
+    """One job of the kind running in the process: its item is processed at once, not
+    after `max_wait_s` (a minute here: the test would time out)."""
     process = SlowDoubler()
     process.release.set()
-    batcher = MicroBatcher(process, max_batch=8, max_wait_s=60, expected=lambda: 1)
+    batcher = MicroBatcher(process, max_batch=8, max_wait_s=60, running=lambda: 1)
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(batcher.submit, 4).result(timeout=20) == 8
     assert process.batches == [[4]]
 
 
-def test_the_expected_items_go_in_one_batch_as_soon_as_all_are_held() -> None:
-    """Three jobs running (claimed together): the batcher waits for the third item, then
-    processes the three at once, without sitting out `max_wait_s`."""
+def test_with_another_job_running_the_batch_waits_for_its_item() -> None:
+    """Two jobs running: the first item waits (here until the batch of two is full) for
+    the other's, so a burst still forms batches."""
     process = SlowDoubler()
     process.release.set()
-    running = 3
-    batcher = MicroBatcher(process, max_batch=8, max_wait_s=60, expected=lambda: running)
-    with ThreadPoolExecutor(3) as pool:
-        first = [pool.submit(batcher.submit, i) for i in (1, 2)]
-        wait_until(lambda: held(batcher) == 2, 10, "the first two items held")
-        assert process.batches == []  # the third job is on its way
-        last = pool.submit(batcher.submit, 3)
-        assert [f.result(timeout=20) for f in (*first, last)] == [2, 4, 6]
-    assert process.batches == [[1, 2, 3]]
+    batcher = MicroBatcher(process, max_batch=2, max_wait_s=60, running=lambda: 2)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(batcher.submit, 1)
+        wait_until(lambda: held(batcher) == 1, 10, "the first item held")
+        assert process.batches == []
+        second = pool.submit(batcher.submit, 2)
+        assert (first.result(timeout=20), second.result(timeout=20)) == (2, 4)
+    assert process.batches == [[1, 2]]
 
 
 def test_a_failing_batch_fails_each_of_its_callers() -> None:
