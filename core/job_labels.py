@@ -24,6 +24,8 @@ HEADER_TENANT = "fragrance_tenant"
 HEADER_KIND = "fragrance_kind"
 HEADER_PUBLISHED_AT = "fragrance_published_at"  # seconds since the epoch
 HEADER_JOB_IDS = "fragrance_job_ids"  # a group's jobs, comma-separated
+# a group's jobs' request ids, in the order of its jobs, comma-separated ("" for none)
+HEADER_REQUEST_IDS = "fragrance_request_ids"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,64}")
 _SPACES = re.compile(r"\s+")
 
@@ -71,7 +73,8 @@ def message_labels(kind: str, job_ids: Sequence[str], labels: Sequence[JobLabels
     """(headers, argsrepr, kwargsrepr) of the task message of these jobs (one, or a group
     of one tenant's), published now. A group's message names all its jobs in a header
     (`HEADER_JOB_IDS`, read by the broker inventory) and its request id only when every job
-    came from the same request."""
+    came from the same request; else each job's (`HEADER_REQUEST_IDS`), so the worker logs
+    each job's lines with its own request's id."""
     first = labels[0]
     headers = {HEADER_KIND: kind, HEADER_TENANT: first.tenant_id,
                HEADER_PUBLISHED_AT: f"{time.time():.3f}"}
@@ -79,6 +82,8 @@ def message_labels(kind: str, job_ids: Sequence[str], labels: Sequence[JobLabels
     request_id = first.request_id if len(request_ids) == 1 else None
     if request_id:
         headers[HEADER_REQUEST_ID] = request_id
+    elif any(request_ids):
+        headers[HEADER_REQUEST_IDS] = ",".join(label.request_id or "" for label in labels)
     if len(job_ids) == 1:
         argsrepr = repr((job_ids[0], first.summary or kind))
     else:
@@ -87,6 +92,20 @@ def message_labels(kind: str, job_ids: Sequence[str], labels: Sequence[JobLabels
                                   strict=True)))
     kwargsrepr = repr({"tenant": first.tenant_id, "request_id": request_id})
     return headers, argsrepr, kwargsrepr
+
+
+def request_ids_in(headers: Mapping[str, Any], job_ids: Sequence[str]) -> list[str | None]:
+    """The request id of each of a message's jobs: the message's own, else each one's from
+    `HEADER_REQUEST_IDS` (a value that is not a request id, or a list of another length,
+    counts as none)."""
+    shared = valid_request_id(headers.get(HEADER_REQUEST_ID))
+    each = headers.get(HEADER_REQUEST_IDS)
+    if shared is not None or not isinstance(each, str):
+        return [shared] * len(job_ids)
+    named = each.split(",")
+    if len(named) != len(job_ids):
+        return [None] * len(job_ids)
+    return [valid_request_id(value) for value in named]
 
 
 def job_ids_in(headers: Mapping[str, Any], task_id: str) -> list[str]:

@@ -3,13 +3,13 @@ reached through the app's task class: `workers.job_task.JobTask.worker`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol
 
 from core.dispatch import Dispatched, DispatchQueue
 from core.errors import StoreUnavailable
-from core.job_labels import HEADER_TENANT
+from core.job_labels import HEADER_REQUEST_ID, HEADER_REQUEST_IDS, HEADER_TENANT, request_ids_in
 from core.runner import Checkpoint, JobRunner, RunOutcome
 from core.store import JobStore, LostRun
 from core.views import Claim
@@ -44,10 +44,11 @@ class TaskContext(Protocol):
 
     def announce(self, job_id: str) -> None: ...
 
-    def run_together(self, calls: Sequence[tuple[str, Callable[[], RunOutcome]]]
+    def run_together(self, calls: Sequence[tuple[Mapping[str, str], Callable[[], RunOutcome]]]
                      ) -> list[RunOutcome | BaseException]:
-        """Run the calls, (job id, call) of a group message's jobs, at once, each logging
-        as its job; each one's outcome, or the exception it raised."""
+        """Run the calls of a group message's jobs at once, each with the log fields of its
+        job (`job_id`, and `request_id` when its request had one); each one's outcome, or
+        the exception it raised."""
 
     def report_lost_runs(self, runs: Sequence[LostRun]) -> None: ...
 
@@ -90,12 +91,25 @@ def run_pipeline_job(task: Any, kind: str, job_ids: Sequence[str],
 
     if len(job_ids) == 1:
         return reported(task, job_ids[0], run(job_ids[0]))
-    outcomes = context.run_together([(job_id, partial(run, job_id)) for job_id in job_ids])
+    outcomes = context.run_together([
+        (log_fields(job_id, request_id), partial(run, job_id))
+        for job_id, request_id in zip(job_ids, request_ids_named_by(task, job_ids), strict=True)])
     for outcome in outcomes:  # a store outage: the group's delivery runs again; its jobs
         if isinstance(outcome, BaseException):  # recorded already are skipped then
             raise outcome
     return {"jobs": [{"job_id": job_id, "outcome": str(outcome)}
                      for job_id, outcome in zip(job_ids, outcomes, strict=True)]}
+
+
+def request_ids_named_by(task: Any, job_ids: Sequence[str]) -> list[str | None]:
+    """The request id of each job of the task's message (its headers)."""
+    headers = {name: getattr(task.request, name, None)
+               for name in (HEADER_REQUEST_ID, HEADER_REQUEST_IDS)}
+    return request_ids_in(headers, job_ids)
+
+
+def log_fields(job_id: str, request_id: str | None) -> dict[str, str]:
+    return {"job_id": job_id, **({"request_id": request_id} if request_id else {})}
 
 
 def tenant_named_by(task: Any) -> str:

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -164,23 +164,23 @@ class WorkerResources:
         logging.shutdown()
         os._exit(EXIT_OVERRUN)
 
-    def run_together(self, calls: Sequence[tuple[str, Callable[[], T]]]
+    def run_together(self, calls: Sequence[tuple[Mapping[str, str], Callable[[], T]]]
                      ) -> list[T | BaseException]:
         """Run a group message's jobs at once on this process's group threads, each with
-        the calling task's log context and its own job id; each one's value, or the
-        exception it raised."""
+        the calling task's log context and its own job's fields (its id, its request's);
+        each one's value, or the exception it raised."""
         pool = self._once("group_threads", lambda: ThreadPoolExecutor(
             GROUP_THREADS, thread_name_prefix="job-group"))
 
-        def in_context(job_id: str, call: Callable[[], T]) -> Callable[[], T]:
+        def in_context(fields: Mapping[str, str], call: Callable[[], T]) -> Callable[[], T]:
             context = contextvars.copy_context()
 
             def call_as_job() -> T:
-                with bound(job_id=job_id):
+                with bound(**fields):
                     return call()
             return partial(context.run, call_as_job)
 
-        futures = [pool.submit(in_context(job_id, call)) for job_id, call in calls]
+        futures = [pool.submit(in_context(fields, call)) for fields, call in calls]
         outcomes: list[T | BaseException] = []
         for future in futures:
             error = future.exception()

@@ -15,7 +15,13 @@ from typing import Any
 from celery.signals import celeryd_after_setup, task_postrun, task_prerun, task_received
 
 from config.log_context import bind, bound, clear, set_process_fields
-from core.job_labels import HEADER_REQUEST_ID, HEADER_TENANT, job_id_of
+from core.job_labels import (
+    HEADER_REQUEST_ID,
+    HEADER_TENANT,
+    job_id_of,
+    job_ids_in,
+    request_ids_in,
+)
 from core.states import TASK_FOR_KIND
 
 log = logging.getLogger("celery.worker.strategy")
@@ -45,10 +51,21 @@ class ReceivedLine(logging.Filter):
 
 
 def announce_received(request: Any = None, **_: Any) -> None:
+    """The "received" line of a job task; a group message's, once for each of its jobs,
+    with that job's id and request id (a job's lines can be found by either)."""
     if request is None or request.name not in KIND_OF_TASK:
         return
-    with bound(**job_fields(request.name, request.id, request.request_dict)):
-        log.info("Task %s[%s] received", request.name, request.id)
+    fields = job_fields(request.name, request.id, request.request_dict)
+    job_ids = job_ids_in(request.request_dict, request.id)
+    if len(job_ids) == 1:
+        with bound(**fields):
+            log.info("Task %s[%s] received", request.name, request.id)
+        return
+    request_ids = request_ids_in(request.request_dict, job_ids)
+    for number, (job_id, request_id) in enumerate(zip(job_ids, request_ids, strict=True), 1):
+        with bound(**{**fields, "job_id": job_id, "request_id": request_id}):
+            log.info("Task %s[%s] received (job %d of %d)", request.name, request.id,
+                     number, len(job_ids))
 
 
 def bind_job(task: Any = None, task_id: str = "", **_: Any) -> None:

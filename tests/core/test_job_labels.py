@@ -11,10 +11,12 @@ from core.job_labels import (
     HEADER_KIND,
     HEADER_PUBLISHED_AT,
     HEADER_REQUEST_ID,
+    HEADER_REQUEST_IDS,
     HEADER_TENANT,
     SUMMARY_MAX,
     JobLabels,
     job_ids_in,
+    request_ids_in,
     summarize,
     valid_request_id,
 )
@@ -86,6 +88,8 @@ def test_a_tenants_jobs_go_out_in_groups_the_tenants_interleaved() -> None:
     assert group.headers[HEADER_JOB_IDS] == ",".join(f"a{n}" for n in range(8))
     assert group.headers[HEADER_TENANT] == "A"
     assert HEADER_REQUEST_ID not in group.headers  # its jobs came from several requests
+    assert group.headers[HEADER_REQUEST_IDS] == ",".join(f"req-{n}" for n in range(8))
+    assert request_ids_in(group.headers, group.job_ids) == [f"req-{n}" for n in range(8)]
     assert group.argsrepr is not None and "('a7', 'q7')" in group.argsrepr
     assert HEADER_JOB_IDS not in alone.headers and alone.headers[HEADER_REQUEST_ID] == "req-b"
     assert messages_for([]) == []
@@ -97,3 +101,21 @@ def test_the_jobs_a_message_carries_are_read_from_its_headers() -> None:
     (single,) = messages_for([Dispatched("job-1", "search")])
     assert job_ids_in(single.headers, single.task_id) == ["job-1"]
     assert job_ids_in({HEADER_JOB_IDS: ""}, "job-2.abc") == ["job-2"]
+
+
+def test_each_job_of_a_group_keeps_its_own_request_id() -> None:
+    """A worker logs a group's jobs each with its own request's id: the message carries the
+    shared one, or each one's in the jobs' order; anything else counts as none."""
+    mixed = messages_for([Dispatched("j0", "search", JobLabels("T", "req-a")),
+                          Dispatched("j1", "search", JobLabels("T")),
+                          Dispatched("j2", "search", JobLabels("T", "req-c"))])[0]
+    assert request_ids_in(mixed.headers, mixed.job_ids) == ["req-a", None, "req-c"]
+    same = messages_for([Dispatched(f"j{n}", "search", JobLabels("T", "req-s"))
+                         for n in range(3)])[0]
+    assert HEADER_REQUEST_IDS not in same.headers
+    assert request_ids_in(same.headers, same.job_ids) == ["req-s"] * 3
+    none = messages_for([Dispatched(f"j{n}", "search", JobLabels("T")) for n in range(2)])[0]
+    assert HEADER_REQUEST_IDS not in none.headers
+    assert request_ids_in(none.headers, none.job_ids) == [None, None]
+    assert request_ids_in({HEADER_REQUEST_IDS: "a,b"}, ["j0", "j1", "j2"]) == [None] * 3
+    assert request_ids_in({HEADER_REQUEST_IDS: "ok,bad id"}, ["j0", "j1"]) == ["ok", None]

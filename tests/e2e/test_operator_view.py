@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +191,47 @@ def test_a_request_id_reaches_every_worker_log_line_of_its_job(ops: OperatorStac
     assert any(line["model_version"] == "embedding:base" for line in lines), lines
     for name in ("api", "training", "ops"):  # every other process logs JSON too
         json_log(ops.processes[name].log_path.read_text())
+
+
+def test_each_job_of_a_group_message_logs_its_own_request_id(ops: OperatorStack) -> None:
+    """A tenant's backlog goes to the worker in group messages of several jobs, from several
+    requests: each job has its own "received" line (`(job n of m)` for a group's), and
+    every worker line of each job carries that job's request id, not the first job's."""
+    client = ops.client()
+    request_ids = [f"req-group-{n}" for n in range(48)]
+
+    def submit(request_id: str) -> str:
+        response = client.http.post("/api/v1/search/semantic",
+                                    json={"query": f"vetiver and smoke {request_id}"},
+                                    headers={"X-Request-ID": request_id})
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    with ThreadPoolExecutor(16) as pool:
+        job_ids = list(pool.map(submit, request_ids))
+    for job_id in job_ids:
+        assert client.wait_finished(job_id, 180)["status"] == "succeeded"
+    log = ops.processes["models"].log_path
+
+    def lines_of_every_job() -> dict[str, list[dict[str, Any]]]:
+        lines: dict[str, list[dict[str, Any]]] = {job_id: [] for job_id in job_ids}
+        for line in json_log(log.read_text()):
+            if line["job_id"] in lines:
+                lines[line["job_id"]].append(line)
+        return lines if all(lines.values()) else {}
+
+    lines = wait_until(lines_of_every_job, 30, "every job's lines in the worker's log")
+    for job_id in job_ids:
+        assert any(" received" in line["message"] for line in lines[job_id]), lines[job_id]
+    grouped = [job_id for job_id in job_ids
+               if any(re.search(r" received \(job \d+ of \d+\)$", line["message"])
+                      for line in lines[job_id])]
+    assert grouped, "no job came in a group message"
+    for job_id, request_id in zip(job_ids, request_ids, strict=True):
+        # a group message's "succeeded" line is the message's: it names its first job, and
+        # every job's outcome in its result
+        own = [line for line in lines[job_id] if " succeeded in " not in line["message"]]
+        assert {line["request_id"] for line in own} == {request_id}, lines[job_id]
 
 
 @dataclass(frozen=True)
