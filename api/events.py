@@ -26,11 +26,14 @@ REREAD_WINDOW = 1000  # ids below the watermark read again: late commits are not
 
 class Subscription:
     """A job's events in `seq` order, each once, with no gaps: a job's seqs are 1, 2, 3...
-    so an event that arrives early waits until the ones before it are in."""
+    so an event that arrives early waits until the ones before it are in. `changed` is set
+    by every event and by every announcement of the job (a waiter for its outcome, which
+    reads the job itself, needs nothing more)."""
 
-    def __init__(self, job_id: str, after_seq: int) -> None:
-        self.job_id, self.last_seq = job_id, after_seq
+    def __init__(self, job_id: str, after_seq: int, wants_events: bool = True) -> None:
+        self.job_id, self.last_seq, self.wants_events = job_id, after_seq, wants_events
         self.queue: asyncio.Queue[EventView] = asyncio.Queue()
+        self.changed = asyncio.Event()
         self._early: dict[int, EventView] = {}
 
     def offer(self, event: EventView) -> None:
@@ -40,13 +43,15 @@ class Subscription:
         while self.last_seq + 1 in self._early:
             self.last_seq += 1
             self.queue.put_nowait(self._early.pop(self.last_seq))
+            self.changed.set()
 
 
 class EventHub:
     """Polls every `interval_s`, and at once when a worker announces a finished job that this
-    process watches on the broker's `NOTIFY_CHANNEL` (so `Prefer: wait` answers within
-    milliseconds). Announcements of jobs nobody here watches (another tenant's flood
-    finishing dozens a second) cost no database read."""
+    process streams on the broker's `NOTIFY_CHANNEL`. A `Prefer: wait` waiter is woken by
+    the announcement itself and reads its job (one read, no poll of the events); the poll
+    still wakes it if an announcement is lost. Announcements of jobs nobody here watches
+    (another tenant's flood finishing dozens a second) cost no database read."""
 
     def __init__(self, store: JobStore, interval_s: float = 0.25,
                  broker_url: str | None = None) -> None:
@@ -62,8 +67,9 @@ class EventHub:
         return sum(len(subs) for subs in self._subscribers.values())
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, job_id: str, after_seq: int = 0) -> AsyncIterator[Subscription]:
-        subscription = Subscription(job_id, after_seq)
+    async def subscribe(self, job_id: str, after_seq: int = 0,
+                        wants_events: bool = True) -> AsyncIterator[Subscription]:
+        subscription = Subscription(job_id, after_seq, wants_events)
         if self._watermark is None:
             self._watermark = await run_in_threadpool(self._store.last_event_id)
         self._subscribers[job_id].add(subscription)
@@ -95,18 +101,22 @@ class EventHub:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(NOTIFY_CHANNEL)
                     async for message in pubsub.listen():
-                        if message.get("type") == "message" \
-                                and self._watches(message.get("data")):
-                            self._wakeup.set()
+                        if message.get("type") == "message":
+                            self._announced(message.get("data"))
             except (aioredis.RedisError, OSError):
                 await asyncio.sleep(1.0)
             finally:
                 await client.aclose()
 
-    def _watches(self, announced: object) -> bool:
+    def _announced(self, announced: object) -> None:
+        """Wake the waiters of the announced job, and the poll if a stream watches it."""
         job_id = announced.decode(errors="replace") if isinstance(announced, bytes) \
             else str(announced)
-        return job_id in self._subscribers
+        for subscription in self._subscribers.get(job_id, ()):
+            if subscription.wants_events:
+                self._wakeup.set()
+            else:
+                subscription.changed.set()
 
     async def _tick(self) -> None:
         job_ids = list(self._subscribers)
@@ -132,15 +142,17 @@ def is_terminal(event: EventView) -> bool:
 
 async def wait_until_final(hub: EventHub, store: JobStore, tenant_id: str, job_id: str,
                            timeout_s: float) -> Any:
-    """The finished job if it finishes within `timeout_s`, else None. Holds no thread."""
-    async with hub.subscribe(job_id) as subscription:
-        job = await run_in_threadpool(store.get, tenant_id, job_id)
-        if job.status in {str(s) for s in TERMINAL}:
-            return job
+    """The finished job if it finishes within `timeout_s`, else None. Holds no thread: the
+    job is read again each time it is announced or the poll sees an event of it."""
+    final = {str(s) for s in TERMINAL}
+    async with hub.subscribe(job_id, wants_events=False) as subscription:
         try:
             async with asyncio.timeout(timeout_s):
-                while not is_terminal(await subscription.queue.get()):
-                    pass
+                while True:
+                    subscription.changed.clear()
+                    job = await run_in_threadpool(store.get, tenant_id, job_id)
+                    if job.status in final:
+                        return job
+                    await subscription.changed.wait()
         except TimeoutError:
             return None
-    return await run_in_threadpool(store.get, tenant_id, job_id)

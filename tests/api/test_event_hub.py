@@ -55,3 +55,37 @@ def test_only_announcements_of_watched_jobs_wake_the_hub(redis_url: str) -> None
     unwatched, watched = asyncio.run(_announce_and_count(redis_url))
     assert unwatched == 0
     assert watched == 1
+
+
+async def _wake_a_waiter(redis_url: str) -> tuple[bool, int]:
+    store = CountingStore()
+    hub = EventHub(store, interval_s=30, broker_url=redis_url)  # type: ignore[arg-type]
+    broker = redis.Redis.from_url(redis_url)
+    try:
+        async with hub.subscribe("job-awaited", wants_events=False) as waiter:
+            for _ in range(100):  # the listener is subscribed once an announcement arrives
+                if broker.publish(NOTIFY_CHANNEL, "job-of-someone-else"):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            waiter.changed.clear()
+            settled = store.reads
+            broker.publish(NOTIFY_CHANNEL, "job-awaited")
+            try:
+                await asyncio.wait_for(waiter.changed.wait(), 10)
+            except TimeoutError:
+                return False, store.reads - settled
+            await asyncio.sleep(0.3)
+            return True, store.reads - settled
+    finally:
+        await hub.close()
+        broker.close()
+
+
+def test_an_announcement_wakes_a_waiter_itself_without_polling_the_events(
+        redis_url: str) -> None:
+    """`Prefer: wait` reads its job when the job is announced: the hub's poll of the events
+    (one query for every stream) is not woken for it."""
+    woken, reads = asyncio.run(_wake_a_waiter(redis_url))
+    assert woken
+    assert reads == 0
