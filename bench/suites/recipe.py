@@ -2,7 +2,8 @@
 it): in-process `run_many` against jobs/s through the queue (`POST /generate/recipe`, worker
 `-Q search,recipe -P threads -c 16`), and a batch of 1,000 briefs (`POST /generate/batch`,
 polled until completed) against in-process `run_many(1000)`.
-Targets (issue 3): queue jobs/s >= 0.9 x in-process; batch wall <= 1.2 x in-process."""
+Targets (issue 12, raised from issue 3's 0.9x and 1.2x): queue jobs/s >= 0.95x in-process;
+batch wall <= 1.1x in-process."""
 
 from __future__ import annotations
 
@@ -87,10 +88,10 @@ def run() -> SuiteResult:
     queue_rate = queued["jobs"]["jobs_per_s"]
     result.add(Row(f"in-process run_many({JOBS})", local_rate, "recipes/s"))
     result.add(Row("queue jobs/s at saturation", queue_rate, "jobs/s", "in-process",
-                   local_rate, ">= 0.9x", queue_rate >= 0.9 * local_rate))
+                   local_rate, ">= 0.95x", queue_rate >= 0.95 * local_rate))
     local_batch, batch_wall = local[f"run_many_{BATCH}_s"], queued["batch"]["wall_s"]
     result.add(Row(f"batch of {BATCH} via API, wall", batch_wall, "s",
-                   f"run_many({BATCH})", local_batch, "<= 1.2x", batch_wall <= 1.2 * local_batch))
+                   f"run_many({BATCH})", local_batch, "<= 1.1x", batch_wall <= 1.1 * local_batch))
     counts = queued["batch"]["batch"].get("counts")
     result.notes.append(f"formulator back end with retrieval (top 5); in-process succeeded "
                         f"{local[f'ok_{JOBS}']}/{JOBS} and {local[f'ok_{BATCH}']}/{BATCH}; "
