@@ -52,7 +52,12 @@ def test_a_batch_runs_every_item_and_keeps_bad_ones_apart(stack: Stack) -> None:
 
 
 def test_cancelling_a_batch_keeps_what_finished(make_stack) -> None:  # type: ignore[no-untyped-def]
-    stack: Stack = make_stack(FRAGRANCE_FAULT_INJECTION_DELAY_S="0.5")
+    """Two items in flight at a time (the tenant's recipe windows), so most are still
+    queued when the cancel comes: with the default lone window (32) the whole batch went
+    to the worker in group messages at once, and a cancel could find nothing queued."""
+    stack: Stack = make_stack(FRAGRANCE_FAULT_INJECTION_DELAY_S="0.5",
+                              FRAGRANCE_DISPATCH_WINDOWS__RECIPE="2",
+                              FRAGRANCE_LONE_DISPATCH_WINDOWS__RECIPE="2")
     stack.start_worker(name="slow", concurrency=2)
     client = stack.client()
     response = client.http.post("/api/v1/generate/batch",
