@@ -78,7 +78,7 @@ class Stack:
         return process, base_url
 
     def api(self, **extra_env: str) -> tuple[Process, str]:
-        return self.uvicorn("api", "api.main:app", False, **extra_env)
+        return self.uvicorn("api", "api.main:app", factory=False, **extra_env)
 
     def worker(self, name: str, queues: str, pool: str, concurrency: int, beat: bool = False,
                **extra_env: str) -> Process:

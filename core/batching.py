@@ -224,7 +224,7 @@ class MicroBatcher(Generic[T, R]):
         once for the item of a job running alone), then whatever else is already there (it
         is sorted into the next batches fairly)."""
         deadline = time.monotonic() + self._max_wait_s
-        while self._held() < self._max_batch and not self._job_runs_alone():
+        while (held := self._held()) < self._max_batch and not self._job_runs_alone(held):
             remaining = deadline - time.monotonic()
             try:
                 self._hold(self._inbox.get(timeout=remaining) if remaining > 0
@@ -237,8 +237,8 @@ class MicroBatcher(Generic[T, R]):
             except queue.Empty:
                 return
 
-    def _job_runs_alone(self) -> bool:
-        return self._running is not None and self._held() == 1 and self._running() <= 1
+    def _job_runs_alone(self, held: int) -> bool:
+        return self._running is not None and held == 1 and self._running() <= 1
 
     def _next_batch(self) -> list[_Entry[T, R]]:
         """Up to `max_batch` items, one per key in turn; a key served moves to the back."""
