@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     and_,
     bindparam,
     case,
@@ -107,6 +108,74 @@ def _update_by_id(parameters: tuple[str, ...]) -> Any:
         {name[2:]: bindparam(name) for name in parameters if name != "b_id"})
 
 
+def _first_in_stream() -> Any:
+    """Pending messages with no pending message before them in their stream, and, for a
+    batch's own message (`batch.completed`: a `batch_id`, no `job_id`), no pending message
+    of the batch's items to the same URL queued before it (or with it: the last item's are
+    written in the same transaction): "every item is final" reaches the receiver after the
+    items' messages, even when an outage made them all due at once. A dead-lettered item
+    message no longer holds it back. Index: `ix_webhook_batch`."""
+    row, earlier, item = WebhookDelivery, aliased(WebhookDelivery), aliased(WebhookDelivery)
+    return and_(row.status == PENDING,
+                ~exists().where(earlier.stream == row.stream,
+                                earlier.status == PENDING,
+                                tuple_(earlier.created_at, earlier.id)
+                                < tuple_(row.created_at, row.id)),
+                or_(row.batch_id.is_(None), row.job_id.is_not(None),
+                    ~exists().where(item.batch_id == row.batch_id,
+                                    item.status == PENDING,
+                                    item.created_at <= row.created_at,
+                                    item.job_id.is_not(None), item.url == row.url)))
+
+
+# The outbox's statements are built once, their moments and limits bound at each call:
+# built per call (aliases, subqueries, a window), they took a quarter of a busy webhooks
+# worker's Python time, more than its HTTP client.
+_NOW = bindparam("now", type_=WebhookDelivery.next_attempt_at.type)
+
+
+def _due_heads() -> Any:
+    """Messages due at `:now`, unleased, and first in their stream (one per stream)."""
+    return select(WebhookDelivery).where(
+        _first_in_stream(), WebhookDelivery.next_attempt_at <= _NOW,
+        or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < _NOW))
+
+
+@lru_cache(maxsize=1)
+def _next_due_statement() -> Any:
+    row = WebhookDelivery
+    due_at = case((row.lease_until > row.next_attempt_at, row.lease_until),
+                  else_=row.next_attempt_at)
+    return select(func.min(due_at)).where(_first_in_stream())
+
+
+@lru_cache(maxsize=1)
+def _due_count_statement() -> Any:
+    """How many heads are due at `:now`, counting at most `:limit`."""
+    heads = _due_heads().with_only_columns(WebhookDelivery.id).limit(
+        bindparam("limit", type_=Integer))
+    return select(func.count()).select_from(heads.subquery())
+
+
+@lru_cache(maxsize=1)
+def _claim_statement() -> Any:
+    """Lease up to `:limit` heads due at `:now` until `:lease_end`, tenant by tenant (see
+    `DeliveryStore.claim_due`), returning what sending them needs."""
+    row = WebhookDelivery
+    turn = func.row_number().over(partition_by=row.tenant_id,
+                                  order_by=(row.next_attempt_at, row.id))
+    ranked = _due_heads().with_only_columns(row.id, row.next_attempt_at,
+                                            turn.label("turn")).subquery()
+    heads = select(ranked.c.id).order_by(ranked.c.turn, ranked.c.next_attempt_at) \
+        .limit(bindparam("limit", type_=Integer))
+    return update(row).where(
+        row.id.in_(heads.scalar_subquery()), row.status == PENDING,
+        or_(row.lease_until.is_(None), row.lease_until < _NOW)
+    ).values(lease_until=bindparam("lease_end", type_=row.lease_until.type)).returning(
+        row.id, row.url, row.payload, row.attempts, row.api_key_id, row.created_at,
+        row.next_attempt_at, row.tenant_id)
+
+
 class DeliveryStore:
     """The outbox. A message gets a retry budget of `max_attempts` attempts on the backoff
     schedule, from when it is queued and again from each redelivery; a row's `attempts`
@@ -120,41 +189,12 @@ class DeliveryStore:
     def _session(self) -> AbstractContextManager[Session]:
         return transaction(self._sessions)
 
-    @staticmethod
-    def _first_in_stream() -> Any:
-        """Pending messages with no pending message before them in their stream, and, for a
-        batch's own message (`batch.completed`: a `batch_id`, no `job_id`), no pending
-        message of the batch's items to the same URL queued before it (or with it: the last
-        item's are written in the same transaction): "every item is final" reaches the
-        receiver after the items' messages, even when an outage made them all due at once.
-        A dead-lettered item message no longer holds it back. Index: `ix_webhook_batch`."""
-        row, earlier, item = WebhookDelivery, aliased(WebhookDelivery), aliased(WebhookDelivery)
-        return and_(row.status == PENDING,
-                    ~exists().where(earlier.stream == row.stream,
-                                    earlier.status == PENDING,
-                                    tuple_(earlier.created_at, earlier.id)
-                                    < tuple_(row.created_at, row.id)),
-                    or_(row.batch_id.is_(None), row.job_id.is_not(None),
-                        ~exists().where(item.batch_id == row.batch_id,
-                                        item.status == PENDING,
-                                        item.created_at <= row.created_at,
-                                        item.job_id.is_not(None), item.url == row.url)))
-
-    def _due_heads(self, now: datetime) -> Any:
-        """Messages that are due, unleased, and first in their stream (one per stream)."""
-        return select(WebhookDelivery).where(
-            self._first_in_stream(), WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
-
     def next_due_in(self) -> float | None:
         """Seconds until the next message can be claimed: the first of a stream, at its
         next attempt or when its sender's lease lapses (0: one is due now); None when
         nothing is pending."""
-        row = WebhookDelivery
-        due_at = case((row.lease_until > row.next_attempt_at, row.lease_until),
-                      else_=row.next_attempt_at)
         with self._session() as session:
-            earliest = session.scalar(select(func.min(due_at)).where(self._first_in_stream()))
+            earliest = session.scalar(_next_due_statement())
         if earliest is None:
             return None
         if earliest.tzinfo is None:  # a CASE loses the column type: stored as naive UTC
@@ -163,8 +203,8 @@ class DeliveryStore:
 
     def due_count(self, limit: int = 10_000) -> int:
         with self._session() as session:
-            heads = self._due_heads(utcnow()).with_only_columns(WebhookDelivery.id).limit(limit)
-            return int(session.scalar(select(func.count()).select_from(heads.subquery())) or 0)
+            return int(session.scalar(_due_count_statement(), {"now": utcnow(),
+                                                               "limit": limit}) or 0)
 
     def claim_due(self, limit: int, lease_s: float) -> list[OutgoingMessage]:
         """Lease up to `limit` stream heads at once, tenant by tenant: each tenant's oldest
@@ -177,21 +217,11 @@ class DeliveryStore:
         sets their lease, and its compare-and-set on each row (unleased, or the lease
         lapsed) gives a row to one."""
         now = utcnow()
-        row = WebhookDelivery
-        turn = func.row_number().over(partition_by=row.tenant_id,
-                                      order_by=(row.next_attempt_at, row.id))
-        ranked = self._due_heads(now).with_only_columns(
-            row.id, row.next_attempt_at, turn.label("turn")).subquery()
-        heads = select(ranked.c.id).order_by(ranked.c.turn, ranked.c.next_attempt_at) \
-            .limit(limit)
         with self._session() as session:
             connection = session.connection()  # Core execution: no ORM objects needed
-            won = connection.execute(
-                update(row).where(row.id.in_(heads.scalar_subquery()), row.status == PENDING,
-                                  or_(row.lease_until.is_(None), row.lease_until < now))
-                .values(lease_until=now + timedelta(seconds=lease_s))
-                .returning(row.id, row.url, row.payload, row.attempts, row.api_key_id,
-                           row.created_at, row.next_attempt_at, row.tenant_id)).all()
+            won = connection.execute(_claim_statement(), {
+                "now": now, "limit": limit,
+                "lease_end": now + timedelta(seconds=lease_s)}).all()
             if not won:
                 return []
             secrets = self._secrets(connection, {head.api_key_id for head in won}, now)
