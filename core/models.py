@@ -182,6 +182,10 @@ class WebhookDelivery(Base):
         Index("ix_webhook_due", "status", "next_attempt_at"),
         Index("ix_webhook_stream", "stream", "created_at", "id"),
         Index("ix_webhook_batch", "batch_id", "status", "created_at"),
+        Index("ix_webhook_tenant_due", "status", "tenant_id", "next_attempt_at", "id"),
+        Index("ix_webhook_leased", "lease_until",
+              sqlite_where=text("lease_until IS NOT NULL"),
+              postgresql_where=text("lease_until IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

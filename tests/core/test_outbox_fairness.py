@@ -74,3 +74,24 @@ def test_a_postponed_message_is_due_again_when_its_sender_said(
         assert timedelta(seconds=postponed_s - 0.5) <= at - before \
             <= timedelta(seconds=postponed_s + 2)
         assert row.attempts == 0 and row.status == PENDING and row.lease_until is None
+
+
+def test_messages_waiting_behind_their_streams_head_do_not_use_up_a_tenants_turns(
+        sessions: sessionmaker[Session], outbox: DeliveryStore) -> None:
+    """A claim reads a few due messages per tenant (on PostgreSQL, at most the claim's
+    limit each): those that are not their stream's head (a `job.completed` behind a
+    `job.started` waiting for its retry) are passed over, not counted, or a tenant whose
+    receiver failed would have its other streams' heads starved for as long."""
+    at = utcnow() - timedelta(seconds=60)
+    with sessions.begin() as session:
+        for i in range(20):  # 20 streams: a retrying head, and a due message behind it
+            for order, (event, next_at) in enumerate((("job.started", 3600),
+                                                      ("job.completed", -60))):
+                session.add(WebhookDelivery(
+                    id=f"msg_blocked_{i:02d}_{order}", tenant_id="tenant-a",
+                    stream=f"blocked-{i}", event_type=event, url="http://127.0.0.1:9/a",
+                    payload={"type": event}, status=PENDING, attempts=1,
+                    next_attempt_at=utcnow() + timedelta(seconds=next_at),
+                    created_at=at + timedelta(milliseconds=order)))
+    fresh = due(sessions, "tenant-a", 3, age_s=1)
+    assert sorted(message.id for message in outbox.claim_due(4, lease_s=30)) == fresh
