@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -38,6 +39,8 @@ BATCH = 32  # messages claimed at once
 SENDERS = 32  # messages being sent at once (each holds a slot until its attempt is recorded)
 RECORD_BATCH = 256
 MIN_GAP_S = 0.02  # wake-ups come per commit: bound how often the outbox is asked
+TURN_POSTPONE_S = 0.1  # a message whose tenant is at its share, while its sends are young
+BUSY_TURN_S = 1.0  # ... once the tenant's oldest send has run this long
 
 
 def receiver_host(url: str) -> str:
@@ -131,7 +134,8 @@ class WebhookPump:
             queue.SimpleQueue()
         self._in_flight = 0  # claimed and not yet recorded
         self._tenant_cap = senders - senders // 4  # all of them below 4 senders
-        self._sending: dict[str, int] = {}  # tenant -> its messages being sent now
+        # tenant -> its messages being sent now (message id -> when its turn began)
+        self._sending: dict[str, dict[str, float]] = {}
         self._slots = threading.Condition()
         self._claiming = threading.Lock()
         self._wake = threading.Event()
@@ -179,33 +183,42 @@ class WebhookPump:
                 with self._slots:
                     self._in_flight += len(messages)
                 for index, message in enumerate(messages):
-                    if not self._take_turn(message.tenant_id):  # postponed, not sent
-                        self._attempted.put((message, AttemptResult(None, None, 0.0,
-                                                                    busy=True)))
+                    postpone_s = self._take_turn(message)
+                    if postpone_s is not None:  # postponed, not sent
+                        self._attempted.put((message, AttemptResult(
+                            None, None, 0.0, busy=True, retry_after_s=postpone_s)))
                         continue
                     try:
                         self._http.submit(self._attempt, message)
                     except RuntimeError:  # the pool is shut down: the process is exiting
-                        self._end_turn(message.tenant_id)
+                        self._end_turn(message)
                         self._give_back(messages[index:])
                         self.stop()
                         return started
                     started += 1
         return started
 
-    def _take_turn(self, tenant_id: str) -> bool:
+    def _take_turn(self, message: OutgoingMessage) -> float | None:
+        """Start the message's turn (None), or say how long to postpone it: its tenant is
+        sending as many as it may. Briefly while the tenant's sends are young (receivers
+        that answer free a turn soon: postponed by a second, a tenant's backlog to a
+        receiver answering in milliseconds went out a second late, a quarter of it), by a
+        second once its oldest has run that long (receivers that hang)."""
+        now = time.monotonic()
         with self._slots:
-            sending = self._sending.get(tenant_id, 0)
-            if sending >= self._tenant_cap:
-                return False
-            self._sending[tenant_id] = sending + 1
-            return True
+            sending = self._sending.setdefault(message.tenant_id, {})
+            if len(sending) < self._tenant_cap:
+                sending[message.id] = now
+                return None
+            running_s = now - min(sending.values())
+        return TURN_POSTPONE_S if running_s < BUSY_TURN_S else BUSY_TURN_S
 
-    def _end_turn(self, tenant_id: str) -> None:
+    def _end_turn(self, message: OutgoingMessage) -> None:
         with self._slots:
-            left = self._sending.pop(tenant_id, 1) - 1
-            if left > 0:
-                self._sending[tenant_id] = left
+            sending = self._sending.get(message.tenant_id, {})
+            sending.pop(message.id, None)
+            if not sending:
+                self._sending.pop(message.tenant_id, None)
 
     def _give_back(self, messages: Sequence[OutgoingMessage]) -> None:
         """Unlease messages that were claimed and will not be sent (due again in a second,
@@ -227,7 +240,7 @@ class WebhookPump:
             log.exception("sending webhook message %s failed", message.id)
             result = AttemptResult(None, f"internal error: {type(exc).__name__}", 0.0)
         finally:
-            self._end_turn(message.tenant_id)
+            self._end_turn(message)
         self._attempted.put((message, result))
 
     def _record(self) -> None:

@@ -9,14 +9,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
 from core.keys import IssuedKey, KeyRing
+from core.models import WebhookDelivery, utcnow
 from core.states import JobStatus
 from core.store import JobStore
+from core.webhooks import PENDING
 from tests.conftest import empty_outbox
 from tests.e2e.harness import wait_until
 from workers.webhook_pump import WebhookPump
@@ -87,3 +91,44 @@ def test_a_tenants_hanging_receivers_leave_senders_for_the_others(
     finally:
         receivers.release.set()
         pump.stop()
+
+
+def test_a_message_past_its_tenants_share_waits_briefly_while_the_tenants_sends_are_young(
+        sessions: sessionmaker[Session], key_ring: KeyRing, outbox: DeliveryStore,
+        redis_url: str) -> None:
+    """Postponed by a second, a tenant's backlog to a receiver answering in milliseconds
+    went out a second late, a quarter of it (the share is three quarters of the senders);
+    while the tenant's sends are young, a turn frees soon: a tenth of a second."""
+    a = key_ring.issue("tenant-a", ["search"])
+    store = JobStore(sessions)
+    for _ in range(4):
+        finished(store, a, YOUNG_URL)
+    release = threading.Event()
+
+    def slow(message: OutgoingMessage) -> AttemptResult:
+        release.wait(5)
+        return AttemptResult(200, None, 1.0)
+
+    pump = WebhookPump(outbox, slow, redis_url, lease_s=120, sweep_s=3600, senders=4)
+    claimed_at = utcnow()
+    try:
+        pump.start()
+        wait_until(lambda: _postponed(sessions, claimed_at), 5,
+                   "the fourth message postponed", interval=0.02)
+        (postponed,) = _postponed(sessions, claimed_at)
+        assert postponed - claimed_at < timedelta(seconds=0.6)  # not a second
+    finally:
+        release.set()
+        pump.stop()
+
+
+YOUNG_URL = "http://young.example/a/hook"
+
+
+def _postponed(sessions: sessionmaker[Session], since: datetime) -> list[datetime]:
+    """When each message postponed (due again after `since`) without an attempt is due."""
+    with sessions.begin() as session:
+        return [row.next_attempt_at for row in session.scalars(select(WebhookDelivery).where(
+            WebhookDelivery.status == PENDING, WebhookDelivery.lease_until.is_(None),
+            WebhookDelivery.attempts == 0, WebhookDelivery.url == YOUNG_URL,
+            WebhookDelivery.next_attempt_at > since))]
