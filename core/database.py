@@ -38,6 +38,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # an UPDATE of many rows (a group's jobs, a batch of webhook attempts) in pages of
+    # statements per round trip, not one round trip a row (psycopg2's `executemany`)
+    kwargs.setdefault("executemany_mode", "values_plus_batch")
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine))
