@@ -265,8 +265,8 @@ class WebhookSender:
     def _post(self, target: Target, message: OutgoingMessage, body: str) -> AttemptResult:
         headers = signed_headers(message.id, body, message.secrets, utcnow())
         default_port = 443 if target.scheme == "https" else 80
-        headers["host"] = target.host if target.port == default_port else \
-            f"{target.host}:{target.port}"
+        name = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal
+        headers["host"] = name if target.port == default_port else f"{name}:{target.port}"
         parts = urlsplit(target.url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         attempt = _Attempt(time.monotonic() + self._timeout_s)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import trustme
@@ -144,3 +145,43 @@ def test_a_receiver_that_never_finishes_the_handshake_times_out(ca_file: str) ->
         silent.close()
     assert result.error == "timeout"
     assert took < 5  # the attempt's deadline (0.5 s), with room for a busy host
+
+
+class Loopback6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+
+class RecordingHandler(BaseHTTPRequestHandler):
+    seen: ClassVar[list[tuple[str | None, str]]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.seen.append((self.headers.get("host"), self.path))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_an_ipv6_receiver_gets_a_bracketed_host_and_its_path_and_query() -> None:
+    """The Host header of a URL with an IPv6 literal keeps its brackets (RFC 9110):
+    `::1:8080` names no host."""
+    try:
+        server = Loopback6(("::1", 0), RecordingHandler)
+    except OSError:
+        pytest.skip("this host has no IPv6 loopback")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    sender = WebhookSender(UrlPolicy.build(True, [], ["::1/128"]), timeout_s=5,
+                           max_response_bytes=1024, per_host=2)
+    try:
+        result = sender.send(message(f"http://[::1]:{port}/hook?x=1&y=%20z"))
+    finally:
+        sender.close()
+        server.shutdown()
+        server.server_close()
+    assert result.status_code == 200
+    assert RecordingHandler.seen == [(f"[::1]:{port}", "/hook?x=1&y=%20z")]
