@@ -94,6 +94,7 @@ class _Deadlines:
         self._due: list[tuple[float, int, _Attempt]] = []
         self._order = itertools.count()
         self._changed = threading.Condition()
+        self._stopped = False
         threading.Thread(target=self._run, name="webhook-deadlines", daemon=True).start()
 
     def watch(self, attempt: _Attempt) -> None:
@@ -102,12 +103,20 @@ class _Deadlines:
             if self._due[0][2] is attempt:
                 self._changed.notify()
 
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
     def _run(self) -> None:
         while True:
             with self._changed:
-                while not self._due or self._due[0][0] > time.monotonic():
+                while not self._stopped and (not self._due
+                                             or self._due[0][0] > time.monotonic()):
                     self._changed.wait(self._due[0][0] - time.monotonic() if self._due
                                        else None)
+                if self._stopped:
+                    return
                 _, _, attempt = heapq.heappop(self._due)
             attempt.expire()
 
@@ -305,6 +314,7 @@ class WebhookSender:
 
     def close(self) -> None:
         self._pools.clear()
+        self._deadlines.stop()
 
 
 def _failure(exc: Exception, expired: bool) -> str:
