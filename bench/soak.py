@@ -72,6 +72,8 @@ def soak(minutes: float, rate: float) -> list[dict[str, Any]]:
             while time.monotonic() < deadline and not stop.wait(SAMPLE_S):
                 samples.append(sample(env, processes, time.time() - SAMPLE_S))
                 print(_line(samples[-1], samples[0]), flush=True)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the samples so far still tell
+            print(f"interrupted after {len(samples)} samples", flush=True)
         finally:
             load.stop()
         return samples
