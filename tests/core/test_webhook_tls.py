@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import trustme
@@ -25,14 +24,20 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 class Receiver(ThreadingHTTPServer):
+    """A local receiver: over TLS with `context`, else plain HTTP; it records each
+    request's Host header and target, and answers 204 on a kept-alive connection."""
+
     daemon_threads = True
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+    def __init__(self, context: ssl.SSLContext | None, address: str = "127.0.0.1",
+                 family: socket.AddressFamily = socket.AF_INET) -> None:
+        self.address_family = family
+        super().__init__((address, 0), Handler)
         self.names: list[str | None] = []  # the name each handshake asked for (SNI)
-        self.hosts: list[str | None] = []  # each request's Host header
-        context.sni_callback = lambda _sock, name, _ctx: self.names.append(name)
-        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.requests: list[tuple[str | None, str]] = []  # (Host header, target)
+        if context is not None:
+            context.sni_callback = lambda _sock, name, _ctx: self.names.append(name)
+            self.socket = context.wrap_socket(self.socket, server_side=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -41,7 +46,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.server.hosts.append(self.headers.get("host"))
+        self.server.requests.append((self.headers.get("host"), self.path))
         self.send_response(204)
         self.end_headers()
 
@@ -103,7 +108,7 @@ def test_https_presents_the_urls_host_to_the_checked_address(
     assert (first.status_code, first.error) == (204, None)
     assert again.status_code == 204
     assert receiver.names == ["hooks.example"]  # one handshake: the connection was kept
-    assert receiver.hosts == [f"hooks.example:{receiver.server_port}"] * 2
+    assert receiver.requests == [(f"hooks.example:{receiver.server_port}", "/hook")] * 2
 
 
 def test_a_certificate_for_another_name_is_refused(
@@ -117,7 +122,7 @@ def test_a_certificate_for_another_name_is_refused(
     assert result.status_code is None and not result.permanent  # retried: may be fixed
     assert result.error and result.error.startswith("ConnectError") \
         and "match" in result.error
-    assert receiver.hosts == []
+    assert receiver.requests == []
 
 
 def test_a_certificate_from_an_unknown_authority_is_refused(
@@ -147,30 +152,11 @@ def test_a_receiver_that_never_finishes_the_handshake_times_out(ca_file: str) ->
     assert took < 5  # the attempt's deadline (0.5 s), with room for a busy host
 
 
-class Loopback6(ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-
-
-class RecordingHandler(BaseHTTPRequestHandler):
-    seen: ClassVar[list[tuple[str | None, str]]] = []
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.seen.append((self.headers.get("host"), self.path))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_an_ipv6_receiver_gets_a_bracketed_host_and_its_path_and_query() -> None:
     """The Host header of a URL with an IPv6 literal keeps its brackets (RFC 9110):
     `::1:8080` names no host."""
     try:
-        server = Loopback6(("::1", 0), RecordingHandler)
+        server = Receiver(None, "::1", socket.AF_INET6)
     except OSError:
         pytest.skip("this host has no IPv6 loopback")
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -183,5 +169,5 @@ def test_an_ipv6_receiver_gets_a_bracketed_host_and_its_path_and_query() -> None
         sender.close()
         server.shutdown()
         server.server_close()
-    assert result.status_code == 200
-    assert RecordingHandler.seen == [(f"[::1]:{port}", "/hook?x=1&y=%20z")]
+    assert result.status_code == 204
+    assert server.requests == [(f"[::1]:{port}", "/hook?x=1&y=%20z")]
