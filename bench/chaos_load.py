@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -20,9 +19,10 @@ from sqlalchemy import text
 
 from bench.processes import ROOT, Process, free_port, wait_until
 from bench.services import PrivatePostgres, RedisServer
+from bench.stack import api_keep_alive_s
 from bench.tcp_proxy import TcpProxy
 from bench.workload import briefs, search_queries
-from cli.stack import worker_argv
+from cli.stack import uvicorn_argv, worker_argv
 from core.database import make_engine, make_session_factory
 from core.keys import IssuedKey, KeyRing
 
@@ -132,8 +132,7 @@ def _started(root: Path, redis: RedisServer, proxy: TcpProxy,
     worker_env = {**env, "FRAGRANCE_BROKER_URL": f"{via_proxy}/0",
                   "FRAGRANCE_RESULT_BACKEND": f"{via_proxy}/1"}
     port = free_port()
-    Process("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-                    "--log-level", "warning", "--no-access-log"], env, root).start()
+    Process("api", uvicorn_argv("api.main:app", port, api_keep_alive_s()), env, root).start()
     base_url = f"http://127.0.0.1:{port}"
     wait_until(lambda: httpx.get(base_url + "/healthz").status_code == 200, 60, "the API")
     ops = worker_argv("webhooks,maintenance", "threads", 4, "ops", beat=True)

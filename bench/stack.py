@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.processes import ROOT, Process, free_port, wait_until
-from cli.stack import worker_argv
+from cli.stack import uvicorn_argv, worker_argv
+from config.loading import load_settings
 from core.database import make_engine, make_session_factory, normalize_url
 from core.deliveries import DeliveryStore
 from core.keys import IssuedKey, KeyRing
@@ -70,9 +71,8 @@ class Stack:
                 ) -> tuple[Process, str]:
         """One uvicorn worker serving `target`; returns it and its base URL once it answers."""
         port = free_port()
-        argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port",
-                str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
-        process = self.spawn(name, [*argv, "--factory"] if factory else argv, **extra_env)
+        process = self.spawn(name, uvicorn_argv(target, port, api_keep_alive_s(), factory),
+                             **extra_env)
         base_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(base_url, process), 60, f"{name} to answer")
         return process, base_url
@@ -99,6 +99,13 @@ class Stack:
                        f"worker {process.name} ready", interval=0.2)
         finally:
             client.close()
+
+
+@cache
+def api_keep_alive_s() -> int:
+    """The API's idle-connection timeout as the settings give it (the same for the baseline
+    apps, so they are served alike)."""
+    return int(load_settings().api_keep_alive_s)
 
 
 def _answers(base_url: str, process: Process) -> bool:

@@ -116,6 +116,15 @@ def worker_argv(queues: str, pool: str, concurrency: int, name: str, beat: bool,
     return [*argv, "-B", "--schedule", str(Path("var") / "celerybeat-schedule")]
 
 
+def uvicorn_argv(target: str, port: int, keep_alive_s: int, factory: bool = False) -> list[str]:
+    """A uvicorn process serving `target` on 127.0.0.1 (the benches and the fault suite),
+    quiet, keeping idle connections as `fragrance api` does (`api_keep_alive_s`)."""
+    argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--log-level", "warning", "--no-access-log",
+            "--timeout-keep-alive", str(keep_alive_s)]
+    return [*argv, "--factory"] if factory else argv
+
+
 @click.command(help="Run the API with uvicorn (one process).")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=PORT)
@@ -127,7 +136,8 @@ def api(host: str | None, port: int | None) -> None:
     existing_store_url(str(settings.database_url))  # not an API answering 503 for good
     # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
-                workers=1, log_level=str(settings.log_level).lower(), access_log=False)
+                workers=1, log_level=str(settings.log_level).lower(), access_log=False,
+                timeout_keep_alive=int(settings.api_keep_alive_s))
 
 
 @click.command(help="Run a Celery worker for some queues.")
