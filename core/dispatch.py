@@ -17,9 +17,10 @@ work per group, and a bounded number of messages per group is in flight.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import zip_longest
@@ -37,6 +38,10 @@ from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
 
 UNBOUNDED = 10**9
 T = TypeVar("T")
+# A tenant is alone with a kind once no other tenant has had work of it for this long: a
+# tenant sending one job after another (each finished before the next is sent) is not gone
+# between two of them, and the first tenant's lone window must not fill up again in the gap.
+LONE_AFTER_S = 2.0
 
 BACKLOG: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & Job.dispatched_at.is_(None)
 IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
@@ -205,7 +210,27 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     return verdicts
 
 
-def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
+class Company:
+    """When the dispatcher last saw more than one tenant with work of each kind. A tenant
+    gets its kind's lone window only after `lone_after_s` without company (from the start,
+    none has been seen)."""
+
+    def __init__(self, lone_after_s: float = LONE_AFTER_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._lone_after_s, self._clock = lone_after_s, clock
+        self._seen: dict[str, float] = {}
+
+    def alone(self, kind: str, others_now: bool) -> bool:
+        """Whether a tenant alone with `kind` now (`others_now` false) has been for long
+        enough; records the company when there is some."""
+        if others_now:
+            self._seen[kind] = self._clock()
+            return False
+        seen = self._seen.get(kind)
+        return seen is None or self._clock() - seen >= self._lone_after_s
+
+
+def refill(session: Session, policy: DispatchPolicy, company: Company) -> list[Dispatched]:
     """Fill every tenant's window from its backlog, oldest first; returns the jobs to
     publish, tenants interleaved (the caller publishes after the commit)."""
     now = utcnow()
@@ -214,8 +239,8 @@ def refill(session: Session, policy: DispatchPolicy) -> list[Dispatched]:
     tenants_waiting = Counter(kind for _, kind in pairs)
     for tenant_id, kind in pairs:
         window, lone_window = policy.window(kind), policy.lone_window(kind)
-        if lone_window > window and tenants_waiting[kind] == 1 \
-                and not _others_in_flight(session, tenant_id, kind):
+        if lone_window > window and company.alone(kind, tenants_waiting[kind] > 1 or (
+                _others_in_flight(session, tenant_id, kind))):
             window = lone_window
         free = window - _count(session, IN_FLIGHT, tenant_id, kind)
         if free > 0:
@@ -306,12 +331,14 @@ def redispatch(session: Session, job_ids: Sequence[str]) -> list[Dispatched]:
 class DispatchQueue:
     """The dispatcher's and maintenance's view of the backlog (one transaction a call)."""
 
-    def __init__(self, sessions: sessionmaker[Session], policy: DispatchPolicy) -> None:
+    def __init__(self, sessions: sessionmaker[Session], policy: DispatchPolicy,
+                 company: Company | None = None) -> None:
         self._sessions, self.policy = sessions, policy
+        self._company = company or Company()
 
     def refill(self) -> list[Dispatched]:
         with transaction(self._sessions) as session:
-            return refill(session, self.policy)
+            return refill(session, self.policy, self._company)
 
     def overdue(self, older_than_s: float) -> list[tuple[str, str]]:
         with transaction(self._sessions) as session:

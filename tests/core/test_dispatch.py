@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from core.batches import BatchItem, BatchStore
 from core.dispatch import (
+    Company,
     Dispatched,
     DispatchPolicy,
     DispatchQueue,
@@ -86,25 +87,35 @@ def test_a_lone_tenant_may_fill_its_lone_window_until_another_tenant_has_work(
         fair: tuple[JobStore, DispatchQueue], sessions, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
     """While no other tenant has a search queued or running, the dispatcher fills a
     tenant's lone window (its groups overlap); with another tenant's job in flight or
-    waiting, only its window, and nothing more until it is back under it."""
+    waiting, only its window, and nothing more until it is back under it; and the lone
+    window again only once the other tenant has had nothing for `lone_after_s`."""
     with sessions.begin() as session:  # other tests' running searches are not tenants here
         session.execute(update(Job).where(Job.kind == "search", Job.status == "running")
                         .values(status="canceled"))
     policy = DispatchPolicy(windows={"search": 2}, lone_windows={"search": 5})
-    store, queue = JobStore(sessions, policy=policy), DispatchQueue(sessions, policy)
-    a_jobs = submit(store, a, 9)
+    now = [100.0]
+    store = JobStore(sessions, policy=policy)
+    queue = DispatchQueue(sessions, policy, Company(lone_after_s=2.0, clock=lambda: now[0]))
+    a_jobs = submit(store, a, 10)
     assert sum(job.dispatched for job in a_jobs) == 2  # a submit gets the window only
     assert pairs(queue.refill()) == [(job.id, "search") for job in a_jobs[2:5]]
     assert pairs(queue.refill()) == []  # the lone window is full
     (b_job,) = submit(store, b, 1)
     assert b_job.dispatched  # another tenant: straight to the broker, its own window
-    for job in a_jobs[:4]:
+    finish(store, a_jobs[:4])
+    assert pairs(queue.refill()) == [(a_jobs[5].id, "search")]  # 1 in flight: window 2
+    finish(store, [b_job])
+    finish(store, [a_jobs[4]])
+    now[0] += 1.0  # b sends its next job any moment: a is not alone yet
+    assert pairs(queue.refill()) == [(a_jobs[6].id, "search")]
+    now[0] += 1.0
+    assert pairs(queue.refill()) == [(job.id, "search") for job in a_jobs[7:10]]  # alone
+
+
+def finish(store: JobStore, jobs: list[JobView]) -> None:
+    for job in jobs:
         store.finish(store.claim(job.id, new_delivery_id(job.id), lease_s=60),  # type: ignore[arg-type]
                      JobStatus.SUCCEEDED, result={})
-    assert pairs(queue.refill()) == [(a_jobs[5].id, "search")]  # 1 in flight: window 2
-    store.finish(store.claim(b_job.id, new_delivery_id(b_job.id), lease_s=60),  # type: ignore[arg-type]
-                 JobStatus.SUCCEEDED, result={})
-    assert pairs(queue.refill()) == [(job.id, "search") for job in a_jobs[6:9]]  # alone again
 
 
 def test_caps_refuse_jobs_beyond_the_tenants_limit(fair: tuple[JobStore, DispatchQueue],
