@@ -109,14 +109,17 @@ class EventHub:
                 await client.aclose()
 
     def _announced(self, announced: object) -> None:
-        """Wake the waiters of the announced job, and the poll if a stream watches it."""
-        job_id = announced.decode(errors="replace") if isinstance(announced, bytes) \
+        """Wake the waiters of the announced jobs (ids separated by spaces: a worker
+        announces the jobs one transaction finished together), and the poll if a stream
+        watches one."""
+        job_ids = announced.decode(errors="replace") if isinstance(announced, bytes) \
             else str(announced)
-        for subscription in self._subscribers.get(job_id, ()):
-            if subscription.wants_events:
-                self._wakeup.set()
-            else:
-                subscription.changed.set()
+        for job_id in job_ids.split():
+            for subscription in self._subscribers.get(job_id, ()):
+                if subscription.wants_events:
+                    self._wakeup.set()
+                else:
+                    subscription.changed.set()
 
     async def _tick(self) -> None:
         job_ids = list(self._subscribers)

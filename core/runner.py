@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
@@ -172,15 +172,18 @@ class Watchdog:
 class JobRunner:
     """Runs jobs of one kind in this process. Claims and outcomes of the jobs its threads
     run at the same time are written in groups (one transaction each: `claim_many`,
-    `finish_many`); a job the database refuses inside a group fails alone."""
+    `finish_many`); a job the database refuses inside a group fails alone. `on_recorded`
+    hears the ids of the jobs each group (or an overrun) finished, once it has committed."""
 
     def __init__(self, store: JobStore, lease_s: float, limits: TimeLimits = TimeLimits(),
                  on_overrun: Callable[[Claim], None] | None = None,
                  max_attempts: int | None = None, group_max: int = 64,
                  express_slots: int = 0, gate: PriorityGate | None = None,
-                 worker: str = "") -> None:
+                 worker: str = "",
+                 on_recorded: Callable[[Sequence[str]], None] | None = None) -> None:
         self._store, self._lease_s, self._limits = store, lease_s, limits
         self._on_overrun, self._max_attempts = on_overrun, max_attempts
+        self._on_recorded = on_recorded
         self._gate = gate
         self._watchdog = Watchdog(store, lease_s, self._overran)
         # max_wait_s=0: a job alone is written at once; under load the groups grow. A
@@ -192,7 +195,7 @@ class JobRunner:
             fair_key=lambda request: request.tenant_hint, express_slots=express_slots,
             gate=gate, name="claim-group")
         self._finishes: MicroBatcher[Outcome, JobStatus | None] = MicroBatcher(
-            store.finish_many, max_batch=group_max, max_wait_s=0,
+            self._finish_group, max_batch=group_max, max_wait_s=0,
             on_batch=FINISH_BATCH_SIZE.observe,
             fair_key=lambda outcome: outcome.claim.tenant_id, express_slots=express_slots,
             gate=gate, name="finish-group")
@@ -230,6 +233,17 @@ class JobRunner:
         JOBS_FINISHED.labels(claim.kind, str(recorded)).inc()
         return RunOutcome(str(recorded))
 
+    def _finish_group(self, outcomes: Sequence[Outcome]) -> list[JobStatus | Exception | None]:
+        recorded = self._store.finish_many(outcomes)
+        self._announce([outcome.claim.job_id for outcome, status in zip(outcomes, recorded,
+                                                                          strict=True)
+                        if isinstance(status, JobStatus)])
+        return recorded
+
+    def _announce(self, job_ids: Sequence[str]) -> None:
+        if job_ids and self._on_recorded is not None:
+            self._on_recorded(job_ids)
+
     @staticmethod
     def _deadline(started: float, limit_s: float | None) -> float | None:
         return None if limit_s is None else started + limit_s
@@ -263,6 +277,7 @@ class JobRunner:
         if self._store.finish(claim, JobStatus.FAILED,
                               error=time_limit_error("hard", self._limits.hard_s)):
             JOBS_FINISHED.labels(claim.kind, str(JobStatus.FAILED)).inc()
+            self._announce([claim.job_id])
         if self._on_overrun is not None:
             self._on_overrun(claim)
 

@@ -42,7 +42,9 @@ class TaskContext(Protocol):
 
     def broker_lost_its_data(self) -> bool: ...
 
-    def announce(self, job_id: str) -> None: ...
+    def announce(self, job_ids: Sequence[str]) -> None:
+        """Tell API processes that these jobs changed (the runner announces the jobs it
+        finishes itself)."""
 
     def run_together(self, calls: Sequence[tuple[Mapping[str, str], Callable[[], RunOutcome]]]
                      ) -> list[RunOutcome | BaseException]:
@@ -83,11 +85,7 @@ def run_pipeline_job(task: Any, kind: str, job_ids: Sequence[str],
         return compute(context, claim.tenant_id, value)
 
     def run(job_id: str) -> RunOutcome:
-        outcome = context.runner(kind).run(job_id, task.request.id, work,
-                                           tenant_hint=tenant_hint)
-        if outcome != RunOutcome.SKIPPED:
-            context.announce(job_id)
-        return outcome
+        return context.runner(kind).run(job_id, task.request.id, work, tenant_hint=tenant_hint)
 
     if len(job_ids) == 1:
         return reported(task, job_ids[0], run(job_ids[0]))

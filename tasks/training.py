@@ -136,6 +136,6 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
                     outcome == RunOutcome.SUCCEEDED)
     if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
         runs.discard_run(job_id)
-    if outcome != RunOutcome.SKIPPED:
-        context.announce(job_id)
+    if outcome != RunOutcome.SKIPPED:  # again (the runner announced the outcome): settled
+        context.announce([job_id])
     return reported(self, job_id, outcome)

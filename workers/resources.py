@@ -146,7 +146,7 @@ class WorkerResources:
                          max_attempts=running.max_attempts,
                          express_slots=running.express_slots,
                          gate=self.priority_gate if declared.light_tenants_first else None,
-                         worker=self.hostname)
+                         worker=self.hostname, on_recorded=self.announce)
 
     @property
     def priority_gate(self) -> PriorityGate:
@@ -258,12 +258,13 @@ class WorkerResources:
             log.warning("could not release the jobs of %s's previous process; they go back "
                         "to the queue when their leases lapse", self.hostname, exc_info=True)
 
-    def announce(self, job_id: str) -> None:
-        """Tell API processes that the job changed (best effort: they also poll)."""
+    def announce(self, job_ids: Sequence[str]) -> None:
+        """Tell API processes that these jobs changed, in one message (best effort: they
+        also poll)."""
         try:
-            self.redis.publish(NOTIFY_CHANNEL, job_id)
+            self.redis.publish(NOTIFY_CHANNEL, " ".join(job_ids))
         except redis.RedisError:
-            log.debug("could not announce job %s", job_id, exc_info=True)
+            log.debug("could not announce jobs %s", job_ids, exc_info=True)
 
     @property
     def redis(self) -> redis.Redis:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import redis
 
 from api.events import EventHub
@@ -57,7 +58,7 @@ def test_only_announcements_of_watched_jobs_wake_the_hub(redis_url: str) -> None
     assert watched == 1
 
 
-async def _wake_a_waiter(redis_url: str) -> tuple[bool, int]:
+async def _wake_a_waiter(redis_url: str, announcement: str) -> tuple[bool, int]:
     store = CountingStore()
     hub = EventHub(store, interval_s=30, broker_url=redis_url)  # type: ignore[arg-type]
     broker = redis.Redis.from_url(redis_url)
@@ -70,7 +71,7 @@ async def _wake_a_waiter(redis_url: str) -> tuple[bool, int]:
             await asyncio.sleep(0.3)
             waiter.changed.clear()
             settled = store.reads
-            broker.publish(NOTIFY_CHANNEL, "job-awaited")
+            broker.publish(NOTIFY_CHANNEL, announcement)
             try:
                 await asyncio.wait_for(waiter.changed.wait(), 10)
             except TimeoutError:
@@ -82,10 +83,13 @@ async def _wake_a_waiter(redis_url: str) -> tuple[bool, int]:
         broker.close()
 
 
+@pytest.mark.parametrize("announcement", ["job-awaited", "job-before job-awaited job-after"],
+                         ids=["alone", "among the jobs of one finished group"])
 def test_an_announcement_wakes_a_waiter_itself_without_polling_the_events(
-        redis_url: str) -> None:
-    """`Prefer: wait` reads its job when the job is announced: the hub's poll of the events
-    (one query for every stream) is not woken for it."""
-    woken, reads = asyncio.run(_wake_a_waiter(redis_url))
+        redis_url: str, announcement: str) -> None:
+    """`Prefer: wait` reads its job when the job is announced, alone or with the others a
+    worker finished in the same transaction: the hub's poll of the events (one query for
+    every stream) is not woken for it."""
+    woken, reads = asyncio.run(_wake_a_waiter(redis_url, announcement))
     assert woken
     assert reads == 0

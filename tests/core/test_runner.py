@@ -77,9 +77,11 @@ def test_past_its_hard_limit_a_stuck_job_fails_and_the_worker_is_told(store: Job
     job, _ = store.create(tenant_id="t", kind="search", input={})
     overruns: list[str] = []
     release = threading.Event()
+    announced: list[list[str]] = []
     runner = JobRunner(store, lease_s=30, limits=TimeLimits(hard_s=0.5),
                        on_overrun=lambda claim: (overruns.append(claim.job_id),
-                                                 release.set()))
+                                                 release.set()),
+                       on_recorded=lambda job_ids: announced.append(list(job_ids)))
 
     def stuck(claim, checkpoint):  # type: ignore[no-untyped-def]
         release.wait(30)  # no checkpoint: only the watchdog can end it
@@ -87,6 +89,7 @@ def test_past_its_hard_limit_a_stuck_job_fails_and_the_worker_is_told(store: Job
 
     assert runner.run(job.id, "d1", stuck) == RunOutcome.SKIPPED  # its late result is dropped
     assert overruns == [job.id]
+    assert announced == [[job.id]]  # the overrun's failure, not the dropped late result
     finished = store.get("t", job.id)
     assert (finished.status, finished.error["type"]) == ("failed", "time_limit")
     assert finished.result is None
@@ -113,7 +116,15 @@ def test_the_claims_and_outcomes_of_concurrent_jobs_are_written_in_groups(
         return total(CLAIM_BATCH_SIZE), total(FINISH_BATCH_SIZE)
 
     jobs = [store.create(tenant_id="t", kind="search", input={"n": n})[0] for n in range(24)]
-    runner = JobRunner(store, lease_s=30)
+    announced: list[list[str]] = []
+    final_when_announced: list[bool] = []
+
+    def announce(job_ids) -> None:  # type: ignore[no-untyped-def]
+        announced.append(list(job_ids))
+        final_when_announced.extend(store.get("t", job_id).status == "succeeded"
+                                    for job_id in job_ids)
+
+    runner = JobRunner(store, lease_s=30, on_recorded=announce)
     before = sizes()
     barrier = threading.Barrier(len(jobs))
     outcomes: dict[str, RunOutcome] = {}
@@ -137,6 +148,10 @@ def test_the_claims_and_outcomes_of_concurrent_jobs_are_written_in_groups(
     claim_groups, finish_groups = (after - earlier for after, earlier in zip(sizes(), before,
                                                                              strict=True))
     assert claim_groups < 24 and finish_groups < 24  # fewer transactions than jobs
+    # each finish group is announced once, after its commit: one message for its jobs
+    assert sorted(job_id for group in announced for job_id in group) == \
+        sorted(job.id for job in jobs)
+    assert len(announced) == finish_groups and all(final_when_announced)
 
 
 def test_a_refused_write_in_a_group_fails_alone(store: JobStore) -> None:
