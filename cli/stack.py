@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import secrets
@@ -27,22 +26,10 @@ from config import SUPERVISED_ENV
 from config.log_format import configure_logging
 from core.kinds import DECLARED, KindDeclaration, KindError
 from core.states import QUEUES, SERVICE_QUEUES
+from workers.malloc_arenas import limit_malloc_arenas
 
 log = logging.getLogger("fragrance.run")
 CELERY_APP = "workers.celery_app"
-# glibc gives each thread that allocates its own malloc arena (up to 8 per core), and freed
-# memory fragments across them: a threaded API process grew ~90 MiB under large bodies and
-# kept it. Two arenas keep it ~50 MiB lower and flat (116 -> 210 MiB vs 116 -> 160 MiB under
-# batches of 300 briefs and 2 MB uploads from 8 clients). Set for this process (mallopt,
-# before any thread allocates) and for every child (the environment).
-MALLOC_ARENA_MAX = "2"
-M_ARENA_MAX = -8  # glibc's mallopt parameter number
-
-
-def few_malloc_arenas() -> None:
-    os.environ.setdefault("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)
-    with contextlib.suppress(OSError, AttributeError, ValueError):
-        ctypes.CDLL(None).mallopt(M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
 STATE_DIR = Path("var")  # the embedded stack's state (`make run`)
 DEV_KEY_FILE = STATE_DIR / "dev-api-key"
 DEV_WEBHOOK_SECRET_FILE = STATE_DIR / "dev-webhook-secret"  # what signs the dev key's webhooks
@@ -129,7 +116,7 @@ def uvicorn_argv(target: str, port: int, keep_alive_s: int, factory: bool = Fals
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=PORT)
 def api(host: str | None, port: int | None) -> None:
-    few_malloc_arenas()
+    limit_malloc_arenas(children=True)
     import uvicorn
 
     settings: Any = settings_or_exit()
@@ -154,7 +141,7 @@ def api(host: str | None, port: int | None) -> None:
               help="serve this worker's Prometheus metrics on this port")
 def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
            beat: bool, metrics_port: int | None) -> None:
-    few_malloc_arenas()  # the environment reaches the celery process it execs
+    limit_malloc_arenas(children=True)  # the celery process it execs too
     settings: Any = settings_or_exit()
     existing_store_url(str(settings.database_url))  # not a worker failing every job
     if metrics_port:
@@ -361,7 +348,7 @@ def private_state_folder() -> Path:
 @click.command(help="Set up and run the whole stack on its embedded defaults.")
 @click.option("--no-flower", is_flag=True)
 def run(no_flower: bool) -> None:
-    few_malloc_arenas()  # every process of the stack inherits it
+    limit_malloc_arenas(children=True)  # every process of the stack too
     settings: Any = settings_or_exit()
     # what the stack writes (the job store, its index, models) is its owner's only
     os.umask(0o077)

@@ -56,3 +56,16 @@ def test_the_environment_wins() -> None:
     said, arenas = arenas_after_threads("limit", MALLOC_ARENA_MAX="4")
     assert said == "False"
     assert arenas == 4
+
+
+def test_the_processes_it_starts_are_capped_too() -> None:
+    """`fragrance run`, `api` and `worker` cap their children as well (glibc reads the
+    environment when a process starts): a child started after the call gets two arenas."""
+    program = ("import os, subprocess, sys\n"
+               "from workers.malloc_arenas import limit_malloc_arenas\n"
+               "limit_malloc_arenas(children=True)\n"
+               f"subprocess.run([sys.executable, '-c', {PROGRAM!r}, 'default'], check=True)\n")
+    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, env=environment, check=True)
+    assert done.stderr.count("Arena ") == ARENAS
