@@ -92,7 +92,7 @@ def test_a_lone_tenants_window_is_declared_per_kind_and_never_below_the_window(
     settings = load_settings("testing")
     policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs,
                                      settings.lone_dispatch_windows)
-    assert (policy.window("search"), policy.lone_window("search")) == (8, 32)
+    assert (policy.window("search"), policy.lone_window("search")) == (8, 64)
     assert policy.lone_window("training") == policy.window("training") == 1
     monkeypatch.setenv("FRAGRANCE_LONE_DISPATCH_WINDOWS__RECIPE", "4")
     settings = load_settings("testing")
