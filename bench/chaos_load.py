@@ -17,16 +17,15 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from bench.processes import ROOT, Process, free_port, wait_until
+from bench.processes import Process, free_port, wait_until
 from bench.services import PrivatePostgres, RedisServer
-from bench.stack import api_keep_alive_s
+from bench.stack import api_keep_alive_s, catalogue_index
 from bench.tcp_proxy import TcpProxy
 from bench.workload import briefs, search_queries
 from cli.stack import uvicorn_argv, worker_argv
 from core.database import make_engine, make_session_factory
 from core.keys import IssuedKey, KeyRing
 
-INDEX_PATH = ROOT / "var" / "bench" / "qdrant"
 FINAL = ("succeeded", "failed", "canceled")
 SETTLE_TIMEOUT_S = 300.0
 
@@ -94,30 +93,28 @@ class ChaosStack:
 
 @contextmanager
 def chaos_stack(root: Path) -> Iterator[ChaosStack]:
-    from ml.search import build_index
+    with catalogue_index() as index:
+        postgres = PrivatePostgres(Path("/tmp") / f"fragrance-chaos-pg-{os.getpid()}")
+        redis = RedisServer(root).start()
+        proxy = TcpProxy(redis.port).start()
+        try:
+            postgres.start()
+            import migrations
 
-    build_index(index_path=str(INDEX_PATH))
-    postgres = PrivatePostgres(Path("/tmp") / f"fragrance-chaos-pg-{os.getpid()}")
-    redis = RedisServer(root).start()
-    proxy = TcpProxy(redis.port).start()
-    try:
-        postgres.start()
-        import migrations
-
-        migrations.upgrade(postgres.url())
-        yield _started(root, redis, proxy, postgres)
-    finally:
-        proxy.stop()
-        redis.stop()
-        postgres.remove()
+            migrations.upgrade(postgres.url())
+            yield _started(root, redis, proxy, postgres, index)
+        finally:
+            proxy.stop()
+            redis.stop()
+            postgres.remove()
 
 
 def _started(root: Path, redis: RedisServer, proxy: TcpProxy,
-             postgres: PrivatePostgres) -> ChaosStack:
+             postgres: PrivatePostgres, index: Path) -> ChaosStack:
     env = {**os.environ, "FRAGRANCE_ENV": "development",
            "FRAGRANCE_DATABASE_URL": postgres.url(), "FRAGRANCE_BROKER_URL": f"{redis.url}/0",
            "FRAGRANCE_RESULT_BACKEND": f"{redis.url}/1",
-           "FRAGRANCE_QDRANT_PATH": str(INDEX_PATH), "FRAGRANCE_LOG_LEVEL": "WARNING",
+           "FRAGRANCE_QDRANT_PATH": str(index), "FRAGRANCE_LOG_LEVEL": "WARNING",
            # the limiter's Redis check is what answers 503 while Redis is down
            "FRAGRANCE_RATE_LIMIT_PER_S": "100000", "FRAGRANCE_RATE_LIMIT_BURST": "100000",
            # short recovery clocks so a lost worker's jobs come back within the run

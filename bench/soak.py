@@ -26,7 +26,6 @@ from bench.processes import ROOT, install_signal_handlers, rss_kib, stop_all, th
 from bench.soak_load import MixedLoad
 from bench.stack import Stack, stack
 
-INDEX_PATH = ROOT / "var" / "bench" / "qdrant"
 RESULTS = ROOT / "bench" / "results"
 SAMPLE_S = 30.0
 WARMUP_SAMPLES = 2  # memory is compared from here on: models and caches are loaded
@@ -57,7 +56,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def soak(minutes: float, rate: float) -> list[dict[str, Any]]:
-    with stack("soak", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH), FRAGRANCE_LOG_LEVEL="INFO",
+    with stack("soak", index=True, FRAGRANCE_LOG_LEVEL="INFO",
                FRAGRANCE_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]') as env:
         api, base_url = env.api()
         models = env.worker("models", "search,recipe", "threads", 16)

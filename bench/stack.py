@@ -4,12 +4,14 @@ processes. Nothing here touches the development data."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -31,6 +33,7 @@ from core.store import JobStore
 PG_ADMIN_URL = os.environ.get("FRAGRANCE_BENCH_PG_URL",
                               "postgresql://postgres@127.0.0.1:5432/postgres")
 LOG_ROOT = ROOT / "var" / "bench" / "logs"
+BENCH_INDEX = ROOT / "var" / "bench" / "index"  # built once; suites use copies
 
 
 @dataclass
@@ -180,15 +183,42 @@ def postgres_answers() -> bool:
 
 
 @contextmanager
-def stack(suite: str, sqlite_if_no_postgres: bool = False, **extra_env: str
-          ) -> Iterator[Stack]:
+def catalogue_index() -> Iterator[Path]:
+    """A private copy of the catalogue's search index, removed afterwards. Qdrant Edge opens
+    a folder in one process at a time, so each suite (and each in-process baseline) works on
+    its own copy and a soak, a bench and the fault suite can run side by side. The copies
+    come from `BENCH_INDEX`, built first when missing or stale, under a lock: two suites
+    starting at once never build it together."""
+    from ml.indexing import build_index
+
+    BENCH_INDEX.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="index-", dir=BENCH_INDEX.parent))
+    try:
+        with open(BENCH_INDEX.parent / "index.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            build_index(index_path=str(BENCH_INDEX))
+            # its write-ahead logs are sparse files of 32 MiB each: copied sparse
+            subprocess.run(["cp", "-r", "--sparse=always", str(BENCH_INDEX),
+                            str(folder / "qdrant")], check=True)
+        yield folder / "qdrant"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def stack(suite: str, sqlite_if_no_postgres: bool = False, index: bool = False,
+          **extra_env: str) -> Iterator[Stack]:
     """Private Redis + fresh PostgreSQL (or, where none answers and the suite allows it, a
-    SQLite job store); every process started through it is stopped."""
+    SQLite job store), and with `index` a private copy of the catalogue's search index for
+    its workers; every process started through it is stopped."""
     LOG_ROOT.mkdir(parents=True, exist_ok=True)
     log_dir = Path(tempfile.mkdtemp(prefix=f"{suite}-", dir=LOG_ROOT))
     database = (sqlite_database(log_dir) if sqlite_if_no_postgres and not postgres_answers()
                 else fresh_database())
-    with private_redis(log_dir) as redis_url, database as database_url:
+    with private_redis(log_dir) as redis_url, database as database_url, \
+            (catalogue_index() if index else nullcontext(None)) as index_path:
+        if index_path is not None:
+            extra_env = {"FRAGRANCE_QDRANT_PATH": str(index_path), **extra_env}
         env = {**os.environ, "FRAGRANCE_ENV": "development",
                "FRAGRANCE_DATABASE_URL": database_url,
                "FRAGRANCE_BROKER_URL": f"{redis_url}/0",

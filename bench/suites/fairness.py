@@ -19,12 +19,11 @@ from typing import Any
 
 import httpx
 
-from bench.processes import ROOT, wait_until
+from bench.processes import wait_until
 from bench.report import Row, SuiteResult
 from bench.stack import stack
 from bench.workload import briefs, search_queries, sequential_waits
 
-INDEX_PATH = ROOT / "var" / "bench" / "qdrant"
 FLOOD_SEARCHES = 10_000
 FLOOD_BATCH = 1_000
 PROBES = 60
@@ -70,8 +69,7 @@ def _probe(base_url: str, api_key: str, path: str, bodies: list[dict[str, Any]]
 
 
 def measure() -> dict[str, Any]:
-    with stack("fairness", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH),
-               FRAGRANCE_RATE_LIMIT_PER_S="0") as env:
+    with stack("fairness", index=True, FRAGRANCE_RATE_LIMIT_PER_S="0") as env:
         flooder = env.issue_key(("search", "generate"))
         bystander = env.issue_key(("search", "generate"))
         _, base_url = env.api()

@@ -123,7 +123,7 @@ def search_through_queue(on: str, jobs: int = 2_000) -> dict[str, Any]:
         device_env["CUDA_VISIBLE_DEVICES"] = os.environ.get("CUDA_VISIBLE_DEVICES", "0")
     if model_dir():
         device_env["FRAGRANCE_EMBEDDING_MODEL_PATH"] = str(model_dir())
-    with stack("gpu", sqlite_if_no_postgres=True, **device_env) as env:
+    with stack("gpu", sqlite_if_no_postgres=True, index=False, **device_env) as env:
         key = env.issue_key(("search",))
         _, base_url = env.api()
         env.worker("ops", "maintenance", "threads", 2)  # the dispatcher

@@ -14,8 +14,7 @@ import httpx
 
 from bench.processes import wait_until
 from bench.report import Row, SuiteResult
-from bench.stack import stack
-from bench.suites.search import INDEX_PATH
+from bench.stack import catalogue_index, stack
 from bench.workload import briefs, saturate
 
 JOBS = 200
@@ -26,26 +25,26 @@ def in_process() -> dict[str, float]:
     from ml.embeddings import configure_torch_for_serving
     from ml.rag import SearchRetriever
     from ml.recipe import Brief, FormulatorGenerator, RecipePipeline, load_materials
-    from ml.search import build_index, build_pipeline
+    from ml.search import build_pipeline
 
     configure_torch_for_serving(1)  # the workers' setting (torch_threads), so both sides match
 
-    build_index(index_path=str(INDEX_PATH))
-    search = build_pipeline(index_path=str(INDEX_PATH))
-    try:
-        materials = load_materials()
-        pipeline = RecipePipeline(FormulatorGenerator(materials), materials,
-                                  SearchRetriever(search, top_k=5))
-        pipeline.run_many([Brief.from_dict(b) for b in briefs(16)])  # warm-up
-        figures = {}
-        for count in (JOBS, BATCH):
-            items = [Brief.from_dict(b) for b in briefs(count)]
-            started = time.perf_counter()
-            outcomes = pipeline.run_many(items)
-            figures[f"run_many_{count}_s"] = time.perf_counter() - started
-            figures[f"ok_{count}"] = sum(o.status == "succeeded" for o in outcomes)
-    finally:
-        search.close()
+    with catalogue_index() as index_path:
+        search = build_pipeline(index_path=str(index_path))
+        try:
+            materials = load_materials()
+            pipeline = RecipePipeline(FormulatorGenerator(materials), materials,
+                                      SearchRetriever(search, top_k=5))
+            pipeline.run_many([Brief.from_dict(b) for b in briefs(16)])  # warm-up
+            figures = {}
+            for count in (JOBS, BATCH):
+                items = [Brief.from_dict(b) for b in briefs(count)]
+                started = time.perf_counter()
+                outcomes = pipeline.run_many(items)
+                figures[f"run_many_{count}_s"] = time.perf_counter() - started
+                figures[f"ok_{count}"] = sum(o.status == "succeeded" for o in outcomes)
+        finally:
+            search.close()
     return figures
 
 
@@ -66,7 +65,7 @@ def _completed(client: httpx.Client, batch_id: str) -> dict[str, Any] | None:
 
 
 def through_queue() -> dict[str, Any]:
-    with stack("recipe", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH)) as env:
+    with stack("recipe", index=True) as env:
         key = env.issue_key(("generate",))
         _, base_url = env.api()
         worker = env.worker("models", "search,recipe", "threads", 16)

@@ -14,12 +14,10 @@ from typing import Any
 
 import httpx
 
-from bench.processes import ROOT
 from bench.report import Row, SuiteResult
-from bench.stack import stack
+from bench.stack import catalogue_index, stack
 from bench.workload import drain, p50, saturate, search_queries, sequential_waits
 
-INDEX_PATH = ROOT / "var" / "bench" / "qdrant"
 SINGLE = 100
 BATCHED, BATCH = 256, 64
 SEQUENTIAL = 60
@@ -30,12 +28,17 @@ PATH = "/api/v1/search/semantic"
 
 def in_process() -> dict[str, float]:
     from ml.embeddings import configure_torch_for_serving
-    from ml.search import SearchRequest, build_index, build_pipeline
+    from ml.search import build_pipeline
 
     configure_torch_for_serving(1)  # the workers' setting (torch_threads), so both sides match
 
-    build_index(index_path=str(INDEX_PATH))
-    pipeline = build_pipeline(index_path=str(INDEX_PATH))
+    with catalogue_index() as index_path:
+        return _in_process(build_pipeline(index_path=str(index_path)))
+
+
+def _in_process(pipeline: Any) -> dict[str, float]:
+    from ml.search import SearchRequest
+
     try:
         queries = [SearchRequest(query=q, top_k=10) for q in search_queries(BATCHED)]
         pipeline.search_many(queries[:BATCH])  # warm-up
@@ -54,7 +57,7 @@ def in_process() -> dict[str, float]:
 
 
 def through_queue() -> dict[str, Any]:
-    with stack("search", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH)) as env:
+    with stack("search", index=True) as env:
         key = env.issue_key(("search",))
         _, base_url = env.api()
         worker = env.worker("search", "search", "threads", 16)
@@ -76,8 +79,7 @@ def through_queue() -> dict[str, Any]:
 def cached() -> dict[str, float]:
     """A repeated search answered from the result cache at submit time, against reading a
     finished job (`GET /jobs/{id}`), sequentially, in the same stack."""
-    with stack("search-cache", FRAGRANCE_QDRANT_PATH=str(INDEX_PATH),
-               FRAGRANCE_SEARCH_CACHE_TTL_S="600") as env:
+    with stack("search-cache", index=True, FRAGRANCE_SEARCH_CACHE_TTL_S="600") as env:
         key = env.issue_key(("search",))
         _, base_url = env.api()
         env.wait_worker_ready(env.worker("search", "search", "threads", 16))
