@@ -75,8 +75,13 @@ class TcpProxy:
         except OSError:
             pass
         finally:
+            # shut down before closing: a plain close leaves the peer's side open while the
+            # other direction's thread still blocks in recv on it (no FIN is sent), so a
+            # client whose server went away would wait on a half-open connection
             for sock in (source, sink):
                 with self._lock:
                     self._open.discard(sock)
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     sock.close()
