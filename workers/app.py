@@ -73,7 +73,7 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         task_serializer="json", result_serializer="json", accept_content=["json"],
-        result_expires=86400,
+        result_expires=int(settings.result_expires_s),
         result_extended=False,
         broker_transport_options=transport,
         result_backend_transport_options=transport,
