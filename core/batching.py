@@ -29,7 +29,10 @@ With a `gate` (`PriorityGate`, one per worker process), light tenants' jobs also
 for the CPU: while light jobs run in the process or ran there within the last second, the
 batching thread processes a batch in chunks of `yield_every` items and, before each chunk,
 waits while a light tenant's job is running (at most `yield_max_s` per chunk, so a stream
-of single jobs cannot stop the batches). A tenant alone keeps whole batches. In a GIL-bound
+of single jobs cannot stop the batches), but not while such a job's own item waits in this
+batcher: that job is waiting for the batch, and the batch would wait for it (a second a
+chunk, which the soak's mixed load met: recipes of a batch 1 s apart, claims 1 or 2 s late).
+A tenant alone keeps whole batches. In a GIL-bound
 worker, the flood's batches and its claims and finishes would otherwise take most of the
 interpreter's time from the one job of another tenant.
 """
@@ -119,10 +122,16 @@ class PriorityGate:
         with self._clear:
             return bool(self._running) or time.monotonic() - self._last_light < self._recent_s
 
-    def wait_clear(self, max_s: float) -> None:
-        """Wait until no job with priority runs, at most `max_s`."""
+    def wait_clear(self, max_s: float, unless: Callable[[], bool] = lambda: False) -> None:
+        """Wait until no job with priority runs, at most `max_s`, or until `unless()` holds
+        (checked again at each `nudge`)."""
         with self._clear:
-            self._clear.wait_for(lambda: not self._running, timeout=max_s)
+            self._clear.wait_for(lambda: not self._running or unless(), timeout=max_s)
+
+    def nudge(self) -> None:
+        """Wake the waiters of `wait_clear` to check their `unless` again."""
+        with self._clear:
+            self._clear.notify_all()
 
 
 class _Entry(NamedTuple, Generic[T, R]):
@@ -149,6 +158,7 @@ class MicroBatcher(Generic[T, R]):
         self._gate, self._yield_max_s = gate, yield_max_s
         self._yield_every = max(1, yield_every or max_batch)
         self._open = OpenCounts()  # submitted, not yet answered, per key
+        self._priority_open = 0  # items of jobs with priority submitted, not yet answered
         self._lock = threading.Lock()
         self._inbox: queue.SimpleQueue[_Entry[T, R]] = queue.SimpleQueue()
         # the batching thread's own: items taken from the inbox, per fairness key, in order
@@ -171,8 +181,18 @@ class MicroBatcher(Generic[T, R]):
                 return self._alone(item)
             future: Future[R] = Future()
             priority = self._gate is not None and self._gate.in_priority()
-            self._inbox.put(_Entry(item, future, priority))
-            return future.result(timeout=timeout)
+            if priority:
+                with self._lock:
+                    self._priority_open += 1
+            try:
+                self._inbox.put(_Entry(item, future, priority))
+                if priority and self._gate is not None:
+                    self._gate.nudge()  # a batch waiting for this very job stops waiting
+                return future.result(timeout=timeout)
+            finally:
+                if priority:
+                    with self._lock:
+                        self._priority_open -= 1
         finally:
             self._open.leave(key)
             if express:
@@ -263,8 +283,14 @@ class MicroBatcher(Generic[T, R]):
                 return
             chunk, rest = rest[:self._yield_every], rest[self._yield_every:]
             if not any(entry.priority for entry in chunk):
-                self._gate.wait_clear(self._yield_max_s)
+                # not for a job with priority that waits on this batcher itself: it would
+                # wait for this batch, and the batch for it, until `yield_max_s` each chunk
+                self._gate.wait_clear(self._yield_max_s, unless=self._priority_waits_here)
             self._run_chunk(chunk)
+
+    def _priority_waits_here(self) -> bool:
+        with self._lock:
+            return self._priority_open > 0
 
     def _run_chunk(self, batch: list[_Entry[T, R]]) -> None:
         try:

@@ -398,3 +398,56 @@ def test_with_a_gate_only_a_light_job_takes_the_express_path() -> None:
         assert light_job() == 2  # past the busy batch, on the express slot
     release.set()
     busy.join(5)
+
+
+def test_a_flood_batch_does_not_wait_for_a_light_job_that_waits_for_this_batcher() -> None:
+    """A light tenant's job that submits its item here while a flood's batch goes in chunks:
+    the chunks stop waiting for it (it waits for them), so its item is answered after the
+    flood's chunks, not after `yield_max_s` per chunk."""
+    gate = PriorityGate()
+    first_batch, release = threading.Event(), threading.Event()
+    chunks: list[list[int]] = []
+
+    def process(items: Sequence[int]) -> list[int]:
+        chunks.append(list(items))
+        if len(chunks) == 1:  # the flood's first item: the rest pile up behind it
+            first_batch.set()
+            release.wait(10)
+        return [item * 2 for item in items]
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(process, max_batch=8, max_wait_s=0,
+                                                   gate=gate, yield_every=1, yield_max_s=5)
+
+    def flood_job(n: int) -> None:
+        with gate.running("A"):
+            batcher.submit(n, timeout=60)
+
+    flood = [threading.Thread(target=flood_job, args=(n,)) for n in range(5)]
+    flood[0].start()
+    assert first_batch.wait(5)
+    for thread in flood[1:]:
+        thread.start()
+    wait_until(lambda: batcher._open._total == 5, 5, "the flood's items")
+    light_entered, light_go = threading.Event(), threading.Event()
+    answered: list[float] = []
+
+    def light_job() -> None:
+        with gate.running("B") as light:
+            assert light
+            light_entered.set()
+            light_go.wait(5)
+            started = time.monotonic()
+            assert batcher.submit(100, timeout=60) == 200
+            answered.append(time.monotonic() - started)
+
+    light = threading.Thread(target=light_job)
+    light.start()
+    assert light_entered.wait(5)
+    release.set()  # the flood's next batch starts in chunks and waits for B's job...
+    wait_until(lambda: len(chunks) == 1 and gate.contended(), 5, "the flood's batch to wait")
+    time.sleep(0.1)
+    light_go.set()  # ...which now waits for the batcher
+    for thread in [light, *flood]:
+        thread.join(30)
+    assert answered and answered[0] < 2.5  # not 5 s a chunk
+    assert sorted(item for chunk in chunks for item in chunk) == [0, 1, 2, 3, 4, 100]
