@@ -33,9 +33,7 @@ class TcpProxy:
         with self._lock:
             sockets, self._open = list(self._open), set()
         for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+            _end(sock)
         return len(sockets) // 2
 
     def stop(self) -> None:
@@ -75,13 +73,17 @@ class TcpProxy:
         except OSError:
             pass
         finally:
-            # shut down before closing: a plain close leaves the peer's side open while the
-            # other direction's thread still blocks in recv on it (no FIN is sent), so a
-            # client whose server went away would wait on a half-open connection
             for sock in (source, sink):
                 with self._lock:
                     self._open.discard(sock)
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    sock.close()
+                _end(sock)
+
+
+def _end(sock: socket.socket) -> None:
+    """Shut down, then close: a plain close leaves the peer's side open while another thread
+    still blocks in recv on the socket (no FIN is sent), so a client whose server went away
+    would wait on a half-open connection."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()

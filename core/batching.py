@@ -176,28 +176,26 @@ class MicroBatcher(Generic[T, R]):
         # one item happens to be alone here would otherwise take them from the others
         express = alone and (self._gate is None or self._gate.in_priority()) \
             and self._take_express_slot()
+        # an item of a job with priority waiting in the inbox: counted while it is open, so a
+        # batch waiting for that job stops waiting (`_priority_waits_here`)
+        priority = not express and self._gate is not None and self._gate.in_priority()
+        if priority:
+            with self._lock:
+                self._priority_open += 1
         try:
             if express:
                 return self._alone(item)
             future: Future[R] = Future()
-            priority = self._gate is not None and self._gate.in_priority()
-            if priority:
-                with self._lock:
-                    self._priority_open += 1
-            try:
-                self._inbox.put(_Entry(item, future, priority))
-                if priority and self._gate is not None:
-                    self._gate.nudge()  # a batch waiting for this very job stops waiting
-                return future.result(timeout=timeout)
-            finally:
-                if priority:
-                    with self._lock:
-                        self._priority_open -= 1
+            self._inbox.put(_Entry(item, future, priority))
+            if priority and self._gate is not None:
+                self._gate.nudge()  # a batch waiting for this very job stops waiting
+            return future.result(timeout=timeout)
         finally:
             self._open.leave(key)
-            if express:
+            if express or priority:
                 with self._lock:
-                    self._express_free += 1
+                    self._express_free += 1 if express else 0
+                    self._priority_open -= 1 if priority else 0
 
     def _take_express_slot(self) -> bool:
         with self._lock:
