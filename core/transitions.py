@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.models import Batch, Job, JobEvent, utcnow
@@ -55,19 +67,14 @@ def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
     if not tokens:
         return []
     now = utcnow()
-    stmt = (update(JOBS)
-            .where(Job.id.in_(list(tokens)), Job.status == JobStatus.QUEUED,
-                   Job.cancel_requested.is_(False),
-                   *([Job.attempts < max_attempts] if max_attempts is not None else []))
-            .values(status=JobStatus.RUNNING, updated_at=now, attempts=Job.attempts + 1,
-                    lease_token=case(dict(tokens), value=Job.id),
-                    claimed_by=worker or None,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    started_at=func.coalesce(Job.started_at, now))
-            .returning(Job.id, Job.lease_token, Job.attempts, Job.batch_id, Job.webhook_url,
-                       Job.kind, Job.input, Job.created_at, Job.tenant_id))
+    capped = max_attempts is not None
+    params = {"c_now": now, "c_until": now + timedelta(seconds=lease_s),
+              "c_worker": worker or None, **({"c_max_attempts": max_attempts} if capped else {})}
+    for index, (job_id, token) in enumerate(tokens.items()):
+        params[f"c_id_{index}"], params[f"c_token_{index}"] = job_id, token
+    stmt = _claim_statement(len(tokens), capped)
     connection = session.connection()  # Core execution: these statements need no ORM
-    rows = list(connection.execute(stmt).all())
+    rows = list(connection.execute(stmt, params).all())
     if rows:
         connection.execute(_NEXT_EVENT, [
             {"event_job": row.id, "event_type": "started",
@@ -77,6 +84,28 @@ def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
             if row.webhook_url:
                 enqueue_for_job_event(session, row.id, "started")
     return rows
+
+
+@lru_cache(maxsize=256)
+def _claim_statement(count: int, capped: bool) -> Update:
+    """`start_queued`'s UPDATE for `count` jobs, built once per count: every job of a claim
+    group gets its own lease token (a CASE on the id). Building it per call (its IN list,
+    its CASE, its RETURNING, its cache key) was a sixth of a no-op worker's Python time."""
+    ids = [bindparam(f"c_id_{index}", type_=JOBS.c.id.type) for index in range(count)]
+    tokens = [bindparam(f"c_token_{index}", type_=JOBS.c.lease_token.type)
+              for index in range(count)]
+    now = bindparam("c_now", type_=JOBS.c.updated_at.type)
+    return (update(JOBS)
+            .where(Job.id.in_(ids), Job.status == JobStatus.QUEUED,
+                   Job.cancel_requested.is_(False),
+                   *([Job.attempts < bindparam("c_max_attempts")] if capped else []))
+            .values(status=JobStatus.RUNNING, updated_at=now, attempts=Job.attempts + 1,
+                    lease_token=case(*zip(ids, tokens, strict=True), value=Job.id),
+                    claimed_by=bindparam("c_worker", type_=JOBS.c.claimed_by.type),
+                    lease_expires_at=bindparam("c_until", type_=JOBS.c.lease_expires_at.type),
+                    started_at=func.coalesce(Job.started_at, now))
+            .returning(Job.id, Job.lease_token, Job.attempts, Job.batch_id, Job.webhook_url,
+                       Job.kind, Job.input, Job.created_at, Job.tenant_id))
 
 
 def cancel_batch_items(session: Session, batch_id: str) -> None:
@@ -139,12 +168,8 @@ def finish_held(session: Session,
     wanted = {(ending.job_id, ending.lease_token): ending for ending in endings}
     ids = [ending.job_id for ending in endings]
     connection = session.connection()  # Core execution: these statements need no ORM
-    held = [row for row in connection.execute(
-        update(JOBS).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
-        .values(updated_at=now)
-        .returning(Job.id, Job.lease_token, Job.cancel_requested, Job.batch_id,
-                   Job.webhook_url)).all()
-        if (row.id, row.lease_token) in wanted]
+    held = [row for row in connection.execute(_HOLD, {"h_ids": ids, "h_now": now}).all()
+            if (row.id, row.lease_token) in wanted]
     if not held:
         return {}
     writes, events, recorded = [], [], {}
@@ -168,6 +193,13 @@ def finish_held(session: Session,
         complete_batch_if_done(session, batch_id)
     return recorded
 
+
+# lock the running rows of many jobs and read what they hold (`finish_held`'s first step)
+_HOLD = (update(JOBS)
+         .where(Job.id.in_(bindparam("h_ids", expanding=True)), Job.status == JobStatus.RUNNING)
+         .values(updated_at=bindparam("h_now", type_=JOBS.c.updated_at.type))
+         .returning(Job.id, Job.lease_token, Job.cancel_requested, Job.batch_id,
+                    Job.webhook_url))
 
 # one finished run, for an executemany: the lease is cleared, progress 1.0 on success
 _FINISH = (update(JOBS).where(Job.id == bindparam("b_id"))

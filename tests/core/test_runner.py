@@ -235,6 +235,29 @@ def test_a_group_of_claims_mixes_queued_redelivered_canceled_and_exhausted_jobs(
         [None, 1, 2]
 
 
+def test_groups_of_one_size_each_get_their_own_tokens_and_clock(store: JobStore) -> None:
+    """The claim's statement is built once per group size and reused: every group still
+    writes its own jobs' tokens, worker, lease and start time, never a former group's."""
+    from core.store import ClaimRequest
+
+    groups = [[store.create(tenant_id="t", kind="search", input={"g": g, "n": n})[0]
+               for n in range(3)] for g in range(2)]
+    first = store.claim_many([ClaimRequest(job.id, f"a.{n}") for n, job in
+                              enumerate(groups[0])], lease_s=30, worker="w1")
+    second = store.claim_many([ClaimRequest(job.id, f"b.{n}") for n, job in
+                               enumerate(groups[1])], lease_s=-1, max_attempts=3,
+                              worker="w2")
+    assert [claim.lease_token for claim in first] == ["a.0", "a.1", "a.2"]  # type: ignore[union-attr]
+    assert [claim.lease_token for claim in second] == ["b.0", "b.1", "b.2"]  # type: ignore[union-attr]
+    with store._session() as session:  # what the rows hold, beyond what a claim returns
+        rows = {row.id: row for row in session.execute(text(
+            "SELECT id, claimed_by, lease_expires_at > started_at AS leased FROM jobs"))}
+    assert {rows[job.id].claimed_by for job in groups[0]} == {"w1"}
+    assert {rows[job.id].claimed_by for job in groups[1]} == {"w2"}
+    assert all(rows[job.id].leased for job in groups[0])  # 30 s ahead
+    assert not any(rows[job.id].leased for job in groups[1])  # lapsed at once
+
+
 def test_a_group_of_outcomes_drops_lost_leases_lets_cancels_win_and_writes_webhooks(
         store: JobStore) -> None:
     from core.states import JobStatus
