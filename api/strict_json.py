@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
-from core.storable import storable
+from core.storable import json_bytes
 
 MAX_DEPTH = 32
 MAX_STRING_CHARS = 65_536
@@ -233,12 +233,7 @@ class StrictJsonRoute(APIRoute):
 def encode_json(content: Any) -> bytes:
     """UTF-8 JSON of `content`. What the edge now refuses but an older row may hold still
     renders: a lone surrogate as U+FFFD, a non-finite number as null."""
-    try:
-        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return text.encode("utf-8")
-    except (ValueError, UnicodeEncodeError):
-        return json.dumps(storable(content), ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
+    return json_bytes(content)
 
 
 class SafeJSONResponse(JSONResponse):

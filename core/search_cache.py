@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import redis
 import redis.asyncio as aioredis
 
@@ -112,11 +113,14 @@ class SearchCache:
 
     def remember(self, version_id: str | None, stamp: str, payload: Mapping[str, Any],
                  result: Mapping[str, Any]) -> None:
-        self._write(entry_key(version_id, payload),
-                    json.dumps({"stamp": stamp, "result": result}, ensure_ascii=False),
-                    ex=self._ttl_s)
+        try:
+            entry = orjson.dumps({"stamp": stamp, "result": result},
+                                 option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:  # a lone surrogate, say: not cached
+            return
+        self._write(entry_key(version_id, payload), entry, ex=self._ttl_s)
 
-    def _write(self, key: str, value: str, ex: int | None) -> None:
+    def _write(self, key: str, value: str | bytes, ex: int | None) -> None:
         try:
             self._client.set(key, value, ex=ex)
         except (redis.RedisError, UnicodeError) as exc:
