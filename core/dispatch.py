@@ -23,10 +23,22 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import zip_longest
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, exists, func, literal, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import transaction
@@ -155,8 +167,9 @@ def new_delivery_id(job_id: str) -> str:
     return f"{job_id}.{uuid.uuid4().hex[:12]}"
 
 
-def _counted(where: ColumnElement[bool], tenant_id: str, kind: str,
-             limit: int | None = None) -> Any:
+def _counted(where: ColumnElement[bool], tenant_id: str | BindParameter[Any],
+             kind: str | BindParameter[Any], limit: int | BindParameter[Any] | None = None
+             ) -> Any:
     """The number of the tenant's jobs of the kind matching `where` (counting stops at
     `limit`), as a scalar subquery."""
     rows = select(Job.id).where(where, Job.tenant_id == tenant_id, Job.kind == kind)
@@ -180,11 +193,21 @@ def _admission_counts(session: Session, tenant_id: str, kind: str,
                       cap: int) -> tuple[int, bool, int]:
     """In one round trip: the tenant's open jobs of the kind (counted up to `cap` + 1),
     whether it has a backlog, and its jobs in flight."""
-    backlog = exists().where(BACKLOG, Job.tenant_id == tenant_id, Job.kind == kind)
-    open_jobs = _counted(OPEN, tenant_id, kind, cap + 1) if cap < UNBOUNDED else literal(0)
-    row = session.execute(select(open_jobs, backlog, _counted(IN_FLIGHT, tenant_id, kind))
-                          ).one()
+    capped = cap < UNBOUNDED
+    params = {"a_tenant": tenant_id, "a_kind": kind, **({"a_limit": cap + 1} if capped else {})}
+    row = session.execute(_admission_statement(capped), params).one()
     return int(row[0] or 0), bool(row[1]), int(row[2] or 0)
+
+
+@lru_cache(maxsize=2)
+def _admission_statement(capped: bool) -> Select[Any]:
+    """`_admission_counts`' statement, built once (the tenant, the kind and the cap bound):
+    a submit's group commit runs it for every tenant in the group."""
+    tenant = bindparam("a_tenant", type_=Job.__table__.c.tenant_id.type)
+    kind = bindparam("a_kind", type_=Job.__table__.c.kind.type)
+    backlog = exists().where(BACKLOG, Job.tenant_id == tenant, Job.kind == kind)
+    open_jobs = _counted(OPEN, tenant, kind, bindparam("a_limit")) if capped else literal(0)
+    return select(open_jobs, backlog, _counted(IN_FLIGHT, tenant, kind))
 
 
 def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPolicy,

@@ -125,10 +125,17 @@ def test_caps_refuse_jobs_beyond_the_tenants_limit(fair: tuple[JobStore, Dispatc
     assert [type(o).__name__ for o in outcomes] == ["JobView"] * 6 + ["QuotaExceeded"] * 2
     with pytest.raises(QuotaExceeded):
         store.create(tenant_id=a, kind="search", input={"query": "one more"})
+    # the admission statement is built once per capped or not: each use counts its own
+    uncapped = store.create_many([NewJob(a, "recipe", {"brief": str(i)}) for i in range(8)])
+    assert [type(o).__name__ for o in uncapped] == ["JobView"] * 8
+    other = store.create_many([NewJob(b, "search", {"query": str(i)}) for i in range(7)])
+    assert [type(o).__name__ for o in other] == ["JobView"] * 6 + ["QuotaExceeded"]
+    b_open = store.create_many([NewJob(b, "search", {"query": "x"})])
+    assert [type(o).__name__ for o in b_open] == ["QuotaExceeded"]
     batches = BatchStore(sessions, POLICY)
     with pytest.raises(QuotaExceeded):
         batches.create(tenant_id=a, kind="search", items=[BatchItem({"query": "x"})])
-    _, to_publish = batches.create(tenant_id=b, kind="search",
+    _, to_publish = batches.create(tenant_id=f"c-{uuid.uuid4().hex[:8]}", kind="search",
                                    items=[BatchItem({"query": str(i)}) for i in range(3)])
     assert len(to_publish) == 2  # the batch fills its window; the rest wait their turn
 
