@@ -39,8 +39,8 @@ def storable_json(value: Any) -> str:
     serializer: see `core.database.make_engine`): as `json_bytes`, with each NUL as
     U+FFFD too."""
     text = json_bytes(value).decode("utf-8")
-    if "\\u0000" in text:
-        return json.dumps(storable(value), ensure_ascii=False, separators=(",", ":"))
+    if "\\u0000" in text:  # storable(value) holds no NUL: one more encoding suffices
+        return json_bytes(storable(value)).decode("utf-8")
     return text
 
 
