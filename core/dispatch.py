@@ -17,6 +17,7 @@ work per group, and a bounded number of messages per group is in flight.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -28,6 +29,7 @@ from itertools import zip_longest
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Select,
@@ -219,6 +221,8 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         groups[(row["tenant_id"], row["kind"])].append(index)
+    if groups:
+        _lock_admission(session, sorted(groups))
     for (tenant_id, kind), indexes in groups.items():
         cap, window = policy.cap(kind), policy.window(kind)
         open_jobs, backlog, in_flight = _admission_counts(session, tenant_id, kind, cap)
@@ -231,6 +235,40 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
         for index in accepted[:max(free, 0)]:
             rows[index]["dispatched_at"] = now
     return verdicts
+
+
+def _lock_admission(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
+    """Admit jobs of these (tenant, kind) pairs one transaction at a time, until commit.
+    Admission counts, then inserts: two transactions admitting jobs of one tenant and kind
+    at once (two API processes, or an Idempotency-Key submit beside a group commit) would
+    each count without the other's rows and pass the cap together (24 concurrent submits
+    under a cap of 3 stored 6). PostgreSQL: a transaction-scoped advisory lock per pair,
+    taken in sorted order (no deadlock between two groups), in a statement of its own so
+    that the counts after it see what the last holder committed. SQLite: its one write lock,
+    taken by a write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_admission_lock_statement(len(pairs)),
+                        {f"l_key_{index}": _admission_lock_key(tenant_id, kind)
+                         for index, (tenant_id, kind) in enumerate(pairs)})
+    else:
+        session.execute(_TAKE_WRITE_LOCK)
+
+
+def _admission_lock_key(tenant_id: str, kind: str) -> int:
+    """The pair's advisory lock key: 64 bits of a hash, stable across processes."""
+    digest = hashlib.blake2b(f"admit\x1f{tenant_id}\x1f{kind}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@lru_cache(maxsize=16)
+def _admission_lock_statement(count: int) -> Select[Any]:
+    """`SELECT pg_advisory_xact_lock(:l_key_0), ...`: PostgreSQL evaluates a select list
+    left to right, so the locks are taken in the keys' order."""
+    return select(*[func.pg_advisory_xact_lock(bindparam(f"l_key_{index}", type_=BigInteger))
+                    for index in range(count)])
+
+
+_TAKE_WRITE_LOCK = update(Job).where(literal(False)).values(id=Job.id)
 
 
 class Company:

@@ -3,11 +3,12 @@ and interleaved across tenants, caps, lost workers and lost messages."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from core.batches import BatchItem, BatchStore
 from core.dispatch import (
@@ -15,6 +16,7 @@ from core.dispatch import (
     Dispatched,
     DispatchPolicy,
     DispatchQueue,
+    admit,
     new_delivery_id,
 )
 from core.errors import QuotaExceeded
@@ -138,6 +140,31 @@ def test_caps_refuse_jobs_beyond_the_tenants_limit(fair: tuple[JobStore, Dispatc
     _, to_publish = batches.create(tenant_id=f"c-{uuid.uuid4().hex[:8]}", kind="search",
                                    items=[BatchItem({"query": str(i)}) for i in range(3)])
     assert len(to_publish) == 2  # the batch fills its window; the rest wait their turn
+
+
+def test_two_transactions_admitting_one_tenant_at_once_keep_to_its_cap(
+        fair: tuple[JobStore, DispatchQueue], sessions, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    # Another API process (or an Idempotency-Key submit beside the group commit) admits
+    # while this transaction, which filled the cap, has not committed yet: it waits for
+    # the commit and counts these jobs, instead of counting without them and passing the cap
+    store, _ = fair
+    rows = [NewJob(a, "search", {"query": str(i)}).values(utcnow()) for i in range(6)]
+    outcomes: list[object] = []
+    with sessions.begin() as session:
+        assert admit(session, rows, POLICY, utcnow()) == [None] * 6
+        session.execute(insert(Job), rows)
+        racer = threading.Thread(target=lambda: outcomes.extend(
+            store.create_many([NewJob(a, "search", {"query": "racer"})])))
+        racer.start()
+        racer.join(timeout=0.5)
+        assert racer.is_alive()  # waiting for this transaction
+        # another tenant's admission does not wait for it (PostgreSQL: a lock per
+        # tenant and kind; SQLite has one write lock for everything)
+        if sessions.kw["bind"].dialect.name == "postgresql":
+            (other,) = store.create_many([NewJob(b, "search", {"query": "b"})])
+            assert isinstance(other, JobView)
+    racer.join(timeout=30)
+    assert [type(o).__name__ for o in outcomes] == ["QuotaExceeded"]
 
 
 def test_a_lost_workers_job_goes_back_to_the_backlog(fair: tuple[JobStore, DispatchQueue],
