@@ -23,6 +23,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from core.storable import json_bytes
@@ -239,3 +240,10 @@ def encode_json(content: Any) -> bytes:
 class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return encode_json(content)
+
+
+def model_response(model: BaseModel) -> SafeJSONResponse:
+    """`model` as the answer of a route without a response model: what FastAPI renders for
+    it, without `jsonable_encoder`'s second walk over the dump (a search job's `GET` spent
+    a seventh of its time in the API there; a recipe's result is five times larger)."""
+    return SafeJSONResponse(model.model_dump(mode="json"))

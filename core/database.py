@@ -91,6 +91,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def single_statement_reads(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on the same pool for a read that is one statement: no BEGIN before it and no
+    COMMIT after it (psycopg2 sends each as a round trip of its own), which a single
+    statement does not need to see one snapshot. A job's `GET` and the read answering a
+    `Prefer: wait` submit are such reads."""
+    engine = sessions.kw["bind"]
+    return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
+                        expire_on_commit=False)
+
+
 @contextmanager
 def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction. A lost or unreachable database surfaces as StoreUnavailable (retry

@@ -62,7 +62,8 @@ IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
     Job.dispatched_at.is_not(None)
 IN_FLIGHT: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]) & \
     Job.dispatched_at.is_not(None)
-OPEN: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+OPEN_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+OPEN: ColumnElement[bool] = Job.status.in_(OPEN_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,12 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
         groups[(row["tenant_id"], row["kind"])].append(index)
-    if groups:
-        _lock_admission(session, sorted(groups))
+    # a row stored finished already (a cached search's answer) never holds a place under
+    # the cap: checking it needs no lock
+    opening = sorted({(row["tenant_id"], row["kind"]) for row in rows
+                      if row.get("status", JobStatus.QUEUED) in OPEN_STATUSES})
+    if opening:
+        _lock_admission(session, opening)
     for (tenant_id, kind), indexes in groups.items():
         cap, window = policy.cap(kind), policy.window(kind)
         open_jobs, backlog, in_flight = _admission_counts(session, tenant_id, kind, cap)

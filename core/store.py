@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.database import transaction
+from core.database import single_statement_reads, transaction
 from core.dispatch import DispatchPolicy, admit
 from core.errors import (
     IdempotencyConflict,
@@ -146,6 +146,7 @@ class JobStore:
     def __init__(self, sessions: sessionmaker[Session], idempotency_ttl_s: float = 86400.0,
                  policy: DispatchPolicy | None = None) -> None:
         self._sessions, self._idempotency_ttl_s = sessions, idempotency_ttl_s
+        self._reads = single_statement_reads(sessions)
         self.policy = policy or DispatchPolicy()
 
     def _session(self) -> AbstractContextManager[Session]:
@@ -260,14 +261,14 @@ class JobStore:
 
     def get(self, tenant_id: str, job_id: str) -> JobView:
         """Raises JobNotFound for an unknown id or another tenant's job."""
-        with self._session() as session:
+        with transaction(self._reads) as session:
             job = session.get(Job, job_id)
             if job is None or job.tenant_id != tenant_id:
                 raise JobNotFound(job_id)
             return JobView.of(job)
 
     def get_any(self, job_id: str) -> JobView | None:
-        with self._session() as session:
+        with transaction(self._reads) as session:
             job = session.get(Job, job_id)
             return None if job is None else JobView.of(job)
 

@@ -12,7 +12,7 @@ from api.openapi import READ, problems
 from api.params import JobId
 from api.results import AnyJob, JobPage
 from api.schemas import JobOut, JobPageOut
-from api.strict_json import StrictJsonRoute
+from api.strict_json import SafeJSONResponse, StrictJsonRoute, model_response
 from core.states import JobKind, JobStatus
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
 # job goes out as JobOut renders it
 @router.get("/jobs/{job_id}", response_model=None,
             responses={200: {"model": AnyJob}, **problems(*READ)})
-def get_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
+def get_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> SafeJSONResponse:
     """The job; its `result` has the shape of its `kind`."""
-    return JobOut(**store.get(caller.tenant_id, job_id).to_dict())
+    return model_response(JobOut(**store.get(caller.tenant_id, job_id).to_dict()))
 
 
 @router.get("/jobs", response_model=JobPageOut,
@@ -48,7 +48,7 @@ def list_jobs(caller: PrincipalDep, store: StoreDep,
 @router.post("/jobs/{job_id}/cancel", response_model=None,
              responses={200: {"model": AnyJob}, **problems(*READ, 409, why={
                  409: "the job has finished: `job_status` says how"})})
-def cancel_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> JobOut:
+def cancel_job(job_id: JobId, caller: PrincipalDep, store: StoreDep) -> SafeJSONResponse:
     """Queued: canceled now, never runs. Running: stops at its next checkpoint.
     Finished: 409."""
-    return JobOut(**store.request_cancel(caller.tenant_id, job_id).to_dict())
+    return model_response(JobOut(**store.request_cancel(caller.tenant_id, job_id).to_dict()))
