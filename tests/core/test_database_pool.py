@@ -3,18 +3,22 @@ operator's pg_terminate_backend). A connection that sat in the pool for a while 
 before use and replaced unseen; one in steady use is not pinged (a round trip on every
 transaction of the workers' claim and finish groups), so a drop since its last use fails
 one transaction as StoreUnavailable (the caller retries: a task, or the API's 503) and the
-pool replaces every connection older than the failure."""
+pool replaces every connection older than the failure. A read outside a transaction leaves
+its connection as it found it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, text, update
 
 from core import database
 from core.database import make_engine, make_session_factory, transaction
 from core.errors import StoreUnavailable
+from core.models import Job
+from core.store import JobStore, NewJob
+from core.views import JobView
 from tests.conftest import PG_ADMIN_URL
 
 pytestmark = pytest.mark.integration
@@ -75,3 +79,26 @@ def test_a_busy_connection_the_server_dropped_fails_one_transaction_then_recover
     with pytest.raises(StoreUnavailable):
         backend_pid(engine)
     assert backend_pid(engine) != first
+
+
+def test_a_read_outside_a_transaction_leaves_the_pooled_connection_transactional(
+        database_url: str) -> None:
+    # A job's read is one statement outside a transaction on the shared pool; the next
+    # writer that gets the same connection must still get a transaction it can roll back
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    sessions = make_session_factory(engine)
+    store = JobStore(sessions)
+    try:
+        (job,) = store.create_many([NewJob("reads", "search", {"query": "x"})])
+        assert isinstance(job, JobView)
+        assert store.get("reads", job.id).status == "queued"
+        with pytest.raises(RuntimeError), transaction(sessions) as session:
+            session.execute(update(Job).where(Job.id == job.id).values(progress=0.5))
+            raise RuntimeError("the writer changes its mind")
+        assert store.get("reads", job.id).progress == 0.0
+        # and a read sees what a writer committed a moment before, on the same connection
+        with transaction(sessions) as session:
+            session.execute(update(Job).where(Job.id == job.id).values(progress=0.25))
+        assert store.get("reads", job.id).progress == 0.25
+    finally:
+        engine.dispose()
