@@ -74,7 +74,7 @@ def run_pipeline_job(task: Any, kind: str, job_ids: Sequence[str],
     checkpoints around, record once. A message of one job reports it as the task's state;
     a group's jobs run together (`TaskContext.run_together`: their claims, computations and
     finishes meet in the runner's groups and the kind's micro-batcher) and the task reports
-    each job's outcome."""
+    each job's outcome (FAILURE when one of them failed: `JobTask.report_group`)."""
     context = context_of(task)
     tenant_hint = tenant_named_by(task)
 
@@ -92,11 +92,13 @@ def run_pipeline_job(task: Any, kind: str, job_ids: Sequence[str],
     outcomes = context.run_together([
         (log_fields(job_id, request_id), partial(run, job_id))
         for job_id, request_id in zip(job_ids, request_ids_named_by(task, job_ids), strict=True)])
+    ended: list[RunOutcome] = []
     for outcome in outcomes:  # a store outage: the group's delivery runs again; its jobs
         if isinstance(outcome, BaseException):  # recorded already are skipped then
             raise outcome
-    return {"jobs": [{"job_id": job_id, "outcome": str(outcome)}
-                     for job_id, outcome in zip(job_ids, outcomes, strict=True)]}
+        ended.append(outcome)
+    answer: dict[str, Any] = task.report_group(job_ids, ended)
+    return answer
 
 
 def request_ids_named_by(task: Any, job_ids: Sequence[str]) -> list[str | None]:

@@ -12,11 +12,18 @@ and the task events Flower counts) is a report of it, made after the store's wor
   event; the task then ends with `Ignore`, which acknowledges the message and records
   nothing else;
 - a duplicate delivery of a job another delivery holds: SUCCESS with outcome `skipped`.
+
+A group message (several jobs of one tenant) returns each job's outcome, `{"jobs":
+[{"job_id", "outcome"}]}`, as SUCCESS, unless one of its jobs failed: then FAILURE, with a
+`JobFailure` that counts the failed jobs, names the first few with their errors, and counts
+the others by outcome, so that Flower's failed tasks show every message a failed job was in.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from celery import Task
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MESSAGE_MAX = 500
+GROUP_FAILURES_NAMED = 3  # a group's failed jobs named in its task's exception, with errors
 
 
 class JobFailure(Exception):
@@ -68,6 +76,26 @@ class JobTask(Task):  # type: ignore[misc]
         if outcome == RunOutcome.CANCELED or status == JobStatus.CANCELED:
             self._revoked("the job was canceled")
         return {**reply, "job_status": status}
+
+    def report_group(self, job_ids: Sequence[str],
+                     outcomes: Sequence[RunOutcome]) -> dict[str, Any]:
+        """The task's return value for a group message's runs, or the JobFailure that
+        makes Celery record FAILURE when one of its jobs failed (see the module docstring)."""
+        reply = {"jobs": [{"job_id": job_id, "outcome": str(outcome)}
+                          for job_id, outcome in zip(job_ids, outcomes, strict=True)]}
+        failed = [job_id for job_id, outcome in zip(job_ids, outcomes, strict=True)
+                  if outcome == RunOutcome.FAILED]
+        if not failed:
+            return reply
+        named = "; ".join(f"{job_id} {failure_of(self._job(job_id))}"
+                          for job_id in failed[:GROUP_FAILURES_NAMED])
+        unnamed = len(failed) - GROUP_FAILURES_NAMED
+        others = Counter(str(outcome) for outcome in outcomes if outcome != RunOutcome.FAILED)
+        raise JobFailure(
+            f"{len(failed)} of {len(job_ids)} jobs failed: {named}"
+            + (f"; and {unnamed} more" if unnamed > 0 else "")
+            + (f" (the others: {', '.join(f'{n} {o}' for o, n in sorted(others.items()))})"
+               if others else ""))
 
     def _job(self, job_id: str) -> JobView | None:
         try:

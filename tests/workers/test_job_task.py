@@ -96,3 +96,26 @@ def test_a_duplicate_delivery_reports_the_job_it_found(task: Any, status: str,
     else:
         with pytest.raises(reported):
             task.report("job-1", RunOutcome.SKIPPED)
+
+
+def test_a_group_of_successes_returns_each_jobs_outcome(task: Any) -> None:
+    outcomes = [RunOutcome.SUCCEEDED, RunOutcome.SKIPPED, RunOutcome.CANCELED]
+    assert task.report_group(["a", "b", "c"], outcomes) == {"jobs": [
+        {"job_id": "a", "outcome": "succeeded"}, {"job_id": "b", "outcome": "skipped"},
+        {"job_id": "c", "outcome": "canceled"}]}
+
+
+def test_a_group_with_a_failed_job_is_a_failure_naming_it_and_counting_the_rest(
+        task: Any) -> None:
+    # Flower's failed tasks must show every message a failed job was in, not a SUCCESS
+    outcomes = [RunOutcome.SUCCEEDED, RunOutcome.FAILED, RunOutcome.SUCCEEDED,
+                RunOutcome.CANCELED]
+    with pytest.raises(JobFailure) as raised:
+        task.report_group(["a", "b", "c", "d"], outcomes)
+    assert str(raised.value) == (
+        "1 of 4 jobs failed: b generation_failed: POST https://u:***@llm/v1 refused "
+        "(the others: 1 canceled, 2 succeeded)")
+    many = [RunOutcome.FAILED] * 5
+    with pytest.raises(JobFailure, match=r"^5 of 5 jobs failed: a generation_failed: .*; "
+                                         r"c generation_failed: [^;]*; and 2 more$"):
+        task.report_group(list("abcde"), many)
