@@ -48,7 +48,7 @@ from core.errors import QuotaExceeded
 from core.job_labels import JobLabels, message_labels
 from core.kinds import KINDS
 from core.models import Job, utcnow
-from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, JobKind, JobStatus
+from core.states import QUEUE_FOR_KIND, TASK_FOR_KIND, TERMINAL, JobKind, JobStatus
 
 UNBOUNDED = 10**9
 T = TypeVar("T")
@@ -62,8 +62,7 @@ IN_BROKER: ColumnElement[bool] = (Job.status == JobStatus.QUEUED) & \
     Job.dispatched_at.is_not(None)
 IN_FLIGHT: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]) & \
     Job.dispatched_at.is_not(None)
-OPEN_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-OPEN: ColumnElement[bool] = Job.status.in_(OPEN_STATUSES)
+OPEN: ColumnElement[bool] = Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ def admit(session: Session, rows: Sequence[dict[str, Any]], policy: DispatchPoli
     # a row stored finished already (a cached search's answer) never holds a place under
     # the cap: checking it needs no lock
     opening = sorted({(row["tenant_id"], row["kind"]) for row in rows
-                      if row.get("status", JobStatus.QUEUED) in OPEN_STATUSES})
+                      if row["status"] not in TERMINAL})
     if opening:
         _lock_admission(session, opening)
     for (tenant_id, kind), indexes in groups.items():
