@@ -5,7 +5,13 @@ at saturation (500 jobs from a concurrent client, until all succeeded).
 Then, in a stack with the result cache on: a repeated search submitted (answered at submit
 time) against `GET /jobs/{id}` of the job, sequentially.
 Targets: queue jobs/s >= 0.8 x in-process batched; warm p50 <= in-process + 5 ms; a cached
-search within 2 x a `GET /jobs/{id}`."""
+search within 2 x a `GET /jobs/{id}`.
+
+The in-process single query is also timed arriving alone, each after `IDLE_GAP_S` of idle
+time, as a lone job's model call does behind the queue (the worker's CPU idles while the job
+is published, claimed and finished): on the 2-core test host the same query took 11-12 ms
+back to back and 14-16 ms after 20-100 ms of idle (the processor's idle states and cold
+caches), a cost that is not the queue's. The target keeps the back-to-back figure."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from bench.workload import drain, p50, saturate, search_queries, sequential_wait
 SINGLE = 100
 BATCHED, BATCH = 256, 64
 SEQUENTIAL = 60
+IDLE_GAP_S = 0.02
 SATURATION = 500
 CACHED = 100
 PATH = "/api/v1/search/semantic"
@@ -51,9 +58,16 @@ def _in_process(pipeline: Any) -> dict[str, float]:
         for i in range(0, BATCHED, BATCH):
             pipeline.search_many(queries[i:i + BATCH])
         batched = BATCHED / (time.perf_counter() - started)
+        alone = []
+        for request in queries[:SINGLE]:
+            time.sleep(IDLE_GAP_S)
+            started = time.perf_counter()
+            pipeline.search(request)
+            alone.append(time.perf_counter() - started)
     finally:
         pipeline.close()
-    return {"single_p50_s": p50(single), "batched_qps": batched}
+    return {"single_p50_s": p50(single), "batched_qps": batched,
+            "single_alone_p50_s": p50(alone)}
 
 
 def through_queue() -> dict[str, Any]:
@@ -108,6 +122,8 @@ def run() -> SuiteResult:
                                             "cache": cache})
     local_ms, queued_ms = local["single_p50_s"] * 1000, queued["warm_p50_s"] * 1000
     result.add(Row("in-process single query p50", local_ms, "ms"))
+    result.add(Row(f"  the same, each after {IDLE_GAP_S * 1000:g} ms idle",
+                   local["single_alone_p50_s"] * 1000, "ms", "back to back", local_ms))
     result.add(Row("queue job p50 (Prefer: wait=10)", queued_ms, "ms", "in-process p50",
                    local_ms, "<= in-process + 5 ms", queued_ms <= local_ms + 5))
     result.add(Row("in-process batched (64/batch)", local["batched_qps"], "q/s"))
