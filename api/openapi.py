@@ -57,7 +57,7 @@ _WHY: dict[int, str] = {
     403: "the API key lacks the scope this route needs",
     404: "no such resource for this tenant (another tenant's answers 404 too)",
     409: "a conflict: the state does not allow it, or an Idempotency-Key reused with "
-         "another body",
+         "another body (`type`: /problems/idempotency-key-reused)",
     413: "the request body is larger than the configured limit",
     415: "the body is not sent as `application/json` (no or another Content-Type), or is "
          "sent with a Content-Encoding",

@@ -42,6 +42,7 @@ def test_the_same_idempotency_key_and_body_answer_the_first_batch_and_another_bo
     other = client.post(BATCH, headers=headers, json={"requests": BRIEFS[:1]})
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
     elsewhere = client.post(BATCH, headers={**auth(keys["reader"]),
                                             "Idempotency-Key": "nightly-2026-11-30"},
                             json={"requests": BRIEFS})
