@@ -41,6 +41,7 @@ from api.routes import (
 from api.strict_json import SafeJSONResponse
 from api.webhook_urls import url_policy
 from config.log_format import configure_logging
+from config.sections import ApiSettings, WebhookSettings
 from core.batches import BatchStore
 from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
@@ -64,18 +65,18 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     """Build the API. `enqueuer` replaces the Celery producer (benchmarks, unit tests).
     KindError when a declared job kind lacks its settings, its route or its result type."""
     check_settings(settings)
+    api, webhooks = ApiSettings.load(settings), WebhookSettings.load(settings)
     # uvicorn has set up its log handlers by now: format them, mask secrets in them
-    configure_logging(str(settings.log_format), str(settings.log_level), label="api")
-    engine = make_engine(settings.database_url)
+    configure_logging(api.log_format, api.log_level, label="api")
+    engine = make_engine(api.database_url)
     sessions = make_session_factory(engine)
-    wakeups = _wake_webhook_senders(sessions, settings.broker_url)
-    policy = DispatchPolicy.declared(settings.dispatch_windows, settings.max_open_jobs,
-                                     settings.lone_dispatch_windows)
-    store = JobStore(sessions, float(settings.idempotency_ttl_s), policy)
-    limiter = SubmitLimiter(settings.broker_url, float(settings.rate_limit_per_s),
-                            int(settings.rate_limit_burst)) \
-        if float(settings.rate_limit_per_s) > 0 else None
-    producer = CeleryEnqueuer(settings.broker_url, int(settings.visibility_timeout_s))
+    wakeups = _wake_webhook_senders(sessions, api.broker_url)
+    policy = DispatchPolicy.declared(api.dispatch_windows, api.max_open_jobs,
+                                     api.lone_dispatch_windows)
+    store = JobStore(sessions, api.idempotency_ttl_s, policy)
+    limiter = SubmitLimiter(api.broker_url, api.rate_limit_per_s, api.rate_limit_burst) \
+        if api.rate_limit_per_s > 0 else None
+    producer = CeleryEnqueuer(api.broker_url, api.visibility_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -94,26 +95,25 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                   lifespan=lifespan, default_response_class=SafeJSONResponse,
                   docs_url=None, redoc_url=None, generate_unique_id_function=operation_id)
     app.state.store = store
-    app.state.events = EventHub(store, broker_url=settings.broker_url)
-    app.state.keys = KeyRing(sessions, float(settings.auth_cache_s))
-    app.state.batches = BatchStore(sessions, policy, float(settings.idempotency_ttl_s))
+    app.state.events = EventHub(store, broker_url=api.broker_url)
+    app.state.keys = KeyRing(sessions, api.auth_cache_s)
+    app.state.batches = BatchStore(sessions, policy, api.idempotency_ttl_s)
     app.state.limiter = limiter
-    app.state.batch_max_items = int(settings.batch_max_items)
-    app.state.url_policy = url_policy(settings)
-    app.state.deliveries = DeliveryStore(sessions, int(settings.webhook_max_attempts),
-                                         float(settings.webhook_backoff_base_s))
+    app.state.batch_max_items = api.batch_max_items
+    app.state.url_policy = url_policy(webhooks)
+    app.state.deliveries = DeliveryStore(sessions, webhooks.max_attempts,
+                                         webhooks.backoff_base_s)
     app.state.models = ModelRegistry(sessions)
     app.state.search_cache = search_cache_reader(
-        aioredis.Redis.from_url(settings.broker_url, socket_timeout=1,
-                                socket_connect_timeout=1),
-        float(settings.search_cache_ttl_s))
+        aioredis.Redis.from_url(api.broker_url, socket_timeout=1, socket_connect_timeout=1),
+        api.search_cache_ttl_s)
     # a Qdrant server's workers serve the configured model only (workers.search_runtime)
     app.state.serving_version = ServingIds(
-        (lambda _: None) if settings.qdrant_url
+        (lambda _: None) if api.qdrant_url
         else lambda tenant_id: app.state.models.serving_id("embedding", tenant_id),
-        float(settings.model_poll_interval_s), name="embedding", max_tenants=10_000)
-    app.state.training_max_dataset_lines = int(settings.training_max_dataset_lines)
-    app.state.secret_overlap_s = float(settings.webhook_secret_overlap_s)
+        api.model_poll_interval_s, name="embedding", max_tenants=10_000)
+    app.state.training_max_dataset_lines = api.training_max_dataset_lines
+    app.state.secret_overlap_s = api.webhook_secret_overlap_s
     app.state.enqueuer = enqueuer or producer
     # group commit: submits that arrive while one is being written go in the next
     # transaction and publish together (alone, a submit is written at once); a group is
@@ -123,18 +123,18 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         lambda jobs: submit_jobs(app.state.store, app.state.enqueuer, jobs),
         max_batch=SUBMIT_GROUP_MAX, max_wait_s=0.0, on_batch=SUBMIT_BATCH_SIZE.observe,
         fair_key=lambda job: job.tenant_id, name="submit-group-commit")
-    app.state.probe = ClusterProbe(store, settings.broker_url,
+    app.state.probe = ClusterProbe(store, api.broker_url,
                                    required_queues=readiness_queues(settings.readiness_queues))
     app.state.registry = _registry(ClusterCollector(store, app.state.probe,
                                                     DispatchQueue(sessions, policy),
                                                     app.state.deliveries))
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=int(settings.max_body_bytes))
+    app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
     app.add_middleware(HttpMetrics)
     app.add_middleware(RequestIds)
-    _allow_origins(app, list(settings.cors_allowed_origins))
+    _allow_origins(app, list(api.cors_allowed_origins))
     app.add_middleware(AccessLog)  # outermost: every answer, preflights and 500s too
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):

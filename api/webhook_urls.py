@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.exceptions import RequestValidationError
 
+from config.sections import WebhookSettings
 from core.url_policy import UrlPolicy, UrlRefused
 
 
-def url_policy(settings: Any) -> UrlPolicy:
-    return UrlPolicy.build(bool(settings.webhook_allow_http),
-                           list(settings.webhook_allowed_hosts),
-                           list(settings.webhook_allowed_networks))
+def url_policy(webhooks: WebhookSettings) -> UrlPolicy:
+    return UrlPolicy.build(webhooks.allow_http, list(webhooks.allowed_hosts),
+                           list(webhooks.allowed_networks))
 
 
 def checked_webhook(policy: UrlPolicy, url: object | None) -> str | None:

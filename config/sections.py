@@ -8,15 +8,16 @@ settings object, and do no `int(settings.x)` of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar, get_type_hints
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar, get_origin, get_type_hints
 
 S = TypeVar("S")
 
 
-def key(name: str) -> Any:
-    """A field read from the setting `name` instead of `<prefix><field name>`."""
-    return field(metadata={"key": name})
+def key(name: str, default: Any = MISSING) -> Any:
+    """A field read from the setting `name` instead of `<prefix><field name>` (with
+    `default` when the section is built by hand, in tests)."""
+    return field(default=default, metadata={"key": name})
 
 
 def load_section(section: type[S], settings: Any, prefix: str = "") -> S:
@@ -25,9 +26,17 @@ def load_section(section: type[S], settings: Any, prefix: str = "") -> S:
     values: dict[str, Any] = {}
     for item in fields(section):  # type: ignore[arg-type]
         value = settings[item.metadata.get("key", prefix + item.name)]
-        kind = hints[item.name]
-        values[item.name] = tuple(value) if kind == tuple[str, ...] else kind(value)
+        values[item.name] = _converted(value, hints[item.name])
     return section(**values)
+
+
+def _converted(value: Any, kind: Any) -> Any:
+    if kind == tuple[str, ...]:
+        return tuple(str(item) for item in value)
+    if get_origin(kind) is dict:  # a table by name (`dispatch_windows`): dynaconf's keys
+        # are case-insensitive (`FRAGRANCE_DISPATCH_WINDOWS__SEARCH`), a dict's are not
+        return {str(name).lower(): item for name, item in (value or {}).items()}
+    return kind(value)
 
 
 @dataclass(frozen=True)
@@ -134,3 +143,34 @@ class WebhookSettings:
     def lease_s(self) -> float:
         """A sender that died mid-request frees its message after this long."""
         return self.timeout_s * 2 + 10
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The API process's settings (`api.app.create_app`), each under its own name."""
+
+    database_url: str
+    broker_url: str
+    log_format: str
+    log_level: str
+    idempotency_ttl_s: float
+    auth_cache_s: float
+    rate_limit_per_s: float
+    rate_limit_burst: int
+    visibility_timeout_s: int
+    batch_max_items: int
+    max_body_bytes: int
+    cors_allowed_origins: tuple[str, ...]
+    dispatch_windows: dict[str, int]
+    max_open_jobs: dict[str, int]
+    lone_dispatch_windows: dict[str, int]
+    search_cache_ttl_s: float
+    qdrant_url: str
+    model_poll_interval_s: float
+    training_max_dataset_lines: int
+    webhook_secret_overlap_s: float
+
+    @classmethod
+    def load(cls, settings: Any) -> ApiSettings:
+        return load_section(cls, settings)
+

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from config.sections import key, load_section
 from core.errors import VersionStateRefused
 from core.promotion import promotion_gate
 from core.registry import ModelRegistry
@@ -39,7 +40,8 @@ Interrupt = Callable[[], None]  # ml.training.loop.Interrupt: raises to stop an 
 
 @dataclass(frozen=True)
 class TrainingDefaults:
-    """The worker's training settings; a request overrides the numbers it gives."""
+    """The worker's training settings (`training_<field>`, but for the last three); a
+    request overrides the numbers it gives."""
 
     epochs: int = 1
     batch_size: int = 16
@@ -49,23 +51,14 @@ class TrainingDefaults:
     embedding_max_seq_length: int = 128
     generator_max_seq_length: int = 1024
     checkpoints_keep: int = 2
-    promotion_tolerance: float = 0.0
-    device: str = "cpu"
-    generator_base_dir: str | None = None
+    promotion_tolerance: float = key("promotion_tolerance", 0.0)
+    device: str = key("device", "cpu")
+    # the generator a run fine-tunes: "" for the tiny model the worker builds itself
+    generator_base_dir: str = key("generator_model_path", "")
 
     @classmethod
     def from_settings(cls, settings: Any) -> TrainingDefaults:
-        return cls(
-            epochs=int(settings.training_epochs), batch_size=int(settings.training_batch_size),
-            embedding_learning_rate=float(settings.training_embedding_learning_rate),
-            generator_learning_rate=float(settings.training_generator_learning_rate),
-            checkpoint_every=int(settings.training_checkpoint_every),
-            embedding_max_seq_length=int(settings.training_embedding_max_seq_length),
-            generator_max_seq_length=int(settings.training_generator_max_seq_length),
-            checkpoints_keep=int(settings.training_checkpoints_keep),
-            promotion_tolerance=float(settings.promotion_tolerance),
-            device=str(settings.get("device", "cpu")),
-            generator_base_dir=str(settings.generator_model_path or "") or None)
+        return load_section(cls, settings, "training_")
 
     def config_values(self, target: str, request: TrainingRequest) -> dict[str, Any]:
         """The trainer's config fields: these defaults overridden by the request."""

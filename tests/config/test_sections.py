@@ -10,12 +10,14 @@ import pytest
 
 from config import load_settings
 from config.sections import (
+    ApiSettings,
     RecipeSettings,
     SearchSettings,
     ServedModels,
     WebhookSettings,
     load_section,
 )
+from workers.training import TrainingDefaults
 
 pytestmark = pytest.mark.unit
 
@@ -40,3 +42,23 @@ def test_the_recipe_section_gives_the_back_ends_options_their_defaults_as_none()
     options = recipe.generator_options()
     assert options["model_path"] is None and options["max_model_len"] == 4096
     assert options["kv_cache_memory_bytes"] is None and options["enforce_eager"] is False
+
+
+def test_the_api_section_reads_tables_by_lower_case_name_and_converts_numbers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAGRANCE_DISPATCH_WINDOWS__SEARCH", "64")
+    monkeypatch.setenv("FRAGRANCE_RATE_LIMIT_PER_S", "20")
+    api = ApiSettings.load(load_settings("testing", max_open_jobs={"Recipe": 7},
+                                         cors_allowed_origins=["https://app.example.com"]))
+    assert api.dispatch_windows == {"search": 64} and api.max_open_jobs == {"recipe": 7}
+    assert api.rate_limit_per_s == 20.0 and isinstance(api.rate_limit_per_s, float)
+    assert api.cors_allowed_origins == ("https://app.example.com",)
+
+
+def test_training_defaults_come_from_the_training_settings() -> None:
+    defaults = TrainingDefaults.from_settings(load_settings(
+        "testing", training_epochs=3, training_embedding_learning_rate=1,
+        promotion_tolerance=0.01))
+    assert (defaults.epochs, defaults.embedding_learning_rate) == (3, 1.0)
+    assert defaults.promotion_tolerance == 0.01 and defaults.device == "cpu"
+    assert defaults.generator_base_dir == ""  # the worker builds its tiny generator
