@@ -174,3 +174,23 @@ class ApiSettings:
     def load(cls, settings: Any) -> ApiSettings:
         return load_section(cls, settings)
 
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """A worker process's own settings (`workers.app.create_celery`)."""
+
+    max_memory_per_child_kb: int
+    metrics_port: int
+    metrics_host: str
+    switch_interval_s: float
+    database_url: str = key("database_url")
+    log_format: str = key("log_format")
+    device: str = key("device")
+    visibility_timeout_s: int = key("visibility_timeout_s")
+    result_expires_s: int = key("result_expires_s")
+    maintenance_interval_s: float = key("maintenance_interval_s")
+
+    @classmethod
+    def load(cls, settings: Any) -> WorkerSettings:
+        return load_section(cls, settings, "worker_")

@@ -14,6 +14,7 @@ from typing import Any
 from celery import Celery
 from kombu import Exchange, Queue
 
+from config.sections import WorkerSettings
 from core.kinds import DECLARED, KindDeclaration, KindError, check_settings, dotted
 from core.states import SERVICE_QUEUES
 from workers import broker_patches
@@ -28,20 +29,20 @@ def task_modules(kinds: Iterable[KindDeclaration]) -> list[str]:
 
 
 def _time_limits(settings: Any, kinds: Iterable[KindDeclaration]) -> dict[str, dict[str, int]]:
-    return {kind.task: {"soft_time_limit": int(settings[kind.soft_time_limit_setting]),
-                        "time_limit": int(settings[kind.time_limit_setting])}
+    return {kind.task: dict(zip(("soft_time_limit", "time_limit"), kind.time_limits(settings),
+                                strict=True))
             for kind in kinds}
 
 
-def _beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
+def _beat_schedule(worker: WorkerSettings) -> dict[str, dict[str, Any]]:
     def every(task: str, seconds: float, queue: str) -> dict[str, Any]:
         return {"task": task, "schedule": seconds, "options": {"queue": queue,
                                                                "expires": seconds}}
 
     # webhooks need no schedule: their senders wake on the outbox (workers.webhook_pump)
     return {
-        "maintenance.recover": every("maintenance.recover",
-                                     float(settings.maintenance_interval_s), "maintenance"),
+        "maintenance.recover": every("maintenance.recover", worker.maintenance_interval_s,
+                                     "maintenance"),
     }
 
 
@@ -51,11 +52,11 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
     kinds = tuple(kinds)
     check_settings(settings, kinds)
     broker_patches.apply()
-    resources = WorkerResources(settings)
+    resources, worker = WorkerResources(settings), WorkerSettings.load(settings)
     app = Celery("fragrance", broker=settings.broker_url, backend=settings.result_backend,
                  include=task_modules(kinds), task_cls=bound_to(resources))
     resources.publish_through(app)
-    transport = {"visibility_timeout": int(settings.visibility_timeout_s)}
+    transport = {"visibility_timeout": worker.visibility_timeout_s}
     queues = [*(kind.queue for kind in kinds), *SERVICE_QUEUES]
     app.conf.update(
         # each queue its own direct exchange and routing key: with one shared default
@@ -73,7 +74,7 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
         task_reject_on_worker_lost=True,
         task_acks_on_failure_or_timeout=True,
         task_serializer="json", result_serializer="json", accept_content=["json"],
-        result_expires=int(settings.result_expires_s),
+        result_expires=worker.result_expires_s,
         result_extended=False,
         broker_transport_options=transport,
         result_backend_transport_options=transport,
@@ -81,20 +82,19 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
         broker_connection_max_retries=None,
         broker_channel_error_retry=True,
         worker_prefetch_multiplier=1,
-        worker_max_memory_per_child=int(settings.worker_max_memory_per_child_kb),
+        worker_max_memory_per_child=worker.max_memory_per_child_kb,
         worker_send_task_events=True,
         task_send_sent_event=True,
         worker_hijack_root_logger=False,
-        beat_schedule=_beat_schedule(settings),
+        beat_schedule=_beat_schedule(worker),
         beat_scheduler="workers.beat:QuietScheduler",
     )
     check_worker_pieces(app, kinds)
     from workers import signals
 
-    signals.connect(app, resources, int(settings.worker_metrics_port), str(settings.device),
-                    str(settings.database_url), metrics_host=str(settings.worker_metrics_host),
-                    log_format=str(settings.log_format),
-                    switch_interval_s=float(settings.worker_switch_interval_s))
+    signals.connect(app, resources, worker.metrics_port, worker.device, worker.database_url,
+                    metrics_host=worker.metrics_host, log_format=worker.log_format,
+                    switch_interval_s=worker.switch_interval_s)
     return app
 
 

@@ -139,9 +139,9 @@ class WorkerResources:
     def _make_runner(self, kind: str) -> JobRunner:
         # kept alive by the runner's watchdog: short, so a dead worker's job returns soon
         running, declared = self.running, KINDS[kind]
-        hard_s = float(self.settings[declared.time_limit_setting])
+        soft_s, hard_s = declared.time_limits(self.settings)
         lease_s = min(running.lease_s, hard_s + LEASE_MARGIN_S)
-        limits = TimeLimits(float(self.settings[declared.soft_time_limit_setting]), hard_s)
+        limits = TimeLimits(soft_s, hard_s)
         return JobRunner(self.store, lease_s, limits, on_overrun=self._exit_after_overrun,
                          max_attempts=running.max_attempts,
                          express_slots=running.express_slots,
