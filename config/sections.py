@@ -185,6 +185,8 @@ class WorkerSettings:
     metrics_host: str
     switch_interval_s: float
     database_url: str = key("database_url")
+    broker_url: str = key("broker_url")
+    result_backend: str = key("result_backend")
     log_format: str = key("log_format")
     device: str = key("device")
     visibility_timeout_s: int = key("visibility_timeout_s")

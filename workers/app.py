@@ -53,7 +53,7 @@ def create_celery(settings: Any, kinds: Iterable[KindDeclaration] = DECLARED) ->
     check_settings(settings, kinds)
     broker_patches.apply()
     resources, worker = WorkerResources(settings), WorkerSettings.load(settings)
-    app = Celery("fragrance", broker=settings.broker_url, backend=settings.result_backend,
+    app = Celery("fragrance", broker=worker.broker_url, backend=worker.result_backend,
                  include=task_modules(kinds), task_cls=bound_to(resources))
     resources.publish_through(app)
     transport = {"visibility_timeout": worker.visibility_timeout_s}
