@@ -24,18 +24,23 @@ class Bm25:
         for doc_id, counts in self._counts.items():
             for term in counts:
                 postings.setdefault(term, []).append(doc_id)
-        self._postings = postings
         total = len(self._counts)
         self._idf = {term: math.log(1 + (total - len(ids) + 0.5) / (len(ids) + 0.5))
                      for term, ids in postings.items()}
+        # each term's score in each document holding it, computed once here: a query then
+        # only adds them up (a word most records hold, "perfume", is ~900 of them)
+        self._weights = {term: [(doc_id, self._idf[term] * self._gain(doc_id, term))
+                                for doc_id in ids] for term, ids in postings.items()}
+
+    def _gain(self, doc_id: str, term: str) -> float:
+        frequency = self._counts[doc_id][term]
+        norm = 1 - self._b + self._b * self._lengths[doc_id] / (self._average or 1)
+        return frequency * (self._k1 + 1) / (frequency + self._k1 * norm)
 
     def scores(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25 score of every document sharing at least one (distinct) term."""
         scores: dict[str, float] = {}
         for term in dict.fromkeys(terms):
-            for doc_id in self._postings.get(term, ()):
-                frequency = self._counts[doc_id][term]
-                norm = 1 - self._b + self._b * self._lengths[doc_id] / (self._average or 1)
-                gain = frequency * (self._k1 + 1) / (frequency + self._k1 * norm)
-                scores[doc_id] = scores.get(doc_id, 0.0) + self._idf[term] * gain
+            for doc_id, weight in self._weights.get(term, ()):
+                scores[doc_id] = scores.get(doc_id, 0.0) + weight
         return scores
