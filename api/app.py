@@ -41,7 +41,7 @@ from api.routes import (
 from api.strict_json import SafeJSONResponse
 from api.webhook_urls import url_policy
 from config.log_format import configure_logging
-from config.sections import ApiSettings, WebhookSettings
+from config.sections import ApiSettings, DispatchTables, WebhookSettings, load_section
 from core.batches import BatchStore
 from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
@@ -71,8 +71,9 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     engine = make_engine(api.database_url)
     sessions = make_session_factory(engine)
     wakeups = _wake_webhook_senders(sessions, api.broker_url)
-    policy = DispatchPolicy.declared(api.dispatch_windows, api.max_open_jobs,
-                                     api.lone_dispatch_windows)
+    tables = load_section(DispatchTables, settings)
+    policy = DispatchPolicy.declared(tables.dispatch_windows, tables.max_open_jobs,
+                                     tables.lone_dispatch_windows)
     store = JobStore(sessions, api.idempotency_ttl_s, policy)
     limiter = SubmitLimiter(api.broker_url, api.rate_limit_per_s, api.rate_limit_burst) \
         if api.rate_limit_per_s > 0 else None

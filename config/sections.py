@@ -161,9 +161,6 @@ class ApiSettings:
     batch_max_items: int
     max_body_bytes: int
     cors_allowed_origins: tuple[str, ...]
-    dispatch_windows: dict[str, int]
-    max_open_jobs: dict[str, int]
-    lone_dispatch_windows: dict[str, int]
     search_cache_ttl_s: float
     qdrant_url: str
     model_poll_interval_s: float
@@ -174,6 +171,16 @@ class ApiSettings:
     def load(cls, settings: Any) -> ApiSettings:
         return load_section(cls, settings)
 
+
+@dataclass(frozen=True)
+class DispatchTables:
+    """The per-kind tables of fair dispatch (`core.dispatch.DispatchPolicy.declared`), the
+    same for the API's admission and the workers' dispatcher; a kind they leave out keeps
+    its declaration's default."""
+
+    dispatch_windows: dict[str, int]
+    max_open_jobs: dict[str, int]
+    lone_dispatch_windows: dict[str, int]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.log_context import bound
-from config.sections import RunnerSettings, WebhookSettings, load_section
+from config.sections import DispatchTables, RunnerSettings, WebhookSettings, load_section
 from core.batching import PriorityGate
 from core.database import make_engine, make_session_factory
 from core.deliveries import AttemptResult, DeliveryStore, OutgoingMessage
@@ -106,9 +106,9 @@ class WorkerResources:
 
     @property
     def _policy(self) -> DispatchPolicy:
-        return DispatchPolicy.declared(self.settings.dispatch_windows,
-                                       self.settings.max_open_jobs,
-                                       self.settings.lone_dispatch_windows)
+        tables = load_section(DispatchTables, self.settings)
+        return DispatchPolicy.declared(tables.dispatch_windows, tables.max_open_jobs,
+                                       tables.lone_dispatch_windows)
 
     @property
     def dispatch_queue(self) -> DispatchQueue:

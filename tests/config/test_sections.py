@@ -11,6 +11,7 @@ import pytest
 from config import load_settings
 from config.sections import (
     ApiSettings,
+    DispatchTables,
     RecipeSettings,
     SearchSettings,
     ServedModels,
@@ -44,13 +45,15 @@ def test_the_recipe_section_gives_the_back_ends_options_their_defaults_as_none()
     assert options["kv_cache_memory_bytes"] is None and options["enforce_eager"] is False
 
 
-def test_the_api_section_reads_tables_by_lower_case_name_and_converts_numbers(
+def test_the_dispatch_tables_are_read_by_lower_case_name_and_numbers_converted(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FRAGRANCE_DISPATCH_WINDOWS__SEARCH", "64")
     monkeypatch.setenv("FRAGRANCE_RATE_LIMIT_PER_S", "20")
-    api = ApiSettings.load(load_settings("testing", max_open_jobs={"Recipe": 7},
-                                         cors_allowed_origins=["https://app.example.com"]))
-    assert api.dispatch_windows == {"search": 64} and api.max_open_jobs == {"recipe": 7}
+    settings = load_settings("testing", max_open_jobs={"Recipe": 7},
+                             cors_allowed_origins=["https://app.example.com"])
+    tables, api = load_section(DispatchTables, settings), ApiSettings.load(settings)
+    assert tables.dispatch_windows == {"search": 64}
+    assert tables.max_open_jobs == {"recipe": 7}
     assert api.rate_limit_per_s == 20.0 and isinstance(api.rate_limit_per_s, float)
     assert api.cors_allowed_origins == ("https://app.example.com",)
 
