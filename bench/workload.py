@@ -46,6 +46,19 @@ def p50(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def single_query_p50(pipeline: Any, requests: Sequence[Any], idle_s: float = 0.0) -> float:
+    """p50 seconds of a search pipeline's `search`, one query at a time (each after
+    `idle_s` of idle time when given)."""
+    latencies = []
+    for request in requests:
+        if idle_s:
+            time.sleep(idle_s)
+        started = time.perf_counter()
+        pipeline.search(request)
+        latencies.append(time.perf_counter() - started)
+    return p50(latencies)
+
+
 def sequential_waits(base_url: str, api_key: str, path: str, bodies: Sequence[dict[str, Any]],
                      wait_s: int = 10) -> list[float]:
     """Submit one at a time with `Prefer: wait`; seconds from submit to the finished job.

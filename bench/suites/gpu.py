@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Row, SuiteResult
-from bench.workload import p50, search_queries
+from bench.workload import search_queries, single_query_p50
 
 BATCHES = tuple(2 ** i for i in range(12))  # 1 .. 2,048
 QUEUE_SHARE_TARGET = 0.20
@@ -97,11 +97,7 @@ def search_in_process(on: str, queries: int = 1_024, batch: int = 256) -> dict[s
         pipeline = build_pipeline(index_path=str(folder / "index"), encoder=encoder)
         requests = [SearchRequest(query=q, top_k=10) for q in search_queries(queries)]
         pipeline.search_many(requests[:batch])  # warm
-        single = []
-        for request in requests[:50]:
-            started = time.perf_counter()
-            pipeline.search(request)
-            single.append(time.perf_counter() - started)
+        single = single_query_p50(pipeline, requests[:50])
         started = time.perf_counter()
         for i in range(0, len(requests), batch):
             pipeline.search_many(requests[i:i + batch])
@@ -109,7 +105,7 @@ def search_in_process(on: str, queries: int = 1_024, batch: int = 256) -> dict[s
         pipeline.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"single_p50_s": p50(single), "batched_qps": batched}
+    return {"single_p50_s": single, "batched_qps": batched}
 
 
 def search_through_queue(on: str, jobs: int = 2_000) -> dict[str, Any]:

@@ -22,7 +22,14 @@ import httpx
 
 from bench.report import Row, SuiteResult
 from bench.stack import catalogue_index, stack
-from bench.workload import drain, p50, saturate, search_queries, sequential_waits
+from bench.workload import (
+    drain,
+    p50,
+    saturate,
+    search_queries,
+    sequential_waits,
+    single_query_p50,
+)
 
 SINGLE = 100
 BATCHED, BATCH = 256, 64
@@ -49,25 +56,16 @@ def _in_process(pipeline: Any) -> dict[str, float]:
     try:
         queries = [SearchRequest(query=q, top_k=10) for q in search_queries(BATCHED)]
         pipeline.search_many(queries[:BATCH])  # warm-up
-        single = []
-        for request in queries[:SINGLE]:
-            started = time.perf_counter()
-            pipeline.search(request)
-            single.append(time.perf_counter() - started)
+        single = single_query_p50(pipeline, queries[:SINGLE])
         started = time.perf_counter()
         for i in range(0, BATCHED, BATCH):
             pipeline.search_many(queries[i:i + BATCH])
         batched = BATCHED / (time.perf_counter() - started)
-        alone = []
-        for request in queries[:SINGLE]:
-            time.sleep(IDLE_GAP_S)
-            started = time.perf_counter()
-            pipeline.search(request)
-            alone.append(time.perf_counter() - started)
+        alone = single_query_p50(pipeline, queries[:SINGLE], idle_s=IDLE_GAP_S)
     finally:
         pipeline.close()
-    return {"single_p50_s": p50(single), "batched_qps": batched,
-            "single_alone_p50_s": p50(alone)}
+    return {"single_p50_s": single, "batched_qps": batched, "single_alone_p50_s": alone}
+
 
 
 def through_queue() -> dict[str, Any]:
