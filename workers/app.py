@@ -29,9 +29,9 @@ def task_modules(kinds: Iterable[KindDeclaration]) -> list[str]:
 
 
 def _time_limits(settings: Any, kinds: Iterable[KindDeclaration]) -> dict[str, dict[str, int]]:
-    return {kind.task: dict(zip(("soft_time_limit", "time_limit"), kind.time_limits(settings),
-                                strict=True))
-            for kind in kinds}
+    limits = {kind.task: kind.time_limits(settings) for kind in kinds}
+    return {task: {"soft_time_limit": soft, "time_limit": hard}
+            for task, (soft, hard) in limits.items()}
 
 
 def _beat_schedule(worker: WorkerSettings) -> dict[str, dict[str, Any]]:
