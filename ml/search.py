@@ -259,8 +259,7 @@ class SearchPipeline:
     def _filtered_out(self, plan: Plan) -> str | None:
         """Why there are no hits when the filters and exclusions leave no record at all."""
         wanted = plan.wanted
-        if wanted is None or any(wanted.matches(doc.payload)
-                                 for doc in self._docs[plan.kind].values()):
+        if wanted is None or self._passing(plan.kind, wanted):
             return None
         return (f"No {plan.kind} in the catalogue matches the filters"
                 f"{' and the exclusions' if plan.exclusions.payload_conditions() else ''}.")
