@@ -81,6 +81,12 @@ class Material:
         note is matched)."""
         return key in self._names.phrases
 
+    def hits(self, keys: Mapping[str, int]) -> int:
+        """How many of the normalised notes (note -> times listed) name or describe this
+        material, counted as ``matches`` counts each: a note listed by three references
+        counts three times."""
+        return sum(keys[key] for key in self._names.phrases.intersection(keys))
+
     def match_rank(self, key: str) -> int | None:
         """How well the normalised note `key`, as a person asked for it, names this
         material, lower is better: 0 one of its names, 1 a run of whole words of a name,

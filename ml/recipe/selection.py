@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -81,12 +82,12 @@ def score_materials(
 ) -> dict[str, float]:
     """Material id -> preference score (> 0)."""
     weights = _profile(brief)
-    ref_keys = {position: [normalise_term(note) for note in notes]
+    ref_keys = {position: Counter(normalise_term(note) for note in notes)
                 for position, notes in reference_notes(references).items()}
     scores = {}
     for material in candidates:
         score = 0.15 + weights.get(material.odor_family, 0.0)
-        hits = sum(material.matches(key) for key in ref_keys[material.note_position])
+        hits = material.hits(ref_keys[material.note_position])
         scores[material.id] = score + min(hits, 3) * 0.8
     return scores
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ml.recipe.brief import FAMILY_WORDS, INTENSITIES, WHEEL_FAMILIES, Brief
 from ml.recipe.formulator import FormulationError, Formulator
-from ml.recipe.materials import MaterialBook
+from ml.recipe.materials import MaterialBook, normalise_term
 from ml.recipe.selection import note_matches
 from ml.recipe.validator import validate
 
@@ -477,3 +477,15 @@ def test_a_sub_family_brief_holds_its_accord(family: str, groups: list[set[str]]
     no_lavender = formulator.formulate(Brief(family, notes_exclude=["lavender"], seed=1))
     assert not {i.material_id for i in no_lavender.ingredients} & groups[0] \
         or family != "fougere"  # what the brief excludes stays out, accord or not
+
+
+def test_a_materials_reference_hits_count_every_listing_as_matches_does() -> None:
+    """`Material.hits` (one set intersection) counts what summing `matches` over every
+    listed note counts: a note three references list is three hits, descriptors count."""
+    notes = ["grapefruit", "grapefruit", "citrus", "vetiver", "clary sage", "", "nothing-like-it"]
+    keys: dict[str, int] = {}
+    for note in notes:
+        keys[normalise_term(note)] = keys.get(normalise_term(note), 0) + 1
+    for material in BOOK:
+        assert material.hits(keys) == sum(material.matches(normalise_term(n)) for n in notes)
+    assert any(material.hits(keys) >= 2 for material in BOOK)
