@@ -19,6 +19,7 @@ from typing import Any
 import click
 import redis
 
+from api.http_protocol import PROTOCOL as HTTP_PROTOCOL
 from cli.job_store import existing_store_url
 from cli.ops_commands import settings_or_exit, upgrade_database
 from cli.option_types import PORT, QueueNames
@@ -108,7 +109,7 @@ def uvicorn_argv(target: str, port: int, keep_alive_s: int, factory: bool = Fals
     quiet, keeping idle connections as `fragrance api` does (`api_keep_alive_s`)."""
     argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--log-level", "warning", "--no-access-log",
-            "--timeout-keep-alive", str(keep_alive_s)]
+            "--timeout-keep-alive", str(keep_alive_s), "--http", HTTP_PROTOCOL]
     return [*argv, "--factory"] if factory else argv
 
 
@@ -124,7 +125,7 @@ def api(host: str | None, port: int | None) -> None:
     # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
                 workers=1, log_level=str(settings.log_level).lower(), access_log=False,
-                timeout_keep_alive=int(settings.api_keep_alive_s))
+                timeout_keep_alive=int(settings.api_keep_alive_s), http=HTTP_PROTOCOL)
 
 
 @click.command(help="Run a Celery worker for some queues.")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from bench.processes import Process, wait_until
+from api.http_protocol import PROTOCOL as HTTP_PROTOCOL
 from cli.stack import worker_argv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ def worker(env: dict[str, str], log_dir: Path,
 
 def api(env: dict[str, str], log_dir: Path, port: int) -> Process:
     argv = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-            "--host", "127.0.0.1", "--log-level", "warning"]
+            "--host", "127.0.0.1", "--log-level", "warning", "--http", HTTP_PROTOCOL]
     return Process("api", argv, env, log_dir)
 
 
