@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from bench.processes import Process, wait_until
 from api.http_protocol import PROTOCOL as HTTP_PROTOCOL
+from bench.processes import Process, wait_until
 from cli.stack import worker_argv
 
 ROOT = Path(__file__).resolve().parents[2]
