@@ -83,15 +83,25 @@ async def _burst(base_url: str, api_key: str, path: str, bodies: Sequence[dict[s
     for body in bodies:
         queue.put_nowait(body)
     ids: list[str] = []
+    refused: list[str] = []
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60,
                                  headers={"Authorization": f"Bearer {api_key}"}) as client:
         async def submitter() -> None:
             while not queue.empty():
-                response = await client.post(path, json=queue.get_nowait())
-                response.raise_for_status()
-                ids.append(response.json()["id"])
+                body = queue.get_nowait()
+                response = await client.post(path, json=body)
+                if response.status_code in (429, 503) and "Retry-After" in response.headers:
+                    await asyncio.sleep(float(response.headers["Retry-After"]))
+                    queue.put_nowait(body)  # as a client told to come back would
+                elif response.is_success:
+                    ids.append(response.json()["id"])
+                else:
+                    refused.append(f"{response.status_code} {response.text[:200]}")
 
         await asyncio.gather(*(submitter() for _ in range(concurrency)))
+    if refused:  # every submit was tried: say how many failed and how
+        raise RuntimeError(f"{len(refused)} of {len(bodies)} submits refused, first: "
+                           f"{refused[0]}")
     return ids
 
 
