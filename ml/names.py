@@ -40,6 +40,9 @@ EDITION_WORDS: tuple[tuple[str, ...], ...] = (
 NAME_FILLERS = frozenset(("the", "a", "an", "by", "from", "perfume", "fragrance", "scent",
                           "of", "s", "original", "edition"))
 FUZZY_RATIO = 0.8
+# words after "smells like" that name no perfume are most often a description ("rain on
+# concrete"): a name is suggested only when it is this alike, a likely misspelling
+SIMILE_SUGGESTION_RATIO = 0.8
 
 
 def line_of(perfume: Perfume) -> tuple[str, ...]:
@@ -57,13 +60,25 @@ def line_of(perfume: Perfume) -> tuple[str, ...]:
 
 def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     """The ways a perfume is written: its name and its line, with or without the brand
-    in front ("Dior Homme" is also "Homme" after "Dior")."""
+    in front ("Dior Homme" is also "Homme" after "Dior"), and with an elided article
+    joined to its word as people type it without the apostrophe ("J'adore" is "jadore")."""
     brand = tuple(name_tokens(perfume.brand))
     variants = {tuple(name_tokens(perfume.name)), line_of(perfume)}
     for variant in list(variants):
         if variant[:len(brand)] == brand and len(variant) > len(brand):
             variants.add(variant[len(brand):])
-    return variants
+    return variants | {_elided(variant) for variant in variants}
+
+
+def _elided(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Each single letter (the `j` of `j'adore`, the `l` of `l'eau`) joined to the next."""
+    joined: list[str] = []
+    for k, token in enumerate(tokens):
+        if joined and len(tokens[k - 1]) == 1 and tokens[k - 1].isalpha():
+            joined[-1] += token
+        else:
+            joined.append(token)
+    return tuple(joined)
 
 
 @dataclass(frozen=True)
@@ -109,9 +124,10 @@ class NameIndex:
         return frozenset(self._by_token) | frozenset(w for brand in self.brands for w in brand)
 
     def _spellings(self, word: str) -> set[str]:
-        """The name words `word` may stand for: itself, or close ones if long (a typo after
-        the first letter: `opim`, `blck`)."""
-        if word in self._by_token or len(word) < 4:
+        """The name words `word` may stand for: itself, and close ones if long (a typo after
+        the first letter: `opim`, `blck`), even when it is a name word itself: `aqua` is
+        in Aqua Allegoria and a typo of the `acqua` of Acqua di Giò."""
+        if len(word) < 4:
             return {word}
         close = get_close_matches(word, self._long_tokens.get(word[0], []), n=3,
                                   cutoff=FUZZY_RATIO)
@@ -160,12 +176,16 @@ class NameIndex:
             found.append(NameSpan(start, start + size, tuple(branded or ids)))
         return found
 
-    def _score(self, perfume_id: str, heard: set[str], size: int,
+    def _score(self, perfume_id: str, spelled: Sequence[tuple[str, set[str]]],
                brand: NameSpan | None) -> float:
         """Best over the perfume's variants: share of the name found among the words heard
-        (1 needs every word), plus how much of the `size` words the name and brand explain,
-        plus the brand."""
+        (`spelled`: each query word and the name words it may stand for; 1 needs every
+        word), plus how much of the query the name and brand explain (each word once), plus
+        the brand, less a little for each name word matched only as a typo (so an exact
+        spelling wins a tie)."""
         same_brand = brand is not None and self.perfumes[perfume_id].brand == brand.brand
+        written = {word for word, _ in spelled}
+        heard = set().union(*(spellings_ for _, spellings_ in spelled))
         best = 0.0
         for variant in self.names[perfume_id]:
             name = [part for part in variant if part not in NAME_FILLERS] or list(variant)
@@ -173,9 +193,13 @@ class NameIndex:
             coverage = matched / len(name)
             if coverage < 0.6 or (coverage < 1 and not same_brand and matched < 2):
                 continue
-            used = matched + (brand.end - brand.start if same_brand and brand else 0)
-            best = max(best, coverage + 0.5 * min(used / size, 1.0) + 0.2 * same_brand
-                       - 0.01 * len(name))
+            parts = set(name)
+            used = sum(bool(parts.intersection(spellings_)) or (
+                same_brand and brand is not None and brand.start <= k < brand.end)
+                for k, (_, spellings_) in enumerate(spelled))  # fmt: skip
+            typos = sum(part in heard and part not in written for part in name)
+            best = max(best, coverage + 0.5 * min(used / len(spelled), 1.0)
+                       + 0.2 * same_brand - 0.01 * len(name) - 0.05 * typos)
         return best
 
     def resolve(self, words: Sequence[str]) -> str | None:
@@ -187,18 +211,23 @@ class NameIndex:
             return None
         spans = self.brand_spans(words)
         brand = spans[0] if spans else None
-        heard = {spelling for word in words for spelling in self._spellings(word)}
+        spelled = [(word, self._spellings(word)) for word in words]
+        heard = set().union(*(spellings_ for _, spellings_ in spelled))
         candidates = set().union(*(self._by_token.get(token, set()) for token in heard))
-        scored = [(self._score(pid, heard, len(words), brand), pid) for pid in candidates]
+        scored = [(self._score(pid, spelled, brand), pid) for pid in candidates]
         best = max((score for score, _ in scored), default=0.0)
         if best <= 0:
             return None
         tied = [pid for score, pid in scored if score >= best - 1e-9]
         return min(tied, key=lambda pid: (self.perfumes[pid].year or 9999, pid))
 
-    def suggestions(self, words: Sequence[str], limit: int = 3) -> list[str]:
-        """Names closest to an unresolved phrase (for the message), best first."""
+    def suggestions(self, words: Sequence[str], limit: int = 3,
+                    at_least: float = 0.0) -> list[str]:
+        """Names closest to an unresolved phrase (for the message), best first; only those
+        at least `at_least` alike (difflib's ratio of the two spellings)."""
         phrase = " ".join(w for w in words if w not in NAME_FILLERS)
-        ranked = sorted(self.perfumes.values(), key=lambda p: -SequenceMatcher(
-            None, phrase, " ".join(name_tokens(p.name))).ratio())
-        return [f"{p.name} ({p.brand})" for p in ranked[:limit]]
+        alike = ((SequenceMatcher(None, phrase, " ".join(name_tokens(p.name))).ratio(), p)
+                 for p in self.perfumes.values())  # fmt: skip
+        ranked = sorted(((ratio, p) for ratio, p in alike if ratio >= at_least),
+                        key=lambda pair: -pair[0])
+        return [f"{p.name} ({p.brand})" for _, p in ranked[:limit]]

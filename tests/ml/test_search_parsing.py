@@ -118,6 +118,14 @@ def test_a_word_that_is_a_note_and_a_family_reads_by_its_company(
     ("Black Opium 같은 향수", "ysl-black-opium-2014"),
     ("입생로랑 블랙 오피움 같은 향수", "ysl-black-opium-2014"),
     ("톰포드 오드 우드랑 비슷한 향수", "tom-ford-oud-wood-2007"),
+    # as people type names: no apostrophe, a brand word that is also a name word, a name
+    # word that is a typo of another name's word
+    ("jadore dupe", "dior-jadore-1999"),
+    ("smells like jadore", "dior-jadore-1999"),
+    ("something like leau dissey", "issey-miyake-leau-dissey-1992"),
+    ("like miss dior cherie", "dior-miss-dior-cherie-2005"),
+    ("like aqua di gio", "armani-acqua-di-gio-profumo-2015"),
+    ("like aqua universalis", "maison-francis-kurkdjian-aqua-universalis-2009"),
 ])
 def test_like_queries_resolve_their_reference(interpreter: QueryInterpreter, query: str,
                                               reference: str) -> None:
