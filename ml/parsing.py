@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ml.names import NAME_FILLERS, NameIndex
+from ml.names import NAME_FILLERS, SIMILE_SUGGESTION_RATIO, NameIndex
 from ml.notes import DESCRIPTIONS, NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
@@ -265,7 +265,8 @@ class QueryParser:
             roles.found, roles.reference = Reference(text, found), set(span)
         elif units[marker].value in SMELL_LIKES:
             if unknown:
-                roles.simile = Reference(text, None, tuple(self._names.suggestions(words)))
+                roles.simile = Reference(text, None, tuple(self._names.suggestions(
+                    words, at_least=SIMILE_SUGGESTION_RATIO)))
         elif text and (units[marker].value in STRONG_LIKES or unknown or (
                 step < 0 and untranslated and not span)):
             suggestions = tuple(self._names.suggestions(words)) if words else ()

@@ -60,6 +60,21 @@ def test_smells_like_unknown_words_searches_them_and_says_no_perfume_has_that_na
                                      "searched for perfumes that smell like it.")
 
 
+@pytest.mark.parametrize(("query", "words"), [
+    ("a perfume that smells like rain on concrete", "rain on concrete"),
+    ("smells like grandmas attic", "grandmas attic"),
+    ("smells like rain", "rain"),
+])
+def test_a_described_smell_gets_no_far_fetched_name_suggestions(
+        pipeline: SearchPipeline, query: str, words: str) -> None:
+    """"Did you mean: Bigarade Concentrée, Jasmin et Cigarette?" for "rain on concrete" reads
+    as a broken search: after "smells like", names are suggested only when alike enough to
+    be a misspelling (`ml.names.SIMILE_SUGGESTION_RATIO`)."""
+    assert search(pipeline, query).message == (
+        f"No perfume in the catalogue is called {words!r}; searched for perfumes that smell "
+        "like it.")
+
+
 @pytest.mark.parametrize(("query", "reference"), [
     ("smells like Sauvage", "dior-sauvage-eau-de-toilette-2015"),
     ("like chanel no 5", "chanel-no5-parfum-1921"),
