@@ -161,12 +161,15 @@ def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
 
 def build_exclusions(parse: QueryParse, taxonomy: NoteTaxonomy,
                      reference: frozenset[str] = frozenset()) -> Exclusions:
-    """Hard exclusions of a parse; `reference`: the "like X" perfume and its editions."""
+    """Hard exclusions of a parse; `reference`: the "like X" perfume and its editions. An
+    excluded family rules out its notes but those the query asks for: "vanilla but not
+    gourmand" wants vanilla, only not in a gourmand perfume."""
     notes = set().union(*map(taxonomy.expand, parse.excluded_notes))
+    asked = set().union(*(taxonomy.expand(note) for options in parse.notes for note in options))
     families: set[str] = set()
     subfamilies: set[str] = set()
     for key in parse.excluded_characters:
-        notes |= taxonomy.vocabulary & set(CHARACTER_GROUPS.get(key, ()))
+        notes |= (taxonomy.vocabulary & set(CHARACTER_GROUPS.get(key, ()))) - asked
         families.update(CHARACTERS[key].families)
         subfamilies.update(CHARACTERS[key].subfamilies)
     return Exclusions(frozenset(notes), frozenset(families), frozenset(subfamilies),

@@ -80,6 +80,23 @@ def test_no_woods_excludes_the_wood_notes_and_the_woody_families(
         assert perfume.family not in CHARACTERS["woody"].families
 
 
+@pytest.mark.parametrize(("query", "note", "family"), [
+    ("vanilla but not gourmand", "vanilla", "gourmand"),
+    ("rose, nothing floral", "rose", "floral"),
+    ("sandalwood but not woody", "sandalwood", "woody"),
+])
+def test_a_note_asked_for_is_not_excluded_with_the_family_ruled_out(
+        pipeline: SearchPipeline, shipped: Catalog, query: str, note: str, family: str) -> None:
+    """"vanilla but not gourmand" wants vanilla outside gourmand perfumes: the family's
+    other notes are ruled out, the note asked for is not (every hit then missed it)."""
+    result = search(pipeline, query)
+    assert result.interpreted["excluded_families"] == [family]
+    assert note not in result.interpreted["excluded_notes_expanded"]
+    assert result.relaxed == () and len(result.hits) == 10
+    for perfume in map(shipped.perfume, (hit.id for hit in result.hits)):
+        assert note in perfume.notes and perfume.family not in CHARACTERS[family].families
+
+
 # ---- 3. a negated word the parser does not know is never a wish --------------------------------
 @pytest.mark.parametrize(("query", "english", "avoid"), [
     ("a gift for my girlfriend, sweet but not cloying", "a gift for my girlfriend sweet",
