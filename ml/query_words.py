@@ -100,6 +100,11 @@ MOOD_WORDS: dict[str, str] = {
     "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "earthy": "natural",
+    # "to smell expensive" says how a perfume smells, not what it costs (the price words
+    # below): the longer phrase wins
+    **dict.fromkeys(("smell expensive", "smells expensive", "smelling expensive",
+                     "expensive smelling", "expensive smell", "smell rich", "smells rich",
+                     "smell luxurious", "smells luxurious"), "elegant"),
 }
 # The notes that give a mood ("sweet": vanilla, tonka ...): a perfume carrying them has a
 # little of the mood when its mood tags lack it, so avoiding the mood ("not too sweet")

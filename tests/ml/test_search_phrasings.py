@@ -188,3 +188,17 @@ def test_the_corrector_leaves_short_known_and_ambiguous_words_alone(shipped: Cat
     assert corrector.correct("good") is None and corrector.correct("wear") is None  # words
     assert corrector.correct("zorblax") is None  # nothing close
     assert corrector.correct("spicr") is None  # "spice" (the group) or "spicy" (a family)?
+
+
+# ---- "to smell expensive" is a description, not a price -------------------------------------
+@pytest.mark.parametrize(("query", "price"), [
+    ("i want to smell expensive", None),
+    ("expensive-smelling woody perfume", None),
+    ("something that smells expensive but is cheap", "The catalogue has no prices, so 'cheap' "
+                                                     "was ignored."),
+])
+def test_smelling_expensive_is_an_elegant_mood_not_a_price(
+        pipeline: SearchPipeline, query: str, price: str | None) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["moods"] == ["elegant"]
+    assert result.message == price
