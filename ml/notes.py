@@ -117,7 +117,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("bergamot", "bergamote", "bergamotto", "bergamota"),
     ("orange blossom", "fleur d oranger", "fleurs d oranger", "zagara", "azahar"),
     ("leather", "cuir", "cuoio", "cuero"), ("vetiver", "vetyver"), ("violet", "violette"),
-    ("lavender", "lavande", "lavanda"),
+    ("lavender", "lavande", "lavanda"), ("cashmeran", "cashmere wood", "cashmere woods"),
 )
 # The words of the French, Italian, Spanish and variant spellings among the synonyms
 # ("jasmin", "santal", "tuberosa"; "ambre" is the character amber): notes as query words, yet

@@ -142,7 +142,7 @@ class Formulator:
                 and m.id not in compiled.grades
             ]  # fmt: skip
         allowed = [m for m in usable if caps[m.id] >= STEP and not excluded(m, brief)]
-        required = required_materials(brief, allowed)
+        required = required_materials(brief, allowed, usable)
         requested = {m.id for m in required}
         candidates = [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested]
         accord = [m for m in accord_materials(brief, candidates) if m.id not in requested]

@@ -142,17 +142,31 @@ def accord_materials(brief: Brief, candidates: Sequence[Material]) -> list[Mater
     return chosen
 
 
-def required_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:
+def required_materials(brief: Brief, candidates: Sequence[Material],
+                       usable: Sequence[Material] = ()) -> list[Material]:
     """For each requested note, the candidate that best stands for it (`stand_in`); none
-    for a note the brief itself excludes (`excluded_by`)."""
+    for a note the brief itself excludes (`excluded_by`), nor for one that names a `usable`
+    material that is not a candidate (excluded by the brief, or without room): a part of
+    its name is no stand-in for it ("super" of "Iso E Super" when "amber" excludes it)."""
     chosen: list[Material] = []
     for note in brief.notes_include:
         if excluded_by(note, brief) is not None:
             continue
         found = stand_in(note, candidates)
-        if found is not None and found.material not in chosen:
+        if found is not None and _named_elsewhere(note, found, usable) is None \
+                and found.material not in chosen:
             chosen.append(found.material)
     return chosen
+
+
+def _named_elsewhere(note: str, found: StandIn | None,
+                     materials: Sequence[Material]) -> StandIn | None:
+    """The material among `materials` that the note names as a whole, when `found` (what
+    stands for it among fewer materials) is only a part match or nothing; else None."""
+    if found is not None and (found.whole or found.known):
+        return None
+    named = stand_in(note, materials, whole_only=True)
+    return None if named is None or (found and named.material is found.material) else named
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,8 @@ class StandIn:
     known: bool = False  # a note known to stand for it ("jasmine" for "white flowers")
 
 
-def stand_in(note: str, candidates: Sequence[Material]) -> StandIn | None:
+def stand_in(note: str, candidates: Sequence[Material],
+             whole_only: bool = False) -> StandIn | None:
     """The candidate that best stands for a requested note, or None. The note is looked up
     as written, then (Korean) by its English words, then by the notes known to stand for it
     (`ml.recipe.vocabulary.known_stand_ins`: "white flowers" -> jasmine, tuberose ...;
@@ -174,8 +189,11 @@ def stand_in(note: str, candidates: Sequence[Material]) -> StandIn | None:
     only after the other words of its length. Among the forms of one group the best match
     wins: a material's name before a word of its name before its descriptors
     (`Material.match_rank`), then the form's order, then the catalogue's order; among
-    known notes, which are listed best first, the form's order comes first."""
+    known notes, which are listed best first, the form's order comes first. With
+    `whole_only`, only the note as a whole (its forms) is looked up."""
     for kind, keys in _note_keys(note):
+        if whole_only and kind != "whole":
+            break
         ranked = [(*_order(kind, rank, position), index, key)
                   for position, key in enumerate(keys)
                   for index, material in enumerate(candidates)
@@ -192,7 +210,8 @@ def _order(kind: str, rank: int, position: int) -> tuple[int, int]:
 
 # a note of more words than this is looked up whole only (its parts grow as words squared)
 MAX_PART_WORDS = 6
-# words that never stand for a note on their own, nor begin or end a part of one
+# words that never stand for a note on their own, nor begin or end a part of one (nor
+# does any single letter: the "e" of "Iso E Super")
 JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
 
 
@@ -213,12 +232,15 @@ def _note_keys(note: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         for length in range(len(words) - 1, 0, -1):
             parts = [" ".join(words[start:start + length])
                      for start in range(len(words) - length + 1)
-                     if words[start] not in JOINING_WORDS
-                     and words[start + length - 1] not in JOINING_WORDS]
+                     if _bounds_part(words[start]) and _bounds_part(words[start + length - 1])]
             parts = [part for part in parts if not is_generic(part)]
             groups.append(("part", tuple(p for p in parts if not is_family_word(p))))
             groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
     return tuple((kind, keys) for kind, keys in groups if keys)
+
+
+def _bounds_part(word: str) -> bool:
+    return len(word) > 1 and word not in JOINING_WORDS
 
 
 def excluded_by(note: str, brief: Brief) -> str | None:
@@ -270,9 +292,15 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
                          f"by notes_exclude ({exclusion!r})")
             continue
         found = stand_in(note, formula_materials)
-        if found is None:
+        named = _named_elsewhere(note, found, candidates)
+        if named is not None:  # its own material is not in: no part of its name stands for it
             lines.append(f"requested note {note!r} is not in the formula: "
-                         + _why_absent(note, brief, candidates))
+                         + _why_absent(named, brief))
+        elif found is None:
+            near = stand_in(note, candidates)
+            lines.append(f"requested note {note!r} is not in the formula: " + (
+                "no usable material stands for it" if near is None
+                else _why_absent(near, brief)))
         elif found.known:
             lines.append(f"requested note {note!r}: no material of that name; "
                          f"{found.material.name} stands for it (as {found.key!r})")
@@ -282,10 +310,7 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
     return lines
 
 
-def _why_absent(note: str, brief: Brief, candidates: Sequence[Material]) -> str:
-    near = stand_in(note, candidates)
-    if near is None:
-        return "no usable material stands for it"
+def _why_absent(near: StandIn, brief: Brief) -> str:
     if excluded(near.material, brief):
         return f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude"
     return f"{near.material.name} (for {near.key!r}) could not be placed"

@@ -489,3 +489,30 @@ def test_a_materials_reference_hits_count_every_listing_as_matches_does() -> Non
     for material in BOOK:
         assert material.hits(keys) == sum(material.matches(normalise_term(n)) for n in notes)
     assert any(material.hits(keys) >= 2 for material in BOOK)
+
+
+@pytest.mark.parametrize(("note", "material"), [
+    ("iso e super", "Iso E Super (OTNE)"),  # ambery: "amber" excludes it
+    ("cashmere wood", "Cashmeran (DPMI)"),  # musky: "musk" excludes it
+])
+def test_a_note_naming_an_excluded_material_is_not_stood_for_by_a_part_of_its_name(
+        note: str, material: str) -> None:
+    """"Iso E Super" with "amber" excluded: its own material is out, and no part of its
+    name stands for it ("Geraniol stands for 'e'" was the note, and geraniol in the formula
+    for it); the result says which material the note names and why it is absent."""
+    outcome = _shipped_pipeline().run(Brief("woody", notes_include=[note],
+                                            notes_exclude=["musk", "amber"], seed=1))
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    [said] = [line for line in outcome.notes if repr(note) in line]
+    assert said.startswith(f"requested note {note!r} is not in the formula: {material} (for ")
+    assert said.endswith(") is excluded by notes_exclude")
+    assert "stands for" not in " ".join(outcome.notes)
+
+
+def test_a_single_letter_of_a_note_never_stands_for_it() -> None:
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in("zzz e qqq", usable)
+    assert found is None  # "e" is a run of geraniol's "(E)-3,7-dimethylocta-..." name
