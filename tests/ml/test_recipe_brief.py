@@ -26,6 +26,16 @@ pytestmark = pytest.mark.unit
         ("woody_amber", "woody_amber", None),
         ("Soft Floral", "soft_floral", None),
         ("플로럴", "floral", None),
+        # as perfume sites and shops name them
+        ("Fruity Floral", "fruity", None),
+        ("floral-fruity", "fruity", None),
+        ("Musk", "soft_floral", "musky"),
+        ("Amber Woody", "woody_amber", None),
+        ("Ozonic", "water", "aquatic"),
+        ("powdery", "soft_floral", None),
+        ("프루티 플로럴", "fruity", None),
+        ("머스크", "soft_floral", "musky"),
+        ("그린", "green", None),
     ],
 )
 def test_family_words_map_to_wheel_families(word: str, family: str, subfamily: str | None) -> None:
