@@ -77,9 +77,14 @@ class Likeness:
         common = sum(min(w, vb[n]) for n, w in va.items() if n in vb)
         return common / self._totals[reference] if self._totals[reference] else 0.0
 
-    def score(self, reference: str, other: str, embedding: float) -> float:
-        """Likeness of `other` to `reference` given their embedding cosine (module doc)."""
-        wheel = wheel_proximity(self._families[reference], self._families[other])
+    def score(self, reference: str, other: str, embedding: float,
+              same_line: bool = False) -> float:
+        """Likeness of `other` to `reference` given their embedding cosine (module doc).
+        `same_line`: `other` is of the reference's own line (a flanker, "Aventus for Her"
+        of "Aventus"), which a query naming the line asked for whatever its family: the
+        wheel's distance does not count."""
+        wheel = 1.0 if same_line else wheel_proximity(self._families[reference],
+                                                      self._families[other])
         return wheel * (NOTES_WEIGHT * self.notes(reference, other)
                         + EMBEDDING_WEIGHT * embedding)
 

@@ -52,6 +52,9 @@ class Plan:
     asked_notes: frozenset[str] = frozenset()
     notice: str | None = None
     avoided: tuple[Constraint, ...] = ()
+    # the perfume whose neighbours are searched: the "like X" reference, or the one perfume
+    # a query only names ("YSL Libre": Libre, then the perfumes nearest to it)
+    anchor: str | None = None
 
     @property
     def kind(self) -> Kind:
@@ -127,7 +130,8 @@ class Planner:
         asked = set(request.filters.notes_include)
         for options in parse.notes:
             asked.update(*map(self._taxonomy.expand, options))
-        embed = None if message or reference else (
+        anchor = reference or (None if message else self._lone_name(parse))
+        embed = None if message or anchor else (
             query.english or ("perfume" if _negates(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
@@ -135,7 +139,18 @@ class Planner:
                     reference, message, embed, frozenset(asked),
                     None if message else self._notice(request, query),
                     build_avoided(parse, self._taxonomy, self._facets,
-                                  by_notes=reference is None))
+                                  by_notes=reference is None), anchor)
+
+    def _lone_name(self, parse: QueryParse) -> str | None:
+        """The perfume a query names and asks nothing else of (no note, family, mood,
+        season, occasion, gender or intensity; exclusions may come with it), in any of its
+        editions; None for several perfumes or none."""
+        if not parse.named_exactly or parse.notes or parse.characters or parse.moods \
+                or parse.occasions or parse.genders or parse.seasons or parse.intensity \
+                or parse.avoid:
+            return None
+        lines = {self._names.lines[i] for i in parse.named_exactly}
+        return parse.named_exactly[0] if len(lines) == 1 else None
 
     def _notice(self, request: SearchRequest, query: InterpretedQuery) -> str | None:
         """What the result's message leads with: the simile, the ignored price, and that

@@ -123,16 +123,17 @@ class SearchPipeline:
         self._index.close()
 
     def _encode(self, plans: Sequence[Plan]) -> dict[int, np.ndarray]:
-        """Query vectors: the encoded text, or for "like X" X's own vector from the index."""
+        """Query vectors: the encoded text, or the anchor's own vector from the index ("like
+        X" and a query that only names X: X's)."""
         positions = [i for i, plan in enumerate(plans) if plan.embed is not None
                      and plan.request.search_type != "keyword"]
         vectors: dict[int, np.ndarray] = {}
         if positions:
             texts = [plans[i].embed or "" for i in positions]
             vectors.update(zip(positions, self._encoder.encode(texts), strict=True))
-        like = [i for i, plan in enumerate(plans) if plan.reference]
+        like = [i for i, plan in enumerate(plans) if plan.anchor]
         if like:
-            rows = self._index.vectors("perfume", [plans[i].reference or "" for i in like])
+            rows = self._index.vectors("perfume", [plans[i].anchor or "" for i in like])
             vectors.update(zip(like, rows, strict=True))
         return vectors
 
@@ -142,7 +143,7 @@ class SearchPipeline:
         for kind in KINDS:
             for like in (False, True):
                 positions = [i for i in vectors
-                             if plans[i].kind == kind and bool(plans[i].reference) == like]
+                             if plans[i].kind == kind and bool(plans[i].anchor) == like]
                 if not positions:
                     continue
                 limit = max(self._candidates, *(plans[i].request.top_k for i in positions))
@@ -174,11 +175,13 @@ class SearchPipeline:
         """The candidate ids and the relevance function of a request."""
         vector = {hit.id: hit.score for hit in hits}
         floor = min(vector.values(), default=0.0)
-        if plan.reference:
-            ref = plan.reference
+        if plan.anchor:
+            ref = plan.anchor
             pool = [*vector, *self._planner.sharing_notes(ref, plan.wanted)]
+            named = frozenset().union(*(c.members for c in plan.constraints
+                                        if c.kind == "perfume"))  # fmt: skip
             return list(dict.fromkeys(pool)), lambda i: self._likeness.score(
-                ref, i, vector.get(i, floor))
+                ref, i, vector.get(i, floor), same_line=i in named)
         if plan.request.search_type == "similarity":
             return list(vector), lambda i: vector.get(i, floor)
         lexical = self._lexical(plan.kind, plan)

@@ -202,3 +202,30 @@ def test_smelling_expensive_is_an_elegant_mood_not_a_price(
     result = search(pipeline, query)
     assert result.interpreted["moods"] == ["elegant"]
     assert result.message == price
+
+
+# ---- a query that only names a perfume: it, then the perfumes most like it ------------------
+@pytest.mark.parametrize(("query", "like"), [
+    ("YSL Libre", "like YSL Libre"),
+    ("la vie est belle", "similar to la vie est belle"),
+    ("tom ford black orchid", "like tom ford black orchid"),
+])
+def test_a_named_perfume_comes_first_and_its_neighbours_after_it(
+        pipeline: SearchPipeline, query: str, like: str) -> None:
+    """"YSL Libre" listed Libre, then Etat Libre d'Orange's perfumes (the word "libre")
+    under "the others are the nearest to it": the others are now what "like YSL Libre"
+    finds, the named perfume's neighbours."""
+    named, alike = search(pipeline, query, top_k=6), search(pipeline, like, top_k=6)
+    assert named.message is not None and named.message.startswith("1 of 6 hits are ")
+    assert named.message.endswith("; the others are the nearest to it.")
+    reference = alike.interpreted["reference"]["id"]
+    assert named.hits[0].id == reference
+    assert [hit.id for hit in named.hits[1:]] == [hit.id for hit in alike.hits[:5]]
+
+
+def test_a_flanker_of_the_named_line_keeps_a_likeness_score(pipeline: SearchPipeline) -> None:
+    """"Aventus" names Aventus for Her too (its line): a fruity flanker of a chypre is far
+    on the wheel, yet asked for by name; its score is its notes and description, not 0."""
+    hits = search(pipeline, "aventus", top_k=4).hits
+    assert [hit.id for hit in hits[:2]] == ["creed-aventus-2010", "creed-aventus-for-her-2016"]
+    assert hits[1].score > 0.1
