@@ -20,7 +20,7 @@ from api.schemas import Strict
 from api.strict_json import StrictJsonRoute
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
-from ml.recipe.validator import repair, validate
+from ml.recipe.validator import read_materials, repair, validate
 
 router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRoute)
 
@@ -76,7 +76,10 @@ def _check(body: ValidateIn) -> dict[str, Any]:
                                        ("body", "formula"), "type": "value_error",
                                        "msg": message or str(exc)}]) from exc
     materials = _materials()
+    formula, read = read_materials(formula, materials)
     answer: dict[str, Any] = {"validation": validate(formula, materials).to_dict()}
+    if read:  # "Iso E Super" as the id iso-e-super: say how each was read
+        answer["materials_read"] = read
     if body.repair:
         fixed, repairs = repair(formula, materials, rebalance=True)
         answer["repaired"] = {"formula": fixed.to_dict(), "repairs": repairs,
@@ -93,5 +96,7 @@ async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[s
     one row per rule the formula touches (amount, limit, ratio, pass or fail, members and
     their sources, standard and amendment), ``validation.summary`` the same as text lines,
     ``validation.labelling`` the EU allergens to label and ``validation.requirements`` the
-    specifications the material grades must meet. Never answers valid on error."""
+    specifications the material grades must meet. An ingredient may name its material by
+    id, name, synonym or CAS number ("Iso E Super", "54464-57-2"); `materials_read` lists
+    those read as another id. Never answers valid on error."""
     return await run_in_threadpool(_check, body)

@@ -7,6 +7,7 @@ with a ``validator_error`` violation. ``repair`` fixes what can be fixed and lis
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from ml.recipe.compliance import rulebook
@@ -18,7 +19,7 @@ from ml.recipe.regulation import ProductContext, Regulation, category_slug, prod
 from ml.recipe.remedy import repair_formula
 from ml.recipe.rules import DEFAULT_RULES, Rules
 
-__all__ = ["ValidationReport", "product_context", "repair", "validate"]
+__all__ = ["ValidationReport", "product_context", "read_materials", "repair", "validate"]
 
 USE_TOLERANCE = 1e-9  # a typical use maximum is a plain number: only float noise is forgiven
 
@@ -49,6 +50,25 @@ def validate(
         return report
     report.valid = not report.violations
     return report
+
+
+def read_materials(formula: Formula,
+                   materials: MaterialBook) -> tuple[Formula, list[dict[str, str]]]:
+    """The formula with each ingredient that names a material by its name, a synonym or a
+    CAS number ("Iso E Super", "Bergamot oil", "ambroxan", "54464-57-2"), as perfumers write
+    formulas, given that material's id; and one `{given, material_id, name}` per ingredient
+    so read. An id, or a name no material has, stays as written (``validate`` reports it)."""
+    read: list[dict[str, str]] = []
+    ingredients = []
+    for ingredient in formula.ingredients:
+        material = None if ingredient.material_id in materials else materials.resolve(
+            ingredient.material_id)
+        if material is not None:
+            read.append({"given": ingredient.material_id, "material_id": material.id,
+                         "name": material.name})  # fmt: skip
+            ingredient = replace(ingredient, material_id=material.id)
+        ingredients.append(ingredient)
+    return (replace(formula, ingredients=tuple(ingredients)) if read else formula), read
 
 
 def repair(

@@ -130,6 +130,30 @@ def test_the_validator_refuses_what_no_formula_holds_naming_the_field(
     assert answer.json()["repaired"]["formula"]["ingredients"]
 
 
+def test_the_validator_reads_materials_named_as_perfumers_write_them(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """A formula from a perfumer's sheet names materials, not our ids: "Iso E Super" by its
+    name, "Bergamot oil" with capitals, "ambroxan" by a synonym, Hedione by its CAS number.
+    Each was an unknown material, and repair removed 70 % of the formula."""
+    lines = [("Iso E Super", 30, "base"), ("24851-98-7", 30, "heart"),
+             ("Bergamot oil FCF", 20, "top"), ("ambroxan", 10, "base"),
+             ("linalool", 10, "top")]
+    formula = {"concentration": "edp", "dose_pct": 18, "ingredients": [
+        {"material_id": m, "pct": p, "position": pos} for m, p, pos in lines]}
+    body = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                       json={"formula": formula, "repair": True}).json()
+    assert [(r["given"], r["material_id"]) for r in body["materials_read"]] == [
+        ("Iso E Super", "iso-e-super"), ("24851-98-7", "hedione"),
+        ("Bergamot oil FCF", "bergamot-oil-fcf"), ("ambroxan", "ambroxide")]
+    codes = {v["code"] for v in body["validation"]["violations"]}
+    assert "unknown_material" not in codes
+    assert not any(line.startswith("removed unknown") for line in body["repaired"]["repairs"])
+    plain = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]), json={
+        "formula": {**formula, "ingredients": [{"material_id": "hedione", "pct": 100,
+                                                "position": "heart"}]}}).json()
+    assert "materials_read" not in plain  # ids as they are: nothing to say
+
+
 def test_the_validator_answers_with_a_verdict_per_rule(client: TestClient,
                                                        keys: dict[str, IssuedKey]) -> None:
     lines = [("tarragon-oil", 4.0, "top"), ("dihydromyrcenol", 16.0, "top"),
