@@ -34,7 +34,7 @@ from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse
 from ml.query import InterpretedQuery
-from ml.query_words import GENERIC_WORDS
+from ml.query_words import FUNCTION_WORDS, GENERIC_WORDS
 from ml.search_protocol import SearchRequest
 from ml.vector_index import PayloadFilter
 
@@ -97,6 +97,14 @@ def _negates(parse: QueryParse) -> bool:
                 or parse.excluded_perfumes or parse.avoid)
 
 
+def _wished(english: str) -> str:
+    """The query's English words, or "" when they are only function and generic words
+    ("i" of "I hate oud"): embedding those would rank by them."""
+    words = english.split()
+    return english if any(w not in FUNCTION_WORDS and w not in GENERIC_WORDS
+                           for w in words) else ""
+
+
 NOT_UNDERSTOOD = ("Nothing in the query was understood: it names no perfume, brand, note, "
                   "family, mood, season or occasion, and none of its words describe any "
                   "record in the catalogue. The hits are only the nearest by embedding.")
@@ -132,7 +140,7 @@ class Planner:
             asked.update(*map(self._taxonomy.expand, options))
         anchor = reference or (None if message else self._lone_name(parse))
         embed = None if message or anchor else (
-            query.english or ("perfume" if _negates(parse) else request.query))
+            _wished(query.english) or ("perfume" if _negates(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),

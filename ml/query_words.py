@@ -165,6 +165,13 @@ GENERIC_WORDS = frozenset((
     "parfum", "parfums", "eau", "toilette", "spray", "something", "anything", "one", "good",
     "nice", "best", "great", "recommend", "recommendation", "suggest", "suggestion", "want",
     "need", "looking", "please", "wear", "like", "love"))
+# Words that carry no wish of their own: what is left of "I hate oud" ("i") or "nothing
+# with patchouli" ("with") once the wishes are read is embedded as nothing (`ml.planning`).
+FUNCTION_WORDS = frozenset((
+    "i", "me", "my", "mine", "we", "us", "our", "you", "your", "it", "its", "is", "are", "be",
+    "was", "were", "am", "do", "does", "did", "have", "has", "had", "with", "a", "an", "the",
+    "that", "this", "these", "those", "for", "of", "to", "in", "on", "at", "and", "or", "but",
+    "so", "just", "really", "t", "s", "which", "what", "some", "any"))
 # Markers. Negation and "like" markers look forward in English; "free" looks back
 # ("tonka-free"); Korean markers arrive as `<not`, `<soft` and `<like` (see ml.korean).
 NEGATIONS = frozenset((
@@ -172,7 +179,11 @@ NEGATIONS = frozenset((
     "anything but", "everything but", "hold the", "free of", "free from", "avoid", "avoiding",
     "skip", "never", "nothing", "none", "non", "don t want", "do not want", "dont want",
     "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
-    "but not", "rather than", "instead of", "lacking", "other than", "sans"))
+    "but not", "rather than", "instead of", "lacking", "other than", "sans",
+    # contractions as people type them, with or without the apostrophe ("isn't too sweet")
+    "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
+    "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
+    "won t be", "not be"))
 SOFT_NEGATIONS = frozenset(("less",))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
                        "that"))

@@ -59,7 +59,8 @@ def test_the_notes_of_an_avoided_mood_count_for_part_of_it(shipped: Catalog,
     assert Constraint("mood", "sweet", frozenset({"a"})).degree("b") == 0.0
 
 
-@pytest.mark.parametrize("query", ["no sweet", "no woods", "not too sweet"])
+@pytest.mark.parametrize("query", ["no sweet", "no woods", "not too sweet", "I hate oud",
+                                   "nothing with patchouli or oud", "it can't be floral"])
 def test_a_query_that_only_negates_embeds_none_of_its_words(
         shipped: Catalog, interpreter: QueryInterpreter, query: str) -> None:
     plan = Planner(shipped).plan(SearchRequest(query), interpreter.interpret(query))
@@ -109,6 +110,21 @@ def test_negated_words_are_never_embedded(pipeline: SearchPipeline, query: str, 
                                           avoid: list[str]) -> None:
     result = search(pipeline, query)
     assert result.interpreted_query == english and result.interpreted["avoid"] == avoid
+
+
+@pytest.mark.parametrize(("query", "english", "avoid"), [
+    ("vanilla perfume that isn't too sweet", "vanilla perfume", ["mood: sweet"]),
+    ("vanilla perfume that isnt too sweet", "vanilla perfume", ["mood: sweet"]),
+    ("fresh scent that shouldn't be too strong", "fresh scent", ["intensity: strong"]),
+    ("a woody scent that doesn't smell sweet", "a woody scent smell", ["mood: sweet"]),
+])
+def test_a_contracted_negation_negates_as_not_does(pipeline: SearchPipeline, query: str,
+                                                   english: str, avoid: list[str]) -> None:
+    """"isn't too sweet" asked for sweet (the mood a wish, the sweetest vanillas first)."""
+    result = search(pipeline, query)
+    assert result.interpreted_query == english and result.interpreted["avoid"] == avoid
+    assert "sweet" not in result.interpreted["moods"]
+    assert result.interpreted["intensity"] is None
 
 
 def test_not_cloying_keeps_the_sweet_wish(pipeline: SearchPipeline) -> None:
