@@ -78,13 +78,13 @@ class Likeness:
         return common / self._totals[reference] if self._totals[reference] else 0.0
 
     def score(self, reference: str, other: str, embedding: float,
-              same_line: bool = False) -> float:
+              across_wheel: bool = False) -> float:
         """Likeness of `other` to `reference` given their embedding cosine (module doc).
-        `same_line`: `other` is of the reference's own line (a flanker, "Aventus for Her"
-        of "Aventus"), which a query naming the line asked for whatever its family: the
-        wheel's distance does not count."""
-        wheel = 1.0 if same_line else wheel_proximity(self._families[reference],
-                                                      self._families[other])
+        `across_wheel`: the query asked for `other` whatever its family (a flanker of the
+        named line, "Aventus for Her" of "Aventus"; "like Aventus but more fruity" asks for
+        another family): the wheel's distance does not count."""
+        wheel = 1.0 if across_wheel else wheel_proximity(self._families[reference],
+                                                         self._families[other])
         return wheel * (NOTES_WEIGHT * self.notes(reference, other)
                         + EMBEDDING_WEIGHT * embedding)
 

@@ -273,12 +273,16 @@ class QueryParser:
             roles.found, roles.reference = Reference(text, None, suggestions), set(span)
 
     def _compared(self, units: Sequence[Unit], tokens: Sequence[str], roles: _Roles) -> None:
-        """A perfume compared with "but less" / "but more" ("Santal 33 but less sweet") is
-        the reference; what follows is read as ever (avoided, or wished for)."""
+        """A perfume compared with "but less" / "but more" ("Santal 33 but less sweet") or
+        after "than" ("something sweeter than Libre", "less sweet than Libre") is the
+        reference; the comparison is read as ever (avoided, or wished for)."""
         for i in range(1, len(units) - 1):
-            if not (units[i].value == "but" and units[i + 1].value in COMPARATIVES):
+            if units[i].value == "than" and units[i - 1].kind in ELEMENTS:
+                span = _like_span(units, i, 1)
+            elif units[i].value == "but" and units[i + 1].value in COMPARATIVES:
+                span = _like_span(units, i, -1)
+            else:
                 continue
-            span = _like_span(units, i, -1)
             found = self._resolve(units, tokens, span)
             if found and any(units[k].kind == "name" for k in span):
                 roles.found = Reference(" ".join(_words(units, tokens, span)), found)

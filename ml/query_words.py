@@ -100,6 +100,10 @@ MOOD_WORDS: dict[str, str] = {
     "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "earthy": "natural",
+    # comparatives ("like Black Opium but fresher", "something sweeter")
+    "fresher": "fresh", "sweeter": "sweet", "darker": "dark", "cleaner": "clean",
+    "warmer": "warm", "cozier": "cozy", "cosier": "cozy", "bolder": "bold",
+    "sexier": "sensual", "calmer": "calm", "more elegant": "elegant",
     # "to smell expensive" says how a perfume smells, not what it costs (the price words
     # below): the longer phrase wins
     **dict.fromkeys(("smell expensive", "smells expensive", "smelling expensive",
@@ -139,8 +143,10 @@ OCCASION_WORDS: dict[str, str] = {
 INTENSITIES: dict[str, tuple[str, ...]] = {"light": ("edc", "edt"), "strong": ("edp", "parfum")}
 INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
-                     "understated", "lightweight", "skin scent"), "light"),
-    **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting",
+                     "understated", "lightweight", "skin scent", "lighter", "softer",
+                     "subtler", "quieter"), "light"),
+    **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting", "stronger",
+                     "more intense", "longer lasting", "louder", "heavier",
                      "longlasting", "beast mode", "loud", "projecting", "potent",
                      # what "not ..." says of a perfume too much of itself ("sweet but not
                      # cloying"): an avoided strong intensity

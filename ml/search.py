@@ -180,8 +180,9 @@ class SearchPipeline:
             pool = [*vector, *self._planner.sharing_notes(ref, plan.wanted)]
             named = frozenset().union(*(c.members for c in plan.constraints
                                         if c.kind == "perfume"))  # fmt: skip
+            families = any(c.kind == "character" for c in plan.constraints)
             return list(dict.fromkeys(pool)), lambda i: self._likeness.score(
-                ref, i, vector.get(i, floor), same_line=i in named)
+                ref, i, vector.get(i, floor), across_wheel=families or i in named)
         if plan.request.search_type == "similarity":
             return list(vector), lambda i: vector.get(i, floor)
         lexical = self._lexical(plan.kind, plan)

@@ -126,6 +126,9 @@ def test_a_word_that_is_a_note_and_a_family_reads_by_its_company(
     ("like miss dior cherie", "dior-miss-dior-cherie-2005"),
     ("like aqua di gio", "armani-acqua-di-gio-profumo-2015"),
     ("like aqua universalis", "maison-francis-kurkdjian-aqua-universalis-2009"),
+    # compared: "X but more Y", "Y-er than X"
+    ("something sweeter than libre", "ysl-libre-2019"),
+    ("less sweet than black opium", "ysl-black-opium-2014"),
 ])
 def test_like_queries_resolve_their_reference(interpreter: QueryInterpreter, query: str,
                                               reference: str) -> None:

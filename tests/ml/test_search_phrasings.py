@@ -229,3 +229,28 @@ def test_a_flanker_of_the_named_line_keeps_a_likeness_score(pipeline: SearchPipe
     hits = search(pipeline, "aventus", top_k=4).hits
     assert [hit.id for hit in hits[:2]] == ["creed-aventus-2010", "creed-aventus-for-her-2016"]
     assert hits[1].score > 0.1
+
+
+# ---- "like X but more Y": Y's perfumes, ranked by likeness to X ------------------------------
+def test_like_x_but_another_family_ranks_that_family_by_likeness_to_x(
+        pipeline: SearchPipeline, shipped: Catalog) -> None:
+    """"like Aventus but more fruity" asks for fruity perfumes: the wheel's distance from
+    Aventus's family (a chypre) no longer scores every one of them near 0."""
+    result = search(pipeline, "something like aventus but more fruity", top_k=5)
+    assert result.interpreted["reference"]["id"] == "creed-aventus-2010"
+    assert result.interpreted["families"] == ["fruity"] and result.relaxed == ()
+    assert all(shipped.perfume(hit.id).family == "fruity" for hit in result.hits)
+    assert min(hit.score for hit in result.hits) > 0.2
+
+
+@pytest.mark.parametrize(("query", "mood", "intensity"), [
+    ("like black opium but fresher", "fresh", None),
+    ("something sweeter than libre", "sweet", None),
+    ("like sauvage but lighter", None, "light"),
+])
+def test_comparatives_are_their_wishes(pipeline: SearchPipeline, query: str,
+                                       mood: str | None, intensity: str | None) -> None:
+    result = search(pipeline, query)
+    assert result.interpreted["reference"] is not None
+    assert result.interpreted["moods"] == ([mood] if mood else [])
+    assert result.interpreted["intensity"] == intensity
