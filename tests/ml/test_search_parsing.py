@@ -129,6 +129,8 @@ def test_a_word_that_is_a_note_and_a_family_reads_by_its_company(
     # compared: "X but more Y", "Y-er than X"
     ("something sweeter than libre", "ysl-libre-2019"),
     ("less sweet than black opium", "ysl-black-opium-2014"),
+    ("블랙 오피움보다 덜 달달한 향수", "ysl-black-opium-2014"),
+    ("리브르보다 더 상큼한 향", "ysl-libre-2019"),
 ])
 def test_like_queries_resolve_their_reference(interpreter: QueryInterpreter, query: str,
                                               reference: str) -> None:
