@@ -21,8 +21,10 @@ constraints relaxed (the result says which).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -68,6 +70,17 @@ __all__ = ["SearchFilters", "SearchHit", "SearchPipeline", "SearchRequest", "Sea
 CANDIDATES = 200
 FILTERS_REMEMBERED = 128  # filters whose passing records a pipeline keeps (~900 ids each at most)
 Score = Callable[[str], float]
+
+
+@functools.cache
+def logic_fingerprint() -> str:
+    """A digest of the search's own code (the `ml` modules) and the Korean lexicon."""
+    package = Path(__file__).resolve().parent
+    files = [*sorted(package.glob("*.py")), package / "knowledge" / "ko_lexicon.json"]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 class SearchPipeline:
@@ -116,8 +129,10 @@ class SearchPipeline:
     @property
     def stamp(self) -> str:
         """What its results depend on besides the request: the catalogue and the encoder
-        (the index stamp)."""
-        return index_stamp(self._catalog, self._encoder.model_version)
+        (the index stamp), and the code and lexicon that read queries and rank (a new
+        release answers a cached search anew: "isn't too sweet" read otherwise)."""
+        return (f"{index_stamp(self._catalog, self._encoder.model_version)};"
+                f"logic={logic_fingerprint()}")
 
     def close(self) -> None:
         self._index.close()

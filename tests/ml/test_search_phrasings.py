@@ -254,3 +254,17 @@ def test_comparatives_are_their_wishes(pipeline: SearchPipeline, query: str,
     assert result.interpreted["reference"] is not None
     assert result.interpreted["moods"] == ([mood] if mood else [])
     assert result.interpreted["intensity"] == intensity
+
+
+def test_a_search_stamp_covers_the_code_and_lexicon_that_read_queries(
+        pipeline: SearchPipeline) -> None:
+    """Cached searches are answered only under the stamp they ran on (`core.search_cache`):
+    with the query-reading code in it, a release that reads "isn't too sweet" anew does
+    not answer it from the cache of the last one."""
+    from ml.indexing import index_stamp
+    from ml.search import logic_fingerprint
+
+    assert pipeline.stamp.startswith(index_stamp(pipeline._catalog,
+                                                 pipeline._encoder.model_version))
+    assert pipeline.stamp.endswith(f";logic={logic_fingerprint()}")
+    assert len(logic_fingerprint()) == 16
