@@ -27,6 +27,7 @@ from ml.recipe.vocabulary import (
     is_generic,
     known_stand_ins,
     korean_lexicon,
+    respelled,
 )
 
 REFERENCE_KEYS = {
@@ -265,12 +266,14 @@ def _head_word(form: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _whole_forms(note: str) -> tuple[str, ...]:
-    """The note normalised, its English words normalised when it is Korean, and then the
-    other names of the same note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet",
-    "agarwood" is "oud")."""
+    """The note normalised, its English words normalised when it is Korean, the note as it
+    is misspelt (`respelled`: "vanila" is vanilla), and then the other names of the same
+    note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet", "agarwood" is "oud")."""
     forms = [normalise_term(note)]
     if contains_hangul(note):
         forms.append(normalise_term(translate(note, korean_lexicon()).english))
+    if (read := respelled(note)) is not None:  # "vanila": vanilla
+        forms.append(read)
     forms += [normalise_term(other) for form in forms for other in _other_names(form)]
     return tuple(dict.fromkeys(form for form in forms if form))
 
@@ -291,6 +294,8 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
             lines.append(f"requested note {note!r} is not in the formula: it is excluded "
                          f"by notes_exclude ({exclusion!r})")
             continue
+        if (read := respelled(note)) is not None and stand_in(read, candidates) is not None:
+            lines.append(f"requested note {note!r} read as {read!r}")
         found = stand_in(note, formula_materials)
         named = _named_elsewhere(note, found, candidates)
         if named is not None:  # its own material is not in: no part of its name stands for it

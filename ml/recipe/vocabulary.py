@@ -12,6 +12,7 @@ from functools import cache, lru_cache
 from ml.korean import Lexicon, contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe.materials import load_materials, normalise_term
+from ml.spelling import MIN_LENGTH, allowed_edits, edit_distance
 
 # words that name an odour family of materials (`Material.odor_family`)
 ODOUR_FAMILY_WORDS: dict[str, str] = {
@@ -126,6 +127,41 @@ def _material_names() -> frozenset[str]:
             names.update(" ".join(words[a:b]) for a in range(len(words))
                          for b in range(a + 2, len(words) + 1))  # fmt: skip
     return frozenset(names)
+
+
+@lru_cache(maxsize=4096)
+def respelled(note: str) -> str | None:
+    """The note read with each word that is no note word taken as the one it misspells
+    ("vanila": vanilla, "bergamont": bergamot, "sandlewood oil": sandalwood oil): a word of
+    four letters or more, the closest note or material word that starts with the same
+    letter, within one edit up to seven letters and two beyond (`ml.spelling`), and only
+    when one word is closest. None when the note is known as typed or nothing changed."""
+    form = english_form(note)
+    if not form or is_note(note):
+        return None
+    words = form.split()
+    read = [_closest(word) or word for word in words]
+    return " ".join(read) if read != words else None
+
+
+def _closest(word: str) -> str | None:
+    vocabulary = _spelling_words()
+    if len(word) < MIN_LENGTH or word in vocabulary:
+        return None
+    limit = allowed_edits(word)
+    near = [(edit_distance(word, known, limit), known) for known in vocabulary
+            if known[0] == word[0]]
+    best = min((distance for distance, _ in near), default=limit + 1)
+    found = [known for distance, known in near if distance == best]
+    return found[0] if best <= limit and len(found) == 1 else None
+
+
+@cache
+def _spelling_words() -> frozenset[str]:
+    """Every word of a note, a material's name or synonym, or a material's descriptor."""
+    phrases = {*NOTE_WORDS, *_material_names()}
+    phrases.update(normalise_term(d) for m in load_materials() for d in m.descriptors)
+    return frozenset(word for phrase in phrases for word in phrase.split())
 
 
 @cache

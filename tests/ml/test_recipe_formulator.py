@@ -516,3 +516,31 @@ def test_a_single_letter_of_a_note_never_stands_for_it() -> None:
     usable = [m for m in load_materials() if not m.forbidden]
     found = stand_in("zzz e qqq", usable)
     assert found is None  # "e" is a run of geraniol's "(E)-3,7-dimethylocta-..." name
+
+
+@pytest.mark.parametrize(("note", "material"), [
+    ("bergamont", "bergamot-oil"), ("vanila", "vanilla-absolute"),
+    ("sandlewood", "sandalwood-oil-album"), ("lavendar", "lavender-oil"),
+    ("tubrose", "tuberose-absolute"), ("frankincence", "olibanum-oil"),
+    ("black currant", "blackcurrant-bud-absolute"), ("pink peppercorn", "pink-pepper-oil"),
+])
+def test_a_note_as_people_misspell_it_finds_its_material(note: str, material: str) -> None:
+    """"vanila" found no material ("no usable material stands for it"), and "black
+    currant" was stood for by black pepper (the word "black")."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in(note, usable)
+    assert found is not None and found.material.id == material and found.whole
+
+
+def test_a_misspelt_note_is_said_how_it_was_read_and_excludes_as_written() -> None:
+    outcome = _shipped_pipeline().run(Brief("citrus", notes_include=["vanila"],
+                                            notes_exclude=["lavendar"], seed=1))
+    assert outcome.status == "succeeded" and outcome.formula is not None
+    assert "requested note 'vanila' read as 'vanilla'" in outcome.notes
+    held = {i.material_id for i in outcome.formula.ingredients}
+    assert "vanilla-absolute" in held and "lavender-oil" not in held
+    assert _shipped_pipeline().run(Brief("citrus", notes_include=["good"], seed=1)).notes == [
+        "requested note 'good' is not in the formula: no usable material stands for it"]
