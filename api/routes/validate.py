@@ -18,6 +18,7 @@ from api.deps import GenerateSubmitter
 from api.openapi import problems
 from api.schemas import Strict
 from api.strict_json import StrictJsonRoute
+from ml.recipe.concentration import CONCENTRATIONS, normalise_concentration
 from ml.recipe.formula import Formula
 from ml.recipe.materials import MaterialBook, load_materials
 from ml.recipe.validator import read_materials, repair, validate
@@ -49,7 +50,9 @@ class FormulaIn(Strict):
     description: str = Field(default="", max_length=5000)
     concentration: str = Field(min_length=1, max_length=40,
                                description="parfum, edp, edt or edc (or their full names)")
-    dose_pct: float = Field(gt=0, le=100, description="% of concentrate in the product")
+    dose_pct: float | None = Field(
+        default=None, gt=0, le=100, description="% of concentrate in the product; default: "
+        "the concentration's usual dose (an edp's 15 %...), said in `dose_pct_assumed`")
     ingredients: list[IngredientIn] = Field(max_length=MAX_INGREDIENTS)
     product_category: str | int = Field(default="4", description="IFRA category (4)")
     product_type: str | None = Field(
@@ -68,8 +71,18 @@ def _materials() -> MaterialBook:
 
 
 def _check(body: ValidateIn) -> dict[str, Any]:
+    given = body.formula.model_dump(exclude_none=True)
+    klass = CONCENTRATIONS.get(normalise_concentration(body.formula.concentration))
+    assumed = None
+    if body.formula.dose_pct is None:  # a perfumer's sheet lists the concentrate only
+        if klass is None:
+            raise RequestValidationError([{
+                "loc": ("body", "formula", "dose_pct"), "type": "missing",
+                "msg": f"required: the concentration {body.formula.concentration!r} has no "
+                       "usual dose (parfum, edp, edt or edc have)"}])  # fmt: skip
+        assumed = given["dose_pct"] = klass.default_pct
     try:
-        formula = Formula.from_dict(body.formula.model_dump(exclude_none=True))
+        formula = Formula.from_dict(given)
     except ValueError as exc:  # "formula.<field>: what is wrong"
         field, _, message = str(exc).partition(": ")
         raise RequestValidationError([{"loc": ("body", *field.split(".")) if message else
@@ -80,6 +93,8 @@ def _check(body: ValidateIn) -> dict[str, Any]:
     answer: dict[str, Any] = {"validation": validate(formula, materials).to_dict()}
     if read:  # "Iso E Super" as the id iso-e-super: say how each was read
         answer["materials_read"] = read
+    if assumed is not None:
+        answer["dose_pct_assumed"] = assumed
     if body.repair:
         fixed, repairs = repair(formula, materials, rebalance=True)
         answer["repaired"] = {"formula": fixed.to_dict(), "repairs": repairs,

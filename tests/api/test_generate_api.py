@@ -154,6 +154,26 @@ def test_the_validator_reads_materials_named_as_perfumers_write_them(
     assert "materials_read" not in plain  # ids as they are: nothing to say
 
 
+def test_the_validator_assumes_the_usual_dose_of_a_concentration_and_says_so(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """A perfumer's sheet lists the concentrate: without `dose_pct`, an edp is checked at
+    an edp's usual dose, and the answer says which; a concentration with no usual dose
+    needs one (422 naming the field)."""
+    formula = {"concentration": "Eau de Parfum", "ingredients": [
+        {"material_id": "hedione", "pct": 100, "position": "heart"}]}
+    body = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                       json={"formula": formula}).json()
+    assert body["dose_pct_assumed"] == 15.0  # an edp's usual dose (15-20 %)
+    assert body["validation"]["context"]["dose_pct"] == 15.0
+    given = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                        json={"formula": {**formula, "dose_pct": 12}}).json()
+    assert "dose_pct_assumed" not in given
+    unknown = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                          json={"formula": {**formula, "concentration": "body mist"}})
+    assert unknown.status_code == 422
+    assert [e["field"] for e in unknown.json()["errors"]] == ["formula.dose_pct"]
+
+
 def test_the_validator_answers_with_a_verdict_per_rule(client: TestClient,
                                                        keys: dict[str, IssuedKey]) -> None:
     lines = [("tarragon-oil", 4.0, "top"), ("dihydromyrcenol", 16.0, "top"),
