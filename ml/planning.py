@@ -36,6 +36,7 @@ from ml.parsing import QueryParse
 from ml.query import InterpretedQuery
 from ml.query_words import FUNCTION_WORDS, GENERIC_WORDS
 from ml.search_protocol import SearchRequest
+from ml.tokens import singular
 from ml.vector_index import PayloadFilter
 
 
@@ -135,6 +136,7 @@ class Planner:
         own = frozenset({reference} if keep_editions else self._names.editions(reference)) \
             if reference else frozenset()
         exclusions = build_exclusions(parse, self._taxonomy, own)
+        filters = request.filters.payload_filter(self._note_names)
         asked = set(request.filters.notes_include)
         for options in parse.notes:
             asked.update(*map(self._taxonomy.expand, options))
@@ -143,11 +145,16 @@ class Planner:
             _wished(query.english) or ("perfume" if _negates(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
-                    exclusions, exclusion_filter(request.filters.payload_filter(), exclusions),
+                    exclusions, exclusion_filter(filters, exclusions),
                     reference, message, embed, frozenset(asked),
                     None if message else self._notice(request, query),
                     build_avoided(parse, self._taxonomy, self._facets,
                                   by_notes=reference is None), anchor)
+
+    def _note_names(self, note: str) -> frozenset[str]:
+        """The catalogue's names of a note a filter gives: its synonyms and the notes ending
+        in it, of the note as written and of its singular ("roses": rose)."""
+        return self._taxonomy.expand(note) | self._taxonomy.expand(singular(note))
 
     def _lone_name(self, parse: QueryParse) -> str | None:
         """The perfume a query names and asks nothing else of (no note, family, mood,

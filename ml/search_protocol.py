@@ -6,7 +6,7 @@ validation errors raise ValueError with a message fit for a job's error field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,16 +59,24 @@ class SearchFilters:
     def record_kind(self) -> Kind:
         return self.kind or "perfume"
 
-    def payload_filter(self) -> PayloadFilter | None:
-        """These filters as payload conditions (see `ml.documents` payloads); None if none."""
+    def payload_filter(self, names: Callable[[str], Iterable[str]] | None = None
+                       ) -> PayloadFilter | None:
+        """These filters as payload conditions (see `ml.documents` payloads); None if none.
+        `names`: the catalogue's names of a note as written ("tonka": tonka bean, coumarin;
+        "roses": rose), any of which a record may carry; else the note only."""
         notes_field = "names" if self.record_kind == "material" else "notes"
         if self.record_kind == "material":
             must = [Condition("odor_family", tuple(self.family))] if self.family else []
         else:
             must = [Condition(name, tuple(getattr(self, name)))
                     for name in ("family", "season", "gender") if getattr(self, name)]
-        must += [Condition(notes_field, (note,)) for note in self.notes_include]
-        must_not = [Condition(notes_field, tuple(self.notes_exclude))] if self.notes_exclude else []
+
+        def written(note: str) -> tuple[str, ...]:
+            return tuple(sorted({note, *names(note)})) if names else (note,)
+
+        must += [Condition(notes_field, written(note)) for note in self.notes_include]
+        excluded = sorted({name for note in self.notes_exclude for name in written(note)})
+        must_not = [Condition(notes_field, tuple(excluded))] if excluded else []
         return PayloadFilter(tuple(must), tuple(must_not)) if must or must_not else None
 
 

@@ -268,3 +268,24 @@ def test_a_search_stamp_covers_the_code_and_lexicon_that_read_queries(
                                                  pipeline._encoder.model_version))
     assert pipeline.stamp.endswith(f";logic={logic_fingerprint()}")
     assert len(logic_fingerprint()) == 16
+
+
+# ---- filters name notes as people write them ----------------------------------------------
+@pytest.mark.parametrize(("written", "catalogue"), [
+    ("tonka", {"tonka bean", "tonka", "coumarin"}), ("roses", {"rose"}),
+    ("agarwood", {"oud", "agarwood"}), ("santal", {"sandalwood", "santal"}),
+    ("jasmin", {"jasmine", "water jasmine"}), ("vanille", {"vanilla", "vanille"}),
+])
+def test_a_filter_note_matches_the_catalogue_s_names_of_it(
+        pipeline: SearchPipeline, shipped: Catalog, written: str, catalogue: set[str]) -> None:
+    """`filters.notes_include: ["tonka"]` found nothing (the catalogue says "tonka bean"),
+    and `notes_exclude: ["roses"]` kept every rose perfume."""
+    from ml.search import SearchFilters
+
+    held = [p.id for p in shipped.perfumes if catalogue & set(p.notes)]
+    found = pipeline.search(SearchRequest("warm", top_k=len(shipped.perfumes),
+                                          filters=SearchFilters(notes_include=[written])))
+    assert sorted(hit.id for hit in found.hits) == sorted(held)
+    kept = pipeline.search(SearchRequest("warm", top_k=len(shipped.perfumes),
+                                         filters=SearchFilters(notes_exclude=[written])))
+    assert kept.hits and not {hit.id for hit in kept.hits} & set(held)
