@@ -99,10 +99,28 @@ def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str
                 f"{lead['base']}로 잔향을 남기는 {family} 계열 {strength} 향수입니다.")
     # "and" within a tier: a name may hold a comma ("Orange oil, sweet")
     lead = {p: " and ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
-    mood = f"{english_mood(brief.mood_phrase)} ".lstrip()
-    article = indefinite_article(mood + family).capitalize()
-    return (f"{article} {mood}{family} {strength} that opens on {lead['top']}, "
+    mood = english_mood(brief.mood_phrase).strip()
+    before, after = ("", "") if not mood else (
+        (f"{mood} ", "") if _adjectival(mood) else ("", f", {mood},"))
+    article = indefinite_article(before + family).capitalize()
+    return (f"{article} {before}{family} {strength}{after} that opens on {lead['top']}, "
             f"blooms into {lead['heart']}, and settles on {lead['base']}.")
+
+
+# words that make a mood a phrase of its own rather than adjectives before the family ("for
+# a summer wedding", "like a walk in the forest", "not too sweet")
+_PHRASE_WORDS = frozenset((
+    "a", "an", "the", "for", "like", "to", "with", "without", "in", "on", "at", "as", "of",
+    "from", "into", "not", "no", "never", "isn", "isn't", "isnt", "t", "is", "are", "be",
+    "that", "which", "too", "smells", "smell", "smelling", "my", "your", "our", "her", "his",
+    "me", "him", "them", "when", "while", "after", "before", "during"))
+
+
+def _adjectival(mood: str) -> bool:
+    """Whether the mood reads as adjectives before the family ("warm and cozy", "sexy but
+    classy"): a few words, none of them a preposition, article, negation or verb."""
+    words = re.findall(r"[a-z']+", mood.lower())
+    return len(words) <= 4 and not any(word in _PHRASE_WORDS for word in words)
 
 
 def describe_formula(brief: Brief, formula: Formula, book: MaterialBook) -> str:

@@ -544,3 +544,18 @@ def test_a_misspelt_note_is_said_how_it_was_read_and_excludes_as_written() -> No
     assert "vanilla-absolute" in held and "lavender-oil" not in held
     assert _shipped_pipeline().run(Brief("citrus", notes_include=["good"], seed=1)).notes == [
         "requested note 'good' is not in the formula: no usable material stands for it"]
+
+
+@pytest.mark.parametrize(("mood", "start"), [
+    ("for a summer wedding", "A floral eau de parfum, for a summer wedding, that opens on "),
+    ("like a walk in the forest", "A floral eau de parfum, like a walk in the forest, that "),
+    ("not too sweet", "A floral eau de parfum, not too sweet, that opens on "),
+    ("sexy but classy", "A sexy but classy floral eau de parfum that opens on "),
+    ("warm and cozy", "A warm and cozy floral eau de parfum that opens on "),
+    ("", "A floral eau de parfum that opens on "),
+])
+def test_a_mood_reads_as_adjectives_or_as_a_phrase_of_its_own(mood: str, start: str) -> None:
+    """"A for a summer wedding floral eau de parfum" was how a mood that is no adjective
+    read: such a mood now follows the concentration, between commas."""
+    description = FORMULATOR.formulate(Brief("floral", mood=mood, seed=2)).description
+    assert description.startswith(start), description
