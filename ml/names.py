@@ -31,6 +31,17 @@ BRAND_ALIASES: dict[str, tuple[str, ...]] = {
     "Penhaligon's": ("penhaligons", "penhaligon"), "Etat Libre d'Orange": ("etat libre",),
     "L'Artisan Parfumeur": ("l artisan", "artisan parfumeur"), "Mugler": ("thierry mugler",),
     "Issey Miyake": ("issey",), "Hugo Boss": ("boss",), "Narciso Rodriguez": ("narciso",),
+    "Tom Ford": ("tf",),
+}
+# what the fragrance community calls some perfumes ("BR540", "ADG", "BDC")
+PERFUME_ALIASES: dict[str, tuple[str, ...]] = {
+    "maison-francis-kurkdjian-baccarat-rouge-540-2015": ("br540", "br 540"),
+    "armani-acqua-di-gio-pour-homme-1996": ("adg",),
+    "chanel-bleu-de-chanel-eau-de-toilette-2010": ("bdc",),
+    "lancome-la-vie-est-belle-2012": ("lveb", "lvb"),
+    "calvin-klein-ck-one-1994": ("ck1", "ck 1"),
+    "creed-silver-mountain-water-1995": ("smw",),
+    "creed-green-irish-tweed-1985": ("git",),
 }
 EDITION_WORDS: tuple[tuple[str, ...], ...] = (
     ("eau", "de", "parfum"), ("eau", "de", "toilette"), ("eau", "de", "cologne"),
@@ -61,13 +72,15 @@ def line_of(perfume: Perfume) -> tuple[str, ...]:
 def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     """The ways a perfume is written: its name and its line, with or without the brand
     in front ("Dior Homme" is also "Homme" after "Dior"), and with an elided article
-    joined to its word as people type it without the apostrophe ("J'adore" is "jadore")."""
+    joined to its word as people type it without the apostrophe ("J'adore" is "jadore"), and
+    its community names (`PERFUME_ALIASES`: "BR540")."""
     brand = tuple(name_tokens(perfume.brand))
     variants = {tuple(name_tokens(perfume.name)), line_of(perfume)}
     for variant in list(variants):
         if variant[:len(brand)] == brand and len(variant) > len(brand):
             variants.add(variant[len(brand):])
-    return variants | {_elided(variant) for variant in variants}
+    aliases = {tuple(name_tokens(alias)) for alias in PERFUME_ALIASES.get(perfume.id, ())}
+    return variants | {_elided(variant) for variant in variants} | aliases
 
 
 def _elided(tokens: tuple[str, ...]) -> tuple[str, ...]:

@@ -31,11 +31,10 @@ from ml.query_words import (
     SOFT_NEGATIONS,
     SOFTENERS,
 )
-from ml.tokens import fold, singular
+from ml.tokens import NUMBERED, fold, singular
 from ml.vocabulary import GENDER_TERMS, SEASON_TERMS
 
 _TOKEN = re.compile(r"<not|<soft|<like|[0-9a-z]+|[,;/&+]")
-_NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number)\s*(\d+)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CURRENCY_SYMBOLS = {"$": "dollars", "€": "euros", "£": "pounds", "₩": "won", "¥": "yen"}
 _PRICED = re.compile(r"([$€£₩¥])\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*([$€£₩¥])")
@@ -53,7 +52,7 @@ def _spelt_prices(text: str) -> str:
 def query_tokens(text: str) -> list[str]:
     """Tokens of a query (or of the parse words of a Korean translation)."""
     folded = fold(_spelt_prices(text)).replace("\u2019", "'").replace("w/o", "without")
-    return _TOKEN.findall(_NUMBERED.sub(r"no\1", folded))
+    return _TOKEN.findall(NUMBERED.sub(r"no\1", folded))
 
 
 def _key(phrase: str) -> tuple[str, ...]:

@@ -13,7 +13,8 @@ import unicodedata
 
 _WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+(?:['\u2019-][0-9a-z\u00c0-\u024f]+)*")
 _NAME_WORD = re.compile(r"[0-9a-z]+")
-_NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number)\s*(\d+)")
+# "N°5", "No. 5", "Number 5", "n5": the number of a name, one token ("no5")
+NUMBERED = re.compile(r"\b(?:n\s*[°º]|no\.?|nº|number|n(?=\d))\s*(\d+)")
 
 STOPWORDS = frozenset([
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "in",
@@ -51,5 +52,5 @@ def fold(text: str) -> str:
 
 def name_tokens(text: str) -> list[str]:
     """Tokens for name matching: folded, split at every non-alphanumeric, numbers joined."""
-    folded = _NUMBERED.sub(r"no\1", fold(text).replace("\u2019", "'"))
+    folded = NUMBERED.sub(r"no\1", fold(text).replace("\u2019", "'"))
     return _NAME_WORD.findall(folded)

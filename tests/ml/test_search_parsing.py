@@ -131,6 +131,11 @@ def test_a_word_that_is_a_note_and_a_family_reads_by_its_company(
     ("less sweet than black opium", "ysl-black-opium-2014"),
     ("블랙 오피움보다 덜 달달한 향수", "ysl-black-opium-2014"),
     ("리브르보다 더 상큼한 향", "ysl-libre-2019"),
+    # the community's names: "BR540", "N5", "TF" for Tom Ford
+    ("br540 dupe", "maison-francis-kurkdjian-baccarat-rouge-540-2015"),
+    ("chanel n5 dupe", "chanel-no5-parfum-1921"),
+    ("like bdc but sweeter", "chanel-bleu-de-chanel-eau-de-toilette-2010"),
+    ("similar to tf oud wood", "tom-ford-oud-wood-2007"),
 ])
 def test_like_queries_resolve_their_reference(interpreter: QueryInterpreter, query: str,
                                               reference: str) -> None:
