@@ -21,34 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from ml.edit_distance import MIN_LENGTH, allowed_edits, edit_distance
 from ml.phrases import PhraseTable
 from ml.tokens import singular
 
 VOCABULARY = ("note", "group", "character", "mood", "season")
-MIN_LENGTH = 4
-LONG_WORD = 8  # from this length on, two edits are allowed
-
-
-def edit_distance(word: str, other: str, limit: int) -> int:
-    """Optimal string alignment distance (a swap of neighbours is one edit); `limit + 1`
-    once it is sure to exceed `limit`."""
-    if abs(len(word) - len(other)) > limit:
-        return limit + 1
-    before: list[int] = []
-    previous = list(range(len(other) + 1))
-    for i, char in enumerate(word, 1):
-        current = [i]
-        for j, other_char in enumerate(other, 1):
-            cost = 0 if char == other_char else 1
-            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if (i > 1 and j > 1 and char == other[j - 2] and word[i - 2] == other_char):
-                best = min(best, before[j - 2] + 1)
-            current.append(best)
-        if min(current) > limit:
-            return limit + 1
-        before, previous = previous, current
-    return previous[-1]
-
 
 @cache
 def english_words() -> frozenset[str]:
@@ -61,10 +38,6 @@ def english_words() -> frozenset[str]:
     except (ImportError, OSError):
         return frozenset()
     return frozenset(line for line in lines if line.isalpha() and line.islower())
-
-
-def allowed_edits(word: str) -> int:
-    return 2 if len(word) >= LONG_WORD else 1
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
+from ml.edit_distance import MIN_LENGTH, allowed_edits, edit_distance
 from ml.korean import Lexicon, contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe.materials import load_materials, normalise_term
-from ml.spelling import MIN_LENGTH, allowed_edits, edit_distance
 
 # words that name an odour family of materials (`Material.odor_family`)
 ODOUR_FAMILY_WORDS: dict[str, str] = {
@@ -134,7 +134,7 @@ def respelled(note: str) -> str | None:
     """The note read with each word that is no note word taken as the one it misspells
     ("vanila": vanilla, "bergamont": bergamot, "sandlewood oil": sandalwood oil): a word of
     four letters or more, the closest note or material word that starts with the same
-    letter, within one edit up to seven letters and two beyond (`ml.spelling`), and only
+    letter, within one edit up to seven letters and two beyond (`ml.edit_distance`), and only
     when one word is closest. None when the note is known as typed or nothing changed."""
     form = english_form(note)
     if not form or is_note(note):
