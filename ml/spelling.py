@@ -27,6 +27,7 @@ from ml.tokens import singular
 
 VOCABULARY = ("note", "group", "character", "mood", "season")
 
+
 @cache
 def english_words() -> frozenset[str]:
     """Whole lower-case words of the shipped embedding model's vocabulary (about 22,000
