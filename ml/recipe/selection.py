@@ -100,8 +100,13 @@ def excluded(material: Material, brief: Brief) -> bool:
     that names a family ("citrus", "floral", "시트러스") excludes the family's materials
     and every material named after or described by a note of its group (`ml.notes`:
     bergamot, lemon... for citrus)."""
-    return any(_excludes(form, material) for note in brief.notes_exclude
-               for form in _whole_forms(note))
+    return excluding_note(material, brief) is not None
+
+
+def excluding_note(material: Material, brief: Brief) -> str | None:
+    """The first of the brief's excluded notes that excludes the material (`excluded`)."""
+    return next((note for note in brief.notes_exclude
+                 if any(_excludes(form, material) for form in _whole_forms(note))), None)
 
 
 # each odour family's group of notes in `ml.notes.GROUPS`
@@ -316,8 +321,9 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
 
 
 def _why_absent(near: StandIn, brief: Brief) -> str:
-    if excluded(near.material, brief):
-        return f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude"
+    if (note := excluding_note(near.material, brief)) is not None:
+        return (f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude "
+                f"({note!r})")
     return f"{near.material.name} (for {near.key!r}) could not be placed"
 
 
