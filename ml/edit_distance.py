@@ -4,6 +4,8 @@ Python: nothing here loads a model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 MIN_LENGTH = 4  # shorter words have too many neighbours to correct
 LONG_WORD = 8  # from this length on, two edits are allowed
 
@@ -31,3 +33,16 @@ def edit_distance(word: str, other: str, limit: int) -> int:
 
 def allowed_edits(word: str) -> int:
     return 2 if len(word) >= LONG_WORD else 1
+
+
+def nearest(word: str, candidates: Iterable[str]) -> list[str]:
+    """The candidates closest to `word`, within `allowed_edits(word)`; [] when none is."""
+    limit = allowed_edits(word)
+    best, closest = limit + 1, []
+    for candidate in candidates:
+        distance = edit_distance(word, candidate, limit)
+        if distance < best:
+            best, closest = distance, [candidate]
+        elif distance == best:
+            closest.append(candidate)
+    return closest if best <= limit else []

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from ml.edit_distance import MIN_LENGTH, allowed_edits, edit_distance
+from ml.edit_distance import MIN_LENGTH, allowed_edits, nearest
 from ml.phrases import PhraseTable
 from ml.tokens import singular
 
@@ -66,16 +66,9 @@ class SpellingCorrector:
         if len(word) < MIN_LENGTH or not word.isalpha() or self._is_known(word):
             return None
         limit = allowed_edits(word)
-        best, closest = limit + 1, []
-        for length in range(len(word) - limit, len(word) + limit + 1):
-            for candidate in self._by_start.get((word[0], length), ()):
-                distance = edit_distance(word, candidate, limit)
-                if distance > limit:
-                    continue
-                if distance < best:
-                    best, closest = distance, [candidate]
-                elif distance == best:
-                    closest.append(candidate)
+        closest = nearest(word, (candidate
+                                 for length in range(len(word) - limit, len(word) + limit + 1)
+                                 for candidate in self._by_start.get((word[0], length), ())))
         if not closest or len({self._meanings[c] for c in closest}) > 1:
             return None
         found = min(closest, key=lambda c: (self._meanings[c][1] != c, c))  # "citrus", not "citric"

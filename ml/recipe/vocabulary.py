@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-from ml.edit_distance import MIN_LENGTH, allowed_edits, edit_distance
+from ml.edit_distance import MIN_LENGTH, nearest
 from ml.korean import Lexicon, contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe.materials import load_materials, normalise_term
@@ -148,12 +148,8 @@ def _closest(word: str) -> str | None:
     vocabulary = _spelling_words()
     if len(word) < MIN_LENGTH or word in vocabulary:
         return None
-    limit = allowed_edits(word)
-    near = [(edit_distance(word, known, limit), known) for known in vocabulary
-            if known[0] == word[0]]
-    best = min((distance for distance, _ in near), default=limit + 1)
-    found = [known for distance, known in near if distance == best]
-    return found[0] if best <= limit and len(found) == 1 else None
+    found = nearest(word, (known for known in vocabulary if known[0] == word[0]))
+    return found[0] if len(found) == 1 else None
 
 
 @cache

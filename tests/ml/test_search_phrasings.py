@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from ml.edit_distance import edit_distance
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline, SearchRequest, SearchResult
-from ml.spelling import SpellingCorrector, edit_distance, english_words
+from ml.spelling import SpellingCorrector, english_words
 
 pytestmark = pytest.mark.unit
 LAUNDRY_NOTES = {"white musk", "aldehydes", "cotton"}
