@@ -16,7 +16,7 @@ from api.access_log import AccessLog
 from api.cluster_metrics import ClusterCollector
 from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
-from api.events import EventHub
+from api.events import EventHub, HeldAnswers
 from api.http_metrics import HttpMetrics
 from api.http_middleware import QueryParameters, SingleHeaders
 from api.kinds import check_api_pieces
@@ -97,6 +97,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None, generate_unique_id_function=operation_id)
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
+    app.state.held = HeldAnswers(api.max_streams_per_tenant)
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
     app.state.batches = BatchStore(sessions, policy, api.idempotency_ttl_s)
     app.state.limiter = limiter

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +44,42 @@ class Subscription:
             self.last_seq += 1
             self.queue.put_nowait(self._early.pop(self.last_seq))
             self.changed.set()
+
+
+class TooManyHeld(Exception):
+    """The tenant already holds its share of this API process's open answers."""
+
+    def __init__(self, per_tenant: int) -> None:
+        super().__init__(f"this API key's tenant already holds {per_tenant} event streams "
+                         "and waiting submits open on this server: close one, or poll "
+                         "`GET /api/v1/jobs/{id}`")
+        self.per_tenant = per_tenant
+
+
+class HeldAnswers:
+    """How many answers each tenant holds open in this API process (event streams and
+    `Prefer: wait` submits), at most `per_tenant`. Each holds a connection and a file
+    descriptor for up to minutes: without a bound, one tenant's thousands of streams use up
+    the process's descriptors and no other tenant can connect."""
+
+    def __init__(self, per_tenant: int) -> None:
+        self.per_tenant = per_tenant
+        self._held: Counter[str] = Counter()
+
+    def take(self, tenant_id: str) -> bool:
+        """One more for the tenant, if its share has room (give it back when done)."""
+        if self._held[tenant_id] >= self.per_tenant:
+            return False
+        self._held[tenant_id] += 1
+        return True
+
+    def give_back(self, tenant_id: str) -> None:
+        self._held[tenant_id] -= 1
+        if self._held[tenant_id] <= 0:
+            del self._held[tenant_id]
+
+    def held(self, tenant_id: str) -> int:
+        return self._held[tenant_id]
 
 
 class EventHub:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.events import TooManyHeld
 from api.rate_limits import RateLimited
 from api.strict_json import EncodedBody, ForeignCharset, NotJson, SafeJSONResponse
 from core.errors import (
@@ -129,6 +130,9 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     BrokerUnavailable: _unavailable,
     RateLimited: _rate_limited,
     QuotaExceeded: _quota_exceeded,
+    TooManyHeld: lambda exc: problem(429, "Too Many Open Streams", str(exc),
+                                     headers={"Retry-After": "5"},
+                                     type="/problems/too-many-streams", limit=exc.per_tenant),
 }
 
 

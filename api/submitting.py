@@ -9,7 +9,7 @@ import re
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.events import wait_until_final
+from api.events import HeldAnswers, wait_until_final
 from api.schemas import Delivery, JobOut
 from api.webhook_urls import checked_webhook
 from core.keys import Principal
@@ -44,9 +44,16 @@ async def answer(request: Request, response: Response, job: JobView, created: bo
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     wait_s = preferred_wait(prefer)
-    if wait_s > 0:
-        finished = await wait_until_final(request.app.state.events, request.app.state.store,
-                                          job.tenant_id, job.id, wait_s)
+    held: HeldAnswers = request.app.state.held
+    # a tenant holding its share of open answers gets the 202 at once (a preference, not
+    # a promise: RFC 7240), without `Preference-Applied`
+    if wait_s > 0 and held.take(job.tenant_id):
+        try:
+            finished = await wait_until_final(request.app.state.events,
+                                              request.app.state.store, job.tenant_id, job.id,
+                                              wait_s)
+        finally:
+            held.give_back(job.tenant_id)
         if finished is not None:
             response.status_code = 200
             response.headers["Preference-Applied"] = f"wait={wait_s:g}"

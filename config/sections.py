@@ -160,6 +160,7 @@ class ApiSettings:
     visibility_timeout_s: int
     batch_max_items: int
     max_body_bytes: int
+    max_streams_per_tenant: int
     cors_allowed_origins: tuple[str, ...]
     search_cache_ttl_s: float
     qdrant_url: str

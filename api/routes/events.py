@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from api.deps import PrincipalDep, StoreDep
-from api.events import EventHub, is_terminal
+from api.events import EventHub, HeldAnswers, TooManyHeld, is_terminal
 from api.openapi import READ, problems, streamed
 from api.params import JobId, LastEventId
 from api.results import JobEvent
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"], route_class=StrictJsonRoute)
             responses={**streamed("text/event-stream", JobEvent, "Server-Sent Events: "
                                   "`event` is the type, `id` the sequence number, `data` "
                                   "the event; the stream ends after the final one"),
-                       **problems(*READ, 400, 422),
+                       **problems(*READ, 400, 422, 429),
                        204: {"description": "the job is final and nothing is left to "
                                             "replay after `Last-Event-ID`"}})
 async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, store: StoreDep,
@@ -43,6 +44,9 @@ async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, stor
     if after == last_seq and job.status in TERMINAL:
         return Response(status_code=204)
     hub: EventHub = request.app.state.events
+    held: HeldAnswers = request.app.state.held
+    if not held.take(caller.tenant_id):
+        raise TooManyHeld(held.per_tenant)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async with hub.subscribe(job_id, after) as subscription:
@@ -55,7 +59,24 @@ async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, stor
                 if is_terminal(event):
                     return
 
-    return EventSourceResponse(stream(), ping=15)
+    return HeldEventStream(stream(), ping=15,
+                           give_back=lambda: held.give_back(caller.tenant_id))
+
+
+class HeldEventStream(EventSourceResponse):
+    """An event stream that gives its tenant's share back however it ends: finished,
+    client gone, or never started (a generator that never ran has no `finally`)."""
+
+    def __init__(self, content: AsyncIterator[ServerSentEvent], ping: int,
+                 give_back: Callable[[], None]) -> None:
+        super().__init__(content, ping=ping)
+        self._give_back = give_back
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._give_back()
 
 
 def _sequence(last_event_id: str | None) -> int:
