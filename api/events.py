@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from core.states import NOTIFY_CHANNEL, TERMINAL
 from core.store import JobStore
@@ -80,6 +82,31 @@ class HeldAnswers:
 
     def held(self, tenant_id: str) -> int:
         return self._held[tenant_id]
+
+    def event_stream(self, tenant_id: str,
+                     content: AsyncIterator[ServerSentEvent]) -> HeldEventStream:
+        """`content` as Server-Sent Events, held as one of the tenant's share; raises
+        TooManyHeld when the share is full."""
+        if not self.take(tenant_id):
+            raise TooManyHeld(self.per_tenant)
+        return HeldEventStream(content, give_back=lambda: self.give_back(tenant_id))
+
+
+class HeldEventStream(EventSourceResponse):
+    """An event stream (pinged every 15 s) that gives its tenant's share back however it
+    ends: finished, client gone, or never started (a generator that never ran has no
+    `finally`)."""
+
+    def __init__(self, content: AsyncIterator[ServerSentEvent],
+                 give_back: Callable[[], None]) -> None:
+        super().__init__(content, ping=15)
+        self._give_back = give_back
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._give_back()
 
 
 class EventHub:

@@ -95,7 +95,7 @@ class AsyncFragranceClient:
                 raise Unreachable("the event stream ended before the job did")
             except protocol.StreamFinished:
                 return
-            except Unreachable as error:
+            except ClientError as error:  # dropped, or refused for now (429, 503)
                 failures = await self._pause_or_raise(failures, error, deadline)
 
     async def wait(self, job_id: str, *, timeout_s: float = 300.0) -> Job:
@@ -124,7 +124,7 @@ class AsyncFragranceClient:
                     if event.event == "completed":
                         return
                 raise Unreachable("the event stream ended before the batch did")
-            except Unreachable as error:
+            except ClientError as error:  # dropped, or refused for now (429, 503)
                 failures = await self._pause_or_raise(failures, error, deadline)
 
     async def batch_results(self, batch_id: str) -> AsyncIterator[BatchResult]:
@@ -174,7 +174,7 @@ class AsyncFragranceClient:
 
     async def _pause_or_raise(self, failures: int, error: ClientError,
                               deadline: float | None) -> int:
-        if failures >= self.retries:
+        if failures >= self.retries or not protocol.transient(error):
             raise error
         if deadline is not None and time.monotonic() > deadline:
             raise WaitTimedOut("gave up waiting") from error

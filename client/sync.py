@@ -105,7 +105,7 @@ class FragranceClient:
                 raise Unreachable("the event stream ended before the job did")
             except protocol.StreamFinished:
                 return
-            except Unreachable as error:
+            except ClientError as error:  # dropped, or refused for now (429, 503)
                 failures = self._pause_or_raise(failures, error, deadline)
 
     def wait(self, job_id: str, *, timeout_s: float = 300.0) -> Job:
@@ -135,7 +135,7 @@ class FragranceClient:
                     if event.event == "completed":
                         return
                 raise Unreachable("the event stream ended before the batch did")
-            except Unreachable as error:
+            except ClientError as error:  # dropped, or refused for now (429, 503)
                 failures = self._pause_or_raise(failures, error, deadline)
 
     def batch_results(self, batch_id: str) -> Iterator[BatchResult]:
@@ -188,9 +188,10 @@ class FragranceClient:
             raise protocol.transport_error(exc) from exc
 
     def _pause_or_raise(self, failures: int, error: ClientError, deadline: float | None) -> int:
-        """After a dropped stream: wait and return the failure count, or raise when there
-        were too many in a row or the deadline has passed."""
-        if failures >= self.retries:
+        """After a dropped stream or one refused for now (429, 502-504): wait and return
+        the failure count; raise any other error, or when there were too many in a row or
+        the deadline has passed."""
+        if failures >= self.retries or not protocol.transient(error):
             raise error
         if deadline is not None and time.monotonic() > deadline:
             raise WaitTimedOut("gave up waiting") from error

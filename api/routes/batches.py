@@ -9,12 +9,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep
+from api.events import HeldAnswers
 from api.openapi import READ, problems, streamed
 from api.params import BatchId
 from api.results import BatchResultLine, RecipeBatchItemPage
@@ -81,15 +82,16 @@ async def _result_lines(batches: BatchStore, tenant_id: str,
 @router.get("/batches/{batch_id}/events", response_class=EventSourceResponse,
             responses={**streamed("text/event-stream", BatchOut, "Server-Sent Events: "
                                   "`counts` (the batch, when its counts changed), then "
-                                  "`completed` (the batch, last)"), **problems(*READ)})
-async def batch_events(batch_id: BatchId, caller: PrincipalDep,
+                                  "`completed` (the batch, last)"), **problems(*READ, 429)})
+async def batch_events(batch_id: BatchId, request: Request, caller: PrincipalDep,
                        batches: BatchesDep) -> EventSourceResponse:
     """Server-Sent Events of the batch's counts: a `counts` event now and each time they
     change, a `completed` event when every item is final, then the stream ends. Each
     event's data is the batch (as `GET /batches/{id}`); a reconnecting client gets the
     current counts first (`Last-Event-ID` is not needed)."""
     first = await run_in_threadpool(batches.get, caller.tenant_id, batch_id)
-    return EventSourceResponse(_count_events(batches, caller.tenant_id, first), ping=15)
+    held: HeldAnswers = request.app.state.held
+    return held.event_stream(caller.tenant_id, _count_events(batches, caller.tenant_id, first))
 
 
 async def _count_events(batches: BatchStore, tenant_id: str,

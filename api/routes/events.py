@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
 
 from api.deps import PrincipalDep, StoreDep
-from api.events import EventHub, HeldAnswers, TooManyHeld, is_terminal
+from api.events import EventHub, HeldAnswers, is_terminal
 from api.openapi import READ, problems, streamed
 from api.params import JobId, LastEventId
 from api.results import JobEvent
@@ -44,9 +43,6 @@ async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, stor
     if after == last_seq and job.status in TERMINAL:
         return Response(status_code=204)
     hub: EventHub = request.app.state.events
-    held: HeldAnswers = request.app.state.held
-    if not held.take(caller.tenant_id):
-        raise TooManyHeld(held.per_tenant)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async with hub.subscribe(job_id, after) as subscription:
@@ -59,24 +55,8 @@ async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, stor
                 if is_terminal(event):
                     return
 
-    return HeldEventStream(stream(), ping=15,
-                           give_back=lambda: held.give_back(caller.tenant_id))
-
-
-class HeldEventStream(EventSourceResponse):
-    """An event stream that gives its tenant's share back however it ends: finished,
-    client gone, or never started (a generator that never ran has no `finally`)."""
-
-    def __init__(self, content: AsyncIterator[ServerSentEvent], ping: int,
-                 give_back: Callable[[], None]) -> None:
-        super().__init__(content, ping=ping)
-        self._give_back = give_back
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._give_back()
+    held: HeldAnswers = request.app.state.held
+    return held.event_stream(caller.tenant_id, stream())
 
 
 def _sequence(last_event_id: str | None) -> int:

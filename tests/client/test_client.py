@@ -106,6 +106,33 @@ def test_a_dropped_event_stream_resumes_after_the_last_event_it_saw(
     assert asked == [None, "2"]
 
 
+def test_a_stream_refused_for_now_is_opened_again_after_retry_after_and_a_404_is_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 429 (the tenant holds its share of open streams) or a 503 is waited out, as for
+    any call; a 404 is an answer, raised at once."""
+    slept = _no_sleep(monkeypatch)
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path.endswith("/missing/events"):
+            return httpx.Response(404, json={"title": "Not Found", "status": 404},
+                                  headers={"content-type": PROBLEM})
+        if len(asked) == 1:
+            return httpx.Response(429, json={"type": "/problems/too-many-streams",
+                                             "title": "Too Many Open Streams", "status": 429},
+                                  headers={"content-type": PROBLEM, "Retry-After": "5"})
+        return httpx.Response(200, content=_sse((1, "succeeded", {"seq": 1})),
+                              headers={"content-type": "text/event-stream"})
+
+    client = _client(answer)
+    assert [event.event for event in client.events("j1")] == ["succeeded"]
+    assert slept == [5.0] and len(asked) == 2
+    with pytest.raises(ApiError) as raised:
+        list(client.events("missing"))
+    assert raised.value.status == 404 and slept == [5.0]
+
+
 def test_resuming_a_finished_jobs_stream_after_its_last_event_yields_nothing() -> None:
     """The API answers 204 when nothing is left to stream: the client ends, not retries."""
     asked: list[str | None] = []

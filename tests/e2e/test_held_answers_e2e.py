@@ -27,8 +27,14 @@ def test_a_tenants_streams_beyond_its_share_are_refused_not_anyone_elses(
     stack = make_stack(FRAGRANCE_MAX_STREAMS_PER_TENANT=str(SHARE))
     alice, bob = stack.client(), stack.client()
     job_id = alice.submit_search("amber")["id"]
+    batch = alice.http.post("/api/v1/generate/batch",
+                            json={"requests": [{"fragrance_family": "floral"}]})
+    assert batch.status_code == 202, batch.text
     with ExitStack() as streams:
-        held = [open_stream(alice.http, job_id, streams) for _ in range(SHARE)]
+        # a batch's stream counts as one of the share too
+        held = [open_stream(alice.http, job_id, streams) for _ in range(SHARE - 1)]
+        held.append(streams.enter_context(alice.http.stream(
+            "GET", f"/api/v1/batches/{batch.json()['id']}/events")))
         assert [response.status_code for response in held] == [200] * SHARE
 
         refused = alice.http.get(f"/api/v1/jobs/{job_id}/events")
