@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +21,7 @@ from api.events import EventHub, HeldAnswers
 from api.http_metrics import HttpMetrics
 from api.http_middleware import QueryParameters, SingleHeaders
 from api.kinds import check_api_pieces
+from api.lanes import TenantLanes
 from api.openapi import install_openapi, operation_id
 from api.problems import BodySizeLimit, ProblemCors, install_problem_handlers
 from api.rate_limits import SubmitLimiter
@@ -81,6 +83,9 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # a thread doing a tenant's CPU work (a validation) hands the interpreter back to
+        # the event loop this often: the other tenants' requests wait that long, not 5 ms
+        sys.setswitchinterval(api.api_switch_interval_s)
         yield
         await app.state.events.close()
         if limiter is not None:
@@ -98,6 +103,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
     app.state.held = HeldAnswers(api.max_streams_per_tenant)
+    app.state.validations = TenantLanes("formula validations")
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
     app.state.batches = BatchStore(sessions, policy, api.idempotency_ttl_s)
     app.state.limiter = limiter

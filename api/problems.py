@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.events import TooManyHeld
+from api.lanes import TenantLaneFull
 from api.rate_limits import RateLimited
 from api.strict_json import EncodedBody, ForeignCharset, NotJson, SafeJSONResponse
 from core.errors import (
@@ -133,6 +134,9 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     TooManyHeld: lambda exc: problem(429, "Too Many Open Streams", str(exc),
                                      headers={"Retry-After": "5"},
                                      type="/problems/too-many-streams", limit=exc.per_tenant),
+    TenantLaneFull: lambda exc: problem(429, "Too Many Concurrent Requests", str(exc),
+                                        headers={"Retry-After": "1"},
+                                        type="/problems/too-many-concurrent"),
 }
 
 

@@ -59,8 +59,8 @@ def _validators() -> list[Validator]:
         Validator("search_cache_ttl_s", must_exist=True, is_type_of=(int, float), gte=0),
         Validator("search_pipeline", must_exist=True, is_in=("model", "noop")),
         Validator("express_slots", must_exist=True, is_type_of=int, gte=0),
-        Validator("worker_switch_interval_s", must_exist=True, is_type_of=(int, float),
-                  gt=0, lte=1),
+        *[Validator(name, must_exist=True, is_type_of=(int, float), gt=0, lte=1)
+          for name in ("worker_switch_interval_s", "api_switch_interval_s")],
         Validator("batch_thread_nice", must_exist=True, is_type_of=int, gte=0, lte=19),
         Validator("rate_limit_burst", must_exist=True, is_type_of=int, gte=1),
         Validator("dispatch_interval_s", must_exist=True, is_type_of=(int, float), gt=0),

@@ -9,12 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import GenerateSubmitter
+from api.lanes import TenantLanes
 from api.openapi import problems
 from api.schemas import Strict
 from api.strict_json import StrictJsonRoute
@@ -103,7 +104,8 @@ def _check(body: ValidateIn) -> dict[str, Any]:
 
 
 @router.post("/validate/recipe", responses=problems(401, 403, 413, 422, 429, 503))
-async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[str, Any]:
+async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter,
+                          request: Request) -> dict[str, Any]:
     """Check a formula: sum to 100, known materials, dose, pyramid bands and every modelled
     rule for its product: IFRA Standards (51st Amendment: prohibitions, limits, restricted
     constituents of naturals, group limits, the phototoxic sum, Schiff bases) and EU Annex
@@ -113,5 +115,8 @@ async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter) -> dict[s
     ``validation.labelling`` the EU allergens to label and ``validation.requirements`` the
     specifications the material grades must meet. An ingredient may name its material by
     id, name, synonym or CAS number ("Iso E Super", "54464-57-2"); `materials_read` lists
-    those read as another id. Never answers valid on error."""
-    return await run_in_threadpool(_check, body)
+    those read as another id. Never answers valid on error. A tenant's validations run one
+    at a time in an API process, a few more waiting (api.lanes): beyond, a 429."""
+    lanes: TenantLanes = request.app.state.validations
+    async with lanes.slot(caller.tenant_id):
+        return await run_in_threadpool(_check, body)
