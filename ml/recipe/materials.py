@@ -90,17 +90,19 @@ class Material:
     def match_rank(self, key: str) -> int | None:
         """How well the normalised note `key`, as a person asked for it, names this
         material, lower is better: 0 one of its names, 1 a run of whole words of a name,
-        2 + i its i-th descriptor or the noun of that adjective ("musk" for musky; the first
-        descriptors are the most characteristic); None when it does not match."""
+        2 a run that only names the plant whose leaves it comes from ("cedar" of "cedar
+        leaf oil": the cedar note is the wood), 3 + i its i-th descriptor or the noun of that
+        adjective ("musk" for musky; the first descriptors are the most characteristic);
+        None when it does not match."""
         names = self._names
         if not key:
             return None
         if key in names.terms:
             return 0
         if key in names.runs:
-            return 1
+            return 1 if key not in names.modifiers else 2
         position = names.descriptors.get(key)
-        return None if position is None else 2 + position
+        return None if position is None else 3 + position
 
     @cached_property
     def _names(self) -> _Names:
@@ -114,14 +116,33 @@ class Material:
             runs.update(" ".join(words[start:end]) for start in range(len(words))
                         for end in range(start + 1, len(words) + 1))
         runs.discard("")
+        # runs followed by "leaf" in every term they occur in ("cedar" of "cedar leaf
+        # oil"): they name the plant, not what the material smells of
+        modifiers = {run for run in runs if all(_modifies(run, term) for term in terms
+                                                if f" {run} " in f" {term} ")}
         described = [normalise_term(d) for d in self.descriptors]
         descriptors: dict[str, int] = {}
         for index, descriptor in enumerate(described):
             for form in (descriptor, *_nouns_of(descriptor)):
                 descriptors.setdefault(form, index)
         descriptors.pop("", None)
-        return _Names(terms, frozenset(runs), descriptors,
+        return _Names(terms, frozenset(runs), frozenset(modifiers), descriptors,
                       frozenset(runs) | (frozenset(described) - {""}))
+
+
+# A material from a plant's leaves smells of the leaves, not of the note the plant is
+# known by: "cedar" is cedarwood, not cedar leaf oil; "cinnamon" the bark, not the leaf.
+# (Other parts are what the note is: a pine note is pine needles, cassis the buds.)
+PLANT_PARTS = frozenset({"leaf", "leaves"})
+
+
+def _modifies(run: str, term: str) -> bool:
+    """True when each time `run` occurs in `term` a plant part (`PLANT_PARTS`) follows it."""
+    words, size = term.split(" "), len(run.split(" "))
+    places = [start for start in range(len(words) - size + 1)
+              if " ".join(words[start:start + size]) == run]
+    return all(start + size < len(words) and words[start + size] in PLANT_PARTS
+               for start in places)
 
 
 def _nouns_of(descriptor: str) -> tuple[str, ...]:
@@ -136,6 +157,7 @@ def _nouns_of(descriptor: str) -> tuple[str, ...]:
 class _Names(NamedTuple):
     terms: tuple[str, ...]
     runs: frozenset[str]  # every run of whole words of a term
+    modifiers: frozenset[str]  # the runs that only name the plant of its leaves (match_rank)
     # normalised descriptors and the nouns of adjectives (musky -> musk) -> their position
     descriptors: dict[str, int]
     phrases: frozenset[str]  # what a reference's note may be: the runs and the descriptors

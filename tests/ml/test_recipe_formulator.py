@@ -535,6 +535,25 @@ def test_a_note_as_people_misspell_it_finds_its_material(note: str, material: st
     assert found is not None and found.material.id == material and found.whole
 
 
+@pytest.mark.parametrize(("note", "material"), [
+    ("cedar", "cedarwood-virginia-oil"), ("cinnamon", "cinnamon-bark-oil"),
+    ("clove", "clove-bud-oil"), ("violet leaf", "violet-leaf-absolute"),
+    ("cedar leaf", "cedar-leaf-oil"), ("pine", "scotch-pine-needle-oil"),
+])
+def test_a_plants_note_is_what_perfumers_mean_by_it_not_its_leaves(note: str,
+                                                                    material: str) -> None:
+    """"cedar" was stood for by cedar leaf oil (thuja: camphoraceous, herbal), the first of
+    two materials with the run "cedar" in a name; the cedar note is the wood. A leaf oil
+    still stands for its leaf ("violet leaf"), and other parts are the note ("pine": pine
+    needles)."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    found = stand_in(note, usable)
+    assert found is not None and found.material.id == material
+
+
 def test_a_misspelt_note_is_said_how_it_was_read_and_excludes_as_written() -> None:
     outcome = _shipped_pipeline().run(Brief("citrus", notes_include=["vanila"],
                                             notes_exclude=["lavendar"], seed=1))
