@@ -71,6 +71,12 @@ SWEETS = ("vanilla", "tonka bean", "praline", "caramel", "honey", "chocolate", "
           "licorice", "sugar cane", "royal jelly", "toffee", "candy")
 # What clean laundry smells of: the clean musks and the aldehydes of washing powder.
 LAUNDRY = ("white musk", "aldehydes", "cotton")
+# Christmas: the spices of mulled wine and gingerbread, the tree, the orange.
+CHRISTMAS = ("cinnamon", "clove", "nutmeg", "pine", "fir balsam", "orange", "gingerbread")
+# A bakery: vanilla, almond, caramel, praline, the tonka and cinnamon of pastries, honey.
+BAKERY = ("vanilla", "almond", "caramel", "praline", "tonka bean", "cinnamon", "honey")
+# Baby powder (talc): the powdery heliotrope, iris and violet, rice powder, clean musk.
+BABY_POWDER = ("heliotrope", "iris", "orris", "violet", "rice", "white musk")
 
 # Query words that name a whole group (plural and adjective forms included).
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -88,10 +94,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("marine notes", "sea notes", "aquatic notes"), MARINE),
     "smoke": SMOKE, "leathers": LEATHER, "musk": MUSKS,
     **dict.fromkeys(("laundry", "fabric softener", "detergent"), LAUNDRY),
+    **dict.fromkeys(("christmas", "xmas", "christmas tree"), CHRISTMAS),
+    **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries"), BAKERY),
+    **dict.fromkeys(("baby powder", "talc", "talcum", "talcum powder"), BABY_POWDER),
 }
 # Group words that describe a smell rather than name a kind of note ("smells like clean
-# laundry"): a query wishing for one asks for any of its notes, listed as such.
-DESCRIPTIONS = frozenset(("laundry", "fabric softener", "detergent"))
+# laundry", "smells like christmas"): a query wishing for one asks for any of its notes,
+# listed as such, and for the season it belongs to (`DESCRIPTION_SEASONS`).
+DESCRIPTIONS = frozenset(("laundry", "fabric softener", "detergent", "christmas", "xmas",
+                          "christmas tree", "bakery", "bakeries", "baked goods", "pastry",
+                          "pastries", "baby powder", "talc", "talcum", "talcum powder"))
+DESCRIPTION_SEASONS = {"christmas": "winter", "xmas": "winter", "christmas tree": "winter"}
 # Notes excluded with a character word that describes notes ("no citrus", "not musky", "no
 # woods": every wood note, as "no citrus" is every citrus note). "Not floral" excludes the
 # floral families only: nearly every perfume carries a flower.

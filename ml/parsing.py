@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ml.names import NAME_FILLERS, SIMILE_SUGGESTION_RATIO, NameIndex
-from ml.notes import DESCRIPTIONS, NoteTaxonomy
+from ml.notes import DESCRIPTION_SEASONS, DESCRIPTIONS, NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
 from ml.query_words import (
@@ -348,6 +348,8 @@ class QueryParser:
             notes = [self._taxonomy.canonical(unit.value) if unit.kind == "note" else unit.value]
             if unit.value in DESCRIPTIONS:  # "laundry": any of its notes
                 notes = sorted(self._taxonomy.expand(unit.value) - {unit.value}) or notes
+                if unit.value in DESCRIPTION_SEASONS:  # "christmas": winter too
+                    wish.seasons.append(DESCRIPTION_SEASONS[unit.value])
             if _follows_or(units, i, wish.last_note):
                 wish.notes[-1].extend(notes)
             else:

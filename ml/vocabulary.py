@@ -38,7 +38,7 @@ GENDER_WORDS: dict[str, str] = {
 SEASON_TERMS: dict[str, str] = {
     "spring": "spring", "springtime": "spring", "summer": "summer", "summery": "summer",
     "autumn": "autumn", "autumnal": "autumn", "fall": "autumn",
-    "winter": "winter", "wintry": "winter", "christmas": "winter", "snow": "winter",
+    "winter": "winter", "wintry": "winter", "snow": "winter",
 }
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",

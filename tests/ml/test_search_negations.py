@@ -153,6 +153,27 @@ def test_laundry_is_read_as_its_notes_not_as_a_family(pipeline: SearchPipeline,
     assert interpreted["notes"] == ["aldehydes or cotton or white musk"]
 
 
+@pytest.mark.parametrize(("query", "notes", "seasons"), [
+    ("smells like christmas", "cinnamon or clove or fir balsam or nutmeg or orange or pine",
+     ["winter"]),
+    ("xmas perfume for her", "cinnamon or clove or fir balsam or nutmeg or orange or pine",
+     ["winter"]),
+    ("크리스마스 향수", "cinnamon or clove or fir balsam or nutmeg or orange or pine", ["winter"]),
+    ("smells like a bakery", "almond or caramel or cinnamon or honey or praline or tonka bean "
+     "or vanilla", []),
+    ("smells like baby powder", "heliotrope or iris or orris or rice or violet or white musk",
+     []),
+])
+def test_a_scene_people_name_is_read_as_its_notes(pipeline: SearchPipeline, query: str,
+                                                 notes: str, seasons: list[str]) -> None:
+    """"smells like christmas" read the season only (an incense, a candy-floss and a
+    sandalwood came first); a bakery and baby powder were read as nothing at all."""
+    found = search(pipeline, query)
+    assert found.interpreted["notes"] == [notes]
+    assert found.interpreted["seasons"] == seasons
+    assert found.hits
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
