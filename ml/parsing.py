@@ -9,6 +9,8 @@ forward ("without tonka", "no oud or incense", "hold the musk", "anything but ci
 "free" and the Korean markers look back ("tonka-free", "장미 빼고"). A list goes on over
 "and", "or" and commas, but a comma only continues it when an "and" / "or" closes it
 ("no oud, incense or leather"; in "without tonka, vanilla for women" only tonka is out).
+A negation reaches over what qualifies a note, and over "perfume containing", "that has",
+to the note ("no heavy spices", "no synthetic musk", "nothing that has oud").
 A negated note, note group, character, gender or perfume is excluded (hard); a negated mood,
 season or intensity, and anything after "too" / "overly" ("not too sweet"), or "less", is
 only avoided (a soft preference); a mood both wished for and avoided is only avoided ("sweet
@@ -65,6 +67,11 @@ MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "l
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
+# words between a negation and what it negates ("no perfume containing musk", "nothing that
+# has oud", "no perfumes with patchouli": "with" is a scope filler)
+NEGATED_LEADS = frozenset(("containing", "contains", "contain", "having", "has", "have",
+                           "perfume", "perfumes", "fragrance", "fragrances", "one",
+                           "ones", "anything", "something"))
 
 
 @dataclass(frozen=True)
@@ -148,18 +155,49 @@ def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], lis
     return scope, separators
 
 
-def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool]:
-    """The units a forward negation applies to, and whether a softener came first."""
+def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool, list[int]]:
+    """The units a forward negation applies to, whether a softener came first, and the
+    words it passes over to reach them ("no perfume containing synthetic musk": "perfume",
+    "containing", "synthetic"; dropped, never embedded as a wish).
+    A negation reaches over what qualifies a note to the note itself: "no heavy spices",
+    "without strong spices", "nothing with fake vanilla" exclude the spices and the vanilla
+    (the qualifier, when it is query vocabulary, is negated too: "heavy" avoided); not
+    after a softener ("not too sweet vanilla" wishes for vanilla)."""
     j, soft = marker + 1, units[marker].kind == "softneg"
-    while j < len(units) and (units[j].kind == "soft" or is_filler(units[j]) or (
+    leads: list[int] = []
+    while j < len(units) and (units[j].kind == "soft" or is_filler(units[j])
+                              or units[j].value in NEGATED_LEADS or (
             units[j].value == "for" and j + 1 < len(units) and units[j + 1].kind == "gender")):
-        soft, j = soft or units[j].kind == "soft", j + 1
+        # "that" softens ("not that sweet") unless a lead follows ("nothing that has oud")
+        softens = units[j].kind == "soft" and not (
+            units[j].value == "that" and j + 1 < len(units)
+            and units[j + 1].value in NEGATED_LEADS)
+        if units[j].value in NEGATED_LEADS:
+            leads.append(j)
+        soft, j = soft or softens, j + 1
+    noun = j
+    while noun < len(units) and _qualifier(units[noun]):
+        noun += 1
+    qualifiers: list[int] = []
+    # after a softener the quality is what is avoided: "not too sweet vanilla" is vanilla
+    if not soft and j < noun < len(units) and units[noun].kind in ("note", "group"):
+        qualifiers, j = list(range(j, noun)), noun
     scope, separators = _chain(units, j, 1)
     if "," in separators or ";" in separators:
         first = next(i for i, s in enumerate(separators) if s in (",", ";"))
         if not any(s not in (",", ";") for s in separators[first:]):
             scope = scope[:first + 1]
-    return scope, soft
+    passed = [q for q in qualifiers if units[q].kind not in ELEMENTS]
+    return ([q for q in qualifiers if units[q].kind in ELEMENTS] + scope, soft,
+            leads + passed if scope else [])
+
+
+def _qualifier(unit: Unit) -> bool:
+    """A unit that may qualify the note after it: an intensity, mood or character ("heavy",
+    "sweet", "spicy") or a plain word that is no clause word ("fake", "synthetic")."""
+    return unit.kind in ("intensity", "mood", "character") or (
+        unit.kind == "word" and not is_filler(unit) and unit.value not in BOUNDARIES
+        and unit.value not in STOPWORDS and not unit.value.isdigit())
 
 
 def _like_span(units: Sequence[Unit], marker: int, step: int) -> list[int]:
@@ -223,8 +261,9 @@ class QueryParser:
         roles = _Roles(price=_price_units(units))
         for i, unit in enumerate(units):
             if unit.kind in ("neg", "softneg"):
-                scope, soft = _forward_scope(units, i)
+                scope, soft, passed = _forward_scope(units, i)
                 (roles.soft if soft else roles.negated).update(scope)
+                roles.unknown.update(passed)
                 if not scope:
                     roles.unknown.update(_unknown_negated(units, i))
             elif unit.kind in ("negback", "softback"):

@@ -177,7 +177,8 @@ FUNCTION_WORDS = frozenset((
     "i", "me", "my", "mine", "we", "us", "our", "you", "your", "it", "its", "is", "are", "be",
     "was", "were", "am", "do", "does", "did", "have", "has", "had", "with", "a", "an", "the",
     "that", "this", "these", "those", "for", "of", "to", "in", "on", "at", "and", "or", "but",
-    "so", "just", "really", "t", "s", "which", "what", "some", "any"))
+    "so", "just", "really", "t", "s", "which", "what", "some", "any", "please", "pls", "plz",
+    "thanks", "thank"))
 # Markers. Negation and "like" markers look forward in English; "free" looks back
 # ("tonka-free"); Korean markers arrive as `<not`, `<soft` and `<like` (see ml.korean).
 NEGATIONS = frozenset((

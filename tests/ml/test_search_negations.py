@@ -174,6 +174,32 @@ def test_a_scene_people_name_is_read_as_its_notes(pipeline: SearchPipeline, quer
     assert found.hits
 
 
+@pytest.mark.parametrize(("query", "excluded", "notes", "avoid"), [
+    ("no heavy spices, fresh citrus", ["spices"], [], ["intensity: strong"]),
+    ("without strong spices", ["spices"], [], ["intensity: strong"]),
+    ("nothing with fake vanilla", ["vanilla"], [], []),
+    ("no synthetic musk please", ["musk"], [], []),
+    ("no perfume containing patchouli", ["patchouli"], [], []),
+    ("nothing that has oud, something fresh", ["oud"], [], []),
+    ("fresh but no heavy musk or amber", ["musk", "amber"], [], ["intensity: strong"]),
+    # after a softener the quality is avoided, the note still wished for
+    ("not too sweet vanilla", [], ["vanilla"], ["mood: sweet"]),
+    ("vanilla but not that sweet", [], ["vanilla"], ["mood: sweet"]),
+])
+def test_a_negation_reaches_over_what_qualifies_a_note_to_the_note(
+        pipeline: SearchPipeline, query: str, excluded: list[str], notes: list[str],
+        avoid: list[str]) -> None:
+    """"no heavy spices" negated "heavy" only and wished for the spices; "without strong
+    spices" ranked 1 Million first; "nothing with fake vanilla", "no synthetic musk" and
+    "no perfume containing patchouli" wished for the note they refuse."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["excluded_notes"] == excluded
+    assert interpreted["notes"] == notes
+    assert interpreted["avoid"] == avoid
+    for word in ("fake", "synthetic", "containing", "perfume", "has"):
+        assert word not in interpreted["english"].split()
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
