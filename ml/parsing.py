@@ -67,6 +67,11 @@ MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "l
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
+# verbs after a gender word that make it the perfume's admirers ("women love", "men go")
+ADMIRING_VERBS = frozenset(("love", "loves", "like", "likes", "adore", "adores", "go",
+                            "notice", "compliment", "compliments", "find", "want", "wants",
+                            "swoon", "crave", "enjoy", "enjoys"))
+ADMIRED_BY = frozenset(("that", "which", "from", "by"))
 # words between a negation and what it negates ("no perfume containing musk", "nothing that
 # has oud", "no perfumes with patchouli": "with" is a scope filler)
 NEGATED_LEADS = frozenset(("containing", "contains", "contain", "having", "has", "have",
@@ -130,6 +135,7 @@ class _Roles:
     reference: set[int] = field(default_factory=set)
     price: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
+    admirers: set[int] = field(default_factory=set)
     found: Reference | None = None
     simile: Reference | None = None
 
@@ -166,8 +172,9 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool,
     j, soft = marker + 1, units[marker].kind == "softneg"
     leads: list[int] = []
     while j < len(units) and (units[j].kind == "soft" or is_filler(units[j])
-                              or units[j].value in NEGATED_LEADS or (
-            units[j].value == "for" and j + 1 < len(units) and units[j + 1].kind == "gender")):
+                              or units[j].value in NEGATED_LEADS or _negated_like(units, j)
+                              or (units[j].value == "for" and j + 1 < len(units)
+                                  and units[j + 1].kind in ELEMENTS)):
         # "that" softens ("not that sweet") unless a lead follows ("nothing that has oud")
         softens = units[j].kind == "soft" and not (
             units[j].value == "that" and j + 1 < len(units)
@@ -192,12 +199,36 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool,
             leads + passed if scope else [])
 
 
+def _negated_like(units: Sequence[Unit], j: int) -> bool:
+    """A "like" marker right after a negation ("doesn't smell like an old lady", "nothing
+    like Sauvage"): what it points at is negated, not a reference."""
+    return units[j].kind == "like" and j > 0 and units[j - 1].kind in ("neg", "softneg")
+
+
 def _qualifier(unit: Unit) -> bool:
     """A unit that may qualify the note after it: an intensity, mood or character ("heavy",
     "sweet", "spicy") or a plain word that is no clause word ("fake", "synthetic")."""
     return unit.kind in ("intensity", "mood", "character") or (
         unit.kind == "word" and not is_filler(unit) and unit.value not in BOUNDARIES
         and unit.value not in STOPWORDS and not unit.value.isdigit())
+
+
+def _admirers(units: Sequence[Unit]) -> set[int]:
+    """The gender words that say who admires the perfume, not whom it is for, with their
+    verb: "a masculine scent that women love", "compliments from women", "men go crazy
+    for" (the verb follows the gender, or "that", "which", "from" or "by" comes before it).
+    A wish for the admirers' gender would rank perfumes for them first."""
+    found: set[int] = set()
+    for i, unit in enumerate(units):
+        if unit.kind != "gender":
+            continue
+        after = units[i + 1].value if i + 1 < len(units) else ""
+        before = units[i - 1].value if i > 0 else ""
+        if after in ADMIRING_VERBS:
+            found.update((i, i + 1))
+        elif before in ADMIRED_BY and i > 1:
+            found.add(i)
+    return found
 
 
 def _like_span(units: Sequence[Unit], marker: int, step: int) -> list[int]:
@@ -258,7 +289,7 @@ class QueryParser:
     # ---- markers ---------------------------------------------------------------------
     def _markers(self, units: Sequence[Unit], tokens: Sequence[str],
                  untranslated: Sequence[str]) -> _Roles:
-        roles = _Roles(price=_price_units(units))
+        roles = _Roles(price=_price_units(units), admirers=_admirers(units))
         for i, unit in enumerate(units):
             if unit.kind in ("neg", "softneg"):
                 scope, soft, passed = _forward_scope(units, i)
@@ -269,7 +300,8 @@ class QueryParser:
             elif unit.kind in ("negback", "softback"):
                 scope = _backward_scope(units, i)
                 (roles.soft if unit.kind == "softback" else roles.negated).update(scope)
-            elif unit.kind in ("like", "likeback") and roles.found is None:
+            elif unit.kind in ("like", "likeback") and roles.found is None and not (
+                    _negated_like(units, i)):
                 self._reference(units, tokens, i, roles, untranslated)
         if roles.found is None:
             self._compared(units, tokens, roles)
@@ -333,7 +365,7 @@ class QueryParser:
                   roles: _Roles) -> QueryParse:
         wish = _Wishes()
         for i, unit in enumerate(units):
-            if i in roles.reference or i in roles.price:
+            if i in roles.reference or i in roles.price or i in roles.admirers:
                 continue
             if i in roles.negated:
                 self._exclude(unit, wish)
@@ -343,7 +375,8 @@ class QueryParser:
                 self._include(units, i, wish)
         kept = _joined([i for i, u in enumerate(units) if not (
             i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
-            or i in roles.unknown or u.kind in MARKERS or u.kind == "conj")], units, tokens)
+            or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
+            or u.kind == "conj")], units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)

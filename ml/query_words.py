@@ -100,6 +100,11 @@ MOOD_WORDS: dict[str, str] = {
     "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "earthy": "natural",
+    # how people name an old-fashioned perfume ("something my grandma would wear", "not
+    # for old ladies": avoided)
+    **dict.fromkeys(("grandma", "grandmas", "granny", "grandmother", "nana", "old lady",
+                     "old ladies", "old fashioned", "old school", "dated", "oldfashioned"),
+                    "classic"),
     # comparatives ("like Black Opium but fresher", "something sweeter")
     "fresher": "fresh", "sweeter": "sweet", "darker": "dark", "cleaner": "clean",
     "warmer": "warm", "cozier": "cozy", "cosier": "cozy", "bolder": "bold",
@@ -148,6 +153,9 @@ INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting", "stronger",
                      "more intense", "longer lasting", "louder", "heavier",
                      "longlasting", "beast mode", "loud", "projecting", "potent",
+                     "lasts all day", "last all day", "lasting all day", "lasts long",
+                     "last long", "lasts forever", "long wearing", "longevity",
+                     "good longevity", "great longevity",
                      # what "not ..." says of a perfume too much of itself ("sweet but not
                      # cloying"): an avoided strong intensity
                      "overpowering", "cloying", "overbearing", "suffocating"), "strong"),

@@ -200,6 +200,44 @@ def test_a_negation_reaches_over_what_qualifies_a_note_to_the_note(
         assert word not in interpreted["english"].split()
 
 
+@pytest.mark.parametrize(("query", "genders"), [
+    ("masculine scent that women love", ["masculine"]),
+    ("mens cologne women go crazy for", ["masculine"]),
+    ("perfume that gets compliments from women", []),
+    ("scent that men love on women", ["feminine"]),
+    ("perfume for women", ["feminine"]),
+    ("for women who love vanilla", ["feminine"]),
+])
+def test_the_gender_of_a_perfumes_admirers_is_no_wish(pipeline: SearchPipeline, query: str,
+                                                      genders: list[str]) -> None:
+    """"masculine scent that women love" wished for both genders, and Chloé's Love Story
+    (feminine; "love") came first."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["genders"] == genders
+    assert "love" not in interpreted["english"].split() or "who" in query
+
+
+@pytest.mark.parametrize(("query", "moods", "avoid", "excluded_perfumes", "intensity"), [
+    ("something my grandma would wear", ["classic"], [], 0, None),
+    ("not for old ladies, young and fresh floral", ["fresh"], ["mood: classic"], 0, None),
+    ("doesnt smell like an old lady", [], ["mood: classic"], 0, None),
+    ("something that does not smell like sauvage", [], [], 3, None),
+    ("nothing like sauvage, fresh", ["fresh"], [], 3, None),
+    ("perfume that lasts all day", [], [], 0, "strong"),
+])
+def test_old_fashioned_lasting_and_negated_likeness_read_as_people_mean_them(
+        pipeline: SearchPipeline, query: str, moods: list[str], avoid: list[str],
+        excluded_perfumes: int, intensity: str | None) -> None:
+    """"grandma" and "old lady" were nothing (or "ladies" a feminine wish), "not for old
+    ladies" wished for what it refuses, "does not smell like Sauvage" made Sauvage the
+    reference, "lasts all day" was nothing."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["moods"] == moods and interpreted["avoid"] == avoid
+    assert len(interpreted["excluded_perfumes"]) == excluded_perfumes
+    assert interpreted["reference"] is None and interpreted["intensity"] == intensity
+    assert interpreted["genders"] == []
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
