@@ -67,10 +67,11 @@ MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "l
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
-# verbs after a gender word that make it the perfume's admirers ("women love", "men go")
-ADMIRING_VERBS = frozenset(("love", "loves", "like", "likes", "adore", "adores", "go",
-                            "notice", "compliment", "compliments", "find", "want", "wants",
-                            "swoon", "crave", "enjoy", "enjoys"))
+# verbs after a gender word that make it the perfume's admirers ("women love", "men go");
+# never embedded ("I love vanilla" ranked Creed's Love in White first)
+ADMIRING_VERBS = frozenset(("love", "loves", "loved", "like", "likes", "adore", "adores",
+                            "go", "notice", "compliment", "compliments", "find", "want",
+                            "wants", "swoon", "crave", "enjoy", "enjoys"))
 ADMIRED_BY = frozenset(("that", "which", "from", "by"))
 # words between a negation and what it negates ("no perfume containing musk", "nothing that
 # has oud", "no perfumes with patchouli": "with" is a scope filler)
@@ -224,8 +225,11 @@ def _admirers(units: Sequence[Unit]) -> set[int]:
             continue
         after = units[i + 1].value if i + 1 < len(units) else ""
         before = units[i - 1].value if i > 0 else ""
-        if after in ADMIRING_VERBS:
-            found.update((i, i + 1))
+        if after in ADMIRING_VERBS:  # with the gender words just before ("masculine men")
+            first = i
+            while first > 0 and units[first - 1].kind == "gender":
+                first -= 1
+            found.update(range(first, i + 2))
         elif before in ADMIRED_BY and i > 1:
             found.add(i)
     return found
@@ -261,8 +265,10 @@ def _unknown_negated(units: Sequence[Unit], marker: int) -> list[int]:
 
 
 def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
+    """The units a backward negation applies to, over the word for perfume ("장미 향수 말고":
+    no rose perfume)."""
     j = marker - 1
-    while j >= 0 and is_filler(units[j]):
+    while j >= 0 and (is_filler(units[j]) or units[j].value in NEGATED_LEADS):
         j -= 1
     return _chain(units, j, -1)[0]
 
@@ -376,7 +382,8 @@ class QueryParser:
         kept = _joined([i for i, u in enumerate(units) if not (
             i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
             or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
-            or u.kind == "conj")], units, tokens)
+            or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS))],
+            units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)

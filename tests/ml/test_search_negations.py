@@ -238,6 +238,27 @@ def test_old_fashioned_lasting_and_negated_likeness_read_as_people_mean_them(
     assert interpreted["genders"] == []
 
 
+@pytest.mark.parametrize(("query", "fields"), [
+    ("장미 향수 말고 시트러스", {"excluded_notes": ["rose"], "notes": []}),
+    ("할머니 향수 말고 상큼한 거", {"avoid": ["mood: classic"], "moods": ["fresh"]}),
+    ("남자가 좋아하는 여자 향수", {"genders": ["feminine"]}),
+    ("바닐라 좋아하는 여자를 위한 향수", {"genders": ["feminine"], "notes": ["vanilla"]}),
+    ("빵집 냄새 나는 향수", {"notes": ["almond or caramel or cinnamon or honey or praline or "
+                                "tonka bean or vanilla"]}),
+    ("베이비 파우더 향", {"notes": ["heliotrope or iris or orris or rice or violet or "
+                             "white musk"]}),
+    ("i love vanilla", {"notes": ["vanilla"], "english": "i vanilla"}),
+])
+def test_korean_and_everyday_phrasings_read_as_meant(pipeline: SearchPipeline, query: str,
+                                                     fields: dict[str, object]) -> None:
+    """"장미 향수 말고" (not a rose perfume) wished for rose (the negation stopped at
+    "perfume"); "남자가 좋아하는 여자 향수" (a women's perfume men like) wished for both
+    genders; a bakery, baby powder and grandma were untranslated; "I love vanilla" ranked
+    Creed's Love in White first ("love")."""
+    interpreted = search(pipeline, query).interpreted
+    assert {key: interpreted[key] for key in fields} == fields
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
