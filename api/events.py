@@ -80,9 +80,6 @@ class HeldAnswers:
         if self._held[tenant_id] <= 0:
             del self._held[tenant_id]
 
-    def held(self, tenant_id: str) -> int:
-        return self._held[tenant_id]
-
     def event_stream(self, tenant_id: str,
                      content: AsyncIterator[ServerSentEvent]) -> HeldEventStream:
         """`content` as Server-Sent Events, held as one of the tenant's share; raises

@@ -72,7 +72,7 @@ EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
 ADMIRING_VERBS = frozenset(("love", "loves", "loved", "like", "likes", "adore", "adores",
                             "go", "notice", "compliment", "compliments", "find", "want",
                             "wants", "swoon", "crave", "enjoy", "enjoys"))
-ADMIRED_BY = frozenset(("that", "which", "from", "by"))
+ADMIRED_BY = frozenset(("from", "by"))  # "compliments from women", "loved by men"
 # words between a negation and what it negates ("no perfume containing musk", "nothing that
 # has oud", "no perfumes with patchouli": "with" is a scope filler)
 NEGATED_LEADS = frozenset(("containing", "contains", "contain", "having", "has", "have",
@@ -217,7 +217,8 @@ def _qualifier(unit: Unit) -> bool:
 def _admirers(units: Sequence[Unit]) -> set[int]:
     """The gender words that say who admires the perfume, not whom it is for, with their
     verb: "a masculine scent that women love", "compliments from women", "men go crazy
-    for" (the verb follows the gender, or "that", "which", "from" or "by" comes before it).
+    for" (the verb follows the gender, or "from" or "by" comes before it; "a perfume that
+    men can wear" is for men).
     A wish for the admirers' gender would rank perfumes for them first."""
     found: set[int] = set()
     for i, unit in enumerate(units):

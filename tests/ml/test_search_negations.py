@@ -207,6 +207,8 @@ def test_a_negation_reaches_over_what_qualifies_a_note_to_the_note(
     ("scent that men love on women", ["feminine"]),
     ("perfume for women", ["feminine"]),
     ("for women who love vanilla", ["feminine"]),
+    ("a perfume that men can wear", ["masculine"]),
+    ("loved by women, fresh citrus", []),
 ])
 def test_the_gender_of_a_perfumes_admirers_is_no_wish(pipeline: SearchPipeline, query: str,
                                                       genders: list[str]) -> None:
