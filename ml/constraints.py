@@ -140,6 +140,8 @@ def _avoided_members(kind: str, value: str, taxonomy: NoteTaxonomy,
         return facets.having("concentration", INTENSITIES[value])
     if kind in ("mood", "season", "gender"):
         return facets.having(kind, (value,))
+    if kind == "occasion":  # "not for the office": the moods that suit it
+        return facets.having("mood", OCCASIONS[value])
     return frozenset()
 
 

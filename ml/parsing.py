@@ -50,6 +50,7 @@ from ml.query_words import (
     BACK_LIKES,
     COMMON_QUERY_WORDS,
     COMPARATIVES,
+    PERFORMANCE_PHRASES,
     PRICE_LEADS,
     PRICE_TAILS,
     SCOPE_FILLERS,
@@ -61,11 +62,16 @@ from ml.spelling import SpellingCorrector
 from ml.tokens import STOPWORDS
 
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
-                      "season"))
+                      "season", "occasion"))
 MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "likeback",
                      "comma", "price"))
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
+# The characters an eau de cologne may have: beside any other ("a woody cologne for men",
+# "oud cologne"), "cologne" is the everyday word for a perfume, as in American shops, not
+# the citrus-aromatic eau de cologne (Jo Malone's colognes came first for "masculine woody
+# cologne", 1 of 5 hits meeting the query).
+COLOGNE_CHARACTERS = frozenset(("cologne", "citrus", "aromatic", "fougere", "green", "aquatic"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
 # verbs after a gender word that make it the perfume's admirers ("women love", "men go");
 # never embedded ("I love vanilla" ranked Creed's Love in White first)
@@ -97,9 +103,11 @@ class QueryParse:
     query writes out in full (Aventus only); `avoid` holds soft (kind, value) preferences;
     `simile` the unknown words after "smells like", searched as a description rather than
     as a name;
-    `corrections` (typed, read) pairs for misspelt words; `occasion_words` the words read as
-    an occasion, which stay in `text` (they are embedded) but are no lexical terms: no
-    perfume is described by its occasions, and as a bare word "date" is a fruit note;
+    `corrections` (typed, read) pairs for misspelt words; `unsearched_words` the words read
+    as an occasion or a gender, which stay in `text` (they are embedded) but are no lexical
+    terms: no perfume is described by its occasions, and as a bare word "date" is a fruit
+    note; a gender is a constraint already, and its word matched the perfumes named after it
+    ("perfume for a 16 year old girl" ranked Poison Girl and Good Girl Gone Bad first);
     `price` the price wishes as typed ("under 50 dollars", "cheap"), which the catalogue
     cannot meet (it has no prices): out of `text`, reported as ignored."""
 
@@ -123,7 +131,7 @@ class QueryParse:
     include_editions: bool = False
     text: str = ""
     corrections: tuple[tuple[str, str], ...] = ()
-    occasion_words: tuple[str, ...] = ()
+    unsearched_words: tuple[str, ...] = ()
     price: tuple[str, ...] = ()
 
 
@@ -174,13 +182,14 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool,
     leads: list[int] = []
     while j < len(units) and (units[j].kind == "soft" or is_filler(units[j])
                               or units[j].value in NEGATED_LEADS or _negated_like(units, j)
-                              or (units[j].value == "for" and j + 1 < len(units)
-                                  and units[j + 1].kind in ELEMENTS)):
+                              or _for_element(units, j)):
         # "that" softens ("not that sweet") unless a lead follows ("nothing that has oud")
         softens = units[j].kind == "soft" and not (
             units[j].value == "that" and j + 1 < len(units)
             and units[j + 1].value in NEGATED_LEADS)
-        if units[j].value in NEGATED_LEADS:
+        # "not for the office": "for" and its article go with the office
+        if units[j].value in NEGATED_LEADS or _for_element(units, j) or (
+                leads and units[leads[-1]].value == "for" and is_filler(units[j])):
             leads.append(j)
         soft, j = soft or softens, j + 1
     noun = j
@@ -198,6 +207,17 @@ def _forward_scope(units: Sequence[Unit], marker: int) -> tuple[list[int], bool,
     passed = [q for q in qualifiers if units[q].kind not in ELEMENTS]
     return ([q for q in qualifiers if units[q].kind in ELEMENTS] + scope, soft,
             leads + passed if scope else [])
+
+
+def _for_element(units: Sequence[Unit], j: int) -> bool:
+    """A "for" the negation passes over to what it is for ("not for the office", "not for
+    men"): the word goes with the negated element, never embedded as a wish."""
+    if units[j].value != "for":
+        return False
+    k = j + 1
+    while k < len(units) and is_filler(units[k]):
+        k += 1
+    return k < len(units) and units[k].kind in ELEMENTS
 
 
 def _negated_like(units: Sequence[Unit], j: int) -> bool:
@@ -383,8 +403,12 @@ class QueryParser:
         kept = _joined([i for i, u in enumerate(units) if not (
             i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
             or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
-            or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS))],
+            or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS)
+            or (u.kind == "intensity"
+                and " ".join(tokens[u.start:u.end]) in PERFORMANCE_PHRASES))],
             units, tokens)
+        if "cologne" in wish.characters and not set(wish.characters) <= COLOGNE_CHARACTERS:
+            wish.characters.remove("cologne")  # "woody cologne": the word for a perfume
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
@@ -401,7 +425,7 @@ class QueryParser:
             excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
             reference=roles.found, simile=roles.simile, text=" ".join(kept),
             include_editions=any(t in EDITION_WORDS for t in kept),
-            occasion_words=_unique(t for u in units if u.kind == "occasion"
+            unsearched_words=_unique(t for u in units if u.kind in ("occasion", "gender")
                                    for t in tokens[u.start:u.end]),
             price=_price_phrases(units, tokens, roles.price))
 

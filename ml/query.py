@@ -32,10 +32,10 @@ def catalog_words(catalog: Catalog) -> frozenset[str]:
 
 
 def _lexical_terms(english: str, parse: QueryParse) -> tuple[str, ...]:
-    """The BM25 terms of the embedded text, less the words read as an occasion."""
-    occasion = {singular(word) for word in parse.occasion_words}
+    """The BM25 terms of the embedded text, less the words read as an occasion or a gender."""
+    unsearched = {singular(word) for word in parse.unsearched_words}
     return tuple(term for term in map(singular, content_tokens(english))
-                 if term not in occasion)
+                 if term not in unsearched)
 
 
 @dataclass(frozen=True)

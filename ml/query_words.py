@@ -146,16 +146,21 @@ OCCASION_WORDS: dict[str, str] = {
                      "condolence", "condolences"), "funeral"),
 }
 INTENSITIES: dict[str, tuple[str, ...]] = {"light": ("edc", "edt"), "strong": ("edp", "parfum")}
+# How long and how far a perfume carries: a strong intensity, and words about its
+# performance, not its smell, so never embedded ("good longevity" ranked Good Girl first).
+PERFORMANCE_PHRASES = (
+    "long lasting", "longer lasting", "longlasting", "beast mode", "lasts all day",
+    "last all day", "lasting all day", "lasts long", "last long", "lasts forever",
+    "long wearing", "longevity", "good longevity", "great longevity", "sillage",
+    "good sillage", "great sillage", "projection", "good projection", "great projection",
+    "strong projection", "projecting", "projects", "performance", "good performance",
+    "great performance", "performs well", "performer", "good performer", "great performer")
 INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
                      "understated", "lightweight", "skin scent", "lighter", "softer",
                      "subtler", "quieter"), "light"),
-    **dict.fromkeys(("strong", "intense", "powerful", "heavy", "long lasting", "stronger",
-                     "more intense", "longer lasting", "louder", "heavier",
-                     "longlasting", "beast mode", "loud", "projecting", "potent",
-                     "lasts all day", "last all day", "lasting all day", "lasts long",
-                     "last long", "lasts forever", "long wearing", "longevity",
-                     "good longevity", "great longevity",
+    **dict.fromkeys(("strong", "intense", "powerful", "heavy", "stronger", "more intense",
+                     "louder", "heavier", "loud", "potent", *PERFORMANCE_PHRASES,
                      # what "not ..." says of a perfume too much of itself ("sweet but not
                      # cloying"): an avoided strong intensity
                      "overpowering", "cloying", "overbearing", "suffocating"), "strong"),

@@ -16,7 +16,7 @@ from ml.korean import Lexicon, translate
 from ml.notes import SWEETS, WOODS, NoteTaxonomy
 from ml.planning import Planner
 from ml.query import QueryInterpreter
-from ml.query_words import CHARACTERS
+from ml.query_words import CHARACTERS, OCCASIONS
 from ml.search import SearchPipeline, SearchRequest, SearchResult
 
 pytestmark = pytest.mark.unit
@@ -259,6 +259,77 @@ def test_korean_and_everyday_phrasings_read_as_meant(pipeline: SearchPipeline, q
     Creed's Love in White first ("love")."""
     interpreted = search(pipeline, query).interpreted
     assert {key: interpreted[key] for key in fields} == fields
+
+
+@pytest.mark.parametrize(("query", "english", "occasions", "avoid"), [
+    ("not for office", "", [], ["occasion: office"]),
+    ("perfume not for the office", "perfume", [], ["occasion: office"]),
+    ("something for a date, not for the office", "something for a date", ["date"],
+     ["occasion: office"]),
+    ("something sexy but not for a date", "something sexy", [], ["occasion: date"]),
+    ("vanilla, not for work", "vanilla", [], ["occasion: office"]),
+])
+def test_a_negated_occasion_is_avoided_not_wished(pipeline: SearchPipeline, query: str,
+                                                  english: str, occasions: list[str],
+                                                  avoid: list[str]) -> None:
+    """"not for the office" wished for the office (an occasion was no element a negation
+    could reach, and "for" stopped it), ranking office scents first."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["english"] == english and interpreted["occasions"] == occasions
+    assert interpreted["avoid"] == avoid
+
+
+def test_perfumes_that_suit_an_avoided_occasion_come_after_the_others(
+        pipeline: SearchPipeline, shipped: Catalog) -> None:
+    office = set(OCCASIONS["office"])
+    moods = {p.id: set(p.mood) for p in shipped.perfumes}
+
+    def suiting(query: str) -> int:
+        return sum(bool(moods[hit.id] & office) for hit in search(pipeline, query).hits)
+
+    assert suiting("woody perfume") >= 5 and suiting("woody perfume not for the office") == 0
+    assert suiting("vanilla, not for work") == 0
+
+
+@pytest.mark.parametrize(("query", "english"), [
+    ("good longevity", ""), ("great longevity and sillage", ""),
+    ("long lasting perfume with good projection", "perfume with"),
+    ("a great performer", "a")])
+def test_words_about_performance_are_an_intensity_never_embedded(
+        pipeline: SearchPipeline, query: str, english: str) -> None:
+    """"good longevity" ranked Good Girl and Good Girl Gone Bad first: the words were
+    embedded (and with nothing else left, the raw query was)."""
+    result = search(pipeline, query)
+    assert result.interpreted["intensity"] == "strong"
+    assert result.interpreted["english"] == english
+    assert not any(word in hit.payload["name"].lower() for hit in result.hits
+                   for word in ("good", "great", "perform", "long"))
+
+
+@pytest.mark.parametrize(("query", "families"), [
+    ("masculine woody cologne", ["woody"]),
+    ("woody cologne for men", ["woody"]),
+    ("an amber cologne", ["amber"]),
+    ("citrus cologne with bergamot and neroli", ["citrus", "cologne"]),
+    ("a cologne with no lavender", ["cologne"]),
+    ("fresh green cologne", ["green", "cologne"]),
+])
+def test_cologne_beside_a_family_it_cannot_have_is_the_word_for_a_perfume(
+        pipeline: SearchPipeline, query: str, families: list[str]) -> None:
+    """"masculine woody cologne" wished for an eau de cologne too: Jo Malone's colognes came
+    first, 1 of 5 hits meeting the query."""
+    assert search(pipeline, query).interpreted["families"] == families
+
+
+@pytest.mark.parametrize(("query", "names"), [
+    ("perfume for a 16 year old girl", "girl"), ("i want to smell like a rich man", "man"),
+])
+def test_a_gender_word_is_no_lexical_term(interpreter: QueryInterpreter, query: str,
+                                          names: str) -> None:
+    """The gender is a constraint; as a BM25 term "girl" ranked Poison Girl, Good Girl and
+    Good Girl Gone Bad first for a 16-year-old."""
+    interpreted = interpreter.interpret(query)
+    assert interpreted.parse.genders and names not in interpreted.terms
 
 
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
