@@ -39,6 +39,25 @@ FAMILY_LABEL_KO = {
 }  # fmt: skip
 
 
+# The sub-families a brief names by their own word ("gourmand", "chypre", "leather"), as its
+# description says them, in place of the wheel family or before it: a gourmand brief read
+# "A soft amber parfum", a leather one "A dry woods eau de parfum". "fresh" (a citrus
+# cologne) and "aquatic" (the water family's label already) keep the family.
+SUBFAMILY_LABEL = {"gourmand": "gourmand", "chypre": "chypre", "fougere": "fougère",
+                   "leather": "leather", "musky": "musky {family}", "spicy": "spicy {family}"}
+SUBFAMILY_LABEL_KO = {"gourmand": "구르망", "chypre": "시프레", "fougere": "푸제르",
+                      "leather": "레더", "musky": "머스키 {family}",
+                      "spicy": "스파이시 {family}"}  # fmt: skip
+
+
+def brief_family_label(brief: Brief) -> str:
+    """The family a description names: the sub-family the brief asked for by its word, else
+    the wheel family (`family_label`)."""
+    family = family_label(brief.fragrance_family, brief.language)
+    labels = SUBFAMILY_LABEL_KO if brief.language == "ko" else SUBFAMILY_LABEL
+    return labels.get(brief.subfamily or "", "{family}").format(family=family)
+
+
 def family_label(family: str, language: str = "en") -> str:
     """A wheel family as prose: "woody_amber" -> "woody amber", "water" -> "aquatic";
     Korean: "우디 앰버", "아쿠아틱" (a family without a Korean word as in English)."""
@@ -91,7 +110,7 @@ def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str
     """One sentence naming the family, the mood (without its exclusions: "no musk" is not
     a mood), the concentration as people read it ("eau de parfum", "오 드 퍼퓸") and the
     leading materials of each tier by the names the ingredient list shows."""
-    family = family_label(brief.fragrance_family, brief.language)
+    family = brief_family_label(brief)
     strength = concentration_prose(str(brief.concentration), brief.language)
     if brief.language == "ko":
         lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}

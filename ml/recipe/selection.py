@@ -25,6 +25,7 @@ from ml.recipe.vocabulary import (
     ODOUR_FAMILY_WORDS,
     is_family_word,
     is_generic,
+    is_plant_part,
     known_stand_ins,
     korean_lexicon,
     respelled,
@@ -239,7 +240,7 @@ def _note_keys(note: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
             parts = [" ".join(words[start:start + length])
                      for start in range(len(words) - length + 1)
                      if _bounds_part(words[start]) and _bounds_part(words[start + length - 1])]
-            parts = [part for part in parts if not is_generic(part)]
+            parts = [part for part in parts if not is_generic(part) and not is_plant_part(part)]
             groups.append(("part", tuple(p for p in parts if not is_family_word(p))))
             groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
     return tuple((kind, keys) for kind, keys in groups if keys)

@@ -49,6 +49,12 @@ GENERIC_WORDS = frozenset({
     "essence", "concrete", "co2", "fcf", "rectified", "crude", "natural", "synthetic",
     "note", "notes", "accord", "accords", "type", "alcohol", "acetate", "otto", "grade",
 })  # fmt: skip
+# Words for a part of a plant: on their own they name no smell ("leaf" of "tomato leaf" found
+# petitgrain, the leaf oil of the bitter orange).
+PLANT_PART_WORDS = frozenset({
+    "leaf", "leaves", "bark", "root", "roots", "seed", "seeds", "bud", "buds", "petal",
+    "petals", "stem", "stems", "peel", "rind", "twig", "twigs", "needle", "needles", "vine",
+})  # fmt: skip
 
 
 # Notes people ask for that no material is named after, and the notes that stand for them,
@@ -61,6 +67,9 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
                      "fireplace"), ("birch tar", "guaiacol", "cade", "smoke")),
     **dict.fromkeys(("green tea", "black tea", "white tea", "oolong tea", "oolong", "matcha",
                      "earl grey"), ("tea",)),
+    # the green of a crushed tomato leaf: perfumers build it of these
+    **dict.fromkeys(("tomato leaf", "tomato leaves", "tomato vine", "tomato stem"),
+                    ("violet leaf", "galbanum", "cut grass")),
 }  # fmt: skip
 
 
@@ -82,6 +91,12 @@ def is_generic(form: str) -> bool:
     """True for a normalised form made only of generic words ("oil", "absolute oil")."""
     words = form.split()
     return bool(words) and all(word in GENERIC_WORDS for word in words)
+
+
+def is_plant_part(form: str) -> bool:
+    """True for a normalised form made only of words for plant parts ("leaf", "bark")."""
+    words = form.split()
+    return bool(words) and all(word in PLANT_PART_WORDS for word in words)
 
 
 def _note_words() -> frozenset[str]:

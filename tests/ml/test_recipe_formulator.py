@@ -338,6 +338,28 @@ def test_a_description_uses_an_before_a_vowel_sound(family: str, mood: str, star
     assert formula.description.startswith(start), formula.description
 
 
+@pytest.mark.parametrize(("family", "english", "korean"), [
+    ("gourmand", "A gourmand eau de parfum ", " 구르망 계열 오 드 퍼퓸 향수입니다."),
+    ("leather", "A leather eau de parfum ", " 레더 계열 오 드 퍼퓸 향수입니다."),
+    ("chypre", "A chypre eau de parfum ", " 시프레 계열 오 드 퍼퓸 향수입니다."),
+    ("fougere", "A fougère eau de parfum ", " 푸제르 계열 오 드 퍼퓸 향수입니다."),
+    ("musk", "A musky soft floral eau de parfum ",
+     " 머스키 소프트 플로럴 계열 오 드 퍼퓸 향수입니다."),
+    ("spicy", "A spicy woody amber eau de parfum ",
+     " 스파이시 우디 앰버 계열 오 드 퍼퓸 향수입니다."),
+    ("fresh", "A citrus eau de parfum ", " 시트러스 계열 오 드 퍼퓸 향수입니다."),
+    ("soft_amber", "A soft amber eau de parfum ", " 소프트 앰버 계열 오 드 퍼퓸 향수입니다."),
+])
+def test_a_description_names_the_sub_family_the_brief_asked_for(
+        family: str, english: str, korean: str) -> None:
+    """A gourmand brief was described as "A soft amber parfum", a leather one as "A dry
+    woods eau de parfum": the wheel family the word maps to, not the word."""
+    en = FORMULATOR.formulate(Brief(family, concentration="edp")).description
+    assert en.startswith(english), en
+    ko = FORMULATOR.formulate(Brief(family, concentration="edp", language="ko")).description
+    assert ko.endswith(korean), ko
+
+
 def test_a_description_names_its_materials_as_the_ingredient_list_shows_them() -> None:
     """A tester read "opens on bergamiol ... settles on iso e super, vertofix" beside an
     ingredient list of Linalyl acetate, Iso E Super (OTNE), Acetyl cedrene (Vertofix): a
@@ -432,6 +454,24 @@ def test_a_generic_word_never_stands_for_a_note() -> None:
     assert stand_in("oil", usable) is not None  # oils are left
     assert stand_in("rose oil", usable) is None
     assert stand_in("rose absolute", usable) is None
+
+
+@pytest.mark.parametrize("note", ["mango leaf", "banana leaves", "apple bark", "lotus root"])
+def test_a_word_for_a_plant_part_never_stands_for_a_note(note: str) -> None:
+    """"tomato leaf" was stood for by petitgrain, the leaf oil of the bitter orange: the
+    word "leaf" alone named it. A plant part names no smell."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    found = stand_in(note, [m for m in load_materials() if not m.forbidden])
+    assert found is None or found.key not in {"leaf", "leaves", "bark", "root"}, found
+
+
+def test_tomato_leaf_is_built_of_the_green_notes_perfumers_use() -> None:
+    outcome = _shipped_pipeline().run(Brief("green", notes_include=["tomato leaf"], seed=1))
+    assert outcome.status == "succeeded"
+    assert any("'tomato leaf'" in line and "(as 'violet leaf')" in line
+               for line in outcome.notes), outcome.notes
 
 
 def test_a_requested_note_whose_head_word_is_excluded_says_so() -> None:
