@@ -144,10 +144,20 @@ class _Builder:
         self.words.append(word)
 
 
+# An amount in won as Korean writes it: "10만원" (10 x 10,000), "5천 원", "50000원"
+_WON = re.compile(r"(\d+)\s*(만|천)?\s*원")
+_WON_UNITS = {"만": 10_000, "천": 1_000, None: 1}
+
+
+def _won(match: re.Match[str]) -> str:
+    return f" {int(match.group(1)) * _WON_UNITS[match.group(2)]} won "
+
+
 def translate(text: str, lexicon: Lexicon) -> Translation:
-    """English words for `text` (lexicon translations and Latin words, in query order)."""
+    """English words for `text` (lexicon translations and Latin words, in query order); an
+    amount in won is written out ("10만원 이하": 100000 won or less, a price)."""
     built = _Builder()
-    for piece in lexicon.pieces(text):
+    for piece in lexicon.pieces(_WON.sub(_won, text)):
         if isinstance(piece, LexiconEntry):
             built.add(piece)
             continue

@@ -302,6 +302,7 @@ class QueryParser:
                  known_words: Iterable[str] = ()) -> None:
         self._reader = UnitReader(phrases, names)
         self._names, self._taxonomy = names, taxonomy
+        self._words = frozenset(known_words)
         self._speller = SpellingCorrector(phrases, (
             *known_words, *names.words(), *NAME_FILLERS, *SCOPE_FILLERS, *BOUNDARIES,
             *STOPWORDS, *COMMON_NAME_WORDS, *COMMON_QUERY_WORDS))
@@ -361,7 +362,8 @@ class QueryParser:
         text = " ".join(words) or " ".join(untranslated)
         if found:
             roles.found, roles.reference = Reference(text, found), set(span)
-        elif units[marker].value in SMELL_LIKES:
+        elif units[marker].value in SMELL_LIKES or (
+                units[marker].value not in STRONG_LIKES and self._described(units, unknown)):
             if unknown:
                 roles.simile = Reference(text, None, tuple(self._names.suggestions(
                     words, at_least=SIMILE_SUGGESTION_RATIO)))
@@ -369,6 +371,13 @@ class QueryParser:
                 step < 0 and untranslated and not span)):
             suggestions = tuple(self._names.suggestions(words)) if words else ()
             roles.found, roles.reference = Reference(text, None, suggestions), set(span)
+
+    def _described(self, units: Sequence[Unit], unknown: Sequence[int]) -> bool:
+        """Whether the unknown words after a plain "like" describe a thing rather than name
+        a perfume: all of them English words ("something like a library", "like walking in
+        a garden", "정원 같은 향"). They were read as an unknown perfume's name: no hits,
+        and "Did you mean: Lira, Libre, Shalimar?"."""
+        return bool(unknown) and all(units[k].value in self._words for k in unknown)
 
     def _compared(self, units: Sequence[Unit], tokens: Sequence[str], roles: _Roles) -> None:
         """A perfume compared with "but less" / "but more" ("Santal 33 but less sweet") or

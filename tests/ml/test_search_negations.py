@@ -332,6 +332,42 @@ def test_a_gender_word_is_no_lexical_term(interpreter: QueryInterpreter, query: 
     assert interpreted.parse.genders and names not in interpreted.terms
 
 
+@pytest.mark.parametrize("query", ["something like a library", "a scent like a garden",
+                                   "like walking in a garden after rain", "like an old library",
+                                   "정원 같은 향", "숲 같은 향"])
+def test_like_a_described_thing_is_a_simile_not_an_unknown_perfume(
+        pipeline: SearchPipeline, query: str) -> None:
+    """"something like a library" answered no hits: "No perfume in the catalogue matches 'a
+    library'. Did you mean: Lira, Libre, Shalimar?"."""
+    result = search(pipeline, query)
+    assert result.interpreted["reference"] is None and result.hits
+    assert result.message and "searched for perfumes that smell like it" in result.message
+
+
+def test_like_an_unknown_name_still_says_no_perfume_matches(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "like zorblax")
+    assert not result.hits and result.message and result.message.startswith(
+        "No perfume in the catalogue matches 'zorblax'.")
+    assert search(pipeline, "like aventis").interpreted["reference"]["name"] == "Aventus"
+
+
+@pytest.mark.parametrize(("query", "fields", "price"), [
+    ("남친 선물용 향수 10만원 이하", {"genders": ["masculine"]}, "'100000 won or less'"),
+    ("여자친구 생일 선물 5만원 미만", {"genders": ["feminine"], "untranslated": []},
+     "'50000 won or less'"),
+    ("회사에서 뿌리기 좋은 은은한 향수", {"occasions": ["office"], "untranslated": []}, None),
+    ("아빠한테 줄 향수", {"genders": ["masculine"], "untranslated": []}, None),
+])
+def test_korean_gifts_prices_and_workplaces_read_as_meant(
+        pipeline: SearchPipeline, query: str, fields: dict[str, object],
+        price: str | None) -> None:
+    """A boyfriend, a father, the office and an amount in won were untranslated ("남친",
+    "회사에서", "원", "하"), and the query read as nothing understood."""
+    result = search(pipeline, query)
+    assert {key: result.interpreted[key] for key in fields} == fields
+    assert price is None or (result.message and price in result.message)
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
