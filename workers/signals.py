@@ -108,6 +108,9 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
         # the log handlers mask the passwords in these URLs
         log.info("worker ready: queues %s, device %s, database %s, broker %s",
                  ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            log.warning("this worker runs as root: Celery advises against it outside a "
+                        "throwaway machine (the container images run it as user 10001)")
         # before the worker consumes: a job's time limit must not run while models load
         warm_up(resources, queues)
 

@@ -4,6 +4,8 @@ line of either process holds the password, an API key or the webhook secret."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -42,3 +44,6 @@ def test_secrets_never_reach_the_logs(make_stack, pg_url: str) -> None:  # type:
     worker_log = worker.log_path.read_text()
     assert ":***@" in worker_log and "search.run[" in worker_log
     assert "webhooks.dispatch[" not in worker_log and "maintenance.recover[" not in worker_log
+    # as root, one log line says so, not Celery's seven-line warning on stderr
+    assert "SecurityWarning" not in worker_log
+    assert ("this worker runs as root" in worker_log) == (os.geteuid() == 0)
