@@ -368,6 +368,20 @@ def test_korean_gifts_prices_and_workplaces_read_as_meant(
     assert price is None or (result.message and price in result.message)
 
 
+@pytest.mark.parametrize(("query", "families", "moods"), [
+    ("fruity floral for teenagers", ["fruity"], ["playful"]),
+    ("floral fruity perfume", ["fruity"], []),
+    ("something that smells like money", [], ["elegant"]),
+])
+def test_shop_families_teens_and_money_read_as_people_mean_them(
+        pipeline: SearchPipeline, query: str, families: list[str], moods: list[str]) -> None:
+    """"fruity floral" asked for two families (1 of 5 hits met both), "smells like money"
+    was a price ignored and nothing understood."""
+    result = search(pipeline, query)
+    assert result.interpreted["families"] == families and result.interpreted["moods"] == moods
+    assert result.interpreted["reference"] is None and not result.relaxed
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
