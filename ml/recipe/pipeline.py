@@ -133,7 +133,8 @@ class RecipePipeline:
         if not brief.notes_include:
             return []
         present = [material for material, _ in self._lines(formula)]
-        return unmet_notes(brief, present, self._usable())
+        return unmet_notes(brief, present, self._usable(),
+                           [m for m in self.materials if m.forbidden])
 
     def _lines(self, formula: Formula) -> list[tuple[Material, float]]:
         """The formula's known materials with their % of the concentrate."""

@@ -19,6 +19,7 @@ from ml.korean import contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
+from ml.recipe.dosing import STEP, use_cap
 from ml.recipe.materials import POSITIONS, Material, normalise_term
 from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
@@ -289,10 +290,11 @@ def _other_names(form: str) -> tuple[str, ...]:
 
 
 def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
-                candidates: Sequence[Material]) -> list[str]:
+                candidates: Sequence[Material],
+                prohibited: Sequence[Material] = ()) -> list[str]:
     """What a result should tell about the brief's requested notes: one line per note that
     is not in the formula as asked (the brief excludes it, none matched, its material is
-    excluded by the brief or could not be placed, or a stand-in was used)."""
+    excluded by the brief, prohibited or could not be placed, or a stand-in was used)."""
     lines = []
     for note in brief.notes_include:
         exclusion = excluded_by(note, brief)
@@ -309,8 +311,10 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
                          + _why_absent(named, brief))
         elif found is None:
             near = stand_in(note, candidates)
+            banned = stand_in(note, prohibited, whole_only=True) if near is None else None
             lines.append(f"requested note {note!r} is not in the formula: " + (
-                "no usable material stands for it" if near is None
+                _why_prohibited(banned.material) if banned is not None
+                else "no usable material stands for it" if near is None
                 else _why_absent(near, brief)))
         elif found.known:
             lines.append(f"requested note {note!r}: no material of that name; "
@@ -321,10 +325,23 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
     return lines
 
 
+def _why_prohibited(material: Material) -> str:
+    """Why a material the note names is never used ("lilial": banned in the EU)."""
+    who = " and ".join(part for part, applies in (
+        ("prohibited by IFRA", material.ifra is not None and material.ifra.prohibited),
+        ("banned in the EU", material.eu_banned)) if applies)
+    return f"{material.name} is {who}; no usable material stands for it"
+
+
 def _why_absent(near: StandIn, brief: Brief) -> str:
     if (note := excluding_note(near.material, brief)) is not None:
         return (f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude "
                 f"({note!r})")
+    top = near.material.typical_use_pct[1] if near.material.typical_use_pct else 0.0
+    if top > 0.0 and use_cap(near.material) < STEP:  # geosmin: used at parts per million
+        return (f"{near.material.name} (for {near.key!r}) is used at {top:g} % of a "
+                f"concentrate at most, under the {STEP:g} % a formula writes (perfumers "
+                "dose it as a dilution)")
     return f"{near.material.name} (for {near.key!r}) could not be placed"
 
 

@@ -474,6 +474,29 @@ def test_tomato_leaf_is_built_of_the_green_notes_perfumers_use() -> None:
                for line in outcome.notes), outcome.notes
 
 
+def test_a_note_only_a_trace_material_gives_says_why_it_is_absent() -> None:
+    """"petrichor" said "Geosmin (for 'petrichor') could not be placed": geosmin is used at
+    parts per million, under the hundredth of a percent a formula writes."""
+    outcome = _shipped_pipeline().run(Brief("woods", notes_include=["petrichor"], seed=1))
+    assert outcome.status == "succeeded"
+    assert any("'petrichor'" in line and "Geosmin" in line and "dilution" in line
+               for line in outcome.notes), outcome.notes
+
+
+@pytest.mark.parametrize(("note", "says"), [
+    ("lilial", "Lilial is prohibited by IFRA and banned in the EU"),
+    ("lyral", "Lyral (HICC) is prohibited by IFRA and banned in the EU"),
+    ("costus", "Costus root oil is prohibited by IFRA"),
+])
+def test_a_note_naming_a_prohibited_material_says_it_is_prohibited(note: str,
+                                                                  says: str) -> None:
+    """"lilial" said only "no usable material stands for it"."""
+    outcome = _shipped_pipeline().run(Brief("floral", notes_include=[note], seed=1))
+    assert outcome.status == "succeeded"
+    assert f"requested note {note!r} is not in the formula: {says}; no usable material " \
+        "stands for it" in outcome.notes, outcome.notes
+
+
 def test_a_requested_note_whose_head_word_is_excluded_says_so() -> None:
     outcome = _shipped_pipeline().run(Brief("floral", notes_include=["rose oil"],
                                             notes_exclude=["rose"], seed=1))
