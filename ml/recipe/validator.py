@@ -106,8 +106,10 @@ def _check_structure(
             report.violations.append(Finding(
                 "unknown_material", f"{ingredient.material_id!r} is not in the knowledge base",
                 ingredient.material_id))  # fmt: skip
-        else:
-            _check_use_level(ingredient.material_id, ingredient.pct, book, rules, report)
+    # a material listed twice is checked at its summed amount: two lines of 30 % are 60 %
+    for material_id, pct in formula.amounts().items():
+        if material_id in book:
+            _check_use_level(material_id, pct, book, rules, report)
     for material_id, times in _repeated(ids).items():
         report.warnings.append(Finding(
             "duplicate_material", f"{material_id} is listed {_times(times)}; its lines "

@@ -79,8 +79,9 @@ def test_exclusions_that_leave_too_few_materials_are_refused_with_the_reason() -
 
 
 def test_the_validator_warns_about_a_material_above_its_typical_use() -> None:
-    """Ambroxan is used at up to 10 %: at 15 % the formula is legal (no limit binds it) but
-    no perfumer would write it. A warning, not a violation."""
+    """Ambroxan is used at up to 10 %: at 20 % (a line of 15 % beside the formula's 5 %) the
+    formula is legal (no limit binds it) but no perfumer would write it. A warning, not a
+    violation."""
     book = MaterialBook.from_rows(ROWS)
     lines = [("ambroxan", pct, pos) if m == "galaxolide" else (m, pct, pos)
              for m, pct, pos in BALANCED]  # fmt: skip
@@ -88,7 +89,7 @@ def test_the_validator_warns_about_a_material_above_its_typical_use() -> None:
     assert report.valid, report.violations
     warned = [w for w in report.warnings if w.code == "above_typical_use"]
     assert [w.subject for w in warned] == ["ambroxan"]
-    assert "15.00 %" in warned[0].message and "at most 10 %" in warned[0].message
+    assert "20.00 %" in warned[0].message and "at most 10 %" in warned[0].message
     assert validate(make_formula(BALANCED), book).warnings == []
 
 
@@ -151,3 +152,13 @@ def test_a_material_listed_twice_is_named_in_its_warning() -> None:
     duplicate = [w for w in report.warnings if w.code == "duplicate_material"]
     assert [w.subject for w in duplicate] == ["hedione"], duplicate
     assert duplicate[0].message.startswith("hedione is listed twice"), duplicate
+
+
+def test_a_material_split_over_two_lines_is_checked_at_its_summed_amount() -> None:
+    """Iso E Super at 25 % twice (50 % of the concentrate) drew no dominant-material warning:
+    each line was checked alone; listed once at 50 %, it did."""
+    split = [(m, p - 10.0 if m == "galaxolide" else p, pos) for m, p, pos in BALANCED] + [
+        ("iso-e-super", 10.0, "base"), ("iso-e-super", 20.0, "base")]  # 20 + 10 + 20 = 50
+    report = validate(make_formula(split), BOOK)
+    dominant = [w.message for w in report.warnings if w.code == "dominant_material"]
+    assert dominant == ["iso-e-super is 50.00 % of the concentrate (> 40 %)"], report.warnings
