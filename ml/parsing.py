@@ -57,6 +57,7 @@ from ml.query_words import (
     SMELL_LIKES,
     STRONG_LIKES,
     TRAILING_LIKES,
+    written_concentrations,
 )
 from ml.spelling import SpellingCorrector
 from ml.tokens import STOPWORDS
@@ -427,7 +428,8 @@ class QueryParser:
             occasions=_unique(wish.occasions), genders=_unique(wish.genders),
             seasons=_unique(wish.seasons), intensity=wish.intensity,
             brands=_unique(b for b in wish.brands if b not in named_brands),
-            named=_unique(wish.named), named_exactly=_unique(wish.named_exactly),
+            named=_unique(wish.named),
+            named_exactly=self._by_concentration(_unique(wish.named_exactly), tokens),
             excluded_notes=_unique(wish.excluded_notes),
             excluded_characters=_unique(wish.excluded_characters),
             excluded_genders=_unique(wish.excluded_genders),
@@ -437,6 +439,15 @@ class QueryParser:
             unsearched_words=_unique(t for u in units if u.kind in ("occasion", "gender")
                                    for t in tokens[u.start:u.end]),
             price=_price_phrases(units, tokens, roles.price))
+
+    def _by_concentration(self, ids: tuple[str, ...], tokens: Sequence[str]) -> tuple[str, ...]:
+        """The editions of the concentration the query writes ("br540 extrait", "bleu de
+        chanel edt") first, the rest in order."""
+        wanted = written_concentrations(tokens)
+        if not wanted:
+            return ids
+        return tuple(sorted(ids, key=lambda i: self._names.perfumes[i].concentration
+                            not in wanted))
 
     def _editions(self, ids: Sequence[str]) -> list[str]:
         return sorted({e for i in ids for e in self._names.editions(i)})
@@ -470,7 +481,9 @@ class QueryParser:
             wish.last_note = i
         elif unit.kind == "name":
             wish.named.extend(sorted({m for i in unit.ids for m in self._names.line_members(i)}))
-            wish.named_exactly.extend(self._editions(unit.ids))
+            # the edition the name writes out first ("dior homme intense": Intense, then
+            # Dior Homme): the first is the one a query naming it alone lists first
+            wish.named_exactly.extend((*unit.ids, *self._editions(unit.ids)))
         elif unit.kind == "intensity":
             wish.intensity = unit.value
         else:

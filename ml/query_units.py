@@ -22,6 +22,8 @@ COMMON_NAME_WORDS = frozenset(("pour", "homme", "femme", "eau", "de", "la", "le"
                                "for", "men", "women", "by", "no", "d", "s", "et", "di", "du",
                                "des", "and", "in", "black", "white", "blue", "red", "one"))
 
+FRENCH_ARTICLES = frozenset(("le", "la", "les", "l"))
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -44,7 +46,11 @@ class UnitReader:
 
     def _distinctive(self, tokens: Sequence[str], span: NameSpan) -> bool:
         """Whether the name has a word of its own: no query word, or the French spelling
-        of a note ("Tobacco Vanille" is the perfume, "tobacco vanilla" two notes)."""
+        of a note ("Tobacco Vanille" is the perfume, "tobacco vanilla" two notes); or it is
+        a French name written out whole, article first: nobody writes "le male" for a
+        masculine scent ("Le Male", "L'Homme" were a gender wish without their brand)."""
+        if span.end - span.start >= 2 and tokens[span.start] in FRENCH_ARTICLES:
+            return True
         return any((t in VARIANTS or not (t in self._phrases.words or t in NAME_FILLERS
                                           or t in COMMON_NAME_WORDS))
                    and (len(t) >= 3 or t.isdigit()) for t in tokens[span.start:span.end])

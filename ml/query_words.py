@@ -10,6 +10,7 @@ for a concentration. Phrases are matched longest first over `ml.tokens.name_toke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ml.notes import MUSKS, SMOKE, SPICES, SWEETS
@@ -171,6 +172,26 @@ INTENSITY_WORDS: dict[str, str] = {
                      # cloying"): an avoided strong intensity
                      "overpowering", "cloying", "overbearing", "suffocating"), "strong"),
 }
+# How a query names a concentration, as the catalogue's `concentration` ("extrait" is a
+# parfum; "eau de parfum" as three words, `written_concentrations`).
+CONCENTRATION_WORDS = {"extrait": "parfum", "parfum": "parfum", "edp": "edp", "edt": "edt",
+                       "edc": "edc", "toilette": "edt"}
+EAU_DE = {"parfum": "edp", "toilette": "edt", "cologne": "edc"}
+
+
+def written_concentrations(tokens: Sequence[str]) -> frozenset[str]:
+    """The concentrations the tokens name: "edp", "eau de toilette", "extrait"."""
+    found = set()
+    for i, token in enumerate(tokens):
+        if token == "de" and 0 < i < len(tokens) - 1 and tokens[i - 1] == "eau" \
+                and tokens[i + 1] in EAU_DE:
+            found.add(EAU_DE[tokens[i + 1]])
+        elif token in CONCENTRATION_WORDS and not (i > 1 and tokens[i - 1] == "de"
+                                                   and tokens[i - 2] == "eau"):
+            found.add(CONCENTRATION_WORDS[token])
+    return frozenset(found)
+
+
 # Price: the catalogue has no prices, so these words are reported as ignored (`ml.planning`)
 # rather than searched. A currency takes the amount and the comparison written before it
 # ("under 50 dollars", "less than $80") and a cap after it ("50 euros max").

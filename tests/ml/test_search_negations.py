@@ -382,6 +382,23 @@ def test_shop_families_teens_and_money_read_as_people_mean_them(
     assert result.interpreted["reference"] is None and not result.relaxed
 
 
+@pytest.mark.parametrize(("query", "first"), [
+    ("dior homme intense", "Dior Homme Intense"),
+    ("dior homme", "Dior Homme"),
+    ("mfk br540 extrait", "Baccarat Rouge 540 Extrait de Parfum"),
+    ("baccarat rouge 540", "Baccarat Rouge 540"),
+    ("bleu de chanel edt", "Bleu de Chanel Eau de Toilette"),
+    ("bleu de chanel eau de toilette", "Bleu de Chanel Eau de Toilette"),
+    ("le male", "Le Male"),
+    ("l'homme", "L'Homme"),
+])
+def test_the_edition_a_query_writes_out_comes_first(pipeline: SearchPipeline, query: str,
+                                                    first: str) -> None:
+    """"dior homme intense" listed Dior Homme first, "br540 extrait" the eau de parfum,
+    "bleu de chanel edt" the eau de parfum; "le male" was a masculine wish, no perfume."""
+    assert search(pipeline, query).hits[0].payload["name"] == first
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
