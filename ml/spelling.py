@@ -6,8 +6,9 @@ is no known word (a word of the phrase table, of a perfume or brand name, of the
 catalogue's texts, a common query word, or an English word: the word pieces of the shipped
 embedding model's vocabulary that are whole words), so a word that means something as typed
 is never read as another ("good" stays good, not wood). It becomes the note, note group,
-family, mood or season word (`VOCABULARY`) closest to it by edit distance (a letter wrong,
-missing, extra, or two letters swapped) that starts with the same letter, within one edit
+family, mood, season or gender word (`VOCABULARY`: "wemen" is women) closest to it by edit
+distance (a letter wrong, missing, extra, or two letters swapped) that starts with the same
+letter, within one edit
 up to seven letters and two beyond: short words have many neighbours, long ones few. The
 word read is the vocabulary's own name for the meaning when it has a one-word one ("vanile",
 next to the French "vanille", is read "vanilla"). When
@@ -25,7 +26,7 @@ from ml.edit_distance import MIN_LENGTH, allowed_edits, nearest
 from ml.phrases import PhraseTable
 from ml.tokens import singular
 
-VOCABULARY = ("note", "group", "character", "mood", "season")
+VOCABULARY = ("note", "group", "character", "mood", "season", "gender")
 
 
 @cache
@@ -75,7 +76,9 @@ class SpellingCorrector:
         meaning = self._meanings[found]
         # the word the meaning is named by: "vanile" is "vanilla" (a neighbour of "vanille",
         # whose French spelling would read as a perfume's name: "tobacco vanille")
-        return meaning[1] if self._meanings.get(meaning[1]) == meaning else found
+        # (a gender keeps the word typed: "wemen" is "women", not "feminine")
+        return meaning[1] if meaning[0] != "gender" and self._meanings.get(
+            meaning[1]) == meaning else found
 
     def tokens(self, tokens: Sequence[str]) -> tuple[list[str], tuple[Correction, ...]]:
         """`tokens` with each typo replaced, and the corrections made."""

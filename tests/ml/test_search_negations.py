@@ -399,6 +399,21 @@ def test_the_edition_a_query_writes_out_comes_first(pipeline: SearchPipeline, qu
     assert search(pipeline, query).hits[0].payload["name"] == first
 
 
+@pytest.mark.parametrize(("query", "fields"), [
+    ("perfum for wemen", {"genders": ["feminine"], "corrected": {"wemen": "women"}}),
+    ("scent for gentelmen", {"genders": ["masculine"]}),
+    ("parfum homme boisé", {"genders": ["masculine"], "families": ["woody"]}),
+    ("un parfum épicé et sucré", {"families": ["spicy"], "moods": ["sweet"]}),
+    ("frais et fleuri", {"families": ["floral"], "moods": ["fresh"]}),
+])
+def test_misspelt_genders_and_french_perfumery_words_are_read(
+        pipeline: SearchPipeline, query: str, fields: dict[str, object]) -> None:
+    """"perfum for wemen" was nothing understood; "boisé", "épicé", "fleuri" (words shops
+    write in English too) were no family."""
+    interpreted = search(pipeline, query).interpreted
+    assert {key: interpreted[key] for key in fields} == fields
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
