@@ -170,8 +170,13 @@ class BriefIn(Strict):
 
     @field_validator("intensity", "gender", "season", mode="before")
     @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
+    def _lower(cls, value: Any, info: ValidationInfo) -> Any:
+        """Any case; a gender or season a plain word too, as in search filters ("Male",
+        "women", "Fall")."""
+        if not isinstance(value, str):
+            return value
+        plain = _PLAIN_WORDS.get(info.field_name or "")
+        return plain(value) if plain else value.strip().lower()
 
     @field_validator("concentration", mode="before")
     @classmethod

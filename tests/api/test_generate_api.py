@@ -227,6 +227,23 @@ def test_brief_words_are_stored_without_surrounding_blanks(
     assert [e["field"] for e in blank.json()["errors"]] == ["fragrance_family"]
 
 
+@pytest.mark.parametrize(("given", "stored"), [
+    ({"gender": "Male", "season": "Fall"}, {"gender": "masculine", "season": "autumn"}),
+    ({"gender": "women", "season": "SUMMER"}, {"gender": "feminine", "season": "summer"}),
+])
+def test_a_brief_takes_gender_and_season_as_plain_words(
+        client: TestClient, keys: dict[str, IssuedKey], given: dict[str, str],
+        stored: dict[str, str]) -> None:
+    """Search filters took "women" and "fall"; a brief answered 422 for "Male" and "Fall"."""
+    response = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
+                           json={**BRIEF, **given})
+    assert response.status_code == 202, response.text
+    assert {key: response.json()["input"][key] for key in stored} == stored
+    refused = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
+                          json={**BRIEF, "gender": "robot"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "gender"
+
+
 def test_a_note_name_longer_than_a_name_is_refused(client: TestClient,
                                                    keys: dict[str, IssuedKey]) -> None:
     long_note = "rose " * 13  # 65 characters: the note matcher would try its parts
