@@ -65,11 +65,11 @@ def submit_search(access: Access, query: str, top_k: int, search_type: str, no_w
               help="floral, citrus, woody, oriental, chypre, ... or a wheel family")
 @click.option("--mood", default="")
 @click.option("--intensity", default="moderate", show_default=True,
-              type=click.Choice(["light", "moderate", "strong"]))
+              type=click.Choice(["light", "moderate", "strong"], case_sensitive=False))
 @click.option("--gender", default="unisex", show_default=True,
-              type=click.Choice(["feminine", "masculine", "unisex"]))
+              type=click.Choice(["feminine", "masculine", "unisex"], case_sensitive=False))
 @click.option("--season", default=None,
-              type=click.Choice(["spring", "summer", "autumn", "winter"]))
+              type=click.Choice(["spring", "summer", "autumn", "winter"], case_sensitive=False))
 @click.option("--include", "notes_include", multiple=True, help="a note to include")
 @click.option("--exclude", "notes_exclude", multiple=True, help="a note to leave out")
 @click.option("--concentration", default=None,

@@ -146,3 +146,15 @@ def test_server_commands_refuse_what_cannot_run(args: tuple[str, ...], says: str
     answer = fragrance(*args)
     assert answer.exit_code == 2, answer.output
     assert says in answer.output
+
+
+def test_a_recipe_s_words_may_be_written_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(FragranceClient, "call", lambda self, call: calls.append(call) or {
+        "id": JOB_ID, "kind": "recipe", "status": "queued"})
+    taken = fragrance("submit", "recipe", "--family", "woody", "--gender", "Masculine",
+                      "--season", "WINTER", "--intensity", "Strong", "--no-wait", *URL, *KEY)
+    assert taken.exit_code == 0, taken.output
+    brief = calls[0].json
+    assert (brief["gender"], brief["season"], brief["intensity"]) == (
+        "masculine", "winter", "strong")
