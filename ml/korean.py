@@ -153,11 +153,16 @@ def _won(match: re.Match[str]) -> str:
     return f" {int(match.group(1)) * _WON_UNITS[match.group(2)]} won "
 
 
+# "X지 않고", "X지 않는", "X지 않아": the negation as the lexicon writes it ("X지 않은")
+_NOT = re.compile(r"지\s*않(?:고|는|아요|아|게|을)(?![가-힣])")
+
+
 def translate(text: str, lexicon: Lexicon) -> Translation:
     """English words for `text` (lexicon translations and Latin words, in query order); an
-    amount in won is written out ("10만원 이하": 100000 won or less, a price)."""
+    amount in won is written out ("10만원 이하": 100000 won or less, a price), and every
+    ending of a negation read as one ("무겁지 않고 가벼운": not heavy, light)."""
     built = _Builder()
-    for piece in lexicon.pieces(_WON.sub(_won, text)):
+    for piece in lexicon.pieces(_NOT.sub("지 않은", _WON.sub(_won, text))):
         if isinstance(piece, LexiconEntry):
             built.add(piece)
             continue

@@ -414,6 +414,22 @@ def test_misspelt_genders_and_french_perfumery_words_are_read(
     assert {key: interpreted[key] for key in fields} == fields
 
 
+@pytest.mark.parametrize(("query", "fields"), [
+    ("무겁지 않고 가벼운 데일리 향수", {"avoid": ["intensity: strong"], "intensity": "light",
+                                 "untranslated": []}),
+    ("달지 않고 상큼한 향", {"avoid": ["mood: sweet"], "moods": ["fresh"]}),
+    ("진하지 않는 향수", {"avoid": ["intensity: strong"], "untranslated": []}),
+    ("첫 데이트에 뿌릴 향수", {"occasions": ["date"], "untranslated": []}),
+    ("샤넬 향수 중에 여름에 좋은거", {"brands": ["Chanel"], "untranslated": []}),
+])
+def test_every_ending_of_a_korean_negation_negates(pipeline: SearchPipeline, query: str,
+                                                   fields: dict[str, object]) -> None:
+    """"무겁지 않고" (not heavy, and) was untranslated: only "무겁지 않은" was read; "첫",
+    "뿌릴", "중에", "거" were left over."""
+    interpreted = search(pipeline, query).interpreted
+    assert {key: interpreted[key] for key in fields} == fields
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
