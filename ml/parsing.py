@@ -357,6 +357,10 @@ class QueryParser:
             before = _like_span(units, marker, -1)
             if self._resolve(units, tokens, before) or (not span and _unknown(units, before)):
                 span, step = before, -1
+        if span and all(units[k].kind == "brand" for k in span):
+            # "like chanel", "dupe for chanel": the brand is the wish, as in "like dior" (it
+            # was a reference to Chance, a letter from "chanel")
+            return
         found = self._resolve(units, tokens, span)
         words = _words(units, tokens, span)
         unknown = _unknown(units, span)

@@ -430,6 +430,15 @@ def test_every_ending_of_a_korean_negation_negates(pipeline: SearchPipeline, que
     assert {key: interpreted[key] for key in fields} == fields
 
 
+@pytest.mark.parametrize("query", ["like chanel", "dupe for chanel", "chanel dupe",
+                                   "샤넬 같은 향수"])
+def test_like_a_brand_wishes_for_the_brand(pipeline: SearchPipeline, query: str) -> None:
+    """"like chanel" ranked by likeness to Chance ("chanel" is a letter from "chance"), as
+    "like dior" wished for Dior."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["reference"] is None and interpreted["brands"] == ["Chanel"]
+
+
 # ---- 6. French and variant note spellings, and misspellings of them --------------------------
 @pytest.mark.parametrize(("query", "notes"), [
     ("jasmin and tuberoses", ["jasmine", "tuberose"]),
