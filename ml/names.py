@@ -69,18 +69,25 @@ def line_of(perfume: Perfume) -> tuple[str, ...]:
     return tuple(tokens)
 
 
+# A digit of a name as people also write it ("1 Million" is "one million")
+DIGIT_WORDS = dict(zip("123456789", ("one", "two", "three", "four", "five", "six", "seven",
+                                     "eight", "nine"), strict=True))
+
+
 def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     """The ways a perfume is written: its name and its line, with or without the brand
-    in front ("Dior Homme" is also "Homme" after "Dior"), and with an elided article
-    joined to its word as people type it without the apostrophe ("J'adore" is "jadore"), and
-    its community names (`PERFUME_ALIASES`: "BR540")."""
+    in front ("Dior Homme" is also "Homme" after "Dior"), with a digit spelled out ("one
+    million"), with an elided article joined to its word as people type it without the
+    apostrophe ("J'adore" is "jadore"), and its community names (`PERFUME_ALIASES`:
+    "BR540")."""
     brand = tuple(name_tokens(perfume.brand))
     variants = {tuple(name_tokens(perfume.name)), line_of(perfume)}
     for variant in list(variants):
         if variant[:len(brand)] == brand and len(variant) > len(brand):
             variants.add(variant[len(brand):])
     aliases = {tuple(name_tokens(alias)) for alias in PERFUME_ALIASES.get(perfume.id, ())}
-    return variants | {_elided(variant) for variant in variants} | aliases
+    spelled = {tuple(DIGIT_WORDS.get(t, t) for t in v) for v in variants}  # "one million"
+    return variants | spelled | {_elided(variant) for variant in variants} | aliases
 
 
 def _elided(tokens: tuple[str, ...]) -> tuple[str, ...]:

@@ -391,11 +391,14 @@ def test_shop_families_teens_and_money_read_as_people_mean_them(
     ("bleu de chanel eau de toilette", "Bleu de Chanel Eau de Toilette"),
     ("le male", "Le Male"),
     ("l'homme", "L'Homme"),
+    ("one million", "1 Million"),
+    ("lady million", "Lady Million"),
 ])
 def test_the_edition_a_query_writes_out_comes_first(pipeline: SearchPipeline, query: str,
                                                     first: str) -> None:
     """"dior homme intense" listed Dior Homme first, "br540 extrait" the eau de parfum,
-    "bleu de chanel edt" the eau de parfum; "le male" was a masculine wish, no perfume."""
+    "bleu de chanel edt" the eau de parfum; "le male" was a masculine wish, no perfume;
+    "one million" listed Lady Million first."""
     assert search(pipeline, query).hits[0].payload["name"] == first
 
 
