@@ -69,8 +69,8 @@ MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "l
 BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "over", "to",
                         "and", "or"))
 # The characters an eau de cologne may have: beside any other ("a woody cologne for men",
-# "oud cologne"), "cologne" is the everyday word for a perfume, as in American shops, not
-# the citrus-aromatic eau de cologne (Jo Malone's colognes came first for "masculine woody
+# "an amber cologne"), "cologne" is the everyday word for a perfume, as in American shops,
+# not the citrus-aromatic eau de cologne (Jo Malone's colognes came first for "masculine woody
 # cologne", 1 of 5 hits meeting the query).
 COLOGNE_CHARACTERS = frozenset(("cologne", "citrus", "aromatic", "fougere", "green", "aquatic"))
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
