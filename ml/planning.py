@@ -90,15 +90,6 @@ def _understood(parse: QueryParse) -> bool:
                 or parse.reference or parse.simile)
 
 
-def _negates(parse: QueryParse) -> bool:
-    """Whether the parse excludes or avoids anything: a query that only negates ("no
-    sweet", "no woods") embeds "perfume", never its own words, which would pull the very
-    perfumes it rules out closer. So does one whose every word was read into what is not
-    embedded ("good longevity": an intensity; the word "good" ranked Good Girl first)."""
-    return bool(parse.excluded_notes or parse.excluded_characters or parse.excluded_genders
-                or parse.excluded_perfumes or parse.avoid)
-
-
 def _wished(english: str) -> str:
     """The query's English words, or "" when they are only function and generic words
     ("i" of "I hate oud"): embedding those would rank by them."""
@@ -143,8 +134,10 @@ class Planner:
             asked.update(*map(self._taxonomy.expand, options))
         anchor = reference or (None if message else self._lone_name(parse))
         embed = None if message or anchor else (
-            _wished(query.english) or ("perfume" if _negates(parse) or _understood(parse)
-                                       else request.query))
+            # a query left with nothing to embed embeds "perfume" when it was understood,
+            # never its own words: "no sweet" would pull the very perfumes it rules out
+            # closer, "good longevity" (an intensity) ranked Good Girl first by "good"
+            _wished(query.english) or ("perfume" if _understood(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(filters, exclusions),

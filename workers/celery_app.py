@@ -6,15 +6,15 @@ from workers.malloc_arenas import limit_malloc_arenas
 
 limit_malloc_arenas()  # before any pool starts a thread
 
-import os  # noqa: E402
 import warnings  # noqa: E402
 
 from celery.exceptions import SecurityWarning  # noqa: E402
 
 from config import load_settings  # noqa: E402
 from workers.app import create_celery  # noqa: E402
+from workers.signals import runs_as_root  # noqa: E402
 
-if hasattr(os, "geteuid") and os.geteuid() == 0:
+if runs_as_root():
     # Celery warns of it in seven lines from every worker, on stderr, in no log format; the
     # worker's ready line says it instead (`workers.signals`). The images run as user 10001.
     warnings.filterwarnings("ignore", category=SecurityWarning)

@@ -82,6 +82,12 @@ def child_exited(pid: int | None = None, **_: Any) -> None:
     process_exited(pid or os.getpid())
 
 
+def runs_as_root() -> bool:
+    """Whether this process runs as root (Celery's warning about it is silenced in
+    `workers.celery_app`, and the worker's ready line says it instead)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, device: str = "cpu",
             database_url: str = "", *, metrics_host: str = "127.0.0.1",
             log_format: str = "text", switch_interval_s: float | None = None) -> None:
@@ -108,7 +114,7 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
         # the log handlers mask the passwords in these URLs
         log.info("worker ready: queues %s, device %s, database %s, broker %s",
                  ",".join(sorted(queues)), device, database_url, app.conf.broker_url)
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
+        if runs_as_root():
             log.warning("this worker runs as root: Celery advises against it outside a "
                         "throwaway machine (the container images run it as user 10001)")
         # before the worker consumes: a job's time limit must not run while models load

@@ -87,16 +87,19 @@ def is_family_word(form: str) -> bool:
     return form in ODOUR_FAMILY_WORDS
 
 
+def _made_of(form: str, words: frozenset[str]) -> bool:
+    split = form.split()
+    return bool(split) and all(word in words for word in split)
+
+
 def is_generic(form: str) -> bool:
     """True for a normalised form made only of generic words ("oil", "absolute oil")."""
-    words = form.split()
-    return bool(words) and all(word in GENERIC_WORDS for word in words)
+    return _made_of(form, GENERIC_WORDS)
 
 
 def is_plant_part(form: str) -> bool:
     """True for a normalised form made only of words for plant parts ("leaf", "bark")."""
-    words = form.split()
-    return bool(words) and all(word in PLANT_PART_WORDS for word in words)
+    return _made_of(form, PLANT_PART_WORDS)
 
 
 def _note_words() -> frozenset[str]:
