@@ -83,11 +83,21 @@ def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     brand = tuple(name_tokens(perfume.brand))
     variants = {tuple(name_tokens(perfume.name)), line_of(perfume)}
     for variant in list(variants):
-        if variant[:len(brand)] == brand and len(variant) > len(brand):
-            variants.add(variant[len(brand):])
+        if variant[:len(brand)] == brand and variant[len(brand):] not in (*EDITION_WORDS, ()):
+            variants.add(variant[len(brand):])  # not "eau de parfum" of Chloé Eau de Parfum
     aliases = {tuple(name_tokens(alias)) for alias in PERFUME_ALIASES.get(perfume.id, ())}
-    spelled = {tuple(DIGIT_WORDS.get(t, t) for t in v) for v in variants}  # "one million"
+    spelled = {tuple(w for t in v for w in _spelled(t, number))  # "one million", "no five"
+               for v in variants for number in ("no", "number")}
     return variants | spelled | {_elided(variant) for variant in variants} | aliases
+
+
+def _spelled(token: str, number: str) -> tuple[str, ...]:
+    """A token with its digit spelled out: "1" is "one", "no5" (N°5) `number` "five"."""
+    if token in DIGIT_WORDS:
+        return (DIGIT_WORDS[token],)
+    if token[:2] == "no" and token[2:] in DIGIT_WORDS:
+        return (number, DIGIT_WORDS[token[2:]])
+    return (token,)
 
 
 def _elided(tokens: tuple[str, ...]) -> tuple[str, ...]:

@@ -73,6 +73,14 @@ BOUNDARIES = frozenset(("but", "for", "with", "in", "that", "which", "under", "o
 # not the citrus-aromatic eau de cologne (Jo Malone's colognes came first for "masculine woody
 # cologne", 1 of 5 hits meeting the query).
 COLOGNE_CHARACTERS = frozenset(("cologne", "citrus", "aromatic", "fougere", "green", "aquatic"))
+# What an eau de cologne, light and brisk, is not: with one of these wishes "cologne" is the
+# everyday word as well ("date night cologne" listed Jo Malone's floral colognes, "sexy
+# cologne" citrus ones meeting 1 of 5 hits).
+NOT_A_COLOGNE: dict[str, frozenset[str]] = {
+    "moods": frozenset(("sensual", "cozy", "warm", "dark", "mysterious", "sweet", "bold")),
+    "occasions": frozenset(("date", "evening", "party")),
+    "seasons": frozenset(("autumn", "winter")),
+}
 EDITION_WORDS = frozenset(("edition", "editions", "flanker", "flankers"))
 # verbs after a gender word that make it the perfume's admirers ("women love", "men go");
 # never embedded ("I love vanilla" ranked Creed's Love in White first)
@@ -414,15 +422,21 @@ class QueryParser:
                 wish.avoid.append((unit.kind, unit.value))
             else:
                 self._include(units, i, wish)
+        # "woody cologne": the word for a perfume, in American shops a man's; then neither
+        # embedded nor a BM25 term ("cologne for a night out" ranked Eau Sauvage first)
+        everyday_cologne = "cologne" in wish.characters and _cologne_is_a_perfume(wish)
+        if everyday_cologne:
+            wish.characters.remove("cologne")
+            if not wish.genders and not wish.excluded_genders:
+                wish.genders.append("masculine")
         kept = _joined([i for i, u in enumerate(units) if not (
             i in roles.negated or i in roles.soft or i in roles.reference or i in roles.price
             or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
             or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS)
             or (u.kind == "intensity"
-                and " ".join(tokens[u.start:u.end]) in PERFORMANCE_PHRASES))],
+                and " ".join(tokens[u.start:u.end]) in PERFORMANCE_PHRASES)
+            or (everyday_cologne and u.kind == "character" and u.value == "cologne"))],
             units, tokens)
-        if "cologne" in wish.characters and not set(wish.characters) <= COLOGNE_CHARACTERS:
-            wish.characters.remove("cologne")  # "woody cologne": the word for a perfume
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
@@ -516,6 +530,14 @@ class _Wishes:
     excluded_genders: list[str] = field(default_factory=list)
     excluded_perfumes: list[str] = field(default_factory=list)
     avoid: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _cologne_is_a_perfume(wish: _Wishes) -> bool:
+    """Whether "cologne" among `wish`'s characters means a perfume, not an eau de cologne:
+    the query wishes something an eau de cologne is not."""
+    return (not set(wish.characters) <= COLOGNE_CHARACTERS or wish.intensity == "strong"
+            or any(not NOT_A_COLOGNE[element].isdisjoint(getattr(wish, element))
+                   for element in NOT_A_COLOGNE))
 
 
 def _follows_or(units: Sequence[Unit], i: int, last_note: int) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ml.names import NAME_FILLERS, NameIndex, NameSpan
 from ml.notes import VARIANTS
 from ml.phrases import PhraseTable
-from ml.query_words import SCOPE_FILLERS
+from ml.query_words import CONCENTRATION_WORDS, FUNCTION_WORDS, GENERIC_WORDS, SCOPE_FILLERS
 
 COMMON_NAME_WORDS = frozenset(("pour", "homme", "femme", "eau", "de", "la", "le", "l", "the",
                                "for", "men", "women", "by", "no", "d", "s", "et", "di", "du",
@@ -36,6 +36,16 @@ class Unit:
 
 def is_filler(unit: Unit) -> bool:
     return unit.kind == "word" and unit.value in SCOPE_FILLERS
+
+
+def _named_alone(tokens: Sequence[str], span: NameSpan) -> bool:
+    """Whether a name of common words that begins with "the" ("The One") is all the query
+    says, besides words that ask for a perfume ("the one perfume", "the one edp": CK One
+    came first). "for men" alone stays a gender, though Tom Ford has a For Men."""
+    rest = [*tokens[:span.start], *tokens[span.end:]]
+    return tokens[span.start] == "the" and span.end - span.start >= 2 and all(
+        t in GENERIC_WORDS or t in FUNCTION_WORDS or t in CONCENTRATION_WORDS
+        or t in ("de", "cologne") for t in rest)
 
 
 class UnitReader:
@@ -59,7 +69,7 @@ class UnitReader:
                   near_like: set[int]) -> bool:
         branded = any(self._names.perfumes[i].brand in brands for i in span.ids)
         return branded or span.start in near_like or span.end in near_like or (
-            self._distinctive(tokens, span))
+            self._distinctive(tokens, span)) or _named_alone(tokens, span)
 
     def _name_units(self, tokens: Sequence[str]) -> dict[int, Unit]:
         """Accepted perfume names and the brands outside them, by start token."""

@@ -1,0 +1,105 @@
+"""Words people shop with that the search read as something else: "cologne" beside a wish
+an eau de cologne cannot meet is the everyday word for a (man's) perfume ("date night
+cologne" listed Jo Malone's floral colognes); N°5 spelled out ("chanel no five") and a name
+of common words typed alone ("the one perfume") name their perfume; and a concentration
+written out ("a woody eau de parfum") no longer names Chloé Eau de Parfum, whose name is
+that once its brand is left off."""
+
+from __future__ import annotations
+
+import pytest
+
+from ml.knowledge import Catalog
+from ml.search import SearchPipeline, SearchRequest, SearchResult
+
+pytestmark = pytest.mark.unit
+
+N5 = ["N°5 Eau de Parfum (Chanel)", "N°5 L'Eau (Chanel)", "N°5 Parfum (Chanel)"]
+
+
+def search(pipeline: SearchPipeline, query: str, top_k: int = 10) -> SearchResult:
+    return pipeline.search(SearchRequest(query, top_k=top_k))
+
+
+@pytest.mark.parametrize(("query", "wished"), [
+    ("date night cologne", {"occasions": ["date"]}),
+    ("sexy cologne", {"moods": ["sensual"]}),
+    ("men's cologne for winter", {"seasons": ["winter"]}),
+    ("a cologne for autumn", {"seasons": ["autumn"]}),
+    ("cologne for a night out", {"occasions": ["evening"]}),
+    ("a cozy cologne", {"moods": ["cozy"]}),
+    ("strong long lasting cologne", {"intensity": "strong"}),
+])
+def test_cologne_with_a_wish_no_eau_de_cologne_meets_is_a_mans_perfume(
+        pipeline: SearchPipeline, query: str, wished: dict[str, object]) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["families"] == [] and interpreted["genders"] == ["masculine"]
+    assert "cologne" not in interpreted["english"].split()
+    for element, value in wished.items():
+        assert interpreted[element] == value
+
+
+def test_an_everyday_cologne_keeps_the_gender_the_query_gives(pipeline: SearchPipeline) -> None:
+    interpreted = search(pipeline, "date night cologne for women").interpreted
+    assert interpreted["families"] == [] and interpreted["genders"] == ["feminine"]
+    assert search(pipeline, "sexy cologne, not for men").interpreted["genders"] == []
+
+
+@pytest.mark.parametrize("query", ["cologne", "cologne for men", "fresh cologne for summer",
+                                   "a cologne with no lavender", "light cologne for the office",
+                                   "citrus cologne"])
+def test_cologne_with_nothing_against_it_is_still_the_eau_de_cologne(
+        pipeline: SearchPipeline, query: str) -> None:
+    assert "cologne" in search(pipeline, query).interpreted["families"]
+
+
+@pytest.mark.parametrize("query", ["chanel no five", "chanel number five", "no five",
+                                   "Chanel No. 5", "chanel n5"])
+def test_n5_spelled_out_names_it(pipeline: SearchPipeline, query: str) -> None:
+    """"chanel no five" was the brand Chanel: Bleu de Chanel came first."""
+    result = search(pipeline, query)
+    assert result.interpreted["perfumes"] == N5
+    assert result.hits[0].payload["name"].startswith("N°5")
+
+
+@pytest.mark.parametrize("query", ["the one", "the one perfume", "The One EDP",
+                                   "the one eau de parfum", "i need the one"])
+def test_a_name_of_common_words_alone_names_the_perfume(pipeline: SearchPipeline,
+                                                       query: str) -> None:
+    """"the one perfume" ranked CK One first: "the" and "one" are common words, and a name of
+    common words counted only beside its brand."""
+    result = search(pipeline, query)
+    assert "The One (Dolce & Gabbana)" in result.interpreted["perfumes"]
+    assert result.hits[0].payload["name"] == "The One"
+
+
+@pytest.mark.parametrize("query", ["perfume for men", "the one with vanilla",
+                                   "a perfume for men with the one note of oud"])
+def test_common_words_beside_a_wish_name_nothing(pipeline: SearchPipeline, query: str) -> None:
+    """Tom Ford has a For Men; "perfume for men" still asks for a gender."""
+    assert search(pipeline, query).interpreted["perfumes"] == []
+
+
+@pytest.mark.parametrize("query", ["a woody eau de parfum", "eau de parfum for women",
+                                   "eau de toilette", "an extrait de parfum with oud"])
+def test_a_concentration_written_out_names_no_perfume(pipeline: SearchPipeline,
+                                                     query: str) -> None:
+    """Chloé's "Chloé Eau de Parfum" is "eau de parfum" after its brand: every query writing
+    the concentration out named it."""
+    assert search(pipeline, query).interpreted["perfumes"] == []
+
+
+def test_the_brand_and_its_concentration_still_name_it(pipeline: SearchPipeline) -> None:
+    assert "Chloé Eau de Parfum (Chloé)" in search(
+        pipeline, "chloe eau de parfum").interpreted["perfumes"]
+
+
+# ---- the real model ----------------------------------------------------------------------
+@pytest.mark.model
+@pytest.mark.parametrize("query", ["date night cologne", "sexy cologne"])
+def test_an_everyday_cologne_lists_mens_perfumes_for_the_wish(
+        qdrant_pipeline: SearchPipeline, catalog: Catalog, query: str) -> None:
+    hits = search(qdrant_pipeline, query, top_k=5).hits
+    assert len(hits) == 5
+    assert all(catalog.perfume(hit.id).gender in ("masculine", "unisex") for hit in hits)
+    assert not any(catalog.perfume(hit.id).subfamily == "cologne" for hit in hits)
