@@ -1,12 +1,24 @@
-"""Request and response models of the REST contract (DESIGN.md section 4)."""
+"""Request and response models of the REST contract (the README's "Using it" table)."""
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
+from difflib import get_close_matches
 from typing import Any, Literal, get_args
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ml.recipe.brief import GENDERS, SEASONS, family_slug
 from ml.recipe.concentration import normalise_concentration
@@ -20,10 +32,49 @@ WebhookEvent = Literal["started", "progress", "completed"]
 
 
 class Strict(BaseModel):
-    """A request body: unknown fields are refused, and so is a value of another JSON type
-    (`"top_k": "5"` or `true` is a 422, not 5 or 1; an integer stands for a number)."""
+    """A request body: unknown fields are refused, naming the fields there are (and the one
+    meant, "notes" for `notes_include`), and so is a value of another JSON type (`"top_k":
+    "5"` or `true` is a 422, not 5 or 1; an integer stands for a number)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_the_fields(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if not any(_unknown_here(error) for error in errors):
+                raise
+            raise ValidationError.from_exception_data(exc.title, [
+                _restated(error, cls._unknown_field(error["loc"][0]) if _unknown_here(error)
+                          else error["msg"]) for error in errors]) from None
+
+    @classmethod
+    def _unknown_field(cls, name: object) -> str:
+        fields = list(cls.model_fields)
+        meant = [f for f in fields if isinstance(name, str) and len(name) >= 3 and (
+            name in f or f in name)] or get_close_matches(str(name), fields, n=2, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(map(repr, meant))}?)" if meant else ""
+        return f"unknown field{hint}; the fields are {', '.join(fields)}"
+
+
+def _batch_item_field(name: object) -> str | None:
+    """What a field of a recipe request that a batch item lacks says there."""
+    if name in Delivery.model_fields:
+        return f"a batch item takes no {name}: the batch's {name} applies to every item"
+    return None
+
+
+def _unknown_here(error: Any) -> bool:
+    return error["type"] == "extra_forbidden" and len(error["loc"]) == 1
+
+
+def _restated(error: Any, message: str) -> InitErrorDetails:
+    """`error` again as it was, with `message` (which is not a template)."""
+    return {"type": PydanticCustomError(error["type"], "{message}", {"message": message}),
+            "loc": error["loc"], "input": error["input"]}
 
 
 class SearchFiltersIn(Strict):
@@ -149,6 +200,10 @@ class BriefIn(Strict):
     item is a brief alone: the webhook is the batch's."""
 
     fragrance_family: str = Field(min_length=1, max_length=40)
+
+    @classmethod
+    def _unknown_field(cls, name: object) -> str:
+        return _batch_item_field(name) or super()._unknown_field(name)
     mood: str = Field(default="", max_length=200)
     intensity: Literal["light", "moderate", "strong"] = "moderate"
     gender: Literal["feminine", "masculine", "unisex"] = "unisex"

@@ -1,2 +1,2 @@
 """`make bench`: throughput and latency suites, each against a baseline measured in the same
-run (DESIGN.md section 7). Run with `fragrance bench [SUITES...]`; see `bench.run`."""
+run (the README's "Measured" section). Run with `fragrance bench [SUITES...]`; see `bench.run`."""

@@ -33,6 +33,30 @@ def test_a_bad_brief_is_refused_with_the_field_named(client: TestClient,
     assert wrong_scope.status_code == 403
 
 
+def test_an_unknown_field_is_refused_naming_the_fields_there_are(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """"notes" was refused as "Extra inputs are not permitted", which named neither the field
+    meant nor the fields there are."""
+    headers = auth(keys["alice"])
+    response = client.post("/api/v1/generate/recipe", headers=headers,
+                           json={**BRIEF, "notes": ["rose"]})
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "notes" and error["type"] == "extra_forbidden"
+    assert "did you mean 'notes_include' or 'notes_exclude'?" in error["message"]
+    assert "fragrance_family, mood, intensity, gender, season" in error["message"]
+    family = client.post("/api/v1/generate/recipe", headers=headers,
+                         json={"family": "floral"}).json()["errors"]
+    assert [(e["field"], e["type"]) for e in family] == [
+        ("fragrance_family", "missing"), ("family", "extra_forbidden")]
+    assert "did you mean 'fragrance_family'?" in family[1]["message"]
+    nested = client.post("/api/v1/search/semantic", headers=auth(keys["bob"]),
+                         json={"query": "rose", "topk": 3, "filters": {"famly": "woody"}})
+    assert {e["field"]: e["message"].split(";")[0] for e in nested.json()["errors"]} == {
+        "topk": "unknown field (did you mean 'top_k'?)",
+        "filters.famly": "unknown field (did you mean 'family'?)"}
+
+
 def test_a_batch_fans_out_and_bad_items_fail_alone(client: TestClient,
                                                    keys: dict[str, IssuedKey],
                                                    enqueuer: RecordingEnqueuer) -> None:
@@ -56,9 +80,10 @@ def test_a_batch_fans_out_and_bad_items_fail_alone(client: TestClient,
                       headers=headers).json()
     assert [item["index"] for item in rest["items"]] == [2, 3] and rest["next_cursor"] is None
     hooked = rest["items"][1]["job"]
-    assert hooked["status"] == "failed" and [(e["field"], e["type"]) for e in
+    assert hooked["status"] == "failed" and [(e["field"], e["type"], e["message"]) for e in
                                              hooked["error"]["errors"]] == [
-        ("webhook", "extra_forbidden")]
+        ("webhook", "extra_forbidden",
+         "a batch item takes no webhook: the batch's webhook applies to every item")]
 
     canceled = client.post(f"/api/v1/batches/{batch['id']}/cancel", headers=headers).json()
     assert canceled["counts"]["canceled"] == 2 and canceled["counts"]["failed"] == 2
