@@ -145,6 +145,11 @@ class SearchIn(Delivery):
     search_type: Literal["hybrid", "similarity", "keyword"] = "hybrid"
     filters: SearchFiltersIn | None = None
 
+    @field_validator("search_type", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("query")
     @classmethod
     def _not_blank(cls, query: str) -> str:

@@ -44,7 +44,7 @@ def submit() -> None:
 @click.argument("query")
 @click.option("--top-k", default=10, show_default=True, type=int)
 @click.option("--search-type", default="hybrid", show_default=True,
-              type=click.Choice(["hybrid", "similarity", "keyword"]))
+              type=click.Choice(["hybrid", "similarity", "keyword"], case_sensitive=False))
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds to wait")

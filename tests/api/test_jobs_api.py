@@ -38,6 +38,18 @@ def test_submit_stores_then_enqueues_and_answers_202(client: TestClient,
         assert name in job
 
 
+def test_the_search_type_is_read_in_any_case(client: TestClient,
+                                             keys: dict[str, IssuedKey]) -> None:
+    """"HYBRID" was a 422, where filters already took "UNISEX" and "Summer"."""
+    response = client.post(SEARCH, headers=auth(keys["alice"]),
+                           json={"query": "rose", "search_type": " Keyword "})
+    assert response.status_code == 202, response.text
+    assert response.json()["input"]["search_type"] == "keyword"
+    wrong = client.post(SEARCH, headers=auth(keys["alice"]),
+                        json={"query": "rose", "search_type": "fuzzy"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "search_type"
+
+
 def test_a_tenants_submit_goes_in_the_next_group_whatever_another_tenant_piles_up(
         database_url: str, redis_url: str, keys: dict[str, IssuedKey],
         enqueuer: RecordingEnqueuer, monkeypatch: pytest.MonkeyPatch) -> None:

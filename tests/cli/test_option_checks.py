@@ -158,3 +158,13 @@ def test_a_recipe_s_words_may_be_written_in_any_case(monkeypatch: pytest.MonkeyP
     brief = calls[0].json
     assert (brief["gender"], brief["season"], brief["intensity"]) == (
         "masculine", "winter", "strong")
+
+
+def test_a_search_type_may_be_written_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    monkeypatch.setattr(FragranceClient, "call", lambda self, call: calls.append(call) or {
+        "id": JOB_ID, "kind": "search", "status": "queued"})
+    taken = fragrance("submit", "search", "rose", "--search-type", "Keyword", "--no-wait",
+                      *URL, *KEY)
+    assert taken.exit_code == 0, taken.output
+    assert calls[0].json["search_type"] == "keyword"
