@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher, get_close_matches
 
+from ml.edit_distance import MIN_LENGTH, nearest
 from ml.knowledge import Perfume
 from ml.tokens import name_tokens
 
@@ -48,6 +49,8 @@ EDITION_WORDS: tuple[tuple[str, ...], ...] = (
     ("extrait", "de", "parfum"), ("le", "parfum"), ("parfum",), ("extrait",), ("intense",),
     ("elixir",), ("absolu",), ("absolue",), ("edp",), ("edt",), ("edc",), ("concentree",),
     ("extreme",))
+# the words that join a name to its brand at its end ("Bleu de Chanel", "Twilly d'Hermès")
+BRAND_LINKS = frozenset(("de", "d", "by"))
 NAME_FILLERS = frozenset(("the", "a", "an", "by", "from", "perfume", "fragrance", "scent",
                           "of", "s", "original", "edition"))
 FUZZY_RATIO = 0.8
@@ -85,6 +88,9 @@ def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     for variant in list(variants):
         if variant[:len(brand)] == brand and variant[len(brand):] not in (*EDITION_WORDS, ()):
             variants.add(variant[len(brand):])  # not "eau de parfum" of Chloé Eau de Parfum
+        if (len(variant) > len(brand) + 1 and variant[-len(brand):] == brand
+                and variant[-len(brand) - 1] in BRAND_LINKS):
+            variants.add(brand + variant[:-len(brand) - 1])  # "Bleu de Chanel": "chanel bleu"
     aliases = {tuple(name_tokens(alias)) for alias in PERFUME_ALIASES.get(perfume.id, ())}
     spelled = {tuple(w for t in v for w in _spelled(t, number))  # "one million", "no five"
                for v in variants for number in ("no", "number")}
@@ -130,6 +136,7 @@ class NameIndex:
     _by_first: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
     _by_token: dict[str, set[str]] = field(default_factory=dict)
     _long_tokens: dict[str, list[str]] = field(default_factory=dict)
+    _brand_words: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, perfumes: Iterable[Perfume]) -> NameIndex:
@@ -141,6 +148,9 @@ class NameIndex:
                 index.brands[tuple(name_tokens(alias))] = perfume.brand
             index.names[perfume.id] = _variants(perfume)
             index.lines[perfume.id] = (perfume.brand, line_of(perfume))
+            index._brand_words.setdefault(perfume.brand, set()).update(
+                token for variant in index.names[perfume.id] for token in variant
+                if token not in brand and len(token) >= MIN_LENGTH and token.isalpha())
             for variant in index.names[perfume.id]:
                 index._by_first.setdefault(variant[0], []).append((variant, perfume.id))
                 for token in variant:
@@ -174,6 +184,25 @@ class NameIndex:
         brand, line = self.lines[perfume_id]
         return frozenset(i for i, (b, other) in self.lines.items()
                          if b == brand and other[:len(line)] == line)
+
+    def misspelt_after_brands(self, tokens: Sequence[str],
+                              meaningful: frozenset[str]) -> dict[int, str]:
+        """The words right after a brand written out that are a typo of a word of that
+        brand's perfume names, by position: "creed aventis" is Aventus, "dior savage"
+        Sauvage. A word of any perfume's name, or one with a meaning of its own
+        (`meaningful`: notes, moods ...), is as typed; so is one near two name words."""
+        fixes: dict[int, str] = {}
+        for span in self.brand_spans(tokens):
+            name_words = self._brand_words.get(span.brand or "", set())
+            for at in range(span.end, min(span.end + 5, len(tokens))):
+                word = tokens[at]
+                if (len(word) < MIN_LENGTH or not word.isalpha() or word in self._by_token
+                        or word in meaningful):
+                    continue
+                closest = nearest(word, (w for w in name_words if w[0] == word[0]))
+                if len(closest) == 1:
+                    fixes[at] = closest[0]
+        return fixes
 
     def brand_spans(self, tokens: Sequence[str]) -> list[NameSpan]:
         """Every brand (or alias) written out in `tokens`, longest first at each place."""

@@ -77,6 +77,11 @@ CHRISTMAS = ("cinnamon", "clove", "nutmeg", "pine", "fir balsam", "orange", "gin
 BAKERY = ("vanilla", "almond", "caramel", "praline", "tonka bean", "cinnamon", "honey")
 # Baby powder (talc): the powdery heliotrope, iris and violet, rice powder, clean musk.
 BABY_POWDER = ("heliotrope", "iris", "orris", "violet", "rice", "white musk")
+# Rain: the smell of wet earth (petrichor), water and wet stone, and the aquatic accords that
+# perfumers build rain with.
+RAIN = ("petrichor", "water notes", "mineral notes", "marine notes")
+# Marshmallow and candy floss: spun sugar and vanilla.
+CONFECTIONERY = ("cotton candy", "sugar", "brown sugar", "vanilla")
 
 # Query words that name a whole group (plural and adjective forms included).
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -97,13 +102,20 @@ GROUPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("christmas", "xmas", "christmas tree"), CHRISTMAS),
     **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries"), BAKERY),
     **dict.fromkeys(("baby powder", "talc", "talcum", "talcum powder"), BABY_POWDER),
+    **dict.fromkeys(("rain", "rainy", "rainy day", "rainy days", "after the rain",
+                     "wet earth"), RAIN),
+    **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),
+                    CONFECTIONERY),
 }
 # Group words that describe a smell rather than name a kind of note ("smells like clean
 # laundry", "smells like christmas"): a query wishing for one asks for any of its notes,
 # listed as such, and for the season it belongs to (`DESCRIPTION_SEASONS`).
 DESCRIPTIONS = frozenset(("laundry", "fabric softener", "detergent", "christmas", "xmas",
                           "christmas tree", "bakery", "bakeries", "baked goods", "pastry",
-                          "pastries", "baby powder", "talc", "talcum", "talcum powder"))
+                          "pastries", "baby powder", "talc", "talcum", "talcum powder",
+                          "rain", "rainy", "rainy day", "rainy days", "after the rain",
+                          "wet earth", "marshmallow", "marshmallows", "candy floss",
+                          "cotton candy scent"))
 DESCRIPTION_SEASONS = {"christmas": "winter", "xmas": "winter", "christmas tree": "winter"}
 # Notes excluded with a character word that describes notes ("no citrus", "not musky", "no
 # woods": every wood note, as "no citrus" is every citrus note). "Not floral" excludes the

@@ -59,7 +59,7 @@ from ml.query_words import (
     TRAILING_LIKES,
     written_concentrations,
 )
-from ml.spelling import SpellingCorrector
+from ml.spelling import Correction, SpellingCorrector
 from ml.tokens import STOPWORDS
 
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
@@ -312,16 +312,29 @@ class QueryParser:
         self._reader = UnitReader(phrases, names)
         self._names, self._taxonomy = names, taxonomy
         self._words = frozenset(known_words)
+        self._meaningful = phrases.words | COMMON_QUERY_WORDS | STOPWORDS
         self._speller = SpellingCorrector(phrases, (
             *known_words, *names.words(), *NAME_FILLERS, *SCOPE_FILLERS, *BOUNDARIES,
             *STOPWORDS, *COMMON_NAME_WORDS, *COMMON_QUERY_WORDS))
 
     def parse(self, text: str, untranslated: Sequence[str] = ()) -> QueryParse:
         tokens, corrections = self._speller.tokens(query_tokens(text))
+        tokens, corrections = self._name_typos(tokens, corrections)
         units = self._reader.read(tokens)
         roles = self._markers(units, tokens, untranslated)
         parse = self._assemble(units, tokens, roles)
         return replace(parse, corrections=tuple((c.typed, c.read) for c in corrections))
+
+    def _name_typos(self, tokens: list[str], corrections: tuple[Correction, ...]
+                    ) -> tuple[list[str], tuple[Correction, ...]]:
+        """A brand's perfume name misspelt after the brand: "creed aventis" is Aventus."""
+        words = [i for i, token in enumerate(tokens) if token.isalnum()]
+        fixes = self._names.misspelt_after_brands([tokens[i] for i in words],
+                                                  self._meaningful)
+        for at, read in sorted(fixes.items()):
+            corrections += (Correction(tokens[words[at]], read),)
+            tokens[words[at]] = read
+        return tokens, corrections
 
     # ---- markers ---------------------------------------------------------------------
     def _markers(self, units: Sequence[Unit], tokens: Sequence[str],

@@ -39,6 +39,11 @@ SEASON_TERMS: dict[str, str] = {
     "spring": "spring", "springtime": "spring", "summer": "summer", "summery": "summer",
     "autumn": "autumn", "autumnal": "autumn", "fall": "autumn",
     "winter": "winter", "wintry": "winter", "snow": "winter",
+    # the weather a perfume is for ("hot humid weather" ranked Chergui, an amber, first)
+    **dict.fromkeys(("hot weather", "warm weather", "humid", "humidity", "heat", "heatwave",
+                     "hot days", "hot climate", "tropical weather"), "summer"),
+    **dict.fromkeys(("cold weather", "cold days", "chilly", "freezing", "cold climate"),
+                    "winter"),
 }
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",

@@ -67,6 +67,10 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
                      "fireplace"), ("birch tar", "guaiacol", "cade", "smoke")),
     **dict.fromkeys(("green tea", "black tea", "white tea", "oolong tea", "oolong", "matcha",
                      "earl grey"), ("tea",)),
+    # rain: an ozonic, watery accord; geosmin, its wet earth, is a trace under what a
+    # formula writes
+    **dict.fromkeys(("rain", "rainy", "rainy day", "rainy days", "after the rain",
+                     "wet earth"), ("ozonic", "calone", "marine", "petrichor")),
     # the green of a crushed tomato leaf: perfumers build it of these
     **dict.fromkeys(("tomato leaf", "tomato leaves", "tomato vine", "tomato stem"),
                     ("violet leaf", "galbanum", "cut grass")),

@@ -474,6 +474,22 @@ def test_tomato_leaf_is_built_of_the_green_notes_perfumers_use() -> None:
                for line in outcome.notes), outcome.notes
 
 
+@pytest.mark.parametrize("note", ["rain", "rainy day", "wet earth"])
+def test_rain_is_built_of_an_ozonic_accord(note: str) -> None:
+    """"rain" became the search's rain notes, petrichor first: geosmin, a trace, and the
+    note was "not in the formula"."""
+    outcome = _shipped_pipeline().run(Brief("aquatic", notes_include=[note], seed=1))
+    assert outcome.status == "succeeded"
+    assert any(f"{note!r}" in line and "(as 'ozonic')" in line
+               for line in outcome.notes), outcome.notes
+
+
+def test_marshmallow_is_spun_sugar() -> None:
+    outcome = _shipped_pipeline().run(Brief("gourmand", notes_include=["marshmallow"], seed=1))
+    assert any("'marshmallow'" in line and "(as 'cotton candy')" in line
+               for line in outcome.notes), outcome.notes
+
+
 def test_a_note_only_a_trace_material_gives_says_why_it_is_absent() -> None:
     """"petrichor" said "Geosmin (for 'petrichor') could not be placed": geosmin is used at
     parts per million, under the hundredth of a percent a formula writes."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from ml.embeddings import Encoder
 from ml.knowledge import Catalog
 from ml.search import SearchPipeline, SearchRequest, SearchResult
+from tests.ml.conftest import make_pipeline
 
 pytestmark = pytest.mark.unit
 
@@ -94,12 +96,84 @@ def test_the_brand_and_its_concentration_still_name_it(pipeline: SearchPipeline)
         pipeline, "chloe eau de parfum").interpreted["perfumes"]
 
 
-# ---- the real model ----------------------------------------------------------------------
+# ---- the real model on the shipped catalogue ------------------------------------------------
+@pytest.fixture(scope="module")
+def real_pipeline(shipped: Catalog, real_encoder: Encoder) -> SearchPipeline:
+    return make_pipeline(shipped, real_encoder)
+
+
 @pytest.mark.model
 @pytest.mark.parametrize("query", ["date night cologne", "sexy cologne"])
 def test_an_everyday_cologne_lists_mens_perfumes_for_the_wish(
-        qdrant_pipeline: SearchPipeline, catalog: Catalog, query: str) -> None:
-    hits = search(qdrant_pipeline, query, top_k=5).hits
+        real_pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    hits = search(real_pipeline, query, top_k=5).hits
     assert len(hits) == 5
-    assert all(catalog.perfume(hit.id).gender in ("masculine", "unisex") for hit in hits)
-    assert not any(catalog.perfume(hit.id).subfamily == "cologne" for hit in hits)
+    assert all(shipped.perfume(hit.id).gender in ("masculine", "unisex") for hit in hits)
+    assert not any(shipped.perfume(hit.id).subfamily == "cologne" for hit in hits)
+
+
+# ---- a perfume's name misspelt after its brand ---------------------------------------------
+@pytest.mark.parametrize(("query", "perfume", "typed", "read"), [
+    ("creed aventis", "Aventus (Creed)", "aventis", "aventus"),
+    ("dior savage", "Sauvage Eau de Toilette (Dior)", "savage", "sauvage"),
+    ("chanel coco madmoiselle", "Coco Mademoiselle (Chanel)", "madmoiselle", "mademoiselle"),
+    ("guerlain shalimr", "Shalimar (Guerlain)", "shalimr", "shalimar"),
+    ("lancome la vie est bele", "La Vie est Belle (Lancôme)", "bele", "belle"),
+])
+def test_a_name_misspelt_after_its_brand_names_the_perfume(
+        pipeline: SearchPipeline, query: str, perfume: str, typed: str, read: str) -> None:
+    """"creed aventis" was the brand Creed: Aventus for Her came first, Aventus third; "dior
+    savage" was Dior (savage is an English word, so never a typo to the speller)."""
+    result = search(pipeline, query)
+    assert perfume in result.interpreted["perfumes"]
+    assert result.interpreted["corrected"] == {typed: read}
+    assert f"{result.hits[0].payload['name']} ({result.hits[0].payload['brand']})" in (
+        result.interpreted["perfumes"])
+
+
+@pytest.mark.parametrize("query", ["dior fresh", "chanel rose perfume", "creed royal",
+                                   "dior sweet and woody"])
+def test_words_after_a_brand_that_mean_something_are_kept(pipeline: SearchPipeline,
+                                                          query: str) -> None:
+    assert search(pipeline, query).interpreted["corrected"] == {}
+
+
+@pytest.mark.parametrize("query", ["chanel bleu", "Chanel Bleu EDT", "hermes twilly"])
+def test_a_name_that_ends_with_its_brand_may_be_written_brand_first(
+        pipeline: SearchPipeline, query: str) -> None:
+    """"chanel bleu" is how people write Bleu de Chanel; it was the brand alone."""
+    names = search(pipeline, query).interpreted["perfumes"]
+    assert names and all(n.startswith(("Bleu de Chanel", "Twilly d'Hermès")) for n in names)
+
+
+# ---- weather, rain, marshmallow ------------------------------------------------------------
+@pytest.mark.parametrize(("query", "season"), [
+    ("perfume for hot humid weather", "summer"), ("something for the heat", "summer"),
+    ("cold weather fragrance", "winter"), ("a scent for chilly days", "winter"),
+])
+def test_the_weather_a_perfume_is_for_is_its_season(pipeline: SearchPipeline, query: str,
+                                                    season: str) -> None:
+    """"hot humid weather" understood nothing and ranked Chergui, a heavy amber, first."""
+    assert search(pipeline, query).interpreted["seasons"] == [season]
+
+
+def test_hot_alone_is_no_weather(pipeline: SearchPipeline) -> None:
+    assert search(pipeline, "smells like hot asphalt").interpreted["seasons"] == []
+
+
+@pytest.mark.parametrize(("query", "note"), [
+    ("rainy day scent", "petrichor"), ("smells like rain", "petrichor"),
+    ("비 오는 날 향수", "petrichor"), ("marshmallow", "cotton candy"),
+])
+def test_rain_and_marshmallow_are_described_smells(pipeline: SearchPipeline, query: str,
+                                                   note: str) -> None:
+    """Neither was understood ("marshmallow": "Nothing in the query was understood")."""
+    result = search(pipeline, query)
+    (group,) = result.interpreted["notes"]
+    assert note in group.split(" or ") and result.message is None
+
+
+@pytest.mark.model
+def test_rain_lists_the_rain_perfume_first(real_pipeline: SearchPipeline) -> None:
+    hits = search(real_pipeline, "smells like rain", top_k=5).hits
+    assert hits[0].payload["name"] == "Replica When the Rain Stops"
