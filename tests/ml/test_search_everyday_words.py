@@ -150,11 +150,15 @@ def test_a_name_that_ends_with_its_brand_may_be_written_brand_first(
 @pytest.mark.parametrize(("query", "season"), [
     ("perfume for hot humid weather", "summer"), ("something for the heat", "summer"),
     ("cold weather fragrance", "winter"), ("a scent for chilly days", "winter"),
+    ("더운 날씨에 좋은 향수", "summer"), ("습한 여름에 뿌릴 향수", "summer"),
+    ("추운 날씨 향수", "winter"),
 ])
 def test_the_weather_a_perfume_is_for_is_its_season(pipeline: SearchPipeline, query: str,
                                                     season: str) -> None:
-    """"hot humid weather" understood nothing and ranked Chergui, a heavy amber, first."""
-    assert search(pipeline, query).interpreted["seasons"] == [season]
+    """"hot humid weather" understood nothing and ranked Chergui, a heavy amber, first; the
+    Korean "날씨" (weather) was split as "날" (day) and "씨에", left untranslated."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["seasons"] == [season] and interpreted["untranslated"] == []
 
 
 def test_hot_alone_is_no_weather(pipeline: SearchPipeline) -> None:
@@ -164,6 +168,7 @@ def test_hot_alone_is_no_weather(pipeline: SearchPipeline) -> None:
 @pytest.mark.parametrize(("query", "note"), [
     ("rainy day scent", "petrichor"), ("smells like rain", "petrichor"),
     ("비 오는 날 향수", "petrichor"), ("marshmallow", "cotton candy"),
+    ("마시멜로 향", "cotton candy"),
 ])
 def test_rain_and_marshmallow_are_described_smells(pipeline: SearchPipeline, query: str,
                                                    note: str) -> None:
