@@ -54,6 +54,9 @@ BRAND_LINKS = frozenset(("de", "d", "by"))
 NAME_FILLERS = frozenset(("the", "a", "an", "by", "from", "perfume", "fragrance", "scent",
                           "of", "s", "original", "edition"))
 FUZZY_RATIO = 0.8
+# a word typed alone, with no brand before it, is read as a name word only from this length
+# ("sauvge" is Sauvage; shorter words have too many neighbours)
+NAME_TYPO_LENGTH = 6
 # words after "smells like" that name no perfume are most often a description ("rain on
 # concrete"): a name is suggested only when it is this alike, a likely misspelling
 SIMILE_SUGGESTION_RATIO = 0.8
@@ -137,6 +140,7 @@ class NameIndex:
     _by_token: dict[str, set[str]] = field(default_factory=dict)
     _long_tokens: dict[str, list[str]] = field(default_factory=dict)
     _brand_words: dict[str, set[str]] = field(default_factory=dict)
+    _name_and_brand_words: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, perfumes: Iterable[Perfume]) -> NameIndex:
@@ -157,6 +161,9 @@ class NameIndex:
                     index._by_token.setdefault(token, set()).add(perfume.id)
         for token in sorted(t for t in index._by_token if len(t) >= 4):
             index._long_tokens.setdefault(token[0], []).append(token)
+        index._name_and_brand_words = frozenset(
+            word for word in index.words() if len(word) >= NAME_TYPO_LENGTH - 1
+            and word.isalpha())
         return index
 
     def words(self) -> frozenset[str]:
@@ -203,6 +210,14 @@ class NameIndex:
                 if len(closest) == 1:
                     fixes[at] = closest[0]
         return fixes
+
+    def name_word_near(self, word: str) -> str | None:
+        """The one word of a perfume's or brand's name `word` is a typo of ("bacarat":
+        baccarat, "sauvge": sauvage), or None: none, or two as near."""
+        if len(word) < NAME_TYPO_LENGTH or not word.isalpha():
+            return None
+        closest = nearest(word, (w for w in self._name_and_brand_words if w[0] == word[0]))
+        return closest[0] if len(closest) == 1 else None
 
     def brand_spans(self, tokens: Sequence[str]) -> list[NameSpan]:
         """Every brand (or alias) written out in `tokens`, longest first at each place."""

@@ -230,9 +230,14 @@ def _for_element(units: Sequence[Unit], j: int) -> bool:
 
 
 def _negated_like(units: Sequence[Unit], j: int) -> bool:
-    """A "like" marker right after a negation ("doesn't smell like an old lady", "nothing
-    like Sauvage"): what it points at is negated, not a reference."""
-    return units[j].kind == "like" and j > 0 and units[j - 1].kind in ("neg", "softneg")
+    """A "like" marker after a negation ("doesn't smell like an old lady", "nothing like
+    Sauvage", "nothing that smells like my grandpa"): what it points at is negated, not a
+    reference."""
+    k = j - 1
+    while k >= 0 and (is_filler(units[k]) or units[k].value in NEGATED_LEADS
+                      or units[k].value == "that"):
+        k -= 1
+    return units[j].kind == "like" and k >= 0 and units[k].kind in ("neg", "softneg")
 
 
 def _qualifier(unit: Unit) -> bool:
@@ -327,10 +332,16 @@ class QueryParser:
 
     def _name_typos(self, tokens: list[str], corrections: tuple[Correction, ...]
                     ) -> tuple[list[str], tuple[Correction, ...]]:
-        """A brand's perfume name misspelt after the brand: "creed aventis" is Aventus."""
+        """A perfume's or brand's name misspelt: after its brand ("creed aventis" is Aventus),
+        or alone when the word means nothing as typed ("bacarat rouge")."""
         words = [i for i, token in enumerate(tokens) if token.isalnum()]
         fixes = self._names.misspelt_after_brands([tokens[i] for i in words],
                                                   self._meaningful)
+        corrected = {c.read for c in corrections}
+        for at, i in enumerate(words):  # "bacarat rouge", "sauvge": a name word, no brand
+            if at not in fixes and tokens[i] not in corrected and not self._speller.is_known(
+                    tokens[i]) and (near := self._names.name_word_near(tokens[i])):
+                fixes[at] = near
         for at, read in sorted(fixes.items()):
             corrections += (Correction(tokens[words[at]], read),)
             tokens[words[at]] = read

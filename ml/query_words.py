@@ -113,8 +113,9 @@ MOOD_WORDS: dict[str, str] = {
     # how people name an old-fashioned perfume ("something my grandma would wear", "not
     # for old ladies": avoided)
     **dict.fromkeys(("grandma", "grandmas", "granny", "grandmother", "nana", "old lady",
-                     "old ladies", "old fashioned", "old school", "dated", "oldfashioned"),
-                    "classic"),
+                     "old ladies", "old fashioned", "old school", "dated", "oldfashioned",
+                     "grandpa", "grandpas", "grandfather", "granddad", "grandad", "old man",
+                     "old men"), "classic"),
     # comparatives ("like Black Opium but fresher", "something sweeter")
     "fresher": "fresh", "sweeter": "sweet", "darker": "dark", "cleaner": "clean",
     "warmer": "warm", "cozier": "cozy", "cosier": "cozy", "bolder": "bold",
@@ -260,7 +261,9 @@ CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus"))
 SCOPE_FILLERS = frozenset((
     "any", "the", "a", "an", "of", "some", "real", "actual", "notes", "note", "hint", "hints",
     "trace", "traces", "accord", "accords", "at", "all", "whatsoever", "added", "more",
-    "with", "in", "it", "scent", "smell"))
+    "with", "in", "it", "scent", "smell",
+    # "not like my grandma": the possessive stood between the negation and the mood
+    "my", "your", "our", "their"))
 BACK_NEGATION, BACK_SOFT, BACK_LIKE = "<not", "<soft", "<like"
 # Everyday query words that are one letter away from a vocabulary word ("good" / "wood",
 # "wear" / "pear", "nose" / "rose"): known words, never read as typos (`ml.spelling`).

@@ -59,12 +59,13 @@ class SpellingCorrector:
             if word.isalpha():
                 self._by_start.setdefault((word[0], len(word)), []).append(word)
 
-    def _is_known(self, word: str) -> bool:
+    def is_known(self, word: str) -> bool:
+        """Whether `word` means something as typed (see the module doc)."""
         return word in self._known or singular(word) in self._known
 
     def correct(self, word: str) -> str | None:
         """The vocabulary word `word` is a typo of, or None (known, short, unclear)."""
-        if len(word) < MIN_LENGTH or not word.isalpha() or self._is_known(word):
+        if len(word) < MIN_LENGTH or not word.isalpha() or self.is_known(word):
             return None
         limit = allowed_edits(word)
         closest = nearest(word, (candidate

@@ -182,3 +182,39 @@ def test_rain_and_marshmallow_are_described_smells(pipeline: SearchPipeline, que
 def test_rain_lists_the_rain_perfume_first(real_pipeline: SearchPipeline) -> None:
     hits = search(real_pipeline, "smells like rain", top_k=5).hits
     assert hits[0].payload["name"] == "Replica When the Rain Stops"
+
+
+@pytest.mark.parametrize(("query", "typed", "read"), [
+    ("aventis", "aventis", "aventus"), ("sauvge", "sauvge", "sauvage"),
+    ("bacarat rouge", "bacarat", "baccarat"), ("chanell", "chanell", "chanel"),
+    ("guerlin shalimar", "guerlin", "guerlain"),
+])
+def test_a_name_word_misspelt_alone_is_read_as_the_name(pipeline: SearchPipeline, query: str,
+                                                       typed: str, read: str) -> None:
+    """"aventis" alone said "Nothing in the query was understood"."""
+    result = search(pipeline, query)
+    assert result.interpreted["corrected"] == {typed: read}
+    assert result.message is None or "Nothing in the query" not in result.message
+
+
+@pytest.mark.parametrize("query", ["a savage scent", "summer", "mysterious", "rouge lipstick"])
+def test_a_word_that_means_something_is_never_read_as_a_name_word(pipeline: SearchPipeline,
+                                                                  query: str) -> None:
+    assert search(pipeline, query).interpreted["corrected"] == {}
+
+
+@pytest.mark.parametrize(("query", "wished", "avoided"), [
+    ("perfume that smells like my grandpa", ["classic"], []),
+    ("not like my grandma", [], ["mood: classic"]),
+    ("nothing that smells like my grandpa", [], ["mood: classic"]),
+])
+def test_grandparents_are_the_classic_mood_and_can_be_refused(
+        pipeline: SearchPipeline, query: str, wished: list[str], avoided: list[str]) -> None:
+    """"not like my grandma" wished the classic mood: the possessive stopped the negation,
+    as "that" stopped "nothing ... like"."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["moods"] == wished and interpreted["avoid"] == avoided
+
+
+def test_not_for_my_wife_refuses_the_gender(pipeline: SearchPipeline) -> None:
+    assert search(pipeline, "not for my wife").interpreted["excluded_genders"] == ["feminine"]
