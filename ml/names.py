@@ -141,6 +141,7 @@ class NameIndex:
     _long_tokens: dict[str, list[str]] = field(default_factory=dict)
     _brand_words: dict[str, set[str]] = field(default_factory=dict)
     _name_and_brand_words: frozenset[str] = frozenset()
+    _by_brand: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, perfumes: Iterable[Perfume]) -> NameIndex:
@@ -152,6 +153,7 @@ class NameIndex:
                 index.brands[tuple(name_tokens(alias))] = perfume.brand
             index.names[perfume.id] = _variants(perfume)
             index.lines[perfume.id] = (perfume.brand, line_of(perfume))
+            index._by_brand.setdefault(perfume.brand, []).append(perfume.id)
             index._brand_words.setdefault(perfume.brand, set()).update(
                 token for variant in index.names[perfume.id] for token in variant
                 if token not in brand and len(token) >= MIN_LENGTH and token.isalpha())
@@ -218,6 +220,29 @@ class NameIndex:
             return None
         closest = nearest(word, (w for w in self._name_and_brand_words if w[0] == word[0]))
         return closest[0] if len(closest) == 1 else None
+
+    def branded_prefix_spans(self, tokens: Sequence[str],
+                             meaningful: frozenset[str]) -> list[NameSpan]:
+        """A brand and the first words of a perfume of it ("byredo gypsy": Gypsy Water,
+        "jo malone wood sage": Wood Sage & Sea Salt), as brand + words; at most four
+        perfumes, and one word only when it means nothing else ("jo malone wood" is a woody
+        Jo Malone)."""
+        found: list[NameSpan] = []
+        for span in self.brand_spans(tokens):
+            brand = tuple(name_tokens(span.brand or ""))
+            for size in range(min(4, len(tokens) - span.end), 0, -1):
+                words = tuple(tokens[span.end:span.end + size])
+                if size == 1 and (words[0] in meaningful or len(words[0]) < 3):
+                    continue
+                variants = [(pid, variant) for pid in self._by_brand.get(span.brand or "", ())
+                            for variant in self.names[pid] if variant[:len(brand)] != brand]
+                if any(variant == words for _, variant in variants):
+                    break  # a name written out whole ("creed aventus"): `spans` has it
+                ids = sorted({pid for pid, variant in variants if variant[:size] == words})
+                if 0 < len(ids) <= 4:
+                    found.append(NameSpan(span.start, span.end + size, tuple(ids)))
+                    break
+        return found
 
     def brand_spans(self, tokens: Sequence[str]) -> list[NameSpan]:
         """Every brand (or alias) written out in `tokens`, longest first at each place."""

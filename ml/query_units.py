@@ -80,7 +80,9 @@ class UnitReader:
         near_like = self._near_like(tokens, words)
         units: dict[int, Unit] = {}
         covered: set[int] = set()
-        for span in sorted(self._names.spans(plain), key=lambda s: (s.start - s.end, s.start)):
+        spans = [*self._names.spans(plain), *self._names.branded_prefix_spans(
+            plain, self._phrases.words | COMMON_NAME_WORDS)]
+        for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
             start, end = words[span.start], words[span.end - 1] + 1
             if covered.isdisjoint(range(start, end)) and self._accepted(
                     plain, span, brands, near_like):

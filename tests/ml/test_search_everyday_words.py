@@ -218,3 +218,25 @@ def test_grandparents_are_the_classic_mood_and_can_be_refused(
 
 def test_not_for_my_wife_refuses_the_gender(pipeline: SearchPipeline) -> None:
     assert search(pipeline, "not for my wife").interpreted["excluded_genders"] == ["feminine"]
+
+
+@pytest.mark.parametrize(("query", "perfumes"), [
+    ("byredo gypsy", ["Gypsy Water (Byredo)"]),
+    ("maison margiela replica jazz", ["Replica Jazz Club (Maison Margiela)"]),
+    ("le labo another", ["Another 13 (Le Labo)"]),
+    ("jo malone wood sage", ["Wood Sage & Sea Salt (Jo Malone London)"]),
+    ("chanel coco", ["Coco (Chanel)", "Coco Mademoiselle (Chanel)", "Coco Noir (Chanel)"]),
+])
+def test_a_brand_and_the_first_words_of_its_perfume_name_it(
+        pipeline: SearchPipeline, query: str, perfumes: list[str]) -> None:
+    """"byredo gypsy" was the brand Byredo alone: people shorten names after the brand."""
+    assert search(pipeline, query).interpreted["perfumes"] == perfumes
+
+
+@pytest.mark.parametrize(("query", "family"), [("jo malone wood", "woody"),
+                                               ("guerlain classics", None)])
+def test_one_word_after_a_brand_that_means_something_keeps_its_meaning(
+        pipeline: SearchPipeline, query: str, family: str | None) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["perfumes"] == [] and interpreted["brands"]
+    assert interpreted["families"] == ([family] if family else [])
