@@ -47,9 +47,11 @@ from ml.notes import DESCRIPTION_SEASONS, DESCRIPTIONS, NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
 from ml.query_words import (
+    AMOUNT_ONLY_CURRENCIES,
     BACK_LIKES,
     COMMON_QUERY_WORDS,
     COMPARATIVES,
+    FADING_PHRASES,
     PERFORMANCE_PHRASES,
     PRICE_LEADS,
     PRICE_TAILS,
@@ -458,7 +460,7 @@ class QueryParser:
             or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
             or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS)
             or (u.kind == "intensity"
-                and " ".join(tokens[u.start:u.end]) in PERFORMANCE_PHRASES)
+                and " ".join(tokens[u.start:u.end]) in (*PERFORMANCE_PHRASES, *FADING_PHRASES))
             or (everyday_cologne and u.kind == "character" and u.value == "cologne"))],
             units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
@@ -585,10 +587,11 @@ def _price_units(units: Sequence[Unit]) -> set[int]:
     for i, unit in enumerate(units):
         if unit.kind == "likeback" and unit.value in BACK_LIKES:
             found.add(i)
-        if unit.kind != "price":
+        amount = i > 0 and units[i - 1].value.isdigit()
+        if unit.kind != "price" or (unit.value in AMOUNT_ONLY_CURRENCIES and not amount):
             continue
         start, end = i, i + 1
-        if start > 0 and units[start - 1].value.isdigit():
+        if amount:
             start, end = start - 1, _price_tail(units, end)
             while start > 0 and units[start - 1].value in PRICE_LEADS:
                 start -= 1

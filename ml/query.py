@@ -19,6 +19,7 @@ from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse, QueryParser
 from ml.phrases import PhraseTable, query_tokens
+from ml.query_words import GENERIC_WORDS
 from ml.spelling import english_words
 from ml.tokens import content_tokens, singular
 
@@ -32,8 +33,10 @@ def catalog_words(catalog: Catalog) -> frozenset[str]:
 
 
 def _lexical_terms(english: str, parse: QueryParse) -> tuple[str, ...]:
-    """The BM25 terms of the embedded text, less the words read as an occasion or a gender."""
-    unsearched = {singular(word) for word in parse.unsearched_words}
+    """The BM25 terms of the embedded text, less the words read as an occasion or a gender
+    and the words that ask for a perfume without describing one ("smells good on everyone"
+    ranked Good Girl first by "good")."""
+    unsearched = {singular(word) for word in (*parse.unsearched_words, *GENERIC_WORDS)}
     return tuple(term for term in map(singular, content_tokens(english))
                  if term not in unsearched)
 

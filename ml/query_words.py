@@ -102,7 +102,8 @@ MOOD_WORDS: dict[str, str] = {
     "serene": "calm", "calming": "calm", "refreshing": "fresh", "crisp": "fresh",
     "cool": "fresh", "lovely": "romantic", "chic": "sophisticated", "luxurious": "elegant",
     "classy": "elegant", "mature": "sophisticated", "cute": "playful", "fun": "playful",
-    "innocent": "clean", "soapy": "clean", "mystery": "mysterious", "mystical": "mysterious",
+    "innocent": "clean", "soapy": "clean", "soap": "clean", "soaps": "clean",
+    "mystery": "mysterious", "mystical": "mysterious",
     "energizing": "energetic", "uplifting": "energetic", "vibrant": "energetic",
     "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
@@ -167,15 +168,22 @@ PERFORMANCE_PHRASES = (
     "good sillage", "great sillage", "projection", "good projection", "great projection",
     "strong projection", "projecting", "projects", "performance", "good performance",
     "great performance", "performs well", "performer", "good performer", "great performer")
+# how soon a perfume fades: a light intensity ("won't fade" avoids one), never embedded
+FADING_PHRASES = ("fade", "fades", "fading", "fade fast", "fades fast", "fade quickly",
+                  "fades quickly")
 INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
                      "understated", "lightweight", "skin scent", "lighter", "softer",
-                     "subtler", "quieter"), "light"),
+                     "subtler", "quieter", *FADING_PHRASES), "light"),
     **dict.fromkeys(("strong", "intense", "powerful", "heavy", "stronger", "more intense",
                      "louder", "heavier", "loud", "potent", *PERFORMANCE_PHRASES,
                      # what "not ..." says of a perfume too much of itself ("sweet but not
                      # cloying"): an avoided strong intensity
-                     "overpowering", "cloying", "overbearing", "suffocating"), "strong"),
+                     "overpowering", "cloying", "overbearing", "suffocating",
+                     # what a perfume too strong does ("doesn't give me a headache")
+                     "headache", "headaches", "give me a headache", "gives me a headache",
+                     "give me headaches", "gives me headaches", "migraine", "migraines",
+                     "give me a migraine", "gives me a migraine"), "strong"),
 }
 # How a query names a concentration, as the catalogue's `concentration` ("extrait" is a
 # parfum; "eau de parfum" as three words, `written_concentrations`).
@@ -209,6 +217,8 @@ PRICE_LEADS = frozenset(("under", "below", "less", "than", "max", "maximum", "up
                          "within", "around", "about", "over", "at", "most", "no more",
                          "for"))
 PRICE_TAILS = frozenset(("max", "maximum", "tops", "or less", "at most"))
+# currencies that are other words without an amount before them ("won't", "won the")
+AMOUNT_ONLY_CURRENCIES = frozenset(("won", "pound", "pounds"))
 # Words that ask for a perfume without saying anything about it: a query of only these
 # (and words no perfume is described with) is one the search did not understand.
 GENERIC_WORDS = frozenset((
@@ -235,7 +245,7 @@ NEGATIONS = frozenset((
     # contractions as people type them, with or without the apostrophe ("isn't too sweet")
     "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
     "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
-    "won t be", "not be"))
+    "won t be", "not be", "won t", "wont", "will not", "don t", "dont", "do not"))
 SOFT_NEGATIONS = frozenset(("less",))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
                        "that"))

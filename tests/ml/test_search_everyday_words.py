@@ -11,6 +11,7 @@ import pytest
 
 from ml.embeddings import Encoder
 from ml.knowledge import Catalog
+from ml.query import QueryInterpreter
 from ml.search import SearchPipeline, SearchRequest, SearchResult
 from tests.ml.conftest import make_pipeline
 
@@ -240,3 +241,47 @@ def test_one_word_after_a_brand_that_means_something_keeps_its_meaning(
     interpreted = search(pipeline, query).interpreted
     assert interpreted["perfumes"] == [] and interpreted["brands"]
     assert interpreted["families"] == ([family] if family else [])
+
+
+# ---- how long and how loud, said the way people say it ---------------------------------------
+@pytest.mark.parametrize(("query", "avoided"), [
+    ("perfume that doesnt give me a headache", "intensity: strong"),
+    ("something that won't give me headaches", "intensity: strong"),
+    ("headache-free perfume", "intensity: strong"),
+    ("perfume that won't fade", "intensity: light"),
+])
+def test_a_headache_or_a_fade_refused_is_an_avoided_intensity(
+        pipeline: SearchPipeline, query: str, avoided: str) -> None:
+    """"doesnt give me a headache" understood nothing (Hypnotic Poison and Opium came
+    first); "won't" was the Korean won, a price ignored."""
+    result = search(pipeline, query)
+    assert result.interpreted["avoid"] == [avoided]
+    assert result.message is None
+
+
+def test_a_fade_wished_is_a_light_intensity_and_never_embedded(
+        pipeline: SearchPipeline) -> None:
+    interpreted = search(pipeline, "a vanilla that fades fast").interpreted
+    assert interpreted["intensity"] == "light" and "fade" not in interpreted["english"]
+
+
+@pytest.mark.parametrize(("query", "price"), [("남친 선물용 향수 10만원 이하", True),
+                                              ("under 50000 won", True),
+                                              ("a scent he won't forget", False)])
+def test_won_is_a_price_only_after_an_amount(pipeline: SearchPipeline, query: str,
+                                             price: bool) -> None:
+    message = search(pipeline, query).message or ""
+    assert ("The catalogue has no prices" in message) is price
+
+
+def test_soap_is_the_clean_mood(pipeline: SearchPipeline) -> None:
+    """"smells like expensive soap" understood only the price."""
+    assert search(pipeline, "something that smells like soap").interpreted["moods"] == [
+        "clean"]
+
+
+def test_words_that_only_ask_for_a_perfume_are_no_lexical_terms(shipped: Catalog) -> None:
+    """"smells good on everyone" matched Good Girl by the BM25 term "good"."""
+    interpreter = QueryInterpreter.for_catalog(shipped)
+    assert interpreter.interpret("perfume that smells good on everyone").terms == (
+        "everyone",)
