@@ -285,3 +285,20 @@ def test_words_that_only_ask_for_a_perfume_are_no_lexical_terms(shipped: Catalog
     interpreter = QueryInterpreter.for_catalog(shipped)
     assert interpreter.interpret("perfume that smells good on everyone").terms == (
         "everyone",)
+
+
+@pytest.mark.parametrize("query", ["머리 아프지 않은 향수", "머리 안 아픈 향수", "두통 없는 향수"])
+def test_a_headache_refused_in_korean_is_an_avoided_strong_intensity(
+        pipeline: SearchPipeline, query: str) -> None:
+    """"머리 아프지 않은 향수" left 머리, 아프지, 않은 untranslated and understood nothing."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["avoid"] == ["intensity: strong"] and interpreted["untranslated"] == []
+
+
+@pytest.mark.parametrize(("query", "perfume"), [
+    ("디올 쏘바쥬", "Sauvage Eau de Toilette (Dior)"), ("첫 데이트 향수 추천해주세요", None)])
+def test_korean_spellings_and_request_endings_are_read(pipeline: SearchPipeline, query: str,
+                                                       perfume: str | None) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["untranslated"] == []
+    assert perfume is None or perfume in interpreted["perfumes"]
