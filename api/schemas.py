@@ -60,13 +60,6 @@ class Strict(BaseModel):
         return f"unknown field{hint}; the fields are {', '.join(fields)}"
 
 
-def _batch_item_field(name: object) -> str | None:
-    """What a field of a recipe request that a batch item lacks says there."""
-    if name in Delivery.model_fields:
-        return f"a batch item takes no {name}: the batch's {name} applies to every item"
-    return None
-
-
 def _unknown_here(error: Any) -> bool:
     return error["type"] == "extra_forbidden" and len(error["loc"]) == 1
 
@@ -205,10 +198,6 @@ class BriefIn(Strict):
     item is a brief alone: the webhook is the batch's."""
 
     fragrance_family: str = Field(min_length=1, max_length=40)
-
-    @classmethod
-    def _unknown_field(cls, name: object) -> str:
-        return _batch_item_field(name) or super()._unknown_field(name)
     mood: str = Field(default="", max_length=200)
     intensity: Literal["light", "moderate", "strong"] = "moderate"
     gender: Literal["feminine", "masculine", "unisex"] = "unisex"
@@ -227,6 +216,13 @@ class BriefIn(Strict):
     product_type: Literal["fine_fragrance", "eau_de_toilette"] | None = Field(
         default=None, description="EU product type for Annex III caps; default from the "
         "concentration (parfum, edp: fine_fragrance; edt, edc: eau_de_toilette)")
+
+    @classmethod
+    def _unknown_field(cls, name: object) -> str:
+        """A field of a recipe request that a batch item lacks says where it goes."""
+        if name in Delivery.model_fields:
+            return f"a batch item takes no {name}: the batch's {name} applies to every item"
+        return super()._unknown_field(name)
 
     @field_validator("intensity", "gender", "season", mode="before")
     @classmethod

@@ -230,12 +230,12 @@ class NameIndex:
         found: list[NameSpan] = []
         for span in self.brand_spans(tokens):
             brand = tuple(name_tokens(span.brand or ""))
+            variants = [(pid, variant) for pid in self._by_brand.get(span.brand or "", ())
+                        for variant in self.names[pid] if variant[:len(brand)] != brand]
             for size in range(min(4, len(tokens) - span.end), 0, -1):
                 words = tuple(tokens[span.end:span.end + size])
                 if size == 1 and (words[0] in meaningful or len(words[0]) < 3):
                     continue
-                variants = [(pid, variant) for pid in self._by_brand.get(span.brand or "", ())
-                            for variant in self.names[pid] if variant[:len(brand)] != brand]
                 if any(variant == words for _, variant in variants):
                     break  # a name written out whole ("creed aventus"): `spans` has it
                 ids = sorted({pid for pid, variant in variants if variant[:size] == words})

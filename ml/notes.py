@@ -83,6 +83,21 @@ RAIN = ("petrichor", "water notes", "mineral notes", "marine notes")
 # Marshmallow and candy floss: spun sugar and vanilla.
 CONFECTIONERY = ("cotton candy", "sugar", "brown sugar", "vanilla")
 
+# The words people describe rain with (the recipes build it as an accord: ml.recipe.vocabulary)
+RAIN_WORDS = ("rain", "rainy", "rainy day", "rainy days", "after the rain", "wet earth")
+# Group words that describe a smell rather than name a kind of note ("smells like clean
+# laundry", "smells like christmas"): a query wishing for one asks for any of its notes,
+# listed as such, and for the season it belongs to (`DESCRIPTION_SEASONS`).
+DESCRIBED: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("laundry", "fabric softener", "detergent"), LAUNDRY),
+    **dict.fromkeys(("christmas", "xmas", "christmas tree"), CHRISTMAS),
+    **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries"), BAKERY),
+    **dict.fromkeys(("baby powder", "talc", "talcum", "talcum powder"), BABY_POWDER),
+    **dict.fromkeys(RAIN_WORDS, RAIN),
+    **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),
+                    CONFECTIONERY),
+}
+DESCRIPTIONS = frozenset(DESCRIBED)
 # Query words that name a whole group (plural and adjective forms included).
 GROUPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("citrus", "citruses", "citrusy", "citrus notes", "citrus fruits"), CITRUS),
@@ -98,24 +113,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("musks", "musky notes"), MUSKS),
     **dict.fromkeys(("marine notes", "sea notes", "aquatic notes"), MARINE),
     "smoke": SMOKE, "leathers": LEATHER, "musk": MUSKS,
-    **dict.fromkeys(("laundry", "fabric softener", "detergent"), LAUNDRY),
-    **dict.fromkeys(("christmas", "xmas", "christmas tree"), CHRISTMAS),
-    **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries"), BAKERY),
-    **dict.fromkeys(("baby powder", "talc", "talcum", "talcum powder"), BABY_POWDER),
-    **dict.fromkeys(("rain", "rainy", "rainy day", "rainy days", "after the rain",
-                     "wet earth"), RAIN),
-    **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),
-                    CONFECTIONERY),
+    **DESCRIBED,
 }
-# Group words that describe a smell rather than name a kind of note ("smells like clean
-# laundry", "smells like christmas"): a query wishing for one asks for any of its notes,
-# listed as such, and for the season it belongs to (`DESCRIPTION_SEASONS`).
-DESCRIPTIONS = frozenset(("laundry", "fabric softener", "detergent", "christmas", "xmas",
-                          "christmas tree", "bakery", "bakeries", "baked goods", "pastry",
-                          "pastries", "baby powder", "talc", "talcum", "talcum powder",
-                          "rain", "rainy", "rainy day", "rainy days", "after the rain",
-                          "wet earth", "marshmallow", "marshmallows", "candy floss",
-                          "cotton candy scent"))
 DESCRIPTION_SEASONS = {"christmas": "winter", "xmas": "winter", "christmas tree": "winter"}
 # Notes excluded with a character word that describes notes ("no citrus", "not musky", "no
 # woods": every wood note, as "no citrus" is every citrus note). "Not floral" excludes the

@@ -51,14 +51,13 @@ from ml.query_words import (
     BACK_LIKES,
     COMMON_QUERY_WORDS,
     COMPARATIVES,
-    FADING_PHRASES,
-    PERFORMANCE_PHRASES,
     PRICE_LEADS,
     PRICE_TAILS,
     SCOPE_FILLERS,
     SMELL_LIKES,
     STRONG_LIKES,
     TRAILING_LIKES,
+    UNEMBEDDED_INTENSITIES,
     written_concentrations,
 )
 from ml.spelling import Correction, SpellingCorrector
@@ -460,7 +459,7 @@ class QueryParser:
             or i in roles.unknown or i in roles.admirers or u.kind in MARKERS
             or u.kind == "conj" or (u.kind == "word" and u.value in ADMIRING_VERBS)
             or (u.kind == "intensity"
-                and " ".join(tokens[u.start:u.end]) in (*PERFORMANCE_PHRASES, *FADING_PHRASES))
+                and " ".join(tokens[u.start:u.end]) in UNEMBEDDED_INTENSITIES)
             or (everyday_cologne and u.kind == "character" and u.value == "cologne"))],
             units, tokens)
         named_brands = {self._names.perfumes[i].brand for i in wish.named}

@@ -36,9 +36,12 @@ def _lexical_terms(english: str, parse: QueryParse) -> tuple[str, ...]:
     """The BM25 terms of the embedded text, less the words read as an occasion or a gender
     and the words that ask for a perfume without describing one ("smells good on everyone"
     ranked Good Girl first by "good")."""
-    unsearched = {singular(word) for word in (*parse.unsearched_words, *GENERIC_WORDS)}
+    unsearched = _GENERIC_TERMS | {singular(word) for word in parse.unsearched_words}
     return tuple(term for term in map(singular, content_tokens(english))
                  if term not in unsearched)
+
+
+_GENERIC_TERMS = frozenset(map(singular, GENERIC_WORDS))
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ PERFORMANCE_PHRASES = (
 # how soon a perfume fades: a light intensity ("won't fade" avoids one), never embedded
 FADING_PHRASES = ("fade", "fades", "fading", "fade fast", "fades fast", "fade quickly",
                   "fades quickly")
+# intensity phrases about how a perfume performs, not how it smells: never embedded
+UNEMBEDDED_INTENSITIES = frozenset((*PERFORMANCE_PHRASES, *FADING_PHRASES))
 INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
                      "understated", "lightweight", "skin scent", "lighter", "softer",

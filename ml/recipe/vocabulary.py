@@ -11,7 +11,7 @@ from functools import cache, lru_cache
 
 from ml.edit_distance import MIN_LENGTH, nearest
 from ml.korean import Lexicon, contains_hangul, translate
-from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
+from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
 from ml.recipe.materials import load_materials, normalise_term
 
 # words that name an odour family of materials (`Material.odor_family`)
@@ -69,8 +69,7 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
                      "earl grey"), ("tea",)),
     # rain: an ozonic, watery accord; geosmin, its wet earth, is a trace under what a
     # formula writes
-    **dict.fromkeys(("rain", "rainy", "rainy day", "rainy days", "after the rain",
-                     "wet earth"), ("ozonic", "calone", "marine", "petrichor")),
+    **dict.fromkeys(RAIN_WORDS, ("ozonic", "calone", "marine", "petrichor")),
     # the green of a crushed tomato leaf: perfumers build it of these
     **dict.fromkeys(("tomato leaf", "tomato leaves", "tomato vine", "tomato stem"),
                     ("violet leaf", "galbanum", "cut grass")),
