@@ -5,7 +5,8 @@ slugs; notes keep the client's spelling and are matched case-insensitively) and 
 ``ValueError`` naming the offending field when an input is unusable.
 
 Exclusions written in the mood ("romantic but no musk please, vanilla-free", `ml.recipe.mood`)
-join ``notes_exclude``; the mood's other words (``mood_phrase``) describe the formula.
+join ``notes_exclude``; notes it names ("a cozy vanilla and tobacco evening") are held as
+requested notes (``mood_notes``); the mood's other words (``mood_phrase``) describe the formula.
 Fields that disagree are settled here and told (`brief_notes`): the concentration sets the
 dose whatever the intensity says; a product type that names another concentration class
 than the one asked for (an eau de toilette at parfum strength) is refused, and when no
@@ -20,7 +21,12 @@ from typing import Any
 
 from ml.recipe.concentration import CONCENTRATIONS, INTENSITY_DEFAULT, concentration_slug
 from ml.recipe.mood import read_mood
+from ml.recipe.profiles import FAMILY as FAMILY_PROFILES
 from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
+from ml.recipe.vocabulary import ODOUR_FAMILY_WORDS, english_form
+
+MAX_MOOD_NOTES = 4  # notes named in a mood that a formula holds as requested notes
+DEFINING_WEIGHT = 2.0  # an odour family weighted this much defines a wheel family
 
 WHEEL_FAMILIES = (
     "floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
@@ -222,6 +228,20 @@ class Brief:
         return read_mood(self.mood).excluded
 
     @property
+    def mood_notes(self) -> tuple[str, ...]:
+        """The notes the mood names ("a cozy vanilla and tobacco evening": vanilla,
+        tobacco), at most `MAX_MOOD_NOTES`, besides those of ``notes_include``, and besides
+        a word naming an odour family the brief's family is made of ("floral" in a floral
+        brief). The formula holds them as requested notes where a material stands for them;
+        unlike a note of ``notes_include``, one that none does is said, not refused."""
+        asked = {note.casefold() for note in self.notes_include}
+        defining = {family for family, weight in FAMILY_PROFILES[self.fragrance_family].items()
+                    if weight >= DEFINING_WEIGHT}
+        notes = [note for note in read_mood(self.mood).named if note.casefold() not in asked
+                 and ODOUR_FAMILY_WORDS.get(english_form(note)) not in defining]
+        return tuple(notes[:MAX_MOOD_NOTES])
+
+    @property
     def moods(self) -> tuple[str, ...]:
         """Mood words ("romantic, calm" -> ("romantic", "calm")), exclusions left out."""
         return tuple(w for w in self.mood_phrase.replace(",", " ").split() if w)
@@ -263,17 +283,22 @@ def _concentration(asked: str | None, intensity: str, product_type: str | None) 
 
 
 def brief_notes(brief: Brief) -> list[str]:
-    """What a result should tell about how the brief was read: exclusions taken from its
-    mood, and fields that contradict each other with the one that won."""
+    """What a result should tell about how the brief was read: exclusions and notes taken
+    from its mood, and fields that contradict each other with the one that won."""
     return _mood_notes(brief) + _strength_notes(brief)
 
 
 def _mood_notes(brief: Brief) -> list[str]:
     reading = read_mood(brief.mood)
-    if not reading.excluded:
-        return []
-    phrases = " and ".join(repr(p) for p in reading.phrases)
-    return [f"the mood's {phrases} read as notes_exclude: {', '.join(reading.excluded)}"]
+    lines = []
+    if reading.excluded:
+        phrases = " and ".join(repr(p) for p in reading.phrases)
+        lines.append(f"the mood's {phrases} read as notes_exclude: "
+                     f"{', '.join(reading.excluded)}")
+    if brief.mood_notes:
+        lines.append(f"the mood names {', '.join(map(repr, brief.mood_notes))}: "
+                     "held as requested notes")
+    return lines
 
 
 def _strength_notes(brief: Brief) -> list[str]:

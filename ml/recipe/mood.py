@@ -1,5 +1,6 @@
-"""Exclusions a client writes into a brief's free-text mood: "romantic but no musk please,
-vanilla-free" asks for a romantic formula without musk or vanilla.
+"""What a client writes into a brief's free-text mood besides the mood: exclusions ("romantic
+but no musk please, vanilla-free" asks for a romantic formula without musk or vanilla) and
+notes ("a cozy vanilla and tobacco evening" asks for vanilla and tobacco).
 
 English markers point forward ("no musk", "without oud or incense", "not musky", "hold the
 vanilla"); "free" and the Korean negation words of the lexicon (빼고, 없이, 제외하고 ...)
@@ -8,7 +9,9 @@ over commas only when such a word joins it too ("no oud, incense or leather"; in
 elegant" only musk). A negated phrase is an exclusion only when it names a note the recipe
 side knows (`ml.recipe.vocabulary.is_note`): "not too sweet" (a softener) and "not heavy"
 (no note) stay mood words. The mood without its exclusion phrases ("romantic") is what the
-description and the mood profile use.
+description and the mood profile use. A note named outside the exclusions (the longest run
+of words that names one: "sea breeze", "after the rain", "leather") is a wish the formula
+honours as it honours a requested note (`ml.recipe.brief.Brief.mood_notes`).
 
 The search side's parser (`ml.parsing`) reads the same markers, but over a perfume
 catalogue's phrase table and names, which the recipe package does not load; this reader
@@ -41,6 +44,8 @@ DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "wit
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
                       "/"})  # fmt: skip
 SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
+# words that name a note but mean something else in a mood ("date night", "my mate")
+NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate"})
 MAX_NOTE_WORDS = 4  # "lily of the valley"
 
 _TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
@@ -50,11 +55,13 @@ _TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3
 class MoodReading:
     """`excluded`: the notes the mood excludes, as written (Korean ones by their English
     words); `phrases`: the mood's exclusion phrases ("no musk please"); `mood`: the mood
-    without them."""
+    without them; `named`: the notes it names elsewhere ("a cozy vanilla and tobacco
+    evening": vanilla, tobacco), longest first ("sea breeze", not "sea")."""
 
     excluded: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     mood: str = ""
+    named: tuple[str, ...] = ()  # the notes it names outside its exclusions
 
 
 @dataclass(frozen=True)
@@ -80,12 +87,28 @@ def read_mood(mood: str) -> MoodReading:
             removed, notes = scope
             taken.update(removed)
             found.append((removed, notes))
+    named = tuple(dict.fromkeys(_note_text(tokens, run) for run in _named(words, taken)))
     if not found:
-        return MoodReading(mood=mood)
+        return MoodReading(mood=mood, named=named)
     excluded = [_note_text(tokens, run) for _, notes in found for run in notes]
     phrases = [_phrase(mood, tokens, removed) for removed, _ in found]
     kept = [t for i, t in enumerate(tokens) if i not in taken]
-    return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept))
+    return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named)
+
+
+def _named(words: Sequence[str], taken: set[int]) -> list[list[int]]:
+    """The runs of tokens outside the exclusions that name a note, left to right, each the
+    longest from where it starts."""
+    runs: list[list[int]] = []
+    i = 0
+    while i < len(words):
+        run = [] if i in taken or words[i] in NOT_NOTES_IN_A_MOOD else _note_run(words, i, 1)
+        if run and not taken.intersection(run):
+            runs.append(run)
+            i = run[-1] + 1
+        else:
+            i += 1
+    return runs
 
 
 def _negation_at(words: Sequence[str], i: int) -> tuple[list[int], list[list[int]]] | None:

@@ -130,7 +130,7 @@ class RecipePipeline:
 
     def _unmet_notes(self, brief: Brief, formula: Formula) -> list[str]:
         """Whatever back end wrote the formula, say which requested notes it does not hold."""
-        if not brief.notes_include:
+        if not brief.notes_include and not brief.mood_notes:
             return []
         present = [material for material, _ in self._lines(formula)]
         return unmet_notes(brief, present, self._usable(),

@@ -47,8 +47,9 @@ def _brief_lines(brief: Brief) -> list[str]:
         f"intensity: {brief.intensity}; concentration: {brief.concentration}",
         f"gender: {brief.gender}; season: {brief.season or 'any'}",
     ]
-    if brief.notes_include:
-        lines.append("must include notes: " + ", ".join(brief.notes_include))
+    if brief.notes_include or brief.mood_notes:
+        lines.append("must include notes: "
+                     + ", ".join((*brief.notes_include, *brief.mood_notes)))
     if brief.notes_exclude:
         lines.append("avoid notes: " + ", ".join(brief.notes_exclude))
     return lines

@@ -155,13 +155,20 @@ def required_materials(brief: Brief, candidates: Sequence[Material],
     """For each requested note, the candidate that best stands for it (`stand_in`); none
     for a note the brief itself excludes (`excluded_by`), nor for one that names a `usable`
     material that is not a candidate (excluded by the brief, or without room): a part of
-    its name is no stand-in for it ("super" of "Iso E Super" when "amber" excludes it)."""
+    its name is no stand-in for it ("super" of "Iso E Super" when "amber" excludes it).
+    Then the same for the notes the mood names (`Brief.mood_notes`), where a candidate
+    stands for the whole note."""
     chosen: list[Material] = []
     for note in brief.notes_include:
         if excluded_by(note, brief) is not None:
             continue
         found = stand_in(note, candidates)
         if found is not None and _named_elsewhere(note, found, usable) is None \
+                and found.material not in chosen:
+            chosen.append(found.material)
+    for note in brief.mood_notes:  # only a material named or known for the note as a whole
+        found = stand_in(note, candidates) if excluded_by(note, brief) is None else None
+        if found is not None and (found.whole or found.known) \
                 and found.material not in chosen:
             chosen.append(found.material)
     return chosen
@@ -296,31 +303,32 @@ def unmet_notes(brief: Brief, formula_materials: Sequence[Material],
     is not in the formula as asked (the brief excludes it, none matched, its material is
     excluded by the brief, prohibited or could not be placed, or a stand-in was used)."""
     lines = []
-    for note in brief.notes_include:
+    asked = [(note, "requested note") for note in brief.notes_include]
+    for note, label in asked + [(note, "the mood's note") for note in brief.mood_notes]:
+        what = f"{label} {note!r}"
         exclusion = excluded_by(note, brief)
         if exclusion is not None:
-            lines.append(f"requested note {note!r} is not in the formula: it is excluded "
+            lines.append(f"{what} is not in the formula: it is excluded "
                          f"by notes_exclude ({exclusion!r})")
             continue
         if (read := respelled(note)) is not None and stand_in(read, candidates) is not None:
-            lines.append(f"requested note {note!r} read as {read!r}")
+            lines.append(f"{what} read as {read!r}")
         found = stand_in(note, formula_materials)
         named = _named_elsewhere(note, found, candidates)
         if named is not None:  # its own material is not in: no part of its name stands for it
-            lines.append(f"requested note {note!r} is not in the formula: "
-                         + _why_absent(named, brief))
+            lines.append(f"{what} is not in the formula: " + _why_absent(named, brief))
         elif found is None:
             near = stand_in(note, candidates)
             banned = stand_in(note, prohibited, whole_only=True) if near is None else None
-            lines.append(f"requested note {note!r} is not in the formula: " + (
+            lines.append(f"{what} is not in the formula: " + (
                 _why_prohibited(banned.material) if banned is not None
                 else "no usable material stands for it" if near is None
                 else _why_absent(near, brief)))
         elif found.known:
-            lines.append(f"requested note {note!r}: no material of that name; "
+            lines.append(f"{what}: no material of that name; "
                          f"{found.material.name} stands for it (as {found.key!r})")
         elif not found.whole:
-            lines.append(f"requested note {note!r}: no material of that name; "
+            lines.append(f"{what}: no material of that name; "
                          f"{found.material.name} stands for {found.key!r}")
     return lines
 

@@ -73,6 +73,18 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
     # the green of a crushed tomato leaf: perfumers build it of these
     **dict.fromkeys(("tomato leaf", "tomato leaves", "tomato vine", "tomato stem"),
                     ("violet leaf", "galbanum", "cut grass")),
+    # clean laundry: the clean musks and the soapy aldehydes of washing powder
+    **dict.fromkeys(("laundry", "clean laundry", "fresh laundry", "fabric softener",
+                     "detergent", "linen", "clean linen", "fresh linen", "cotton",
+                     "clean cotton", "fresh cotton"),
+                    ("galaxolide", "aldehyde c-12", "habanolide")),
+    # salt: a marine accord over ambrox's mineral warmth
+    **dict.fromkeys(("salt", "sea salt", "salty", "salt air", "salted"),
+                    ("calone", "ambroxide", "marine")),
+    # spun and cooked sugar
+    **dict.fromkeys(("sugar", "brown sugar", "burnt sugar", "caramelised sugar"),
+                    ("cotton candy", "caramel")),
+    "suede": ("isobutyl quinoline", "leather"),
 }  # fmt: skip
 
 
@@ -107,7 +119,7 @@ def is_plant_part(form: str) -> bool:
 
 def _note_words() -> frozenset[str]:
     groups = [*GROUPS.values(), *CHARACTER_GROUPS.values(), *SYNONYMS]
-    words = {*GROUPS, *CHARACTER_GROUPS, *ODOUR_FAMILY_WORDS}
+    words = {*GROUPS, *CHARACTER_GROUPS, *ODOUR_FAMILY_WORDS, *KNOWN_NOTES}
     words.update(note for group in groups for note in group)
     return frozenset(normalise_term(word) for word in words)
 

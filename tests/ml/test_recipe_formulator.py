@@ -163,12 +163,15 @@ def test_a_result_says_which_requested_notes_it_does_not_hold() -> None:
 
     book = load_materials()
     pipeline = RecipePipeline(FormulatorGenerator(book), book)
-    outcome = pipeline.run(Brief("amber", notes_include=["rose", "white musk", "sea salt"],
-                                 seed=3))
+    outcome = pipeline.run(Brief("amber", notes_include=["rose", "white musk", "sycamore",
+                                                         "sea salt"], seed=3))
     assert outcome.status == "succeeded"
     assert not any("'rose'" in line for line in outcome.notes)  # it is there, as asked
     assert any("'white musk'" in line and "stands for 'musk'" in line for line in outcome.notes)
-    assert any("'sea salt'" in line and "not in the formula" in line for line in outcome.notes)
+    assert any("'sycamore'" in line and "not in the formula" in line for line in outcome.notes)
+    # no material is named after sea salt: perfumers build it as a marine accord
+    assert "requested note 'sea salt': no material of that name; Calone (watermelon ketone) " \
+           "stands for it (as 'calone')" in outcome.notes
 
 
 @pytest.mark.parametrize("note", ["musk", "머스크"])
