@@ -144,7 +144,9 @@ OCCASIONS: dict[str, tuple[str, ...]] = {
     "funeral": ("calm", "elegant", "classic"),
 }
 OCCASION_WORDS: dict[str, str] = {
-    **dict.fromkeys(("office", "work", "workplace", "professional", "at work"), "office"),
+    # a job interview is a day at the office at its most careful: clean, calm, quiet
+    **dict.fromkeys(("office", "work", "workplace", "professional", "at work", "interview",
+                     "interviews", "job interview", "job interviews"), "office"),
     **dict.fromkeys(("daily", "everyday", "every day", "daytime", "daily wear"), "daily"),
     **dict.fromkeys(("date", "date night", "dating", "first date"), "date"),
     **dict.fromkeys(("evening", "evenings", "night", "nights", "nighttime", "night out"),
@@ -152,7 +154,7 @@ OCCASION_WORDS: dict[str, str] = {
     **dict.fromkeys(("party", "parties", "club", "clubbing", "nightclub"), "party"),
     **dict.fromkeys(("wedding", "bride", "bridal"), "wedding"),
     **dict.fromkeys(("gym", "sport", "sports", "workout", "exercise", "running"), "sport"),
-    **dict.fromkeys(("formal", "business", "meeting", "interview", "meetings"), "formal"),
+    **dict.fromkeys(("formal", "business", "meeting", "meetings"), "formal"),
     **dict.fromkeys(("sleep", "bedtime", "lounging", "relaxation"), "relaxing"),
     **dict.fromkeys(("school", "campus", "class", "student", "university"), "school"),
     **dict.fromkeys(("funeral", "funerals", "memorial", "memorial service", "mourning",

@@ -302,3 +302,18 @@ def test_korean_spellings_and_request_endings_are_read(pipeline: SearchPipeline,
     interpreted = search(pipeline, query).interpreted
     assert interpreted["untranslated"] == []
     assert perfume is None or perfume in interpreted["perfumes"]
+
+
+@pytest.mark.parametrize("query", ["something for a job interview", "perfume for an interview",
+                                   "면접 때 뿌릴 향수"])
+def test_a_job_interview_is_the_office(pipeline: SearchPipeline, query: str) -> None:
+    """An interview was the formal occasion, and a leather and an oud came among the first
+    five; it asks for what an office does: clean, calm, quiet."""
+    assert search(pipeline, query).interpreted["occasions"] == ["office"]
+
+
+@pytest.mark.model
+def test_a_job_interview_lists_no_heavy_perfume(real_pipeline: SearchPipeline) -> None:
+    hits = search(real_pipeline, "something for a job interview", top_k=5).hits
+    families = [hit.payload["family"] for hit in hits]
+    assert not {"dry_woods", "woody_amber", "amber"} & set(families), families
