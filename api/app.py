@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.access_log import AccessLog
+from api.briefs import warm_brief_vocabulary
 from api.cluster_metrics import ClusterCollector
 from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
@@ -86,6 +87,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         # a thread doing a tenant's CPU work (a validation) hands the interpreter back to
         # the event loop this often: the other tenants' requests wait that long, not 5 ms
         sys.setswitchinterval(api.api_switch_interval_s)
+        warm_brief_vocabulary()  # a brief's mood is read with it: built before the first
         yield
         await app.state.events.close()
         if limiter is not None:

@@ -12,6 +12,9 @@ from pydantic import ValidationError
 
 from api.schemas import BriefIn
 from ml.recipe.brief import Brief
+from ml.recipe.brief import warm as warm_brief_vocabulary
+
+__all__ = ["brief_errors", "warm_brief_vocabulary"]
 
 
 def brief_errors(payload: dict[str, Any]) -> list[dict[str, Any]]:

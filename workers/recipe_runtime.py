@@ -76,6 +76,9 @@ class RecipeRuntime:
         return generator
 
     def warm(self) -> None:
+        from ml.recipe.vocabulary import warm as warm_vocabulary
+
+        warm_vocabulary()
         self.generators.base()
 
     def generate(self, tenant_id: str, brief: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ml.recipe.mood import read_mood
 from ml.recipe.profiles import FAMILY as FAMILY_PROFILES
 from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
 from ml.recipe.vocabulary import ODOUR_FAMILY_WORDS, english_form
+from ml.recipe.vocabulary import warm as warm_vocabulary
 
 MAX_MOOD_NOTES = 4  # notes named in a mood that a formula holds as requested notes
 DEFINING_WEIGHT = 2.0  # an odour family weighted this much defines a wheel family
@@ -262,6 +263,12 @@ class Brief:
         out["notes_include"] = list(self.notes_include)
         out["notes_exclude"] = list(self.notes_exclude)
         return out
+
+
+def warm() -> None:
+    """Build the tables a brief's mood is read with (the notes and materials vocabulary)
+    now, at a process's start, not while its first brief waits."""
+    warm_vocabulary()
 
 
 def _concentration(asked: str | None, intensity: str, product_type: str | None) -> str:

@@ -193,6 +193,14 @@ def _spelling_words() -> frozenset[str]:
     return frozenset(word for phrase in phrases for word in phrase.split())
 
 
+def warm() -> None:
+    """Build the vocabulary's tables now (a worker's or the API's start), not while the
+    first brief with a mood waits."""
+    _material_names()
+    _spelling_words()
+    korean_lexicon()
+
+
 @cache
 def korean_lexicon() -> Lexicon:
     return Lexicon.load()
