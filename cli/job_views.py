@@ -61,6 +61,12 @@ def error_lines(error: dict[str, Any]) -> list[str]:
 def _search_lines(result: dict[str, Any]) -> list[str]:
     hits = result.get("hits") or []
     lines = [f"  {len(hits)} hits for {result.get('query')!r}"]
+    corrected = (result.get("interpreted") or {}).get("corrected") or {}
+    if isinstance(corrected, dict) and corrected:
+        lines.append("  read " + ", ".join(f"{typed!r} as {read!r}"
+                                           for typed, read in corrected.items()))
+    if result.get("message"):  # what was ignored, relaxed or not found
+        lines.append(f"  {result['message']}")
     for rank, hit in enumerate(hits, 1):
         maker = hit.get("brand") or hit.get("odor_family") or ""
         lines.append(f"  {rank:>2}. {hit.get('name')} - {maker} ({hit.get('score', 0):.3f})")
@@ -75,6 +81,12 @@ def _recipe_lines(result: dict[str, Any]) -> list[str]:
              f"{'valid' if validation.get('valid') else 'NOT valid'}"]
     for item in formula.get("ingredients") or []:
         lines.append(f"    {item['pct']:>6.2f}%  {item['position']:<5}  {item['name']}")
+    lines += [f"  violation: {v.get('code', '')}: {v.get('message', '')}"
+              for v in validation.get("violations") or [] if isinstance(v, dict)]
+    lines += [f"  repair: {repair}" for repair in result.get("repairs") or []]
+    # how the brief was read, and every requested note the formula holds only a stand-in
+    # for or not at all
+    lines += [f"  note: {note}" for note in result.get("notes") or []]
     return lines
 
 
