@@ -90,7 +90,25 @@ FAMILY_WORDS: dict[str, tuple[str, str | None]] = {
     "레더": ("dry_woods", "leather"),
     "아로마틱": ("aromatic", None),
     "우디 오리엔탈": ("woody_amber", None),
+    # families as perfume sites label them, where the main word alone would mislead
+    "oriental floral": ("floral_amber", None),
+    "oriental woody": ("woody_amber", None),
+    "oriental fougere": ("amber", "fougere"),
+    "amber fougere": ("amber", "fougere"),
+    "oriental vanilla": ("soft_amber", "gourmand"),
+    "amber vanilla": ("soft_amber", "gourmand"),
+    "vanilla": ("soft_amber", "gourmand"),
+    "floral aldehyde": ("soft_floral", None),
+    "floral aldehydic": ("soft_floral", None),
+    "aldehyde": ("soft_floral", None),
+    "woody chypre": ("mossy_woods", "chypre"),
+    "fresh spicy": ("aromatic", "spicy"),
 }
+# Words that say how a family smells, not which it is: "fresh aquatic" is the water family,
+# "white floral" the floral one ("fresh" alone is a citrus cologne).
+FAMILY_MODIFIERS = frozenset({"fresh", "white", "soft", "warm", "sweet", "light", "bright",
+                              "clean", "dark", "deep", "rich"})
+MAX_FAMILY_WORDS = 4  # "floral woody musk", "floral fruity gourmand"
 
 INTENSITIES = ("light", "moderate", "strong")
 GENDERS = {"feminine": "feminine", "female": "feminine", "women": "feminine",
@@ -111,16 +129,45 @@ PRODUCT_TYPE_CONCENTRATIONS = {"eau_de_toilette": ("edt", "edc"),
 
 
 def family_slug(value: str) -> tuple[str, str | None]:
-    """Map a wheel slug or a plain family word to ``(wheel family, sub-family or None)``."""
+    """Map a wheel slug, a plain family word or a family as perfume sites label it ("Woody
+    Spicy", "Chypre Floral", "Floral Fruity Gourmand") to ``(wheel family, sub-family or
+    None)``. A label of several family words is its main family, the first (two words
+    that name a family together, "floral fruity", before one; a word that only says how
+    it smells, "fresh" of "fresh aquatic", is passed over), with the first sub-family a
+    later word names ("spicy", "musk", "chypre", "gourmand")."""
     key = " ".join(str(value).strip().lower().replace("_", " ").replace("-", " ").split())
+    known = _known_family(key)
+    if known is not None:
+        return known
+    words = key.split()
+    if 1 < len(words) <= MAX_FAMILY_WORDS and all(
+            _known_family(w) is not None or w in FAMILY_MODIFIERS for w in words):
+        return _composite_family(words)
+    raise ValueError(
+        f"fragrance_family: {value!r} is not a wheel family {WHEEL_FAMILIES}, one of "
+        f"{sorted(FAMILY_WORDS)}, or a label of them (\"woody spicy\", \"chypre floral\")"
+    )
+
+
+def _known_family(key: str) -> tuple[str, str | None] | None:
     if key.replace(" ", "_") in WHEEL_FAMILIES:
         return key.replace(" ", "_"), None
-    if key in FAMILY_WORDS:
-        return FAMILY_WORDS[key]
-    raise ValueError(
-        f"fragrance_family: {value!r} is not a wheel family {WHEEL_FAMILIES} "
-        f"or one of {sorted(FAMILY_WORDS)}"
-    )
+    return FAMILY_WORDS.get(key)
+
+
+def _composite_family(words: Sequence[str]) -> tuple[str, str | None]:
+    main = _known_family(" ".join(words[:2]))
+    rest = words[2:] if main is not None else words
+    if main is None:
+        named = [w for w in words if w not in FAMILY_MODIFIERS]
+        if not named:  # "fresh clean": the modifiers themselves
+            named = [w for w in words if _known_family(w) is not None] or ["fresh"]
+        first = named[0]
+        main = _known_family(first) or FAMILY_WORDS["fresh"]
+        rest = words[words.index(first) + 1:]
+    family, subfamily = main
+    later = (_known_family(w) for w in rest if w not in FAMILY_MODIFIERS)
+    return family, subfamily or next((f[1] for f in later if f and f[1]), None)
 
 
 def _choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:

@@ -44,6 +44,31 @@ def test_family_words_map_to_wheel_families(word: str, family: str, subfamily: s
     assert brief.subfamily == subfamily
 
 
+@pytest.mark.parametrize(("label", "family", "subfamily"), [
+    ("Woody Spicy", "woods", "spicy"), ("Chypre Floral", "mossy_woods", "chypre"),
+    ("Fruity Chypre", "fruity", "chypre"), ("Floral Fruity Gourmand", "fruity", "gourmand"),
+    ("Floral Woody Musk", "floral", "musky"), ("Woody Floral Musk", "woods", "musky"),
+    ("Citrus Aromatic", "citrus", None), ("Aromatic Green", "aromatic", None),
+    ("Woody Aquatic", "woods", "aquatic"), ("Woody Chypre", "mossy_woods", "chypre"),
+    ("Fresh Aquatic", "water", "aquatic"), ("White Floral", "floral", None),
+    ("Fresh Spicy", "aromatic", "spicy"), ("Amber Vanilla", "soft_amber", "gourmand"),
+    ("Oriental Vanilla", "soft_amber", "gourmand"), ("Oriental Floral", "floral_amber", None),
+    ("Floral Aldehyde", "soft_floral", None), ("Aldehydic Floral", "soft_floral", None),
+    ("woody-leather", "woods", "leather"), ("우디 스파이시", "woods", "spicy"),
+])  # fmt: skip
+def test_a_family_as_perfume_sites_label_it_is_its_main_family_and_sub_family(
+        label: str, family: str, subfamily: str | None) -> None:
+    """Every one of these was refused ("'Woody Spicy' is not a wheel family")."""
+    brief = Brief(label)
+    assert (brief.fragrance_family, brief.subfamily) == (family, subfamily)
+
+
+@pytest.mark.parametrize("label", ["sweet", "oud", "floral rose", "fresh " * 5, "woody x"])
+def test_a_label_with_a_word_no_family_has_is_refused_naming_the_field(label: str) -> None:
+    with pytest.raises(ValueError, match="^fragrance_family: .*not a wheel family"):
+        Brief(label)
+
+
 @pytest.mark.parametrize(("intensity", "conc"), [("light", "edt"), ("moderate", "edp"),
                                                  ("strong", "parfum")])  # fmt: skip
 def test_concentration_defaults_from_intensity(intensity: str, conc: str) -> None:
