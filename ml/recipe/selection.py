@@ -26,6 +26,7 @@ from ml.recipe.vocabulary import (
     ODOUR_FAMILY_WORDS,
     is_family_word,
     is_generic,
+    is_note,
     is_plant_part,
     known_stand_ins,
     korean_lexicon,
@@ -234,24 +235,31 @@ JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la
 def _note_keys(note: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The normalised forms to look a note up by, in groups tried in order, each with its
     kind: "whole" (the note, its English words, its other names), "known" (the notes known
-    to stand for it), "part" (runs of its words, longest first; within a length, in the
-    order of their first word: "vanilla bean": "vanilla" before "bean"; runs that are
-    odour-family words after the others, the last word first: "wood smoke": "smoke")."""
+    to stand for it), "part" (runs of the words of every form, longest first; within a
+    length, the runs that are notes, then the others, each in the order of their first
+    word: "vanilla bean": "vanilla" before "bean", "bourbon vanilla": "vanilla" before
+    "bourbon"; runs that are odour-family words after the others, the last word first:
+    "wood smoke": "smoke"; "sandle wood", read "sandal wood": "sandal" before "wood")."""
     forms = _whole_forms(note)
     groups: list[tuple[str, tuple[str, ...]]] = [("whole", (form,)) for form in forms]
     groups += [("known", known) for form in forms if (known := known_stand_ins(form))]
-    for form in forms:
-        words = form.split()
-        if len(words) > MAX_PART_WORDS:  # a name, not a sentence: no parts to try
-            continue
-        for length in range(len(words) - 1, 0, -1):
-            parts = [" ".join(words[start:start + length])
-                     for start in range(len(words) - length + 1)
-                     if _bounds_part(words[start]) and _bounds_part(words[start + length - 1])]
-            parts = [part for part in parts if not is_generic(part) and not is_plant_part(part)]
-            groups.append(("part", tuple(p for p in parts if not is_family_word(p))))
-            groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
-    return tuple((kind, keys) for kind, keys in groups if keys)
+    split = [words for form in forms if len(words := form.split()) <= MAX_PART_WORDS]
+    for length in range(max(map(len, split), default=1) - 1, 0, -1):
+        parts = [part for words in split for part in _parts(words, length)]
+        named = [p for p in parts if not is_family_word(p)]
+        # a note word before a word of some material's name ("bourbon vanilla": vanilla,
+        # not the Bourbon of "Geranium oil (Bourbon / Egypt)")
+        groups.append(("part", tuple(sorted(named, key=lambda p: not is_note(p)))))
+        groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
+    return tuple((kind, tuple(dict.fromkeys(keys))) for kind, keys in groups if keys)
+
+
+def _parts(words: Sequence[str], length: int) -> list[str]:
+    """The runs of `length` of the words that may stand for a note, in order: none that
+    begins or ends with a joining word, nor one of generic words or plant parts only."""
+    parts = [" ".join(words[start:start + length]) for start in range(len(words) - length + 1)
+             if _bounds_part(words[start]) and _bounds_part(words[start + length - 1])]
+    return [part for part in parts if not is_generic(part) and not is_plant_part(part)]
 
 
 def _bounds_part(word: str) -> bool:
@@ -280,14 +288,19 @@ def _head_word(form: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _whole_forms(note: str) -> tuple[str, ...]:
-    """The note normalised, its English words normalised when it is Korean, the note as it
-    is misspelt (`respelled`: "vanila" is vanilla), and then the other names of the same
+    """The note normalised, its English words normalised when it is Korean, its two words
+    written as one ("cedar wood": cedarwood), each of these as it is misspelt (`respelled`:
+    "vanila" is vanilla, "sandle wood" sandalwood), and then the other names of the same
     note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet", "agarwood" is "oud")."""
     forms = [normalise_term(note)]
     if contains_hangul(note):
         forms.append(normalise_term(translate(note, korean_lexicon()).english))
-    if (read := respelled(note)) is not None:  # "vanila": vanilla
+    if (read := respelled(forms[-1])) is not None:  # "vanila": vanilla
         forms.append(read)
+    if len(words := forms[0].split()) == 2:  # "cedar wood", "lemon grass", "sandle wood"
+        forms.append(joined := "".join(words))
+        if not is_note(forms[0]) and read is None and (read := respelled(joined)) is not None:
+            forms.append(read)
     forms += [normalise_term(other) for form in forms for other in _other_names(form)]
     return tuple(dict.fromkeys(form for form in forms if form))
 

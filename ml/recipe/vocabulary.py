@@ -85,6 +85,22 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("sugar", "brown sugar", "burnt sugar", "caramelised sugar"),
                     ("cotton candy", "caramel")),
     "suede": ("isobutyl quinoline", "leather"),
+    # fig: the green of its leaf over the milky coconut of its fruit
+    **dict.fromkeys(("fig", "figs", "green fig", "fig tree", "fig milk"), ("stemone", "coconut")),
+    **dict.fromkeys(("freesia",), ("linalool", "ionone", "hedione")),
+    **dict.fromkeys(("lotus", "water lily", "waterlily", "water lilies"),
+                    ("floralozone", "hedione", "calone")),
+    **dict.fromkeys(("ozone", "ozonic notes", "ozonic accord"), ("ozonic",)),
+    **dict.fromkeys(("amberwood", "amber wood", "amberwoods", "ambery woods"),
+                    ("cedramber", "iso e super", "ambroxide")),
+    **dict.fromkeys(("praline", "pralines", "salted caramel"), ("caramel", "vanilla", "nutty")),
+    **dict.fromkeys(("hazelnut", "hazelnuts", "pistachio", "chestnut", "chestnuts", "nuts",
+                     "nutty notes"), ("nutty", "caramel")),
+    **dict.fromkeys(("mango", "tropical fruit", "tropical fruits", "passion fruit",
+                     "passionfruit", "guava"), ("tropical", "peach")),
+    **dict.fromkeys(("cherry blossom", "cherry blossoms", "sakura"),
+                    ("heliotropin", "hedione", "cherry")),
+    **dict.fromkeys(("guaiac", "guaiac wood", "gaiac wood"), ("guaiacwood",)),
 }  # fmt: skip
 
 

@@ -146,6 +146,30 @@ def test_a_note_as_people_type_it_finds_its_material(note: str, material_id: str
     assert found.whole == (part is None) and (part is None or found.key == part)
 
 
+@pytest.mark.parametrize(("note", "material_id"), [
+    ("bourbon vanilla", "vanilla-absolute"),  # was Geranium oil (Bourbon / Egypt)
+    ("madagascar vanilla", "vanilla-absolute"),
+    ("sandle wood", "sandalwood-oil-album"),        # was Rosewood oil, for "wood"
+    ("cedar wood", "cedarwood-virginia-oil"), ("lemon grass", "lemongrass-oil"),
+    ("guaiac wood", "guaiacwood-oil"),        # was Rosewood oil
+    ("fig", "stemone"), ("freesia", "linalool"), ("lotus", "floralozone"),
+    ("water lily", "floralozone"),            # was Aldehyde C-12 lauric, for "lily"
+    ("amberwood", "cedramber"), ("ozone", "helional"), ("praline", "maltol"),
+    ("hazelnut", "cyclotene"), ("mango", "oxane"), ("sakura", "heliotropin"),
+    ("fresh laundry", "galaxolide"), ("sea salt", "calone"), ("sugar", "ethyl-maltol"),
+])  # fmt: skip
+def test_a_note_no_material_is_named_after_finds_what_perfumers_use(
+        note: str, material_id: str) -> None:
+    """Each of these found no material, or the wrong one by a word of its name."""
+    from ml.recipe.materials import load_materials
+    from ml.recipe.selection import stand_in
+
+    usable = [m for m in load_materials() if not m.forbidden]
+    assert material_id in {m.id for m in usable}
+    found = stand_in(note, usable)
+    assert found is not None and found.material.id == material_id, found
+
+
 def test_joining_words_never_stand_for_a_note() -> None:
     from ml.recipe.materials import load_materials
     from ml.recipe.selection import stand_in
