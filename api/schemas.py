@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ml.recipe.brief import GENDERS, SEASONS, family_slug
+from ml.recipe.brief import GENDERS, INTENSITY_WORDS, SEASONS, family_slug
 from ml.recipe.concentration import normalise_concentration
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
@@ -119,8 +119,9 @@ def _wheel_family(word: str) -> str:
 # what a plain word of a filter means: the brief's vocabulary
 _PLAIN_WORDS: dict[str, Any] = {
     "family": _wheel_family,
-    "season": lambda word: SEASONS.get(word.strip().lower()) or word,
-    "gender": lambda word: GENDERS.get(word.strip().lower()) or word,
+    "season": lambda word: SEASONS.get(" ".join(word.lower().split())) or word,
+    "gender": lambda word: GENDERS.get(" ".join(word.lower().split())) or word,
+    "intensity": lambda word: INTENSITY_WORDS.get(" ".join(word.lower().split())) or word,
 }
 
 
@@ -234,10 +235,13 @@ class BriefIn(Strict):
     @field_validator("intensity", "gender", "season", mode="before")
     @classmethod
     def _lower(cls, value: Any, info: ValidationInfo) -> Any:
-        """Any case; a gender or season a plain word too, as in search filters ("Male",
-        "women", "Fall")."""
+        """Any case; a plain word too, as in search filters ("Male", "for her", "Fall",
+        "여름", "year round", "intense", "은은한")."""
         if not isinstance(value, str):
             return value
+        if info.field_name == "season" and SEASONS.get(" ".join(value.lower().split()),
+                                                       "") is None:
+            return None  # "all seasons", "year round": no season in particular
         plain = _PLAIN_WORDS.get(info.field_name or "")
         return plain(value) if plain else value.strip().lower()
 

@@ -111,11 +111,33 @@ FAMILY_MODIFIERS = frozenset({"fresh", "white", "soft", "warm", "sweet", "light"
 MAX_FAMILY_WORDS = 4  # "floral woody musk", "floral fruity gourmand"
 
 INTENSITIES = ("light", "moderate", "strong")
-GENDERS = {"feminine": "feminine", "female": "feminine", "women": "feminine",
-           "masculine": "masculine", "male": "masculine", "men": "masculine",
-           "unisex": "unisex", "shared": "unisex"}  # fmt: skip
+# the words people write for each (English and Korean), read as the brief's values
+INTENSITY_WORDS = {
+    **{word: word for word in INTENSITIES},
+    **dict.fromkeys(("soft", "subtle", "mild", "delicate", "gentle", "weak", "low",
+                     "sheer", "가벼운", "은은한", "약한", "가볍게", "은은하게"), "light"),
+    **dict.fromkeys(("medium", "normal", "regular", "average", "mid", "balanced", "보통",
+                     "중간", "적당한"), "moderate"),
+    **dict.fromkeys(("intense", "heavy", "bold", "powerful", "high", "rich", "강한", "진한",
+                     "강하게", "진하게"), "strong"),
+}  # fmt: skip
+GENDERS = {
+    **dict.fromkeys(("feminine", "female", "women", "woman", "women's", "womens", "her",
+                     "for her", "for women", "lady", "ladies", "여성", "여자", "여성용"),
+                    "feminine"),
+    **dict.fromkeys(("masculine", "male", "men", "man", "men's", "mens", "him", "for him",
+                     "for men", "gentleman", "gentlemen", "남성", "남자", "남성용"),
+                    "masculine"),
+    **dict.fromkeys(("unisex", "shared", "neutral", "gender neutral", "gender-neutral",
+                     "genderless", "everyone", "any", "all", "공용", "유니섹스", "남녀공용"),
+                    "unisex"),
+}  # fmt: skip
 SEASONS = {"spring": "spring", "summer": "summer", "autumn": "autumn", "fall": "autumn",
-           "winter": "winter", "all": None, "any": None, "": None}  # fmt: skip
+           "winter": "winter", "봄": "spring", "여름": "summer", "가을": "autumn",
+           "겨울": "winter",
+           **dict.fromkeys(("all", "any", "", "all seasons", "all season", "all-season",
+                            "year round", "year-round", "all year", "all year round",
+                            "every season", "four seasons", "사계절"), None)}  # fmt: skip
 LANGUAGES = ("en", "ko")
 MAX_NOTES = 20
 MAX_NOTE_CHARS = 60  # "lily of the valley" is 18; a note is a name, not a text
@@ -171,9 +193,10 @@ def _composite_family(words: Sequence[str]) -> tuple[str, str | None]:
 
 
 def _choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:
-    key = str(value or "").strip().lower()
+    key = " ".join(str(value or "").lower().split())
     if key not in allowed:
-        raise ValueError(f"{name}: {value!r} is not one of {sorted(k for k in allowed if k)}")
+        values = sorted({v for v in allowed.values() if v})
+        raise ValueError(f"{name}: {value!r} is not one of {values} or a word for one")
     return allowed[key]
 
 
@@ -226,8 +249,8 @@ class Brief:
 
     def __post_init__(self) -> None:
         family, sub = family_slug(self.fragrance_family)
-        intensity = str(self.intensity or "").strip().lower()
-        if intensity not in INTENSITIES:
+        intensity = INTENSITY_WORDS.get(" ".join(str(self.intensity or "").lower().split()))
+        if intensity is None:
             raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
         product_type = None if self.product_type is None else product_type_slug(
             self.product_type, self.concentration)

@@ -269,6 +269,11 @@ def test_brief_words_are_stored_without_surrounding_blanks(
 @pytest.mark.parametrize(("given", "stored"), [
     ({"gender": "Male", "season": "Fall"}, {"gender": "masculine", "season": "autumn"}),
     ({"gender": "women", "season": "SUMMER"}, {"gender": "feminine", "season": "summer"}),
+    # each of these was refused
+    ({"gender": "for her", "season": "여름", "intensity": "intense"},
+     {"gender": "feminine", "season": "summer", "intensity": "strong"}),
+    ({"gender": "남성", "intensity": "은은한"}, {"gender": "masculine", "intensity": "light"}),
+    ({"season": "All Seasons", "intensity": "Medium"}, {"intensity": "moderate"}),
 ])
 def test_a_brief_takes_gender_and_season_as_plain_words(
         client: TestClient, keys: dict[str, IssuedKey], given: dict[str, str],
@@ -278,6 +283,8 @@ def test_a_brief_takes_gender_and_season_as_plain_words(
                            json={**BRIEF, **given})
     assert response.status_code == 202, response.text
     assert {key: response.json()["input"][key] for key in stored} == stored
+    if "season" in given and "season" not in stored:  # "all seasons": none in particular
+        assert "season" not in response.json()["input"]
     refused = client.post("/api/v1/generate/recipe", headers=auth(keys["alice"]),
                           json={**BRIEF, "gender": "robot"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "gender"

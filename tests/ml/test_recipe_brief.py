@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -284,3 +285,28 @@ def test_a_brief_whose_fields_agree_gets_no_note(intensity: str,
     from ml.recipe.brief import brief_notes
 
     assert brief_notes(Brief("citrus", intensity=intensity, concentration=concentration)) == []
+
+
+@pytest.mark.parametrize(("field", "word", "value"), [
+    ("gender", "woman", "feminine"), ("gender", "For Her", "feminine"),
+    ("gender", "여성", "feminine"), ("gender", "men's", "masculine"),
+    ("gender", "남자", "masculine"),
+    ("gender", "gender neutral", "unisex"), ("gender", "공용", "unisex"),
+    ("season", "여름", "summer"), ("season", "가을", "autumn"), ("season", "All Seasons", None),
+    ("season", "year-round", None), ("season", "사계절", None),
+    ("intensity", "intense", "strong"), ("intensity", "Subtle", "light"),
+    ("intensity", "medium", "moderate"), ("intensity", "은은한", "light"),
+    ("intensity", "강한", "strong"),
+])  # fmt: skip
+def test_the_words_people_write_for_gender_season_and_intensity_are_read(
+        field: str, word: str, value: str | None) -> None:
+    """Each was refused, though the family took Korean and plain words."""
+    assert getattr(Brief("floral", **{field: word}), field) == value
+
+
+@pytest.mark.parametrize(("field", "word"), [("gender", "x"), ("season", "spring/summer"),
+                                             ("intensity", "loud")])
+def test_a_word_for_no_gender_season_or_intensity_is_refused_naming_the_values(
+        field: str, word: str) -> None:
+    with pytest.raises(ValueError, match=rf"^{field}: '{re.escape(word)}' is not one of"):
+        Brief("floral", **{field: word})
