@@ -236,21 +236,23 @@ def _note_keys(note: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The normalised forms to look a note up by, in groups tried in order, each with its
     kind: "whole" (the note, its English words, its other names), "known" (the notes known
     to stand for it), "part" (runs of the words of every form, longest first; within a
-    length, the runs that are notes, then the others, each in the order of their first
-    word: "vanilla bean": "vanilla" before "bean", "bourbon vanilla": "vanilla" before
-    "bourbon"; runs that are odour-family words after the others, the last word first:
-    "wood smoke": "smoke"; "sandle wood", read "sandal wood": "sandal" before "wood")."""
+    length, the runs that are notes in the order of their first word ("vanilla bean":
+    "vanilla" before "bean"; "bourbon vanilla": "vanilla" before "bourbon"), then those
+    that are odour-family words, the last word first ("wood smoke": "smoke"; "warm amber":
+    "amber", not the myrrh described "warm"), then the others ("sandle wood", read "sandal
+    wood": "sandal" of the second form before "wood" of the first))."""
     forms = _whole_forms(note)
     groups: list[tuple[str, tuple[str, ...]]] = [("whole", (form,)) for form in forms]
     groups += [("known", known) for form in forms if (known := known_stand_ins(form))]
     split = [words for form in forms if len(words := form.split()) <= MAX_PART_WORDS]
     for length in range(max(map(len, split), default=1) - 1, 0, -1):
         parts = [part for words in split for part in _parts(words, length)]
-        named = [p for p in parts if not is_family_word(p)]
-        # a note word before a word of some material's name ("bourbon vanilla": vanilla,
-        # not the Bourbon of "Geranium oil (Bourbon / Egypt)")
-        groups.append(("part", tuple(sorted(named, key=lambda p: not is_note(p)))))
+        # a note before a family word before any other word of some material's name or
+        # description: "bourbon vanilla" is vanilla, not the Bourbon of "Geranium oil
+        # (Bourbon / Egypt)"; "warm amber" amber, not the myrrh described warm
+        groups.append(("part", tuple(p for p in parts if is_note(p) and not is_family_word(p))))
         groups.append(("part", tuple(p for p in reversed(parts) if is_family_word(p))))
+        groups.append(("part", tuple(p for p in parts if not is_note(p))))
     return tuple((kind, tuple(dict.fromkeys(keys))) for kind, keys in groups if keys)
 
 

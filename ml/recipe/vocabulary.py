@@ -101,6 +101,14 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("cherry blossom", "cherry blossoms", "sakura"),
                     ("heliotropin", "hedione", "cherry")),
     **dict.fromkeys(("guaiac", "guaiac wood", "gaiac wood"), ("guaiacwood",)),
+    **dict.fromkeys(("berries", "red berries", "red fruits", "forest fruits", "wild berries",
+                     "mixed berries", "dark berries", "black berries"),
+                    ("raspberry", "blackcurrant", "strawberry")),
+    **dict.fromkeys(("wine", "red wine", "white wine", "champagne", "prosecco"), ("cognac",)),
+    **dict.fromkeys(("gin", "gin and tonic", "gin tonic"), ("juniper",)),
+    # skin scents: the musks and ambrox that smell of warm skin
+    **dict.fromkeys(("skin", "skin scent", "my skin but better", "warm skin"),
+                    ("ambroxide", "musk")),
 }  # fmt: skip
 
 

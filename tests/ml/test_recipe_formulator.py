@@ -157,6 +157,9 @@ def test_a_note_as_people_type_it_finds_its_material(note: str, material_id: str
     ("amberwood", "cedramber"), ("ozone", "helional"), ("praline", "maltol"),
     ("hazelnut", "cyclotene"), ("mango", "oxane"), ("sakura", "heliotropin"),
     ("fresh laundry", "galaxolide"), ("sea salt", "calone"), ("sugar", "ethyl-maltol"),
+    ("red berries", "raspberry-ketone"),     # was Thyme oil (red, thymol type), for "red"
+    ("warm amber", "labdanum-absolute"),     # was Myrrh oil, described "warm"
+    ("gin", "juniper-berry-oil"), ("skin", "ambroxide"),
 ])  # fmt: skip
 def test_a_note_no_material_is_named_after_finds_what_perfumers_use(
         note: str, material_id: str) -> None:
