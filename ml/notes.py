@@ -82,6 +82,8 @@ BABY_POWDER = ("heliotrope", "iris", "orris", "violet", "rice", "white musk")
 RAIN = ("petrichor", "water notes", "mineral notes", "marine notes")
 # Marshmallow and candy floss: spun sugar and vanilla.
 CONFECTIONERY = ("cotton candy", "sugar", "brown sugar", "vanilla")
+# Gin is juniper (and its botanicals), which the catalogue lists as such.
+GIN = ("juniper",)
 
 # The words people describe rain with (the recipes build it as an accord: ml.recipe.vocabulary)
 RAIN_WORDS = ("rain", "rainy", "rainy day", "rainy days", "after the rain", "wet earth")
@@ -96,6 +98,7 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(RAIN_WORDS, RAIN),
     **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),
                     CONFECTIONERY),
+    **dict.fromkeys(("gin", "gin and tonic", "gin tonic", "gin & tonic"), GIN),
 }
 DESCRIPTIONS = frozenset(DESCRIBED)
 # Query words that name a whole group (plural and adjective forms included).

@@ -317,3 +317,11 @@ def test_a_job_interview_lists_no_heavy_perfume(real_pipeline: SearchPipeline) -
     hits = search(real_pipeline, "something for a job interview", top_k=5).hits
     families = [hit.payload["family"] for hit in hits]
     assert not {"dry_woods", "woody_amber", "amber"} & set(families), families
+
+
+@pytest.mark.parametrize("query", ["gin and tonic fragrance", "smells like gin", "진토닉 향"])
+def test_gin_is_juniper(pipeline: SearchPipeline, query: str) -> None:
+    """"gin and tonic fragrance" said "Nothing in the query was understood" (Ginza first,
+    by the embedding); 진토닉 was left untranslated."""
+    result = search(pipeline, query)
+    assert result.interpreted["notes"] == ["juniper"] and result.message is None
