@@ -44,8 +44,9 @@ DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "wit
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
                       "/"})  # fmt: skip
 SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
-# words that name a note but mean something else in a mood ("date night", "my mate")
-NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate"})
+# words that name a note but mean something else in a mood, alone ("date night", "my
+# mate", "soft on the skin"; "a skin scent" still names one)
+NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate", "skin"})
 MAX_NOTE_WORDS = 4  # "lily of the valley"
 
 _TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
@@ -102,8 +103,9 @@ def _named(words: Sequence[str], taken: set[int]) -> list[list[int]]:
     runs: list[list[int]] = []
     i = 0
     while i < len(words):
-        run = [] if i in taken or words[i] in NOT_NOTES_IN_A_MOOD else _note_run(words, i, 1)
-        if run and not taken.intersection(run):
+        run = [] if i in taken else _note_run(words, i, 1)
+        if run and not taken.intersection(run) \
+                and " ".join(words[k] for k in run) not in NOT_NOTES_IN_A_MOOD:
             runs.append(run)
             i = run[-1] + 1
         else:

@@ -28,6 +28,8 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None)
     ("green", "after the rain in a pine forest", ("after the rain", "pine")),
     ("citrus", "바닐라 향이 나는 따뜻한 느낌", ("vanilla",)),
     ("woody", "romantic but no musk, with a hint of leather", ("leather",)),
+    ("woody", "a skin scent, intimate", ("skin scent",)),
+    ("green", "yerba mate in the morning", ("yerba mate",)),
 ])  # fmt: skip
 def test_the_notes_a_mood_names_are_read(family: str, mood: str, notes: tuple[str, ...]) -> None:
     assert Brief(family, mood=mood).mood_notes == notes
@@ -38,6 +40,7 @@ def test_the_notes_a_mood_names_are_read(family: str, mood: str, notes: tuple[st
     ("citrus", "fresh and clean"),
     ("amber", "sexy, confident"),
     ("woody", "a night out with my mate"),
+    ("amber", "soft on the skin"),
     ("floral", ""),
 ])  # fmt: skip
 def test_a_mood_naming_no_note_adds_none(family: str, mood: str) -> None:
