@@ -23,6 +23,7 @@ from ml.recipe.dosing import STEP, use_cap
 from ml.recipe.materials import POSITIONS, Material, normalise_term
 from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
+    KNOWN_NOTES,
     ODOUR_FAMILY_WORDS,
     is_family_word,
     is_generic,
@@ -131,10 +132,12 @@ def _excludes(form: str, material: Material) -> bool:
 @lru_cache(maxsize=1024)
 def _group_keys(form: str) -> tuple[str, ...]:
     """The normalised notes of the group a note names ("citrus", "white flowers"), or of
-    the group of the odour family it names ("floral": flowers); () for any other note."""
+    the group of the odour family it names ("floral": flowers), or the first note known to
+    stand for it ("sugar": cotton candy; "campfire": birch tar); () for any other note."""
     group = GROUPS.get(form) or CHARACTER_GROUPS.get(form) or \
         GROUPS.get(_FAMILY_GROUPS.get(ODOUR_FAMILY_WORDS.get(form, ""), ""), ())
-    return tuple(dict.fromkeys(normalise_term(note) for note in group))
+    known = KNOWN_NOTES.get(form, ())[:1]  # its first stand-in: the rest may be common notes
+    return tuple(dict.fromkeys(normalise_term(note) for note in (*group, *known)))
 
 
 def accord_materials(brief: Brief, candidates: Sequence[Material]) -> list[Material]:

@@ -85,8 +85,8 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("sugar", "brown sugar", "burnt sugar", "caramelised sugar"),
                     ("cotton candy", "caramel")),
     "suede": ("isobutyl quinoline", "leather"),
-    # fig: the green of its leaf over the milky coconut of its fruit
-    **dict.fromkeys(("fig", "figs", "green fig", "fig tree", "fig milk"), ("stemone", "coconut")),
+    # fig: the green of its leaf (Stemone)
+    **dict.fromkeys(("fig", "figs", "green fig", "fig tree", "fig milk"), ("stemone",)),
     **dict.fromkeys(("freesia",), ("linalool", "ionone", "hedione")),
     **dict.fromkeys(("lotus", "water lily", "waterlily", "water lilies"),
                     ("floralozone", "hedione", "calone")),

@@ -113,3 +113,21 @@ def test_warming_builds_the_tables_a_mood_is_read_with() -> None:
     warm()
     assert vocabulary._material_names.cache_info().currsize == 1
     assert vocabulary._spelling_words.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(("note", "material_ids"), [
+    ("rain", {"helional", "calone"}), ("sugar", {"ethyl-maltol"}),
+    ("laundry", {"galaxolide"}), ("campfire", {"birch-tar-oil-rectified"}),
+    ("sea salt", {"calone"}), ("fig", {"stemone"}),
+])  # fmt: skip
+def test_excluding_a_note_excludes_what_stands_for_it(note: str, material_ids: set[str]) -> None:
+    """"no sugar" or "no laundry" excluded nothing: no material is named after them, and
+    what stands for them when they are asked for was still drawn."""
+    from ml.recipe.selection import excluded
+
+    brief = Brief("amber", mood=f"warm, but no {note}")
+    assert note in brief.notes_exclude
+    assert {m.id for m in BOOK if m.id in material_ids and excluded(m, brief)} == material_ids
+    outcome = PIPELINE.run(brief)
+    assert outcome.status == "succeeded", outcome.error
+    assert not material_ids & {i.material_id for i in outcome.formula.ingredients}
