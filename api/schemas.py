@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from difflib import get_close_matches
 from typing import Any, Literal, get_args
@@ -20,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ml.recipe.brief import GENDERS, INTENSITY_WORDS, SEASONS, family_slug
+from ml.recipe.brief import GENDERS, INTENSITY_WORDS, SEASONS, family_slug, plain_word
 from ml.recipe.concentration import normalise_concentration
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
@@ -116,12 +117,18 @@ def _wheel_family(word: str) -> str:
         return word
 
 
+def _read_in(table: Mapping[str, str | None]) -> Any:
+    """The value a plain word has in one of the brief's tables; the word itself when it
+    has none (the field's own check then names what is allowed)."""
+    return lambda word: table.get(plain_word(word)) or word
+
+
 # what a plain word of a filter means: the brief's vocabulary
 _PLAIN_WORDS: dict[str, Any] = {
     "family": _wheel_family,
-    "season": lambda word: SEASONS.get(" ".join(word.lower().split())) or word,
-    "gender": lambda word: GENDERS.get(" ".join(word.lower().split())) or word,
-    "intensity": lambda word: INTENSITY_WORDS.get(" ".join(word.lower().split())) or word,
+    "season": _read_in(SEASONS),
+    "gender": _read_in(GENDERS),
+    "intensity": _read_in(INTENSITY_WORDS),
 }
 
 
@@ -239,8 +246,7 @@ class BriefIn(Strict):
         "여름", "year round", "intense", "은은한")."""
         if not isinstance(value, str):
             return value
-        if info.field_name == "season" and SEASONS.get(" ".join(value.lower().split()),
-                                                       "") is None:
+        if info.field_name == "season" and SEASONS.get(plain_word(value), "") is None:
             return None  # "all seasons", "year round": no season in particular
         plain = _PLAIN_WORDS.get(info.field_name or "")
         return plain(value) if plain else value.strip().lower()

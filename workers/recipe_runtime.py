@@ -76,9 +76,9 @@ class RecipeRuntime:
         return generator
 
     def warm(self) -> None:
-        from ml.recipe.vocabulary import warm as warm_vocabulary
+        from ml.recipe.brief import warm as warm_brief_vocabulary
 
-        warm_vocabulary()
+        warm_brief_vocabulary()
         self.generators.base()
 
     def generate(self, tenant_id: str, brief: Any) -> dict[str, Any]:

@@ -164,7 +164,9 @@ def family_slug(value: str) -> tuple[str, str | None]:
     words = key.split()
     if 1 < len(words) <= MAX_FAMILY_WORDS and all(
             _known_family(w) is not None or w in FAMILY_MODIFIERS for w in words):
-        return _composite_family(words)
+        composite = _composite_family(words)
+        if composite is not None:
+            return composite
     raise ValueError(
         f"fragrance_family: {value!r} is not a wheel family {WHEEL_FAMILIES}, one of "
         f"{sorted(FAMILY_WORDS)}, or a label of them (\"woody spicy\", \"chypre floral\")"
@@ -177,23 +179,30 @@ def _known_family(key: str) -> tuple[str, str | None] | None:
     return FAMILY_WORDS.get(key)
 
 
-def _composite_family(words: Sequence[str]) -> tuple[str, str | None]:
-    main = _known_family(" ".join(words[:2]))
-    rest = words[2:] if main is not None else words
-    if main is None:
-        named = [w for w in words if w not in FAMILY_MODIFIERS]
-        if not named:  # "fresh clean": the modifiers themselves
-            named = [w for w in words if _known_family(w) is not None] or ["fresh"]
-        first = named[0]
-        main = _known_family(first) or FAMILY_WORDS["fresh"]
+def _composite_family(words: Sequence[str]) -> tuple[str, str | None] | None:
+    """The main family of a label and the first sub-family a later word names; None when
+    no word of it names a family ("white soft")."""
+    main, rest = _known_family(" ".join(words[:2])), words[2:]
+    if main is None:  # the first word naming a family ("fresh clean": fresh)
+        first = next((w for w in words if w not in FAMILY_MODIFIERS), None) or \
+            next((w for w in words if _known_family(w) is not None), None)
+        main = None if first is None else _known_family(first)
+        if first is None or main is None:
+            return None
         rest = words[words.index(first) + 1:]
     family, subfamily = main
     later = (_known_family(w) for w in rest if w not in FAMILY_MODIFIERS)
     return family, subfamily or next((f[1] for f in later if f and f[1]), None)
 
 
+def plain_word(value: Any) -> str:
+    """A word as the brief's tables hold it: lower case, single spaces ("For  Her": "for
+    her")."""
+    return " ".join(str(value or "").lower().split())
+
+
 def _choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:
-    key = " ".join(str(value or "").lower().split())
+    key = plain_word(value)
     if key not in allowed:
         values = sorted({v for v in allowed.values() if v})
         raise ValueError(f"{name}: {value!r} is not one of {values} or a word for one")
@@ -249,7 +258,7 @@ class Brief:
 
     def __post_init__(self) -> None:
         family, sub = family_slug(self.fragrance_family)
-        intensity = INTENSITY_WORDS.get(" ".join(str(self.intensity or "").lower().split()))
+        intensity = INTENSITY_WORDS.get(plain_word(self.intensity))
         if intensity is None:
             raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
         product_type = None if self.product_type is None else product_type_slug(
@@ -372,9 +381,8 @@ def _mood_notes(brief: Brief) -> list[str]:
         phrases = " and ".join(repr(p) for p in reading.phrases)
         lines.append(f"the mood's {phrases} read as notes_exclude: "
                      f"{', '.join(reading.excluded)}")
-    if brief.mood_notes:
-        lines.append(f"the mood names {', '.join(map(repr, brief.mood_notes))}: "
-                     "held as requested notes")
+    if named := brief.mood_notes:
+        lines.append(f"the mood names {', '.join(map(repr, named))}: held as requested notes")
     return lines
 
 

@@ -163,17 +163,16 @@ def required_materials(brief: Brief, candidates: Sequence[Material],
     Then the same for the notes the mood names (`Brief.mood_notes`), where a candidate
     stands for the whole note."""
     chosen: list[Material] = []
-    for note in brief.notes_include:
+    asked = [(note, False) for note in brief.notes_include]
+    for note, from_mood in asked + [(note, True) for note in brief.mood_notes]:
         if excluded_by(note, brief) is not None:
             continue
         found = stand_in(note, candidates)
-        if found is not None and _named_elsewhere(note, found, usable) is None \
-                and found.material not in chosen:
-            chosen.append(found.material)
-    for note in brief.mood_notes:  # only a material named or known for the note as a whole
-        found = stand_in(note, candidates) if excluded_by(note, brief) is None else None
-        if found is not None and (found.whole or found.known) \
-                and found.material not in chosen:
+        if found is None or found.material in chosen:
+            continue
+        if from_mood and not (found.whole or found.known):
+            continue  # a mood's note: only a material named or known for it as a whole
+        if _named_elsewhere(note, found, usable) is None:
             chosen.append(found.material)
     return chosen
 

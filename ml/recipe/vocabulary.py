@@ -87,7 +87,7 @@ KNOWN_NOTES: dict[str, tuple[str, ...]] = {
     "suede": ("isobutyl quinoline", "leather"),
     # fig: the green of its leaf (Stemone)
     **dict.fromkeys(("fig", "figs", "green fig", "fig tree", "fig milk"), ("stemone",)),
-    **dict.fromkeys(("freesia",), ("linalool", "ionone", "hedione")),
+    "freesia": ("linalool", "ionone", "hedione"),
     **dict.fromkeys(("lotus", "water lily", "waterlily", "water lilies"),
                     ("floralozone", "hedione", "calone")),
     **dict.fromkeys(("ozone", "ozonic notes", "ozonic accord"), ("ozonic",)),

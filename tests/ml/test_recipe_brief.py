@@ -64,7 +64,8 @@ def test_a_family_as_perfume_sites_label_it_is_its_main_family_and_sub_family(
     assert (brief.fragrance_family, brief.subfamily) == (family, subfamily)
 
 
-@pytest.mark.parametrize("label", ["sweet", "oud", "floral rose", "fresh " * 5, "woody x"])
+@pytest.mark.parametrize("label", ["sweet", "oud", "floral rose", "fresh " * 5, "woody x",
+                                   "white soft"])
 def test_a_label_with_a_word_no_family_has_is_refused_naming_the_field(label: str) -> None:
     with pytest.raises(ValueError, match=r"^fragrance_family: .*not a wheel family"):
         Brief(label)
