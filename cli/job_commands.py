@@ -16,7 +16,7 @@ import click
 from cli.api_access import Access, ExitCode, with_api
 from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
-from cli.option_types import EVENT_NUMBER
+from cli.option_types import EVENT_NUMBER, BriefWord
 from cli.progress import follow_job
 from client import TERMINAL, FragranceClient, Job, WaitTimedOut
 
@@ -65,15 +65,15 @@ def submit_search(access: Access, query: str, top_k: int, search_type: str, no_w
               help="floral, citrus, woody, oriental, chypre, ... or a wheel family")
 @click.option("--mood", default="")
 @click.option("--intensity", default="moderate", show_default=True,
-              type=click.Choice(["light", "moderate", "strong"], case_sensitive=False))
-@click.option("--gender", default="unisex", show_default=True,
-              type=click.Choice(["feminine", "masculine", "unisex"], case_sensitive=False))
-@click.option("--season", default=None,
-              type=click.Choice(["spring", "summer", "autumn", "winter"], case_sensitive=False))
+              type=BriefWord("intensity"), help="or a word for one: subtle, intense, 은은한")
+@click.option("--gender", default="unisex", show_default=True, type=BriefWord("gender"),
+              help="or a word for one: \"for her\", men's, 남성")
+@click.option("--season", default=None, type=BriefWord("season"),
+              help="or a word for one: fall, 여름; \"year round\" is none in particular")
 @click.option("--include", "notes_include", multiple=True, help="a note to include")
 @click.option("--exclude", "notes_exclude", multiple=True, help="a note to leave out")
-@click.option("--concentration", default=None,
-              type=click.Choice(["parfum", "edp", "edt", "edc"], case_sensitive=False))
+@click.option("--concentration", default=None, type=BriefWord("concentration"),
+              help="or its name: \"eau de parfum\", 오 드 퍼퓸")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),

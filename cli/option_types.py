@@ -89,6 +89,45 @@ class QueueNames(click.ParamType):
         return ",".join(dict.fromkeys(names))
 
 
+class BriefWord(click.ParamType):
+    """A recipe brief's gender, season, intensity or concentration: one of its values, or a
+    word people write for one ("for her", "men's", "fall", "year round", "intense", 여름,
+    "Eau de Parfum"), read with the API's own tables (`ml.recipe.brief`,
+    `ml.recipe.concentration`) so the command takes what a request takes. A season of
+    "all seasons" or "year round" is no season (None)."""
+
+    def __init__(self, field: str) -> None:
+        self.name = field
+
+    def _table(self) -> dict[str, str | None]:
+        from ml.recipe import brief
+        from ml.recipe.concentration import CONCENTRATIONS
+
+        tables = {"gender": brief.GENDERS, "season": brief.SEASONS,
+                  "intensity": brief.INTENSITY_WORDS,
+                  "concentration": {slug: slug for slug in CONCENTRATIONS}}
+        return tables[self.name]
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str | None:
+        from ml.recipe.brief import plain_word
+        from ml.recipe.concentration import normalise_concentration
+
+        table = self._table()
+        key = normalise_concentration(str(value)) if self.name == "concentration" \
+            else plain_word(value)
+        if key not in table:
+            values = ", ".join(self._values())
+            self.fail(f"{value!r} is not one of {values} or a word for one", param, ctx)
+        return table[key]
+
+    def _values(self) -> list[str]:
+        return sorted({v for v in self._table().values() if v})
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(self._values()) + "]"
+
+
 PORT = click.IntRange(1, 65535)
 API_URL = ApiUrl()
 API_KEY = HeaderValue("key", api_key_problem, secret=True)

@@ -38,7 +38,8 @@ async def submit_similar(body: Annotated[SimilarIn, Body(openapi_examples=exampl
                          idempotency_key: IdempotencyKey = None,
                          prefer: PreferWait = None) -> JobOut:
     """Queue a search for perfumes that smell like `perfume_id` (shared notes, neighbouring
-    families, the description); each hit lists the notes it shares with it. An unknown id
-    finishes with no hits and a `message`."""
+    families, the description); each hit lists the notes it shares with it. An id the
+    catalogue of the index serving the tenant does not hold fails the job with the error
+    `unknown_perfume` (the ids are the `id` of search hits)."""
     return await submit_and_answer(request, response, caller, JobKind.SEARCH, body,
                                    body.job_input(), idempotency_key, prefer)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ml.korean import contains_hangul, translate
-from ml.recipe.brief import Brief
+from ml.recipe.brief import FAMILY_WORDS, Brief
 from ml.recipe.concentration import concentration_prose
 from ml.recipe.formula import Formula
 from ml.recipe.materials import POSITIONS, Material, MaterialBook
@@ -52,10 +52,16 @@ SUBFAMILY_LABEL_KO = {"gourmand": "구르망", "chypre": "시프레", "fougere":
 
 def brief_family_label(brief: Brief) -> str:
     """The family a description names: the sub-family the brief asked for by its word, else
-    the wheel family (`family_label`)."""
+    the wheel family (`family_label`). A sub-family asked for beside another family than its
+    own keeps that family's word, as the label was written: "fruity chypre", "floral
+    gourmand" (a plain "chypre" is a chypre)."""
     family = family_label(brief.fragrance_family, brief.language)
     labels = SUBFAMILY_LABEL_KO if brief.language == "ko" else SUBFAMILY_LABEL
-    return labels.get(brief.subfamily or "", "{family}").format(family=family)
+    label = labels.get(brief.subfamily or "", "{family}")
+    home = FAMILY_WORDS.get(brief.subfamily or "", (brief.fragrance_family, None))[0]
+    if "{family}" not in label and home != brief.fragrance_family:
+        label = "{family} " + label
+    return label.format(family=family)
 
 
 def family_label(family: str, language: str = "en") -> str:

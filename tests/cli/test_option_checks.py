@@ -168,3 +168,39 @@ def test_a_search_type_may_be_written_in_any_case(monkeypatch: pytest.MonkeyPatc
                       *URL, *KEY)
     assert taken.exit_code == 0, taken.output
     assert calls[0].json["search_type"] == "keyword"
+
+
+@pytest.mark.parametrize(("args", "read"), [
+    (("--gender", "for her", "--season", "fall", "--intensity", "subtle"),
+     {"gender": "feminine", "season": "autumn", "intensity": "light"}),
+    (("--gender", "남성", "--season", "여름", "--intensity", "강한", "--concentration",
+      "Eau de Parfum"),
+     {"gender": "masculine", "season": "summer", "intensity": "strong",
+      "concentration": "edp"}),
+    (("--season", "year round", "--gender", "gender neutral", "--concentration", "EDT"),
+     {"gender": "unisex", "intensity": "moderate", "concentration": "edt"}),
+])
+def test_a_recipe_takes_the_words_the_api_takes(monkeypatch: pytest.MonkeyPatch,
+                                                args: tuple[str, ...],
+                                                read: dict[str, str]) -> None:
+    """The command refused "for her", "fall", 여름 and "Eau de Parfum", which the API
+    reads; "year round" is no season, so none is sent."""
+    calls: list[Any] = []
+    monkeypatch.setattr(FragranceClient, "call", lambda self, call: calls.append(call) or {
+        "id": JOB_ID, "kind": "recipe", "status": "queued"})
+    taken = fragrance("submit", "recipe", "--family", "woody", *args, "--no-wait", *URL, *KEY)
+    assert taken.exit_code == 0, taken.output
+    brief = calls[0].json
+    assert {k: brief[k] for k in read} == read and ("season" in brief) == ("season" in read)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--gender", "loud"), ("--season", "monsoon"), ("--intensity", "11"),
+    ("--concentration", "perfume oil"), ("--gender", ""),
+])
+def test_a_recipe_word_the_api_would_refuse_is_a_usage_error(sent: list[Any], option: str,
+                                                             value: str) -> None:
+    answer = fragrance("submit", "recipe", "--family", "woody", option, value, *URL, *KEY)
+    assert answer.exit_code == 2, answer.output
+    assert option in answer.output and "or a word for one" in answer.output
+    assert sent == []

@@ -390,6 +390,24 @@ def test_a_description_names_the_sub_family_the_brief_asked_for(
     assert ko.endswith(korean), ko
 
 
+@pytest.mark.parametrize(("family", "english", "korean"), [
+    ("Fruity Chypre", "A fruity chypre eau de parfum ",
+     " 프루티 시프레 계열 오 드 퍼퓸 향수입니다."),
+    ("woody leather", "A woody leather eau de parfum ", " 우디 레더 계열 오 드 퍼퓸 향수입니다."),
+    ("floral gourmand", "A floral gourmand eau de parfum ",
+     " 플로럴 구르망 계열 오 드 퍼퓸 향수입니다."),
+    ("Amber Vanilla", "A gourmand eau de parfum ", " 구르망 계열 오 드 퍼퓸 향수입니다."),
+])
+def test_a_description_keeps_the_family_a_label_put_before_its_sub_family(
+        family: str, english: str, korean: str) -> None:
+    """A "Fruity Chypre" brief was described as "A chypre eau de parfum": the label's own
+    family word went missing when the sub-family's word replaced the family."""
+    en = FORMULATOR.formulate(Brief(family, concentration="edp")).description
+    assert en.startswith(english), en
+    ko = FORMULATOR.formulate(Brief(family, concentration="edp", language="ko")).description
+    assert ko.endswith(korean), ko
+
+
 def test_a_description_names_its_materials_as_the_ingredient_list_shows_them() -> None:
     """A tester read "opens on bergamiol ... settles on iso e super, vertofix" beside an
     ingredient list of Linalyl acetate, Iso E Super (OTNE), Acetyl cedrene (Vertofix): a
