@@ -38,14 +38,12 @@ def is_filler(unit: Unit) -> bool:
     return unit.kind == "word" and unit.value in SCOPE_FILLERS
 
 
-def _named_alone(tokens: Sequence[str], span: NameSpan) -> bool:
-    """Whether a name of common words that begins with "the" ("The One") is all the query
-    says, besides words that ask for a perfume ("the one perfume", "the one edp": CK One
-    came first). "for men" alone stays a gender, though Tom Ford has a For Men."""
+def _alone(tokens: Sequence[str], span: NameSpan) -> bool:
+    """Whether the span is all the query says, besides words that ask for a perfume ("the
+    one perfume", "light blue edt")."""
     rest = [*tokens[:span.start], *tokens[span.end:]]
-    return tokens[span.start] == "the" and span.end - span.start >= 2 and all(
-        t in GENERIC_WORDS or t in FUNCTION_WORDS or t in CONCENTRATION_WORDS
-        or t in ("de", "cologne") for t in rest)
+    return all(t in GENERIC_WORDS or t in FUNCTION_WORDS or t in CONCENTRATION_WORDS
+               or t in ("de", "cologne") for t in rest)
 
 
 class UnitReader:
@@ -65,11 +63,28 @@ class UnitReader:
                                           or t in COMMON_NAME_WORDS))
                    and (len(t) >= 3 or t.isdigit()) for t in tokens[span.start:span.end])
 
+    def _named_alone(self, tokens: Sequence[str], span: NameSpan) -> bool:
+        """Whether a perfume's name of common words is all the query says: people type a
+        name alone ("good girl", "light blue", "do son", "pi", "the one perfume": CK One
+        came first; Light Blue was a light intensity). Not a name each of whose words
+        means something to the parser ("spring flower", "leather oud", "green tea", "for
+        men", Tom Ford's For Men): the query asks for what they mean."""
+        if not _alone(tokens, span):
+            return False
+        own = [t for t in tokens[span.start:span.end] if t not in FUNCTION_WORDS]
+        i = 0
+        while i < len(own):
+            found = self._phrases.at(own, i)
+            if found is None:
+                return True  # a word of the name's own
+            i += found.size
+        return tokens[span.start] == "the" and span.end - span.start >= 2
+
     def _accepted(self, tokens: Sequence[str], span: NameSpan, brands: set[str],
                   near_like: set[int]) -> bool:
         branded = any(self._names.perfumes[i].brand in brands for i in span.ids)
         return branded or span.start in near_like or span.end in near_like or (
-            self._distinctive(tokens, span)) or _named_alone(tokens, span)
+            self._distinctive(tokens, span)) or self._named_alone(tokens, span)
 
     def _name_units(self, tokens: Sequence[str]) -> dict[int, Unit]:
         """Accepted perfume names and the brands outside them, by start token."""

@@ -48,9 +48,11 @@ SEASON_TERMS: dict[str, str] = {
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",
                      "gentleman", "gentlemen", "guy", "guys", "boyfriend", "husband", "father",
-                     "dad"), "masculine"),
+                     "dad", "boy", "boys", "brother", "uncle", "bf",
+                     # not "son" alone: Diptyque's Do Son
+                     "my son", "our son", "teenage son", "teen son"), "masculine"),
     **dict.fromkeys(("women", "woman", "women's", "womens", "female", "feminine", "her",
                      "femme", "lady", "ladies", "girl", "girls", "girlfriend", "wife",
-                     "mother", "mom"), "feminine"),
+                     "mother", "mom", "mum", "daughter", "sister", "aunt", "gf"), "feminine"),
     **dict.fromkeys(("unisex", "genderless", "gender-neutral", "shared"), "unisex"),
 }

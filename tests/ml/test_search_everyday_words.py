@@ -325,3 +325,57 @@ def test_gin_is_juniper(pipeline: SearchPipeline, query: str) -> None:
     by the embedding); 진토닉 was left untranslated."""
     result = search(pipeline, query)
     assert result.interpreted["notes"] == ["juniper"] and result.message is None
+
+
+@pytest.mark.parametrize(("query", "gender"), [
+    ("best cologne for teenage boy", "masculine"), ("gift for my son", "masculine"),
+    ("something for my brother", "masculine"), ("a perfume my bf would like", "masculine"),
+    ("perfume for my daughter", "feminine"), ("a gift for my sister", "feminine"),
+    ("birthday present for my mum", "feminine"), ("딸에게 줄 향수", "feminine"),
+    ("오빠 선물 향수", "masculine"), ("누나 생일 선물", "feminine"), ("소년 향수", "masculine"),
+])
+def test_the_person_a_perfume_is_for_gives_its_gender(pipeline: SearchPipeline, query: str,
+                                                       gender: str) -> None:
+    """"boy" and "son" said nothing ("best cologne for teenage boy" listed Jo Malone's
+    florals beside one Dior cologne) while "girl" and "dad" did."""
+    assert search(pipeline, query).interpreted["genders"] == [gender]
+
+
+@pytest.mark.parametrize(("query", "perfume"), [
+    ("do son", "Do Son (Diptyque)"), ("bad boy", "Bad Boy (Carolina Herrera)"),
+    ("good girl", "Good Girl (Carolina Herrera)"),
+    ("Good Girl perfume", "Good Girl (Carolina Herrera)"),
+    ("cool water", "Cool Water (Davidoff)"), ("black orchid", "Black Orchid (Tom Ford)"),
+    ("man in black", "Man in Black (Bvlgari)"), ("pi", "Pi (Givenchy)"),
+    ("Sì", "Sì (Giorgio Armani)"), ("m7", "M7 (Yves Saint Laurent)"),
+    ("not a perfume", "Not a Perfume (Juliette Has a Gun)"),
+    ("red tobacco", "Red Tobacco (Mancera)"), ("the one edp", "The One (Dolce & Gabbana)"),
+])
+def test_a_name_of_common_words_typed_alone_names_its_perfume(
+        pipeline: SearchPipeline, query: str, perfume: str) -> None:
+    """"good girl" was the feminine gender, "light blue" a light intensity, "cool water"
+    the fresh mood, "do son", "pi" and "m7" nothing at all: a name typed alone is what
+    people search for."""
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["perfumes"][0] == perfume and interpreted["genders"] == []
+    assert interpreted["intensity"] is None and interpreted["moods"] == []
+
+
+def test_light_blue_names_both_of_its_perfumes(pipeline: SearchPipeline) -> None:
+    interpreted = search(pipeline, "light blue").interpreted
+    assert interpreted["perfumes"] == ["Light Blue (Dolce & Gabbana)",
+                                       "Light Blue pour Homme (Dolce & Gabbana)"]
+
+
+@pytest.mark.parametrize(("query", "wished"), [
+    ("spring flower", {"seasons": ["spring"], "families": ["floral"]}),
+    ("leather oud", {"notes": ["leather", "oud"]}), ("green tea", {"notes": ["green tea"]}),
+    ("orange blossom", {"notes": ["orange blossom"]}), ("for men", {"genders": ["masculine"]}),
+    ("light blue for summer", {"seasons": ["summer"], "intensity": "light"}),
+])
+def test_a_name_whose_words_all_mean_something_is_read_for_them(
+        pipeline: SearchPipeline, query: str, wished: dict[str, object]) -> None:
+    interpreted = search(pipeline, query).interpreted
+    assert interpreted["perfumes"] == []
+    for element, value in wished.items():
+        assert interpreted[element] == value
