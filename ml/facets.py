@@ -1,5 +1,5 @@
 """Facet hints: the seasons, genders, families, notes, moods and perfumes a query asks for,
-as sets.
+as sets, and the intensity it wishes.
 
 They feed the soft facet score of the hybrid ranking (`ml.ranking`) and the `hints` of a
 result. They are derived from the query's parse (`ml.parsing`), positive wishes only: an
@@ -23,10 +23,11 @@ class FacetHints:
     moods: frozenset[str] = frozenset()
     perfumes: frozenset[str] = frozenset()
     lines: frozenset[str] = frozenset()
+    intensity: str | None = None  # "strong" or "light"
 
     def is_empty(self) -> bool:
         return not (self.seasons or self.genders or self.families or self.notes or self.moods
-                    or self.perfumes or self.lines)
+                    or self.perfumes or self.lines or self.intensity)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {"season": sorted(self.seasons), "gender": sorted(self.genders),
@@ -42,4 +43,4 @@ def hints_from(parse: QueryParse) -> FacetHints:
                       families=frozenset(families),
                       notes=frozenset(note for options in parse.notes for note in options),
                       moods=frozenset(parse.moods), perfumes=frozenset(parse.named_exactly),
-                      lines=frozenset(parse.named))
+                      lines=frozenset(parse.named), intensity=parse.intensity)

@@ -98,6 +98,15 @@ def _wished(english: str) -> str:
                            for w in words) else ""
 
 
+# What a wish for how long and how far a perfume carries ("long lasting", "beast mode",
+# "good projection") embeds when the query has no other words to: the words descriptions
+# use for it (a rich base outlasts a fresh top: perceived freshness and substantivity are
+# strongly anti-correlated). Embedding "perfume" ranked the strong concentrations at random:
+# a citrus cologne first for "long lasting perfume".
+PERFORMANCE_TEXT = {"strong": "a rich, intense, heavy, long-lasting perfume",
+                    "light": "a light, sheer, airy perfume"}
+
+
 NOT_UNDERSTOOD = ("Nothing in the query was understood: it names no perfume, brand, note, "
                   "family, mood, season or occasion, and none of its words describe any "
                   "record in the catalogue. The hits are only the nearest by embedding.")
@@ -137,7 +146,8 @@ class Planner:
             # a query left with nothing to embed embeds "perfume" when it was understood,
             # never its own words: "no sweet" would pull the very perfumes it rules out
             # closer, "good longevity" (an intensity) ranked Good Girl first by "good"
-            _wished(query.english) or ("perfume" if _understood(parse) else request.query))
+            _wished(query.english) or PERFORMANCE_TEXT.get(parse.intensity or "")
+            or ("perfume" if _understood(parse) else request.query))
         constraints = build_constraints(parse, self._taxonomy, self._facets, self._labels)
         return Plan(request, query, constraints,
                     exclusions, exclusion_filter(filters, exclusions),

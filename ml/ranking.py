@@ -11,7 +11,9 @@ Relevance per search type:
              gendered hint), family (family in the hinted families), notes (share of hinted
              notes present), mood (share of hinted moods present), perfume (1 for a
              perfume the query writes out in full, 0.5 for another of its line: "Aventus"
-             ranks Aventus above Aventus for Her). 0 when there are no hints, so an
+             ranks Aventus above Aventus for Her), intensity (`tenacity`: how long the
+             record lasts for a strong wish, how little for a light one). 0 when there
+             are no hints, so an
              unhinted query is ranked by vector and lexical signals alone;
 - similarity: the cosine alone; keyword: BM25 alone; "like X": `ml.likeness`.
 A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it (half
@@ -58,6 +60,28 @@ def _gender_match(wanted: frozenset[str], gender: str) -> float:
     return 0.5 if gender == "unisex" or "unisex" in wanted else 0.0
 
 
+# How long a family lasts on skin, from the fresh end of the Fragrance Wheel (0: citrus and
+# water notes are the most volatile) to the rich end (1: ambers, resins, dry woods):
+# perceived freshness and substantivity are strongly anti-correlated. With the
+# concentration (the share of perfume oil), it orders the perfumes a "long lasting" or a
+# "light" wish allows, which the query's words alone ranked at random (a citrus cologne
+# first for "long lasting perfume").
+FAMILY_TENACITY = {
+    "citrus": 0.0, "water": 0.0, "green": 0.25, "aromatic": 0.25, "fruity": 0.25,
+    "floral": 0.5, "soft_floral": 0.5, "floral_amber": 0.75, "woods": 0.75,
+    "mossy_woods": 0.75, "dry_woods": 1.0, "soft_amber": 1.0, "amber": 1.0, "woody_amber": 1.0,
+}
+CONCENTRATION_TENACITY = {"parfum": 1.0, "edp": 0.75, "edt": 0.4, "edc": 0.0}
+FAMILY_SHARE = 0.6  # of tenacity; the concentration has the rest
+
+
+def tenacity(payload: Mapping[str, Any]) -> float:
+    """0..1: how long a perfume lasts, by its family and its concentration (0.5 unknown)."""
+    family = FAMILY_TENACITY.get(payload.get("family") or "", 0.5)
+    concentration = CONCENTRATION_TENACITY.get(payload.get("concentration") or "", 0.5)
+    return FAMILY_SHARE * family + (1 - FAMILY_SHARE) * concentration
+
+
 def _named_match(hints: FacetHints, perfume_id: str) -> float:
     if perfume_id in hints.perfumes:
         return 1.0
@@ -81,6 +105,9 @@ def perfume_facet_score(payload: Mapping[str, Any], hints: FacetHints,
         parts.append(_share(hints.notes, payload["notes"]))
     if hints.moods:
         parts.append(_share(hints.moods, payload["mood"]))
+    if hints.intensity:
+        lasting = tenacity(payload)
+        parts.append(lasting if hints.intensity == "strong" else 1.0 - lasting)
     return sum(parts) / len(parts) if parts else 0.0
 
 
