@@ -32,6 +32,7 @@ from ml.recipe.vocabulary import (
     known_stand_ins,
     korean_lexicon,
     respelled,
+    singular_forms,
 )
 
 REFERENCE_KEYS = {
@@ -294,7 +295,8 @@ def _head_word(form: str) -> str | None:
 def _whole_forms(note: str) -> tuple[str, ...]:
     """The note normalised, its English words normalised when it is Korean, its two words
     written as one ("cedar wood": cedarwood), each of these as it is misspelt (`respelled`:
-    "vanila" is vanilla, "sandle wood" sandalwood), and then the other names of the same
+    "vanila" is vanilla, "sandle wood" sandalwood), the singular of each that is a note
+    ("peonies": peony), and then the other names of the same
     note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet", "agarwood" is "oud")."""
     forms = [normalise_term(note)]
     if contains_hangul(note):
@@ -305,6 +307,8 @@ def _whole_forms(note: str) -> tuple[str, ...]:
         forms.append(joined := "".join(words))
         if not is_note(forms[0]) and read is None and (read := respelled(joined)) is not None:
             forms.append(read)
+    # "peonies": peony, "irises": iris, "white roses": white rose (a singular that is a note)
+    forms += [one for form in list(forms) for one in singular_forms(form)[1:] if is_note(one)]
     forms += [normalise_term(other) for form in forms for other in _other_names(form)]
     return tuple(dict.fromkeys(form for form in forms if form))
 

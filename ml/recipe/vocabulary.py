@@ -13,6 +13,7 @@ from ml.edit_distance import MIN_LENGTH, nearest
 from ml.korean import Lexicon, contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
 from ml.recipe.materials import load_materials, normalise_term
+from ml.tokens import singular
 
 # words that name an odour family of materials (`Material.odor_family`)
 ODOUR_FAMILY_WORDS: dict[str, str] = {
@@ -166,10 +167,17 @@ def is_note(text: str) -> bool:
     an odour-family word, a material's name, or a run of two or more whole words of one
     ("rose oil"; not a generic one such as "absolute oil"). One word of a name alone is
     not enough: "sweet" (of sweet orange oil) is no note. Plurals count ("roses")."""
-    form = english_form(text)
-    forms = (form, form[:-1]) if form.endswith("s") and len(form) > 3 else (form,)
     return any(f in NOTE_WORDS or (f in _material_names() and not is_generic(f))
-               for f in forms if f)
+               for f in singular_forms(english_form(text)) if f)
+
+
+def singular_forms(form: str) -> tuple[str, ...]:
+    """A normalised note and the singulars its last word may have ("roses": rose,
+    "peonies": peony, "lilies": lily, "irises": iris, "peaches": peach)."""
+    if not form.endswith("s") or len(form) <= 3:
+        return (form,)
+    return tuple(dict.fromkeys((form, singular(form), form[:-1],
+                                *((form[:-2],) if form.endswith("es") else ()))))
 
 
 @cache

@@ -30,6 +30,10 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None)
     ("woody", "romantic but no musk, with a hint of leather", ("leather",)),
     ("woody", "a skin scent, intimate", ("skin scent",)),
     ("green", "yerba mate in the morning", ("yerba mate",)),
+    # plurals as people write them ("peonies" was no note; "violets" was, and held nothing)
+    ("floral", "wedding day bouquet of peonies and white roses", ("peonies", "roses")),
+    ("floral", "cherries and lilies", ("cherries", "lilies")),
+    ("citrus", "oranges and lemons", ("oranges", "lemons")),
 ])  # fmt: skip
 def test_the_notes_a_mood_names_are_read(family: str, mood: str, notes: tuple[str, ...]) -> None:
     assert Brief(family, mood=mood).mood_notes == notes
@@ -63,6 +67,10 @@ def test_notes_already_requested_are_not_named_twice_and_a_long_mood_names_a_few
     ("floral", "like my grandmother's lilac bush", {"alpha-terpineol"}),
     ("citrus", "fresh laundry on a summer morning", {"galaxolide"}),
     ("floral", "a rose garden after rain", {"rose-oil", "helional"}),
+    ("floral", "a bouquet of peonies", {"peonile"}),
+    ("floral", "violets and irises", {"orris-butter", "violet-leaf-absolute"}),
+    ("citrus", "oranges and lemons", {"orange-oil-sweet", "lemon-oil"}),
+    ("fruity", "ripe peaches", {"gamma-undecalactone"}),
 ])  # fmt: skip
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_formula_holds_the_mood_s_notes(family: str, mood: str, material_ids: set[str],
