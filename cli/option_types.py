@@ -103,9 +103,10 @@ class BriefWord(click.ParamType):
         from ml.recipe import brief
         from ml.recipe.concentration import CONCENTRATIONS
 
-        tables = {"gender": brief.GENDERS, "season": brief.SEASONS,
-                  "intensity": brief.INTENSITY_WORDS,
-                  "concentration": {slug: slug for slug in CONCENTRATIONS}}
+        tables: dict[str, dict[str, str | None]] = {
+            "gender": dict(brief.GENDERS), "season": dict(brief.SEASONS),
+            "intensity": dict(brief.INTENSITY_WORDS),
+            "concentration": {slug: slug for slug in CONCENTRATIONS}}
         return tables[self.name]
 
     def convert(self, value: Any, param: click.Parameter | None,
