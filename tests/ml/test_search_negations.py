@@ -357,6 +357,11 @@ def test_like_an_unknown_name_still_says_no_perfume_matches(pipeline: SearchPipe
      "'50000 won or less'"),
     ("회사에서 뿌리기 좋은 은은한 향수", {"occasions": ["office"], "untranslated": []}, None),
     ("아빠한테 줄 향수", {"genders": ["masculine"], "untranslated": []}, None),
+    # "쓰는" (wears), "매일" (every day), a son, a sister were untranslated
+    ("언니가 쓰는 향수", {"genders": ["feminine"], "untranslated": []}, None),
+    ("매일 쓸 향수", {"occasions": ["daily"], "untranslated": []}, None),
+    ("평소에 뿌리기 좋은 향수", {"occasions": ["daily"], "untranslated": []}, None),
+    ("아들 선물", {"genders": ["masculine"], "untranslated": []}, None),
 ])
 def test_korean_gifts_prices_and_workplaces_read_as_meant(
         pipeline: SearchPipeline, query: str, fields: dict[str, object],
