@@ -84,6 +84,8 @@ RAIN = ("petrichor", "water notes", "mineral notes", "marine notes")
 CONFECTIONERY = ("cotton candy", "sugar", "brown sugar", "vanilla")
 # Gin is juniper (and its botanicals), which the catalogue lists as such.
 GIN = ("juniper",)
+# A forest: its conifers and the moss of its floor (not cedar: half the catalogue has it).
+FOREST = ("pine", "fir balsam", "cypress", "oakmoss")
 
 # The words people describe rain with (the recipes build it as an accord: ml.recipe.vocabulary)
 RAIN_WORDS = ("rain", "rainy", "rainy day", "rainy days", "after the rain", "wet earth")
@@ -99,6 +101,7 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),
                     CONFECTIONERY),
     **dict.fromkeys(("gin", "gin and tonic", "gin tonic", "gin & tonic"), GIN),
+    **dict.fromkeys(("forest", "forests", "forest floor", "woodland", "woodlands"), FOREST),
 }
 DESCRIPTIONS = frozenset(DESCRIBED)
 # Query words that name a whole group (plural and adjective forms included).

@@ -25,7 +25,7 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None)
     ("fresh", "sea breeze on a sunny beach", ("sea breeze",)),
     ("floral", "like my grandmother's lilac bush", ("lilac",)),
     ("citrus", "fresh laundry on a summer morning", ("fresh laundry",)),
-    ("green", "after the rain in a pine forest", ("after the rain", "pine")),
+    ("green", "after the rain in a pine forest", ("after the rain", "pine", "forest")),
     ("citrus", "바닐라 향이 나는 따뜻한 느낌", ("vanilla",)),
     ("woody", "romantic but no musk, with a hint of leather", ("leather",)),
     ("woody", "a skin scent, intimate", ("skin scent",)),

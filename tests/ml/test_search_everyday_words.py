@@ -379,3 +379,13 @@ def test_a_name_whose_words_all_mean_something_is_read_for_them(
     assert interpreted["perfumes"] == []
     for element, value in wished.items():
         assert interpreted[element] == value
+
+
+@pytest.mark.parametrize("query", ["forest scent", "smells like a forest", "숲속 같은 향",
+                                   "a walk in the woodland"])
+def test_a_forest_is_its_conifers_and_its_moss(pipeline: SearchPipeline, query: str) -> None:
+    """"forest" was no word the search knew (Korean 숲 too): the embedding alone ranked."""
+    result = search(pipeline, query, top_k=5)
+    assert result.interpreted["notes"] == ["cypress or fir balsam or oakmoss or pine"]
+    forest = {"cypress", "fir balsam", "oakmoss", "pine"}
+    assert all(forest & set(hit.matched_notes) for hit in result.hits)

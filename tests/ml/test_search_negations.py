@@ -334,7 +334,7 @@ def test_a_gender_word_is_no_lexical_term(interpreter: QueryInterpreter, query: 
 
 @pytest.mark.parametrize("query", ["something like a library", "a scent like a garden",
                                    "like walking in a garden after rain", "like an old library",
-                                   "정원 같은 향", "숲 같은 향"])
+                                   "정원 같은 향", "도서관 같은 향"])
 def test_like_a_described_thing_is_a_simile_not_an_unknown_perfume(
         pipeline: SearchPipeline, query: str) -> None:
     """"something like a library" answered no hits: "No perfume in the catalogue matches 'a
@@ -362,6 +362,13 @@ def test_like_an_unknown_name_still_says_no_perfume_matches(pipeline: SearchPipe
     ("매일 쓸 향수", {"occasions": ["daily"], "untranslated": []}, None),
     ("평소에 뿌리기 좋은 향수", {"occasions": ["daily"], "untranslated": []}, None),
     ("아들 선물", {"genders": ["masculine"], "untranslated": []}, None),
+    ("여름에 시원하게 쓸 수 있는 향수", {"seasons": ["summer"], "untranslated": []}, None),
+    ("꽃향기 나는 봄 향수", {"families": ["floral"], "untranslated": []}, None),
+    ("20대 여자 향수 추천", {"genders": ["feminine"], "untranslated": []}, None),
+    ("결혼식 하객 향수", {"occasions": ["wedding"], "untranslated": []}, None),
+    ("엄마 생신 선물 향수", {"genders": ["feminine"], "untranslated": []}, None),
+    ("샤워하고 나온 듯한 상쾌한 향", {"moods": ["fresh", "clean"], "untranslated": []}, None),
+    ("잔향이 좋은 향수", {"intensity": "strong", "untranslated": []}, None),
 ])
 def test_korean_gifts_prices_and_workplaces_read_as_meant(
         pipeline: SearchPipeline, query: str, fields: dict[str, object],
