@@ -86,6 +86,17 @@ CONFECTIONERY = ("cotton candy", "sugar", "brown sugar", "vanilla")
 GIN = ("juniper",)
 # A forest: its conifers and the moss of its floor (not cedar: half the catalogue has it).
 FOREST = ("pine", "fir balsam", "cypress", "oakmoss")
+# A church: the incense and resins burnt there.
+CHURCH = ("incense", "myrrh", "labdanum")
+# A cigar is tobacco; whisky is what perfumes give its cask notes with: cognac and rum.
+CIGAR = ("tobacco",)
+WHISKY = ("cognac", "rum")
+# A barbershop: the fougère of shaving soaps, lavender and coumarin (tonka) over oakmoss.
+BARBERSHOP = ("lavender", "tonka bean", "geranium", "oakmoss")
+# Sunscreen: the coconut and white flowers of suntan lotions.
+SUNSCREEN = ("coconut", "ylang-ylang", "frangipani")
+# A new car: its leather seats.
+NEW_CAR = ("leather",)
 
 # The words people describe rain with (the recipes build it as an accord: ml.recipe.vocabulary)
 RAIN_WORDS = ("rain", "rainy", "rainy day", "rainy days", "after the rain", "wet earth")
@@ -102,6 +113,14 @@ DESCRIBED: dict[str, tuple[str, ...]] = {
                     CONFECTIONERY),
     **dict.fromkeys(("gin", "gin and tonic", "gin tonic", "gin & tonic"), GIN),
     **dict.fromkeys(("forest", "forests", "forest floor", "woodland", "woodlands"), FOREST),
+    **dict.fromkeys(("church", "churches", "cathedral", "chapel"), CHURCH),
+    **dict.fromkeys(("cigar", "cigars", "cigar box", "cigar lounge"), CIGAR),
+    **dict.fromkeys(("whiskey", "whisky", "whiskies"), WHISKY),
+    **dict.fromkeys(("barbershop", "barber shop", "barber", "shaving cream",
+                     "shaving soap"), BARBERSHOP),
+    **dict.fromkeys(("sunscreen", "sunblock", "sun cream", "suntan lotion", "suntan oil",
+                     "sunscreen lotion"), SUNSCREEN),
+    **dict.fromkeys(("new car", "new car smell"), NEW_CAR),
 }
 DESCRIPTIONS = frozenset(DESCRIBED)
 # Query words that name a whole group (plural and adjective forms included).

@@ -34,6 +34,8 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None)
     ("floral", "wedding day bouquet of peonies and white roses", ("peonies", "roses")),
     ("floral", "cherries and lilies", ("cherries", "lilies")),
     ("citrus", "oranges and lemons", ("oranges", "lemons")),
+    ("amber", "cigar and whiskey by the fire", ("cigar", "whiskey")),
+    ("woody", "a walk in the forest", ("forest",)),
 ])  # fmt: skip
 def test_the_notes_a_mood_names_are_read(family: str, mood: str, notes: tuple[str, ...]) -> None:
     assert Brief(family, mood=mood).mood_notes == notes

@@ -389,3 +389,20 @@ def test_a_forest_is_its_conifers_and_its_moss(pipeline: SearchPipeline, query: 
     assert result.interpreted["notes"] == ["cypress or fir balsam or oakmoss or pine"]
     forest = {"cypress", "fir balsam", "oakmoss", "pine"}
     assert all(forest & set(hit.matched_notes) for hit in result.hits)
+
+
+@pytest.mark.parametrize(("query", "notes"), [
+    ("smells like church", ["incense or labdanum or myrrh"]),
+    ("smells like cigars", ["tobacco"]), ("cigar lounge vibes", ["tobacco"]),
+    ("smells like whiskey", ["cognac or rum"]),
+    ("smells like a barbershop", ["geranium or lavender or oakmoss or tonka bean"]),
+    ("smells like sunscreen", ["coconut or frangipani or ylang-ylang"]),
+    ("smells like a new car", ["leather"]),
+])
+def test_things_people_say_a_perfume_smells_like_are_their_notes(
+        pipeline: SearchPipeline, query: str, notes: list[str]) -> None:
+    """Each was "No perfume in the catalogue is called 'church'; searched for perfumes that
+    smell like it", ranked by the embedding alone."""
+    result = search(pipeline, query, top_k=5)
+    assert result.interpreted["notes"] == notes and result.interpreted["reference"] is None
+    assert result.hits and all(hit.matched_notes for hit in result.hits)
