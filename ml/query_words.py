@@ -258,11 +258,14 @@ LIKES = frozenset((
     "dupe of", "dupe", "dupes for", "dupes of", "alternative to", "alternatives to",
     "alternative for", "alternative", "reminiscent of", "in the style of", "close to",
     "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
-    "in the vein of", "like the", "something like"))
+    "in the vein of", "like the", "something like", "i love", "i really love", "fan of",
+    "fans of", "if i like", "if you like"))
 # After "smells like" words that name no perfume describe a smell ("smells like clean
 # laundry"); after a strong marker they are an unknown perfume ("dupe for Zorblax").
 SMELL_LIKES = frozenset(("smells like", "smell like", "smelling like"))
-STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to"} - SMELL_LIKES
+STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to", "i love",
+                        "i really love", "fan of", "fans of", "if i like", "if you like"
+                        } - SMELL_LIKES
 # Markers that may follow the perfume they point at ("Chanel No 5 dupe", "Sauvage clones"),
 # and phrases that only ever do ("Santal 33 but cheaper").
 TRAILING_LIKES = frozenset(("dupe", "clone", "alternative", "dupe for", "dupes for",

@@ -406,3 +406,15 @@ def test_things_people_say_a_perfume_smells_like_are_their_notes(
     result = search(pipeline, query, top_k=5)
     assert result.interpreted["notes"] == notes and result.interpreted["reference"] is None
     assert result.hits and all(hit.matched_notes for hit in result.hits)
+
+
+@pytest.mark.parametrize(("query", "reference"), [
+    ("I love Aventus, what else would I like?", "Aventus"),
+    ("fans of aventus also like", "Aventus"), ("if you like baccarat rouge", "Baccarat Rouge 540"),
+])
+def test_a_perfume_someone_loves_is_what_they_want_more_of(pipeline: SearchPipeline,
+                                                           query: str, reference: str) -> None:
+    """"I love Aventus, what else would I like?" listed Aventus itself first."""
+    result = search(pipeline, query, top_k=5)
+    assert result.interpreted["reference"]["name"] == reference
+    assert all(reference not in hit.payload["name"] for hit in result.hits)

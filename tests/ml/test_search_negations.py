@@ -249,7 +249,7 @@ def test_old_fashioned_lasting_and_negated_likeness_read_as_people_mean_them(
                                 "tonka bean or vanilla"]}),
     ("베이비 파우더 향", {"notes": ["heliotrope or iris or orris or rice or violet or "
                              "white musk"]}),
-    ("i love vanilla", {"notes": ["vanilla"], "english": "i vanilla"}),
+    ("i love vanilla", {"notes": ["vanilla"], "english": "vanilla"}),
 ])
 def test_korean_and_everyday_phrasings_read_as_meant(pipeline: SearchPipeline, query: str,
                                                      fields: dict[str, object]) -> None:
