@@ -106,7 +106,9 @@ RAIN_WORDS = ("rain", "rainy", "rainy day", "rainy days", "after the rain", "wet
 DESCRIBED: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("laundry", "fabric softener", "detergent"), LAUNDRY),
     **dict.fromkeys(("christmas", "xmas", "christmas tree"), CHRISTMAS),
-    **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries"), BAKERY),
+    **dict.fromkeys(("bakery", "bakeries", "baked goods", "pastry", "pastries", "cookie",
+                     "cookies", "biscuit", "biscuits", "cake", "cakes", "cupcake",
+                     "cupcakes", "birthday cake"), BAKERY),
     **dict.fromkeys(("baby powder", "talc", "talcum", "talcum powder"), BABY_POWDER),
     **dict.fromkeys(RAIN_WORDS, RAIN),
     **dict.fromkeys(("marshmallow", "marshmallows", "candy floss", "cotton candy scent"),

@@ -398,6 +398,8 @@ def test_a_forest_is_its_conifers_and_its_moss(pipeline: SearchPipeline, query: 
     ("smells like a barbershop", ["geranium or lavender or oakmoss or tonka bean"]),
     ("smells like sunscreen", ["coconut or frangipani or ylang-ylang"]),
     ("smells like a new car", ["leather"]),
+    ("smells like cookies", ["almond or caramel or cinnamon or honey or praline or tonka bean "
+                             "or vanilla"]),
 ])
 def test_things_people_say_a_perfume_smells_like_are_their_notes(
         pipeline: SearchPipeline, query: str, notes: list[str]) -> None:
