@@ -5,7 +5,7 @@ from the HTTP library or a connection error."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -92,41 +92,37 @@ class QueueNames(click.ParamType):
 class BriefWord(click.ParamType):
     """A recipe brief's gender, season, intensity or concentration: one of its values, or a
     word people write for one ("for her", "men's", "fall", "year round", "intense", 여름,
-    "Eau de Parfum"), read with the API's own tables (`ml.recipe.brief`,
-    `ml.recipe.concentration`) so the command takes what a request takes. A season of
-    "all seasons" or "year round" is no season (None)."""
+    "Eau de Parfum"), read as a request's brief reads it (`ml.recipe.brief.read_choice`,
+    a concentration's full name by `normalise_concentration`) so the command takes what a
+    request takes. A season of "all seasons" or "year round" is no season (None)."""
 
     def __init__(self, field: str) -> None:
         self.name = field
 
-    def _table(self) -> dict[str, str | None]:
+    def _table(self) -> Mapping[str, str | None]:
         from ml.recipe import brief
         from ml.recipe.concentration import CONCENTRATIONS
 
-        tables: dict[str, dict[str, str | None]] = {
-            "gender": dict(brief.GENDERS), "season": dict(brief.SEASONS),
-            "intensity": dict(brief.INTENSITY_WORDS),
-            "concentration": {slug: slug for slug in CONCENTRATIONS}}
+        if self.name == "concentration":
+            return {slug: slug for slug in CONCENTRATIONS}
+        tables: dict[str, Mapping[str, str | None]] = {
+            "gender": brief.GENDERS, "season": brief.SEASONS,
+            "intensity": brief.INTENSITY_WORDS}
         return tables[self.name]
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> str | None:
-        from ml.recipe.brief import plain_word
+        from ml.recipe.brief import read_choice
         from ml.recipe.concentration import normalise_concentration
 
-        table = self._table()
-        key = normalise_concentration(str(value)) if self.name == "concentration" \
-            else plain_word(value)
-        if key not in table:
-            values = ", ".join(self._values())
-            self.fail(f"{value!r} is not one of {values} or a word for one", param, ctx)
-        return table[key]
-
-    def _values(self) -> list[str]:
-        return sorted({v for v in self._table().values() if v})
+        word = normalise_concentration(str(value)) if self.name == "concentration" else value
+        try:
+            return read_choice(self.name, word, self._table())
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "[" + "|".join(self._values()) + "]"
+        return "[" + "|".join(sorted({v for v in self._table().values() if v})) + "]"
 
 
 PORT = click.IntRange(1, 65535)

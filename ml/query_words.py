@@ -253,19 +253,18 @@ NEGATIONS = frozenset((
 SOFT_NEGATIONS = frozenset(("less",))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
                        "that"))
-LIKES = frozenset((
-    "like", "similar to", "similar", "smells like", "smell like", "smelling like", "dupe for",
-    "dupe of", "dupe", "dupes for", "dupes of", "alternative to", "alternatives to",
-    "alternative for", "alternative", "reminiscent of", "in the style of", "close to",
-    "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
-    "in the vein of", "like the", "something like", "i love", "i really love", "fan of",
-    "fans of", "if i like", "if you like"))
 # After "smells like" words that name no perfume describe a smell ("smells like clean
-# laundry"); after a strong marker they are an unknown perfume ("dupe for Zorblax").
+# laundry"); so they do after a weak marker ("i love the smell of rain"); after a strong
+# marker they are an unknown perfume ("dupe for Zorblax").
 SMELL_LIKES = frozenset(("smells like", "smell like", "smelling like"))
-STRONG_LIKES = LIKES - {"like", "like the", "something like", "similar", "close to", "i love",
-                        "i really love", "fan of", "fans of", "if i like", "if you like"
-                        } - SMELL_LIKES
+WEAK_LIKES = frozenset(("like", "like the", "something like", "similar", "close to", "i love",
+                        "i really love", "fan of", "fans of", "if i like", "if you like"))
+STRONG_LIKES = frozenset((
+    "similar to", "dupe for", "dupe of", "dupe", "dupes for", "dupes of", "alternative to",
+    "alternatives to", "alternative for", "alternative", "reminiscent of", "in the style of",
+    "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
+    "in the vein of"))
+LIKES = STRONG_LIKES | WEAK_LIKES | SMELL_LIKES
 # Markers that may follow the perfume they point at ("Chanel No 5 dupe", "Sauvage clones"),
 # and phrases that only ever do ("Santal 33 but cheaper").
 TRAILING_LIKES = frozenset(("dupe", "clone", "alternative", "dupe for", "dupes for",

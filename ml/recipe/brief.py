@@ -201,7 +201,9 @@ def plain_word(value: Any) -> str:
     return " ".join(str(value or "").lower().split())
 
 
-def _choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:
+def read_choice(name: str, value: Any, allowed: Mapping[str, str | None]) -> str | None:
+    """The value `value` stands for in one of the brief's tables (`GENDERS`, `SEASONS`...),
+    read as a plain word; ValueError naming the field and its values when it has none."""
     key = plain_word(value)
     if key not in allowed:
         values = sorted({v for v in allowed.values() if v})
@@ -275,8 +277,8 @@ class Brief:
         set_(self, "subfamily", self.subfamily or sub)
         set_(self, "intensity", intensity)
         set_(self, "mood", " ".join(self.mood.lower().split()))
-        set_(self, "gender", _choice("gender", self.gender, GENDERS))
-        set_(self, "season", _choice("season", self.season, SEASONS))
+        set_(self, "gender", read_choice("gender", self.gender, GENDERS))
+        set_(self, "season", read_choice("season", self.season, SEASONS))
         set_(self, "concentration", concentration_slug(conc))
         set_(self, "product_category", category_slug(self.product_category))
         set_(self, "product_type", product_type)
