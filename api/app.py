@@ -50,6 +50,7 @@ from core.batching import MicroBatcher
 from core.database import make_engine, make_session_factory
 from core.deliveries import DeliveryStore
 from core.dispatch import DispatchPolicy, DispatchQueue
+from core.heap import settle_heap
 from core.keys import KeyRing
 from core.kinds import DECLARED, check_settings
 from core.metrics import SUBMIT_BATCH_SIZE
@@ -88,6 +89,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         # the event loop this often: the other tenants' requests wait that long, not 5 ms
         sys.setswitchinterval(api.api_switch_interval_s)
         warm_brief_vocabulary()  # a brief's mood is read with it: built before the first
+        settle_heap()
         yield
         await app.state.events.close()
         if limiter is not None:

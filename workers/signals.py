@@ -22,6 +22,7 @@ from celery.signals import (
 
 from config import SUPERVISED_ENV
 from config.log_format import configure_logging
+from core.heap import settle_heap
 from workers import task_context
 from workers.heartbeat import Heartbeat
 from workers.observability import process_exited, serve_metrics
@@ -119,6 +120,7 @@ def connect(app: Celery, resources: WorkerResources, metrics_port: int = 0, devi
                         "throwaway machine (the container images run it as user 10001)")
         # before the worker consumes: a job's time limit must not run while models load
         warm_up(resources, queues)
+        settle_heap()  # what warm-up built lives as long as the process
 
     def format_logs(**_: Any) -> None:
         set_up_logs(log_format)
