@@ -114,8 +114,9 @@ async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter,
     their sources, standard and amendment), ``validation.summary`` the same as text lines,
     ``validation.labelling`` the EU allergens to label and ``validation.requirements`` the
     specifications the material grades must meet. An ingredient may name its material by
-    id, name, synonym or CAS number ("Iso E Super", "54464-57-2"); `materials_read` lists
-    those read as another id. Never answers valid on error. A tenant's validations run one
+    id, name, synonym, CAS number or the words of a name ("Iso E Super", "54464-57-2",
+    "oakmoss"); `materials_read` lists those read as another id, and a name that fits
+    several materials ("rose") is an `ambiguous_material` violation naming them. Never answers valid on error. A tenant's validations run one
     at a time in an API process, a few more waiting (api.lanes): beyond, a 429."""
     lanes: TenantLanes = request.app.state.validations
     async with lanes.slot(caller.tenant_id):

@@ -110,11 +110,8 @@ class Material:
         against every candidate would otherwise normalise the same names a million times."""
         raw = (self.id.replace("-", " "), self.name, *self.synonyms)
         terms = tuple(normalise_term(t) for t in raw if t)
-        runs: set[str] = set()
-        for term in terms:
-            words = term.split(" ")
-            runs.update(" ".join(words[start:end]) for start in range(len(words))
-                        for end in range(start + 1, len(words) + 1))
+        own_runs = frozenset(run for term in terms[:2] for run in _runs(term))
+        runs = set(own_runs).union(*(_runs(term) for term in terms[2:]))
         runs.discard("")
         # runs followed by "leaf" in every term they occur in ("cedar" of "cedar leaf
         # oil"): they name the plant, not what the material smells of
@@ -127,7 +124,24 @@ class Material:
                 descriptors.setdefault(form, index)
         descriptors.pop("", None)
         return _Names(terms, frozenset(runs), frozenset(modifiers), descriptors,
-                      frozenset(runs) | (frozenset(described) - {""}))
+                      frozenset(runs) | (frozenset(described) - {""}), own_runs)
+
+    def name_rank(self, key: str) -> int | None:
+        """How well the normalised `key`, a name written in a formula, names this material,
+        lower is better: 0 one of its names, 1 a run of whole words of its id or name, 2 of
+        a synonym, 3 a run that only names the plant whose leaves it comes from; None when
+        it does not (descriptors never name a material in a formula: "jasmine" is no
+        Hedione, though Hedione is described "transparent jasmine")."""
+        names = self._names
+        if not key:
+            return None
+        if key in names.terms:
+            return 0
+        if key not in names.runs:
+            return None
+        if key in names.modifiers:
+            return 3
+        return 1 if key in names.own_runs else 2
 
 
 # A material from a plant's leaves smells of the leaves, not of the note the plant is
@@ -154,6 +168,13 @@ def _nouns_of(descriptor: str) -> tuple[str, ...]:
     return (descriptor[:-1], descriptor[:-1] + "e")
 
 
+def _runs(term: str) -> set[str]:
+    """Every run of whole words of a normalised term."""
+    words = term.split(" ")
+    return {" ".join(words[start:end]) for start in range(len(words))
+            for end in range(start + 1, len(words) + 1)}
+
+
 class _Names(NamedTuple):
     terms: tuple[str, ...]
     runs: frozenset[str]  # every run of whole words of a term
@@ -161,6 +182,7 @@ class _Names(NamedTuple):
     # normalised descriptors and the nouns of adjectives (musky -> musk) -> their position
     descriptors: dict[str, int]
     phrases: frozenset[str]  # what a reference's note may be: the runs and the descriptors
+    own_runs: frozenset[str]  # the runs of its id and its name, not of its synonyms
 
 
 def _pair(value: Any, what: str) -> tuple[float, float]:
@@ -255,6 +277,40 @@ class MaterialBook:
     def resolve(self, name: str) -> Material | None:
         """The material whose id, name, synonym or CAS number equals ``name`` (normalised)."""
         return self._by_id.get(name) or self._by_term.get(normalise_term(name))
+
+    def read(self, name: str) -> tuple[Material, ...]:
+        """The materials a name written in a formula stands for: the one ``resolve`` finds;
+        else those the name fits best as whole words of their names ("oakmoss" is "Oakmoss
+        absolute (low atranol)", "Aldehyde C-12 MNA" the one of that name), tried as
+        written, without the words of a grade ("clove oil": clove), then as one word ("oak
+        moss"). More than one when the name fits several as well ("rose": the otto and
+        the absolute, which a check must not choose between); none when it fits none."""
+        exact = self.resolve(name)
+        if exact is not None:
+            return (exact,)
+        for key in _reading_keys(normalise_term(name)):
+            ranked = [(rank, material) for material in self._by_id.values()
+                      if (rank := material.name_rank(key)) is not None]
+            if ranked:
+                best = min(rank for rank, _ in ranked)
+                return tuple(material for rank, material in ranked if rank == best)
+        return ()
+
+
+# words that say a material's grade, not what it is: "clove oil" is a clove material
+GRADE_WORDS = frozenset({"oil", "oils", "essential", "absolute", "abs", "resinoid", "resin",
+                         "extract", "concrete", "tincture", "otto", "co2", "natural", "eo"})
+JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
+
+
+def _reading_keys(form: str) -> list[str]:
+    """The forms of a formula's name to look up in turn (`MaterialBook.read`); a form of
+    grade or joining words only ("oil", "absolute") or of one character names nothing."""
+    words = form.split()
+    bare = " ".join(word for word in words if word not in GRADE_WORDS)
+    keys = [form, bare, form.replace(" ", ""), bare.replace(" ", "")]
+    return [key for key in dict.fromkeys(keys)
+            if len(key) > 1 and not set(key.split()) <= GRADE_WORDS | JOINING_WORDS]
 
 
 def load_materials(path: str | Path | None = None) -> MaterialBook:

@@ -105,6 +105,11 @@ def _drop_unusable(
     kept = []
     for item in items:
         material = book.get(item.material_id)
+        fits = book.read(item.material_id) if material is None else ()
+        if fits:  # a name that fits several: the first, said, rather than none
+            repairs.append(f"read {item.material_id!r} as {fits[0].id}, the first of the "
+                           f"{len(fits)} materials it names")
+            material, item = fits[0], replace(item, material_id=fits[0].id)
         why = "" if compiled is None else compiled.unusable.get(item.material_id, "")
         if material is None:
             repairs.append(f"removed unknown material {item.material_id!r}")

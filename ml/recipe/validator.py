@@ -61,8 +61,9 @@ def read_materials(formula: Formula,
     read: list[dict[str, str]] = []
     ingredients = []
     for ingredient in formula.ingredients:
-        material = None if ingredient.material_id in materials else materials.resolve(
+        fits = () if ingredient.material_id in materials else materials.read(
             ingredient.material_id)
+        material = fits[0] if len(fits) == 1 else None
         if material is not None:
             read.append({"given": ingredient.material_id, "material_id": material.id,
                          "name": material.name})  # fmt: skip
@@ -89,6 +90,21 @@ def repair(
     return repair_formula(formula, materials, rules, rebalance=rebalance, regulation=regulation)
 
 
+def _unknown(given: str, book: MaterialBook) -> Finding:
+    """An ingredient no material is: a name that fits several says which, so the sheet can
+    name one (their limits differ: a check must not choose), else it is unknown."""
+    fits = book.read(given)
+    if len(fits) > 1:
+        named = "; ".join(f"{m.id} ({m.name})" for m in fits[:MAX_NAMED_FITS])
+        more = f" and {len(fits) - MAX_NAMED_FITS} more" if len(fits) > MAX_NAMED_FITS else ""
+        return Finding("ambiguous_material", f"{given!r} names {len(fits)} materials: "
+                       f"{named}{more}; write the one meant", given)
+    return Finding("unknown_material", f"{given!r} is not in the knowledge base", given)
+
+
+MAX_NAMED_FITS = 6
+
+
 def _check_structure(
     formula: Formula, book: MaterialBook, rules: Rules, report: ValidationReport
 ) -> None:
@@ -103,9 +119,7 @@ def _check_structure(
                 "non_positive", f"{ingredient.material_id} has pct {ingredient.pct}",
                 ingredient.material_id))  # fmt: skip
         if ingredient.material_id not in book:
-            report.violations.append(Finding(
-                "unknown_material", f"{ingredient.material_id!r} is not in the knowledge base",
-                ingredient.material_id))  # fmt: skip
+            report.violations.append(_unknown(ingredient.material_id, book))
     # a material listed twice is checked at its summed amount: two lines of 30 % are 60 %
     for material_id, pct in formula.amounts().items():
         if material_id in book:

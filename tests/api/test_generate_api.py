@@ -376,3 +376,50 @@ def test_a_prohibited_material_is_no_typical_use_warning(client: TestClient,
     validation = body["validation"]
     assert any(v["subject"] == "lilial" for v in validation["violations"]), validation
     assert not [w for w in validation["warnings"] if w["subject"] == "lilial"], validation
+
+
+def test_the_validator_reads_common_names_and_checks_their_limits(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """"oakmoss" was an unknown material, so its IFRA limit (0.1 % of the product) was never
+    checked: the formula below holds 0.75 % in the product, and repair dropped the oakmoss
+    without a word of its limit. A name as perfumers shorten it reads as the material it is
+    ("oakmoss", "oak moss", "Aldehyde C-12 MNA", "clove oil", "frankincense")."""
+    lines = [("oakmoss", 5, "base"), ("bergamot", 20, "top"), ("citral", 5, "top"),
+             ("Hedione", 40, "heart"), ("Iso E Super", 30, "base")]
+    formula = {"concentration": "edp", "ingredients": [
+        {"material_id": m, "pct": p, "position": pos} for m, p, pos in lines]}
+    body = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                       json={"formula": formula, "repair": True}).json()
+    read = {r["given"]: r["material_id"] for r in body["materials_read"]}
+    assert read["oakmoss"] == "oakmoss-absolute"
+    assert body["validation"]["valid"] is False
+    failed = [row for row in body["validation"]["verdict"] if row.get("status") == "fail"]
+    assert any("oakmoss-absolute" in str(row) for row in failed), failed
+    assert not any(line.startswith("removed unknown") for line in body["repaired"]["repairs"])
+    assert body["repaired"]["validation"]["valid"] is True
+    for given, expected in [("oak moss", "oakmoss-absolute"),
+                            ("Aldehyde C-12 MNA", "aldehyde-c12-mna"),
+                            ("clove oil", "clove-bud-oil"), ("frankincense", "olibanum-oil")]:
+        one = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]), json={
+            "formula": {**formula, "ingredients": [{"material_id": given, "pct": 100,
+                                                    "position": "heart"}]}}).json()
+        assert one["materials_read"][0]["material_id"] == expected, (given, one)
+
+
+def test_a_name_that_fits_several_materials_is_not_guessed(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """"rose" is the otto and the absolute (and rose oxide), whose limits differ: the check
+    names them and asks for one; repair takes the first and says so."""
+    formula = {"concentration": "edp", "ingredients": [
+        {"material_id": "rose", "pct": 10, "position": "heart"},
+        {"material_id": "hedione", "pct": 90, "position": "heart"}]}
+    body = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
+                       json={"formula": formula, "repair": True}).json()
+    assert "materials_read" not in body
+    [finding] = [v for v in body["validation"]["violations"] if v["subject"] == "rose"]
+    assert finding["code"] == "ambiguous_material"
+    assert "rose-oil" in finding["message"] and "rose-absolute" in finding["message"]
+    assert any(line.startswith("read 'rose' as rose-oil")
+               for line in body["repaired"]["repairs"]), body["repaired"]["repairs"]
+    assert [i["material_id"] for i in body["repaired"]["formula"]["ingredients"]
+            ].count("rose-oil") == 1
