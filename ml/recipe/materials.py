@@ -123,8 +123,22 @@ class Material:
             for form in (descriptor, *_nouns_of(descriptor)):
                 descriptors.setdefault(form, index)
         descriptors.pop("", None)
+        # the last word of a descriptor of several: Hedione's "transparent jasmine" smells
+        # of jasmine, a "black pepper" of pepper (`smells_of`)
+        # ("bois de rose", linalool, is rosewood: a phrase of joined words has no such head)
+        heads = {form for descriptor in described if len(words := descriptor.split()) > 1
+                 and len(words[-1]) > 2 and not JOINING_WORDS.intersection(words)
+                 for form in (words[-1], *_nouns_of(words[-1]))}
         return _Names(terms, frozenset(runs), frozenset(modifiers), descriptors,
-                      frozenset(runs) | (frozenset(described) - {""}), own_runs)
+                      frozenset(runs) | (frozenset(described) - {""}), own_runs,
+                      frozenset(heads))
+
+    def smells_of(self, key: str) -> bool:
+        """True if the normalised note `key` names or describes this material
+        (`match_rank`), or is the last word of one of its descriptors ("jasmine" of
+        Hedione's "transparent jasmine"): what an excluded note removes. Not a way to find
+        a material for a wished note, where a note's known materials come first."""
+        return self.match_rank(key) is not None or key in self._names.heads
 
     def name_rank(self, key: str) -> int | None:
         """How well the normalised `key`, a name written in a formula, names this material,
@@ -183,6 +197,7 @@ class _Names(NamedTuple):
     descriptors: dict[str, int]
     phrases: frozenset[str]  # what a reference's note may be: the runs and the descriptors
     own_runs: frozenset[str]  # the runs of its id and its name, not of its synonyms
+    heads: frozenset[str]  # the last words of its descriptors of several words (smells_of)
 
 
 def _pair(value: Any, what: str) -> tuple[float, float]:

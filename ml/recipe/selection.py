@@ -123,7 +123,7 @@ _FAMILY_GROUPS = {"citrus": "citrus", "floral": "flowers", "fruity": "fruits",
 
 
 def _excludes(form: str, material: Material) -> bool:
-    if material.match_rank(form) is not None:
+    if material.smells_of(form):
         return True
     if ODOUR_FAMILY_WORDS.get(form) == material.odor_family:
         return True

@@ -214,6 +214,25 @@ def test_an_excluded_note_removes_the_materials_it_describes(note: str) -> None:
         assert "musky" not in families  # galaxolide is described musky, not named musk
 
 
+@pytest.mark.parametrize(("family", "note", "smelling_of_it"), [
+    ("floral", "jasmine", "hedione"),  # "transparent jasmine": jasmine's own molecule
+    ("citrus", "jasmine", "hedione"),
+    ("gourmand", "almond", "benzaldehyde"),  # "bitter almond"
+])
+def test_an_excluded_note_removes_the_materials_described_as_smelling_of_it(
+        family: str, note: str, smelling_of_it: str) -> None:
+    """Hedione (21-23 % of a floral) stayed in a brief that excluded jasmine: it is
+    described "transparent jasmine", not "jasmine". ("bois de rose", linalool, is no rose:
+    rosewood.)"""
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    formulator = Formulator(book)
+    for seed in range(8):
+        formula = formulator.formulate(Brief(family, notes_exclude=[note], seed=seed))
+        assert smelling_of_it not in {i.material_id for i in formula.ingredients}, seed
+
+
 @pytest.mark.parametrize(("family", "note", "odour_family", "group_note"), [
     ("citrus", "citrus", "citrus", "bergamot"),
     ("citrus", "시트러스", "citrus", "lemon"),
@@ -705,3 +724,13 @@ def test_a_mood_reads_as_adjectives_or_as_a_phrase_of_its_own(mood: str, start: 
     read: such a mood now follows the concentration, between commas."""
     description = FORMULATOR.formulate(Brief("floral", mood=mood, seed=2)).description
     assert description.startswith(start), description
+
+
+def test_a_descriptor_s_last_word_is_what_it_smells_of_unless_a_phrase() -> None:
+    from ml.recipe.materials import load_materials
+
+    book = load_materials()
+    hedione, linalool = book.get("hedione"), book.get("linalool")
+    assert hedione is not None and linalool is not None
+    assert hedione.smells_of("jasmine") and hedione.match_rank("jasmine") is None
+    assert not linalool.smells_of("rose")  # "bois de rose": rosewood
