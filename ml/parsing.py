@@ -57,6 +57,7 @@ from ml.query_words import (
     SMELL_LIKES,
     STRONG_LIKES,
     TRAILING_LIKES,
+    TRAILING_NO,
     UNEMBEDDED_INTENSITIES,
     written_concentrations,
 )
@@ -355,6 +356,8 @@ class QueryParser:
         for i, unit in enumerate(units):
             if unit.kind in ("neg", "softneg"):
                 scope, soft, passed = _forward_scope(units, i)
+                if not scope and unit.value in TRAILING_NO:  # "lavender yes, tonka no"
+                    scope = _backward_scope(units, i)
                 (roles.soft if soft else roles.negated).update(scope)
                 roles.unknown.update(passed)
                 if not scope:

@@ -19,6 +19,7 @@ from ml.query_words import (
     BACK_LIKE,
     BACK_LIKES,
     BACK_NEGATION,
+    BACK_NEGATIONS,
     BACK_SOFT,
     CHARACTER_WORDS,
     CONJUNCTIONS,
@@ -117,7 +118,8 @@ class PhraseTable:
         add("like", ((word, word) for word in LIKES))
         add("conj", ((word, word) for word in CONJUNCTIONS))
         add("comma", ((mark, mark) for mark in (",", ";")))
-        add("negback", [("free", "free"), (BACK_NEGATION, BACK_NEGATION)])
+        add("negback", [*((phrase, phrase) for phrase in BACK_NEGATIONS),
+                        (BACK_NEGATION, BACK_NEGATION)])
         add("softback", [(BACK_SOFT, BACK_SOFT)])
         add("likeback", [(BACK_LIKE, BACK_LIKE), *((phrase, phrase) for phrase in BACK_LIKES)])
         return cls(table, {value: as_notes[value] for kind, value in table.values()

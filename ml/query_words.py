@@ -109,6 +109,10 @@ MOOD_WORDS: dict[str, str] = {
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "sucre": "sweet", "sucree": "sweet", "frais": "fresh", "fraiche": "fresh",
     "earthy": "natural",
+    # a mood's noun ("zero sweetness", "a touch of warmth")
+    "sweetness": "sweet", "freshness": "fresh", "warmth": "warm", "coziness": "cozy",
+    "cosiness": "cozy", "elegance": "elegant", "sensuality": "sensual", "darkness": "dark",
+    "cleanliness": "clean", "boldness": "bold", "playfulness": "playful",
     **dict.fromkeys(("teen", "teens", "teenage", "teenager", "teenagers", "youthful"),
                     "playful"),
     # how people name an old-fashioned perfume ("something my grandma would wear", "not
@@ -249,8 +253,24 @@ NEGATIONS = frozenset((
     # contractions as people type them, with or without the apostrophe ("isn't too sweet")
     "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
     "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
-    "won t be", "not be", "won t", "wont", "will not", "don t", "dont", "do not"))
+    "won t be", "not be", "won t", "wont", "will not", "don t", "dont", "do not",
+    # aversions as people write them ("I can't stand oud" wished for oud)
+    "can t stand", "cant stand", "cannot stand", "can not stand", "can t bear", "cant bear",
+    "cannot bear", "hates", "hated", "hating", "detest", "detests", "loathe", "loathes",
+    "dislikes", "not into", "zero", "sick of", "tired of", "stay away from",
+    "steer clear of", "no to", "can t do", "cant do", "can t handle", "cant handle"))
 SOFT_NEGATIONS = frozenset(("less",))
+# Aversions written after what they are about ("oud is too much for me", "tonka makes me
+# sick"): they apply to the list before them, as "free" does ("tonka-free"). (A headache
+# is what a perfume too strong gives: an intensity word, see INTENSITY_WORDS.)
+BACK_NEGATIONS = frozenset((
+    "free", "is too much", "are too much", "too much for me", "is not for me",
+    "isn t for me", "isnt for me", "are not for me", "aren t for me", "not for me",
+    "is a no", "is a no go", "no thanks", "no thank you", "makes me sick", "make me sick",
+    "makes me sneeze", "is a dealbreaker", "is overpowering", "are overpowering",
+    "is off limits"))
+# A clause-final "no" after what it is about: "lavender yes, tonka no".
+TRAILING_NO = frozenset(("no", "nope"))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
                        "that"))
 # After "smells like" words that name no perfume describe a smell ("smells like clean

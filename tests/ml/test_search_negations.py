@@ -507,3 +507,30 @@ def test_only_negating_sweetness_ranks_the_perfumes_that_are_not_sweet_first(
     result = search(qdrant_pipeline, query, top_k=5)
     assert len(result.hits) == 5
     assert not any(is_sweet(catalog.perfume(hit.id)) for hit in result.hits)
+
+
+# ---- aversions as people write them: before, after, or as a clause-final "no" ------------------
+@pytest.mark.parametrize(("query", "excluded", "wished"), [
+    ("I can't stand oud", ["oud"], []),
+    ("i cant stand patchouli", ["patchouli"], []),
+    ("my wife hates vanilla", ["vanilla"], []),
+    ("I detest tonka, something fresh", ["tonka bean"], []),
+    ("oud is too much for me", ["oud"], []),
+    ("patchouli is not for me", ["patchouli"], []),
+    ("tonka makes me sick", ["tonka bean"], []),
+    ("lavender yes, tonka no", ["tonka bean"], ["lavender"]),
+    ("rose yes but oud no", ["oud"], ["rose"]),
+])
+def test_an_aversion_excludes_the_note_instead_of_wishing_for_it(
+        interpreter: QueryInterpreter, query: str, excluded: list[str],
+        wished: list[str]) -> None:
+    """"I can't stand oud", "oud is too much for me" listed oud perfumes first; "lavender
+    yes, tonka no" wished for both."""
+    read = interpreter.interpret(query).parse
+    assert list(read.excluded_notes) == excluded
+    assert [note for options in read.notes for note in options] == wished
+
+
+@pytest.mark.parametrize("query", ["zero sweetness", "no sweetness please"])
+def test_a_mood_s_noun_is_the_mood(interpreter: QueryInterpreter, query: str) -> None:
+    assert interpreter.interpret(query).parse.avoid == (("mood", "sweet"),)
