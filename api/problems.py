@@ -21,6 +21,7 @@ from api.strict_json import EncodedBody, ForeignCharset, NotJson, SafeJSONRespon
 from core.errors import (
     BatchNotFound,
     BrokerUnavailable,
+    DeliveryInFlight,
     DeliveryNotFound,
     IdempotencyConflict,
     JobNotFound,
@@ -117,6 +118,7 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     DeliveryNotFound: lambda exc: problem(404, "Not Found",
                                           f"no webhook message {exc.args[0]} of this job"),
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
+    DeliveryInFlight: lambda exc: problem(409, "Conflict", str(exc)),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",
                                         "see `errors` for each bad line", errors=exc.errors),
     KeyNotFound: lambda exc: problem(404, "Not Found", f"no API key {exc.args[0]}"),

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
-from core.errors import DeliveryNotFound, JobNotFound
+from core.errors import DeliveryInFlight, DeliveryNotFound, JobNotFound
 from core.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERY_SECONDS
 from core.models import ApiKey, Job, WebhookAttempt, WebhookDelivery, utcnow
 from core.views import iso
@@ -367,13 +367,16 @@ class DeliveryStore:
         a fresh retry budget, the full schedule again (up to `max_attempts` attempts, the
         backoff restarting from its first delay), as if it had just been queued; its attempt
         count goes on from where it was (after 3 attempts, the next is attempt 4: the answer
-        and the history count every attempt once). Raises JobNotFound (no such job of the
-        tenant's) or DeliveryNotFound."""
+        and the history count every attempt once). A message being sent now is refused
+        (DeliveryInFlight): a second chain of attempts of it would run beside the first.
+        Raises JobNotFound (no such job of the tenant's) or DeliveryNotFound."""
         with self._session() as session:
-            row = session.get(WebhookDelivery, delivery_id)
+            row = session.get(WebhookDelivery, delivery_id, with_for_update=True)
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
                 self._check_tenants_job(session, tenant_id, job_id)  # as every job route
                 raise DeliveryNotFound(delivery_id)
+            if row.lease_until is not None and row.lease_until > utcnow():
+                raise DeliveryInFlight(delivery_id)
             row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
             row.attempts = 0  # the row counts the attempts of the current budget
             mark_outbox_written(session)

@@ -37,6 +37,15 @@ class DeliveryNotFound(JobNotFound):
     """No such webhook message of this tenant's job."""
 
 
+class DeliveryInFlight(RuntimeError):
+    """A webhook message is being sent now: sending it again as well would make two
+    attempt chains of one message."""
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"webhook message {delivery_id} is being sent now; redeliver it "
+                         "once this attempt has ended (its history says when)")
+
+
 class TransitionRefused(RuntimeError):
     """The job is not in a state that allows the requested change."""
 

@@ -136,11 +136,14 @@ def encode_body(payload: dict[str, Any]) -> str:
 
 def retry_delay(attempt: int, retry_after_s: float | None, base_s: float,
                 rng: random.Random | None = None) -> float:
-    """Exponential backoff with jitter; a receiver's Retry-After is honoured (capped)."""
-    if retry_after_s is not None:
-        return min(max(retry_after_s, 0.0), MAX_DELAY_S)
+    """Exponential backoff with jitter; a receiver's Retry-After is honoured as the least
+    wait (capped): a `Retry-After: 0` or a date in the past does not make the retries come
+    at once (it spent all eight attempts of a message in one second)."""
     ceiling = min(base_s * 2 ** max(attempt - 1, 0), MAX_DELAY_S)
-    return ceiling * (0.5 + (rng or random).random() / 2)
+    backoff = ceiling * (0.5 + (rng or random).random() / 2)
+    if retry_after_s is not None:
+        return min(max(retry_after_s, backoff), MAX_DELAY_S)
+    return backoff
 
 
 def next_attempt_at(attempt: int, retry_after_s: float | None, base_s: float) -> datetime:

@@ -29,9 +29,10 @@ async def list_deliveries(job_id: JobId, request: Request,
 
 
 @router.post("/jobs/{job_id}/deliveries/{delivery_id}/redeliver", status_code=202,
-             responses=problems(*READ))
+             responses=problems(*READ, 409))
 async def redeliver(job_id: JobId, delivery_id: DeliveryId, request: Request,
                     caller: PrincipalDep) -> dict[str, Any]:
-    """Send the message again, with the same `webhook-id`."""
+    """Send the message again, with the same `webhook-id`, on a fresh retry budget; a
+    message being sent at this moment is a 409 (one chain of attempts per message)."""
     return await run_in_threadpool(_deliveries(request).redeliver, caller.tenant_id, job_id,
                                    delivery_id)

@@ -96,3 +96,25 @@ def test_redelivering_for_a_job_that_is_not_the_tenants_says_no_job(
         deliveries.redeliver(other.tenant_id, job_id, message["id"])
     with pytest.raises(DeliveryNotFound):
         deliveries.redeliver(key.tenant_id, job_id, "msg_" + "0" * 32)
+
+
+def test_a_message_being_sent_is_not_redelivered_beside_its_attempt(
+        sessions: Any, store: JobStore, key: IssuedKey, failing_receiver: Receiver,
+        sender: WebhookSender) -> None:
+    """Five redeliveries while a hanging receiver held the first attempt made four
+    overlapping POSTs of one webhook-id, attempts numbered 1,1,1,1,2..., past the budget.
+    A message held by the sender is refused (409 at the API); once the attempt ends, it
+    is redelivered as before."""
+    from core.errors import DeliveryInFlight
+
+    deliveries = outbox(sessions, backoff_base_s=100.0)
+    job_id = finished_job(store, key, failing_receiver.url, events=("completed",))
+    [message] = deliveries.claim_due(10, lease_s=30)  # in flight
+    with pytest.raises(DeliveryInFlight):
+        deliveries.redeliver(key.tenant_id, job_id, message.id)
+    assert deliveries.claim_due(10, lease_s=30) == []  # still one chain
+    assert deliveries.record([(message, sender.send(message))]) == [PENDING]
+    again = deliveries.redeliver(key.tenant_id, job_id, message.id)  # waiting: due now
+    assert again["status"] == PENDING
+    [retry] = deliveries.claim_due(10, lease_s=30)
+    assert retry.attempt == 2
