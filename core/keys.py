@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +39,15 @@ MAX_TENANT_ID_CHARS = 64  # the api_keys.tenant_id column
 MAX_KEY_NAME_CHARS = 200  # the api_keys.name column
 MAX_RETIRED_SECRETS = 5
 LAST_USED_RESOLUTION_S = 60.0  # last_used_at is written at most this often per key
+
+
+class Rotation(NamedTuple):
+    """A new webhook secret; the replaced one signs until `previous_valid_until`;
+    `ended_early` older replaced secrets stopped signing at once (`MAX_RETIRED_SECRETS`)."""
+
+    secret: str
+    previous_valid_until: datetime
+    ended_early: int
 
 
 @dataclass(frozen=True)
@@ -244,10 +253,11 @@ class KeyRing:
                            if hit[1].key_id != key_id}
         return view
 
-    def rotate_webhook_secret(self, key_id: str, overlap_s: float) -> tuple[str, datetime]:
+    def rotate_webhook_secret(self, key_id: str, overlap_s: float) -> Rotation:
         """A new signing secret. The replaced one keeps signing beside it until the returned
-        time; secrets replaced by earlier rotations keep their own overlap (at most
-        `MAX_RETIRED_SECRETS` are kept). Raises KeyNotFound."""
+        time; secrets replaced by earlier rotations keep their own overlap, at most
+        `MAX_RETIRED_SECRETS` of them: a rotation beyond ends the oldest one's overlap at
+        once, and says how many it ended (`ended_early`). Raises KeyNotFound."""
         now = utcnow()
         until = now + timedelta(seconds=overlap_s)
         secret = new_webhook_secret()
@@ -257,8 +267,8 @@ class KeyRing:
                 raise KeyNotFound(key_id)
             still_signing = [retired for retired in row.retired_webhook_secrets or []
                              if datetime.fromisoformat(retired["expires_at"]) > now]
-            row.retired_webhook_secrets = [
-                {"secret": row.webhook_secret, "expires_at": until.isoformat()},
-                *still_signing][:MAX_RETIRED_SECRETS]
+            retired = [{"secret": row.webhook_secret, "expires_at": until.isoformat()},
+                       *still_signing]
+            row.retired_webhook_secrets = retired[:MAX_RETIRED_SECRETS]
             row.webhook_secret = secret
-        return secret, until
+        return Rotation(secret, until, len(retired) - len(row.retired_webhook_secrets))

@@ -56,9 +56,13 @@ async def rotate_secret(request: Request, response: Response,
                         caller: PrincipalDep) -> dict[str, Any]:
     """A new `whsec_` secret for this API key. From the next message on, messages are signed
     with the new secret and with each replaced one until its `previous_valid_until` (a
-    second rotation keeps the first old secret signing until its own time). The answer is
-    the only copy of the secret you get: no cache keeps it (`Cache-Control: no-store`)."""
-    secret, until = await run_in_threadpool(_ring(request).rotate_webhook_secret,
-                                            caller.key_id, request.app.state.secret_overlap_s)
+    second rotation keeps the first old secret signing until its own time). At most five
+    replaced secrets sign: a rotation beyond ends the oldest one's overlap at once, and
+    `ended_early` counts the secrets it so ended. The answer is the only copy of the secret
+    you get: no cache keeps it (`Cache-Control: no-store`)."""
+    rotation = await run_in_threadpool(_ring(request).rotate_webhook_secret,
+                                       caller.key_id, request.app.state.secret_overlap_s)
     response.headers["Cache-Control"] = "no-store"
-    return {"webhook_secret": secret, "previous_valid_until": iso(until)}
+    return {"webhook_secret": rotation.secret,
+            "previous_valid_until": iso(rotation.previous_valid_until),
+            "ended_early": rotation.ended_early}

@@ -130,3 +130,7 @@ def test_delivery_log_and_secret_rotation(client: TestClient,
     rotated = answer.json()
     assert rotated["webhook_secret"].startswith("whsec_")
     assert rotated["webhook_secret"] != keys["alice"].webhook_secret
+    assert rotated["ended_early"] == 0
+    ended = [client.post("/api/v1/keys/current/webhook-secret/rotate",
+                         headers=headers).json()["ended_early"] for _ in range(5)]
+    assert ended == [0, 0, 0, 0, 1]  # the sixth replaced secret ends the first's overlap

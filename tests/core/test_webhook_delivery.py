@@ -130,7 +130,7 @@ def test_refused_urls_fail_without_a_request(store, key, receiver, deliveries) -
 
 def test_rotated_secrets_sign_with_both_during_the_overlap(store, key, key_ring, receiver,  # type: ignore[no-untyped-def]
                                                            sender, deliveries) -> None:
-    new_secret, _ = key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600)
+    new_secret = key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600).secret
     finished_job(store, key, receiver.url, events=("completed",))
     assert drain(deliveries, sender) == [DELIVERED]  # old secret still verifies
     receiver.secret = new_secret
@@ -143,7 +143,7 @@ def test_a_rotation_signs_from_the_first_message_after_it(store, key, key_ring, 
                                                           sender, deliveries) -> None:
     finished_job(store, key, receiver.url, events=("completed",))
     assert drain(deliveries, sender) == [DELIVERED]  # the key's secrets were read once
-    new_secret, _ = key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600)
+    new_secret = key_ring.rotate_webhook_secret(key.key_id, overlap_s=3600).secret
     receiver.secret = new_secret  # a receiver that switched at once still verifies
     finished_job(store, key, receiver.url, events=("completed",))
     assert drain(deliveries, sender) == [DELIVERED]
