@@ -17,9 +17,11 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.utils import get_parameterless_sub_dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -207,6 +209,14 @@ class StrictJsonRoute(APIRoute):
     parsed value is handed on, so the body is parsed once); a body of another media type
     is a 415."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if self.body_field is None:  # after the caller's key is checked: a 401 comes first
+            query_names = {param.name for param in self.dependant.query_params}
+            self.dependant.dependencies.append(get_parameterless_sub_dependant(
+                depends=Depends(partial(_refuse_body_fields, query_names=query_names)),
+                path=self.path_format))
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -229,6 +239,21 @@ class StrictJsonRoute(APIRoute):
             return await handler(request)
 
         return strict
+
+
+def _refuse_body_fields(request: Request, query_names: set[str]) -> None:
+    """A route that takes no body refuses one that says something: `{"scope":
+    "deployment"}` sent to a promote was read as no body, a tenant-scope promotion (the
+    scope is a query parameter). An empty object or null says nothing and passes."""
+    body = getattr(request, "_json", None)
+    if body is None or body == {}:
+        return
+    fields = list(body)[:20] if isinstance(body, dict) else [None]
+    raise RequestValidationError([{
+        "loc": ("body",) if field is None else ("body", field), "type": "extra_forbidden",
+        "msg": "this endpoint takes no body" + (
+            f"; {field} is a query parameter here (?{field}=...)" if field in query_names
+            else "")} for field in fields])
 
 
 def encode_json(content: Any) -> bytes:

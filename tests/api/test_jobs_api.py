@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +14,7 @@ import api.app
 from api.app import create_app
 from config import load_settings
 from core.errors import StoreUnavailable
-from core.keys import IssuedKey
+from core.keys import IssuedKey, KeyRing
 from tests.api.conftest import RecordingEnqueuer, auth
 
 pytestmark = pytest.mark.integration
@@ -329,3 +330,27 @@ def test_ops_endpoints(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert "fragrance_jobs_submitted_total" in metrics and "fragrance_queue_depth" in metrics
     assert client.get("/docs").status_code == 200
+
+
+def test_a_route_that_takes_no_body_refuses_one_that_says_something(
+        client: TestClient, keys: dict[str, IssuedKey], key_ring: KeyRing) -> None:
+    """`{"scope": "deployment"}` posted to a promote was read as no body: a tenant-scope
+    promotion, 200. A body with fields on a route that takes none is a 422 naming them
+    (and saying when one is a query parameter); `{}` and no body pass as before."""
+    headers = auth(keys["alice"])
+    job_id = client.post("/api/v1/search/semantic", headers=headers,
+                         json={"query": "oud"}).json()["id"]
+    refused = client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers,
+                          json={"reason": "changed my mind"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in refused.json()["errors"]] == ["reason"]
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()["status"] == "queued"
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers,
+                       json={}).status_code == 200
+    admin = auth(key_ring.issue("alice", ["admin"]))
+    promote = client.post(f"/api/v1/models/{uuid.uuid4()}/promote", headers=admin,
+                          json={"scope": "deployment"})
+    assert promote.status_code == 422
+    [error] = promote.json()["errors"]
+    assert error["field"] == "scope" and "query parameter" in error["message"]
