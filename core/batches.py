@@ -23,7 +23,7 @@ from core.errors import BatchNotFound, IdempotencyConflict
 from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
-from core.store import NewJob, refuse_key_of_other_kind
+from core.store import NewJob, hold_idempotency_key, refuse_key_of_other_kind
 from core.transitions import cancel_batch_items, transition
 from core.views import JobView, iso
 
@@ -102,6 +102,9 @@ class BatchStore:
                 for index, item in enumerate(items)]
         valid = [row for row, item in zip(rows, items, strict=True) if not item.error]
         with self._session() as session:
+            if idempotency_key:
+                hold_idempotency_key(session, Job, tenant_id, idempotency_key,
+                                     self._idempotency_ttl_s, "a job")
             refused = next((v for v in admit(session, valid, self._policy, now) if v), None)
             if refused is not None:
                 raise refused

@@ -246,26 +246,31 @@ def _lock_admission(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
     Admission counts, then inserts: two transactions admitting jobs of one tenant and kind
     at once (two API processes, or an Idempotency-Key submit beside a group commit) would
     each count without the other's rows and pass the cap together (24 concurrent submits
-    under a cap of 3 stored 6). PostgreSQL: a transaction-scoped advisory lock per pair,
-    taken in sorted order (no deadlock between two groups), in a statement of its own so
-    that the counts after it see what the last holder committed. SQLite: its one write lock,
-    taken by a write that changes nothing."""
+    under a cap of 3 stored 6). A lock per pair (`lock_in_order`), taken in sorted order."""
+    lock_in_order(session, [("admit", tenant_id, kind) for tenant_id, kind in pairs])
+
+
+def lock_in_order(session: Session, names: Sequence[tuple[str, ...]]) -> None:
+    """Hold a lock per name until the transaction ends, in the names' order (the callers
+    sort them: no deadlock between two transactions). PostgreSQL: transaction-scoped
+    advisory locks, in a statement of their own so that what follows sees what the last
+    holder committed. SQLite: its one write lock, taken by a write that changes nothing
+    (first in the transaction: a deferred one that read first could not take it)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_admission_lock_statement(len(pairs)),
-                        {f"l_key_{index}": _admission_lock_key(tenant_id, kind)
-                         for index, (tenant_id, kind) in enumerate(pairs)})
+        session.execute(_advisory_lock_statement(len(names)),
+                        {f"l_key_{index}": _lock_key(name) for index, name in enumerate(names)})
     else:
         session.execute(_TAKE_WRITE_LOCK)
 
 
-def _admission_lock_key(tenant_id: str, kind: str) -> int:
-    """The pair's advisory lock key: 64 bits of a hash, stable across processes."""
-    digest = hashlib.blake2b(f"admit\x1f{tenant_id}\x1f{kind}".encode(), digest_size=8).digest()
+def _lock_key(name: tuple[str, ...]) -> int:
+    """A name's advisory lock key: 64 bits of a hash, stable across processes."""
+    digest = hashlib.blake2b("\x1f".join(name).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 @lru_cache(maxsize=16)
-def _admission_lock_statement(count: int) -> Select[Any]:
+def _advisory_lock_statement(count: int) -> Select[Any]:
     """`SELECT pg_advisory_xact_lock(:l_key_0), ...`: PostgreSQL evaluates a select list
     left to right, so the locks are taken in the keys' order."""
     return select(*[func.pg_advisory_xact_lock(bindparam(f"l_key_{index}", type_=BigInteger))

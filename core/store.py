@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.database import single_statement_reads, transaction
-from core.dispatch import DispatchPolicy, admit
+from core.dispatch import DispatchPolicy, admit, lock_in_order
 from core.errors import (
     IdempotencyConflict,
     JobCanceled,
@@ -138,6 +138,16 @@ def refuse_key_of_other_kind(session: Session, model: type[Job] | type[Batch],
         raise IdempotencyConflict(f"Idempotency-Key {key!r} was already used for {what}")
 
 
+def hold_idempotency_key(session: Session, model: type[Job] | type[Batch], tenant_id: str,
+                         key: str, ttl_s: float, what: str) -> None:
+    """In the transaction that stores a keyed job (or batch): lock the tenant's key until
+    commit, then refuse it if a batch (or job) holds it. Each table's unique key keeps two
+    jobs (or two batches) from sharing it; the lock keeps a job and a batch submitted with
+    it at the same moment from each finding the other's table empty (both were stored)."""
+    lock_in_order(session, [("idempotency", tenant_id, key)])
+    refuse_key_of_other_kind(session, model, tenant_id, key, ttl_s, what)
+
+
 class JobStore:
     """Persistence of jobs and their events. Thread-safe: one session per call. New jobs
     are admitted by `policy` (core.dispatch): refused over the tenant's cap, dispatched at
@@ -170,7 +180,8 @@ class JobStore:
                      webhook_events=webhook_events, idempotency_key=idempotency_key,
                      request_hash=request_hash, request_id=request_id)
         try:
-            (outcome,) = self._insert([new.values(utcnow(), batch_id=batch_id)])
+            (outcome,) = self._insert([new.values(utcnow(), batch_id=batch_id)],
+                                      keyed=idempotency_key)
         except IntegrityError:
             existing = self._find_idempotent(tenant_id, idempotency_key or "", request_hash)
             if existing is None:
@@ -215,6 +226,9 @@ class JobStore:
         events = [("queued", {"status": "queued"}), ("started", {"status": "running", **run}),
                   ("succeeded", {"status": "succeeded", **run})]
         with self._session() as session:
+            if job.idempotency_key:
+                hold_idempotency_key(session, Batch, job.tenant_id, job.idempotency_key,
+                                     self._idempotency_ttl_s, "a batch")
             (verdict,) = admit(session, [row], self.policy, now)
             if verdict:
                 raise verdict
@@ -227,10 +241,15 @@ class JobStore:
                     enqueue_for_job_event(session, row["id"], event)
         return JobView.of_values(row)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> list[JobView | QuotaExceeded]:
+    def _insert(self, rows: list[dict[str, Any]],
+                keyed: str | None = None) -> list[JobView | QuotaExceeded]:
         """One transaction: admission, the admitted rows and their first event (Core
-        inserts, one statement each for the whole group)."""
+        inserts, one statement each for the whole group); the one row of a `keyed` submit
+        holds its Idempotency-Key first (`hold_idempotency_key`)."""
         with self._session() as session:
+            if keyed:
+                hold_idempotency_key(session, Batch, rows[0]["tenant_id"], keyed,
+                                     self._idempotency_ttl_s, "a batch")
             verdicts = admit(session, rows, self.policy, rows[0]["created_at"])
             stored = [row for row, verdict in zip(rows, verdicts, strict=True) if not verdict]
             if stored:
