@@ -63,6 +63,8 @@ from core.wakeups import Wakeup
 from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 
 SUBMIT_GROUP_MAX = 256
+# the routes whose bodies may take `max_upload_body_bytes`
+UPLOAD_PATHS = frozenset(("/api/v1/generate/batch", "/api/v1/training"))
 
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
@@ -141,7 +143,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                                                     DispatchQueue(sessions, policy),
                                                     app.state.deliveries))
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
+                       max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
     app.add_middleware(HttpMetrics)

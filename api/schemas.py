@@ -279,7 +279,9 @@ class BatchIn(Delivery):
     """Items are checked one by one: a bad item fails alone with its own error. A list far
     over any batch's limit is refused before its items are looked at."""
 
-    requests: list[dict[str, Any]] = Field(min_length=1, max_length=BATCH_REQUESTS_CEILING)
+    # any JSON value per item, so an item that is no object ("a", 1, null) fails alone too
+    requests: list[Any] = Field(min_length=1, max_length=BATCH_REQUESTS_CEILING,
+                                json_schema_extra={"items": {"type": "object"}})
 
 
 class BatchOut(BaseModel):

@@ -75,10 +75,26 @@ def submit_recipe_batch(body: Annotated[BatchIn, Body(openapi_examples=examples.
     return BatchOut(**batch.to_dict())
 
 
-def _item(raw: dict[str, object]) -> BatchItem:
+def _item(raw: object) -> BatchItem:
+    if not isinstance(raw, dict):
+        return BatchItem(payload={"given": raw}, error={
+            "type": "invalid_input", "message": "the brief is not valid", "errors": [{
+                "field": "", "type": "model_type",
+                "message": f"a brief is a JSON object, not {_json_type(raw)}"}]})
     errors = brief_errors(raw)
     if errors:
         return BatchItem(payload=raw, error={"type": "invalid_input",
                                              "message": "the brief is not valid",
                                              "errors": errors})
     return BatchItem(payload=BriefIn.model_validate(raw).job_input())
+
+
+def _json_type(value: object) -> str:
+    """What JSON calls a value's type: null, a boolean, a number, a string, an array."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"

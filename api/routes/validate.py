@@ -116,8 +116,9 @@ async def validate_recipe(body: ValidateIn, caller: GenerateSubmitter,
     specifications the material grades must meet. An ingredient may name its material by
     id, name, synonym, CAS number or the words of a name ("Iso E Super", "54464-57-2",
     "oakmoss"); `materials_read` lists those read as another id, and a name that fits
-    several materials ("rose") is an `ambiguous_material` violation naming them. Never answers valid on error. A tenant's validations run one
-    at a time in an API process, a few more waiting (api.lanes): beyond, a 429."""
+    several materials ("rose") is an `ambiguous_material` violation naming them. Never
+    answers valid on error. A tenant's validations run one at a time in an API process, a
+    few more waiting (api.lanes): beyond, a 429."""
     lanes: TenantLanes = request.app.state.validations
     async with lanes.slot(caller.tenant_id):
         return await run_in_threadpool(_check, body)

@@ -146,3 +146,40 @@ def test_the_event_stream_sends_the_counts_then_each_change_then_completed(
     assert not [line for line in lines if line.startswith("id:")]
     assert client.get(f"/api/v1/batches/{batch['id']}/events",
                       headers=auth(keys["bob"])).status_code == 404
+
+
+def test_an_item_that_is_no_object_fails_alone(client: TestClient,
+                                               keys: dict[str, IssuedKey]) -> None:
+    """A batch holding 1, "a", null or [] beside good briefs was refused whole (422),
+    though a bad item fails alone."""
+    good = {"fragrance_family": "floral"}
+    answer = client.post("/api/v1/generate/batch", headers=auth(keys["alice"]),
+                         json={"requests": [good, 1, "a", None, [], True, good]})
+    assert answer.status_code == 202, answer.text
+    batch_id = answer.json()["id"]
+    items = client.get(f"/api/v1/batches/{batch_id}/items",
+                       headers=auth(keys["alice"])).json()["items"]
+    statuses = [item["job"]["status"] for item in items]
+    assert statuses == ["queued", "failed", "failed", "failed", "failed", "failed", "queued"]
+    messages = [item["job"]["error"]["errors"][0]["message"] for item in items[1:6]]
+    assert messages == ["a brief is a JSON object, not a number",
+                        "a brief is a JSON object, not a string",
+                        "a brief is a JSON object, not null",
+                        "a brief is a JSON object, not an array",
+                        "a brief is a JSON object, not a boolean"]
+
+
+def test_a_batch_of_a_thousand_long_briefs_fits_its_upload_limit(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """1,000 briefs of long moods and 40 long notes each (2.8 MB, every brief valid alone)
+    were a 413: every body was capped at 2 MiB. A batch and a training set take
+    `max_upload_body_bytes`; other bodies keep the small cap (4 KiB in these tests)."""
+    notes = [f"note {i} " + "x" * 50 for i in range(20)]
+    brief = {"fragrance_family": "floral", "mood": "m" * 200, "notes_include": notes,
+             "notes_exclude": [n.replace("note", "other") for n in notes]}
+    answer = client.post("/api/v1/generate/batch", headers=auth(keys["alice"]),
+                         json={"requests": [brief] * 1000})
+    assert answer.status_code != 413, answer.text
+    large_search = client.post("/api/v1/search/semantic", headers=auth(keys["alice"]),
+                               json={"query": "x" * 5000})
+    assert large_search.status_code == 413

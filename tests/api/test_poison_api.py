@@ -207,12 +207,12 @@ def test_a_body_of_countless_members_is_refused_in_a_few_errors(
 def test_many_bad_fields_are_named_up_to_a_bound(api: TestClient, tenant: IssuedKey) -> None:
     """Under the ceilings, every bad item is an error; the answer names the first 100 and
     says how many there were."""
-    raw = b'{"requests":[' + b",".join([b"0"] * 5_000) + b"]}"
-    response = _post_raw(api, tenant, "/api/v1/generate/batch", raw)
+    raw = b'{"target":"embedding","dataset_lines":[' + b",".join([b"0"] * 5_000) + b"]}"
+    response = _post_raw(api, tenant, "/api/v1/training", raw)
     assert response.status_code == 422
     problem = response.json()
     assert len(problem["errors"]) == 100 and problem["errors_total"] == 5_000
-    assert problem["errors"][0]["field"] == "requests.0"
+    assert problem["errors"][0]["field"] == "dataset_lines.0"
 
 
 @pytest.mark.parametrize(("path", "raw", "field"), [
