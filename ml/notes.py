@@ -171,6 +171,23 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("leather", "cuir", "cuoio", "cuero"), ("vetiver", "vetyver"), ("violet", "violette"),
     ("lavender", "lavande", "lavanda"), ("cashmeran", "cashmere wood", "cashmere woods"),
 )
+# Notes as Spanish, French and Italian queries name them ("rosa y vainilla", "perfume de
+# rosas", "pamplemousse"), joined to the notes' synonyms above.
+ROMANCE_NAMES: tuple[tuple[str, ...], ...] = (
+    ("rose", "rosa", "rosas"), ("grapefruit", "pamplemousse", "pompelmo", "toronja"),
+    ("lemon", "limon", "limone"), ("orange", "naranja", "arancia"),
+    ("mandarin", "mandarine", "mandarina", "mandarino"), ("sandalwood", "sandalo"),
+    ("patchouli", "pachuli"), ("musk", "almizcle", "muschio"), ("fig", "higo", "figue", "fico"),
+    ("cedar", "cedro"), ("tobacco", "tabac", "tabaco", "tabacco"), ("honey", "miel", "miele"),
+    ("incense", "incienso", "incenso"), ("black pepper", "pimienta", "poivre"),
+    ("cinnamon", "canela", "cannelle", "cannella"), ("apple", "manzana", "pomme"),
+    ("cherry", "cereza", "cerise", "ciliegia"), ("almond", "almendra", "amande", "mandorla"),
+    ("mint", "menta", "menthe"), ("vanilla", "vainillas"), ("jasmine", "jazmines"),
+)
+SYNONYMS = tuple(
+    (*names, *(name for group in ROMANCE_NAMES if group[0] == names[0] for name in group[1:]))
+    for names in SYNONYMS) + tuple(
+    group for group in ROMANCE_NAMES if not any(names[0] == group[0] for names in SYNONYMS))
 # The words of the French, Italian, Spanish and variant spellings among the synonyms
 # ("jasmin", "santal", "tuberosa"; "ambre" is the character amber): notes as query words, yet
 # words of their own in a perfume's name ("Tobacco Vanille" and "Jasmin Rouge" stay names,
@@ -179,7 +196,8 @@ VARIANTS = frozenset(("encens", "feve", "musc", "cedre", "santal", "jasmin", "va
                       "tubereuse", "bergamote", "fleur", "fleurs", "oranger", "cuir", "vetyver",
                       "violette", "lavande", "ambre", "gelsomino", "jazmin", "vaniglia",
                       "vainilla", "tuberosa", "bergamotto", "bergamota", "zagara",
-                      "azahar", "cuoio", "cuero", "lavanda"))
+                      "azahar", "cuoio", "cuero", "lavanda",
+                      *(name for group in ROMANCE_NAMES for name in group[1:])))
 _MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
 
 

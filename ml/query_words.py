@@ -72,24 +72,28 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("amber", "ambery", "ambre", "oriental", "orientals"), "amber"),
     **dict.fromkeys(("woody amber", "woody oriental", "oriental woody"), "woody_amber"),
     # with the French words perfumery writes in English too ("boisé", "épicé", "poudré")
-    **dict.fromkeys(("woody", "woods", "wood", "woodsy", "boise", "boisee"), "woody"),
+    **dict.fromkeys(("woody", "woods", "wood", "woodsy", "boise", "boisee", "amaderado",
+                     "amaderada", "legnoso", "legnosa"), "woody"),
     **dict.fromkeys(("chypre", "mossy", "mossy woods", "mossy woody"), "mossy_woods"),
     **dict.fromkeys(("dry woods", "dry woody"), "dry_woods"),
     **dict.fromkeys(("leathery",), "leathery"),
     **dict.fromkeys(("aromatic", "herbal", "herbaceous", "herby"), "aromatic"),
     **dict.fromkeys(("fougere", "fougeres"), "fougere"),
-    **dict.fromkeys(("citrus", "citrusy", "citric", "zesty", "hesperidic", "hesperide"),
-                    "citrus"),
+    **dict.fromkeys(("citrus", "citrusy", "citric", "zesty", "hesperidic", "hesperide",
+                     "citrico", "citrica", "agrumato", "agrumata", "agrumi", "agrume",
+                     "agrumes"), "citrus"),
     **dict.fromkeys(("aquatic", "marine", "oceanic", "ocean", "watery", "ozonic", "sea",
                      "sea breeze", "beach", "seaside", "seashore", "sea air"), "aquatic"),
     **dict.fromkeys(("green", "leafy", "grassy", "verdant"), "green"),
-    **dict.fromkeys(("fruity", "fruit", "fruits", "juicy"), "fruity"),
+    **dict.fromkeys(("fruity", "fruit", "fruits", "juicy", "afrutado", "afrutada",
+                     "fruttato", "fruttata", "fruite", "fruitee"), "fruity"),
     # the family as shops name it: one family, not fruity and floral both (few perfumes of
     # the fruity family are tagged floral too: 1 of 5 hits met "fruity floral for teens")
     **dict.fromkeys(("fruity floral", "floral fruity", "fruity florals"), "fruity"),
     **dict.fromkeys(("gourmand", "gourmands", "edible", "dessert", "foody"), "gourmand"),
     **dict.fromkeys(("powdery", "poudre", "poudree"), "powdery"),
-    **dict.fromkeys(("spicy", "spiced", "spicey", "epice", "epicee"), "spicy"),
+    **dict.fromkeys(("spicy", "spiced", "spicey", "epice", "epicee", "especiado",
+                     "especiada", "speziato", "speziata"), "spicy"),
     **dict.fromkeys(("smoky", "smokey"), "smoky"),
     **dict.fromkeys(("musky", "musque", "musquee"), "musky"),
     **dict.fromkeys(("aldehydic",), "aldehydic"),
@@ -108,6 +112,10 @@ MOOD_WORDS: dict[str, str] = {
     "athletic": "sporty", "moody": "dark", "timeless": "classic", "vintage": "classic",
     "retro": "classic", "contemporary": "modern", "daring": "bold", "sugary": "sweet",
     "sucre": "sweet", "sucree": "sweet", "frais": "fresh", "fraiche": "fresh",
+    # Spanish and Italian
+    "fresco": "fresh", "fresca": "fresh", "frescos": "fresh", "frescas": "fresh",
+    "dulce": "sweet", "dulces": "sweet", "romantico": "romantic", "romantica": "romantic",
+    "romantique": "romantic", "elegante": "elegant", "limpio": "clean", "limpia": "clean",
     "earthy": "natural",
     # a mood's noun ("zero sweetness", "a touch of warmth")
     "sweetness": "sweet", "freshness": "fresh", "warmth": "warm", "coziness": "cozy",
@@ -233,7 +241,10 @@ GENERIC_WORDS = frozenset((
     "perfume", "perfumes", "fragrance", "fragrances", "scent", "scents", "smell", "smells",
     "parfum", "parfums", "eau", "toilette", "spray", "something", "anything", "one", "good",
     "nice", "best", "great", "recommend", "recommendation", "suggest", "suggestion", "want",
-    "need", "looking", "please", "wear", "like", "love"))
+    "need", "looking", "please", "wear", "like", "love",
+    # Spanish, French and Italian
+    "profumo", "profumi", "fragancia", "fragancias", "fragranza", "para", "pour", "per",
+    "de", "del", "di", "un", "una", "uno", "le", "la", "el", "los", "las"))
 # Words that carry no wish of their own: what is left of "I hate oud" ("i") or "nothing
 # with patchouli" ("with") once the wishes are read is embedded as nothing (`ml.planning`).
 FUNCTION_WORDS = frozenset((
@@ -249,7 +260,8 @@ NEGATIONS = frozenset((
     "anything but", "everything but", "hold the", "free of", "free from", "avoid", "avoiding",
     "skip", "never", "nothing", "none", "non", "don t want", "do not want", "dont want",
     "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
-    "but not", "rather than", "instead of", "lacking", "other than", "sans",
+    "but not", "rather than", "instead of", "lacking", "other than", "sans", "sin",
+    "senza",
     # contractions as people type them, with or without the apostrophe ("isn't too sweet")
     "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
     "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
@@ -293,7 +305,7 @@ BACK_LIKES = frozenset(("but cheaper", "only cheaper", "just cheaper", "but affo
                         "but more affordable"))
 # "Santal 33 but less sweet", "... but more smoky": a perfume, "but", a comparative.
 COMPARATIVES = frozenset(("less", "more"))
-CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus"))
+CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus", "y", "et", "ou"))
 SCOPE_FILLERS = frozenset((
     "any", "the", "a", "an", "of", "some", "real", "actual", "notes", "note", "hint", "hints",
     "trace", "traces", "accord", "accords", "at", "all", "whatsoever", "added", "more",

@@ -44,6 +44,11 @@ SEASON_TERMS: dict[str, str] = {
                      "hot days", "hot climate", "tropical weather"), "summer"),
     **dict.fromkeys(("cold weather", "cold days", "chilly", "freezing", "cold climate"),
                     "winter"),
+    # Spanish, French and Italian (accents are dropped before matching: été, otoño)
+    **dict.fromkeys(("primavera", "printemps"), "spring"),
+    **dict.fromkeys(("verano", "ete", "estate"), "summer"),
+    **dict.fromkeys(("otono", "automne", "autunno"), "autumn"),
+    **dict.fromkeys(("invierno", "hiver", "inverno"), "winter"),
 }
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",
@@ -55,4 +60,8 @@ GENDER_TERMS: dict[str, str] = {
                      "femme", "lady", "ladies", "girl", "girls", "girlfriend", "wife",
                      "mother", "mom", "mum", "daughter", "sister", "aunt", "gf"), "feminine"),
     **dict.fromkeys(("unisex", "genderless", "gender-neutral", "shared"), "unisex"),
+    # Spanish, French and Italian
+    **dict.fromkeys(("hombre", "hombres", "caballero", "caballeros", "uomo", "pour homme"),
+                    "masculine"),
+    **dict.fromkeys(("mujer", "mujeres", "dama", "damas", "donna", "pour femme"), "feminine"),
 }

@@ -214,7 +214,13 @@ def _closest(word: str) -> str | None:
     if len(word) < MIN_LENGTH or word in vocabulary:
         return None
     found = nearest(word, (known for known in vocabulary if known[0] == word[0]))
-    return found[0] if len(found) == 1 else None
+    # spellings of one note tie ("bergamotte": bergamote and bergamotto): that note
+    named = {_NOTE_OF_SPELLING.get(known, known) for known in found}
+    return named.pop() if len(named) == 1 else None
+
+
+# each one-word spelling of a note in `ml.notes.SYNONYMS` -> the note
+_NOTE_OF_SPELLING = {name: names[0] for names in SYNONYMS for name in names if " " not in name}
 
 
 @cache
