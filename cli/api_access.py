@@ -23,6 +23,10 @@ from cli.stack import DEV_KEY_FILE
 from client import ClientError, FragranceClient
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+# how long one request waits for an answer, every command alike; the client sends it again
+# after no answer (`FragranceClient.retries`), so a server that never answers is given up
+# on after about four times this (`batch submit` waited 120 s a try: eight silent minutes)
+REQUEST_TIMEOUT_S = 30.0
 
 
 def stack_url() -> str:
@@ -61,8 +65,8 @@ class Access:
     api_key: str
     as_json: bool
 
-    def client(self, timeout_s: float = 30.0) -> FragranceClient:
-        return FragranceClient(self.url, self.api_key, timeout_s=timeout_s)
+    def client(self) -> FragranceClient:
+        return FragranceClient(self.url, self.api_key, timeout_s=REQUEST_TIMEOUT_S)
 
     def emit(self, data: Any, human: Callable[[Any], list[str]]) -> None:
         """`data` as JSON with --json, else as `human` lines."""

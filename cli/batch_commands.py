@@ -15,12 +15,12 @@ from typing import IO, Any
 
 import click
 
-from cli.api_access import Access, with_api
+from cli.api_access import Access, ExitCode, with_api
 from cli.job_commands import briefs_or_exit
 from cli.job_views import batch_exit_code, batch_lines, counts_text
-from cli.option_types import idempotency_key_option
+from cli.option_types import RESOURCE_ID, idempotency_key_option
 from cli.progress import follow_batch
-from client import Batch, BatchResult, FragranceClient, WaitTimedOut
+from client import Batch, BatchResult, ClientError, FragranceClient, WaitTimedOut
 
 CSV_COLUMNS = ("index", "job_id", "status", "result", "error")
 
@@ -70,7 +70,7 @@ def batch_submit(access: Access, path: Path, idempotency_key: str | None,
                  webhook: str | None, no_wait: bool, timeout: float) -> None:
     briefs = briefs_or_exit(path)
     options: dict[str, Any] = {"webhook": webhook} if webhook else {}
-    with access.client(timeout_s=120) as client:
+    with access.client() as client:
         with briefs.refusals_located():
             submitted = client.submit_batch(briefs.briefs, idempotency_key=idempotency_key
                                             or f"cli-{uuid.uuid4()}", **options)
@@ -85,7 +85,7 @@ def batch_submit(access: Access, path: Path, idempotency_key: str | None,
 @batch.command("watch", help="Follow a batch with a progress bar until it completes; exit "
                              "0 if every item succeeded, 1 if one failed, 3 if one was "
                              "canceled.")
-@click.argument("batch_id")
+@click.argument("batch_id", type=RESOURCE_ID)
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds to follow it")
 @with_api
@@ -95,25 +95,52 @@ def batch_watch(access: Access, batch_id: str, timeout: float) -> None:
 
 
 def _follow(access: Access, client: FragranceClient, current: Batch, timeout: float) -> None:
-    try:
-        current = follow_batch(client, current, timeout, quiet=access.as_json)
-    except WaitTimedOut:
-        current = client.batch(current["id"])
-        click.echo(f"gave up waiting after {timeout:g} s; the batch goes on", err=True)
+    """Follow the batch until it completes, print it and exit with its code. A batch
+    completed already is only reported (`--timeout 0` said "gave up waiting" beside
+    "completed"). The batch is accepted by now, so a failure to follow it prints the batch
+    as last seen and says it goes on, never an error alone (read: nothing accepted)."""
+    if current["status"] != "completed":
+        try:
+            current = follow_batch(client, current, timeout, quiet=access.as_json)
+        except WaitTimedOut:
+            current = _batch_or(client, current)
+            if current["status"] != "completed":
+                click.echo(f"gave up waiting after {timeout:g} s; the batch goes on",
+                           err=True)
+        except ClientError as error:
+            access.emit(current, batch_lines)
+            click.echo(f"Error: batch {current['id']} was accepted and goes on, but "
+                       f"following it failed: {error}", err=True)
+            sys.exit(ExitCode.FAILED)
     access.emit(current, batch_lines)
     sys.exit(batch_exit_code(current))
 
 
+def _batch_or(client: FragranceClient, last_seen: Batch) -> Batch:
+    """The batch now, or as last seen when the API cannot say."""
+    try:
+        return client.batch(last_seen["id"])
+    except ClientError:
+        return last_seen
+
+
 @batch.command("download", help="Write every item's outcome, one line per item in input "
-                                "order: index, job_id, status, and result or error.")
-@click.argument("batch_id")
+                                "order: index, job_id, status, and result or error. "
+                                "Without -o the lines are stdout; with -o FILE a summary "
+                                "goes to stderr, or with --json a JSON summary (batch_id, "
+                                "format, output, lines, counts) to stdout. --json needs "
+                                "-o: stdout cannot hold both the results and JSON.")
+@click.argument("batch_id", type=RESOURCE_ID)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               default=None, callback=_writable_output, help="a file (default: stdout)")
 @with_api
 def batch_download(access: Access, batch_id: str, fmt: str, output: Path | None) -> None:
-    with access.client(timeout_s=120) as client:
+    if access.as_json and output is None:  # CSV (or JSONL and a summary) went to stdout
+        raise click.UsageError("--json prints a JSON summary of the file written: give "
+                               "-o FILE too (without --json the results go to stdout)")
+    with access.client() as client:
         client.batch(batch_id)  # a 404 before any file is written
         if output is None:
             counts = _write(client.batch_results(batch_id), sys.stdout, fmt)
@@ -122,7 +149,7 @@ def batch_download(access: Access, batch_id: str, fmt: str, output: Path | None)
                 counts = _write(client.batch_results(batch_id), sink, fmt)
     summary = {"batch_id": batch_id, "format": fmt, "output": str(output or "-"),
                "lines": sum(counts.values()), "counts": dict(counts)}
-    if output is not None or access.as_json:
+    if output is not None:
         click.echo(json.dumps(summary) if access.as_json else
                    f"wrote {summary['lines']} lines to {output}: {counts_text(counts)}",
                    err=not access.as_json)
@@ -152,7 +179,7 @@ def _csv_cells(line: BatchResult) -> list[Any]:
 
 
 @batch.command("cancel", help="Cancel what has not finished; finished items keep results.")
-@click.argument("batch_id")
+@click.argument("batch_id", type=RESOURCE_ID)
 @with_api
 def batch_cancel(access: Access, batch_id: str) -> None:
     with access.client() as client:

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 
 from api.briefs import brief_errors
-from api.strict_json import strict_loads
+from api.strict_json import MAX_STRING_CHARS, strict_loads
 from client import ApiError
 
 LIST_FIELDS = ("notes_include", "notes_exclude")
@@ -41,7 +41,8 @@ class BriefFileError(ValueError):
         shown = [f"{path.name}:{line}: {message}" for line, message in errors[:MAX_SHOWN]]
         if len(errors) > MAX_SHOWN:
             shown.append(f"... and {len(errors) - MAX_SHOWN} more")
-        super().__init__(f"{len(errors)} bad line(s) in {path}; nothing was sent\n"
+        lines = len({line for line, _ in errors})  # a line with two errors is one bad line
+        super().__init__(f"{lines} bad line(s) in {path}; nothing was sent\n"
                          + "\n".join(shown))
 
 
@@ -133,8 +134,12 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Each line read by the API's strict JSON edge: a line it refuses (a key given twice,
-    a NUL...) yields each of its refusals."""
-    for line, raw in enumerate(text.splitlines(), 1):
+    a NUL...) yields each of its refusals. Lines end at "\n" only (JSONL's rule; a "\r"
+    before it is dropped): `str.splitlines` also broke lines at U+2028, U+2029, U+0085,
+    VT and FF, which a JSON string may hold, so valid lines were reported bad and every
+    line after them numbered wrong."""
+    for line, raw in enumerate(text.split("\n"), 1):
+        raw = raw.removesuffix("\r")
         if raw.strip():
             for row in _object_or_refusals(raw):
                 yield line, row
@@ -183,14 +188,40 @@ def _item_place(loc: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Each row with a cell in it, as a brief. The header's names are read without the
+    spaces around them, as cells are (" season " named no field the API knows, and every
+    row was blamed for it). A row the csv module cannot read (a cell longer than its
+    limit) is a bad line, and the file is read no further."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    repeated = _repeated_columns(reader.fieldnames or [])
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield reader.reader.line_num, _unreadable_csv(exc)
+        return
+    reader.fieldnames = [name.strip() for name in header]
+    repeated = _repeated_columns(reader.fieldnames)
     if repeated:
         yield 1, f"{', '.join(repeated)}: a column may appear only once in the header"
         return
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the DictReader's own line_num is still the last row's
+            yield reader.reader.line_num, _unreadable_csv(exc)
+            return
         if any((cell or "").strip() for cell in row.values()):
             yield reader.line_num, _csv_brief(row)
+
+
+def _unreadable_csv(error: csv.Error) -> str:
+    """Why the csv module stopped reading (it raised, with a traceback, for a cell over
+    its limit of 131,072 characters)."""
+    if "field larger than field limit" in str(error):
+        return (f"a cell is longer than {csv.field_size_limit():,} characters (the API takes "
+                f"at most {MAX_STRING_CHARS:,} in a string); the file was read no further")
+    return f"not CSV: {error}; the file was read no further"
 
 
 def _repeated_columns(names: Sequence[str]) -> list[str]:

@@ -16,7 +16,7 @@ import click
 from cli.api_access import Access, ExitCode, with_api
 from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
-from cli.option_types import EVENT_NUMBER, BriefWord
+from cli.option_types import EVENT_NUMBER, RESOURCE_ID, BriefWord
 from cli.progress import follow_job
 from client import TERMINAL, FragranceClient, Job, WaitTimedOut
 
@@ -117,7 +117,7 @@ def jobs() -> None:
 
 @jobs.command("show", help="Print one job; exit with its code once it is final (failed 1, "
                            "canceled 3, time limit 4; queued or running: 0).")
-@click.argument("job_id")
+@click.argument("job_id", type=RESOURCE_ID)
 @with_api
 def jobs_show(access: Access, job_id: str) -> None:
     with access.client() as client:
@@ -145,7 +145,7 @@ def jobs_list(access: Access, status: str | None, kind: str | None, limit: int) 
 
 @jobs.command("watch", help="Follow a job's events with a live status line; print it when "
                             "it is final and exit with its code.")
-@click.argument("job_id")
+@click.argument("job_id", type=RESOURCE_ID)
 @click.option("--timeout", default=600.0, show_default=True, type=click.FloatRange(min=0),
               help="seconds to wait")
 @with_api
@@ -156,7 +156,7 @@ def jobs_watch(access: Access, job_id: str, timeout: float) -> None:
 
 @jobs.command("cancel", help="Cancel a job: queued, it never runs; running, it stops at "
                              "its next checkpoint.")
-@click.argument("job_id")
+@click.argument("job_id", type=RESOURCE_ID)
 @with_api
 def jobs_cancel(access: Access, job_id: str) -> None:
     with access.client() as client:
@@ -165,7 +165,7 @@ def jobs_cancel(access: Access, job_id: str) -> None:
 
 @jobs.command("events", help="Print a job's events as they happen, until its final one "
                              "(--json: one JSON object per line).")
-@click.argument("job_id")
+@click.argument("job_id", type=RESOURCE_ID)
 @click.option("--after", default=0, show_default=True, type=EVENT_NUMBER,
               help="start after this event number")
 @with_api

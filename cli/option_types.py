@@ -5,6 +5,7 @@ from the HTTP library or a connection error."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -68,6 +69,26 @@ class HeaderValue(click.ParamType):
         return text
 
 
+class ResourceId(click.ParamType):
+    """A job's or a batch's id, as an argument. An empty one, or one holding a control
+    character (a newline pasted with it), is a usage error naming the argument: the empty
+    id asked for the collection (a 307 read as "not JSON"), the newline made the HTTP
+    library raise a traceback. Anything else is sent as it is, escaped as one path segment
+    by the client (an id that names nothing is the API's 404)."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value)
+        if not text:
+            self.fail("an id cannot be empty", param, ctx)
+        if any(unicodedata.category(char) == "Cc" for char in text):
+            self.fail(f"{text!r}: an id cannot hold control characters (a newline, a tab...)",
+                      param, ctx)
+        return text
+
+
 class QueueNames(click.ParamType):
     """Comma-separated queue names, each one the workers consume (`core.states.QUEUES`):
     a worker started on a queue no producer uses would report itself ready and never run
@@ -128,6 +149,7 @@ class BriefWord(click.ParamType):
 PORT = click.IntRange(1, 65535)
 API_URL = ApiUrl()
 API_KEY = HeaderValue("key", api_key_problem, secret=True)
+RESOURCE_ID = ResourceId()
 IDEMPOTENCY_KEY = HeaderValue("key", idempotency_key_problem)
 MAX_EVENT_NUMBER = 2**31 - 1  # the API's largest event number (`Last-Event-ID`)
 EVENT_NUMBER = click.IntRange(0, MAX_EVENT_NUMBER)

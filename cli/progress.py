@@ -1,9 +1,13 @@
 """Live progress on stderr (rich): a bar with counts per status for a batch (plain lines
 when stderr is not a terminal), a status line for a job. Both are fed by the API's event
-streams, not by polling; stdout stays free for the result (or --json)."""
+streams; a batch's, when the API refuses it or it breaks, by polling the batch instead.
+stdout stays free for the result (or --json)."""
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -11,9 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.job_views import counts_text
-from client import Batch, FragranceClient, Job
+from client import Batch, ClientError, FragranceClient, Job, WaitTimedOut
 
 FINAL = ("succeeded", "failed", "canceled")
+POLL_S = 2.0  # between two `GET /batches/{id}` once the batch's event stream failed
 
 
 def follow_batch(client: FragranceClient, batch: Batch, timeout_s: float | None,
@@ -21,7 +26,7 @@ def follow_batch(client: FragranceClient, batch: Batch, timeout_s: float | None,
     """The batch once completed, showing its progress on stderr (nothing with `quiet`): a
     bar of finished items with counts per status on a terminal, else a plain line each
     time the counts change (a log or a pipe gets whole lines, never a bar cut to 80
-    columns). Raises WaitTimedOut after `timeout_s`."""
+    columns). Fed by `batch_updates`; raises WaitTimedOut after `timeout_s`."""
     console = Console(stderr=True, quiet=quiet)
     if quiet or not console.is_terminal:
         return _batch_in_lines(client, batch, timeout_s, quiet)
@@ -36,7 +41,8 @@ def _batch_with_bar(client: FragranceClient, batch: Batch, timeout_s: float | No
         task = progress.add_task("batch", total=batch["total"], short=batch["id"][:8],
                                  counts=counts_text(batch["counts"]))
         latest = batch
-        for latest in client.batch_events(batch["id"], timeout_s=timeout_s):
+        say = functools.partial(progress.console.print, markup=False, highlight=False)
+        for latest in batch_updates(client, batch, timeout_s, say):
             progress.update(task, completed=finished(latest),
                             counts=counts_text(latest["counts"]))
     return latest
@@ -47,12 +53,41 @@ def _batch_in_lines(client: FragranceClient, batch: Batch, timeout_s: float | No
     """One line per change of the counts (none with `quiet`)."""
     shown = ""
     latest = batch
-    for latest in client.batch_events(batch["id"], timeout_s=timeout_s):
+    for latest in batch_updates(client, batch, timeout_s,
+                                lambda text: click.echo(text, err=True)):
         line = batch_progress_line(latest)
         if not quiet and line != shown:
             click.echo(line, err=True)
             shown = line
     return latest
+
+
+def batch_updates(client: FragranceClient, batch: Batch, timeout_s: float | None,
+                  say: Callable[[str], None]) -> Iterator[Batch]:
+    """The batch each time its counts change, until it is completed: from its event
+    stream, or, once the stream is refused for good or breaks (429 too many open streams,
+    a proxy that cuts it), from `GET /batches/{id}` every POLL_S, `say`ing so once. The
+    batch is accepted by then: a refused stream made `batch submit` exit 1 as if the API
+    had refused the batch. Raises WaitTimedOut after `timeout_s`; a failed poll raises."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    latest = batch
+    try:
+        for latest in client.batch_events(batch["id"], timeout_s=timeout_s):
+            yield latest
+        return
+    except WaitTimedOut:
+        raise
+    except ClientError as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        say(f"the batch's event stream failed ({reason}); asking for the batch every "
+            f"{POLL_S:g} s instead")
+    while latest["status"] != "completed":
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise WaitTimedOut(f"gave up waiting on batch {batch['id']}")
+        time.sleep(POLL_S if left is None else min(POLL_S, left))
+        latest = client.batch(batch["id"])
+        yield latest
 
 
 def batch_progress_line(batch: Batch) -> str:

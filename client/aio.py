@@ -61,7 +61,7 @@ class AsyncFragranceClient:
 
     # ---- jobs -----------------------------------------------------------------------
     async def job(self, job_id: str) -> Job:
-        return cast(Job, await self.call(protocol.get(f"{V1}/jobs/{job_id}")))
+        return cast(Job, await self.call(protocol.get(protocol.job_path(job_id))))
 
     async def jobs(self, *, status: str | None = None, kind: str | None = None,
                    page_size: int = 50) -> AsyncIterator[Job]:
@@ -76,7 +76,7 @@ class AsyncFragranceClient:
                 return
 
     async def cancel(self, job_id: str) -> Job:
-        return cast(Job, await self.call(protocol.post(f"{V1}/jobs/{job_id}/cancel")))
+        return cast(Job, await self.call(protocol.post(protocol.job_path(job_id, "cancel"))))
 
     async def events(self, job_id: str, *, after: int = 0,
                      timeout_s: float | None = None) -> AsyncIterator[Event]:
@@ -85,7 +85,7 @@ class AsyncFragranceClient:
         last, failures = after, 0
         while True:
             try:
-                lines = self._lines(f"{V1}/jobs/{job_id}/events", deadline,
+                lines = self._lines(protocol.job_path(job_id, "events"), deadline,
                                     protocol.events_headers(last), protocol.SSE)
                 async for event in sse.aevents(lines):
                     last, failures = protocol.sequence(event, last), 0
@@ -105,10 +105,10 @@ class AsyncFragranceClient:
 
     # ---- batches --------------------------------------------------------------------
     async def batch(self, batch_id: str) -> Batch:
-        return cast(Batch, await self.call(protocol.get(f"{V1}/batches/{batch_id}")))
+        return cast(Batch, await self.call(protocol.get(protocol.batch_path(batch_id))))
 
     async def cancel_batch(self, batch_id: str) -> Batch:
-        return cast(Batch, await self.call(protocol.post(f"{V1}/batches/{batch_id}/cancel")))
+        return cast(Batch, await self.call(protocol.post(protocol.batch_path(batch_id, "cancel"))))
 
     async def batch_events(self, batch_id: str, *,
                            timeout_s: float | None = None) -> AsyncIterator[Batch]:
@@ -116,7 +116,7 @@ class AsyncFragranceClient:
         failures = 0
         while True:
             try:
-                lines = self._lines(f"{V1}/batches/{batch_id}/events", deadline,
+                lines = self._lines(protocol.batch_path(batch_id, "events"), deadline,
                                     {"Accept": protocol.SSE}, protocol.SSE)
                 async for event in sse.aevents(lines):
                     failures = 0
@@ -128,7 +128,7 @@ class AsyncFragranceClient:
                 failures = await self._pause_or_raise(failures, error, deadline)
 
     async def batch_results(self, batch_id: str) -> AsyncIterator[BatchResult]:
-        async for line in self._lines(f"{V1}/batches/{batch_id}/results", None, {},
+        async for line in self._lines(protocol.batch_path(batch_id, "results"), None, {},
                                       protocol.NDJSON):
             if line:
                 yield cast(BatchResult, json.loads(line))

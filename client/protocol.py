@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -75,6 +76,29 @@ def submit(path: str, body: dict[str, Any], idempotency_key: str | None = None,
     if wait_s > 0:
         headers["Prefer"] = f"wait={wait_s:g}"
     return Call("POST", path, json=body, headers=headers, wait_s=wait_s)
+
+
+def job_path(job_id: str, *rest: str) -> str:
+    """`/api/v1/jobs/{job_id}[/rest...]`, the id escaped as one path segment."""
+    return "/".join((f"{V1}/jobs", segment(job_id, "job_id"), *rest))
+
+
+def batch_path(batch_id: str, *rest: str) -> str:
+    """`/api/v1/batches/{batch_id}[/rest...]`, the id escaped as one path segment."""
+    return "/".join((f"{V1}/batches", segment(batch_id, "batch_id"), *rest))
+
+
+def segment(value: str, name: str) -> str:
+    """An id as one path segment: `/`, `?`, `#`, `%`, spaces and control characters
+    escaped, and so are the dot segments `.` and `..` (which the URL would resolve away).
+    Whatever it holds, it names one resource of its collection, an unknown one the API's
+    404: an id of `../batches/B` sent unescaped canceled batch B instead of a job.
+    ValueError (`name` says which) for an empty id, which names the collection itself."""
+    if not value:
+        raise ValueError(f"{name}: give at least one character")
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return quote(value, safe="")
 
 
 def get(path: str, **params: Any) -> Call:

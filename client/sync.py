@@ -69,7 +69,7 @@ class FragranceClient:
 
     # ---- jobs -----------------------------------------------------------------------
     def job(self, job_id: str) -> Job:
-        return cast(Job, self.call(protocol.get(f"{V1}/jobs/{job_id}")))
+        return cast(Job, self.call(protocol.get(protocol.job_path(job_id))))
 
     def jobs(self, *, status: str | None = None, kind: str | None = None,
              page_size: int = 50) -> Iterator[Job]:
@@ -84,7 +84,7 @@ class FragranceClient:
                 return
 
     def cancel(self, job_id: str) -> Job:
-        return cast(Job, self.call(protocol.post(f"{V1}/jobs/{job_id}/cancel")))
+        return cast(Job, self.call(protocol.post(protocol.job_path(job_id, "cancel"))))
 
     def events(self, job_id: str, *, after: int = 0,
                timeout_s: float | None = None) -> Iterator[Event]:
@@ -95,7 +95,7 @@ class FragranceClient:
         last, failures = after, 0
         while True:
             try:
-                lines = self._lines(f"{V1}/jobs/{job_id}/events", deadline,
+                lines = self._lines(protocol.job_path(job_id, "events"), deadline,
                                     protocol.events_headers(last), protocol.SSE)
                 for event in sse.events(lines):
                     last, failures = protocol.sequence(event, last), 0
@@ -116,10 +116,10 @@ class FragranceClient:
 
     # ---- batches --------------------------------------------------------------------
     def batch(self, batch_id: str) -> Batch:
-        return cast(Batch, self.call(protocol.get(f"{V1}/batches/{batch_id}")))
+        return cast(Batch, self.call(protocol.get(protocol.batch_path(batch_id))))
 
     def cancel_batch(self, batch_id: str) -> Batch:
-        return cast(Batch, self.call(protocol.post(f"{V1}/batches/{batch_id}/cancel")))
+        return cast(Batch, self.call(protocol.post(protocol.batch_path(batch_id, "cancel"))))
 
     def batch_events(self, batch_id: str, *, timeout_s: float | None = None) -> Iterator[Batch]:
         """The batch now, then each time its counts change, until it is completed."""
@@ -127,7 +127,7 @@ class FragranceClient:
         failures = 0
         while True:
             try:
-                lines = self._lines(f"{V1}/batches/{batch_id}/events", deadline,
+                lines = self._lines(protocol.batch_path(batch_id, "events"), deadline,
                                     {"Accept": protocol.SSE}, protocol.SSE)
                 for event in sse.events(lines):
                     failures = 0
@@ -140,7 +140,7 @@ class FragranceClient:
 
     def batch_results(self, batch_id: str) -> Iterator[BatchResult]:
         """Every item's outcome in input order (index, job_id, status, result or error)."""
-        for line in self._lines(f"{V1}/batches/{batch_id}/results", None, {},
+        for line in self._lines(protocol.batch_path(batch_id, "results"), None, {},
                                 protocol.NDJSON):
             if line:
                 yield cast(BatchResult, json.loads(line))

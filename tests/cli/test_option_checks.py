@@ -204,3 +204,57 @@ def test_a_recipe_word_the_api_would_refuse_is_a_usage_error(sent: list[Any], op
     assert answer.exit_code == 2, answer.output
     assert option in answer.output and "or a word for one" in answer.output
     assert sent == []
+
+
+ID_COMMANDS = [("jobs", "show"), ("jobs", "watch"), ("jobs", "cancel"), ("jobs", "events"),
+               ("batch", "watch"), ("batch", "download"), ("batch", "cancel")]
+
+
+@pytest.mark.parametrize("given", ["", "a\nb", "tab\there", "\x7f", "nul\x00", "c1\x85"])
+@pytest.mark.parametrize("command", ID_COMMANDS)
+def test_an_empty_id_or_one_with_a_control_character_is_a_usage_error_naming_the_argument(
+        sent: list[Any], command: tuple[str, ...], given: str) -> None:
+    """`jobs show ""` printed "server answered 307 ... not JSON" (it asked for the
+    collection) and an id with a newline crashed with httpx.InvalidURL."""
+    refused = fragrance(*command, given, *KEY, *URL)
+    assert refused.exit_code == 2, refused.output
+    argument = "'BATCH_ID'" if command[0] == "batch" else "'JOB_ID'"
+    assert f"Invalid value for {argument}" in refused.output
+    assert isinstance(refused.exception, SystemExit)
+    assert sent == []
+
+
+@pytest.mark.parametrize(("command", "given", "request_sent"), [
+    (("jobs", "cancel"), f"../batches/{JOB_ID}",
+     f"POST /api/v1/jobs/..%2Fbatches%2F{JOB_ID}/cancel"),
+    (("jobs", "show"), "../jobs?status=failed", "GET /api/v1/jobs/..%2Fjobs%3Fstatus%3Dfailed"),
+    (("batch", "watch"), "../jobs", "GET /api/v1/batches/..%2Fjobs"),
+    (("batch", "cancel"), "..", "POST /api/v1/batches/%2E%2E/cancel"),
+])
+def test_an_id_that_reaches_another_route_is_sent_escaped_and_is_an_unknown_id(
+        monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], given: str,
+        request_sent: str) -> None:
+    """`jobs cancel "../batches/B"` canceled batch B (exit 0); `batch watch ../jobs` got the
+    job list and crashed with a KeyError. Escaped as one path segment, each id is one the
+    API does not know: its 404, exit 1."""
+    import httpx
+
+    from cli.api_access import Access
+
+    requests: list[str] = []
+
+    def not_found(request: httpx.Request) -> httpx.Response:
+        requests.append(f"{request.method} {request.url.raw_path.decode('ascii')}")
+        return httpx.Response(404, json={"title": "Not Found", "status": 404},
+                              headers={"content-type": "application/problem+json"})
+
+    def client(self: Access) -> FragranceClient:
+        http = httpx.Client(base_url=self.url, transport=httpx.MockTransport(not_found))
+        return FragranceClient(self.url, self.api_key, http=http)
+
+    monkeypatch.setattr(Access, "client", client)
+    answered = fragrance(*command, given, *KEY, *URL)
+    assert answered.exit_code == 1, answered.output
+    assert "404 Not Found" in answered.output
+    assert isinstance(answered.exception, SystemExit)  # not a KeyError
+    assert requests == [request_sent]

@@ -223,3 +223,85 @@ def test_an_api_key_no_header_can_carry_is_a_value_error_that_does_not_repeat_it
     assert "장미" not in str(refused.value)
     with pytest.raises(ValueError, match="api_key"):
         AsyncFragranceClient("http://api", "fk x")
+
+
+HOSTILE_IDS = {  # an id as given -> how it must travel: one segment under its collection
+    "../batches/b1": "..%2Fbatches%2Fb1",
+    "../jobs?limit=1": "..%2Fjobs%3Flimit%3D1",
+    "..": "%2E%2E",
+    ".": "%2E",
+    "a#b c%2F": "a%23b%20c%252F",
+    "a\nb": "a%0Ab",
+}
+
+
+def _by_path(paths: list[str]) -> Callable[[httpx.Request], httpx.Response]:
+    """Records each request's path as sent (escapes kept) and answers 404, as the API does
+    for an id that names nothing."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(f"{request.method} {request.url.raw_path.decode('ascii')}")
+        return httpx.Response(404, json={"title": "Not Found", "status": 404},
+                              headers={"content-type": PROBLEM})
+    return answer
+
+
+def _every_id_call(given: str, escaped: str) -> list[tuple[str, Callable[..., Any]]]:
+    """(the request each call must make, how the sync client makes it)."""
+    jobs, batches = f"/api/v1/jobs/{escaped}", f"/api/v1/batches/{escaped}"
+    return [(f"GET {jobs}", lambda c: c.job(given)),
+            (f"POST {jobs}/cancel", lambda c: c.cancel(given)),
+            (f"GET {jobs}/events", lambda c: list(c.events(given))),
+            (f"GET {batches}", lambda c: c.batch(given)),
+            (f"POST {batches}/cancel", lambda c: c.cancel_batch(given)),
+            (f"GET {batches}/events", lambda c: list(c.batch_events(given))),
+            (f"GET {batches}/results", lambda c: list(c.batch_results(given)))]
+
+
+@pytest.mark.parametrize(("given", "escaped"), HOSTILE_IDS.items())
+def test_an_id_travels_as_one_path_segment_so_it_names_nothing_else(
+        given: str, escaped: str) -> None:
+    """Ids went into paths as they were: `cancel("../batches/B")` canceled batch B,
+    `job("../jobs?limit=1")` answered the job list, and a newline raised httpx.InvalidURL.
+    Escaped as one segment (the dot segments too), each is an unknown id: a 404."""
+    for expected, make in _every_id_call(given, escaped):
+        paths: list[str] = []
+        with pytest.raises(ApiError) as raised:
+            make(_client(_by_path(paths)))
+        assert raised.value.status == 404
+        assert paths == [expected]
+
+
+def test_the_async_client_escapes_ids_the_same_way() -> None:
+    paths: list[str] = []
+
+    async def scenario() -> None:
+        http = httpx.AsyncClient(base_url="http://api",
+                                 transport=httpx.MockTransport(_by_path(paths)))
+        async with AsyncFragranceClient("http://api", "fk_test", http=http) as client:
+            calls = [client.job(".."), client.cancel("../batches/b1"), client.batch("."),
+                     client.cancel_batch("../jobs?limit=1")]
+            for call in calls:
+                with pytest.raises(ApiError):
+                    await call
+            for stream in (client.events("a/b"), client.batch_events("a/b"),
+                           client.batch_results("a/b")):
+                with pytest.raises(ApiError):
+                    async for _ in stream:
+                        pass
+
+    asyncio.run(scenario())
+    assert paths == ["GET /api/v1/jobs/%2E%2E", "POST /api/v1/jobs/..%2Fbatches%2Fb1/cancel",
+                     "GET /api/v1/batches/%2E",
+                     "POST /api/v1/batches/..%2Fjobs%3Flimit%3D1/cancel",
+                     "GET /api/v1/jobs/a%2Fb/events", "GET /api/v1/batches/a%2Fb/events",
+                     "GET /api/v1/batches/a%2Fb/results"]
+
+
+def test_an_empty_id_is_a_value_error_before_anything_is_sent() -> None:
+    """An empty id asked for the collection itself (`GET /jobs/`: a 307 read as "not
+    JSON")."""
+    paths: list[str] = []
+    for _, make in _every_id_call("", ""):
+        with pytest.raises(ValueError, match=r"(job|batch)_id: give at least one"):
+            make(_client(_by_path(paths)))
+    assert paths == []
