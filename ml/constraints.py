@@ -15,11 +15,12 @@ avoided mood holds those tagged with it, and in part those with the notes that g
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ml.knowledge import Perfume
-from ml.notes import CHARACTER_GROUPS, NoteTaxonomy
+from ml.notes import CHARACTER_GROUPS, FLOWERS, NoteTaxonomy
 from ml.parsing import QueryParse
 from ml.query_words import CHARACTERS, INTENSITIES, MOOD_NOTES, OCCASIONS
 from ml.vector_index import Condition, PayloadFilter
@@ -158,7 +159,28 @@ def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
         notes = MOOD_NOTES.get(value, ()) if kind == "mood" and by_notes else ()
         partial = facets.having("note", notes) - members
         found.append(Constraint(kind, value, members, partial))
+    for key in parse.excluded_characters if by_notes else ():
+        if key in SOFT_NOTE_GROUPS:
+            found.append(_carrying_many(key, SOFT_NOTE_GROUPS[key], taxonomy, facets))
     return tuple(found)
+
+
+# An excluded family whose notes are too common to exclude outright: "no florals" excludes
+# the floral families, and avoids the perfumes of other families full of flowers (CK One,
+# six flowers, came second).
+SOFT_NOTE_GROUPS = {"floral": FLOWERS}
+MANY_NOTES = 3  # a perfume with this many of the group's notes carries it fully
+
+
+def _carrying_many(key: str, group: Iterable[str], taxonomy: NoteTaxonomy,
+                   facets: FacetIndex) -> Constraint:
+    """The perfumes carrying `MANY_NOTES` or more of the group's notes (members), or fewer
+    (partial)."""
+    held: Counter[str] = Counter()
+    for note in group:
+        held.update(facets.having("note", taxonomy.expand(note)))
+    many = frozenset(p for p, count in held.items() if count >= MANY_NOTES)
+    return Constraint("notes of", key, many, frozenset(held) - many)
 
 
 def build_exclusions(parse: QueryParse, taxonomy: NoteTaxonomy,

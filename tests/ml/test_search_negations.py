@@ -534,3 +534,21 @@ def test_an_aversion_excludes_the_note_instead_of_wishing_for_it(
 @pytest.mark.parametrize("query", ["zero sweetness", "no sweetness please"])
 def test_a_mood_s_noun_is_the_mood(interpreter: QueryInterpreter, query: str) -> None:
     assert interpreter.interpret(query).parse.avoid == (("mood", "sweet"),)
+
+
+@pytest.mark.parametrize("query", ["no florals", "nothing flowery, for men", "not floral"])
+def test_no_florals_demotes_the_perfumes_full_of_flowers(
+        pipeline: SearchPipeline, shipped: Catalog, query: str) -> None:
+    """"no florals" excluded the floral families only: CK One (a citrus with jasmine, rose,
+    violet, iris, lily of the valley and freesia) came second, Eternity for Men and Man in
+    Black (tuberose, iris) among the men's. Now the perfumes with three flowers or more
+    come after the rest."""
+    from ml.notes import FLOWERS
+
+    taxonomy = NoteTaxonomy.build(shipped.note_vocabulary())
+    flowers = set().union(*(taxonomy.expand(note) for note in FLOWERS))
+    hits = search(pipeline, query).hits
+    assert len(hits) == 10
+    full = [hit.name for hit in hits
+            if len(flowers & set(shipped.perfume(hit.id).notes)) >= 3]
+    assert full == [], full
