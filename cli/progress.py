@@ -18,7 +18,7 @@ from cli.job_views import counts_text
 from client import Batch, ClientError, FragranceClient, Job, WaitTimedOut
 
 FINAL = ("succeeded", "failed", "canceled")
-POLL_S = 2.0  # between two `GET /batches/{id}` once the batch's event stream failed
+POLL_S = 2.0  # between two `GET /batches/{id}` (or jobs) once the event stream failed
 
 
 def follow_batch(client: FragranceClient, batch: Batch, timeout_s: float | None,
@@ -104,12 +104,32 @@ def finished(batch: Batch) -> int:
 def follow_job(client: FragranceClient, job_id: str, timeout_s: float | None,
                quiet: bool = False) -> Job:
     """The job once final, with a live status line from its events (nothing with
-    `quiet`). Raises WaitTimedOut after `timeout_s`."""
+    `quiet`); once the stream is refused for good or breaks (429 too many open streams),
+    from `GET /jobs/{id}` every POLL_S, saying so once: the job was accepted (a refused
+    stream made `submit` exit 1 as if it had not). Raises WaitTimedOut after `timeout_s`."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     console = Console(stderr=True, quiet=quiet)
     with console.status(f"job {job_id[:8]}: waiting for events") as status:
-        for event in client.events(job_id, timeout_s=timeout_s):
-            status.update(f"job {job_id[:8]}: {status_text(event.event, event.data['data'])}")
-    return client.job(job_id)
+        try:
+            for event in client.events(job_id, timeout_s=timeout_s):
+                status.update(f"job {job_id[:8]}: "
+                              f"{status_text(event.event, event.data['data'])}")
+            return client.job(job_id)
+        except WaitTimedOut:
+            raise
+        except ClientError as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            click.echo(f"the job's event stream failed ({reason}); asking for the job every "
+                       f"{POLL_S:g} s instead", err=True)
+        job = client.job(job_id)
+        while job["status"] not in FINAL:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise WaitTimedOut(f"gave up waiting on job {job_id}")
+            time.sleep(POLL_S if left is None else min(POLL_S, left))
+            job = client.job(job_id)
+            status.update(f"job {job_id[:8]}: {job['status']}")
+        return job
 
 
 def status_text(kind: str, data: dict[str, Any]) -> str:

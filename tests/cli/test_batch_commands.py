@@ -395,3 +395,25 @@ def test_download_with_json_needs_an_output_file_as_stdout_holds_the_json(
     assert json.loads(written.stdout) == {"batch_id": "b1", "format": "csv",
                                           "output": str(target), "lines": 2,
                                           "counts": {"succeeded": 2}}
+
+
+def test_a_submitted_job_whose_event_stream_is_refused_is_followed_by_polling(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`submit search` exited 1 ("API refused") when the accepted job's event stream was
+    refused (429, too many open streams); it now asks for the job instead."""
+    job = {"id": "0f3c9a52-6c9e-4f7e-9d0e-3a1b2c4d5e6f", "kind": "search", "status": "queued",
+           "progress": 0.0, "input": {"query": "oud"}, "result": None, "error": None,
+           "attempts": 0, "created_at": "2026-12-03T00:00:00Z", "started_at": None,
+           "finished_at": None, "batch_id": None}
+    polled = iter([{**job, "status": "running"},
+                   {**job, "status": "succeeded", "result": {"hits": []}}])
+    slept: list[float] = []
+    monkeypatch.setattr(FragranceClient, "submit_search", lambda self, *a, **k: job)
+    monkeypatch.setattr(FragranceClient, "events", _refused_stream)
+    monkeypatch.setattr(FragranceClient, "job", lambda self, job_id: next(polled))
+    monkeypatch.setattr("cli.progress.time.sleep", slept.append)
+    result = fragrance("submit", "search", "oud", *KEY, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    assert "event stream failed (429 Too Many Open Streams)" in result.stderr
+    assert slept == [2.0]
