@@ -37,7 +37,8 @@ BRAND_ALIASES: dict[str, tuple[str, ...]] = {
 # what the fragrance community calls some perfumes ("BR540", "ADG", "BDC")
 PERFUME_ALIASES: dict[str, tuple[str, ...]] = {
     "maison-francis-kurkdjian-baccarat-rouge-540-2015": ("br540", "br 540"),
-    "armani-acqua-di-gio-pour-homme-1996": ("adg",),
+    # the original, which people mean by the line's name (Profumo and Profondo are flankers)
+    "armani-acqua-di-gio-pour-homme-1996": ("adg", "acqua di gio"),
     "chanel-bleu-de-chanel-eau-de-toilette-2010": ("bdc",),
     "lancome-la-vie-est-belle-2012": ("lveb", "lvb"),
     "calvin-klein-ck-one-1994": ("ck1", "ck 1"),
@@ -97,7 +98,8 @@ def _variants(perfume: Perfume) -> set[tuple[str, ...]]:
     aliases = {tuple(name_tokens(alias)) for alias in PERFUME_ALIASES.get(perfume.id, ())}
     spelled = {tuple(w for t in v for w in _spelled(t, number))  # "one million", "no five"
                for v in variants for number in ("no", "number")}
-    return variants | spelled | {_elided(variant) for variant in variants} | aliases
+    return (variants | spelled | {_elided(variant) for variant in variants} | aliases
+            | {_glued(variant) for variant in variants})
 
 
 def _spelled(token: str, number: str) -> tuple[str, ...]:
@@ -107,6 +109,17 @@ def _spelled(token: str, number: str) -> tuple[str, ...]:
     if token[:2] == "no" and token[2:] in DIGIT_WORDS:
         return (number, DIGIT_WORDS[token[2:]])
     return (token,)
+
+
+def _glued(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Each number joined to the word before it, as people type it: "santal33", "baie19"."""
+    glued: list[str] = []
+    for token in tokens:
+        if glued and token.isdigit() and glued[-1].isalpha():
+            glued[-1] += token
+        else:
+            glued.append(token)
+    return tuple(glued)
 
 
 def _elided(tokens: tuple[str, ...]) -> tuple[str, ...]:

@@ -405,6 +405,11 @@ def test_shop_families_teens_and_money_read_as_people_mean_them(
     ("l'homme", "L'Homme"),
     ("one million", "1 Million"),
     ("lady million", "Lady Million"),
+    # the line's name is its original ("acqua di gio" listed Profumo first); a number
+    # glued to its word as people type it ("le labo santal33" named only the brand)
+    ("acqua di gio", "Acqua di Giò pour Homme"),
+    ("le labo santal33", "Santal 33"),
+    ("baie19", "Baie 19"),
 ])
 def test_the_edition_a_query_writes_out_comes_first(pipeline: SearchPipeline, query: str,
                                                     first: str) -> None:

@@ -125,7 +125,7 @@ def test_a_word_that_is_a_note_and_a_family_reads_by_its_company(
     ("smells like jadore", "dior-jadore-1999"),
     ("something like leau dissey", "issey-miyake-leau-dissey-1992"),
     ("like miss dior cherie", "dior-miss-dior-cherie-2005"),
-    ("like aqua di gio", "armani-acqua-di-gio-profumo-2015"),
+    ("like aqua di gio", "armani-acqua-di-gio-pour-homme-1996"),  # the original
     ("like aqua universalis", "maison-francis-kurkdjian-aqua-universalis-2009"),
     # compared: "X but more Y", "Y-er than X"
     ("something sweeter than libre", "ysl-libre-2019"),
