@@ -3,8 +3,10 @@
 likeness(X, Y) = wheel(X, Y) * (0.75 * notes(X, Y) + 0.25 * embedding(X, Y)), where
 - notes: how much of X's character Y carries: the weight of the notes Y shares with X over
   the weight of all X's notes (containment: Y may add notes of its own, missing X's counts).
-  A note weighs its tier (top 0.6, heart 1.0, base 1.0: heart and base are what stays on
-  skin) times its damped rarity in the catalogue (sqrt(ln(1 + N / perfumes with the note))):
+  A note weighs its tier (top 0.8, heart 1.0, base 1.0: heart and base are what stays on
+  skin, but a top note is often what a perfume is known by, Aventus's pineapple, Lost
+  Cherry's cherry) times its damped rarity in the catalogue (sqrt(ln(1 + N / perfumes with
+  the note))):
   sharing oud and saffron counts for more than sharing bergamot and musk. Synonyms are one
   material (`orris` is `iris`, `olibanum` is `incense`);
 - embedding: cosine of the two perfumes' documents (the index's vectors), which brings in
@@ -14,8 +16,13 @@ likeness(X, Y) = wheel(X, Y) * (0.75 * notes(X, Y) + 0.25 * embedding(X, Y)), wh
   multiplies rather than adds: perfumes of distant families do not smell alike, however
   many notes they share.
 The weights were chosen on the dev split of the labelled like-X queries and checked on the
-held-out split (see `ml.eval_report`). `shared_notes` lists the notes two perfumes share,
-the most telling first.
+held-out split (see `ml.eval_report`). 2026-12-03, a grid over the top tier's weight (0.6,
+0.8, 1.0, 1.2), the rarity's power (0.5, 1, 1.5) and a wheel reaching four steps: a top
+tier of 0.6 had like-X nDCG@10 0.955 dev, 0.926 held-out; 0.8 0.972 and 0.976 (1.0: 0.972,
+0.974); an undamped or sharper rarity and the longer wheel scored lower on both splits.
+Part of that gain may be the judging rule's own (`ml.judging` counts shared notes, tiers
+alike): 0.8 was kept over 1.0 for what the tiers mean, not for its held-out figure.
+`shared_notes` lists the notes two perfumes share, the most telling first.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from ml.knowledge import Perfume
 from ml.notes import material
 from ml.vocabulary import FAMILIES
 
-TIER_WEIGHTS = (("top", 0.6), ("heart", 1.0), ("base", 1.0))
+TIER_WEIGHTS = (("top", 0.8), ("heart", 1.0), ("base", 1.0))
 NOTES_WEIGHT, EMBEDDING_WEIGHT = 0.75, 0.25
+RARITY_POWER = 0.5  # a note's rarity, damped: ln(1 + N / perfumes with it) ** this
 WHEEL = (1.0, 0.85, 0.55, 0.25)
 
 
@@ -56,7 +64,7 @@ class Likeness:
     def __init__(self, perfumes: Iterable[Perfume]) -> None:
         perfumes = list(perfumes)
         counts = Counter(m for p in perfumes for m in {material(n) for n in p.notes})
-        rarity = {m: math.sqrt(math.log(1 + len(perfumes) / n)) for m, n in counts.items()}
+        rarity = {m: math.log(1 + len(perfumes) / n) ** RARITY_POWER for m, n in counts.items()}
         self._families = {p.id: p.family for p in perfumes}
         self._vectors: dict[str, dict[str, float]] = {}
         self._names: dict[str, dict[str, str]] = {}
