@@ -79,6 +79,9 @@ def _field_error(error: Any) -> dict[str, Any]:
         position = error["loc"][-1]
         return {"field": "", "type": "json_invalid",
                 "message": f"the body is not JSON ({error['msg']} at character {position})"}
+    if tuple(error["loc"]) == ("body",) and error["type"] == "missing":  # null, or nothing
+        return {"field": "", "type": "missing",
+                "message": "the body must be a JSON object (it was empty or null)"}
     return {"field": ".".join(str(p) for p in error["loc"] if p != "body"),
             "message": error["msg"], "type": error["type"]}
 

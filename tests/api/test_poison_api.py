@@ -319,3 +319,14 @@ def test_every_refusal_names_its_field(api: TestClient, tenant: IssuedKey) -> No
                        json={"formula": {"concentration": None, "ingredients": []}})
     assert formula.status_code == 422, formula.text
     assert formula.json()["errors"][0]["field"].startswith("formula"), formula.text
+
+
+@pytest.mark.parametrize("raw", [b"null", b""])
+def test_a_null_or_empty_body_says_a_json_object_is_wanted(api: TestClient, tenant: IssuedKey,
+                                                           raw: bytes) -> None:
+    """A body of `null` was answered "Field required" for the field "": no word of what
+    was wrong."""
+    response = _post_raw(api, tenant, "/api/v1/search/semantic", raw)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "" and "must be a JSON object" in error["message"]
