@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LEXICON_FILE = Path(__file__).resolve().parent / "knowledge" / "ko_lexicon.json"
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_RUNS = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+|[0-9A-Za-z\u00c0-\u024f'&-]+")
+HANGUL_CHARACTERS = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
+_HANGUL = re.compile(f"[{HANGUL_CHARACTERS}]")
 
 
 def contains_hangul(text: str) -> bool:
@@ -58,7 +58,8 @@ class Translation:
 
 
 def _entry(row: dict[str, str]) -> LexiconEntry:
-    return LexiconEntry(row["ko"], row["en"], row["category"], row.get("parse"))
+    return LexiconEntry(row["ko"] if "ko" in row else row["text"], row["en"], row["category"],
+                        row.get("parse"))
 
 
 def _phrase_pattern(phrases: Iterable[LexiconEntry]) -> re.Pattern[str] | None:
@@ -68,22 +69,31 @@ def _phrase_pattern(phrases: Iterable[LexiconEntry]) -> re.Pattern[str] | None:
 
 
 class Lexicon:
-    """Korean words and phrases -> English, plus the particles and endings that may follow."""
+    """Korean words and phrases -> English, plus the particles and endings that may follow.
+    The same reading serves another script's lexicon (`ml.cjk`: Japanese and Chinese):
+    `script` is the characters its runs are made of; with `skip_unknown`, a character no
+    word or ending begins with is left out and the run read on (a language written without
+    spaces: one unknown character would otherwise drop the rest of the sentence)."""
 
     def __init__(self, entries: Iterable[LexiconEntry], suffixes: Iterable[str],
-                 phrases: Iterable[LexiconEntry] = ()) -> None:
+                 phrases: Iterable[LexiconEntry] = (), script: str = HANGUL_CHARACTERS,
+                 skip_unknown: bool = False) -> None:
         self.entries = {entry.ko: entry for entry in entries}
         self.suffixes = frozenset(suffixes)
         self.phrases = {"".join(p.ko.split()): p for p in phrases}
         self._pattern = _phrase_pattern(self.phrases.values())
         self._longest = max((len(k) for k in [*self.entries, *self.suffixes]), default=0)
+        self.script = re.compile(f"[{script}]")
+        self.runs = re.compile(f"[{script}]+|[0-9A-Za-z\u00c0-\u024f'&-]+")
+        self.skip_unknown = skip_unknown
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Lexicon:
+    def load(cls, path: str | Path | None = None, script: str = HANGUL_CHARACTERS,
+             skip_unknown: bool = False) -> Lexicon:
         """Read a lexicon file (default: the shipped `ko_lexicon.json`)."""
         data = json.loads(Path(path or LEXICON_FILE).read_text(encoding="utf-8"))
         return cls([_entry(row) for row in data["entries"]], data.get("suffixes", []),
-                   [_entry(row) for row in data.get("phrases", [])])
+                   [_entry(row) for row in data.get("phrases", [])], script, skip_unknown)
 
     def _prefix(self, text: str, table: Iterable[str] | dict[str, LexiconEntry]) -> str | None:
         for size in range(min(len(text), self._longest), 0, -1):
@@ -92,8 +102,10 @@ class Lexicon:
         return None
 
     def segment(self, run: str) -> tuple[list[LexiconEntry], str | None]:
-        """The lexicon words found in a Hangul run, and the untranslatable rest (or None)."""
+        """The lexicon words found in a run, and the untranslatable rest (or None; with
+        `skip_unknown`, the characters left out)."""
         found: list[LexiconEntry] = []
+        skipped = ""
         rest = run
         while rest:
             word = self._prefix(rest, self.entries)
@@ -102,10 +114,12 @@ class Lexicon:
                 word = ending  # 나는 (an ending) is read whole, not as 나 (or) + 는
             elif word is not None:
                 found.append(self.entries[word])
+            elif self.skip_unknown:
+                skipped, word = skipped + rest[0], rest[0]
             else:
                 return found, rest
             rest = rest[len(word):]
-        return found, None
+        return found, skipped or None
 
     def pieces(self, text: str) -> list[str | LexiconEntry]:
         """`text` cut at its lexicon phrases: plain text pieces and phrase entries."""
@@ -166,8 +180,8 @@ def translate(text: str, lexicon: Lexicon) -> Translation:
         if isinstance(piece, LexiconEntry):
             built.add(piece)
             continue
-        for run in _RUNS.findall(piece):
-            if not contains_hangul(run):
+        for run in lexicon.runs.findall(piece):
+            if not lexicon.script.search(run):
                 built.latin(run)
                 continue
             found, rest = lexicon.segment(run)

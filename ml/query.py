@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ml.cjk import cjk_lexicon, contains_cjk, language_of
 from ml.facets import FacetHints, hints_from
 from ml.knowledge import Catalog
 from ml.korean import Lexicon, contains_hangul, translate
@@ -74,6 +75,10 @@ class QueryInterpreter:
             translation = translate(text, self._lexicon)
             literal, words, lang = translation.english, " ".join(translation.words), "ko"
             untranslated = translation.untranslated
+        elif contains_cjk(text):
+            translation = translate(text, cjk_lexicon())
+            literal, words = translation.english, " ".join(translation.words)
+            lang, untranslated = language_of(text), translation.untranslated
         else:
             literal, words, lang, untranslated = text.strip(), text, "en", ()
         parse = self._parser.parse(words, untranslated) if self._understand else QueryParse()
