@@ -315,6 +315,7 @@ class MaterialBook:
 # words that say a material's grade, not what it is: "clove oil" is a clove material
 GRADE_WORDS = frozenset({"oil", "oils", "essential", "absolute", "abs", "resinoid", "resin",
                          "extract", "concrete", "tincture", "otto", "co2", "natural", "eo"})
+# the words that join the words of a name ("lily of the valley", "bois de rose")
 JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
 
 

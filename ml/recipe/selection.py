@@ -20,7 +20,7 @@ from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.dosing import STEP, use_cap
-from ml.recipe.materials import POSITIONS, Material, normalise_term
+from ml.recipe.materials import JOINING_WORDS, POSITIONS, Material, normalise_term
 from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
     KNOWN_NOTES,
@@ -229,9 +229,8 @@ def _order(kind: str, rank: int, position: int) -> tuple[int, int]:
 
 # a note of more words than this is looked up whole only (its parts grow as words squared)
 MAX_PART_WORDS = 6
-# words that never stand for a note on their own, nor begin or end a part of one (nor
+# `JOINING_WORDS` never stand for a note on their own, nor begin or end a part of one (nor
 # does any single letter: the "e" of "Iso E Super")
-JOINING_WORDS = frozenset({"of", "the", "a", "an", "and", "de", "du", "des", "la", "le", "d"})
 
 
 @lru_cache(maxsize=4096)

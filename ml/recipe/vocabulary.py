@@ -12,6 +12,7 @@ from functools import cache, lru_cache
 from ml.edit_distance import MIN_LENGTH, nearest
 from ml.korean import Lexicon, contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
+from ml.notes import material as note_of
 from ml.recipe.materials import load_materials, normalise_term
 from ml.tokens import singular
 
@@ -215,12 +216,8 @@ def _closest(word: str) -> str | None:
         return None
     found = nearest(word, (known for known in vocabulary if known[0] == word[0]))
     # spellings of one note tie ("bergamotte": bergamote and bergamotto): that note
-    named = {_NOTE_OF_SPELLING.get(known, known) for known in found}
+    named = {note_of(known) for known in found}
     return named.pop() if len(named) == 1 else None
-
-
-# each one-word spelling of a note in `ml.notes.SYNONYMS` -> the note
-_NOTE_OF_SPELLING = {name: names[0] for names in SYNONYMS for name in names if " " not in name}
 
 
 @cache
