@@ -133,6 +133,11 @@ class Material:
                       frozenset(runs) | (frozenset(described) - {""}), own_runs,
                       frozenset(heads))
 
+    @property
+    def name_runs(self) -> frozenset[str]:
+        """Every run of whole words of its id, name and synonyms (what `name_rank` ranks)."""
+        return self._names.runs
+
     def smells_of(self, key: str) -> bool:
         """True if the normalised note `key` names or describes this material
         (`match_rank`), or is the last word of one of its descriptors ("jasmine" of
@@ -270,6 +275,16 @@ class MaterialBook:
             for term in (*material.terms(), *(normalise_term(c) for c in material.cas)):
                 self._by_term.setdefault(term, material)
 
+    @cached_property
+    def _by_run(self) -> dict[str, list[Material]]:
+        """Each run of whole words of a material's names -> those materials, in the book's
+        order: `read` ranks these, not every material of the book for every name."""
+        index: dict[str, list[Material]] = {}
+        for material in self._by_id.values():
+            for run in material.name_runs:
+                index.setdefault(run, []).append(material)
+        return index
+
     @classmethod
     def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> MaterialBook:
         return cls(material_from_row(row) for row in rows)
@@ -304,7 +319,7 @@ class MaterialBook:
         if exact is not None:
             return (exact,)
         for key in _reading_keys(normalise_term(name)):
-            ranked = [(rank, material) for material in self._by_id.values()
+            ranked = [(rank, material) for material in self._by_run.get(key, ())
                       if (rank := material.name_rank(key)) is not None]
             if ranked:
                 best = min(rank for rank, _ in ranked)
