@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -18,6 +18,7 @@ from cli.job_views import counts_text
 from client import Batch, ClientError, FragranceClient, Job, WaitTimedOut
 
 FINAL = ("succeeded", "failed", "canceled")
+T = TypeVar("T")
 POLL_S = 2.0  # between two `GET /batches/{id}` (or jobs) once the event stream failed
 
 
@@ -69,7 +70,7 @@ def batch_updates(client: FragranceClient, batch: Batch, timeout_s: float | None
     a proxy that cuts it), from `GET /batches/{id}` every POLL_S, `say`ing so once. The
     batch is accepted by then: a refused stream made `batch submit` exit 1 as if the API
     had refused the batch. Raises WaitTimedOut after `timeout_s`; a failed poll raises."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    deadline = _deadline(timeout_s)
     latest = batch
     try:
         for latest in client.batch_events(batch["id"], timeout_s=timeout_s):
@@ -78,15 +79,33 @@ def batch_updates(client: FragranceClient, batch: Batch, timeout_s: float | None
     except WaitTimedOut:
         raise
     except ClientError as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        say(f"the batch's event stream failed ({reason}); asking for the batch every "
+        say(_polling_instead("batch", error))
+    yield from _polled(lambda: client.batch(batch["id"]),
+                       lambda current: current["status"] == "completed", latest, deadline,
+                       f"batch {batch['id']}")
+
+
+def _deadline(timeout_s: float | None) -> float | None:
+    return None if timeout_s is None else time.monotonic() + timeout_s
+
+
+def _polling_instead(what: str, error: ClientError) -> str:
+    """What is said once when a job's or a batch's event stream failed."""
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return (f"the {what}'s event stream failed ({reason}); asking for the {what} every "
             f"{POLL_S:g} s instead")
-    while latest["status"] != "completed":
+
+
+def _polled(fetch: Callable[[], T], done: Callable[[T], bool], latest: T,
+            deadline: float | None, name: str) -> Iterator[T]:
+    """`fetch()` every POLL_S, each answer yielded, until one is `done` (from `latest`,
+    the last one seen). Raises WaitTimedOut at `deadline` (monotonic; None: never)."""
+    while not done(latest):
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
-            raise WaitTimedOut(f"gave up waiting on batch {batch['id']}")
+            raise WaitTimedOut(f"gave up waiting on {name}")
         time.sleep(POLL_S if left is None else min(POLL_S, left))
-        latest = client.batch(batch["id"])
+        latest = fetch()
         yield latest
 
 
@@ -107,7 +126,7 @@ def follow_job(client: FragranceClient, job_id: str, timeout_s: float | None,
     `quiet`); once the stream is refused for good or breaks (429 too many open streams),
     from `GET /jobs/{id}` every POLL_S, saying so once: the job was accepted (a refused
     stream made `submit` exit 1 as if it had not). Raises WaitTimedOut after `timeout_s`."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    deadline = _deadline(timeout_s)
     console = Console(stderr=True, quiet=quiet)
     with console.status(f"job {job_id[:8]}: waiting for events") as status:
         try:
@@ -118,16 +137,12 @@ def follow_job(client: FragranceClient, job_id: str, timeout_s: float | None,
         except WaitTimedOut:
             raise
         except ClientError as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            click.echo(f"the job's event stream failed ({reason}); asking for the job every "
-                       f"{POLL_S:g} s instead", err=True)
+            click.echo(_polling_instead("job", error), err=True)
         job = client.job(job_id)
-        while job["status"] not in FINAL:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                raise WaitTimedOut(f"gave up waiting on job {job_id}")
-            time.sleep(POLL_S if left is None else min(POLL_S, left))
-            job = client.job(job_id)
+        for polled in _polled(lambda: client.job(job_id),
+                              lambda current: current["status"] in FINAL, job, deadline,
+                              f"job {job_id}"):
+            job = polled
             status.update(f"job {job_id[:8]}: {job['status']}")
         return job
 
