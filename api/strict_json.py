@@ -204,6 +204,9 @@ def _content_coding(request: Request) -> str | None:
     return coding[:100] if coding and coding != "identity" else None
 
 
+BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+
+
 class StrictJsonRoute(APIRoute):
     """A route whose JSON body is parsed by `strict_loads` before FastAPI validates it (the
     parsed value is handed on, so the body is parsed once); a body of another media type
@@ -211,7 +214,9 @@ class StrictJsonRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        if self.body_field is None:  # after the caller's key is checked: a 401 comes first
+        # after the caller's key is checked (a 401 comes first); only where a body may come
+        # (a GET's dependencies are solved on every read: nothing added there)
+        if self.body_field is None and self.methods & BODY_METHODS:
             query_names = {param.name for param in self.dependant.query_params}
             self.dependant.dependencies.append(get_parameterless_sub_dependant(
                 depends=Depends(partial(_refuse_body_fields, query_names=query_names)),
@@ -221,7 +226,7 @@ class StrictJsonRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
-            if request.method in ("POST", "PUT", "PATCH"):
+            if request.method in BODY_METHODS:
                 try:
                     raw = await request.body()
                 except ClientDisconnect:  # nobody is left to answer
