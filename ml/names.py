@@ -202,10 +202,13 @@ class NameIndex:
 
     def line_members(self, perfume_id: str) -> frozenset[str]:
         """The perfume's editions and flankers: same brand, a line that begins with its
-        line (`N°5` -> `N°5 L'Eau`, `Light Blue` -> `Light Blue pour Homme`)."""
+        line or with one of its community names (`N°5` -> `N°5 L'Eau`, `Light Blue` ->
+        `Light Blue pour Homme`, "acqua di gio" -> Acqua di Giò pour Femme)."""
         brand, line = self.lines[perfume_id]
+        heads = {line, *(tuple(name_tokens(alias))  # "acqua di gio": the line's name too
+                         for alias in PERFUME_ALIASES.get(perfume_id, ()))}
         return frozenset(i for i, (b, other) in self.lines.items()
-                         if b == brand and other[:len(line)] == line)
+                         if b == brand and any(other[:len(head)] == head for head in heads))
 
     def misspelt_after_brands(self, tokens: Sequence[str],
                               meaningful: frozenset[str]) -> dict[int, str]:

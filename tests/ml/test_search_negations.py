@@ -408,6 +408,10 @@ def test_shop_families_teens_and_money_read_as_people_mean_them(
     # the line's name is its original ("acqua di gio" listed Profumo first); a number
     # glued to its word as people type it ("le labo santal33" named only the brand)
     ("acqua di gio", "Acqua di Giò pour Homme"),
+    # a community name is its line's name too: the line's edition for women comes first
+    # (it listed the men's original, then Magnolia Nobile)
+    ("acqua di gio for women", "Acqua di Giò pour Femme"),
+    ("aventus for women", "Aventus for Her"),
     ("le labo santal33", "Santal 33"),
     ("baie19", "Baie 19"),
 ])
