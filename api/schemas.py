@@ -147,8 +147,13 @@ def has_visible_text(text: str) -> bool:
     return any(unicodedata.category(ch)[0] not in "ZC" for ch in text)
 
 
+# A query as people write one: a story of what they want runs to a few hundred words (500
+# characters refused a 120-word paragraph); a parse is linear in its length
+MAX_QUERY_CHARS = 2000
+
+
 class SearchIn(Delivery):
-    query: str = Field(min_length=1, max_length=500)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: int = Field(default=10, ge=1, le=100)
     search_type: Literal["hybrid", "similarity", "keyword"] = "hybrid"
     filters: SearchFiltersIn | None = None
@@ -213,7 +218,7 @@ class BriefIn(Strict):
     item is a brief alone: the webhook is the batch's."""
 
     fragrance_family: str = Field(min_length=1, max_length=40)
-    mood: str = Field(default="", max_length=200)
+    mood: str = Field(default="", max_length=1000)
     intensity: Literal["light", "moderate", "strong"] = "moderate"
     gender: Literal["feminine", "masculine", "unisex"] = "unisex"
     season: Season | None = None

@@ -11,6 +11,7 @@ editions, is never returned. Avoided things (`not too sweet`, `less powdery`) on
 relevance; they hold the perfumes they would hold as wishes (`build_avoided`): a perfume
 avoided for a character is one that has it, read as the character's constraint reads it; an
 avoided mood holds those tagged with it, and in part those with the notes that give it.
+Preferred things ("like X but fresher") raise relevance as avoided ones lower it.
 """
 
 from __future__ import annotations
@@ -131,8 +132,16 @@ def build_constraints(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIn
     return tuple(found)
 
 
-def _avoided_members(kind: str, value: str, taxonomy: NoteTaxonomy,
-                     facets: FacetIndex) -> frozenset[str]:
+def build_preferred(parse: QueryParse, taxonomy: NoteTaxonomy,
+                    facets: FacetIndex) -> tuple[Constraint, ...]:
+    """What the parse softly prefers ("like X but fresher"), each as the perfumes that have
+    it, read as an avoided thing is."""
+    return tuple(Constraint(kind, value, _soft_members(kind, value, taxonomy, facets))
+                 for kind, value in parse.prefer)
+
+
+def _soft_members(kind: str, value: str, taxonomy: NoteTaxonomy,
+                  facets: FacetIndex) -> frozenset[str]:
     if kind in ("note", "group"):
         return facets.having("note", taxonomy.expand(value))
     if kind == "character":
@@ -155,7 +164,7 @@ def build_avoided(parse: QueryParse, taxonomy: NoteTaxonomy, facets: FacetIndex,
     first, and "X but less sweet" demotes what is tagged sweeter, not what shares notes."""
     found = []
     for kind, value in parse.avoid:
-        members = _avoided_members(kind, value, taxonomy, facets)
+        members = _soft_members(kind, value, taxonomy, facets)
         notes = MOOD_NOTES.get(value, ()) if kind == "mood" and by_notes else ()
         partial = facets.having("note", notes) - members
         found.append(Constraint(kind, value, members, partial))

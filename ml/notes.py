@@ -171,33 +171,57 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("leather", "cuir", "cuoio", "cuero"), ("vetiver", "vetyver"), ("violet", "violette"),
     ("lavender", "lavande", "lavanda"), ("cashmeran", "cashmere wood", "cashmere woods"),
 )
-# Notes as Spanish, French and Italian queries name them ("rosa y vainilla", "perfume de
-# rosas", "pamplemousse"), joined to the notes' synonyms above.
-ROMANCE_NAMES: tuple[tuple[str, ...], ...] = (
-    ("rose", "rosa", "rosas"), ("grapefruit", "pamplemousse", "pompelmo", "toronja"),
-    ("lemon", "limon", "limone"), ("orange", "naranja", "arancia"),
-    ("mandarin", "mandarine", "mandarina", "mandarino"), ("sandalwood", "sandalo"),
-    ("patchouli", "pachuli"), ("musk", "almizcle", "muschio"), ("fig", "higo", "figue", "fico"),
-    ("cedar", "cedro"), ("tobacco", "tabac", "tabaco", "tabacco"), ("honey", "miel", "miele"),
-    ("incense", "incienso", "incenso"), ("black pepper", "pimienta", "poivre"),
-    ("cinnamon", "canela", "cannelle", "cannella"), ("apple", "manzana", "pomme"),
-    ("cherry", "cereza", "cerise", "ciliegia"), ("almond", "almendra", "amande", "mandorla"),
-    ("mint", "menta", "menthe"), ("vanilla", "vainillas"), ("jasmine", "jazmines"),
+# Notes as Spanish, French, Italian, Portuguese and German queries name them ("rosa y
+# vainilla", "perfume de rosas", "pamplemousse", "ohne Vanille", "sem baunilha"), joined to
+# the notes' synonyms above (accents and umlauts are dropped before matching: "maçã", "Zimt").
+TRANSLATED_NAMES: tuple[tuple[str, ...], ...] = (
+    ("rose", "rosa", "rosas", "rosen"), ("grapefruit", "pamplemousse", "pompelmo", "toronja"),
+    ("lemon", "limon", "limone", "zitrone", "limao"), ("orange", "naranja", "arancia",
+                                                      "laranja"),
+    ("mandarin", "mandarine", "mandarina", "mandarino", "tangerina"),
+    ("sandalwood", "sandalo", "sandelholz"), ("patchouli", "pachuli"),
+    ("musk", "almizcle", "muschio", "moschus", "almiscar"),
+    ("fig", "higo", "figue", "fico", "feige", "figo"), ("cedar", "cedro", "zeder"),
+    ("tobacco", "tabac", "tabaco", "tabacco", "tabak"), ("honey", "miel", "miele", "honig"),
+    ("incense", "incienso", "incenso", "weihrauch"),
+    ("black pepper", "pimienta", "poivre", "pfeffer", "pimenta"),
+    ("cinnamon", "canela", "cannelle", "cannella", "zimt"),
+    ("apple", "manzana", "pomme", "apfel", "maca"),
+    ("cherry", "cereza", "cerise", "ciliegia", "kirsche", "kirschen", "cereja"),
+    ("almond", "almendra", "amande", "mandorla", "mandel", "mandeln", "amendoa"),
+    ("mint", "menta", "menthe", "minze", "hortela"), ("vanilla", "vainillas", "baunilha"),
+    ("jasmine", "jazmines", "jasmim"), ("lavender", "lavendel"),
+    ("leather", "leder", "couro"), ("violet", "veilchen"),
+    ("lily of the valley", "maiglockchen"), ("peach", "pfirsich", "pessego"),
+    ("pear", "birne", "pera"), ("coconut", "kokos", "kokosnuss", "coco"),
+    ("coffee", "kaffee", "cafe"), ("cacao", "schokolade"),
+    ("tonka bean", "tonkabohne", "fava tonka"), ("ginger", "ingwer", "gengibre"),
+    ("cardamom", "kardamom", "cardamomo"), ("sage", "salbei", "salvia"),
+    ("sea salt", "meersalz", "sal marinho"),
+    ("orange blossom", "orangenblute", "flor de laranjeira"),
+    ("peony", "pfingstrose", "peonia"), ("lily", "lilie", "lirio"),
+    ("raspberry", "himbeere", "framboesa", "framboise"),
+    ("strawberry", "erdbeere", "morango", "fraise"), ("plum", "pflaume", "ameixa"),
+    ("caramel", "karamell", "caramelo"), ("pineapple", "abacaxi"),
+    ("saffron", "safran", "acafrao"), ("clove", "nelke", "cravo"), ("tea", "tee"),
+    ("lime", "limette"), ("basil", "basilikum", "manjericao"),
+    ("rosemary", "rosmarin", "alecrim"), ("thyme", "thymian", "tomilho"),
+    ("myrrh", "myrrhe", "mirra"), ("benzoin", "benzoe", "benjoim"),
 )
 SYNONYMS = tuple(
-    (*names, *(name for group in ROMANCE_NAMES if group[0] == names[0] for name in group[1:]))
+    (*names, *(name for group in TRANSLATED_NAMES if group[0] == names[0] for name in group[1:]))
     for names in SYNONYMS) + tuple(
-    group for group in ROMANCE_NAMES if not any(names[0] == group[0] for names in SYNONYMS))
-# The words of the French, Italian, Spanish and variant spellings among the synonyms
-# ("jasmin", "santal", "tuberosa"; "ambre" is the character amber): notes as query words, yet
-# words of their own in a perfume's name ("Tobacco Vanille" and "Jasmin Rouge" stay names,
-# see `ml.query_units`).
+    group for group in TRANSLATED_NAMES if not any(names[0] == group[0] for names in SYNONYMS))
+# The words of the French, Italian, Spanish, Portuguese, German and variant spellings
+# among the synonyms ("jasmin", "santal", "tuberosa"; "ambre" is the character amber): notes
+# as query words, yet words of their own in a perfume's name ("Tobacco Vanille" and "Jasmin
+# Rouge" stay names, see `ml.query_units`).
 VARIANTS = frozenset(("encens", "feve", "musc", "cedre", "santal", "jasmin", "vanille",
                       "tubereuse", "bergamote", "fleur", "fleurs", "oranger", "cuir", "vetyver",
                       "violette", "lavande", "ambre", "gelsomino", "jazmin", "vaniglia",
                       "vainilla", "tuberosa", "bergamotto", "bergamota", "zagara",
                       "azahar", "cuoio", "cuero", "lavanda",
-                      *(name for group in ROMANCE_NAMES for name in group[1:])))
+                      *(name for group in TRANSLATED_NAMES for name in group[1:])))
 _MATERIALS = {name: names[0] for names in SYNONYMS for name in names}
 
 

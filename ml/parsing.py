@@ -47,6 +47,7 @@ from ml.notes import DESCRIPTION_SEASONS, DESCRIPTIONS, NoteTaxonomy
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_units import COMMON_NAME_WORDS, Unit, UnitReader, is_filler
 from ml.query_words import (
+    ACHES,
     AMOUNT_ONLY_CURRENCIES,
     BACK_LIKES,
     COMMON_QUERY_WORDS,
@@ -64,6 +65,8 @@ from ml.query_words import (
 from ml.spelling import Correction, SpellingCorrector
 from ml.tokens import STOPWORDS
 
+COMPARED = frozenset(("mood", "character"))
+COPULAS = frozenset(("is", "are", "was", "were", "s", "just", "really", "simply"))
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
                       "season", "occasion"))
 MARKERS = frozenset(("neg", "softneg", "soft", "like", "negback", "softback", "likeback",
@@ -137,6 +140,7 @@ class QueryParse:
     excluded_genders: tuple[str, ...] = ()
     excluded_perfumes: tuple[str, ...] = ()
     avoid: tuple[tuple[str, str], ...] = ()
+    prefer: tuple[tuple[str, str], ...] = ()  # "like X but fresher": raised, not required
     reference: Reference | None = None
     simile: Reference | None = None
     include_editions: bool = False
@@ -156,6 +160,7 @@ class _Roles:
     price: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)
     admirers: set[int] = field(default_factory=set)
+    preferred: set[int] = field(default_factory=set)
     found: Reference | None = None
     simile: Reference | None = None
 
@@ -171,8 +176,9 @@ def _chain(units: Sequence[Unit], first: int, step: int) -> tuple[list[int], lis
         if not (0 <= k < len(units) and units[k].kind in ("conj", "comma")):
             break
         separator, k = units[k].value, k + step
-        while 0 <= k < len(units) and is_filler(units[k]) and units[k].value != "more":
-            k += step
+        while 0 <= k < len(units) and ((is_filler(units[k]) and units[k].value != "more") or (
+                separator in ("or", "nor") and units[k].value == "anything")):
+            k += step  # "no oud or anything smoky": smoky is refused too
         # "less sweet and more fresh": "more" after a conjunction begins another wish
         if not (0 <= k < len(units) and units[k].kind in ELEMENTS):
             break
@@ -305,7 +311,8 @@ def _backward_scope(units: Sequence[Unit], marker: int) -> list[int]:
     """The units a backward negation applies to, over the word for perfume ("장미 향수 말고":
     no rose perfume)."""
     j = marker - 1
-    while j >= 0 and (is_filler(units[j]) or units[j].value in NEGATED_LEADS):
+    while j >= 0 and (is_filler(units[j]) or units[j].value in NEGATED_LEADS
+                      or units[j].value in COPULAS):  # "patchouli is not my cup of tea"
         j -= 1
     return _chain(units, j, -1)[0]
 
@@ -322,7 +329,7 @@ class QueryParser:
         self._meaningful = phrases.words | COMMON_QUERY_WORDS | STOPWORDS
         self._speller = SpellingCorrector(phrases, (
             *known_words, *names.words(), *NAME_FILLERS, *SCOPE_FILLERS, *BOUNDARIES,
-            *STOPWORDS, *COMMON_NAME_WORDS, *COMMON_QUERY_WORDS))
+            *STOPWORDS, *COMMON_NAME_WORDS, *COMMON_QUERY_WORDS), plain=COMMON_QUERY_WORDS)
 
     def parse(self, text: str, untranslated: Sequence[str] = ()) -> QueryParse:
         tokens, corrections = self._speller.tokens(query_tokens(text))
@@ -365,11 +372,16 @@ class QueryParser:
             elif unit.kind in ("negback", "softback"):
                 scope = _backward_scope(units, i)
                 (roles.soft if unit.kind == "softback" else roles.negated).update(scope)
+            elif unit.kind == "intensity" and ACHES.intersection(tokens[unit.start:unit.end]):
+                # "vanilla gives me a headache": vanilla is refused, a strong one avoided
+                roles.negated.update((i, *_backward_scope(units, i)))
             elif unit.kind in ("like", "likeback") and roles.found is None and not (
                     _negated_like(units, i)):
                 self._reference(units, tokens, i, roles, untranslated)
         if roles.found is None:
             self._compared(units, tokens, roles)
+        if roles.found is not None and roles.found.id:
+            roles.preferred = _comparisons(units, tokens)
         roles.negated -= roles.reference
         roles.soft |= _outweighed_moods(units, roles)
         return roles
@@ -427,7 +439,7 @@ class QueryParser:
         for i in range(1, len(units) - 1):
             if units[i].value == "than" and units[i - 1].kind in ELEMENTS:
                 span = _like_span(units, i, 1)
-            elif units[i].value == "but" and units[i + 1].value in COMPARATIVES:
+            elif units[i].value == "but" and tokens[units[i + 1].start] in COMPARATIVES:
                 span = _like_span(units, i, -1)
             else:
                 continue
@@ -448,6 +460,8 @@ class QueryParser:
                 self._exclude(unit, wish)
             elif i in roles.soft and unit.kind in ELEMENTS:
                 wish.avoid.append((unit.kind, unit.value))
+            elif i in roles.preferred:
+                wish.prefer.append((unit.kind, unit.value))
             else:
                 self._include(units, i, wish)
         # "woody cologne": the word for a perfume, in American shops a man's; then neither
@@ -469,7 +483,7 @@ class QueryParser:
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
         return QueryParse(
-            notes=tuple(tuple(group) for group in wish.notes),
+            notes=_unique(tuple(group) for group in wish.notes),  # "rose rose rose": one
             characters=_unique(wish.characters), moods=_unique(wish.moods),
             occasions=_unique(wish.occasions), genders=_unique(wish.genders),
             seasons=_unique(wish.seasons), intensity=wish.intensity,
@@ -480,6 +494,7 @@ class QueryParser:
             excluded_characters=_unique(wish.excluded_characters),
             excluded_genders=_unique(wish.excluded_genders),
             excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
+            prefer=_unique(wish.prefer),
             reference=roles.found, simile=roles.simile, text=" ".join(kept),
             include_editions=any(t in EDITION_WORDS for t in kept),
             unsearched_words=_unique(t for u in units if u.kind in ("occasion", "gender")
@@ -558,6 +573,16 @@ class _Wishes:
     excluded_genders: list[str] = field(default_factory=list)
     excluded_perfumes: list[str] = field(default_factory=list)
     avoid: list[tuple[str, str]] = field(default_factory=list)
+    prefer: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _comparisons(units: Sequence[Unit], tokens: Sequence[str]) -> set[int]:
+    """The moods and characters a query compares its reference by ("like Black Opium but
+    fresher", "Aventus but more woody"): what the reference's neighbours should have more
+    of, not a requirement (as one, "fresher" ranked fresh perfumes that share nothing with
+    Black Opium first)."""
+    return {i for i, unit in enumerate(units) if unit.kind in COMPARED and (
+        tokens[unit.start] in COMPARATIVES or (i > 0 and units[i - 1].value == "more"))}
 
 
 def _cologne_is_a_perfume(wish: _Wishes) -> bool:

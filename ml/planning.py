@@ -26,6 +26,7 @@ from ml.constraints import (
     build_avoided,
     build_constraints,
     build_exclusions,
+    build_preferred,
     exclusion_filter,
 )
 from ml.documents import KINDS, Kind, documents
@@ -53,6 +54,7 @@ class Plan:
     asked_notes: frozenset[str] = frozenset()
     notice: str | None = None
     avoided: tuple[Constraint, ...] = ()
+    preferred: tuple[Constraint, ...] = ()
     # the perfume whose neighbours are searched: the "like X" reference, or the one perfume
     # a query only names ("YSL Libre": Libre, then the perfumes nearest to it)
     anchor: str | None = None
@@ -154,7 +156,8 @@ class Planner:
                     reference, message, embed, frozenset(asked),
                     None if message else self._notice(request, query),
                     build_avoided(parse, self._taxonomy, self._facets,
-                                  by_notes=reference is None), anchor)
+                                  by_notes=reference is None),
+                    build_preferred(parse, self._taxonomy, self._facets), anchor)
 
     def _note_names(self, note: str) -> frozenset[str]:
         """The catalogue's names of a note a filter gives: its synonyms and the notes ending
@@ -225,6 +228,7 @@ class Planner:
                 "brands": list(parse.brands), "perfumes": self._named(parse.named),
                 "excluded_perfumes": self._named(parse.excluded_perfumes),
                 "avoid": [f"{kind}: {value}" for kind, value in parse.avoid],
+                "prefer": [f"{kind}: {value}" for kind, value in parse.prefer],
                 "reference": reference, "constraints": [c.label for c in plan.constraints],
                 "untranslated": list(query.untranslated),
                 "corrected": {typed: read for typed, read in parse.corrections}}

@@ -64,16 +64,20 @@ CHARACTERS: dict[str, Character] = {
 }
 CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("floral", "florals", "flowery", "flower", "flowers", "bouquet",
-                     "fleuri", "fleurie"), "floral"),
+                     "fleuri", "fleurie", "florais", "blumig", "blumige", "blumiger",
+                     "blumiges", "blumigen"), "floral"),
     **dict.fromkeys(("white floral", "white flower"), "white_floral"),
     **dict.fromkeys(("soft floral",), "soft_floral"),
     **dict.fromkeys(("floral amber", "floral oriental", "oriental floral"), "floral_amber"),
     **dict.fromkeys(("soft amber", "soft oriental"), "soft_amber"),
-    **dict.fromkeys(("amber", "ambery", "ambre", "oriental", "orientals"), "amber"),
+    **dict.fromkeys(("amber", "ambery", "ambre", "oriental", "orientals", "ambar", "bernstein",
+                     "orientalisch", "orientalische", "orientalischer"), "amber"),
     **dict.fromkeys(("woody amber", "woody oriental", "oriental woody"), "woody_amber"),
     # with the French words perfumery writes in English too ("boisé", "épicé", "poudré")
     **dict.fromkeys(("woody", "woods", "wood", "woodsy", "boise", "boisee", "amaderado",
-                     "amaderada", "legnoso", "legnosa"), "woody"),
+                     "amaderada", "legnoso", "legnosa", "amadeirado", "amadeirada",
+                     "amadeirados", "holzig", "holzige", "holziger", "holziges", "holzigen"),
+                    "woody"),
     **dict.fromkeys(("chypre", "mossy", "mossy woods", "mossy woody"), "mossy_woods"),
     **dict.fromkeys(("dry woods", "dry woody"), "dry_woods"),
     **dict.fromkeys(("leathery",), "leathery"),
@@ -81,21 +85,30 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("fougere", "fougeres"), "fougere"),
     **dict.fromkeys(("citrus", "citrusy", "citric", "zesty", "hesperidic", "hesperide",
                      "citrico", "citrica", "agrumato", "agrumata", "agrumi", "agrume",
-                     "agrumes"), "citrus"),
+                     "agrumes", "citrinos", "zitrisch", "zitrische", "zitrischer",
+                     "zitrus"), "citrus"),
     **dict.fromkeys(("aquatic", "marine", "oceanic", "ocean", "watery", "ozonic", "sea",
-                     "sea breeze", "beach", "seaside", "seashore", "sea air"), "aquatic"),
+                     "sea breeze", "beach", "seaside", "seashore", "sea air", "aquatico",
+                     "aquatica", "marinho", "aquatisch", "maritim"), "aquatic"),
     **dict.fromkeys(("green", "leafy", "grassy", "verdant"), "green"),
     **dict.fromkeys(("fruity", "fruit", "fruits", "juicy", "afrutado", "afrutada",
-                     "fruttato", "fruttata", "fruite", "fruitee"), "fruity"),
+                     "fruttato", "fruttata", "fruite", "fruitee", "frutado", "frutada",
+                     "frutal", "fruchtig", "fruchtige", "fruchtiger"), "fruity"),
     # the family as shops name it: one family, not fruity and floral both (few perfumes of
     # the fruity family are tagged floral too: 1 of 5 hits met "fruity floral for teens")
     **dict.fromkeys(("fruity floral", "floral fruity", "fruity florals"), "fruity"),
     **dict.fromkeys(("gourmand", "gourmands", "edible", "dessert", "foody"), "gourmand"),
-    **dict.fromkeys(("powdery", "poudre", "poudree"), "powdery"),
+    **dict.fromkeys(("powdery", "poudre", "poudree", "atalcado", "atalcada", "pudrig",
+                     "pudrige"), "powdery"),
     **dict.fromkeys(("spicy", "spiced", "spicey", "epice", "epicee", "especiado",
-                     "especiada", "speziato", "speziata"), "spicy"),
-    **dict.fromkeys(("smoky", "smokey"), "smoky"),
-    **dict.fromkeys(("musky", "musque", "musquee"), "musky"),
+                     "especiada", "speziato", "speziata", "apimentado", "wurzig", "wurzige",
+                     "wurziger", "wurziges"), "spicy"),
+    **dict.fromkeys(("smoky", "smokey", "rauchig", "rauchige", "esfumacado", "smokier"),
+                    "smoky"),
+    # comparatives ("Aventus but woodier")
+    "woodier": "woody", "spicier": "spicy", "fruitier": "fruity", "muskier": "musky",
+    "greener": "green",
+    **dict.fromkeys(("musky", "musque", "musquee", "almiscarado", "almiscarada"), "musky"),
     **dict.fromkeys(("aldehydic",), "aldehydic"),
     **dict.fromkeys(("resinous", "balsamic"), "resinous"),
     **dict.fromkeys(("cologne", "colognes", "eau de cologne"), "cologne"),
@@ -117,6 +130,16 @@ MOOD_WORDS: dict[str, str] = {
     "dulce": "sweet", "dulces": "sweet", "romantico": "romantic", "romantica": "romantic",
     "romantique": "romantic", "elegante": "elegant", "limpio": "clean", "limpia": "clean",
     "earthy": "natural",
+    # Portuguese and German
+    **dict.fromkeys(("frisch", "frische", "frischer", "frisches", "frischen"), "fresh"),
+    **dict.fromkeys(("doce", "doces", "adocicado", "adocicada", "suss", "susse", "susser",
+                     "susses", "sussen"), "sweet"),
+    **dict.fromkeys(("limpo", "limpa", "sauber", "saubere"), "clean"),
+    **dict.fromkeys(("romantisch", "romantische"), "romantic"),
+    **dict.fromkeys(("sinnlich", "sinnliche", "verfuhrerisch"), "sensual"),
+    **dict.fromkeys(("gemutlich", "aconchegante"), "cozy"),
+    **dict.fromkeys(("quente", "warme", "warmes"), "warm"),
+    **dict.fromkeys(("dunkel", "dunkle", "escuro", "escura"), "dark"),
     # a mood's noun ("zero sweetness", "a touch of warmth")
     "sweetness": "sweet", "freshness": "fresh", "warmth": "warm", "coziness": "cozy",
     "cosiness": "cozy", "elegance": "elegant", "sensuality": "sensual", "darkness": "dark",
@@ -190,17 +213,31 @@ UNEMBEDDED_INTENSITIES = frozenset((*PERFORMANCE_PHRASES, *FADING_PHRASES))
 INTENSITY_WORDS: dict[str, str] = {
     **dict.fromkeys(("light", "subtle", "delicate", "sheer", "airy", "discreet",
                      "understated", "lightweight", "skin scent", "lighter", "softer",
-                     "subtler", "quieter", *FADING_PHRASES), "light"),
+                     "subtler", "quieter", *FADING_PHRASES,
+                     # Spanish, Italian, Portuguese, German
+                     "suave", "suaves", "leve", "leggero", "leggera", "ligero", "ligera",
+                     "leicht", "leichte", "leichtes", "dezent", "dezente"), "light"),
     **dict.fromkeys(("strong", "intense", "powerful", "heavy", "stronger", "more intense",
                      "louder", "heavier", "loud", "potent", *PERFORMANCE_PHRASES,
+                     "intenso", "intensa", "forte", "fuerte", "stark", "starke", "intensiv",
+                     "intensive",
                      # what "not ..." says of a perfume too much of itself ("sweet but not
                      # cloying"): an avoided strong intensity
                      "overpowering", "cloying", "overbearing", "suffocating",
                      # what a perfume too strong does ("doesn't give me a headache")
-                     "headache", "headaches", "give me a headache", "gives me a headache",
-                     "give me headaches", "gives me headaches", "migraine", "migraines",
-                     "give me a migraine", "gives me a migraine"), "strong"),
+                     "headache", "headaches", "migraine", "migraines",
+                     *(f"{verb} {whom} {ache}" for verb in ("give", "gives", "gave", "giving")
+                       for whom in ("me", "her", "him", "us", "them", "you", "everyone",
+                                    "people")
+                       for ache in ("a headache", "headaches", "a migraine", "migraines")),
+                     *(f"{verb} {whose} head {hurts}" for verb in ("make", "makes")
+                       for whose in ("my", "her", "his", "our", "their")
+                       for hurts in ("hurt", "spin", "ache"))), "strong"),
 }
+# The words of an intensity phrase that say a perfume hurts: never a wish. What comes before
+# is what hurts ("vanilla gives me a headache" excludes vanilla; "strong perfumes give me
+# headaches" avoids a strong one), and a strong intensity is avoided either way.
+ACHES = frozenset(("headache", "headaches", "migraine", "migraines", "hurt", "spin", "ache"))
 # How a query names a concentration, as the catalogue's `concentration` ("extrait" is a
 # parfum; "eau de parfum" as three words, `written_concentrations`).
 CONCENTRATION_WORDS = {"extrait": "parfum", "parfum": "parfum", "edp": "edp", "edt": "edt",
@@ -242,9 +279,11 @@ GENERIC_WORDS = frozenset((
     "parfum", "parfums", "eau", "toilette", "spray", "something", "anything", "one", "good",
     "nice", "best", "great", "recommend", "recommendation", "suggest", "suggestion", "want",
     "need", "looking", "please", "wear", "like", "love",
-    # Spanish, French and Italian
+    # Spanish, French, Italian, Portuguese and German
     "profumo", "profumi", "fragancia", "fragancias", "fragranza", "para", "pour", "per",
-    "de", "del", "di", "un", "una", "uno", "le", "la", "el", "los", "las"))
+    "de", "del", "di", "un", "una", "uno", "le", "la", "el", "los", "las", "fragrancia",
+    "cheiro", "um", "uma", "do", "da", "dos", "das", "algo", "duft", "dufte", "fur", "ein",
+    "eine", "einen", "der", "die", "den", "dem", "mit", "etwas", "bitte"))
 # Words that carry no wish of their own: what is left of "I hate oud" ("i") or "nothing
 # with patchouli" ("with") once the wishes are read is embedded as nothing (`ml.planning`).
 FUNCTION_WORDS = frozenset((
@@ -261,7 +300,7 @@ NEGATIONS = frozenset((
     "skip", "never", "nothing", "none", "non", "don t want", "do not want", "dont want",
     "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
     "but not", "rather than", "instead of", "lacking", "other than", "sans", "sin",
-    "senza",
+    "senza", "sem", "nao", "nada de", "ohne", "kein", "keine", "keinen", "keiner", "nicht",
     # contractions as people type them, with or without the apostrophe ("isn't too sweet")
     "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
     "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
@@ -280,7 +319,10 @@ BACK_NEGATIONS = frozenset((
     "isn t for me", "isnt for me", "are not for me", "aren t for me", "not for me",
     "is a no", "is a no go", "no thanks", "no thank you", "makes me sick", "make me sick",
     "makes me sneeze", "is a dealbreaker", "is overpowering", "are overpowering",
-    "is off limits"))
+    "is off limits", "isn t my thing", "isnt my thing", "is not my thing", "not my thing",
+    "aren t my thing", "arent my thing", "are not my thing", "not my cup of tea",
+    "is not my style", "isn t my style", "not my style", "is too strong for me",
+    "are too strong for me", "gets on my nerves"))
 # A clause-final "no" after what it is about: "lavender yes, tonka no".
 TRAILING_NO = frozenset(("no", "nope"))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
@@ -304,8 +346,15 @@ TRAILING_LIKES = frozenset(("dupe", "clone", "alternative", "dupe for", "dupes f
 BACK_LIKES = frozenset(("but cheaper", "only cheaper", "just cheaper", "but affordable",
                         "but more affordable"))
 # "Santal 33 but less sweet", "... but more smoky": a perfume, "but", a comparative.
-COMPARATIVES = frozenset(("less", "more"))
-CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus", "y", "et", "ou"))
+# words after "but" that compare with a perfume named before ("Santal 33 but less sweet",
+# "Sauvage but fresher")
+COMPARATIVES = frozenset(("less", "more", "fresher", "sweeter", "darker", "cleaner", "warmer",
+                          "cozier", "cosier", "bolder", "sexier", "calmer", "lighter", "softer",
+                          "subtler", "quieter", "stronger", "heavier", "louder", "woodier",
+                          "spicier", "fruitier", "muskier", "smokier", "greener", "brighter",
+                          "deeper", "richer"))
+CONJUNCTIONS = frozenset(("and", "or", "nor", "&", "+", "/", "plus", "y", "et", "ou", "e",
+                          "und", "oder"))
 SCOPE_FILLERS = frozenset((
     "any", "the", "a", "an", "of", "some", "real", "actual", "notes", "note", "hint", "hints",
     "trace", "traces", "accord", "accords", "at", "all", "whatsoever", "added", "more",

@@ -17,7 +17,8 @@ Relevance per search type:
              unhinted query is ranked by vector and lexical signals alone;
 - similarity: the cosine alone; keyword: BM25 alone; "like X": `ml.likeness`.
 A perfume carrying something the query avoids ("not too sweet") loses up to 30 % of it (half
-that for one with only a little of it: vanilla in a perfume not tagged sweet).
+that for one with only a little of it: vanilla in a perfume not tagged sweet); one having
+what a comparison prefers ("like Black Opium but fresher") gains up to 30 %.
 
 Order (`order`): hits meeting every stated constraint come first, best relevance first.
 When fewer than `top_k` meet them all, the others follow ranked by which constraints they
@@ -37,6 +38,7 @@ from ml.facets import FacetHints
 from ml.vocabulary import ODOR_FAMILIES
 
 AVOID_PENALTY = 0.30
+PREFER_BONUS = 0.30
 Ranked = list[tuple[str, float, tuple[bool, ...]]]
 
 
@@ -126,6 +128,11 @@ def material_facet_score(payload: Mapping[str, Any], hints: FacetHints,
 def avoided(score: float, share: float) -> float:
     """`score` lowered for a perfume holding `share` (0..1) of what the query avoids."""
     return score * (1.0 - AVOID_PENALTY * share)
+
+
+def preferred(score: float, share: float) -> float:
+    """`score` raised for a perfume holding `share` (0..1) of what the query prefers."""
+    return score * (1.0 + PREFER_BONUS * share)
 
 
 def order(relevance: Mapping[str, float], constraints: Sequence[Constraint],

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.constraints import Constraint
 from ml.documents import KINDS, Document, Kind, documents
 from ml.embeddings import Encoder, SentenceTransformerEncoder
 from ml.exact_index import InMemoryIndex
@@ -52,6 +53,7 @@ from ml.ranking import (
     meets_all,
     order,
     perfume_facet_score,
+    preferred,
 )
 from ml.search_protocol import SearchFilters, SearchHit, SearchRequest, SearchResult
 from ml.vector_index import (
@@ -210,20 +212,24 @@ class SearchPipeline:
             vector.get(i, floor), lexical.get(i, 0.0) / best, facets(i))
 
     @staticmethod
-    def _avoid_share(plan: Plan, doc_id: str) -> float:
-        """The share (0..1) of what the query avoids that the perfume carries."""
-        return sum(c.degree(doc_id) for c in plan.avoided) / len(plan.avoided)
+    def _share(soft: tuple[Constraint, ...], doc_id: str) -> float:
+        """The share (0..1) of what the query avoids (or prefers) that the perfume has."""
+        return sum(c.degree(doc_id) for c in soft) / len(soft)
 
     def _rank(self, plan: Plan, hits: list[IndexHit]) -> Ranked:
         pool, score = self._scorer(plan, hits)
         banned = plan.exclusions.perfumes
         avoid = bool(plan.avoided) and plan.kind == "perfume"
+        prefer = bool(plan.preferred) and plan.kind == "perfume"
 
         def relevance(ids: Sequence[str]) -> dict[str, float]:
-            if not avoid:
-                return {i: score(i) for i in ids if i not in banned}
-            return {i: avoided(score(i), self._avoid_share(plan, i)) for i in ids
-                    if i not in banned}
+            scored = {i: score(i) for i in ids if i not in banned}
+            if avoid:
+                scored = {i: avoided(s, self._share(plan.avoided, i)) for i, s in scored.items()}
+            if prefer:
+                scored = {i: preferred(s, self._share(plan.preferred, i))
+                          for i, s in scored.items()}
+            return scored
 
         scored = relevance(pool)
         if plan.constraints:

@@ -6,7 +6,8 @@ is no known word (a word of the phrase table, of a perfume or brand name, of the
 catalogue's texts, a common query word, or an English word: the word pieces of the shipped
 embedding model's vocabulary that are whole words), so a word that means something as typed
 is never read as another ("good" stays good, not wood). It becomes the note, note group,
-family, mood, season or gender word (`VOCABULARY`: "wemen" is women) closest to it by edit
+family, mood, season, gender or negation word (`VOCABULARY`: "wemen" is women, "wihtout"
+without), or the everyday query word ("somthing" is something), closest to it by edit
 distance (a letter wrong, missing, extra, or two letters swapped) that starts with the same
 letter, within one edit
 up to seven letters and two beyond: short words have many neighbours, long ones few. The
@@ -26,7 +27,7 @@ from ml.edit_distance import MIN_LENGTH, allowed_edits, nearest
 from ml.phrases import PhraseTable
 from ml.tokens import singular
 
-VOCABULARY = ("note", "group", "character", "mood", "season", "gender")
+VOCABULARY = ("note", "group", "character", "mood", "season", "gender", "neg")
 
 
 @cache
@@ -51,8 +52,11 @@ class Correction:
 class SpellingCorrector:
     """Corrects query tokens against one catalogue's phrase table (see the module doc)."""
 
-    def __init__(self, phrases: PhraseTable, known: Iterable[str] = ()) -> None:
-        self._meanings = phrases.meanings(VOCABULARY)
+    def __init__(self, phrases: PhraseTable, known: Iterable[str] = (),
+                 plain: Iterable[str] = ()) -> None:
+        # `plain` words mean nothing to the parser, but a typo nearer one of them is that
+        # word ("somthing" is something, not "soothing", the mood calm)
+        self._meanings = {word: ("word", word) for word in plain} | phrases.meanings(VOCABULARY)
         self._known = frozenset(known) | phrases.words
         self._by_start: dict[tuple[str, int], list[str]] = {}
         for word in sorted(self._meanings):

@@ -44,9 +44,15 @@ def singular(token: str) -> str:
     return token
 
 
+# Latin letters no decomposition splits into a letter and an accent ("süß" lost its "ß")
+LIGATURES = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th",
+                           "ð": "d", "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """Lower case without accents (`Fougère` -> `fougere`, `Hermès` -> `hermes`)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    """Lower case without accents (`Fougère` -> `fougere`, `Hermès` -> `hermes`, `süß` ->
+    `suss`, `Œillet` -> `oeillet`)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(LIGATURES))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

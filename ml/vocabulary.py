@@ -44,10 +44,11 @@ SEASON_TERMS: dict[str, str] = {
                      "hot days", "hot climate", "tropical weather"), "summer"),
     **dict.fromkeys(("cold weather", "cold days", "chilly", "freezing", "cold climate"),
                     "winter"),
-    # Spanish, French and Italian (accents are dropped before matching: été, otoño)
-    **dict.fromkeys(("primavera", "printemps"), "spring"),
-    **dict.fromkeys(("verano", "ete", "estate"), "summer"),
-    **dict.fromkeys(("otono", "automne", "autunno"), "autumn"),
+    # Spanish, French, Italian, Portuguese and German (accents are dropped before matching:
+    # été, otoño, Frühling)
+    **dict.fromkeys(("primavera", "printemps", "fruhling", "fruhjahr"), "spring"),
+    **dict.fromkeys(("verano", "ete", "estate", "verao", "sommer"), "summer"),
+    **dict.fromkeys(("otono", "automne", "autunno", "outono", "herbst"), "autumn"),
     **dict.fromkeys(("invierno", "hiver", "inverno"), "winter"),
 }
 GENDER_TERMS: dict[str, str] = {
@@ -60,8 +61,12 @@ GENDER_TERMS: dict[str, str] = {
                      "femme", "lady", "ladies", "girl", "girls", "girlfriend", "wife",
                      "mother", "mom", "mum", "daughter", "sister", "aunt", "gf"), "feminine"),
     **dict.fromkeys(("unisex", "genderless", "gender-neutral", "shared"), "unisex"),
-    # Spanish, French and Italian
-    **dict.fromkeys(("hombre", "hombres", "caballero", "caballeros", "uomo", "pour homme"),
-                    "masculine"),
-    **dict.fromkeys(("mujer", "mujeres", "dama", "damas", "donna", "pour femme"), "feminine"),
+    # Spanish, French, Italian, Portuguese and German
+    **dict.fromkeys(("hombre", "hombres", "caballero", "caballeros", "uomo", "pour homme",
+                     "homem", "homens", "masculino", "masculina", "para ele", "herren",
+                     "herrenduft", "manner", "mann", "fur ihn"), "masculine"),
+    **dict.fromkeys(("mujer", "mujeres", "dama", "damas", "donna", "pour femme", "mulher",
+                     "mulheres", "feminino", "feminina", "femenino", "femenina", "para ela",
+                     "damen", "damenduft", "frau", "frauen", "fur sie"), "feminine"),
+    **dict.fromkeys(("unissex",), "unisex"),
 }

@@ -26,13 +26,33 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ml.korean import contains_hangul, translate
+from ml.query_words import ACHES, BACK_NEGATIONS, INTENSITY_WORDS, NEGATIONS
 from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
 
-FORWARD_MARKERS = frozenset({"no", "not", "without", "minus", "sans", "avoid", "never",
-                             "zero", "nothing", "non"})  # fmt: skip
-FORWARD_PAIRS = frozenset({("hold", "the"), ("skip", "the"), ("free", "of"), ("free", "from"),
-                           ("anything", "but"), ("none", "of")})  # fmt: skip
-BACKWARD_MARKERS = frozenset({"free"})  # "vanilla-free", "musk free"
+CONTRACTED = frozenset({"t", "s", "re", "ve", "ll", "m", "d"})
+
+
+def _marker_words(phrase: str) -> tuple[str, ...]:
+    """A search marker as this reader's tokens: "can t stand" is ("can't", "stand")."""
+    words: list[str] = []
+    for word in phrase.split():
+        if word in CONTRACTED and words:
+            words[-1] += "'" + word
+        else:
+            words.append(word)
+    return tuple(words)
+
+
+# The search parser's markers (`ml.query_words`), so a mood refuses a note as a query does:
+# forward ("no musk", "I can't stand oud", "ohne Vanille", "sem baunilha"); backward
+# ("vanilla-free", "vanilla isn't my thing", "vanilla gives me a headache")
+FORWARD_MARKERS = frozenset(_marker_words(phrase) for phrase in NEGATIONS) | {
+    ("hold", "the"), ("skip", "the"), ("anything", "but"), ("none", "of")}
+BACKWARD_MARKERS = frozenset(_marker_words(phrase) for phrase in (
+    *BACK_NEGATIONS, *(p for p in INTENSITY_WORDS if " " in p and ACHES.intersection(p.split()))))
+MAX_MARKER_WORDS = max(len(marker) for marker in FORWARD_MARKERS | BACKWARD_MARKERS)
+_MARKER_WORDS = frozenset(word for marker in FORWARD_MARKERS | BACKWARD_MARKERS
+                          for word in marker if len(marker) == 1)
 SOFTENERS = frozenset({"too", "overly", "very", "so", "much"})  # "not too sweet": a wish
 FILLERS = frozenset({"the", "a", "an", "any", "added", "more"})
 LIST_WORDS = frozenset({"and", "or", "nor", "&", "/"})
@@ -42,7 +62,7 @@ COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever
 # what may be left dangling at the ends of the mood once its exclusions are taken out
 DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "with", "yet",
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
-                      "/"})  # fmt: skip
+                      "/", "i", "we", "she", "he", "they"})  # fmt: skip
 SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
 # words that name a note but mean something else in a mood, alone ("date night", "my
 # mate", "soft on the skin"; "a skin scent" still names one)
@@ -116,10 +136,14 @@ def _named(words: Sequence[str], taken: set[int]) -> list[list[int]]:
 def _negation_at(words: Sequence[str], i: int) -> tuple[list[int], list[list[int]]] | None:
     """(the token indices a negation at `i` spans, its note tokens), or None when no
     negation of a known note begins (forward) or ends (backward) at `i`."""
-    if words[i] in FORWARD_MARKERS or tuple(words[i:i + 2]) in FORWARD_PAIRS:
-        return _forward(words, i, 2 if tuple(words[i:i + 2]) in FORWARD_PAIRS else 1)
-    if words[i] in BACKWARD_MARKERS or _is_korean_marker(words[i]):
-        return _backward(words, i)
+    for size in range(min(MAX_MARKER_WORDS, len(words) - i), 0, -1):
+        marker = tuple(words[i:i + size])
+        if marker in BACKWARD_MARKERS:
+            return _backward(words, i, size)
+        if marker in FORWARD_MARKERS:
+            return _forward(words, i, size)
+    if _is_korean_marker(words[i]):
+        return _backward(words, i, 1)
     return None
 
 
@@ -139,14 +163,15 @@ def _forward(
     return list(range(marker, end)), notes
 
 
-def _backward(words: Sequence[str], marker: int) -> tuple[list[int], list[list[int]]] | None:
+def _backward(words: Sequence[str], marker: int,
+              size: int) -> tuple[list[int], list[list[int]]] | None:
     j = marker - 1
     if j >= 0 and words[j] == "-":
         j -= 1
     notes = _chain(words, j, -1)
     if not notes:
         return None
-    return list(range(notes[-1][0], marker + 1)), notes[::-1]
+    return list(range(notes[-1][0], marker + size)), notes[::-1]
 
 
 def _chain(words: Sequence[str], first: int, step: int) -> list[list[int]]:
@@ -188,7 +213,7 @@ def _wordlike(words: Sequence[str], span: Sequence[int]) -> bool:
     inner = [words[k] for k in span]
     return inner[0].isalnum() and inner[-1].isalnum() and all(
         w.isalnum() or w == "-" for w in inner) and not any(
-        w in LIST_WORDS or w in FORWARD_MARKERS or w in BACKWARD_MARKERS for w in inner)
+        w in LIST_WORDS or w in _MARKER_WORDS for w in inner)
 
 
 def _is_korean_marker(word: str) -> bool:

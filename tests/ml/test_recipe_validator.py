@@ -223,3 +223,19 @@ def test_to_hundred_is_exact_and_deterministic() -> None:
     assert round(sum(to_hundred([0.3, 2.7, 11.1, 5.55, 80.35])) * 100) == 10000
     with pytest.raises(ValueError):
         to_hundred([0.0, 0.0])
+
+
+def test_rhodinol_is_declared_as_citronellol_by_its_inci_name() -> None:
+    """Rhodinol (l-citronellol, CAS 6812-78-8) was a label entry of its own, under its trade
+    name, beside a "Citronellol" entry that left it out: one "Citronellol" entry sums both."""
+    from ml.recipe.materials import load_materials
+
+    shipped = load_materials()
+    lines = [("rhodinol", 5.0, "heart"), ("citronellol", 5.0, "heart"),
+             ("iso-e-super", 50.0, "base"), ("hedione", 40.0, "heart")]
+    allergens = validate(make_formula(lines, dose=20.0, concentration="parfum"),
+                         shipped).allergens
+    citronellol = [a for a in allergens if a["name"] == "Citronellol"]
+    assert len(citronellol) == 1 and citronellol[0]["eu_list"] == "26"
+    assert citronellol[0]["finished_pct"] == pytest.approx((5.0 + 5.0) * 0.20)
+    assert not any("Rhodinol" in a["name"] for a in allergens)

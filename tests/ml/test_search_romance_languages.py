@@ -1,4 +1,4 @@
-"""Queries and briefs in Spanish, French and Italian, as people type them: "perfume para
+"""Queries and briefs in Spanish, French, Italian, Portuguese and German, as people type them: "perfume para
 hombre fresco verano" understood nothing, "rosa y vainilla" only the vanilla, "un parfum
 frais pour l'été" not the summer, "profumo agrumato" was Acqua di Giò Profumo; a recipe's
 "bergamotte" and "pamplemousse" named no material."""
@@ -29,6 +29,14 @@ def interpreter(shipped: Catalog) -> QueryInterpreter:
     ("profumo agrumato", [], [], [], [], ["citrus"]),
     ("pamplemousse et menthe", ["grapefruit", "mint"], [], [], [], []),
     ("perfume amaderado para el invierno", [], [], ["winter"], [], ["woody"]),
+    # Portuguese and German ("holziger Duft für Männer" understood nothing)
+    ("perfume amadeirado para homem", [], ["masculine"], [], [], ["woody"]),
+    ("perfume doce para mulher", [], ["feminine"], [], ["sweet"], []),
+    ("rosa e baunilha", ["rose", "vanilla"], [], [], [], []),
+    ("holziger Duft für Männer", [], ["masculine"], [], [], ["woody"]),
+    ("Parfum mit Vanille für Frauen", ["vanilla"], ["feminine"], [], [], []),
+    ("frisches Parfüm für den Sommer", [], [], ["summer"], ["fresh"], []),
+    ("süßer Duft mit Kirsche und Mandel", ["cherry", "almond"], [], [], ["sweet"], []),
 ])
 def test_a_romance_language_query_is_read(
         interpreter: QueryInterpreter, query: str, notes: list[str], genders: list[str],
@@ -41,8 +49,25 @@ def test_a_romance_language_query_is_read(
     assert not parse.named
 
 
-def test_sin_excludes_in_spanish(interpreter: QueryInterpreter) -> None:
-    assert interpreter.interpret("perfume sin vainilla").parse.excluded_notes == ("vanilla",)
+@pytest.mark.parametrize(("query", "excluded"), [
+    ("perfume sin vainilla", ("vanilla",)),
+    # "ohne" and "sem" were no negation: the note they refuse was required
+    ("frisches Parfüm für den Sommer ohne Vanille", ("vanilla",)),
+    ("Duft ohne Vanille und ohne Rose", ("vanilla", "rose")),
+    ("perfume masculino amadeirado sem baunilha", ("vanilla",)),
+    ("kein Oud", ("oud",)),
+])
+def test_without_excludes_in_spanish_german_and_portuguese(
+        interpreter: QueryInterpreter, query: str, excluded: tuple[str, ...]) -> None:
+    parse = interpreter.interpret(query).parse
+    assert parse.excluded_notes == excluded and not parse.notes
+
+
+def test_letters_without_an_accent_of_their_own_are_spelt_out() -> None:
+    """"süß" was "sü" less its "ß", then "su"; "Œillet" lost its "Œ"."""
+    from ml.tokens import fold
+
+    assert fold("Süß Œillet Ærø") == "suss oeillet aero"
 
 
 @pytest.mark.parametrize("name", ["Rosa Nobile", "Mandarino di Amalfi",

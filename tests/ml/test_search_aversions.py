@@ -1,0 +1,105 @@
+"""Aversions, comparisons and typos as people write them, read by the query parser and by a
+recipe brief's mood: "vanilla gives me a headache" wished for vanilla and a strong perfume,
+"vanilla isn't my thing" for vanilla, "somthing sweet" was the mood calm ("soothing")."""
+
+from __future__ import annotations
+
+import pytest
+
+from ml.knowledge import Catalog
+from ml.query import QueryInterpreter
+from ml.recipe.mood import read_mood
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def interpreter(shipped: Catalog) -> QueryInterpreter:
+    return QueryInterpreter.for_catalog(shipped)
+
+
+@pytest.mark.parametrize(("query", "excluded", "avoid"), [
+    ("vanilla gives me a headache, I want something floral", ("vanilla",),
+     (("intensity", "strong"),)),
+    ("oud and tonka give me headaches", ("oud", "tonka bean"), (("intensity", "strong"),)),
+    ("vanilla gives her a headache", ("vanilla",), (("intensity", "strong"),)),
+    ("patchouli makes my head hurt", ("patchouli",), (("intensity", "strong"),)),
+    ("vanilla isn't my thing, floral please", ("vanilla",), ()),
+    ("patchouli is not my cup of tea", ("patchouli",), ()),
+    ("no oud or anything smoky", ("oud",), ()),
+])
+def test_an_aversion_refuses_what_it_is_about(
+        interpreter: QueryInterpreter, query: str, excluded: tuple[str, ...],
+        avoid: tuple[tuple[str, str], ...]) -> None:
+    parse = interpreter.interpret(query).parse
+    assert parse.excluded_notes == excluded
+    assert parse.avoid == avoid
+    assert not parse.notes and parse.intensity is None
+
+
+@pytest.mark.parametrize("query", ["strong perfumes give me a headache",
+                                   "a perfume that doesn't give me a headache",
+                                   "headache free perfume"])
+def test_a_headache_is_never_a_wish_for_a_strong_perfume(
+        interpreter: QueryInterpreter, query: str) -> None:
+    parse = interpreter.interpret(query).parse
+    assert parse.intensity is None and parse.avoid == (("intensity", "strong"),)
+
+
+def test_anything_after_or_stays_refused(interpreter: QueryInterpreter) -> None:
+    """"not oud or anything smoky" wished for smoky; a comma begins a wish again."""
+    assert interpreter.interpret("no oud or anything smoky").parse.excluded_characters == (
+        "smoky",)
+    parse = interpreter.interpret("no oud, something fresh").parse
+    assert parse.moods == ("fresh",) and parse.excluded_notes == ("oud",)
+
+
+@pytest.mark.parametrize(("query", "moods", "excluded"), [
+    ("somthing sweet for winter", ("sweet",), ()),
+    ("somthing frsh and citrusy for summr", ("fresh",), ()),
+    ("wihtout vanila, somthing woddy", (), ("vanilla",)),
+])
+def test_a_typo_near_an_everyday_word_is_no_wish(
+        interpreter: QueryInterpreter, query: str, moods: tuple[str, ...],
+        excluded: tuple[str, ...]) -> None:
+    """"somthing" was "soothing", the mood calm (and the sweet the query asked for was
+    relaxed first): it is as near "something", so it is left alone; "wihtout" was no
+    negation, so the vanilla was required."""
+    parse = interpreter.interpret(query).parse
+    assert parse.moods == moods and parse.excluded_notes == excluded
+    assert ("somthing", "calm") not in parse.corrections and not parse.notes
+
+
+@pytest.mark.parametrize(("query", "reference", "prefer"), [
+    ("Sauvage but fresher", "dior-sauvage-eau-de-toilette-2015", (("mood", "fresh"),)),
+    ("like Black Opium but fresher", "ysl-black-opium-2014", (("mood", "fresh"),)),
+    ("like Aventus but more woody", "creed-aventus-2010", (("character", "woody"),)),
+])
+def test_a_comparison_with_a_perfume_is_a_preference_among_its_neighbours(
+        interpreter: QueryInterpreter, query: str, reference: str,
+        prefer: tuple[tuple[str, str], ...]) -> None:
+    """"Sauvage but fresher" was Sauvage and its editions first (no reference); "like Black
+    Opium but fresher" required a fresh perfume and listed N°5 L'Eau, sharing nothing."""
+    parse = interpreter.interpret(query).parse
+    assert parse.reference is not None and parse.reference.id == reference
+    assert parse.prefer == prefer
+    assert not parse.moods and not parse.characters
+
+
+def test_a_note_said_many_times_is_one_wish(interpreter: QueryInterpreter) -> None:
+    assert interpreter.interpret("rose " * 400).parse.notes == (("rose",),)
+
+
+@pytest.mark.parametrize(("mood", "excluded", "left"), [
+    ("warm, vanilla gives me a headache", ("vanilla",), "warm"),
+    ("cozy, vanilla isn't my thing", ("vanilla",), "cozy"),
+    ("warm and cozy, ohne vanille", ("vanille",), "warm and cozy"),
+    ("romantic, sem rosa", ("rosa",), "romantic"),
+    ("i can't stand patchouli, elegant", ("patchouli",), "elegant"),
+    ("romantic but no musk please, vanilla-free", ("musk", "vanilla"), "romantic"),
+])
+def test_a_brief_s_mood_refuses_notes_as_a_query_does(mood: str, excluded: tuple[str, ...],
+                                                      left: str) -> None:
+    """The mood's notes were held as requested notes: the formula had vanilla absolute."""
+    reading = read_mood(mood)
+    assert reading.excluded == excluded and reading.mood == left and not reading.named
