@@ -9,9 +9,21 @@ request would begin."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+logger = logging.getLogger("api.connections")
+
+# Open connections one API process holds at most. Each is a file handle: 20,000 idle sockets
+# held by one client used up the process's handles, and every request, health checks
+# included, was reset with nothing in the log. A connection beyond this is closed at once
+# (a client per source address is a proxy's job: deploy behind one, docs/bulkheads.md).
+MAX_CONNECTIONS = 4096
+FULL_WARNING_EVERY_S = 10.0
 
 PROTOCOL = "api.http_protocol:ProblemHttpProtocol"  # uvicorn's --http, as an import string
 
@@ -23,7 +35,26 @@ UNPARSABLE = json.dumps({
 
 
 class ProblemHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol; only its parser-error answer differs."""
+    """uvicorn's httptools protocol, with its parser-error answer as problem+json, a cap on
+    open connections (`MAX_CONNECTIONS`), and the keep-alive timeout from the moment a
+    connection opens: one that never sent a request stayed open for good."""
+
+    _warned_at = 0.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > MAX_CONNECTIONS:
+            now = time.monotonic()
+            if now - ProblemHttpProtocol._warned_at >= FULL_WARNING_EVERY_S:
+                ProblemHttpProtocol._warned_at = now
+                logger.warning("%d connections open, the most one API process holds: new "
+                               "ones are closed at once (the last from %s)",
+                               len(self.connections) - 1,
+                               "%s:%d" % self.client if self.client else "unknown")
+            transport.abort()
+            return
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def send_400_response(self, msg: str) -> None:
         content = [b"HTTP/1.1 400 Bad Request\r\n"]

@@ -249,8 +249,13 @@ class StrictJsonRoute(APIRoute):
 def _refuse_body_fields(request: Request, query_names: set[str]) -> None:
     """A route that takes no body refuses one that says something: `{"scope":
     "deployment"}` sent to a promote was read as no body, a tenant-scope promotion (the
-    scope is a query parameter). An empty object or null says nothing and passes."""
+    scope is a query parameter). An empty object or null says nothing and passes; a body
+    that is no JSON at all is refused too (`{junk` rotated a webhook secret)."""
     body = getattr(request, "_json", None)
+    if body is None and getattr(request, "_body", b"").strip():
+        raise RequestValidationError([{
+            "loc": ("body",), "type": "json_invalid",
+            "msg": "this endpoint takes no body, and what was sent is not JSON"}])
     if body is None or body == {}:
         return
     fields = list(body)[:20] if isinstance(body, dict) else [None]

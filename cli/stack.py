@@ -109,7 +109,8 @@ def uvicorn_argv(target: str, port: int, keep_alive_s: int, factory: bool = Fals
     quiet, keeping idle connections as `fragrance api` does (`api_keep_alive_s`)."""
     argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--log-level", "warning", "--no-access-log",
-            "--timeout-keep-alive", str(keep_alive_s), "--http", HTTP_PROTOCOL]
+            "--timeout-keep-alive", str(keep_alive_s), "--http", HTTP_PROTOCOL,
+            "--no-proxy-headers"]
     return [*argv, "--factory"] if factory else argv
 
 
@@ -120,12 +121,17 @@ def api(host: str | None, port: int | None) -> None:
     limit_malloc_arenas(children=True)
     import uvicorn
 
+    from api import http_protocol
+
     settings: Any = settings_or_exit()
     existing_store_url(str(settings.database_url))  # not an API answering 503 for good
+    http_protocol.MAX_CONNECTIONS = int(settings.api_max_connections)
+    proxies = str(settings.api_trusted_proxies).strip()
     # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,
                 workers=1, log_level=str(settings.log_level).lower(), access_log=False,
-                timeout_keep_alive=int(settings.api_keep_alive_s), http=HTTP_PROTOCOL)
+                timeout_keep_alive=int(settings.api_keep_alive_s), http=HTTP_PROTOCOL,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
 
 @click.command(help="Run a Celery worker for some queues.")

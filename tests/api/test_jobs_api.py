@@ -354,3 +354,23 @@ def test_a_route_that_takes_no_body_refuses_one_that_says_something(
     assert promote.status_code == 422
     [error] = promote.json()["errors"]
     assert error["field"] == "scope" and "query parameter" in error["message"]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status"), [
+    (b"{junk", "application/json", 422), (b"rotate please", "text/plain", 415)])
+def test_a_route_that_takes_no_body_refuses_one_that_is_no_json(
+        client: TestClient, keys: dict[str, str], body: bytes, content_type: str,
+        status: int) -> None:
+    """`{junk` (and a text/plain body) posted to a cancel or a secret's rotation was read as
+    no body: the job was canceled, the secret rotated."""
+    headers = auth(keys["alice"])
+    job_id = client.post("/api/v1/search/semantic", headers=headers,
+                         json={"query": "oud"}).json()["id"]
+    refused = client.post(f"/api/v1/jobs/{job_id}/cancel", content=body,
+                          headers={**headers, "Content-Type": content_type})
+    assert refused.status_code == status, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()["status"] == "queued"
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel", content=b" \n",
+                       headers={**headers, "Content-Type": "application/json"}
+                       ).status_code == 200

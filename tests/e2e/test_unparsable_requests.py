@@ -68,3 +68,62 @@ def test_an_unparsable_request_gets_a_problem_and_a_closed_connection(
 
 def test_the_api_still_serves_after_refusing_unparsable_requests(api_port: int) -> None:
     assert httpx.get(f"http://127.0.0.1:{api_port}/healthz").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def small_api_port(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str,
+                   redis_url: str) -> Iterator[tuple[int, Process]]:
+    folder: Path = tmp_path_factory.mktemp("connections")
+    port = free_port()
+    env = {**os.environ, "FRAGRANCE_ENV": "testing", "FRAGRANCE_DATABASE_URL": sqlite_url,
+           "FRAGRANCE_BROKER_URL": redis_url, "FRAGRANCE_API_KEEP_ALIVE_S": "2",
+           "FRAGRANCE_API_MAX_CONNECTIONS": "20"}
+    api = Process("fragrance-api", [sys.executable, "-m", "cli.main", "api", "--port",
+                                    str(port)], env, folder).start()  # fmt: skip
+    try:
+        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200,
+                   30, "the API")
+        yield port, api
+    finally:
+        api.stop()
+
+
+def test_idle_connections_cannot_use_up_the_api(small_api_port: tuple[int, Process]) -> None:
+    """20,000 sockets that never sent a request used up the API's file handles: every
+    request, health checks too, was reset, and nothing was logged. A connection that sends
+    nothing is closed after the keep-alive time, one past the cap at once, with a warning;
+    the API answers again as soon as the idle ones are gone."""
+    port, api = small_api_port
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
+    try:
+        closed = 0
+        for connection in idle[20:]:  # past the cap: closed at once
+            try:
+                closed += connection.recv(1) == b""
+            except ConnectionResetError:
+                closed += 1
+        assert closed == 20
+        wait_until(lambda: "connections open, the most one API process holds" in _log(api),
+                   10, "the warning")
+        for connection in idle[:20]:  # idle: closed after the keep-alive time (2 s)
+            try:
+                assert connection.recv(1) == b""
+            except ConnectionResetError:
+                pass
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    finally:
+        for connection in idle:
+            connection.close()
+
+
+def test_a_forwarded_address_is_not_believed(small_api_port: tuple[int, Process]) -> None:
+    """`X-Forwarded-For: <script>` from 127.0.0.1 was the client's address in the access
+    log: no proxy is trusted unless `api_trusted_proxies` names it."""
+    port, api = small_api_port
+    httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs", headers={"X-Forwarded-For": "6.6.6.6"})
+    wait_until(lambda: "/api/v1/jobs" in _log(api), 10, "the access log line")
+    assert "6.6.6.6" not in _log(api)
+
+
+def _log(process: Process) -> str:
+    return process.log_path.read_text(errors="replace")
