@@ -50,7 +50,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
                 logger.warning("%d connections open, the most one API process holds: new "
                                "ones are closed at once (the last from %s)",
                                len(self.connections) - 1,
-                               "%s:%d" % self.client if self.client else "unknown")
+                               "{}:{}".format(*self.client) if self.client else "unknown")
             transport.abort()
             return
         self.timeout_keep_alive_task = self.loop.call_later(

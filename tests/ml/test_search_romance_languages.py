@@ -1,7 +1,8 @@
-"""Queries and briefs in Spanish, French, Italian, Portuguese and German, as people type them: "perfume para
-hombre fresco verano" understood nothing, "rosa y vainilla" only the vanilla, "un parfum
-frais pour l'été" not the summer, "profumo agrumato" was Acqua di Giò Profumo; a recipe's
-"bergamotte" and "pamplemousse" named no material."""
+"""Queries and briefs in Spanish, French, Italian, Portuguese and German, as people type
+them: "perfume para hombre fresco verano" understood nothing, "rosa y vainilla" only the
+vanilla, "un parfum frais pour l'été" not the summer, "profumo agrumato" was Acqua di Giò
+Profumo; a recipe's "bergamotte" and "pamplemousse" named no material; "ohne Vanille"
+required vanilla."""
 
 from __future__ import annotations
 
