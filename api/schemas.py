@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ml.recipe.brief import GENDERS, INTENSITY_WORDS, SEASONS, family_slug, plain_word
 from ml.recipe.concentration import normalise_concentration
+from ml.training.examples import MAX_BATCH_SIZE
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
                  "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
@@ -325,7 +326,8 @@ class TrainingIn(Delivery):
         examples=[['{"query": "fresh citrus for summer", "positive": "Neroli Portofino: '
                    'bergamot, neroli, lemon"}']])
     epochs: int | None = Field(default=None, ge=1, le=1000)
-    batch_size: int | None = Field(default=None, ge=2, le=1024)
+    batch_size: int | None = Field(default=None, ge=2, le=max(MAX_BATCH_SIZE.values()),
+                                   description="at most 512 for embedding, 64 for generator")
     learning_rate: float | None = Field(default=None, gt=0, le=1)
     max_steps: int | None = Field(default=None, ge=1, le=10_000_000)
     checkpoint_every: int | None = Field(default=None, ge=1, le=10_000_000)
@@ -334,6 +336,14 @@ class TrainingIn(Delivery):
     auto_promote: bool = Field(default=True, description="make the new version active when "
                                "the promotion gate passes")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _batch_fits(self) -> TrainingIn:
+        if self.batch_size is not None and self.batch_size > MAX_BATCH_SIZE[self.target]:
+            raise PydanticCustomError(
+                "batch_size_too_large", "batch_size is at most {limit} for {target}",
+                {"limit": MAX_BATCH_SIZE[self.target], "target": self.target})
+        return self
 
     def job_input(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},

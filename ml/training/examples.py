@@ -14,6 +14,12 @@ from typing import Literal
 
 Target = Literal["embedding", "generator"]
 TARGETS: tuple[Target, ...] = ("embedding", "generator")
+# A run needs two examples at least (a batch is two); an upload of one was accepted and
+# failed in the worker
+MIN_EXAMPLES = 2
+# The largest batch a run may ask for: a generator's batch of 1,024 sequences of up to
+# 1,024 tokens held 11 GB on a 2-core host for minutes, with a cancel waiting for the step
+MAX_BATCH_SIZE: dict[str, int] = {"embedding": 512, "generator": 64}
 
 # JSONL field names (source, target) per training target.
 FIELDS: dict[Target, tuple[str, str]] = {

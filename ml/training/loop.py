@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ml.training.examples import MIN_EXAMPLES
+
 OnStep = Callable[[int, int, float], None]
 """`on_step(step, total, loss)`, called after every completed step (and after that step's
 checkpoint, if it has one). It may raise to stop the run: the exception propagates
@@ -30,8 +32,8 @@ class Schedule:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.examples < 2:
-            raise ValueError("training needs at least 2 examples")
+        if self.examples < MIN_EXAMPLES:
+            raise ValueError(f"training needs at least {MIN_EXAMPLES} examples")
         if self.batch_size < 2 or self.epochs < 1:
             raise ValueError("batch_size must be >= 2 and epochs >= 1")
 

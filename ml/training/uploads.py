@@ -13,7 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ml.training.examples import FIELDS, TARGETS, Dataset, DatasetError, Example, Target
+from ml.training.examples import (
+    FIELDS,
+    MIN_EXAMPLES,
+    TARGETS,
+    Dataset,
+    DatasetError,
+    Example,
+    Target,
+)
 
 MAX_ERRORS = 100
 DEFAULT_MAX_CHARS: dict[Target, int] = {"embedding": 2_000, "generator": 16_000}
@@ -129,6 +137,9 @@ def validate_jsonl(lines: Iterable[str | bytes], target: Target, *, name: str = 
             break
     if not examples and not errors:
         errors.append((0, "the file is empty: no examples"))
+    elif len(examples) < MIN_EXAMPLES and not errors:
+        errors.append((0, f"a training run needs at least {MIN_EXAMPLES} examples, the file "
+                          f"has {len(examples)}"))
     if errors:
         raise DatasetError(errors)
     return Dataset(name, target, tuple(examples))

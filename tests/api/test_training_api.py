@@ -114,6 +114,10 @@ def test_bad_lines_are_refused_with_one_error_per_line(api: TestClient,
     ({"target": "embedding", "dataset": "generator-pairs"}, "no built-in embedding dataset"),
     ({"target": "embedding", "dataset": "imaginary"}, "no built-in embedding dataset"),
     ({"target": "embedding", "dataset": "embedding-pairs", "dataset_lines": PAIRS}, "not both"),
+    # one example was accepted, then failed in the worker with a traceback
+    ({"target": "embedding", "dataset_lines": PAIRS[:1]}, "at least 2 examples"),
+    ({"target": "generator", "dataset_lines": ['{"prompt": "p", "completion": "c"}', ""]},
+     "at least 2 examples"),
 ])
 def test_unusable_datasets_are_refused(api: TestClient, trainer: IssuedKey,
                                        body: dict[str, object], needle: str) -> None:
@@ -206,3 +210,16 @@ def test_a_hostile_dataset_line_is_a_line_error_not_a_crash(api: TestClient, tra
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert [e["line"] for e in response.json()["errors"]] == [2]
+
+
+@pytest.mark.parametrize(("target", "largest"), [("embedding", 512), ("generator", 64)])
+def test_a_batch_too_large_for_its_target_is_refused(api: TestClient, trainer: IssuedKey,
+                                                     target: str, largest: int) -> None:
+    """A generator's batch of 1,024 was accepted: 11 GB held for minutes, a cancel waiting
+    for the step to end."""
+    answer = api.post("/api/v1/training", headers=auth(trainer),
+                      json={"target": target, "batch_size": largest + 1})
+    assert answer.status_code == 422, answer.text
+    assert str(largest) in json.dumps(answer.json()["errors"])
+    assert api.post("/api/v1/training", headers=auth(trainer),
+                    json={"target": target, "batch_size": largest}).status_code == 202
