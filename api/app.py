@@ -106,6 +106,9 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                   description="Search, recipe-generation and training jobs over REST.",
                   lifespan=lifespan, default_response_class=SafeJSONResponse,
                   docs_url=None, redoc_url=None, generate_unique_id_function=operation_id)
+    # "/jobs/" is no route: a 404, not a redirect built from the request's Host header
+    # (which pointed clients at any host they were sent with, before the key's check)
+    app.router.redirect_slashes = False
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
     app.state.held = HeldAnswers(api.max_streams_per_tenant)
@@ -147,9 +150,10 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                        max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
+    # inside the request id and the metrics: a preflight carries an id and is counted
+    _allow_origins(app, list(api.cors_allowed_origins))
     app.add_middleware(HttpMetrics)
     app.add_middleware(RequestIds)
-    _allow_origins(app, list(api.cors_allowed_origins))
     app.add_middleware(AccessLog)  # outermost: every answer, preflights and 500s too
     for module in (ops, search, generate, validate, training, models, batches, jobs, events,
                    deliveries, keys):

@@ -374,3 +374,16 @@ def test_a_route_that_takes_no_body_refuses_one_that_is_no_json(
     assert client.post(f"/api/v1/jobs/{job_id}/cancel", content=b" \n",
                        headers={**headers, "Content-Type": "application/json"}
                        ).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/api/v1/keys/%2F"),
+                                              ("POST", "/api/v1/search/semantic/"),
+                                              ("GET", "/api/v1/jobs/")])
+def test_a_trailing_slash_is_no_redirect_to_the_host_a_client_names(
+        client: TestClient, method: str, path: str) -> None:
+    """`DELETE /api/v1/keys/%2F` with `Host: evil.example` was a 307 to
+    http://evil.example/api/v1/keys, before any key was checked."""
+    answer = client.request(method, path, headers={"Host": "evil.example"})
+    assert answer.status_code == 404, answer.text
+    assert "location" not in answer.headers
+    assert answer.headers["content-type"].startswith("application/problem+json")
