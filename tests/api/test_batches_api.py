@@ -183,3 +183,13 @@ def test_a_batch_of_a_thousand_long_briefs_fits_its_upload_limit(
     large_search = client.post("/api/v1/search/semantic", headers=auth(keys["alice"]),
                                json={"query": "x" * 5000})
     assert large_search.status_code == 413
+
+
+@pytest.mark.parametrize("size", [1001, 100_000])
+def test_a_batch_over_the_limit_is_told_the_limit(client: TestClient, keys: dict[str, str],
+                                                  size: int) -> None:
+    """100,000 items were told "at most 10000 items", a ceiling no deployment documents."""
+    answer = client.post("/api/v1/generate/batch", headers=auth(keys["alice"]),
+                         json={"requests": [{}] * size})
+    assert answer.status_code == 422
+    assert [e["message"] for e in answer.json()["errors"]] == ["at most 1000 requests per batch"]
