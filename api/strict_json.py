@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
@@ -138,9 +139,17 @@ def _number_offences(value: str, loc: tuple[str | int, ...]) -> Iterator[Offence
         yield loc, "number_not_finite", f"{value} is not a JSON number"
 
 
+# Control characters no text a client means holds (tab and line breaks aside): a note
+# "ro\u0007se" was stored, and shown back in the brief
+CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _text_offences(text: str, loc: tuple[str | int, ...], what: str) -> Iterator[Offence]:
     if "\x00" in text:
         yield loc, "string_nul", f"a {what} may not contain NUL (\\u0000)"
+    if control := CONTROLS.search(text):
+        yield loc, "string_control", (f"a {what} may not contain control characters "
+                                      f"(U+{ord(control.group()):04X})")
     if len(text) > MAX_STRING_CHARS:
         yield loc, "string_too_long", f"a {what} may hold at most {MAX_STRING_CHARS} characters"
     try:

@@ -16,6 +16,8 @@ MARK = "\u2063poison\u2063"
 # name -> (raw JSON text, must be refused wherever it goes)
 POISON: dict[str, tuple[str, bool]] = {
     "nul": ('"amber\\u0000rose"', True),
+    "bell": ('"ro\\u0007se"', True),  # a control character: it was stored
+    "c1_control": ('"rose\\u0085"', True),
     "lone_surrogate": ('"\\udc80"', True),
     "lone_high_surrogate": ('"rose \\ud83d"', True),
     "int_5000_digits": ("9" * 5000, True),
@@ -31,6 +33,7 @@ POISON: dict[str, tuple[str, bool]] = {
     "rtl_emoji": (json.dumps("עטר ורד 🌹\u200f مسك", ensure_ascii=False), False),
     "korean": (json.dumps("상큼하고 로맨틱한 봄 향수", ensure_ascii=False), False),
     "superscript_two": ('"²"', False),
+    "tab_and_newline": ('"rose\\tand\\nvanilla"', False),
     "empty_object": ("{}", False),
     "zero": ("0", False),
 }
