@@ -44,7 +44,9 @@ def valid_request_id(value: str | None) -> str | None:
 
 def summarize(kind: str, payload: Mapping[str, Any]) -> str:
     """A one-line description of a job's input (at most SUMMARY_MAX characters)."""
-    if kind == "search":
+    if kind == "search" and payload.get("similar_to"):  # /search/similar: `hybrid ""` said
+        parts = ["similar to", str(payload["similar_to"])[:TEXT_MAX]]
+    elif kind == "search":
         parts = [str(payload.get("search_type") or "hybrid"), _quoted(payload.get("query"))]
     elif kind == "recipe":
         parts = [str(payload.get(name)) for name in ("fragrance_family", "mood", "season",

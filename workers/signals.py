@@ -51,6 +51,10 @@ def set_up_logs(log_format: str) -> None:
     """Format every handler Celery set up, and keep its per-run lines of housekeeping tasks
     and its own "received" line of job tasks out (`workers.task_context` writes that one)."""
     configure_logging(log_format)
+    # progress bars (saving a model's shards, loading its weights) are no log lines: Celery
+    # logs what a task writes to stderr as a WARNING, a bar's every redraw among them
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     for handler in logging.getLogger().handlers:
         for kind in (QuietHousekeeping, task_context.ReceivedLine):
             if not any(isinstance(f, kind) for f in handler.filters):

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.unit
     ("search", {"query": "woody  amber\nfor winter", "search_type": "keyword"},
      'keyword "woody amber for winter"'),
     ("search", {"query": "x" * 500}, 'hybrid "' + "x" * 39 + '…"'),
+    # a /search/similar job was `hybrid ""` in Flower
+    ("search", {"query": "", "similar_to": "creed-aventus-2010"},
+     "similar to creed-aventus-2010"),
     ("recipe", {"fragrance_family": "floral", "mood": "romantic", "season": "spring",
                 "notes_include": ["rose"] * 20}, "floral romantic spring"),
     ("training", {"target": "embedding", "dataset_lines": ["{}"] * 120},
