@@ -18,6 +18,8 @@ SECONDS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 
 
 JOBS_SUBMITTED = Counter("fragrance_jobs_submitted_total", "Jobs accepted by the API",
                          ["kind"])
+# counted where a job ends: a worker (the jobs it ran), the API (a cached search answered,
+# a batch item refused, a queued job canceled), maintenance; summed across processes
 JOBS_FINISHED = Counter("fragrance_jobs_finished_total", "Jobs that reached a final state",
                         ["kind", "status"])
 JOB_RUN_SECONDS = Histogram("fragrance_job_run_seconds", "Time a worker spent on one job",

@@ -27,6 +27,7 @@ from core.errors import (
     TransitionRefused,
 )
 from core.job_labels import summarize
+from core.metrics import JOBS_FINISHED
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus
 from core.transitions import (
@@ -424,18 +425,23 @@ class JobStore:
         # not claimable: finished, leased elsewhere, canceled before it ran, or out of tries.
         # A cancel requested while it ran and its worker was lost (requeued, or its message
         # delivered again) ends it now, as any cancel does: with CANCELED_ERROR, lease cleared
-        if transition(session, job_id, JobStatus.CANCELED, "canceled", {"error": CANCELED_ERROR},
-                      Job.cancel_requested.is_(True), reclaimable, error=CANCELED_ERROR,
-                      finished_at=now, lease_token=None, lease_expires_at=None) is not None:
+        if (ended := transition(session, job_id, JobStatus.CANCELED, "canceled",
+                                {"error": CANCELED_ERROR}, Job.cancel_requested.is_(True),
+                                reclaimable, returning=(Job.kind,), error=CANCELED_ERROR,
+                                finished_at=now, lease_token=None,
+                                lease_expires_at=None)) is not None:
+            JOBS_FINISHED.labels(ended.kind, str(JobStatus.CANCELED)).inc()
             return None
         attempt = (session.scalar(select(Job.attempts).where(Job.id == job_id)) or 0) + 1
         if max_attempts is not None and attempt > max_attempts:
             error = {"type": "too_many_attempts",
                      "message": f"the job was started {attempt - 1} times without "
                                 "finishing (its workers were lost)"}
-            transition(session, job_id, JobStatus.FAILED, "failed", {"error": error},
-                       reclaimable, error=error, finished_at=now, lease_token=None,
-                       lease_expires_at=None)
+            if (ended := transition(session, job_id, JobStatus.FAILED, "failed",
+                                    {"error": error}, reclaimable, returning=(Job.kind,),
+                                    error=error, finished_at=now, lease_token=None,
+                                    lease_expires_at=None)) is not None:
+                JOBS_FINISHED.labels(ended.kind, str(JobStatus.FAILED)).inc()
         return None
 
     def _each_in_one_transaction(self, items: Sequence[I], write: Callable[[Session, I], R],
@@ -567,6 +573,8 @@ class JobStore:
                 session.execute(update(Job).where(Job.id == job_id,
                                                   Job.status == JobStatus.RUNNING)
                                 .values(cancel_requested=True, updated_at=utcnow()))
+        if canceled_now:  # a running one is counted by its worker when it stops
+            JOBS_FINISHED.labels(job.kind, str(JobStatus.CANCELED)).inc()
         job = self.get(tenant_id, job_id)
         if job.status in TERMINAL and job.status != JobStatus.CANCELED:
             raise TransitionRefused(job_id, job.status, "cancel")

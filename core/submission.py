@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from core.batches import BatchItem, BatchStore, BatchView
 from core.errors import StoreUnavailable
 from core.job_labels import JobLabels
-from core.metrics import JOBS_SUBMITTED
+from core.metrics import JOBS_FINISHED, JOBS_SUBMITTED
+from core.states import JobStatus
 from core.store import JobStore, NewJob
 from core.views import JobView
 
@@ -73,6 +74,7 @@ def answer_from_cache(store: JobStore, job: NewJob,
     view, created = store.create_answered(job, {**result, **own, "cached": True})
     if created:
         JOBS_SUBMITTED.labels(job.kind).inc()
+        JOBS_FINISHED.labels(job.kind, str(JobStatus.SUCCEEDED)).inc()
     return view, created
 
 
@@ -145,6 +147,8 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
     if not created:
         return batch, False
     JOBS_SUBMITTED.labels(kind).inc(len(items))
+    if refused := sum(item.error is not None for item in items):  # failed as submitted
+        JOBS_FINISHED.labels(kind, str(JobStatus.FAILED)).inc(refused)
     try:
         if to_publish:
             enqueuer.enqueue_many(kind, [job.job_id for job in to_publish],

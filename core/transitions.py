@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from core.metrics import JOBS_FINISHED
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import TERMINAL, JobStatus, sources_of
 from core.webhooks import enqueue_for_batch, enqueue_for_job_event
@@ -124,7 +125,10 @@ def cancel_batch_items(session: Session, batch_id: str) -> None:
         update(JOBS).where(Job.batch_id == batch_id, Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.CANCELED, cancel_requested=True, finished_at=now,
                 updated_at=now, error=CANCELED_ERROR)
-        .returning(Job.id, Job.webhook_url)).all()
+        .returning(Job.id, Job.webhook_url, Job.kind)).all()
+    for kind in {row.kind for row in canceled}:
+        JOBS_FINISHED.labels(kind, str(JobStatus.CANCELED)).inc(
+            sum(row.kind == kind for row in canceled))
     if canceled:
         connection.execute(_NEXT_EVENT, [
             {"event_job": row.id, "event_type": "canceled", "event_at": now,

@@ -387,3 +387,32 @@ def test_a_trailing_slash_is_no_redirect_to_the_host_a_client_names(
     assert answer.status_code == 404, answer.text
     assert "location" not in answer.headers
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def _finished(kind: str, status: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("fragrance_jobs_finished_total",
+                                     {"kind": kind, "status": status}) or 0.0
+
+
+def test_jobs_that_end_in_the_api_are_counted_finished(client: TestClient,
+                                                      keys: dict[str, str]) -> None:
+    """A queued job canceled, a batch canceled and a batch item refused at submit ended in
+    the API, which counted none of them: `fragrance_jobs_finished_total` said 1 recipe
+    failed where the store held 1,016 (and the failure-rate alert read that)."""
+    headers = auth(keys["alice"])
+    canceled, failed = _finished("search", "canceled"), _finished("recipe", "failed")
+    job_id = client.post("/api/v1/search/semantic", headers=headers,
+                         json={"query": "oud"}).json()["id"]
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers).status_code == 200
+    assert _finished("search", "canceled") == canceled + 1
+    batch = client.post("/api/v1/generate/batch", headers=headers, json={"requests": [
+        {"fragrance_family": "floral"}, {"fragrance_family": "bogus"}, 1]}).json()
+    assert _finished("recipe", "failed") == failed + 2
+    recipe_canceled = _finished("recipe", "canceled")
+    assert client.post(f"/api/v1/batches/{batch['id']}/cancel",
+                       headers=headers).status_code == 200
+    assert _finished("recipe", "canceled") == recipe_canceled + 1
+    metrics = client.get("/metrics").text
+    assert 'fragrance_jobs_finished_total{kind="search",status="canceled"}' in metrics
