@@ -208,14 +208,28 @@ def test_keda_scales_every_worker_on_exactly_the_queues_it_consumes(
     for name, deployment in deployments.items():
         triggers = targets[name]["spec"]["triggers"]
         broker_db = container_env(docs, deployment)["FRAGRANCE_BROKER_URL"].rsplit("/", 1)[1]
-        for trigger in triggers:
-            assert trigger["type"] == "redis", name
+        lists = [t for t in triggers if t["type"] == "redis"]
+        backlogs = [t for t in triggers if t["type"] == "postgresql"]
+        assert len(lists) + len(backlogs) == len(triggers), name
+        for trigger in lists:
             meta = trigger["metadata"]
             assert meta["listName"] in QUEUES, name  # Celery's list is named after the queue
             assert meta["databaseIndex"] == broker_db, name
             assert meta["addressFromEnv"] in config_data(docs), name
             assert trigger["authenticationRef"]["name"] in auths, name
-        assert {t["metadata"]["listName"] for t in triggers} == queues_of(deployment), name
+        assert {t["metadata"]["listName"] for t in lists} == queues_of(deployment), name
+        # fair dispatch keeps a batch's jobs in the store, not the list: a batch of 5,000
+        # left the lists empty and never scaled a worker up
+        env = container_env(docs, deployment)
+        backlog_kinds = set()
+        for trigger in backlogs:
+            meta = trigger["metadata"]
+            assert meta["connectionFromEnv"] in env, name
+            kind = re.fullmatch(r"SELECT count\(\*\) FROM jobs WHERE kind = '(\w+)' AND "
+                                r"status = 'queued' AND dispatched_at IS NULL",
+                                meta["query"]).group(1)
+            backlog_kinds.add(kind)
+        assert backlog_kinds == queues_of(deployment) & {"search", "recipe", "training"}, name
 
 
 def test_every_queue_is_consumed_by_exactly_one_deployment(docs: list[dict[str, Any]]) -> None:
