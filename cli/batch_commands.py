@@ -18,7 +18,7 @@ import click
 from cli.api_access import Access, ExitCode, with_api
 from cli.job_commands import briefs_or_exit
 from cli.job_views import batch_exit_code, batch_lines, counts_text
-from cli.option_types import RESOURCE_ID, idempotency_key_option
+from cli.option_types import RESOURCE_ID, SECONDS, idempotency_key_option
 from cli.progress import follow_batch
 from client import Batch, BatchResult, ClientError, FragranceClient, WaitTimedOut
 
@@ -63,7 +63,7 @@ def batch() -> None:
                         "one)")
 @click.option("--webhook", default=None, help="URL to receive batch.completed")
 @click.option("--no-wait", is_flag=True, help="print the batch and return")
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--timeout", default=3600.0, show_default=True, type=SECONDS,
               help="seconds to follow it")
 @with_api
 def batch_submit(access: Access, path: Path, idempotency_key: str | None,
@@ -86,7 +86,7 @@ def batch_submit(access: Access, path: Path, idempotency_key: str | None,
                              "0 if every item succeeded, 1 if one failed, 3 if one was "
                              "canceled.")
 @click.argument("batch_id", type=RESOURCE_ID)
-@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--timeout", default=3600.0, show_default=True, type=SECONDS,
               help="seconds to follow it")
 @with_api
 def batch_watch(access: Access, batch_id: str, timeout: float) -> None:

@@ -16,7 +16,7 @@ import click
 from cli.api_access import Access, ExitCode, with_api
 from cli.batch_files import BriefFile, BriefFileError, read_briefs
 from cli.job_views import batch_lines, event_line, job_exit_code, job_lines, job_table
-from cli.option_types import EVENT_NUMBER, RESOURCE_ID, BriefWord
+from cli.option_types import EVENT_NUMBER, RESOURCE_ID, SECONDS, BriefWord
 from cli.progress import follow_job
 from client import TERMINAL, FragranceClient, Job, WaitTimedOut
 
@@ -35,6 +35,9 @@ def finish(access: Access, client: FragranceClient, job: Job, timeout_s: float) 
     sys.exit(job_exit_code(job))
 
 
+MAX_TOP_K = 100  # the API's limit on a search's top_k
+
+
 @click.group(help="Submit jobs.")
 def submit() -> None:
     pass
@@ -42,11 +45,12 @@ def submit() -> None:
 
 @submit.command("search", help="Submit a semantic search; print the finished job.")
 @click.argument("query")
-@click.option("--top-k", default=10, show_default=True, type=int)
+@click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, MAX_TOP_K),
+              help=f"hits to return, 1 to {MAX_TOP_K}")
 @click.option("--search-type", default="hybrid", show_default=True,
               type=click.Choice(["hybrid", "similarity", "keyword"], case_sensitive=False))
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--timeout", default=60.0, show_default=True, type=SECONDS,
               help="seconds to wait")
 @with_api
 def submit_search(access: Access, query: str, top_k: int, search_type: str, no_wait: bool,
@@ -76,7 +80,7 @@ def submit_search(access: Access, query: str, top_k: int, search_type: str, no_w
               help="or its name: \"eau de parfum\", 오 드 퍼퓸")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-wait", is_flag=True, help="print the queued job and return")
-@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--timeout", default=300.0, show_default=True, type=SECONDS,
               help="seconds to wait")
 @with_api
 def submit_recipe(access: Access, no_wait: bool, timeout: float, **brief: Any) -> None:
@@ -146,7 +150,7 @@ def jobs_list(access: Access, status: str | None, kind: str | None, limit: int) 
 @jobs.command("watch", help="Follow a job's events with a live status line; print it when "
                             "it is final and exit with its code.")
 @click.argument("job_id", type=RESOURCE_ID)
-@click.option("--timeout", default=600.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--timeout", default=600.0, show_default=True, type=SECONDS,
               help="seconds to wait")
 @with_api
 def jobs_watch(access: Access, job_id: str, timeout: float) -> None:

@@ -5,6 +5,7 @@ from the HTTP library or a connection error."""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,7 +21,10 @@ API_URL_SHAPE = "http(s)://host[:port]"
 def api_url_problem(url: str) -> str | None:
     """Why `url` cannot be the API's address; None when it can (http or https, a host, a
     valid port if any; a path is allowed, for an API behind a proxy's prefix)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        return f"the URL must be {API_URL_SHAPE}"
     if any(char.isspace() for char in url) or not _has_valid_port(parts):
         return f"the URL must be {API_URL_SHAPE}"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -153,6 +157,25 @@ RESOURCE_ID = ResourceId()
 IDEMPOTENCY_KEY = HeaderValue("key", idempotency_key_problem)
 MAX_EVENT_NUMBER = 2**31 - 1  # the API's largest event number (`Last-Event-ID`)
 EVENT_NUMBER = click.IntRange(0, MAX_EVENT_NUMBER)
+
+
+class Seconds(click.FloatRange):
+    """A duration in seconds, 0 or more and finite ("nan" passed a FloatRange)."""
+
+    name = "seconds"
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+SECONDS = Seconds()
 
 
 def idempotency_key_option(help_text: str) -> Callable[[Callable[..., Any]], Any]:

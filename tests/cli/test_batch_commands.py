@@ -225,11 +225,17 @@ def test_jsonl_lines_end_at_newline_only_so_strings_may_hold_other_line_breaks(
     U+0085, VT and FF: valid lines whose strings held one were bad lines, and every line
     after them was numbered wrong."""
     path = tmp_path / "briefs.jsonl"
-    moods = ["calm\u2028bright", "soft\u2029warm", "dusk\u0085dawn"]
+    moods = ["calm\u2028bright", "soft\u2029warm", "dusk dawn"]
     path.write_text("".join(json.dumps({"fragrance_family": "floral", "mood": mood},
                                        ensure_ascii=False) + "\r\n" for mood in moods),
                     encoding="utf-8", newline="")
     assert [brief["mood"] for brief in read_briefs(path).briefs] == moods
+    # U+0085, a control character, is refused as the API refuses it: on its own line
+    path.write_text('{"fragrance_family": "floral", "mood": "dusk\u0085dawn"}\n'
+                    '{"fragrance_family": "floral", "mood": "ok"}\n', encoding="utf-8")
+    with pytest.raises(BriefFileError) as refused:
+        read_briefs(path)
+    assert [line for line, *_ in refused.value.errors] == [1]
     # a raw VT or FF in a string is not JSON (the API refuses it too): one bad line each,
     # named by its own number, and the line after them by its own
     path.write_text('{"fragrance_family": "floral", "mood": "a\x0bb"}\n'

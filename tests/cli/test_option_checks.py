@@ -258,3 +258,33 @@ def test_an_id_that_reaches_another_route_is_sent_escaped_and_is_an_unknown_id(
     assert "404 Not Found" in answered.output
     assert isinstance(answered.exception, SystemExit)  # not a KeyError
     assert requests == [request_sent]
+
+
+@pytest.mark.parametrize("args", [
+    ("submit", "search", "\udcff\udcfe", "--no-wait"),  # bytes that are not UTF-8
+    ("submit", "search", "rose", "--url", "http://[::1"),  # an unclosed IPv6 bracket
+    ("submit", "search", "rose", "--timeout", "nan"),
+    ("submit", "search", "rose", "--top-k", "99999999999999999999"),
+    ("batch", "watch", JOB_ID, "--timeout", "inf"),
+])
+def test_a_value_no_request_can_carry_is_a_usage_error(sent: list[Any],
+                                                      args: tuple[str, ...]) -> None:
+    """Each was a traceback (UnicodeEncodeError, ValueError: Invalid IPv6 URL) or reached
+    the server (a NaN timeout, a top-k of 20 digits)."""
+    refused = fragrance(*args, *KEY, *(URL if "--url" not in args else ()))
+    assert refused.exit_code == 2, refused.output
+    assert isinstance(refused.exception, SystemExit)
+    assert "Traceback" not in refused.output and sent == []
+
+
+def test_an_output_that_cannot_be_written_is_an_error_message(tmp_path: Path) -> None:
+    """`fragrance ... > /dev/full` was an OSError traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "cli.main", "--help"], capture_output=False,
+                          stdout=open("/dev/full", "w"), stderr=subprocess.PIPE,  # noqa: SIM115
+                          text=True, timeout=60, cwd=Path(__file__).parents[2])
+    assert done.returncode == 1, done.stderr
+    assert "the output could not be written" in done.stderr
+    assert "Traceback" not in done.stderr
