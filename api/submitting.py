@@ -74,7 +74,8 @@ async def submit_and_answer(request: Request, response: Response, caller: Princi
                  request_id=request_id, idempotency_key=idempotency_key)
     if kind == JobKind.SEARCH and state.search_cache is not None:
         result = await state.search_cache.lookup(
-            await serving_version(state.serving_version, caller.tenant_id), payload)
+            caller.tenant_id, await serving_version(state.serving_version, caller.tenant_id),
+            payload)
         if result is not None:  # an Idempotency-Key replay still answers the first job
             cached, created = await run_in_threadpool(answer_from_cache, state.store, new,
                                                       result)

@@ -3,11 +3,13 @@
 A search's result depends on its input, the embedding model version serving the tenant
 (`version_id`; None: the base model) and the catalogue and encoder the worker's index was
 built from (the index *stamp*). A worker that finished a search stores its result under
-(version, normalised input) together with the stamp it ran on; each worker publishes the
+(tenant, version, normalised input) together with the stamp it ran on; each worker publishes the
 stamp of every version it serves. The API looks up both in one round trip and answers from
 the cache only when the entry's stamp is the current one: a new catalogue or encoder
 invalidates every entry at once, a new model version is a new key (a tenant's own version
-is the tenant's own key space), and entries expire after `ttl_s` in any case.
+is the tenant's own key space), and entries expire after `ttl_s` in any case. Entries are
+each tenant's own, even on a shared model: an instant `cached` answer to another tenant
+would tell it that someone searched those words in the last minutes.
 
 Workers write through `SearchCache`; the API reads through `SearchCacheReader`, on its event
 loop (no thread of the pool: a burst of other submits waiting for threads does not delay
@@ -49,11 +51,12 @@ def normalized_input(payload: Mapping[str, Any]) -> dict[str, Any]:
     return normal
 
 
-def entry_key(version_id: str | None, payload: Mapping[str, Any]) -> str:
+def entry_key(tenant_id: str, version_id: str | None, payload: Mapping[str, Any]) -> str:
     canonical = json.dumps(normalized_input(payload), sort_keys=True, ensure_ascii=False,
                            separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{PREFIX}:entry:{version_id or 'base'}:{digest}"
+    tenant = hashlib.sha256(tenant_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"{PREFIX}:entry:{tenant}:{version_id or 'base'}:{digest}"
 
 
 def stamp_key(version_id: str | None) -> str:
@@ -66,12 +69,13 @@ class SearchCacheReader:
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
 
-    async def lookup(self, version_id: str | None, payload: Mapping[str, Any]
+    async def lookup(self, tenant_id: str, version_id: str | None, payload: Mapping[str, Any]
                      ) -> dict[str, Any] | None:
-        """The stored result of this search on this version, if its stamp is current."""
+        """The tenant's stored result of this search on this version, if its stamp is
+        current."""
         try:
             found: list[Any] = await self._client.mget(
-                [stamp_key(version_id), entry_key(version_id, payload)])
+                [stamp_key(version_id), entry_key(tenant_id, version_id, payload)])
             stamp, entry = found
         except (redis.RedisError, OSError) as exc:
             log.debug("search cache lookup failed (%s)", type(exc).__name__)
@@ -111,14 +115,14 @@ class SearchCache:
         """Say which index this version's searches run on now (a worker built it)."""
         self._write(stamp_key(version_id), stamp, ex=None)
 
-    def remember(self, version_id: str | None, stamp: str, payload: Mapping[str, Any],
-                 result: Mapping[str, Any]) -> None:
+    def remember(self, tenant_id: str, version_id: str | None, stamp: str,
+                 payload: Mapping[str, Any], result: Mapping[str, Any]) -> None:
         try:
             entry = orjson.dumps({"stamp": stamp, "result": result},
                                  option=orjson.OPT_NON_STR_KEYS)
         except orjson.JSONEncodeError:  # a lone surrogate, say: not cached
             return
-        self._write(entry_key(version_id, payload), entry, ex=self._ttl_s)
+        self._write(entry_key(tenant_id, version_id, payload), entry, ex=self._ttl_s)
 
     def _write(self, key: str, value: str | bytes, ex: int | None) -> None:
         try:

@@ -103,7 +103,7 @@ class SearchRuntime:
         version_id, result = self._batcher.submit((served, request, tenant_id))
         answer = {**result.to_dict(), "model_version_id": version_id, "cached": False}
         if payload is not None and self._cache is not None:
-            self._cache.remember(version_id, served.value.stamp, payload, answer)
+            self._cache.remember(tenant_id, version_id, served.value.stamp, payload, answer)
         return answer
 
     @staticmethod

@@ -50,16 +50,20 @@ def test_a_repeated_search_is_answered_at_submit_time(
                                headers=auth(keys["alice"]))
     assert first.status_code == 202 and first.json()["status"] == "queued"  # a miss
     cache.publish_stamp(None, "stamp-1")  # what the worker does after running it:
-    cache.remember(None, "stamp-1", first.json()["input"], RESULT)
+    cache.remember(keys["bob"].tenant_id, None, "stamp-1", first.json()["input"], RESULT)
 
-    # the same search, typed differently, by another tenant on the same (base) model
+    # another tenant's same search misses: a cached answer would tell alice it was searched
+    assert cached_client.post(SEARCH, json={"query": "vanilla perfume"},
+                              headers=auth(keys["alice"])).json()["status"] == "queued"
+    cache.remember(keys["alice"].tenant_id, None, "stamp-1", first.json()["input"], RESULT)
+    # the same search, typed differently, by the tenant that made it
     again = cached_client.post(SEARCH, json={"query": "  Vanilla   PERFUME "},
                                headers=auth(keys["bob"]))
     assert again.status_code == 202, again.text
     job = again.json()
     assert job["status"] == "succeeded" and job["result"]["cached"] is True
     assert job["result"]["hits"] == [] and job["result"]["query"] == "Vanilla   PERFUME"
-    assert len(enqueuer.sent) == 1  # only the miss was published
+    assert len(enqueuer.sent) == 2  # only the misses were published
     events = JobStore(sessions).events(keys["bob"].tenant_id, job["id"])
     assert [event.type for event in events] == ["queued", "started", "succeeded"]
     polled = cached_client.get(f"/api/v1/jobs/{job['id']}", headers=auth(keys["bob"]))
@@ -84,7 +88,8 @@ def test_other_inputs_indexes_and_versions_miss(
     seen = cached_client.post(SEARCH, json={"query": "vanilla perfume"},
                               headers=auth(keys["bob"])).json()["input"]
     cache.publish_stamp(None, "stamp-1")
-    cache.remember(None, "stamp-1", seen, RESULT)
+    for tenant in ("alice", "bob"):
+        cache.remember(keys[tenant].tenant_id, None, "stamp-1", seen, RESULT)
     other_k = cached_client.post(SEARCH, json={"query": "vanilla perfume", "top_k": 3},
                                  headers=auth(keys["alice"]))
     assert other_k.json()["status"] == "queued"
@@ -116,7 +121,7 @@ def test_an_idempotent_submit_is_answered_from_the_cache_and_replays_its_first_j
     seen = cached_client.post(SEARCH, json={"query": "vanilla perfume"},
                               headers=auth(keys["bob"])).json()["input"]
     cache.publish_stamp(None, "stamp-1")
-    cache.remember(None, "stamp-1", seen, RESULT)
+    cache.remember(keys["alice"].tenant_id, None, "stamp-1", seen, RESULT)
     keyed = {**auth(keys["alice"]), "Idempotency-Key": "k-1"}
     first = cached_client.post(SEARCH, json={"query": "vanilla perfume"}, headers=keyed)
     assert first.status_code == 202, first.text
@@ -131,7 +136,8 @@ def test_an_idempotent_submit_is_answered_from_the_cache_and_replays_its_first_j
     queued = {**auth(keys["alice"]), "Idempotency-Key": "k-2"}
     missed = cached_client.post(SEARCH, json={"query": "amber"}, headers=queued).json()
     assert missed["status"] == "queued"
-    cache.remember(None, "stamp-1", missed["input"], {**RESULT, "query": "amber"})
+    cache.remember(keys["alice"].tenant_id, None, "stamp-1", missed["input"],
+                   {**RESULT, "query": "amber"})
     again = cached_client.post(SEARCH, json={"query": "amber"}, headers=queued)
     assert again.status_code == 200 and again.json()["id"] == missed["id"]
 
