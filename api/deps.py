@@ -64,15 +64,16 @@ def require_scope(scope: str) -> Callable[..., Any]:
 
 
 def submitting_with(scope: str) -> Callable[..., Any]:
-    """The scope check, then one token of the key's submit bucket (api.rate_limits): 429
-    with Retry-After when it is empty; the RateLimit headers on every answer."""
+    """The scope check, then one token of the tenant's submit bucket (api.rate_limits): 429
+    with Retry-After when it is empty; the RateLimit headers on every answer. The bucket is
+    the tenant's, not the key's: a tenant's second key doubled its rate."""
     checked = require_scope(scope)
 
     async def take_token(request: Request, response: Response,
                          principal: Principal = Depends(checked)) -> Principal:
         limiter: SubmitLimiter | None = request.app.state.limiter
         if limiter is not None:
-            verdict = await limiter.take(principal.key_id)
+            verdict = await limiter.take(principal.tenant_id)
             response.headers.update(verdict.headers())
         return principal
 

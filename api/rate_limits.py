@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from core.errors import BrokerUnavailable
 
 POLICY_NAME = "submits"
-_KEY = "fragrance:ratelimit:{key_id}"
+_KEY = "fragrance:ratelimit:tenant:{tenant_id}"
 _BUCKET = """
 local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local clock = redis.call('TIME')
@@ -75,11 +75,11 @@ class SubmitLimiter:
                                               socket_connect_timeout=2)
         self._script = self._redis.register_script(_BUCKET)
 
-    async def take(self, key_id: str) -> Verdict:
-        """Take one token of the key's bucket. Raises RateLimited when it is empty and
+    async def take(self, tenant_id: str) -> Verdict:
+        """Take one token of the tenant's bucket. Raises RateLimited when it is empty and
         BrokerUnavailable when Redis does not answer."""
         try:
-            allowed, remaining = await self._script(keys=[_KEY.format(key_id=key_id)],
+            allowed, remaining = await self._script(keys=[_KEY.format(tenant_id=tenant_id)],
                                                     args=[self.per_s, self.burst, 1])
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"the broker did not answer ({type(exc).__name__}); "

@@ -1,4 +1,4 @@
-"""Limits that keep one tenant from crowding out the others: per-key token buckets shared
+"""Limits that keep one tenant from crowding out the others: per-tenant token buckets shared
 by every API process (429 with Retry-After and RateLimit headers), per-tenant caps on open
 jobs (429 quota-exceeded), and 503, never 500, when Redis is down."""
 
@@ -35,12 +35,14 @@ def two_processes(database_url: str, redis_url: str) -> Iterator[tuple[TestClien
         yield one, two
 
 
-def test_a_keys_bucket_is_shared_by_every_api_process(
+def test_a_tenants_bucket_is_shared_by_every_api_process_and_every_key(
         two_processes: tuple[TestClient, TestClient], key_ring: KeyRing) -> None:
+    """A tenant's second key had a bucket of its own: two keys, twice the rate."""
     one, two = two_processes
     key, other = key_ring.issue("busy", ["search"]), key_ring.issue("calm", ["search"])
-    answers = [api.post(SEARCH, headers=auth(key), json={"query": "amber"})
-               for api in (one, two, one, two)]
+    second = key_ring.issue("busy-2", ["search"], tenant_id=key.tenant_id)
+    answers = [api.post(SEARCH, headers=auth(k), json={"query": "amber"})
+               for api, k in ((one, key), (two, second), (one, key), (two, second))]
     assert [a.status_code for a in answers] == [202, 202, 202, 429]
     assert answers[0].headers["RateLimit-Policy"] == '"submits";q=3;w=6'
     assert answers[0].headers["RateLimit"].startswith('"submits";r=2;')
@@ -49,7 +51,7 @@ def test_a_keys_bucket_is_shared_by_every_api_process(
     assert refused.json()["type"] == "/problems/rate-limited"
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["RateLimit"].startswith('"submits";r=0;')
-    # another key's bucket is its own
+    # another tenant's bucket is its own
     assert one.post(SEARCH, headers=auth(other), json={"query": "iris"}).status_code == 202
 
 
