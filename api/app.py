@@ -147,7 +147,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                                                     app.state.deliveries))
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
-                       max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS)
+                       max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS,
+                       max_buffered_bytes=api.max_buffered_body_bytes)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
     # inside the request id and the metrics: a preflight carries an id and is counted

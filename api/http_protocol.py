@@ -24,6 +24,10 @@ logger = logging.getLogger("api.connections")
 # (a client per source address is a proxy's job: deploy behind one, docs/bulkheads.md).
 MAX_CONNECTIONS = 4096
 FULL_WARNING_EVERY_S = 10.0
+# A request's headers and body arrive within this many seconds of its first byte: a header
+# line every 10 s, or a 15 MB body a byte every 5 s, held a connection (and its buffered
+# bytes) for good. 16 MiB in a minute is 280 KB/s.
+REQUEST_READ_S = 60.0
 
 PROTOCOL = "api.http_protocol:ProblemHttpProtocol"  # uvicorn's --http, as an import string
 
@@ -40,6 +44,32 @@ class ProblemHttpProtocol(HttpToolsProtocol):
     connection opens: one that never sent a request stayed open for good."""
 
     _warned_at = 0.0
+    _read_deadline: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._read_deadline is None:  # a request begins
+            self._read_deadline = self.loop.call_later(REQUEST_READ_S, self._read_too_slow)
+        super().data_received(data)
+
+    def on_message_complete(self) -> None:
+        self._end_read_deadline()
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end_read_deadline()
+        super().connection_lost(exc)
+
+    def _end_read_deadline(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _read_too_slow(self) -> None:
+        self._read_deadline = None
+        logger.info("closed a connection from %s: its request did not arrive within %g s",
+                    "{}:{}".format(*self.client) if self.client else "unknown",
+                    REQUEST_READ_S)
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

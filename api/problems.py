@@ -169,12 +169,17 @@ def _title(status: int) -> str:
 class BodySizeLimit:
     """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming; the
     paths of `uploads` (a batch's briefs, a training set's lines) take up to
-    `max_upload_bytes`."""
+    `max_upload_bytes`. Bodies being received hold at most `max_buffered_bytes` of the
+    process together: beyond it a request is a 503 with Retry-After (120 clients each
+    sending most of a 16 MB batch and stalling held 2 GB, with no key needed)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int = 0,
-                 uploads: frozenset[str] = frozenset()) -> None:
+                 uploads: frozenset[str] = frozenset(),
+                 max_buffered_bytes: int = 0) -> None:
         self.app, self.max_bytes, self.uploads = app, max_bytes, uploads
         self.max_upload_bytes = max(max_upload_bytes, max_bytes)
+        self.max_buffered_bytes = max_buffered_bytes or 32 * self.max_upload_bytes
+        self.buffered = 0  # bytes of the bodies being received now, in this process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,24 +190,40 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, receive, send, limit)
             return
+        if declared is not None and declared.isdigit() and (
+                self.buffered + int(declared) > self.max_buffered_bytes):
+            await self._busy(scope, receive, send)
+            return
+        held = [0]
         try:
-            await self.app(scope, self._counting(receive, limit), send)
+            await self.app(scope, self._counting(receive, limit, held), send)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send, limit)
+        except _TooMuchBuffered:
+            await self._busy(scope, receive, send)
+        finally:
+            self.buffered -= held[0]
 
-    @staticmethod
-    def _counting(receive: Receive, limit: int) -> Receive:
-        seen = 0
-
+    def _counting(self, receive: Receive, limit: int, held: list[int]) -> Receive:
         async def wrapped() -> Message:
-            nonlocal seen
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
+            size = len(message.get("body", b""))
+            held[0] += size
+            self.buffered += size
+            if held[0] > limit:
                 raise _BodyTooLarge
+            if self.buffered > self.max_buffered_bytes:
+                raise _TooMuchBuffered
             return message
 
         return wrapped
+
+    @staticmethod
+    async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(503, "Service Unavailable",
+                           "the API is receiving as many request bodies as it holds at "
+                           "once; retry shortly", headers={"Retry-After": "2"})
+        await response(scope, receive, send)
 
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
@@ -212,6 +233,10 @@ class BodySizeLimit:
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _TooMuchBuffered(Exception):
     pass
 
 

@@ -126,6 +126,7 @@ def api(host: str | None, port: int | None) -> None:
     settings: Any = settings_or_exit()
     existing_store_url(str(settings.database_url))  # not an API answering 503 for good
     http_protocol.MAX_CONNECTIONS = int(settings.api_max_connections)
+    http_protocol.REQUEST_READ_S = float(settings.api_request_read_s)
     proxies = str(settings.api_trusted_proxies).strip()
     # the API writes its own access log, with each request's duration (`api.access_log`)
     uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port,

@@ -28,8 +28,9 @@ class SettingsError(RuntimeError):
 
 def _validators() -> list[Validator]:
     positive_ints = [
-        "api_port", "api_keep_alive_s", "api_max_connections", "flower_port", "max_body_bytes",
-        "max_upload_body_bytes",
+        "api_port", "api_keep_alive_s", "api_max_connections", "api_request_read_s",
+        "flower_port", "max_body_bytes",
+        "max_upload_body_bytes", "max_buffered_body_bytes",
         "page_size_max",
         "max_streams_per_tenant",
         "visibility_timeout_s", "result_expires_s",

@@ -161,6 +161,7 @@ class ApiSettings:
     batch_max_items: int
     max_body_bytes: int
     max_upload_body_bytes: int
+    max_buffered_body_bytes: int
     max_streams_per_tenant: int
     api_switch_interval_s: float
     cors_allowed_origins: tuple[str, ...]

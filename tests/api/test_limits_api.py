@@ -85,3 +85,19 @@ def test_submits_answer_503_with_retry_after_when_redis_is_down(
     assert answer.status_code == 503, answer.text
     assert answer.headers["Retry-After"] and \
         answer.headers["content-type"] == "application/problem+json"
+
+
+def test_bodies_received_at_once_hold_a_bounded_share_of_memory(
+        database_url: str, redis_url: str, key_ring: KeyRing) -> None:
+    """120 clients each sending most of a 16 MB batch and stalling held 2 GB of the API,
+    no key needed: beyond `max_buffered_body_bytes` a body is a 503 with Retry-After, and a
+    body that was received gives its share back."""
+    key = key_ring.issue("uploader", ["search"])
+    with _api(database_url, redis_url, max_buffered_body_bytes=4096) as api:
+        big = api.post(SEARCH, headers=auth(key), json={"query": "amber " * 1000})
+        assert big.status_code == 503, big.text
+        assert big.headers["Retry-After"] == "2"
+        assert big.headers["content-type"] == "application/problem+json"
+        for _ in range(3):  # each small one returns what it held
+            assert api.post(SEARCH, headers=auth(key),
+                            json={"query": "amber " * 100}).status_code == 202

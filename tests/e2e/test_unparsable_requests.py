@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def small_api_port(tmp_path_factory: pytest.TempPathFactory, sqlite_url: str,
     port = free_port()
     env = {**os.environ, "FRAGRANCE_ENV": "testing", "FRAGRANCE_DATABASE_URL": sqlite_url,
            "FRAGRANCE_BROKER_URL": redis_url, "FRAGRANCE_API_KEEP_ALIVE_S": "2",
-           "FRAGRANCE_API_MAX_CONNECTIONS": "20"}
+           "FRAGRANCE_API_MAX_CONNECTIONS": "20", "FRAGRANCE_API_REQUEST_READ_S": "3"}
     api = Process("fragrance-api", [sys.executable, "-m", "cli.main", "api", "--port",
                                     str(port)], env, folder).start()  # fmt: skip
     try:
@@ -113,6 +114,31 @@ def test_idle_connections_cannot_use_up_the_api(small_api_port: tuple[int, Proce
     finally:
         for connection in idle:
             connection.close()
+
+
+@pytest.mark.parametrize("trickle", [
+    [b"GET /healthz HTTP/1.1\r\n"] + [b"X-Slow: 1\r\n"] * 20,  # a header line at a time
+    [b"POST /api/v1/search/semantic HTTP/1.1\r\nHost: x\r\nContent-Type: "
+     b"application/json\r\nContent-Length: 15000000\r\n\r\n"] + [b"{"] * 20,
+])
+def test_a_request_that_trickles_in_is_cut_off(small_api_port: tuple[int, Process],
+                                               trickle: list[bytes]) -> None:
+    """A header line every 10 s, or a 15 MB body a byte every 5 s, held a connection (and
+    what it had sent) for as long as the client liked: the request has
+    `api_request_read_s` (3 s here) from its first byte."""
+    port, _ = small_api_port
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        with contextlib.suppress(OSError):  # the API closes it under the client's feet
+            for piece in trickle:
+                connection.sendall(piece)
+                time.sleep(0.5)
+                if time.monotonic() - started > 8:
+                    break
+        with contextlib.suppress(ConnectionResetError):
+            while connection.recv(4096):
+                pass
+    assert time.monotonic() - started < 9
 
 
 def test_a_forwarded_address_is_not_believed(small_api_port: tuple[int, Process]) -> None:
