@@ -108,6 +108,15 @@ class SearchFiltersIn(Strict):
             raise ValueError("each note must be 1-60 characters")
         return [n.strip().lower() for n in notes] if notes else notes
 
+    @model_validator(mode="after")
+    def _no_note_both_wanted_and_excluded(self) -> SearchFiltersIn:
+        """A note in both lists matched nothing, silently (a recipe's brief refuses it)."""
+        clash = sorted(set(self.notes_include or ()) & set(self.notes_exclude or ()))
+        if clash:
+            raise PydanticCustomError("notes_clash", "notes_exclude: {clash} also in "
+                                      "notes_include", {"clash": ", ".join(clash)})
+        return self
+
 
 def _wheel_family(word: str) -> str:
     """The wheel family of a plain family word; the word itself when it is none (the

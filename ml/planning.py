@@ -159,6 +159,11 @@ class Planner:
                                   by_notes=reference is None),
                     build_preferred(parse, self._taxonomy, self._facets), anchor)
 
+    def unknown_notes(self, notes: Sequence[str]) -> list[str]:
+        """The notes of a filter that name no note of the catalogue, by any of its names."""
+        known = self._taxonomy.vocabulary
+        return [note for note in notes if not self._note_names(note) & known]
+
     def _note_names(self, note: str) -> frozenset[str]:
         """The catalogue's names of a note a filter gives: its synonyms and the notes ending
         in it, of the note as written and of its singular ("roses": rose)."""

@@ -286,6 +286,11 @@ class SearchPipeline:
         wanted = plan.wanted
         if wanted is None or self._passing(plan.kind, wanted):
             return None
+        unknown = self._planner.unknown_notes(plan.request.filters.notes_include)
+        if unknown:  # "unobtainium" said only that nothing matched the filters
+            return (f"No {plan.kind} in the catalogue has the note"
+                    f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                    "(notes_include): no note of the catalogue is named so.")
         return (f"No {plan.kind} in the catalogue matches the filters"
                 f"{' and the exclusions' if plan.exclusions.payload_conditions() else ''}.")
 

@@ -416,3 +416,12 @@ def test_jobs_that_end_in_the_api_are_counted_finished(client: TestClient,
     assert _finished("recipe", "canceled") == recipe_canceled + 1
     metrics = client.get("/metrics").text
     assert 'fragrance_jobs_finished_total{kind="search",status="canceled"}' in metrics
+
+
+def test_a_note_both_wanted_and_excluded_in_search_filters_is_refused(
+        client: TestClient, keys: dict[str, str]) -> None:
+    """It matched nothing, silently; a recipe's brief refuses the same clash."""
+    answer = client.post("/api/v1/search/semantic", headers=auth(keys["alice"]), json={
+        "query": "rose", "filters": {"notes_include": ["Rose"], "notes_exclude": ["rose"]}})
+    assert answer.status_code == 422, answer.text
+    assert "rose also in notes_include" in answer.text

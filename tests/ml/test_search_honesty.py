@@ -121,9 +121,15 @@ def test_an_understood_query_gets_no_such_message(pipeline: SearchPipeline,
 
 
 def test_filters_that_match_nothing_say_so(pipeline: SearchPipeline) -> None:
+    """A note no perfume is named with said only that nothing matched the filters."""
     result = search(pipeline, "rose", filters=SearchFilters(notes_include=["zzzz"]))
     assert result.hits == ()
-    assert result.message == "No perfume in the catalogue matches the filters."
+    assert result.message == ("No perfume in the catalogue has the note 'zzzz' "
+                              "(notes_include): no note of the catalogue is named so.")
+    both = search(pipeline, "rose", filters=SearchFilters(notes_include=["oud", "civet"],
+                                                        family=["citrus"]))
+    assert both.hits == ()
+    assert both.message == "No perfume in the catalogue matches the filters."
     excluded = search(pipeline, "rose perfume without rose",
                       filters=SearchFilters(notes_include=["rose"]))
     assert excluded.hits == () and excluded.message == (
