@@ -50,8 +50,27 @@ def _spelt_prices(text: str) -> str:
     return _PRICED.sub(spelt, _THOUSANDS.sub("", text))
 
 
+# Emoji people type for what they want ("🌹🍦" was nothing understood): each as its word
+EMOJI_WORDS = {
+    "🌹": "rose", "🥀": "rose", "🌸": "flowers", "🌺": "flowers", "🌼": "flowers",
+    "🌷": "flowers", "💐": "flowers", "🌻": "flowers", "🍦": "vanilla", "🍨": "vanilla",
+    "🍰": "gourmand", "🧁": "gourmand", "🍪": "gourmand", "🍫": "chocolate", "☕": "coffee",
+    "🍯": "honey", "🍬": "sweet", "🍭": "sweet", "🍋": "lemon", "🍊": "orange", "🍏": "apple",
+    "🍎": "apple", "🍐": "pear", "🍑": "peach", "🍒": "cherry", "🍓": "strawberry",
+    "🍇": "grape", "🥥": "coconut", "🍍": "pineapple", "🥭": "mango", "🍵": "tea",
+    "🌶": "spicy", "🥃": "rum", "🌊": "aquatic", "🐚": "aquatic", "🏖": "beach",
+    "☀": "summer", "🌞": "summer", "❄": "winter", "☃": "winter", "⛄": "winter",
+    "🍂": "autumn", "🍁": "autumn", "🌿": "green", "🍃": "green", "🌱": "green",
+    "🌲": "pine", "🎄": "christmas", "🪵": "woody", "🔥": "smoky", "🌙": "night",
+    "💋": "sexy", "❤": "romantic", "💕": "romantic", "💖": "romantic", "🧼": "clean",
+    "🌧": "rain", "☔": "rain", "👩": "women", "👨": "men", "💃": "party", "💼": "office",
+}
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI_WORDS)))
+
+
 def query_tokens(text: str) -> list[str]:
     """Tokens of a query (or of the parse words of a Korean translation)."""
+    text = _EMOJI.sub(lambda emoji: f" {EMOJI_WORDS[emoji.group()]} ", text)
     folded = fold(_spelt_prices(text)).replace("\u2019", "'").replace("w/o", "without")
     return _TOKEN.findall(NUMBERED.sub(r"no\1", folded))
 

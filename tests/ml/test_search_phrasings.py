@@ -291,3 +291,20 @@ def test_a_filter_note_matches_the_catalogue_s_names_of_it(
     kept = pipeline.search(SearchRequest("warm", top_k=len(shipped.perfumes),
                                          filters=SearchFilters(notes_exclude=[written])))
     assert kept.hits and not {hit.id for hit in kept.hits} & set(held)
+
+
+# ---- emoji -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("query", "notes", "fields"), [
+    ("🌹🍦", ["rose", "vanilla"], {}),
+    ("🍋🌊", ["lemon"], {"families": ["aquatic"]}),
+    ("something ❄️🔥 for him", [], {"seasons": ["winter"], "genders": ["masculine"]}),
+])
+def test_emoji_are_read_as_their_words(pipeline: SearchPipeline, query: str,
+                                       notes: list[str], fields: dict[str, list[str]]) -> None:
+    """"🌹🍦" was "Nothing in the query was understood" and five random perfumes."""
+    result = search(pipeline, query)
+    assert result.interpreted["notes"] == notes
+    assert {key: result.interpreted[key] for key in fields} == fields
+    assert "understood" not in (result.message or "")
+    if notes:
+        assert all(set(notes) <= set(hit.payload["notes"]) for hit in result.hits[:3])
