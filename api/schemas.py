@@ -234,8 +234,9 @@ class BriefIn(Strict):
     season: Season | None = None
     notes_include: list[str] = Field(default_factory=list, max_length=20)
     notes_exclude: list[str] = Field(default_factory=list, max_length=20)
-    concentration: Literal["parfum", "edp", "edt", "edc"] | None = Field(
-        default=None, description="parfum, edp, edt or edc, or a full name of one (\"Eau de "
+    concentration: Literal["parfum", "edp", "edt", "edc", "eau_fraiche"] | None = Field(
+        default=None, description="parfum, edp, edt, edc or eau_fraiche (1-3 %), or a full "
+        "name of one (\"Eau de "
         "Parfum\", \"eau-de-toilette\", \"Eau de Cologne\", \"extrait\" or \"extrait de "
         "parfum\" for parfum, \"EdP\"; case, spaces and hyphens do not matter); stored as "
         "the short name")

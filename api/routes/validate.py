@@ -50,7 +50,8 @@ class FormulaIn(Strict):
     name: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=5000)
     concentration: str = Field(min_length=1, max_length=40,
-                               description="parfum, edp, edt or edc (or their full names)")
+                               description="parfum, edp, edt, edc or eau_fraiche (or their "
+                                           "full names)")
     dose_pct: float | None = Field(
         default=None, gt=0, le=100, description="% of concentrate in the product; default: "
         "the concentration's usual dose (an edp's 15 %...), said in `dose_pct_assumed`")
@@ -80,7 +81,7 @@ def _check(body: ValidateIn) -> dict[str, Any]:
             raise RequestValidationError([{
                 "loc": ("body", "formula", "dose_pct"), "type": "missing",
                 "msg": f"required: the concentration {body.formula.concentration!r} has no "
-                       "usual dose (parfum, edp, edt or edc have)"}])  # fmt: skip
+                       "usual dose (parfum, edp, edt, edc and eau_fraiche have)"}])  # fmt: skip
         assumed = given["dose_pct"] = klass.default_pct
     try:
         formula = Formula.from_dict(given)

@@ -143,11 +143,12 @@ MAX_NOTES = 20
 MAX_NOTE_CHARS = 60  # "lily of the valley" is 18; a note is a name, not a text
 # Concentrations an intensity contradicts: a light parfum, a strong eau de cologne. A
 # moderate brief (also the default when none is said) contradicts none.
-INTENSITY_CLASHES = {"light": ("edp", "parfum"), "strong": ("edt", "edc")}
+INTENSITY_CLASHES = {"light": ("edp", "parfum"), "strong": ("edt", "edc", "eau_fraiche")}
 # The concentrations each EU product type is made at (`ml.recipe.regulation`): an eau de
 # toilette is an edt or weaker; fine fragrance covers every strength, as before.
-PRODUCT_TYPE_CONCENTRATIONS = {"eau_de_toilette": ("edt", "edc"),
-                               "fine_fragrance": ("parfum", "edp", "edt", "edc")}  # fmt: skip
+PRODUCT_TYPE_CONCENTRATIONS = {"eau_de_toilette": ("edt", "edc", "eau_fraiche"),
+                               "fine_fragrance": ("parfum", "edp", "edt", "edc",
+                                                  "eau_fraiche")}  # fmt: skip
 
 
 def family_slug(value: str) -> tuple[str, str | None]:
@@ -397,7 +398,8 @@ def _strength_notes(brief: Brief) -> list[str]:
     made_as = PRODUCT_TYPE_CONCENTRATIONS.get(brief.product_type or "", ())
     if made_as and wanted.slug not in made_as:
         return [f"intensity {brief.intensity!r} asks for {wanted.label} strength, product_type "
-                f"{brief.product_type!r} for {' or '.join(made_as)}: the product type wins, "
+                f"{brief.product_type!r} for {', '.join(made_as[:-1])} or {made_as[-1]}: the "
+                "product type wins, "
                 f"the formula is {klass.slug} dosed at {klass.default_pct:g} %"]
     if concentration in INTENSITY_CLASHES.get(brief.intensity, ()):
         return [f"intensity {brief.intensity!r} contradicts concentration {concentration!r}: "

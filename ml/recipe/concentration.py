@@ -31,6 +31,8 @@ CONCENTRATIONS: dict[str, ConcentrationClass] = {
         ConcentrationClass("edp", "Eau de Parfum", 15.0, 10.0, 20.0),
         ConcentrationClass("edt", "Eau de Toilette", 10.0, 5.0, 15.0),
         ConcentrationClass("edc", "Eau de Cologne", 4.0, 2.0, 8.0),
+        # the lightest, 1-3 % (an eau fraîche, a splash): it was refused as unknown
+        ConcentrationClass("eau_fraiche", "Eau Fraîche", 2.0, 1.0, 3.0),
     )
 }
 
@@ -45,6 +47,10 @@ _ALIASES = {
     "eau de toilette": "edt",
     "eau de cologne": "edc",
     "cologne": "edc",
+    "eau fraiche": "eau_fraiche",
+    "eau fraîche": "eau_fraiche",
+    "splash": "eau_fraiche",
+    "body splash": "eau_fraiche",
 }
 
 INTENSITY_DEFAULT = {"light": "edt", "moderate": "edp", "strong": "parfum"}
@@ -52,8 +58,9 @@ INTENSITY_DEFAULT = {"light": "edt", "moderate": "edp", "strong": "parfum"}
 # How a description names each class, as people read it (not the slug "edp").
 PROSE_NAMES = {
     "en": {"parfum": "parfum", "edp": "eau de parfum", "edt": "eau de toilette",
-           "edc": "eau de cologne"},
-    "ko": {"parfum": "퍼퓸", "edp": "오 드 퍼퓸", "edt": "오 드 뚜왈렛", "edc": "오 드 코롱"},
+           "edc": "eau de cologne", "eau_fraiche": "eau fraîche"},
+    "ko": {"parfum": "퍼퓸", "edp": "오 드 퍼퓸", "edt": "오 드 뚜왈렛", "edc": "오 드 코롱",
+           "eau_fraiche": "오 프레쉬"},
 }  # fmt: skip
 
 
@@ -70,7 +77,7 @@ def concentration_slug(value: str) -> str:
         raise ValueError(
             f"concentration: {value!r} is not one of {sorted(CONCENTRATIONS)} "
             "or their full names (parfum or extrait, eau de parfum, eau de toilette, "
-            "eau de cologne)"
+            "eau de cologne, eau fraîche or splash)"
         )
     return slug
 

@@ -32,7 +32,8 @@ PRODUCT_TYPES = ("fine_fragrance", "eau_de_toilette")
 # Annex III distinguishes fine fragrance and eau de toilette; an eau de cologne is weaker
 # than an eau de toilette, so it takes the (lower) eau de toilette caps.
 DEFAULT_PRODUCT_TYPE = {"parfum": "fine_fragrance", "edp": "fine_fragrance",
-                        "edt": "eau_de_toilette", "edc": "eau_de_toilette"}  # fmt: skip
+                        "edt": "eau_de_toilette", "edc": "eau_de_toilette",
+                        "eau_fraiche": "eau_de_toilette"}  # fmt: skip
 KINDS = ("limit", "phototoxic_sum", "prohibition", "specification")
 VERIFIED = ("text", "secondary", "derived", "unverified")
 

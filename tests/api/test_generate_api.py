@@ -305,7 +305,9 @@ def test_a_note_name_longer_than_a_name_is_refused(client: TestClient,
 CONCENTRATION_NAMES = [("Eau de Parfum", "edp"), ("eau de toilette", "edt"),
                        ("Eau de Cologne", "edc"), ("extrait", "parfum"),
                        ("extrait de parfum", "parfum"), ("parfum", "parfum"), ("EDP", "edp"),
-                       ("EdT", "edt"), ("eau-de-parfum", "edp")]
+                       ("EdT", "edt"), ("eau-de-parfum", "edp"),
+                       # the 1-3 % class (DOMAIN: eau fraîche, splash) was a 422
+                       ("eau fraiche", "eau_fraiche"), ("Splash", "eau_fraiche")]
 
 
 def test_a_brief_s_concentration_may_be_a_full_name(client: TestClient,
@@ -321,7 +323,7 @@ def test_a_brief_s_concentration_may_be_a_full_name(client: TestClient,
         {**BRIEF, "concentration": "Extrait de Parfum"}]})
     assert batch.status_code == 202 and batch.json()["counts"]["queued"] == 1, batch.text
     unknown = client.post("/api/v1/generate/recipe", headers=headers,
-                          json={**BRIEF, "concentration": "eau fraiche"})
+                          json={**BRIEF, "concentration": "eau de vie"})
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "concentration"
 
@@ -333,7 +335,7 @@ def test_the_validator_reads_a_concentration_s_full_name(client: TestClient,
     lines = [{"material_id": "hedione", "pct": 40, "position": "heart"},
              {"material_id": "linalyl-acetate", "pct": 25, "position": "top"},
              {"material_id": "iso-e-super", "pct": 35, "position": "base"}]
-    doses = {"parfum": 20, "edp": 15, "edt": 10, "edc": 4}
+    doses = {"parfum": 20, "edp": 15, "edt": 10, "edc": 4, "eau_fraiche": 2}
     for name, slug in CONCENTRATION_NAMES:
         formula = {"concentration": name, "dose_pct": doses[slug], "ingredients": lines}
         body = client.post("/api/v1/validate/recipe", headers=headers,
@@ -343,7 +345,7 @@ def test_the_validator_reads_a_concentration_s_full_name(client: TestClient,
         assert body["validation"]["context"]["concentration"] == slug
         assert body["repaired"]["formula"]["concentration"] == slug
     unknown = client.post("/api/v1/validate/recipe", headers=headers, json={"formula": {
-        "concentration": "eau fraiche", "dose_pct": 3, "ingredients": lines}}).json()
+        "concentration": "eau de vie", "dose_pct": 3, "ingredients": lines}}).json()
     assert any(v["code"] == "concentration" for v in unknown["validation"]["violations"])
 
 

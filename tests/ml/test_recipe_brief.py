@@ -89,7 +89,7 @@ def test_explicit_concentration_is_normalised() -> None:
         ({"fragrance_family": "floral", "intensity": "loud"}, "intensity"),
         ({"fragrance_family": "floral", "gender": "robot"}, "gender"),
         ({"fragrance_family": "floral", "season": "monsoon"}, "season"),
-        ({"fragrance_family": "floral", "concentration": "splash"}, "concentration"),
+        ({"fragrance_family": "floral", "concentration": "eau de vie"}, "concentration"),
         ({"fragrance_family": "floral", "language": "fr"}, "language"),
         ({"fragrance_family": "floral", "seed": -1}, "seed"),
         ({"fragrance_family": "floral", "notes_include": "rose"}, "notes_include"),
@@ -119,7 +119,8 @@ def test_brief_round_trips_through_dict() -> None:
 
 
 def test_concentration_classes_follow_domain_table() -> None:
-    expected = {"parfum": (20, 15, 30), "edp": (15, 10, 20), "edt": (10, 5, 15), "edc": (4, 2, 8)}
+    expected = {"parfum": (20, 15, 30), "edp": (15, 10, 20), "edt": (10, 5, 15), "edc": (4, 2, 8),
+                "eau_fraiche": (2, 1, 3)}
     for slug, (default, low, high) in expected.items():
         klass = CONCENTRATIONS[slug]
         assert (klass.default_pct, klass.min_pct, klass.max_pct) == (default, low, high)
@@ -148,9 +149,9 @@ def test_a_concentration_s_full_name_is_its_class_in_a_brief_and_a_formula(
 
 def test_a_concentration_no_class_has_stays_for_the_validator_to_report() -> None:
     line = Ingredient("hedione", "Hedione", 100.0, "heart")
-    assert Formula("N", "D", "Eau  Fraiche", 3.0, (line,)).concentration == "eau fraiche"
+    assert Formula("N", "D", "Eau  de Vie", 3.0, (line,)).concentration == "eau de vie"
     with pytest.raises(ValueError, match="concentration"):
-        Brief("floral", concentration="eau fraiche")
+        Brief("floral", concentration="eau de vie")
 
 
 def test_notes_keep_the_client_s_spelling_and_match_whatever_the_case() -> None:
@@ -263,8 +264,8 @@ def test_a_product_type_without_a_concentration_chooses_one_it_is_made_at(
      "intensity 'strong' contradicts concentration 'edc': the concentration wins, the "
      "formula is dosed at 4 %"),
     ({"intensity": "strong", "product_type": "eau_de_toilette"},
-     "intensity 'strong' asks for Parfum strength, product_type 'eau_de_toilette' for edt or "
-     "edc: the product type wins, the formula is edt dosed at 10 %"),
+     "intensity 'strong' asks for Parfum strength, product_type 'eau_de_toilette' for edt, "
+     "edc or eau_fraiche: the product type wins, the formula is edt dosed at 10 %"),
 ])
 def test_a_result_says_which_contradicting_field_won(brief: dict, says: str) -> None:
     from ml.recipe import RecipePipeline

@@ -154,9 +154,9 @@ def test_repair_removes_what_the_eu_allows_only_as_natural_content() -> None:
 
 # ---- the formulator ------------------------------------------------------------------------
 def test_the_formulator_sweep_sample_has_no_failure() -> None:
-    """One seed per family x intensity x concentration (264 briefs); ``make eval`` runs 8."""
+    """One seed per family x intensity x concentration (330 briefs); ``make eval`` runs 8."""
     report = run_sweep(sweep_briefs(1))
-    assert report.count == len(FAMILIES) * 3 * 4 == 264
+    assert report.count == len(FAMILIES) * 3 * 5 == 330
     assert report.formulas == report.count, report.errors
     assert report.failed_formulas == 0 and not report.failures and not report.reference_failures
     assert {"ifra-phototoxic-sum", "ifra-067-080-mosses", "ifra-100-methyl-eugenol",

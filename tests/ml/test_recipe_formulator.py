@@ -31,7 +31,7 @@ briefs = st.builds(
     intensity=st.sampled_from(INTENSITIES),
     gender=st.sampled_from(["feminine", "masculine", "unisex"]),
     season=st.sampled_from([None, "spring", "summer", "autumn", "winter"]),
-    concentration=st.sampled_from([None, "parfum", "edp", "edt", "edc"]),
+    concentration=st.sampled_from([None, "parfum", "edp", "edt", "edc", "eau_fraiche"]),
     language=st.sampled_from(["en", "ko"]),
     seed=st.integers(min_value=0, max_value=2**31),
 )

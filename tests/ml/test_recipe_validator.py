@@ -165,7 +165,10 @@ def test_dose_outside_class_range_is_a_violation(book: MaterialBook) -> None:
 
 
 @pytest.mark.parametrize(("name", "slug"), [("Eau de Parfum", "edp"), ("extrait", "parfum"),
-                                           ("EdT", "edt"), ("eau-de-cologne", "edc")])
+                                           ("EdT", "edt"), ("eau-de-cologne", "edc"),
+                                           # the 1-3 % class was "unknown concentration"
+                                           ("Eau Fraîche", "eau_fraiche"),
+                                           ("splash", "eau_fraiche")])
 def test_a_full_concentration_name_is_validated_as_its_class(book: MaterialBook, name: str,
                                                              slug: str) -> None:
     from ml.recipe.concentration import CONCENTRATIONS
@@ -195,10 +198,10 @@ def test_a_repaired_formula_carries_the_product_type_it_was_repaired_for(
 
 def test_an_unknown_concentration_s_repair_takes_the_product_type_of_the_class_set(
         book: MaterialBook) -> None:
-    formula = make_formula(BALANCED, dose=3.0, concentration="eau fraiche")
+    formula = make_formula(BALANCED, dose=4.0, concentration="eau de vie")
     fixed, repairs = repair(formula, book)
     assert fixed.concentration == "edc" and fixed.product_type == "eau_de_toilette"
-    assert any("unknown concentration 'eau fraiche' set to edc" in r for r in repairs)
+    assert any("unknown concentration 'eau de vie' set to edc" in r for r in repairs)
     assert validate(fixed, book).valid
 
 
