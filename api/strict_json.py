@@ -225,10 +225,14 @@ class StrictJsonRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
         # after the caller's key is checked (a 401 comes first); only where a body may come
         # (a GET's dependencies are solved on every read: nothing added there)
+        query_names = {param.alias for param in self.dependant.query_params}
         if self.body_field is None and self.methods & BODY_METHODS:
-            query_names = {param.name for param in self.dependant.query_params}
             self.dependant.dependencies.append(get_parameterless_sub_dependant(
                 depends=Depends(partial(_refuse_body_fields, query_names=query_names)),
+                path=self.path_format))
+        if query_names:  # a route that reads some parameters refuses others
+            self.dependant.dependencies.append(get_parameterless_sub_dependant(
+                depends=Depends(partial(_refuse_unknown_parameters, known=query_names)),
                 path=self.path_format))
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -253,6 +257,18 @@ class StrictJsonRoute(APIRoute):
             return await handler(request)
 
         return strict
+
+
+def _refuse_unknown_parameters(request: Request, known: set[str]) -> None:
+    """`GET /jobs?batch_id=x` listed every job: a parameter the route does not read was
+    ignored, so a filter misspelt or imagined filtered nothing. It is a 422 naming it and
+    the ones the route reads."""
+    unknown = [name for name in request.query_params if name not in known]
+    if unknown:
+        raise RequestValidationError([{
+            "loc": ("query", name[:100]), "type": "extra_forbidden",
+            "msg": f"not a parameter of this endpoint (it reads {', '.join(sorted(known))})"}
+            for name in unknown[:20]])
 
 
 def _refuse_body_fields(request: Request, query_names: set[str]) -> None:

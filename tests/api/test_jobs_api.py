@@ -425,3 +425,15 @@ def test_a_note_both_wanted_and_excluded_in_search_filters_is_refused(
         "query": "rose", "filters": {"notes_include": ["Rose"], "notes_exclude": ["rose"]}})
     assert answer.status_code == 422, answer.text
     assert "rose also in notes_include" in answer.text
+
+
+def test_a_parameter_the_route_does_not_read_is_refused(client: TestClient,
+                                                        keys: dict[str, str]) -> None:
+    """`GET /jobs?batch_id=x` listed every job: a filter the route does not have was
+    ignored, so the caller believed the list filtered."""
+    headers = auth(keys["alice"])
+    answer = client.get("/api/v1/jobs", params={"batch_id": "x"}, headers=headers)
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["field"] == "query.batch_id" and "limit" in error["message"]
+    assert client.get("/api/v1/jobs", params={"limit": 5}, headers=headers).status_code == 200
