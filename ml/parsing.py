@@ -65,7 +65,9 @@ from ml.query_words import (
 from ml.spelling import Correction, SpellingCorrector
 from ml.tokens import STOPWORDS
 
-COMPARED = frozenset(("mood", "character"))
+# a mood compared ("but fresher") is preferred among the reference's neighbours; a family
+# ("but more fruity", "but woodier") stays a wish, ranked by likeness to the reference
+COMPARED = frozenset(("mood",))
 COPULAS = frozenset(("is", "are", "was", "were", "s", "just", "really", "simply"))
 ELEMENTS = frozenset(("note", "group", "character", "mood", "gender", "name", "intensity",
                       "season", "occasion"))
@@ -382,6 +384,7 @@ class QueryParser:
             self._compared(units, tokens, roles)
         if roles.found is not None and roles.found.id:
             roles.preferred = _comparisons(units, tokens)
+        roles.admirers.update(_averse_people(units, tokens))  # the haters, not the wearers
         roles.negated -= roles.reference
         roles.soft |= _outweighed_moods(units, roles)
         return roles
@@ -574,6 +577,23 @@ class _Wishes:
     excluded_perfumes: list[str] = field(default_factory=list)
     avoid: list[tuple[str, str]] = field(default_factory=list)
     prefer: list[tuple[str, str]] = field(default_factory=list)
+
+
+AVERSION_VERBS = frozenset((
+    "hate", "hates", "hated", "dislike", "dislikes", "detest", "detests", "loathe", "loathes",
+    "can t stand", "cant stand", "cannot stand", "don t like", "dont like", "do not like",
+    "allergic to", "not into"))
+POSSESSIVES = frozenset(("my", "our", "his", "her", "their"))
+
+
+def _averse_people(units: Sequence[Unit], tokens: Sequence[str]) -> set[int]:
+    """The people a query says dislike something ("my husband hates patchouli, I want a
+    floral"): who hates it, not whom the perfume is for (it was a masculine wish, and
+    L'Homme À la Rose came first)."""
+    return {i for i in range(1, len(units) - 1)
+            if units[i].kind == "gender" and tokens[units[i].start - 1:units[i].start] and
+            tokens[units[i].start - 1] in POSSESSIVES and units[i + 1].kind == "neg"
+            and units[i + 1].value in AVERSION_VERBS}
 
 
 def _comparisons(units: Sequence[Unit], tokens: Sequence[str]) -> set[int]:

@@ -301,6 +301,15 @@ NEGATIONS = frozenset((
     "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
     "but not", "rather than", "instead of", "lacking", "other than", "sans", "sin",
     "senza", "sem", "nao", "nada de", "ohne", "kein", "keine", "keinen", "keiner", "nicht",
+    # aversions in those languages ("pas de vanille", "je déteste la vanille", "odio la
+    # vainilla", "ich hasse Vanille" required vanilla), and words for "without" of languages
+    # whose note names are understood ("zonder", "geen", "bez", "tanpa", "fara": "fava")
+    "pas de", "pas d", "pas la", "pas le", "pas les", "surtout pas", "n aime pas",
+    "n aime pas la", "n aime pas le", "n aime pas les", "deteste", "deteste la", "deteste le",
+    "deteste les", "no me gusta", "no me gusta la", "no me gusta el", "no me gustan",
+    "odio", "odio la", "odio el", "odio il", "odio lo", "niente", "ich hasse", "hasse",
+    "odeio", "odeio a", "odeio o", "zonder", "geen", "uden", "bez", "tanpa", "tidak suka",
+    "fara", "bidun", "neither", "different from", "different than", "something else than",
     # contractions as people type them, with or without the apostrophe ("isn't too sweet")
     "isn t", "isnt", "aren t", "arent", "doesn t", "doesnt", "shouldn t", "shouldnt",
     "wasn t", "wasnt", "shouldn t be", "shouldnt be", "should not be", "can t be", "cant be",
@@ -322,7 +331,7 @@ BACK_NEGATIONS = frozenset((
     "is off limits", "isn t my thing", "isnt my thing", "is not my thing", "not my thing",
     "aren t my thing", "arent my thing", "are not my thing", "not my cup of tea",
     "is not my style", "isn t my style", "not my style", "is too strong for me",
-    "are too strong for me", "gets on my nerves"))
+    "are too strong for me", "gets on my nerves", "away"))  # "keep the oud away"
 # A clause-final "no" after what it is about: "lavender yes, tonka no".
 TRAILING_NO = frozenset(("no", "nope"))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",

@@ -51,6 +51,9 @@ _ALIASES = {
     "eau fraîche": "eau_fraiche",
     "splash": "eau_fraiche",
     "body splash": "eau_fraiche",
+    "body mist": "eau_fraiche",
+    "parfum intense": "parfum",
+    "elixir": "parfum",
 }
 
 INTENSITY_DEFAULT = {"light": "edt", "moderate": "edp", "strong": "parfum"}

@@ -125,9 +125,18 @@ _FAMILY_GROUPS = {"citrus": "citrus", "floral": "flowers", "fruity": "fruits",
 def _excludes(form: str, material: Material) -> bool:
     if material.smells_of(form):
         return True
+    if _carries(material, form):  # "allergic to eugenol": clove oil carries it
+        return True
     if ODOUR_FAMILY_WORDS.get(form) == material.odor_family:
         return True
     return any(material.match_rank(key) is not None for key in _group_keys(form))
+
+
+def _carries(material: Material, form: str) -> bool:
+    """Whether a natural material carries the substance as a constituent: excluding
+    eugenol (an allergen) left clove leaf oil in, 0.46 % eugenol on the label."""
+    return any(high > 0 and normalise_term(name) == form
+               for name, (_, high) in material.constituents.items())
 
 
 @lru_cache(maxsize=1024)

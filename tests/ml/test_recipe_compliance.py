@@ -233,3 +233,18 @@ def test_every_eu_ban_and_prohibition_is_a_rule() -> None:
 def test_sources_point_at_public_sources() -> None:
     text = (KNOWLEDGE / "SOURCES.md").read_text("utf-8")
     assert "/work/" not in text and "DOMAIN.md" not in text
+
+
+@pytest.mark.parametrize(("family", "allergen", "seed"), [
+    ("woody", "eugenol", 4), ("amber", "eugenol", 1), ("chypre", "citral", 1),
+    ("citrus", "limonene", 4), ("floral", "linalool", 1), ("aromatic", "coumarin", 1),
+])
+def test_an_excluded_allergen_leaves_no_material_that_carries_it(
+        family: str, allergen: str, seed: int) -> None:
+    """"I am allergic to eugenol" kept clove leaf and cinnamon leaf oils: 0.46 % eugenol on
+    the label; excluding limonene kept mandarin and sweet orange oils."""
+    formula = Formulator(BOOK).formulate(Brief(family, notes_exclude=[allergen], seed=seed))
+    report = validate(formula, BOOK)
+    assert report.valid, report.violations
+    assert not [a for a in report.allergens if allergen in a["substance"].lower()
+                or allergen in a["name"].lower()]

@@ -252,9 +252,12 @@ def test_like_x_but_another_family_ranks_that_family_by_likeness_to_x(
 ])
 def test_comparatives_are_their_wishes(pipeline: SearchPipeline, query: str,
                                        mood: str | None, intensity: str | None) -> None:
+    """A mood compared is preferred among the reference's neighbours, not required: as a
+    requirement "like Black Opium but fresher" listed N°5 L'Eau, sharing nothing."""
     result = search(pipeline, query)
     assert result.interpreted["reference"] is not None
-    assert result.interpreted["moods"] == ([mood] if mood else [])
+    assert result.interpreted["prefer"] == ([f"mood: {mood}"] if mood else [])
+    assert result.interpreted["moods"] == []
     assert result.interpreted["intensity"] == intensity
 
 
