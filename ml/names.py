@@ -193,7 +193,9 @@ class NameIndex:
             return {word}
         close = get_close_matches(word, self._long_tokens.get(word[0], []), n=3,
                                   cutoff=FUZZY_RATIO)
-        return {word, *close}
+        # not a number glued to the word ("rose" is no typo of "rose31", Le Labo's Rose 31:
+        # "i love rose" was that perfume)
+        return {word, *(c for c in close if not (c.startswith(word) and c[len(word):].isdigit()))}
 
     def editions(self, perfume_id: str) -> frozenset[str]:
         """The perfume and every edition of it (see the module doc)."""

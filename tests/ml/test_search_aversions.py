@@ -143,3 +143,12 @@ def test_who_hates_a_note_is_not_whom_the_perfume_is_for(
     assert parse.excluded_notes == ("patchouli",) and not parse.genders
     assert interpreter.interpret("for my husband, he hates patchouli").parse.genders == (
         "masculine",)
+
+
+def test_a_note_loved_is_the_note_not_a_perfume_with_a_number_after_it(
+        interpreter: QueryInterpreter) -> None:
+    """"i love rose" was Le Labo's Rose 31 ("rose" fuzzily read as "rose31")."""
+    parse = interpreter.interpret("I love rose but hate oud").parse
+    assert parse.notes == (("rose",),) and parse.reference is None
+    assert parse.excluded_notes == ("oud",)
+    assert interpreter.interpret("I love Rose 31").parse.reference.id == "le-labo-rose-31-2006"
