@@ -169,9 +169,11 @@ def _title(status: int) -> str:
 class BodySizeLimit:
     """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming; the
     paths of `uploads` (a batch's briefs, a training set's lines) take up to
-    `max_upload_bytes`. Bodies being received hold at most `max_buffered_bytes` of the
-    process together: beyond it a request is a 503 with Retry-After (120 clients each
-    sending most of a 16 MB batch and stalling held 2 GB, with no key needed)."""
+    `max_upload_bytes`. The uploads being received hold at most `max_buffered_bytes` of
+    the process together: beyond it an upload is a 503 with Retry-After (120 clients each
+    sending most of a 16 MB batch and stalling held 2 GB, with no key needed). Other bodies
+    (2 MiB at most, a connection each) are outside it: a client that fills it cannot keep
+    anyone's search or recipe submit out."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int = 0,
                  uploads: frozenset[str] = frozenset(),
@@ -190,13 +192,15 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, receive, send, limit)
             return
-        if declared is not None and declared.isdigit() and (
+        upload = scope["path"] in self.uploads
+        if upload and declared is not None and declared.isdigit() and (
                 self.buffered + int(declared) > self.max_buffered_bytes):
             await self._busy(scope, receive, send)
             return
         held = [0]
         try:
-            await self.app(scope, self._counting(receive, limit, held), send)
+            await self.app(scope, self._counting(receive, limit, held if upload else None),
+                           send)
         except _BodyTooLarge:
             await self._too_large(scope, receive, send, limit)
         except _TooMuchBuffered:
@@ -204,16 +208,23 @@ class BodySizeLimit:
         finally:
             self.buffered -= held[0]
 
-    def _counting(self, receive: Receive, limit: int, held: list[int]) -> Receive:
+    def _counting(self, receive: Receive, limit: int, budgeted: list[int] | None) -> Receive:
+        """`receive`, counting the body against `limit` and, for an upload (`budgeted`:
+        what it holds so far), against the process's budget."""
+        seen = 0
+
         async def wrapped() -> Message:
+            nonlocal seen
             message = await receive()
             size = len(message.get("body", b""))
-            held[0] += size
-            self.buffered += size
-            if held[0] > limit:
+            seen += size
+            if seen > limit:
                 raise _BodyTooLarge
-            if self.buffered > self.max_buffered_bytes:
-                raise _TooMuchBuffered
+            if budgeted is not None:
+                budgeted[0] += size
+                self.buffered += size
+                if self.buffered > self.max_buffered_bytes:
+                    raise _TooMuchBuffered
             return message
 
         return wrapped
@@ -221,8 +232,8 @@ class BodySizeLimit:
     @staticmethod
     async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(503, "Service Unavailable",
-                           "the API is receiving as many request bodies as it holds at "
-                           "once; retry shortly", headers={"Retry-After": "2"})
+                           "the API is receiving as many uploads as it holds at once; retry "
+                           "shortly", headers={"Retry-After": "2"})
         await response(scope, receive, send)
 
     @staticmethod

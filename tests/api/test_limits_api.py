@@ -90,14 +90,20 @@ def test_submits_answer_503_with_retry_after_when_redis_is_down(
 def test_bodies_received_at_once_hold_a_bounded_share_of_memory(
         database_url: str, redis_url: str, key_ring: KeyRing) -> None:
     """120 clients each sending most of a 16 MB batch and stalling held 2 GB of the API,
-    no key needed: beyond `max_buffered_body_bytes` a body is a 503 with Retry-After, and a
-    body that was received gives its share back."""
-    key = key_ring.issue("uploader", ["search"])
-    with _api(database_url, redis_url, max_buffered_body_bytes=4096) as api:
-        big = api.post(SEARCH, headers=auth(key), json={"query": "amber " * 1000})
+    no key needed: beyond `max_buffered_body_bytes` an upload is a 503 with Retry-After,
+    one received gives its share back, and other bodies are never held up by uploads."""
+    key = key_ring.issue("uploader", ["search", "generate"])
+    batch = "/api/v1/generate/batch"
+    brief = {"fragrance_family": "floral", "mood": "calm " * 150}
+    with _api(database_url, redis_url, max_buffered_body_bytes=1024) as api:
+        big = api.post(batch, headers=auth(key), json={"requests": [brief] * 10})
         assert big.status_code == 503, big.text
         assert big.headers["Retry-After"] == "2"
         assert big.headers["content-type"] == "application/problem+json"
         for _ in range(3):  # each small one returns what it held
-            assert api.post(SEARCH, headers=auth(key),
-                            json={"query": "amber " * 100}).status_code == 202
+            assert api.post(batch, headers=auth(key),
+                            json={"requests": [{"fragrance_family": "floral"}]}
+                            ).status_code == 202
+        # a submit's body is no upload: the budget never refuses it
+        assert api.post(SEARCH, headers=auth(key),
+                        json={"query": "amber " * 300}).status_code == 202
