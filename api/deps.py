@@ -63,11 +63,12 @@ def require_scope(scope: str) -> Callable[..., Any]:
     return check
 
 
-def submitting_with(scope: str) -> Callable[..., Any]:
-    """The scope check, then one token of the tenant's submit bucket (api.rate_limits): 429
-    with Retry-After when it is empty; the RateLimit headers on every answer. The bucket is
-    the tenant's, not the key's: a tenant's second key doubled its rate."""
-    checked = require_scope(scope)
+def submitting_with(scope: str | None) -> Callable[..., Any]:
+    """The scope check (any key without `scope`), then one token of the tenant's submit
+    bucket (api.rate_limits): 429 with Retry-After when it is empty; the RateLimit headers
+    on every answer. The bucket is the tenant's, not the key's: a tenant's second key
+    doubled its rate."""
+    checked = require_scope(scope) if scope else get_principal
 
     async def take_token(request: Request, response: Response,
                          principal: Principal = Depends(checked)) -> Principal:
@@ -88,3 +89,6 @@ SearchSubmitter = Annotated[Principal, Depends(submitting_with(KINDS[JobKind.SEA
 GenerateSubmitter = Annotated[Principal, Depends(submitting_with(KINDS[JobKind.RECIPE].scope))]
 TrainingSubmitter = Annotated[Principal,
                               Depends(submitting_with(KINDS[JobKind.TRAINING].scope))]
+# what sends work on as a submit does (a webhook redelivered: 300 at once ran one message to
+# its 57th attempt): the submit bucket, whatever the key's scopes
+RateLimitedCaller = Annotated[Principal, Depends(submitting_with(None))]

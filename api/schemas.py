@@ -344,13 +344,15 @@ class TrainingIn(Delivery):
                                "the promotion gate passes")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
-    @model_validator(mode="after")
-    def _batch_fits(self) -> TrainingIn:
-        if self.batch_size is not None and self.batch_size > MAX_BATCH_SIZE[self.target]:
+    @field_validator("batch_size")
+    @classmethod
+    def _batch_fits(cls, size: int | None, info: ValidationInfo) -> int | None:
+        target = info.data.get("target")  # validated before (absent when it was bad)
+        if size is not None and target in MAX_BATCH_SIZE and size > MAX_BATCH_SIZE[target]:
             raise PydanticCustomError(
                 "batch_size_too_large", "batch_size is at most {limit} for {target}",
-                {"limit": MAX_BATCH_SIZE[self.target], "target": self.target})
-        return self
+                {"limit": MAX_BATCH_SIZE[target], "target": target})
+        return size
 
     def job_input(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"webhook", "webhook_events"},

@@ -214,6 +214,9 @@ def _content_coding(request: Request) -> str | None:
 
 
 BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+# the status the access log and the metrics give a request whose client left before its
+# body arrived (nginx's 499): nothing was answered ("400" read as a client error answered)
+CLIENT_CLOSED = 499
 
 
 class StrictJsonRoute(APIRoute):
@@ -242,8 +245,8 @@ class StrictJsonRoute(APIRoute):
             if request.method in BODY_METHODS:
                 try:
                     raw = await request.body()
-                except ClientDisconnect:  # nobody is left to answer
-                    return Response(status_code=400)
+                except ClientDisconnect:  # nobody is left to answer: logged and counted
+                    return Response(status_code=CLIENT_CLOSED)  # as no 400 ever sent
                 coding = _content_coding(request)
                 if raw and coding:
                     raise EncodedBody(coding)
@@ -277,9 +280,9 @@ def _refuse_body_fields(request: Request, query_names: set[str]) -> None:
     scope is a query parameter). An empty object or null says nothing and passes; a body
     that is no JSON at all is refused too (`{junk` rotated a webhook secret)."""
     body = getattr(request, "_json", None)
-    if body is None and getattr(request, "_body", b"").strip():
+    if not hasattr(request, "_json") and getattr(request, "_body", b"").strip():
         raise RequestValidationError([{
-            "loc": ("body",), "type": "json_invalid",
+            "loc": ("body",), "type": "not_json",
             "msg": "this endpoint takes no body, and what was sent is not JSON"}])
     if body is None or body == {}:
         return

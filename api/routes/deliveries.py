@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PrincipalDep
+from api.deps import PrincipalDep, RateLimitedCaller
 from api.openapi import READ, problems
 from api.params import DeliveryId, JobId
 from api.strict_json import StrictJsonRoute
@@ -29,10 +29,11 @@ async def list_deliveries(job_id: JobId, request: Request,
 
 
 @router.post("/jobs/{job_id}/deliveries/{delivery_id}/redeliver", status_code=202,
-             responses=problems(*READ, 409))
+             responses=problems(*READ, 409, 429))
 async def redeliver(job_id: JobId, delivery_id: DeliveryId, request: Request,
-                    caller: PrincipalDep) -> dict[str, Any]:
+                    caller: RateLimitedCaller) -> dict[str, Any]:
     """Send the message again, with the same `webhook-id`, on a fresh retry budget; a
-    message being sent at this moment is a 409 (one chain of attempts per message)."""
+    message being sent at this moment is a 409 (one chain of attempts per message). It
+    takes a token of the tenant's submit bucket (429 when empty), as a submit does."""
     return await run_in_threadpool(_deliveries(request).redeliver, caller.tenant_id, job_id,
                                    delivery_id)

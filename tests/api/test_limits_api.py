@@ -107,3 +107,16 @@ def test_bodies_received_at_once_hold_a_bounded_share_of_memory(
         # a submit's body is no upload: the budget never refuses it
         assert api.post(SEARCH, headers=auth(key),
                         json={"query": "amber " * 300}).status_code == 202
+
+
+def test_redelivering_takes_the_tenant_s_tokens_as_a_submit_does(
+        database_url: str, redis_url: str, key_ring: KeyRing) -> None:
+    """300 redeliveries at once ran one message to its 57th attempt: no bucket held them."""
+    redis.Redis.from_url(redis_url).flushdb()
+    key = key_ring.issue("hooks", ["search"])
+    with _api(database_url, redis_url, rate_limit_per_s=0.1, rate_limit_burst=2) as api:
+        job_id = api.post(SEARCH, headers=auth(key), json={"query": "amber"}).json()["id"]
+        redeliver = f"/api/v1/jobs/{job_id}/deliveries/msg_{'0' * 32}/redeliver"
+        assert api.post(redeliver, headers=auth(key)).status_code == 404  # a token taken
+        refused = api.post(redeliver, headers=auth(key))
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1

@@ -118,6 +118,9 @@ def test_bad_lines_are_refused_with_one_error_per_line(api: TestClient,
     ({"target": "embedding", "dataset_lines": PAIRS[:1]}, "at least 2 examples"),
     ({"target": "generator", "dataset_lines": ['{"prompt": "p", "completion": "c"}', ""]},
      "at least 2 examples"),
+    # a control character inside a line's text was trained on
+    ({"target": "embedding", "dataset_lines": ['{"query": "a\\u0007b", "positive": "p"}',
+                                               *PAIRS[:2]]}, "control character"),
 ])
 def test_unusable_datasets_are_refused(api: TestClient, trainer: IssuedKey,
                                        body: dict[str, object], needle: str) -> None:
@@ -220,6 +223,7 @@ def test_a_batch_too_large_for_its_target_is_refused(api: TestClient, trainer: I
     answer = api.post("/api/v1/training", headers=auth(trainer),
                       json={"target": target, "batch_size": largest + 1})
     assert answer.status_code == 422, answer.text
-    assert str(largest) in json.dumps(answer.json()["errors"])
+    [error] = answer.json()["errors"]
+    assert error["field"] == "batch_size" and str(largest) in error["message"]
     assert api.post("/api/v1/training", headers=auth(trainer),
                     json={"target": target, "batch_size": largest}).status_code == 202

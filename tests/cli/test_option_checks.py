@@ -263,6 +263,10 @@ def test_an_id_that_reaches_another_route_is_sent_escaped_and_is_an_unknown_id(
 @pytest.mark.parametrize("args", [
     ("submit", "search", "\udcff\udcfe", "--no-wait"),  # bytes that are not UTF-8
     ("submit", "search", "rose", "--url", "http://[::1"),  # an unclosed IPv6 bracket
+    ("submit", "search", "rose", "--url", "http://a..b"),  # hosts no request can name
+    ("submit", "search", "rose", "--url", "http://xn--zz"),
+    ("submit", "search", "rose", "--url", "http://" + "a" * 300),
+    ("submit", "search", "rose", "--url", "http://user:pw@127.0.0.1:8000"),  # not the key
     ("submit", "search", "rose", "--timeout", "nan"),
     ("submit", "search", "rose", "--top-k", "99999999999999999999"),
     ("batch", "watch", JOB_ID, "--timeout", "inf"),
