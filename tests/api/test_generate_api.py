@@ -208,7 +208,7 @@ def test_the_validator_assumes_the_usual_dose_of_a_concentration_and_says_so(
                         json={"formula": {**formula, "dose_pct": 12}}).json()
     assert "dose_pct_assumed" not in given
     unknown = client.post("/api/v1/validate/recipe", headers=auth(keys["alice"]),
-                          json={"formula": {**formula, "concentration": "body mist"}})
+                          json={"formula": {**formula, "concentration": "eau de vie"}})
     assert unknown.status_code == 422
     assert [e["field"] for e in unknown.json()["errors"]] == ["formula.dose_pct"]
 
