@@ -94,6 +94,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         settle_heap()
         yield
         await app.state.events.close()
+        await app.state.held.close()
         if limiter is not None:
             await limiter.close()
         if app.state.search_cache is not None:
@@ -111,9 +112,11 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.router.redirect_slashes = False
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
-    app.state.held = HeldAnswers(api.max_streams_per_tenant)
     app.state.validations = TenantLanes("formula validations")
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
+    # an open event stream's key is checked as often as a request's may be cached
+    app.state.held = HeldAnswers(api.max_streams_per_tenant, app.state.keys.inactive,
+                                 check_every_s=max(api.auth_cache_s, 1.0))
     app.state.batches = BatchStore(sessions, policy, api.idempotency_ttl_s)
     app.state.limiter = limiter
     app.state.batch_max_items = api.batch_max_items

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -19,9 +20,12 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from core.keys import Principal
 from core.states import NOTIFY_CHANNEL, TERMINAL
 from core.store import JobStore
 from core.views import EventView
+
+log = logging.getLogger(__name__)
 
 REREAD_WINDOW = 1000  # ids below the watermark read again: late commits are not lost
 
@@ -62,11 +66,22 @@ class HeldAnswers:
     """How many answers each tenant holds open in this API process (event streams and
     `Prefer: wait` submits), at most `per_tenant`. Each holds a connection and a file
     descriptor for up to minutes: without a bound, one tenant's thousands of streams use up
-    the process's descriptors and no other tenant can connect."""
+    the process's descriptors and no other tenant can connect.
 
-    def __init__(self, per_tenant: int) -> None:
+    An event stream lasts as long as its job or batch, so the key it was opened with is
+    checked again every `check_every_s` while it is open: one read for every key holding a
+    stream here (`inactive_keys`), and the streams of a key revoked or expired since then
+    end (cleanly: a reconnecting client gets the 401 that any request with it gets). Until
+    2026-12-04 such a stream kept sending a job's events for as long as the job ran."""
+
+    def __init__(self, per_tenant: int,
+                 inactive_keys: Callable[[set[str]], set[str]] | None = None,
+                 check_every_s: float = 1.0) -> None:
         self.per_tenant = per_tenant
         self._held: Counter[str] = Counter()
+        self._inactive_keys, self._check_every_s = inactive_keys, check_every_s
+        self._streams: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._checker: asyncio.Task[None] | None = None
 
     def take(self, tenant_id: str) -> bool:
         """One more for the tenant, if its share has room (give it back when done)."""
@@ -80,13 +95,71 @@ class HeldAnswers:
         if self._held[tenant_id] <= 0:
             del self._held[tenant_id]
 
-    def event_stream(self, tenant_id: str,
+    def event_stream(self, caller: Principal,
                      content: AsyncIterator[ServerSentEvent]) -> HeldEventStream:
-        """`content` as Server-Sent Events, held as one of the tenant's share; raises
-        TooManyHeld when the share is full."""
-        if not self.take(tenant_id):
+        """`content` as Server-Sent Events, held as one of the caller's tenant's share and
+        ended when the caller's key stops being valid; raises TooManyHeld when the share is
+        full."""
+        if not self.take(caller.tenant_id):
             raise TooManyHeld(self.per_tenant)
-        return HeldEventStream(content, give_back=lambda: self.give_back(tenant_id))
+        key_gone = asyncio.Event()
+        self._streams[caller.key_id].add(key_gone)
+        if self._inactive_keys is not None and (self._checker is None or self._checker.done()):
+            self._checker = asyncio.create_task(self._check_keys(self._inactive_keys))
+
+        def give_back() -> None:
+            self.give_back(caller.tenant_id)
+            self._streams[caller.key_id].discard(key_gone)
+            if not self._streams[caller.key_id]:
+                del self._streams[caller.key_id]
+
+        return HeldEventStream(_until(content, key_gone, caller.key_id), give_back=give_back)
+
+    async def _check_keys(self, inactive_keys: Callable[[set[str]], set[str]]) -> None:
+        while self._streams:
+            await asyncio.sleep(self._check_every_s)
+            try:
+                gone = await run_in_threadpool(inactive_keys, set(self._streams))
+            except Exception:  # the store may be briefly down: streams go on, checked later
+                continue
+            for key_id in gone:
+                for key_gone in self._streams.get(key_id, ()):
+                    key_gone.set()
+
+    async def close(self) -> None:
+        if self._checker is not None:
+            self._checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checker
+
+
+async def _until(content: AsyncIterator[ServerSentEvent], key_gone: asyncio.Event,
+                 key_id: str) -> AsyncIterator[ServerSentEvent]:
+    """`content`'s events until it ends or `key_gone` is set, whichever comes first."""
+    gone = asyncio.ensure_future(key_gone.wait())
+    following: asyncio.Future[ServerSentEvent] | None = None
+    try:
+        while True:
+            following = asyncio.ensure_future(anext(content))
+            await asyncio.wait((following, gone), return_when=asyncio.FIRST_COMPLETED)
+            if not following.done():
+                log.info("event stream ended: its API key %s was revoked or has expired",
+                         key_id)
+                return
+            try:
+                event = following.result()
+            except StopAsyncIteration:
+                return
+            following = None
+            yield event
+    finally:
+        for task in (following, gone):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await task
+        if isinstance(content, AsyncGenerator):
+            await content.aclose()
 
 
 class HeldEventStream(EventSourceResponse):

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -227,6 +227,20 @@ class KeyRing:
                 row.last_used_at = now
             return (Principal(row.id, row.tenant_id, frozenset(row.scopes), row.webhook_secret),
                     row.expires_at)
+
+    def inactive(self, key_ids: Collection[str]) -> set[str]:
+        """Of these keys, the ones no request may use now: revoked, expired or gone (an
+        event stream opened with one ends: `api.events.HeldAnswers`). One read, uncached."""
+        if not key_ids:
+            return set()
+        now = utcnow()
+        with transaction(self._sessions) as session:
+            usable = set(session.scalars(
+                select(ApiKey.id).where(ApiKey.id.in_(list(key_ids)),
+                                        ApiKey.revoked_at.is_(None),
+                                        (ApiKey.expires_at.is_(None)) |
+                                        (ApiKey.expires_at > now))))
+        return set(key_ids) - usable
 
     def list(self, tenant_id: str | None) -> list[KeyView]:
         """The tenant's keys, newest first (None: every key, for operators)."""

@@ -91,7 +91,7 @@ async def batch_events(batch_id: BatchId, request: Request, caller: PrincipalDep
     current counts first (`Last-Event-ID` is not needed)."""
     first = await run_in_threadpool(batches.get, caller.tenant_id, batch_id)
     held: HeldAnswers = request.app.state.held
-    return held.event_stream(caller.tenant_id, _count_events(batches, caller.tenant_id, first))
+    return held.event_stream(caller, _count_events(batches, caller.tenant_id, first))
 
 
 async def _count_events(batches: BatchStore, tenant_id: str,

@@ -56,7 +56,7 @@ async def job_events(job_id: JobId, request: Request, caller: PrincipalDep, stor
                     return
 
     held: HeldAnswers = request.app.state.held
-    return held.event_stream(caller.tenant_id, stream())
+    return held.event_stream(caller, stream())
 
 
 def _sequence(last_event_id: str | None) -> int:

@@ -3,6 +3,8 @@ API process within a second; expiry; last use; the operator scope is never a ten
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -11,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from config import load_settings
-from core.keys import KeyRing
+from core.keys import IssuedKey, KeyRing
 from core.models import utcnow
 from tests.api.conftest import RecordingEnqueuer, auth
 from tests.e2e.harness import wait_until
@@ -86,3 +88,48 @@ def test_expired_keys_are_refused_and_use_is_recorded(
     assert api.get("/api/v1/jobs", headers=auth(admin)).status_code == 200
     (row,) = api.get("/api/v1/keys", headers=auth(admin)).json()["items"]
     assert row["last_used_at"] is not None and row["expires_at"] is not None
+
+
+def _stream_until_it_ends(api: TestClient, path: str, key: IssuedKey) -> threading.Thread:
+    """Read the event stream on a thread of its own: the thread ends when the stream does."""
+    opened = threading.Event()
+
+    def read() -> None:
+        with api.stream("GET", path, headers=auth(key)) as response:
+            assert response.status_code == 200, response.read()
+            opened.set()
+            for _ in response.iter_lines():
+                pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert opened.wait(10), f"{path} did not open"
+    return reader
+
+
+def test_an_open_event_stream_ends_within_seconds_of_its_keys_revocation(
+        two_api_processes: tuple[TestClient, TestClient], key_ring: KeyRing) -> None:
+    """A job's or a batch's stream lasts as long as the job: its key is checked again while
+    it is open (it had kept streaming with a revoked key until the job ended)."""
+    one, two = two_api_processes
+    admin = key_ring.issue("admin", ["admin"])
+    revoked = key_ring.issue("leaked", ["search", "generate"], tenant_id=admin.tenant_id)
+    kept = key_ring.issue("kept", ["search"], tenant_id=admin.tenant_id)
+    job = one.post("/api/v1/search/semantic", headers=auth(revoked),
+                   json={"query": "amber"}).json()["id"]  # queued: no worker here
+    batch = one.post("/api/v1/generate/batch", headers=auth(revoked),
+                     json={"requests": [{"fragrance_family": "citrus"}]}).json()["id"]
+    streams = [_stream_until_it_ends(one, f"/api/v1/jobs/{job}/events", revoked),
+               _stream_until_it_ends(one, f"/api/v1/batches/{batch}/events", revoked)]
+    other = _stream_until_it_ends(one, f"/api/v1/jobs/{job}/events", kept)
+    time.sleep(1.5)  # a check or more while the key is valid: nothing ends
+    assert all(stream.is_alive() for stream in [*streams, other])
+    assert two.delete(f"/api/v1/keys/{revoked.key_id}", headers=auth(admin)).status_code == 200
+    for stream in streams:
+        stream.join(10)
+        assert not stream.is_alive(), "a stream kept going with a revoked key"
+    assert other.is_alive(), "the tenant's other key's stream ended too"
+    assert one.get(f"/api/v1/jobs/{job}/events", headers=auth(revoked)).status_code == 401
+    one.post(f"/api/v1/jobs/{job}/cancel", headers=auth(kept))  # ends the kept stream
+    other.join(10)
+    assert not other.is_alive()
