@@ -40,8 +40,10 @@ UNPARSABLE = json.dumps({
 
 class ProblemHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with its parser-error answer as problem+json, a cap on
-    open connections (`MAX_CONNECTIONS`), and the keep-alive timeout from the moment a
-    connection opens: one that never sent a request stayed open for good."""
+    open connections (`MAX_CONNECTIONS`), the keep-alive timeout from the moment a
+    connection opens (one that never sent a request stayed open for good), and a deadline
+    for reading a request's headers and body from its first byte (`REQUEST_READ_S`: a
+    header line every 10 s held a connection for good)."""
 
     _warned_at = 0.0
     _read_deadline: asyncio.TimerHandle | None = None

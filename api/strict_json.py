@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
@@ -30,6 +29,7 @@ from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from core.storable import json_bytes
+from ml.training.uploads import CONTROLS
 
 MAX_DEPTH = 32
 MAX_STRING_CHARS = 65_536
@@ -139,15 +139,11 @@ def _number_offences(value: str, loc: tuple[str | int, ...]) -> Iterator[Offence
         yield loc, "number_not_finite", f"{value} is not a JSON number"
 
 
-# Control characters no text a client means holds (tab and line breaks aside): a note
-# "ro\u0007se" was stored, and shown back in the brief
-CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _text_offences(text: str, loc: tuple[str | int, ...], what: str) -> Iterator[Offence]:
+    # control characters no text a client means holds: a note "ro\u0007se" was stored
     if "\x00" in text:
         yield loc, "string_nul", f"a {what} may not contain NUL (\\u0000)"
-    if control := CONTROLS.search(text):
+    elif control := CONTROLS.search(text):
         yield loc, "string_control", (f"a {what} may not contain control characters "
                                       f"(U+{ord(control.group()):04X})")
     if len(text) > MAX_STRING_CHARS:

@@ -46,8 +46,8 @@ def _decode(raw: str | bytes) -> str | None:
         return None
 
 
-# control characters no text holds (tab and line breaks aside), as the API refuses them in
-# any other string: "a\\u0007b" in an uploaded line was trained on
+# control characters no text holds (tab and line breaks aside): refused in uploaded lines
+# ("a\\u0007b" was trained on) and in every string of a JSON body (api.strict_json)
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
