@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ml.recipe.concentration import CONCENTRATIONS, INTENSITY_DEFAULT, concentration_slug
-from ml.recipe.mood import read_mood
+from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN, MoodReading, read_mood
 from ml.recipe.profiles import FAMILY as FAMILY_PROFILES
 from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
 from ml.recipe.vocabulary import ODOUR_FAMILY_WORDS, english_form
@@ -311,6 +311,12 @@ class Brief:
         return read_mood(self.mood).excluded
 
     @property
+    def material_limits(self) -> tuple[str, ...]:
+        """Which materials the mood allows (`ml.recipe.mood.MATERIAL_LIMITS`:
+        "hypoallergenic" allows none that is or carries an EU-declarable allergen)."""
+        return read_mood(self.mood).limits
+
+    @property
     def mood_notes(self) -> tuple[str, ...]:
         """The notes the mood names ("a cozy vanilla and tobacco evening": vanilla,
         tobacco), at most `MAX_MOOD_NOTES`, besides those of ``notes_include``, and besides
@@ -386,7 +392,28 @@ def _mood_notes(brief: Brief) -> list[str]:
                      f"{', '.join(reading.excluded)}")
     if named := brief.mood_notes:
         lines.append(f"the mood names {', '.join(map(repr, named))}: held as requested notes")
+    for limit, said in _limits_said(reading):
+        lines.append(f"the mood's {said} read as: {LIMIT_MEANINGS[limit]}")
     return lines
+
+
+# what each of the mood's material limits does to a formula, as a result's notes say it
+LIMIT_MEANINGS = {
+    ALLERGEN_FREE: "no material that is or carries an allergen the EU requires on the label "
+                   "(the label lists none)",
+    NATURAL_ONLY: "natural materials only (essential oils, absolutes, resinoids: natural "
+                  "complex substances); no molecule, natural isolates included",
+    VEGAN: "no material taken from animals (beeswax, castoreum and the like); animalic notes "
+           "come from synthetic molecules"}
+
+
+def _limits_said(reading: MoodReading) -> list[tuple[str, str]]:
+    """Each limit of the mood with the phrases that said it, quoted."""
+    said: dict[str, list[str]] = {}
+    for phrase in reading.limit_phrases:
+        limit = read_mood(phrase).limits[0]
+        said.setdefault(limit, []).append(repr(phrase))
+    return [(limit, " and ".join(phrases)) for limit, phrases in said.items()]
 
 
 def _strength_notes(brief: Brief) -> list[str]:

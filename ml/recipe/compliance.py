@@ -275,6 +275,11 @@ class RuleBook:
         return labels
 
     # ---- use ----------------------------------------------------------------------------
+    def declarable(self, material_id: str) -> bool:
+        """Whether the material is, or carries, a substance of the EU labelling list."""
+        return any(fraction > 0 and key in self.label_index
+                   for key, fraction in self.contents.get(material_id, ()))
+
     def cap(self, material_id: str, dose: float, headroom: float, safety: float = 1.0) -> float:
         """Highest % of the concentrate this material alone may reach (0 if unusable)."""
         if material_id in self.unusable or material_id not in self.contents:

@@ -35,6 +35,7 @@ from ml.recipe.selection import (
     required_materials,
     sample,
     score_materials,
+    within_limits,
 )
 from ml.recipe.validator import validate
 
@@ -141,7 +142,9 @@ class Formulator:
                 if not m.forbidden and m.id not in compiled.unusable
                 and m.id not in compiled.grades
             ]  # fmt: skip
-        allowed = [m for m in usable if caps[m.id] >= STEP and not excluded(m, brief)]
+        limits = brief.material_limits
+        allowed = [m for m in usable if caps[m.id] >= STEP and not excluded(m, brief)
+                   and within_limits(m, limits, compiled)]
         required = required_materials(brief, allowed, usable)
         requested = {m.id for m in required}
         candidates = [m for m in allowed if caps[m.id] >= 2 * MIN_PCT or m.id in requested]
@@ -285,7 +288,9 @@ def _too_few(
     return (f"too few materials for a plausible formula: {which} can hold "
             f"{math.fsum(room.values()):.1f} % of the concentrate within their limits and "
             f"typical use levels ({held}); a formula needs 100 % with at least {needed}"
-            + ("; exclude fewer notes" if brief.notes_exclude else ""))
+            + ("; exclude fewer notes" if brief.notes_exclude else "")
+            + (f"; the mood allows only some materials ({', '.join(brief.material_limits)})"
+               if brief.material_limits else ""))
 
 
 def _room_gain(

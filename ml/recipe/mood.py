@@ -69,6 +69,41 @@ SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
 NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate", "skin"})
 MAX_NOTE_WORDS = 4  # "lily of the valley"
 
+# Phrases that limit which materials a formula may use rather than which notes it has
+# ("hypoallergenic", "no EU allergens", "all natural", "vegan"): until 2026-12-04 they were mood
+# words, pasted into the description as a claim over a formula with 13 allergens on its
+# label. Tokens as read (a hyphen or a percent sign between words is skipped).
+ALLERGEN_FREE, NATURAL_ONLY, VEGAN = "allergen_free", "natural_only", "vegan"
+_ALLERGEN_FREE_PHRASES = (
+    "hypoallergenic", "hypo allergenic", "allergen free", "allergens free", "allergy free",
+    "free of allergens", "free from allergens", "no allergens", "no eu allergens",
+    "no allergen", "no declarable allergens", "zero allergens", "without allergens",
+    "without eu allergens", "without any allergens", "non allergenic", "nonallergenic",
+    "not allergenic", "allergy friendly", "allergy safe", "safe for allergies",
+    "sensitive skin", "for sensitive skin", "fragrance allergy", "fragrance allergies",
+    "perfume allergy", "allergic to everything", "allergic to fragrance", "allergic to perfume",
+    "저자극", "무알레르기", "알레르기 성분 없이", "알레르기 성분 없는", "알레르기 없이",
+    "알레르기 없는", "알레르기 유발 성분 없이", "알레르기 유발 성분 없는")  # fmt: skip
+_NATURAL_ONLY_PHRASES = (
+    "all natural", "100 natural", "only natural", "natural only", "naturals only",
+    "only naturals", "purely natural", "fully natural", "100 percent natural",
+    "natural ingredients only", "only natural ingredients", "natural materials only",
+    "only natural materials", "no synthetics", "no synthetic", "without synthetics",
+    "no synthetic ingredients", "no synthetic materials", "no aroma chemicals",
+    "no chemicals", "천연 성분만", "천연 원료만", "100 천연", "합성 향료 없이")  # fmt: skip
+_VEGAN_PHRASES = ("vegan", "cruelty free", "animal free", "no animal products",
+                  "no animal ingredients", "nothing from animals", "비건")  # fmt: skip
+MATERIAL_LIMITS = {tuple(phrase.split()): limit
+                   for phrases, limit in ((_ALLERGEN_FREE_PHRASES, ALLERGEN_FREE),
+                                          (_NATURAL_ONLY_PHRASES, NATURAL_ONLY),
+                                          (_VEGAN_PHRASES, VEGAN))
+                   for phrase in phrases}
+MAX_LIMIT_WORDS = max(map(len, MATERIAL_LIMITS))
+# words that go with a limit's phrase ("only non-allergenic materials, please")
+LIMIT_COMPANIONS = frozenset({"only", "strictly", "fully", "totally", "completely",
+                              "materials", "ingredients", "please", "pls", "must", "be"})
+_SKIPPED_IN_LIMITS = frozenset({"-", "%"})
+
 _TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
 
 
@@ -77,12 +112,16 @@ class MoodReading:
     """`excluded`: the notes the mood excludes, as written (Korean ones by their English
     words); `phrases`: the mood's exclusion phrases ("no musk please"); `mood`: the mood
     without them; `named`: the notes it names elsewhere ("a cozy vanilla and tobacco
-    evening": vanilla, tobacco), longest first ("sea breeze", not "sea")."""
+    evening": vanilla, tobacco), longest first ("sea breeze", not "sea"); `limits`: which
+    materials it allows (`MATERIAL_LIMITS`), said by `limit_phrases`, which `mood` leaves
+    out as it leaves out the exclusions."""
 
     excluded: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
     mood: str = ""
     named: tuple[str, ...] = ()  # the notes it names outside its exclusions
+    limits: tuple[str, ...] = ()  # ALLERGEN_FREE, NATURAL_ONLY, VEGAN: what it may use
+    limit_phrases: tuple[str, ...] = ()  # the phrases that said so ("hypoallergenic")
 
 
 @dataclass(frozen=True)
@@ -99,7 +138,8 @@ def read_mood(mood: str) -> MoodReading:
     tokens = [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(mood)]
     words = [t.text for t in tokens]
     found: list[tuple[list[int], list[list[int]]]] = []  # (tokens to remove, notes)
-    taken: set[int] = set()
+    limited = _material_limits(words)
+    taken: set[int] = {i for span, _ in limited for i in span}
     for i in range(len(words)):
         if i in taken:
             continue
@@ -109,12 +149,54 @@ def read_mood(mood: str) -> MoodReading:
             taken.update(removed)
             found.append((removed, notes))
     named = tuple(dict.fromkeys(_note_text(tokens, run) for run in _named(words, taken)))
-    if not found:
+    if not taken:
         return MoodReading(mood=mood, named=named)
     excluded = [_note_text(tokens, run) for _, notes in found for run in notes]
     phrases = [_phrase(mood, tokens, removed) for removed, _ in found]
     kept = [t for i, t in enumerate(tokens) if i not in taken]
-    return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named)
+    return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named,
+                       tuple(dict.fromkeys(limit for _, limit in limited)),
+                       tuple(_phrase(mood, tokens, span) for span, _ in limited))
+
+
+def _material_limits(words: Sequence[str]) -> list[tuple[list[int], str]]:
+    """Each phrase of `MATERIAL_LIMITS` in the mood, as (its token indices with the words
+    next to it that go with it, its limit), left to right."""
+    found: list[tuple[list[int], str]] = []
+    i = 0
+    while i < len(words):
+        match = _limit_at(words, i)
+        if match is None:
+            i += 1
+            continue
+        span, limit = match
+        start, end = span[0], span[-1] + 1
+        while start > (found[-1][0][-1] + 1 if found else 0) \
+                and words[start - 1] in LIMIT_COMPANIONS:
+            start -= 1
+        while end < len(words) and words[end] in LIMIT_COMPANIONS:
+            end += 1
+        found.append((list(range(start, end)), limit))
+        i = end
+    return found
+
+
+def _limit_at(words: Sequence[str], i: int) -> tuple[list[int], str] | None:
+    """The longest phrase of `MATERIAL_LIMITS` that starts at `i` (a hyphen or a percent
+    sign between its words skipped), as (its token indices, its limit)."""
+    if words[i] in _SKIPPED_IN_LIMITS:
+        return None
+    span: list[int] = []
+    best: tuple[list[int], str] | None = None
+    j = i
+    while j < len(words) and len(span) < MAX_LIMIT_WORDS:
+        if words[j] not in _SKIPPED_IN_LIMITS:
+            span.append(j)
+            limit = MATERIAL_LIMITS.get(tuple(words[k] for k in span))
+            if limit is not None:
+                best = (list(range(i, j + 1)), limit)
+        j += 1
+    return best
 
 
 def _named(words: Sequence[str], taken: set[int]) -> list[list[int]]:

@@ -19,8 +19,10 @@ from ml.korean import contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
+from ml.recipe.compliance import RuleBook
 from ml.recipe.dosing import STEP, use_cap
 from ml.recipe.materials import JOINING_WORDS, POSITIONS, Material, normalise_term
+from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
 from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
     KNOWN_NOTES,
@@ -106,6 +108,22 @@ def excluded(material: Material, brief: Brief) -> bool:
     and every material named after or described by a note of its group (`ml.notes`:
     bergamot, lemon... for citrus)."""
     return excluding_note(material, brief) is not None
+
+
+# natural materials taken from animals, by a word of their names (a vegan brief's
+# animalic notes come from molecules: civetone, muscone...)
+ANIMAL_SOURCES = ("beeswax", "castoreum", "civet", "ambergris", "hyraceum", "honey",
+                  "musk tincture", "musk pod", "lanolin", "deer musk")
+
+
+def within_limits(material: Material, limits: Sequence[str], rules: RuleBook) -> bool:
+    """Whether the mood's material limits (`Brief.material_limits`) allow the material."""
+    if ALLERGEN_FREE in limits and rules.declarable(material.id):
+        return False
+    if NATURAL_ONLY in limits and material.type != "ncs":
+        return False
+    return not (VEGAN in limits and material.type == "ncs"
+                and any(word in material.name.lower() for word in ANIMAL_SOURCES))
 
 
 def excluding_note(material: Material, brief: Brief) -> str | None:
