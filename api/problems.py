@@ -148,6 +148,16 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
 def install_problem_handlers(app: FastAPI) -> None:
     for error, render in _PROBLEMS.items():
         app.add_exception_handler(error, _handler(render))
+    # a defect: answered as a problem too (it was Starlette's text/plain), and still logged
+    # with its traceback by the server error middleware that calls this
+    app.add_exception_handler(Exception, _internal_error)
+
+
+async def _internal_error(request: Request, _: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    return problem(500, "Internal Server Error",
+                   "the server failed on this request; its log has the cause under the "
+                   "request id", **({"request_id": request_id} if request_id else {}))
 
 
 def _handler(render: Callable[[Any], JSONResponse]) -> Callable[..., Any]:

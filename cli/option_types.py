@@ -5,8 +5,6 @@ from the HTTP library or a connection error."""
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import math
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -14,9 +12,9 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import click
-import idna
 
 from client.protocol import api_key_problem, idempotency_key_problem
+from core.url_policy import nameable
 
 API_URL_SHAPE = "http(s)://host[:port]"
 
@@ -37,22 +35,9 @@ def api_url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:  # it replaced the key
         return f"the URL must be {API_URL_SHAPE}, without a user or password (the API key " \
             "goes in --api-key)"
-    if not _nameable(parts.hostname):
+    if not nameable(parts.hostname):
         return f"the URL must be {API_URL_SHAPE} with a valid host name"
     return None
-
-
-def _nameable(host: str) -> bool:
-    """Whether a request can name `host` (an IP address, or a name IDNA encodes): "a..b",
-    "xn--zz", a label of 300 letters or bytes that are not UTF-8 were tracebacks."""
-    with contextlib.suppress(ValueError):
-        ipaddress.ip_address(host)
-        return True
-    try:
-        idna.encode(host, uts46=True)
-    except (idna.IDNAError, UnicodeError):
-        return False
-    return True
 
 
 def _has_valid_port(parts: SplitResult) -> bool:

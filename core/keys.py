@@ -271,18 +271,31 @@ class KeyRing:
         """A new signing secret. The replaced one keeps signing beside it until the returned
         time; secrets replaced by earlier rotations keep their own overlap, at most
         `MAX_RETIRED_SECRETS` of them: a rotation beyond ends the oldest one's overlap at
-        once, and says how many it ended (`ended_early`). Raises KeyNotFound."""
-        now = utcnow()
-        until = now + timedelta(seconds=overlap_s)
+        once, and says how many it ended (`ended_early`). Raises KeyNotFound.
+
+        Rotations of one key at the same time take turns: each writes only over the secret
+        it read (compare and set), and one that finds it replaced reads again. SQLite has
+        no row locks, and two rotations at once each answered a secret while one of them
+        was lost, never signing anything."""
         secret = new_webhook_secret()
-        with transaction(self._sessions) as session:
-            row = session.scalar(select(ApiKey).where(ApiKey.id == key_id).with_for_update())
-            if row is None:
-                raise KeyNotFound(key_id)
-            still_signing = [retired for retired in row.retired_webhook_secrets or []
-                             if datetime.fromisoformat(retired["expires_at"]) > now]
-            retired = [{"secret": row.webhook_secret, "expires_at": until.isoformat()},
-                       *still_signing]
-            row.retired_webhook_secrets = retired[:MAX_RETIRED_SECRETS]
-            row.webhook_secret = secret
-        return Rotation(secret, until, len(retired) - len(row.retired_webhook_secrets))
+        while True:
+            now = utcnow()
+            until = now + timedelta(seconds=overlap_s)
+            with transaction(self._sessions) as session:
+                row = session.execute(
+                    select(ApiKey.webhook_secret, ApiKey.retired_webhook_secrets)
+                    .where(ApiKey.id == key_id).with_for_update()).one_or_none()
+                if row is None:
+                    raise KeyNotFound(key_id)
+                replaced, earlier = row
+                still_signing = [retired for retired in earlier or []
+                                 if datetime.fromisoformat(retired["expires_at"]) > now]
+                retired = [{"secret": replaced, "expires_at": until.isoformat()},
+                           *still_signing]
+                kept = retired[:MAX_RETIRED_SECRETS]
+                written = session.execute(
+                    update(ApiKey).where(ApiKey.id == key_id,
+                                         ApiKey.webhook_secret == replaced)
+                    .values(webhook_secret=secret, retired_webhook_secrets=kept))
+            if written.rowcount == 1:  # type: ignore[attr-defined]
+                return Rotation(secret, until, len(retired) - len(kept))

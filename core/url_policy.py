@@ -8,11 +8,14 @@ rebinding) cannot redirect it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import idna
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -22,11 +25,27 @@ class UrlRefused(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
 
+def nameable(host: str) -> bool:
+    """Whether a request can name `host` (an IP address, or a name IDNA encodes): "a..b",
+    "xn--zz", a label of 64 letters or bytes that are not UTF-8 cannot be resolved (the
+    resolver raised UnicodeError: a webhook URL "http://a..b.com/" was a 500)."""
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return True
+    try:
+        idna.encode(host, uts46=True)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise UrlRefused(f"cannot resolve {host!r}: {exc.strerror}") from exc
+    except UnicodeError as exc:  # a name IDNA cannot encode (`nameable` refuses it first)
+        raise UrlRefused(f"cannot resolve {host!r}: not a valid host name") from exc
     return sorted({str(info[4][0]) for info in infos})
 
 
@@ -65,6 +84,9 @@ class UrlPolicy:
                              else "webhook URLs must use http or https")
         if not host:
             raise UrlRefused("webhook URL has no host")
+        if not nameable(host):
+            raise UrlRefused(f"webhook URL's host {host!r} is not a valid host name (an "
+                             "empty label, or one over 63 characters)")
         if parts.username or parts.password:
             raise UrlRefused("webhook URLs may not carry credentials")
         return scheme, host, parts.port or (443 if scheme == "https" else 80)

@@ -64,3 +64,14 @@ def test_a_name_resolving_to_a_private_address_is_refused_by_real_dns() -> None:
                                  "https://[2606:4700::1111]/x"])
 def test_ipv6_spellings_of_public_addresses_pass(url: str) -> None:
     POLICY.check(url)
+
+
+@pytest.mark.parametrize("url", ["https://a..b.com/", "https://.example.com/x",
+                                 "https://example.com../", f"https://{'a' * 64}.example/",
+                                 "https://xn--zz.example/"])
+def test_a_host_no_request_can_name_is_refused_before_resolving(url: str) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        raise AssertionError(f"{host} was resolved")
+
+    with pytest.raises(UrlRefused, match="not a valid host name"):
+        UrlPolicy.build(False, [], [], resolver).check(url)
