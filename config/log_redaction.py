@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote
 
 MASK = "***"
 # what a query parameter holding a credential is called, in part (`access_token`, `apiKey`);
@@ -24,8 +25,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
                 r"(?!(?-i:%(?:\([^)]*\))?[-#0 +\d.]*[sdirfgex]))[^&;#\s\"'<>]+"),
      rf"\g<head>{MASK}"),
     (re.compile(r"(?i)\b(?P<head>bearer\s+)[\w.~+/=-]+"), rf"\g<head>{MASK}"),
-    (re.compile(r"\bfk_[\w-]{6,}"), f"fk_{MASK}"),
-    (re.compile(r"\bwhsec_[\w+/=-]+"), f"whsec_{MASK}"),
+    # no word boundary before our prefixes: "/x/afk_<key>" logged the key
+    (re.compile(r"fk_[\w-]{6,}"), f"fk_{MASK}"),
+    (re.compile(r"whsec_(?:[\w+/=-]|%[0-9A-Fa-f]{2})+"), f"whsec_{MASK}"),
     (re.compile(r"\bsk-[\w-]{8,}"), f"sk-{MASK}"),
 )
 # anything any pattern could match starts like this: most log lines hold none, and pass
@@ -38,6 +40,20 @@ _NAMED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "celer
 
 
 def redact(text: str) -> str:
+    """`text` with its secrets masked, as written or percent-encoded (a request line's
+    path and query: "fk%5F<key>" and "%66k_<key>" were logged whole). Text whose decoded
+    form holds a secret is logged decoded, masked, with what is not printable escaped."""
+    masked = decoded = _masked_text(text)
+    for _ in range(3):  # encoded twice or three times ("%2566k_") too
+        if "%" not in decoded or (once := unquote(decoded)) == decoded:
+            break
+        decoded = once
+        if _MAYBE_SECRET.search(decoded) and (hidden := _masked_text(decoded)) != decoded:
+            return "".join(char if char.isprintable() else repr(char)[1:-1] for char in hidden)
+    return masked
+
+
+def _masked_text(text: str) -> str:
     if not _MAYBE_SECRET.search(text):
         return text
     for pattern, replacement in _PATTERNS:
