@@ -150,6 +150,15 @@ class Delivery(Strict):
     webhook: AnyHttpUrl | None = None
     webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only, min_length=1)
 
+    @model_validator(mode="after")
+    def _events_need_a_webhook(self) -> Delivery:
+        """Events asked for with no URL to send them to: a client that forgot the URL
+        waited for webhooks that were never sent (it was accepted)."""
+        if self.webhook is None and "webhook_events" in self.model_fields_set:
+            raise PydanticCustomError(
+                "webhook_required", "webhook_events needs a webhook: the URL to send them to")
+        return self
+
 
 def has_visible_text(text: str) -> bool:
     """Whether `text` has a character that shows: not only spaces, controls and format

@@ -28,15 +28,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from core.database import transaction
-from core.errors import DeliveryInFlight, DeliveryNotFound, JobNotFound
+from core.errors import BatchNotFound, DeliveryInFlight, DeliveryNotFound, JobNotFound
 from core.metrics import WEBHOOK_ATTEMPT_SECONDS, WEBHOOK_ATTEMPTS, WEBHOOK_DELIVERY_SECONDS
-from core.models import ApiKey, Job, WebhookAttempt, WebhookDelivery, utcnow
+from core.models import ApiKey, Batch, Job, WebhookAttempt, WebhookDelivery, utcnow
 from core.views import iso
 from core.webhooks import (
     DEAD,
     DELIVERED,
     PENDING,
     RETRYABLE_STATUS,
+    batch_stream,
     mark_outbox_written,
     next_attempt_at,
     signing_secrets,
@@ -342,11 +343,27 @@ class DeliveryStore:
         if job is None or job.tenant_id != tenant_id:
             raise JobNotFound(job_id)
 
+    @staticmethod
+    def _check_tenants_batch(session: Session, tenant_id: str, batch_id: str) -> None:
+        """Raises BatchNotFound unless the batch is the tenant's."""
+        batch = session.get(Batch, batch_id)
+        if batch is None or batch.tenant_id != tenant_id:
+            raise BatchNotFound(batch_id)
+
     def for_job(self, tenant_id: str, job_id: str) -> list[dict[str, Any]]:
         with self._session() as session:
             self._check_tenants_job(session, tenant_id, job_id)
             rows = session.scalars(select(WebhookDelivery).where(
                 WebhookDelivery.job_id == job_id).order_by(WebhookDelivery.created_at))
+            return [self._describe(session, row) for row in rows]
+
+    def for_batch(self, tenant_id: str, batch_id: str) -> list[dict[str, Any]]:
+        """The batch's own messages (`batch.completed`; its items' are their jobs')."""
+        with self._session() as session:
+            self._check_tenants_batch(session, tenant_id, batch_id)
+            rows = session.scalars(select(WebhookDelivery).where(
+                WebhookDelivery.stream == batch_stream(batch_id))
+                .order_by(WebhookDelivery.created_at))
             return [self._describe(session, row) for row in rows]
 
     def _describe(self, session: Session, row: WebhookDelivery) -> dict[str, Any]:
@@ -375,13 +392,28 @@ class DeliveryStore:
             if row is None or row.tenant_id != tenant_id or row.job_id != job_id:
                 self._check_tenants_job(session, tenant_id, job_id)  # as every job route
                 raise DeliveryNotFound(delivery_id)
-            if row.lease_until is not None and row.lease_until > utcnow():
-                raise DeliveryInFlight(delivery_id)
-            row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
-            row.attempts = 0  # the row counts the attempts of the current budget
-            mark_outbox_written(session)
-            session.flush()
-            return self._describe(session, row)
+            return self._send_again(session, row)
+
+    def redeliver_batch_message(self, tenant_id: str, batch_id: str,
+                                delivery_id: str) -> dict[str, Any]:
+        """`redeliver` for a batch's own message (`batch.completed`). Raises BatchNotFound
+        or DeliveryNotFound."""
+        with self._session() as session:
+            row = session.get(WebhookDelivery, delivery_id, with_for_update=True)
+            if row is None or row.tenant_id != tenant_id or \
+                    row.stream != batch_stream(batch_id):
+                self._check_tenants_batch(session, tenant_id, batch_id)
+                raise DeliveryNotFound(delivery_id)
+            return self._send_again(session, row)
+
+    def _send_again(self, session: Session, row: WebhookDelivery) -> dict[str, Any]:
+        if row.lease_until is not None and row.lease_until > utcnow():
+            raise DeliveryInFlight(row.id)
+        row.status, row.next_attempt_at, row.lease_until = PENDING, utcnow(), None
+        row.attempts = 0  # the row counts the attempts of the current budget
+        mark_outbox_written(session)
+        session.flush()
+        return self._describe(session, row)
 
     def pending_count(self) -> int:
         """Messages not yet delivered or dead-lettered (waiting, being sent, or retrying)."""

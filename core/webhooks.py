@@ -56,6 +56,11 @@ def enqueue_for_job_event(session: Session, job_id: str, event: str) -> str | No
                 event_type=subscription[1], url=job.webhook_url, data=data)
 
 
+def batch_stream(batch_id: str) -> str:
+    """The outbox stream of a batch's own messages (a job's is its id)."""
+    return f"batch:{batch_id}"
+
+
 def enqueue_for_batch(session: Session, batch: Batch, counts: dict[str, int]) -> str | None:
     """Write the batch's `batch.completed` (when every item is final: the same transaction
     as the last item's own messages, after them). It is sent after every message of the
@@ -66,7 +71,7 @@ def enqueue_for_batch(session: Session, batch: Batch, counts: dict[str, int]) ->
     data = {"id": batch.id, "kind": batch.kind, "total": batch.total, "counts": counts,
             "status": "completed", "completed_at": iso(batch.completed_at)}
     return _add(session, tenant_id=batch.tenant_id, api_key_id=batch.api_key_id,
-                stream=f"batch:{batch.id}", job_id=None, batch_id=batch.id,
+                stream=batch_stream(batch.id), job_id=None, batch_id=batch.id,
                 event_type="batch.completed", url=batch.webhook_url, data=data)
 
 

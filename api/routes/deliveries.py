@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, RateLimitedCaller
 from api.openapi import READ, problems
-from api.params import DeliveryId, JobId
+from api.params import BatchId, DeliveryId, JobId
 from api.strict_json import StrictJsonRoute
 from core.deliveries import DeliveryStore
 
@@ -37,3 +37,22 @@ async def redeliver(job_id: JobId, delivery_id: DeliveryId, request: Request,
     takes a token of the tenant's submit bucket (429 when empty), as a submit does."""
     return await run_in_threadpool(_deliveries(request).redeliver, caller.tenant_id, job_id,
                                    delivery_id)
+
+
+@router.get("/batches/{batch_id}/deliveries", responses=problems(*READ))
+async def list_batch_deliveries(batch_id: BatchId, request: Request,
+                                caller: PrincipalDep) -> dict[str, Any]:
+    """The batch's own webhook messages (`batch.completed`), as a job's are listed; its
+    items' messages are their jobs' (`GET /jobs/{id}/deliveries`)."""
+    items = await run_in_threadpool(_deliveries(request).for_batch, caller.tenant_id,
+                                    batch_id)
+    return {"items": items}
+
+
+@router.post("/batches/{batch_id}/deliveries/{delivery_id}/redeliver", status_code=202,
+             responses=problems(*READ, 409, 429))
+async def redeliver_batch_message(batch_id: BatchId, delivery_id: DeliveryId,
+                                  request: Request, caller: RateLimitedCaller) -> dict[str, Any]:
+    """Send the batch's message again, as a job's message is sent again."""
+    return await run_in_threadpool(_deliveries(request).redeliver_batch_message,
+                                   caller.tenant_id, batch_id, delivery_id)

@@ -193,3 +193,34 @@ def test_a_batch_over_the_limit_is_told_the_limit(client: TestClient, keys: dict
                          json={"requests": [{}] * size})
     assert answer.status_code == 422
     assert [e["message"] for e in answer.json()["errors"]] == ["at most 1000 requests per batch"]
+
+
+def test_a_batch_s_own_webhook_message_is_listed_and_sent_again(
+        database_url: str, redis_url: str, keys: dict[str, IssuedKey], store: JobStore,
+        enqueuer: RecordingEnqueuer) -> None:
+    """`batch.completed`, the message a receiver waits for, could be neither seen nor sent
+    again: its items' messages are their jobs', and the batch had no deliveries route."""
+    from api.app import create_app
+    from config import load_settings
+
+    settings = load_settings("testing", database_url=database_url, broker_url=redis_url,
+                             webhook_allowed_hosts=["127.0.0.1"])
+    with TestClient(create_app(settings, enqueuer=enqueuer)) as client:
+        headers = auth(keys["alice"])
+        batch = client.post(BATCH, headers=headers, json={
+            "requests": BRIEFS[:1], "webhook": "http://127.0.0.1:9/batches"}).json()
+        path = f"/api/v1/batches/{batch['id']}/deliveries"
+        assert client.get(path, headers=headers).json() == {"items": []}  # not complete
+        (item,) = client.get(f"/api/v1/batches/{batch['id']}/items",
+                             headers=headers).json()["items"]
+        _finish(store, item["job"]["id"], {"formula": []})
+        (message,) = client.get(path, headers=headers).json()["items"]
+        assert message["type"] == "batch.completed" and message["status"] == "pending"
+        assert client.get(path, headers=auth(keys["bob"])).status_code == 404
+        again = client.post(f"{path}/{message['id']}/redeliver", headers=headers)
+        assert again.status_code == 202 and again.json()["id"] == message["id"]
+        assert client.post(f"{path}/{message['id']}/redeliver",
+                           headers=auth(keys["bob"])).status_code == 404
+        other = client.post(BATCH, headers=headers, json={"requests": BRIEFS[:1]}).json()
+        assert client.post(f"/api/v1/batches/{other['id']}/deliveries/{message['id']}"
+                           "/redeliver", headers=headers).status_code == 404
