@@ -64,6 +64,10 @@ MUSKS = ("musk", "white musk", "ambrette")
 MARINE = ("marine notes", "sea salt", "calone", "seaweed", "water notes", "driftwood")
 SMOKE = ("smoke", "incense", "birch", "tar", "tobacco")
 LEATHER = ("leather", "suede", "castoreum")
+# The notes that make a perfume animalic ("no animalics", "dirty musk"): what the animals
+# gave perfumery and its stand-ins, not musk (white musks are clean) nor ambergris (marine)
+ANIMALICS = ("civet", "castoreum", "costus", "hyraceum", "indole", "animalic notes",
+             "animal notes")
 TEA = ("tea", "green tea", "black tea", "oolong tea", "mate")
 # The notes that make a perfume smell sweet: what "not too sweet" avoids besides the mood.
 SWEETS = ("vanilla", "tonka bean", "praline", "caramel", "honey", "chocolate", "cacao",
@@ -207,6 +211,13 @@ TRANSLATED_NAMES: tuple[tuple[str, ...], ...] = (
     ("lime", "limette"), ("basil", "basilikum", "manjericao"),
     ("rosemary", "rosmarin", "alecrim"), ("thyme", "thymian", "tomilho"),
     ("myrrh", "myrrhe", "mirra"), ("benzoin", "benzoe", "benjoim"),
+    # Turkish (ç, ş, ğ, ü and dotless ı fold to c, s, g, u, i: gül, tütün, tarçın)
+    ("rose", "gul", "guller"), ("vanilla", "vanilya"), ("jasmine", "yasemin"),
+    ("lavender", "lavanta"), ("orange", "portakal"), ("cinnamon", "tarcin"),
+    ("coffee", "kahve"), ("strawberry", "cilek"), ("leather", "deri"), ("tobacco", "tutun"),
+    ("musk", "misk"), ("sandalwood", "sandal agaci"), ("apple", "elma"),
+    ("cherry", "kiraz"), ("peach", "seftali"), ("mint", "nane"), ("honey", "bal ozu"),
+    ("coconut", "hindistan cevizi"), ("lemon", "limon"), ("oud", "ud agaci"),
 )
 SYNONYMS = tuple(
     (*names, *(name for group in TRANSLATED_NAMES if group[0] == names[0] for name in group[1:]))

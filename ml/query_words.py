@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ml.notes import MUSKS, SMOKE, SPICES, SWEETS
+from ml.notes import ANIMALICS, MUSKS, SMOKE, SPICES, SWEETS
 from ml.vocabulary import FAMILY_GROUPS
 
 
@@ -57,6 +57,8 @@ CHARACTERS: dict[str, Character] = {
     "smoky": Character(families=("dry_woods",), subfamilies=("incense", "tobacco"),
                        notes=SMOKE),
     "musky": Character(subfamilies=("musky",), notes=MUSKS),
+    "animalic": Character(notes=ANIMALICS),
+    "salty": Character(notes=("sea salt",)),
     "aldehydic": Character(subfamilies=("aldehydic",), notes=("aldehydes",)),
     "resinous": Character(subfamilies=("incense", "amber_vanilla"),
                           notes=("benzoin", "labdanum", "myrrh", "opoponax", "styrax")),
@@ -65,7 +67,11 @@ CHARACTERS: dict[str, Character] = {
 CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("floral", "florals", "flowery", "flower", "flowers", "bouquet",
                      "fleuri", "fleurie", "florais", "blumig", "blumige", "blumiger",
-                     "blumiges", "blumigen"), "floral"),
+                     "blumiges", "blumigen", "fleurs", "blumen", "flores", "fiori",
+                     "floreale", "bloemen", "kwiaty", "bunga", "cicek", "cicekler",
+                     "ciceksi", "cicekli"), "floral"),
+    **dict.fromkeys(("animalic", "animalics", "animal", "animals", "animalistic", "skanky",
+                     "dirty", "animal notes", "animalic notes"), "animalic"),
     **dict.fromkeys(("white floral", "white flower"), "white_floral"),
     **dict.fromkeys(("soft floral",), "soft_floral"),
     **dict.fromkeys(("floral amber", "floral oriental", "oriental floral"), "floral_amber"),
@@ -76,7 +82,8 @@ CHARACTER_WORDS: dict[str, str] = {
     # with the French words perfumery writes in English too ("boisé", "épicé", "poudré")
     **dict.fromkeys(("woody", "woods", "wood", "woodsy", "boise", "boisee", "amaderado",
                      "amaderada", "legnoso", "legnosa", "amadeirado", "amadeirada",
-                     "amadeirados", "holzig", "holzige", "holziger", "holziges", "holzigen"),
+                     "amadeirados", "holzig", "holzige", "holziger", "holziges", "holzigen",
+                     "odunsu"),
                     "woody"),
     **dict.fromkeys(("chypre", "mossy", "mossy woods", "mossy woody"), "mossy_woods"),
     **dict.fromkeys(("dry woods", "dry woody"), "dry_woods"),
@@ -103,8 +110,10 @@ CHARACTER_WORDS: dict[str, str] = {
     **dict.fromkeys(("spicy", "spiced", "spicey", "epice", "epicee", "especiado",
                      "especiada", "speziato", "speziata", "apimentado", "wurzig", "wurzige",
                      "wurziger", "wurziges"), "spicy"),
-    **dict.fromkeys(("smoky", "smokey", "rauchig", "rauchige", "esfumacado", "smokier"),
-                    "smoky"),
+    **dict.fromkeys(("smoky", "smokey", "rauchig", "rauchige", "esfumacado", "smokier",
+                     "smoked", "smouldering", "smoldering"), "smoky"),
+    # a salty accord ("salted caramel", "salty vanilla": the salt was dropped)
+    **dict.fromkeys(("salty", "salted", "saline", "saltier"), "salty"),
     # comparatives ("Aventus but woodier")
     "woodier": "woody", "spicier": "spicy", "fruitier": "fruity", "muskier": "musky",
     "greener": "green",
@@ -138,6 +147,9 @@ MOOD_WORDS: dict[str, str] = {
     **dict.fromkeys(("romantisch", "romantische"), "romantic"),
     **dict.fromkeys(("sinnlich", "sinnliche", "verfuhrerisch"), "sensual"),
     **dict.fromkeys(("gemutlich", "aconchegante"), "cozy"),
+    # Turkish
+    **dict.fromkeys(("ferah", "taze", "serin"), "fresh"), "tatli": "sweet", "temiz": "clean",
+    "romantik": "romantic", "sicak": "warm",
     **dict.fromkeys(("quente", "warme", "warmes"), "warm"),
     **dict.fromkeys(("dunkel", "dunkle", "escuro", "escura"), "dark"),
     # a mood's noun ("zero sweetness", "a touch of warmth")
@@ -331,7 +343,10 @@ BACK_NEGATIONS = frozenset((
     "is off limits", "isn t my thing", "isnt my thing", "is not my thing", "not my thing",
     "aren t my thing", "arent my thing", "are not my thing", "not my cup of tea",
     "is not my style", "isn t my style", "not my style", "is too strong for me",
-    "are too strong for me", "gets on my nerves", "away"))  # "keep the oud away"
+    "are too strong for me", "gets on my nerves", "away",  # "keep the oud away"
+    # Turkish puts "without" and aversions after the word ("vanilya olmadan" asked for
+    # vanilla; "çiçeksi olmayan": not floral)
+    "olmadan", "olmayan", "olmasin", "istemiyorum", "sevmiyorum", "sevmem", "haric", "yok"))
 # A clause-final "no" after what it is about: "lavender yes, tonka no".
 TRAILING_NO = frozenset(("no", "nope"))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",

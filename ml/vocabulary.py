@@ -50,6 +50,9 @@ SEASON_TERMS: dict[str, str] = {
     **dict.fromkeys(("verano", "ete", "estate", "verao", "sommer"), "summer"),
     **dict.fromkeys(("otono", "automne", "autunno", "outono", "herbst"), "autumn"),
     **dict.fromkeys(("invierno", "hiver", "inverno"), "winter"),
+    # Turkish (dotless ı folds to i: kış, sonbahar)
+    **dict.fromkeys(("ilkbahar", "bahar"), "spring"), "yaz": "summer", "yazlik": "summer",
+    "sonbahar": "autumn", **dict.fromkeys(("kis", "kislik"), "winter"),
 }
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",
@@ -69,4 +72,7 @@ GENDER_TERMS: dict[str, str] = {
                      "mulheres", "feminino", "feminina", "femenino", "femenina", "para ela",
                      "damen", "damenduft", "frau", "frauen", "fur sie"), "feminine"),
     **dict.fromkeys(("unissex",), "unisex"),
+    # Turkish
+    **dict.fromkeys(("erkek", "erkekler", "erkek icin", "erkeklere"), "masculine"),
+    **dict.fromkeys(("kadin", "kadinlar", "kadin icin", "kadinlara", "bayan"), "feminine"),
 }

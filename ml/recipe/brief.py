@@ -103,7 +103,24 @@ FAMILY_WORDS: dict[str, tuple[str, str | None]] = {
     "aldehyde": ("soft_floral", None),
     "woody chypre": ("mossy_woods", "chypre"),
     "fresh spicy": ("aromatic", "spicy"),
+    # the adjectives people write for a family
+    "woodsy": ("woods", None), "citrusy": ("citrus", None), "citric": ("citrus", None),
+    "ambery": ("amber", None), "spiced": ("woody_amber", "spicy"), "herbal": ("aromatic", None),
+    "herbaceous": ("aromatic", None), "smoky": ("dry_woods", None),
+    "mossy": ("mossy_woods", None), "resinous": ("amber", None), "balsamic": ("amber", None),
+    # a note people name as the kind of perfume they want ("an oud", "a rose perfume"):
+    # its family, and the note itself is requested (`FAMILY_NOTES`)
+    "oud": ("woody_amber", None), "tobacco": ("woody_amber", None),
+    "incense": ("woody_amber", None), "rose": ("floral", None), "jasmine": ("floral", None),
+    "tuberose": ("floral", None), "iris": ("soft_floral", None),
+    "lavender": ("aromatic", None), "sandalwood": ("woods", None), "vetiver": ("woods", None),
+    "cedar": ("woods", None), "patchouli": ("mossy_woods", None),
 }
+# The family words that are notes too: a brief of such a family asks for the note (unless
+# it excludes it), as a perfume of that name holds it
+FAMILY_NOTES = {word: word for word in ("oud", "tobacco", "incense", "rose", "jasmine",
+                                        "tuberose", "iris", "lavender", "sandalwood",
+                                        "vetiver", "cedar", "patchouli", "vanilla")}
 # Words that say how a family smells, not which it is: "fresh aquatic" is the water family,
 # "white floral" the floral one ("fresh" alone is a citrus cologne).
 FAMILY_MODIFIERS = frozenset({"fresh", "white", "soft", "warm", "sweet", "light", "bright",
@@ -261,6 +278,7 @@ class Brief:
 
     def __post_init__(self) -> None:
         family, sub = family_slug(self.fragrance_family)
+        family_note = FAMILY_NOTES.get(" ".join(str(self.fragrance_family).lower().split()))
         intensity = INTENSITY_WORDS.get(plain_word(self.intensity))
         if intensity is None:
             raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
@@ -293,6 +311,8 @@ class Brief:
         if clash:
             raise ValueError(f"mood: excludes {clash}, which notes_include asks for")
         set_(self, "notes_exclude", _distinct((*self.notes_exclude, *said)))
+        if family_note and not _clash([family_note], self.notes_exclude):
+            set_(self, "notes_include", _distinct((*self.notes_include, family_note)))
 
     @property
     def product_context(self) -> ProductContext:

@@ -64,8 +64,8 @@ def test_a_family_as_perfume_sites_label_it_is_its_main_family_and_sub_family(
     assert (brief.fragrance_family, brief.subfamily) == (family, subfamily)
 
 
-@pytest.mark.parametrize("label", ["sweet", "oud", "floral rose", "fresh " * 5, "woody x",
-                                   "white soft"])
+@pytest.mark.parametrize("label", ["sweet", "smelly", "floral banana", "fresh " * 5,
+                                   "woody x", "white soft"])
 def test_a_label_with_a_word_no_family_has_is_refused_naming_the_field(label: str) -> None:
     with pytest.raises(ValueError, match=r"^fragrance_family: .*not a wheel family"):
         Brief(label)
@@ -312,3 +312,18 @@ def test_a_word_for_no_gender_season_or_intensity_is_refused_naming_the_values(
         field: str, word: str) -> None:
     with pytest.raises(ValueError, match=rf"^{field}: '{re.escape(word)}' is not one of"):
         Brief("floral", **{field: word})
+
+
+@pytest.mark.parametrize(("label", "family", "note"), [
+    ("oud", "woody_amber", "oud"), ("tobacco", "woody_amber", "tobacco"),
+    ("rose", "floral", "rose"), ("Iris", "soft_floral", "iris"),
+    ("vanilla", "soft_amber", "vanilla"), ("woodsy", "woods", None),
+    ("citrusy", "citrus", None), ("smoky", "dry_woods", None)])
+def test_a_note_or_an_adjective_as_the_family_is_its_family_and_asks_for_the_note(
+        label: str, family: str, note: str | None) -> None:
+    """"oud", "tobacco", "rose", "woodsy" were 422s: the kinds of perfume people ask for."""
+    brief = Brief(label)
+    assert brief.fragrance_family == family
+    assert brief.notes_include == ((note,) if note else ())
+    assert Brief.from_dict(brief.to_dict()) == brief  # read again, the same brief
+    assert Brief("oud", notes_exclude=["oud"]).notes_include == ()

@@ -116,6 +116,11 @@ def test_a_brief_s_mood_refuses_notes_as_a_query_does(mood: str, excluded: tuple
     ("zoete parfum zonder vanille", ("vanilla",)), ("geen vanille alsjeblieft", ("vanilla",)),
     ("parfum bez patchouli", ("patchouli",)), ("parfum tanpa vanila", ("vanilla",)),
     ("keep the oud away", ("oud",)),
+    # Turkish puts "without" after the note ("vanilya olmadan" listed vanilla perfumes);
+    # Japanese "is not" / "dislike" after it too
+    ("vanilya olmadan", ("vanilla",)), ("gül yok", ("rose",)),
+    ("vanilya istemiyorum", ("vanilla",)), ("バニラは嫌い", ("vanilla",)),
+    ("ローズは苦手", ("rose",)),
 ])
 def test_refusals_as_people_write_them_in_many_languages(
         interpreter: QueryInterpreter, query: str, excluded: tuple[str, ...]) -> None:
@@ -152,3 +157,41 @@ def test_a_note_loved_is_the_note_not_a_perfume_with_a_number_after_it(
     assert parse.notes == (("rose",),) and parse.reference is None
     assert parse.excluded_notes == ("oud",)
     assert interpreter.interpret("I love Rose 31").parse.reference.id == "le-labo-rose-31-2006"
+
+
+@pytest.mark.parametrize(("query", "wanted", "refused"), [
+    # "sans fleurs", "ohne Blumen" were dropped: flowery hits
+    ("parfum vanille sans fleurs", (), ("floral",)),
+    ("Duft mit Vanille ohne Blumen", (), ("floral",)),
+    # "no animalics" was read "animalics": nothing refused
+    ("leather fougere no animalics", ("fougere",), ("animalic",)),
+    ("i want a woody scent, no animalics please", ("woody",), ("animalic",)),
+    ("dirty musk", ("animalic",), ()),
+    # "woody, not floral" in Japanese and Turkish required both
+    ("花の香りじゃないウッディ", ("woody",), ("floral",)),
+    ("çiçeksi olmayan odunsu parfüm", ("woody",), ("floral",)),
+])
+def test_kinds_of_perfume_refused_or_wished_as_people_write_them(
+        interpreter: QueryInterpreter, query: str, wanted: tuple[str, ...],
+        refused: tuple[str, ...]) -> None:
+    parse = interpreter.interpret(query).parse
+    assert parse.characters == wanted and parse.excluded_characters == refused
+
+
+def test_turkish_seasons_genders_and_notes_are_read(interpreter: QueryInterpreter) -> None:
+    """"yaz için ferah parfüm" and "gül kokulu parfüm kadın" were nothing understood."""
+    summer = interpreter.interpret("yaz için ferah parfüm").parse
+    assert summer.seasons == ("summer",) and summer.moods == ("fresh",)
+    rose = interpreter.interpret("gül kokulu parfüm kadın").parse
+    assert rose.notes == (("rose",),) and rose.genders == ("feminine",)
+    assert interpreter.interpret("bal d'afrique").parse.named  # a name, not honey
+
+
+@pytest.mark.parametrize(("query", "note", "character"), [
+    ("smoked vanilla", "vanilla", "smoky"), ("salted caramel", "caramel", "salty"),
+    ("salty vanilla", "vanilla", "salty")])
+def test_a_qualifier_of_a_note_is_a_wish_too(interpreter: QueryInterpreter, query: str,
+                                            note: str, character: str) -> None:
+    """"smoked" and "salted" were dropped: a salty vanilla first for "smoked vanilla"."""
+    parse = interpreter.interpret(query).parse
+    assert parse.notes == ((note,),) and parse.characters == (character,)
