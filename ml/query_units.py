@@ -17,12 +17,16 @@ from ml.names import NAME_FILLERS, NameIndex, NameSpan
 from ml.notes import VARIANTS
 from ml.phrases import PhraseTable
 from ml.query_words import CONCENTRATION_WORDS, FUNCTION_WORDS, GENERIC_WORDS, SCOPE_FILLERS
+from ml.tokens import name_tokens
 
 COMMON_NAME_WORDS = frozenset(("pour", "homme", "femme", "eau", "de", "la", "le", "l", "the",
                                "for", "men", "women", "by", "no", "d", "s", "et", "di", "du",
                                "des", "and", "in", "black", "white", "blue", "red", "one"))
 
 FRENCH_ARTICLES = frozenset(("le", "la", "les", "l"))
+# a name that says only whom it is for after its brand ("Tom Ford for Men", "Pour Homme")
+GENDER_NAME_WORDS = frozenset(("for", "men", "man", "women", "woman", "him", "her", "pour",
+                               "homme", "femme", "uomo", "donna"))
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,27 @@ class UnitReader:
             i += found.size
         return tokens[span.start] == "the" and span.end - span.start >= 2
 
+    def _by_its_brand(self, tokens: Sequence[str], span: NameSpan) -> bool:
+        """Whether the name follows "by" and its brand, and says only whom it is for:
+        "something by Tom Ford for men" asks for the brand's perfumes for men, not for the
+        perfume Tom Ford for Men (which it listed first, with four other brands' after
+        it). "by Tom Ford Oud Wood" names Oud Wood."""
+        for i in span.ids:
+            brand = name_tokens(self._names.perfumes[i].brand)
+            named = list(tokens[span.start:span.start + len(brand)]) == brand
+            before = span.start - len(brand)
+            after_brand = before >= 1 and list(tokens[before:span.start]) == brand
+            start = span.start if named else before
+            own = tokens[span.start + len(brand) if named else span.start:span.end]
+            if not brand or not (named or after_brand) or start < 1 or \
+                    tokens[start - 1] != "by" or not set(own) <= GENDER_NAME_WORDS:
+                return False
+        return True
+
     def _accepted(self, tokens: Sequence[str], span: NameSpan, brands: set[str],
                   near_like: set[int]) -> bool:
+        if self._by_its_brand(tokens, span) and span.start not in near_like:
+            return False
         branded = any(self._names.perfumes[i].brand in brands for i in span.ids)
         return branded or span.start in near_like or span.end in near_like or (
             self._distinctive(tokens, span)) or self._named_alone(tokens, span)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ml.notes import ANIMALICS, MUSKS, SMOKE, SPICES, SWEETS
+from ml.notes import ANIMALICS, MARINE, MUSKS, SMOKE, SPICES, SWEETS
 from ml.vocabulary import FAMILY_GROUPS
 
 
@@ -47,7 +47,7 @@ CHARACTERS: dict[str, Character] = {
     "aromatic": Character(families=("aromatic",), subfamilies=("herbal", "fougere")),
     "fougere": Character(families=("aromatic",), subfamilies=("fougere",)),
     "citrus": Character(families=("citrus",), subfamilies=("citrus_fruity", "cologne")),
-    "aquatic": Character(families=("water",), subfamilies=("aquatic",)),
+    "aquatic": Character(families=("water",), subfamilies=("aquatic",), notes=MARINE),
     "green": Character(families=("green",), subfamilies=("green",)),
     "fruity": Character(families=("fruity",), subfamilies=("fruity", "citrus_fruity")),
     "gourmand": Character(subfamilies=("gourmand", "amber_vanilla")),

@@ -195,3 +195,14 @@ def test_a_qualifier_of_a_note_is_a_wish_too(interpreter: QueryInterpreter, quer
     """"smoked" and "salted" were dropped: a salty vanilla first for "smoked vanilla"."""
     parse = interpreter.interpret(query).parse
     assert parse.notes == ((note,),) and parse.characters == (character,)
+
+
+def test_by_a_brand_for_men_is_the_brand_s_perfumes_for_men(
+        interpreter: QueryInterpreter) -> None:
+    """It was the perfume Tom Ford for Men, and four other brands' after it."""
+    parse = interpreter.interpret("something by Tom Ford for men").parse
+    assert parse.brands == ("Tom Ford",) and parse.genders == ("masculine",)
+    assert not parse.named
+    assert interpreter.interpret("tom ford for men").parse.named == ("tom-ford-for-men-2007",)
+    assert interpreter.interpret("by tom ford oud wood").parse.named == (
+        "tom-ford-oud-wood-2007",)

@@ -311,3 +311,27 @@ def test_emoji_are_read_as_their_words(pipeline: SearchPipeline, query: str,
     assert "understood" not in (result.message or "")
     if notes:
         assert all(set(notes) <= set(hit.payload["notes"]) for hit in result.hits[:3])
+
+
+# ---- kinds of perfume together, and qualified notes ---------------------------------------
+SALTY_OR_MARINE = {"marine notes", "sea salt", "calone", "seaweed", "water notes", "driftwood"}
+
+
+def test_a_gourmand_aquatic_is_a_sweet_perfume_with_the_sea_in_it(
+        pipeline: SearchPipeline, shipped: Catalog) -> None:
+    """No hit met both ("0 of 5 hits meet every constraint"): a perfume has one family, and
+    aquatic was a family only. Marine notes make a perfume aquatic too."""
+    result = search(pipeline, "gourmand aquatic")
+    assert (result.message or "").startswith("2 of 5 hits meet every constraint")
+    for perfume in map(shipped.perfume, ids(result)[:2]):
+        assert SALTY_OR_MARINE & set(perfume.notes)
+        assert perfume.subfamily in ("gourmand", "amber_vanilla")
+
+
+def test_a_qualified_note_finds_the_note_so_qualified(pipeline: SearchPipeline,
+                                                      shipped: Catalog) -> None:
+    """"smoked vanilla" listed a salty vanilla first: "smoked" was dropped."""
+    for perfume in map(shipped.perfume, ids(search(pipeline, "smoked vanilla", 3))):
+        assert "vanilla" in perfume.notes
+        assert perfume.subfamily in ("incense", "tobacco") or perfume.family == "dry_woods" \
+            or {"smoke", "incense", "birch", "tar", "tobacco"} & set(perfume.notes)
