@@ -53,7 +53,8 @@ SearchHit = Annotated[PerfumeHit | MaterialHit, Field(discriminator="kind")]
 class SearchResult(Open):
     query: str | None = None
     interpreted_query: str | None = None
-    lang: str | None = Field(default=None, description="the query's language (en, ko, ja, zh)")
+    lang: str | None = Field(default=None,
+                             description="the query's language (en, ko, ja, zh, ru, ar)")
     search_type: str
     model_version: str = Field(description="the embedding model that encoded the query")
     model_version_id: str | None = Field(

@@ -135,7 +135,7 @@ class Lexicon:
         return pieces
 
 
-class _Builder:
+class TranslationBuilder:
     def __init__(self) -> None:
         self.english: list[str] = []
         self.words: list[str] = []
@@ -175,7 +175,7 @@ def translate(text: str, lexicon: Lexicon) -> Translation:
     """English words for `text` (lexicon translations and Latin words, in query order); an
     amount in won is written out ("10만원 이하": 100000 won or less, a price), and every
     ending of a negation read as one ("무겁지 않고 가벼운": not heavy, light)."""
-    built = _Builder()
+    built = TranslationBuilder()
     for piece in lexicon.pieces(_NOT.sub("지 않은", _WON.sub(_won, text))):
         if isinstance(piece, LexiconEntry):
             built.add(piece)

@@ -21,6 +21,7 @@ from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse, QueryParser
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_words import GENERIC_WORDS
+from ml.spaced_scripts import lexicon_of, script_of, translate_words
 from ml.spelling import english_words
 from ml.tokens import content_tokens, singular
 
@@ -79,6 +80,10 @@ class QueryInterpreter:
             translation = translate(text, cjk_lexicon())
             literal, words = translation.english, " ".join(translation.words)
             lang, untranslated = language_of(text), translation.untranslated
+        elif (spaced := script_of(text)) is not None:  # Russian, Arabic
+            translation = translate_words(text, lexicon_of(spaced))
+            literal, words = translation.english, " ".join(translation.words)
+            lang, untranslated = spaced, translation.untranslated
         else:
             literal, words, lang, untranslated = text.strip(), text, "en", ()
         parse = self._parser.parse(words, untranslated) if self._understand else QueryParse()

@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ml.cjk import cjk_lexicon, contains_cjk
 from ml.korean import contains_hangul, translate
 from ml.query_words import ACHES, BACK_NEGATIONS, INTENSITY_WORDS, NEGATIONS
 from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
+from ml.spaced_scripts import lexicon_of, script_of, translate_words
 
 CONTRACTED = frozenset({"t", "s", "re", "ve", "ll", "m", "d"})
 
@@ -62,7 +64,10 @@ COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever
 # what may be left dangling at the ends of the mood once its exclusions are taken out
 DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "with", "yet",
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
-                      "/", "i", "we", "she", "he", "they"})  # fmt: skip
+                      "/", "i", "we", "she", "he", "they", "i'm", "im", "i've", "ive",
+                      "so", "because", "since", "it", "to", "react", "reacts"})  # fmt: skip
+# ("cinnamon and clove but i'm allergic to eugenol" described "an i'm floral"; "no citrus,
+# i react to it" a floral "react to it")
 SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
 # words that name a note but mean something else in a mood, alone ("date night", "my
 # mate", "soft on the skin"; "a skin scent" still names one)
@@ -134,7 +139,11 @@ class _Token:
 @lru_cache(maxsize=1024)
 def read_mood(mood: str) -> MoodReading:
     """The exclusions a (normalised, lower-case) mood states; the mood unchanged when it
-    states none."""
+    states none. A Japanese, Chinese, Russian or Arabic mood is read in its English words
+    (`english_words`): "без ванили, тёплый" excludes vanilla and is the mood "warm" (it
+    excluded nothing, and the description pasted it whole)."""
+    if (english := english_words(mood)) is not None:
+        return read_mood(english)
     tokens = [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(mood)]
     words = [t.text for t in tokens]
     found: list[tuple[list[int], list[list[int]]]] = []  # (tokens to remove, notes)
@@ -157,6 +166,22 @@ def read_mood(mood: str) -> MoodReading:
     return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named,
                        tuple(dict.fromkeys(limit for _, limit in limited)),
                        tuple(_phrase(mood, tokens, span) for span, _ in limited))
+
+
+def english_words(mood: str) -> str | None:
+    """The English words of a mood in a script the search side's lexicons read (Japanese,
+    Chinese, Russian, Arabic), a negation marker written after its note as "free" ("バニラ
+    なし": "vanilla free"); None for a Latin or Korean mood, read as written."""
+    if contains_hangul(mood):
+        return None
+    if contains_cjk(mood):
+        words = translate(mood, cjk_lexicon()).words
+    elif (script := script_of(mood)) is not None:
+        words = translate_words(mood, lexicon_of(script)).words
+    else:
+        return None
+    return " ".join("free" if word == "<not" else word for word in words
+                    if word == "<not" or not word.startswith("<"))
 
 
 def _material_limits(words: Sequence[str]) -> list[tuple[list[int], str]]:

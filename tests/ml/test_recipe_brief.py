@@ -8,6 +8,7 @@ import pytest
 from ml.recipe.brief import INTENSITIES, Brief
 from ml.recipe.concentration import CONCENTRATIONS, concentration_class
 from ml.recipe.formula import Formula, Ingredient
+from ml.recipe.mood import read_mood
 
 pytestmark = pytest.mark.unit
 
@@ -327,3 +328,19 @@ def test_a_note_or_an_adjective_as_the_family_is_its_family_and_asks_for_the_not
     assert brief.notes_include == ((note,) if note else ())
     assert Brief.from_dict(brief.to_dict()) == brief  # read again, the same brief
     assert Brief("oud", notes_exclude=["oud"]).notes_include == ()
+
+
+@pytest.mark.parametrize(("mood", "excluded", "left"), [
+    # what the description carried: "An i'm floral", "a floral ..., react to it,"
+    ("cinnamon and clove but i'm allergic to eugenol", ("eugenol",), "cinnamon and clove"),
+    ("warm, so no amber", ("amber",), "warm"),
+    ("no citrus, i react to it", ("citrus",), ""),
+    ("i'm allergic to linalool, fresh", ("linalool",), "fresh"),
+    # Japanese and Chinese moods read in their English words (pasted whole, nothing excluded)
+    ("バニラなし、甘い", ("vanilla",), "sweet"),
+    ("不要玫瑰的浪漫", ("rose",), "romantic"),
+])
+def test_a_mood_s_leftovers_and_foreign_scripts_read_as_english(
+        mood: str, excluded: tuple[str, ...], left: str) -> None:
+    reading = read_mood(mood)
+    assert reading.excluded == excluded and reading.mood == left
