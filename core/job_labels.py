@@ -28,6 +28,9 @@ HEADER_JOB_IDS = "fragrance_job_ids"  # a group's jobs, comma-separated
 HEADER_REQUEST_IDS = "fragrance_request_ids"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,64}")
 _SPACES = re.compile(r"\s+")
+# our keys and signing secrets pasted into a query (Flower showed "fk_ftKxscW21m9AF..." to
+# operators): the log filter masks them in log lines, this in the label it never sees
+_CREDENTIALS = re.compile(r"(fk_|whsec_|\bsk-)[\w+/=%-]{6,}")
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def summarize(kind: str, payload: Mapping[str, Any]) -> str:
 
 
 def _quoted(text: Any) -> str:
-    return f'"{_cut(_SPACES.sub(" ", str(text or "")).strip(), TEXT_MAX)}"'
+    plain = _CREDENTIALS.sub(r"\1***", _SPACES.sub(" ", str(text or "")).strip())
+    return f'"{_cut(plain, TEXT_MAX)}"'
 
 
 def _cut(text: str, limit: int) -> str:

@@ -52,6 +52,13 @@ def test_uploaded_lines_and_webhooks_never_reach_the_summary() -> None:
     assert "pw" not in summarize("training", payload)
 
 
+def test_a_key_pasted_into_a_query_is_masked_in_its_label() -> None:
+    """Flower showed `hybrid "fk_ftKxscW21m9AF..."` to operators."""
+    label = summarize("search", {"query": "rose fk_ftKxscW21m9AFAlMYjgMlL0y2rV please"})
+    assert label == 'hybrid "rose fk_*** please"'
+    assert summarize("search", {"query": "task-manager"}) == 'hybrid "task-manager"'
+
+
 @pytest.mark.parametrize(("raw", "kept"), [
     ("req-123", True), ("3f2a9c0e-1b2c-4d5e-8f90-123456789abc", True), ("a" * 64, True),
     ("a" * 65, False), ("", False), ("has space", False), ("tab\there", False),
