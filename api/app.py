@@ -20,7 +20,7 @@ from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub, HeldAnswers
 from api.http_metrics import HttpMetrics
-from api.http_middleware import QueryParameters, SingleHeaders
+from api.http_middleware import QueryParameters, SingleHeaders, UploadsNeedAKey
 from api.kinds import check_api_pieces
 from api.lanes import TenantLanes
 from api.openapi import install_openapi, operation_id
@@ -152,6 +152,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
                        max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS,
                        max_buffered_bytes=api.max_buffered_body_bytes)
+    app.add_middleware(UploadsNeedAKey, uploads=UPLOAD_PATHS, keys=app.state.keys)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
     # inside the request id and the metrics: a preflight carries an id and is counted

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from typing import TypeVar
 from urllib.parse import unquote_plus
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import problem
+from core.keys import KeyRing
 
 Name = TypeVar("Name", str, bytes)
 
@@ -77,5 +79,34 @@ class SingleHeaders(HttpMiddleware):
             await problem(400, "Bad Request",
                           f"the {', '.join(repeated)} header may be sent once, not "
                           "more")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class UploadsNeedAKey(HttpMiddleware):
+    """An upload (a batch's briefs, a training set's lines: up to `max_upload_body_bytes`)
+    is received only with a valid API key. FastAPI reads a body before the route's key
+    check, so clients without a key could fill the process's budget for uploads being
+    received (`BodySizeLimit`) and every tenant's batch submit was a 503. The key's
+    principal is cached by the check (the route's own check then reads no database)."""
+
+    def __init__(self, app: ASGIApp, uploads: frozenset[str], keys: KeyRing) -> None:
+        super().__init__(app)
+        self.uploads, self.keys = uploads, keys
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] not in self.uploads or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            await problem(401, "Unauthorized", "an API key is required: Authorization: "
+                          "Bearer <key>")(scope, receive, send)
+            return
+        key = key.strip()
+        if self.keys.cached(key) is None and \
+                await run_in_threadpool(self.keys.authenticate, key) is None:
+            await problem(401, "Unauthorized", "the API key is not valid")(scope, receive, send)
             return
         await self.app(scope, receive, send)

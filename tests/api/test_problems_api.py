@@ -39,3 +39,46 @@ def test_webhook_events_without_a_webhook_are_refused(client: TestClient,
     problem = answer.json()
     assert problem["errors"][0]["type"] == "webhook_required"
     assert "webhook_events needs a webhook" in problem["errors"][0]["message"]
+
+
+def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
+        client: TestClient, keys: dict[str, IssuedKey]) -> None:
+    """A body is read before a route's key check: clients without a key filled the budget
+    of uploads being received, and every tenant's batch submit was a 503."""
+    import asyncio
+
+    from api.http_middleware import UploadsNeedAKey
+
+    app = client.app
+    assert isinstance(app, FastAPI)
+    reached: list[str] = []
+
+    async def inner(scope: dict[str, object], receive: object, send: object) -> None:
+        reached.append(str(scope["path"]))
+
+    async def receive() -> dict[str, object]:
+        raise AssertionError("the body was read")
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    guard = UploadsNeedAKey(inner, frozenset({"/api/v1/generate/batch"}),  # type: ignore[arg-type]
+                            app.state.keys)
+
+    def call(path: str, key: str | None) -> None:
+        headers = [(b"authorization", f"Bearer {key}".encode())] if key else []
+        asyncio.run(guard({"type": "http", "method": "POST", "path": path,
+                           "headers": headers}, receive, send))
+
+    for key in (None, "fk_not-a-key-at-all-0000000000"):
+        sent.clear()
+        call("/api/v1/generate/batch", key)
+        assert sent[0]["status"] == 401 and not reached
+    call("/api/v1/generate/batch", keys["alice"].api_key)
+    call("/api/v1/search/semantic", None)  # not an upload: the route checks its key
+    assert reached == ["/api/v1/generate/batch", "/api/v1/search/semantic"]
+    answer = client.post("/api/v1/generate/batch", json={"requests": [{}]})
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
