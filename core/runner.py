@@ -138,9 +138,15 @@ class Watchdog:
                 self._watched.pop(claim.job_id, None)
 
     def _watch(self) -> None:
+        """Extend the held leases and expire overruns until nothing is held (the next
+        `holding` starts the thread again: a runner no longer used keeps no thread)."""
         last_beat = time.monotonic()
         while True:
             time.sleep(min(WATCH_INTERVAL_S, self._lease_s / 3))
+            with self._lock:
+                if not self._watched:
+                    self._thread = None
+                    return
             self._expire_overruns()
             if time.monotonic() - last_beat >= self._lease_s / 3:
                 last_beat = time.monotonic()

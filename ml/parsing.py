@@ -365,7 +365,11 @@ class QueryParser:
         for i, unit in enumerate(units):
             if unit.kind in ("neg", "softneg"):
                 scope, soft, passed = _forward_scope(units, i)
-                if not scope and unit.value in TRAILING_NO:  # "lavender yes, tonka no"
+                # "lavender yes, tonka no"; not "tuberose no indole", which refused
+                # tuberose (indole, no note here, is what it refuses)
+                if not scope and unit.value in TRAILING_NO and (
+                        i + 1 == len(units) or units[i + 1].kind in ("comma", "conj")
+                        or not units[i + 1].value.isalnum()):
                     scope = _backward_scope(units, i)
                 (roles.soft if soft else roles.negated).update(scope)
                 roles.unknown.update(passed)

@@ -38,6 +38,7 @@ from ml.query import InterpretedQuery
 from ml.query_words import FUNCTION_WORDS, GENERIC_WORDS
 from ml.search_protocol import SearchRequest
 from ml.tokens import singular
+from ml.translation import english_of
 from ml.vector_index import PayloadFilter
 
 
@@ -166,8 +167,12 @@ class Planner:
 
     def _note_names(self, note: str) -> frozenset[str]:
         """The catalogue's names of a note a filter gives: its synonyms and the notes ending
-        in it, of the note as written and of its singular ("roses": rose)."""
-        return self._taxonomy.expand(note) | self._taxonomy.expand(singular(note))
+        in it, of the note as written and of its singular ("roses": rose), and of its
+        English words when it is written in another script ("ваниль", "バニラ": a filter
+        of them matched nothing, or excluded nothing)."""
+        english = english_of(note).lower()
+        return frozenset().union(*(self._taxonomy.expand(form) for form in {
+            note, singular(note), english, singular(english)}))
 
     def _lone_name(self, parse: QueryParse) -> str | None:
         """The perfume a query names and asks nothing else of (no note, family, mood,

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ml.cjk import cjk_lexicon, contains_cjk, language_of
 from ml.facets import FacetHints, hints_from
 from ml.knowledge import Catalog
-from ml.korean import Lexicon, contains_hangul, translate
+from ml.korean import Lexicon
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse, QueryParser
 from ml.phrases import PhraseTable, query_tokens
 from ml.query_words import GENERIC_WORDS
-from ml.spaced_scripts import lexicon_of, script_of, translate_words
 from ml.spelling import english_words
 from ml.tokens import content_tokens, singular
+from ml.translation import translation_of
 
 
 def catalog_words(catalog: Catalog) -> frozenset[str]:
@@ -72,18 +71,10 @@ class QueryInterpreter:
 
     def interpret(self, text: str) -> InterpretedQuery:
         """Never raises; an untranslatable query yields empty English text and no hints."""
-        if contains_hangul(text):
-            translation = translate(text, self._lexicon)
-            literal, words, lang = translation.english, " ".join(translation.words), "ko"
+        if (found := translation_of(text, self._lexicon)) is not None:
+            lang, translation = found
+            literal, words = translation.english, " ".join(translation.words)
             untranslated = translation.untranslated
-        elif contains_cjk(text):
-            translation = translate(text, cjk_lexicon())
-            literal, words = translation.english, " ".join(translation.words)
-            lang, untranslated = language_of(text), translation.untranslated
-        elif (spaced := script_of(text)) is not None:  # Russian, Arabic
-            translation = translate_words(text, lexicon_of(spaced))
-            literal, words = translation.english, " ".join(translation.words)
-            lang, untranslated = spaced, translation.untranslated
         else:
             literal, words, lang, untranslated = text.strip(), text, "en", ()
         parse = self._parser.parse(words, untranslated) if self._understand else QueryParse()

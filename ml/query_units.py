@@ -44,8 +44,12 @@ def is_filler(unit: Unit) -> bool:
 
 def _alone(tokens: Sequence[str], span: NameSpan) -> bool:
     """Whether the span is all the query says, besides words that ask for a perfume ("the
-    one perfume", "light blue edt")."""
-    rest = [*tokens[:span.start], *tokens[span.end:]]
+    one perfume", "light blue edt"), or all it says before a "but" that changes it ("Light
+    Blue but more long lasting" had lost Light Blue: a light intensity and the colour)."""
+    after = list(tokens[span.end:])
+    if "but" in after:
+        after = after[:after.index("but")]
+    rest = [*tokens[:span.start], *after]
     return all(t in GENERIC_WORDS or t in FUNCTION_WORDS or t in CONCENTRATION_WORDS
                or t in ("de", "cologne") for t in rest)
 

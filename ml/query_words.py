@@ -311,7 +311,8 @@ NEGATIONS = frozenset((
     "anything but", "everything but", "hold the", "free of", "free from", "avoid", "avoiding",
     "skip", "never", "nothing", "none", "non", "don t want", "do not want", "dont want",
     "don t like", "do not like", "dont like", "allergic to", "hate", "dislike", "no more",
-    "but not", "rather than", "instead of", "lacking", "other than", "sans", "sin",
+    "but not", "rather than", "instead of", "lacking", "other than", "sans", "sin", "pas",
+    "pas trop",
     "senza", "sem", "nao", "nada de", "ohne", "kein", "keine", "keinen", "keiner", "nicht",
     # aversions in those languages ("pas de vanille", "je déteste la vanille", "odio la
     # vainilla", "ich hasse Vanille" required vanilla), and words for "without" of languages
@@ -350,7 +351,11 @@ BACK_NEGATIONS = frozenset((
 # A clause-final "no" after what it is about: "lavender yes, tonka no".
 TRAILING_NO = frozenset(("no", "nope"))
 SOFTENERS = frozenset(("too", "overly", "very", "so", "super", "excessively", "too much",
-                       "that"))
+                       "that",
+                       # "nicht zu süß", "pas trop sucré", "no demasiado dulce", "non troppo
+                       # dolce", "não muito doce" were wishes for sweet
+                       "zu", "allzu", "sehr", "trop", "tres", "demasiado", "tan", "muy",
+                       "troppo", "molto", "muito", "tao"))
 # After "smells like" words that name no perfume describe a smell ("smells like clean
 # laundry"); so they do after a weak marker ("i love the smell of rain"); after a strong
 # marker they are an unknown perfume ("dupe for Zorblax").
@@ -403,4 +408,10 @@ COMMON_QUERY_WORDS = frozenset((
     "someone", "people", "compliment", "compliments", "signature", "unique", "niche",
     "designer", "popular", "famous", "classic", "modern", "older", "younger", "teen",
     "teenager", "adult", "office", "perfume", "perfumes", "fragrance", "fragrances",
-    "cologne", "parfum", "toilette", "extrait", "sample", "samples", "spray", "leau", "perf"))
+    "cologne", "parfum", "toilette", "extrait", "sample", "samples", "spray", "leau", "perf",
+    # the small words of the other languages read ("Rose ohne Oud aber mit Patschuli" read
+    # "aber" as amber)
+    "aber", "und", "oder", "mit", "fur", "den", "der", "die", "das", "ein", "eine", "einen",
+    "nicht", "sehr", "ist", "ich", "mag", "liebe", "mais", "avec", "pour", "une", "est",
+    "pero", "con", "para", "una", "muy", "ma", "con", "per", "molto", "mas", "com", "uma",
+    "muito"))

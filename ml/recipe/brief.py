@@ -107,6 +107,7 @@ FAMILY_WORDS: dict[str, tuple[str, str | None]] = {
     "woodsy": ("woods", None), "citrusy": ("citrus", None), "citric": ("citrus", None),
     "ambery": ("amber", None), "spiced": ("woody_amber", "spicy"), "herbal": ("aromatic", None),
     "herbaceous": ("aromatic", None), "smoky": ("dry_woods", None),
+    "smokey": ("dry_woods", None), "leathery": ("dry_woods", "leather"), "rosy": ("floral", None),
     "mossy": ("mossy_woods", None), "resinous": ("amber", None), "balsamic": ("amber", None),
     # a note people name as the kind of perfume they want ("an oud", "a rose perfume"):
     # its family, and the note itself is requested (`FAMILY_NOTES`)
@@ -118,9 +119,10 @@ FAMILY_WORDS: dict[str, tuple[str, str | None]] = {
 }
 # The family words that are notes too: a brief of such a family asks for the note (unless
 # it excludes it), as a perfume of that name holds it
-FAMILY_NOTES = {word: word for word in ("oud", "tobacco", "incense", "rose", "jasmine",
-                                        "tuberose", "iris", "lavender", "sandalwood",
-                                        "vetiver", "cedar", "patchouli", "vanilla")}
+FAMILY_NOTES = {**{word: word for word in ("oud", "tobacco", "incense", "rose", "jasmine",
+                                           "tuberose", "iris", "lavender", "sandalwood",
+                                           "vetiver", "cedar", "patchouli", "vanilla")},
+                "smoky": "smoke", "smokey": "smoke", "rosy": "rose"}
 # Words that say how a family smells, not which it is: "fresh aquatic" is the water family,
 # "white floral" the floral one ("fresh" alone is a citrus cologne).
 FAMILY_MODIFIERS = frozenset({"fresh", "white", "soft", "warm", "sweet", "light", "bright",

@@ -25,11 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ml.cjk import cjk_lexicon, contains_cjk
 from ml.korean import contains_hangul, translate
 from ml.query_words import ACHES, BACK_NEGATIONS, INTENSITY_WORDS, NEGATIONS
 from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
-from ml.spaced_scripts import lexicon_of, script_of, translate_words
+from ml.translation import translation_of
 
 CONTRACTED = frozenset({"t", "s", "re", "ve", "ll", "m", "d"})
 
@@ -56,7 +55,7 @@ MAX_MARKER_WORDS = max(len(marker) for marker in FORWARD_MARKERS | BACKWARD_MARK
 _MARKER_WORDS = frozenset(word for marker in FORWARD_MARKERS | BACKWARD_MARKERS
                           for word in marker if len(marker) == 1)
 SOFTENERS = frozenset({"too", "overly", "very", "so", "much"})  # "not too sweet": a wish
-FILLERS = frozenset({"the", "a", "an", "any", "added", "more"})
+FILLERS = frozenset({"the", "a", "an", "any", "added", "more", "anything", "all"})
 LIST_WORDS = frozenset({"and", "or", "nor", "&", "/"})
 # words that close a negation and go with it ("no musk please", "no citrus at all")
 COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever",),
@@ -65,10 +64,12 @@ COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever
 DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "with", "yet",
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
                       "/", "i", "we", "she", "he", "they", "i'm", "im", "i've", "ive",
-                      "so", "because", "since", "it", "to", "react", "reacts"})  # fmt: skip
+                      "so", "because", "since", "it", "to", "react", "reacts", "stuff",
+                      "things"})  # fmt: skip
 # ("cinnamon and clove but i'm allergic to eugenol" described "an i'm floral"; "no citrus,
 # i react to it" a floral "react to it")
 SEPARATORS = frozenset({",", ";", "and", "or", "nor", "but", "&", "/"})
+CLAUSE_ENDS = frozenset({",", ";", ".", "!", "?", "but", "with", "yet"})
 # words that name a note but mean something else in a mood, alone ("date night", "my
 # mate", "soft on the skin"; "a skin scent" still names one)
 NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate", "skin"})
@@ -87,6 +88,11 @@ _ALLERGEN_FREE_PHRASES = (
     "not allergenic", "allergy friendly", "allergy safe", "safe for allergies",
     "sensitive skin", "for sensitive skin", "fragrance allergy", "fragrance allergies",
     "perfume allergy", "allergic to everything", "allergic to fragrance", "allergic to perfume",
+    # as people also spell and say it
+    "hypoalergenic", "hypo alergenic", "alergen free", "alergy free", "no alergens",
+    "allergy sufferers", "allergy sufferer", "for allergy sufferers", "skin is sensitive",
+    "skin is very sensitive", "very sensitive skin", "nothing that causes allergies",
+    "no allergies", "allergen safe",
     "저자극", "무알레르기", "알레르기 성분 없이", "알레르기 성분 없는", "알레르기 없이",
     "알레르기 없는", "알레르기 유발 성분 없이", "알레르기 유발 성분 없는")  # fmt: skip
 _NATURAL_ONLY_PHRASES = (
@@ -95,9 +101,16 @@ _NATURAL_ONLY_PHRASES = (
     "natural ingredients only", "only natural ingredients", "natural materials only",
     "only natural materials", "no synthetics", "no synthetic", "without synthetics",
     "no synthetic ingredients", "no synthetic materials", "no aroma chemicals",
-    "no chemicals", "천연 성분만", "천연 원료만", "100 천연", "합성 향료 없이")  # fmt: skip
-_VEGAN_PHRASES = ("vegan", "cruelty free", "animal free", "no animal products",
-                  "no animal ingredients", "nothing from animals", "비건")  # fmt: skip
+    "no chemicals", "nothing synthetic", "no synthetic stuff", "natural ingredients",
+    "natural materials", "plant based", "organic", "only naturals please",
+    "천연 성분만", "천연 원료만", "100 천연", "합성 향료 없이")  # fmt: skip
+_VEGAN_PHRASES = ("vegan", "vegan friendly", "cruelty free", "animal free",
+                  "no animal products", "no animal ingredients", "nothing from animals",
+                  "no animal derived", "no animal derived ingredients", "비건")  # fmt: skip
+# words before a limit that say it is not wanted ("doesn't have to be vegan", "not all
+# natural": both were applied)
+LIMIT_NEGATIONS = frozenset({"not", "doesn't", "doesnt", "don't", "dont", "needn't",
+                             "neednt", "isn't", "isnt"})
 MATERIAL_LIMITS = {tuple(phrase.split()): limit
                    for phrases, limit in ((_ALLERGEN_FREE_PHRASES, ALLERGEN_FREE),
                                           (_NATURAL_ONLY_PHRASES, NATURAL_ONLY),
@@ -106,7 +119,8 @@ MATERIAL_LIMITS = {tuple(phrase.split()): limit
 MAX_LIMIT_WORDS = max(map(len, MATERIAL_LIMITS))
 # words that go with a limit's phrase ("only non-allergenic materials, please")
 LIMIT_COMPANIONS = frozenset({"only", "strictly", "fully", "totally", "completely",
-                              "materials", "ingredients", "please", "pls", "must", "be"})
+                              "materials", "ingredients", "please", "pls", "must", "be",
+                              "friendly", "my", "for", "safe"})
 _SKIPPED_IN_LIMITS = frozenset({"-", "%"})
 
 _TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
@@ -157,47 +171,52 @@ def read_mood(mood: str) -> MoodReading:
             removed, notes = scope
             taken.update(removed)
             found.append((removed, notes))
-    named = tuple(dict.fromkeys(_note_text(tokens, run) for run in _named(words, taken)))
+    softened = {k for i in range(len(words)) for k in _softened_at(words, i)}
+    named = tuple(dict.fromkeys(_note_text(tokens, run)
+                                for run in _named(words, taken | softened)))
     if not taken:
         return MoodReading(mood=mood, named=named)
     excluded = [_note_text(tokens, run) for _, notes in found for run in notes]
     phrases = [_phrase(mood, tokens, removed) for removed, _ in found]
     kept = [t for i, t in enumerate(tokens) if i not in taken]
     return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named,
-                       tuple(dict.fromkeys(limit for _, limit in limited)),
-                       tuple(_phrase(mood, tokens, span) for span, _ in limited))
+                       tuple(dict.fromkeys(limit for _, limit in limited if limit)),
+                       tuple(_phrase(mood, tokens, span) for span, limit in limited if limit))
 
 
 def english_words(mood: str) -> str | None:
     """The English words of a mood in a script the search side's lexicons read (Japanese,
     Chinese, Russian, Arabic), a negation marker written after its note as "free" ("バニラ
     なし": "vanilla free"); None for a Latin or Korean mood, read as written."""
-    if contains_hangul(mood):
+    found = translation_of(mood)
+    if found is None or found[0] == "ko":
         return None
-    if contains_cjk(mood):
-        words = translate(mood, cjk_lexicon()).words
-    elif (script := script_of(mood)) is not None:
-        words = translate_words(mood, lexicon_of(script)).words
-    else:
-        return None
+    words = found[1].words
     return " ".join("free" if word == "<not" else word for word in words
                     if word == "<not" or not word.startswith("<"))
 
 
-def _material_limits(words: Sequence[str]) -> list[tuple[list[int], str]]:
+def _material_limits(words: Sequence[str]) -> list[tuple[list[int], str | None]]:
     """Each phrase of `MATERIAL_LIMITS` in the mood, as (its token indices with the words
-    next to it that go with it, its limit), left to right."""
-    found: list[tuple[list[int], str]] = []
+    next to it that go with it, its limit), left to right; the limit is None where a
+    negation a few words before it says it is not wanted ("doesn't have to be vegan"):
+    left out of the mood, and not applied."""
+    found: list[tuple[list[int], str | None]] = []
     i = 0
     while i < len(words):
         match = _limit_at(words, i)
         if match is None:
             i += 1
             continue
-        span, limit = match
+        span, said = match
+        limit: str | None = said
         start, end = span[0], span[-1] + 1
-        while start > (found[-1][0][-1] + 1 if found else 0) \
-                and words[start - 1] in LIMIT_COMPANIONS:
+        floor = found[-1][0][-1] + 1 if found else 0
+        negated = next((k for k in range(start - 1, max(floor, start - 5) - 1, -1)
+                        if words[k] in LIMIT_NEGATIONS), None)
+        if negated is not None and "," not in words[negated:start]:
+            start, limit = negated, None
+        while start > floor and words[start - 1] in LIMIT_COMPANIONS:
             start -= 1
         while end < len(words) and words[end] in LIMIT_COMPANIONS:
             end += 1
@@ -254,6 +273,29 @@ def _negation_at(words: Sequence[str], i: int) -> tuple[list[int], list[list[int
     return None
 
 
+def _softened_at(words: Sequence[str], i: int) -> list[int]:
+    """The tokens of a softened refusal at `i`, to the end of its clause ("not too sweet or
+    powdery", "hates anything too smoky", "less smoky"): a preference, neither excluded
+    nor asked for (they were held as requested notes: orris butter for "too powdery")."""
+    j = i
+    if words[i] == "less":
+        j = i + 1
+    else:
+        size = next((n for n in range(min(MAX_MARKER_WORDS, len(words) - i), 0, -1)
+                     if tuple(words[i:i + n]) in FORWARD_MARKERS), 0)
+        if not size:
+            return []
+        j = i + size
+        while j < len(words) and words[j] in FILLERS:
+            j += 1
+        if j >= len(words) or words[j] not in SOFTENERS:
+            return []
+        while j < len(words) and words[j] in SOFTENERS | FILLERS:
+            j += 1
+    end = next((k for k in range(j, len(words)) if words[k] in CLAUSE_ENDS), len(words))
+    return list(range(j, end))
+
+
 def _forward(
     words: Sequence[str], marker: int, size: int
 ) -> tuple[list[int], list[list[int]]] | None:
@@ -293,6 +335,8 @@ def _chain(words: Sequence[str], first: int, step: int) -> list[list[int]]:
         k = (run[-1] if step > 0 else run[0]) + step
         if not (0 <= k < len(words) and (words[k] in LIST_WORDS or words[k] == ",")):
             break
+        if words[k] == "," and step > 0 and any(s in LIST_WORDS for s in separators):
+            break  # "no vetiver or patchouli, earthy": the list ended at its "or"
         separators.append(words[k])
         k += step
         while 0 <= k < len(words) and words[k] in FILLERS:

@@ -122,9 +122,13 @@ def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str
         lead = {p: ", ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
         return (f"{lead['top']}의 첫인상으로 시작해 {lead['heart']}의 하트를 지나 "
                 f"{lead['base']}로 잔향을 남기는 {family} 계열 {strength} 향수입니다.")
-    # "and" within a tier: a name may hold a comma ("Orange oil, sweet")
-    lead = {p: " and ".join(short_name(m) for m in ms[:2]) for p, ms in by_position.items()}
+    # "and" within a tier: a name may hold a comma ("Orange oil, sweet"); two grades of one
+    # material are named once ("settles on Cedarwood oil and Cedarwood oil")
+    lead = {p: " and ".join(list(dict.fromkeys(short_name(m) for m in ms))[:2])
+            for p, ms in by_position.items()}
     mood = english_mood(brief.mood_phrase).strip()
+    if len(mood.split()) > MAX_DESCRIBED_MOOD_WORDS:  # a story, not a mood: it stays a brief's
+        mood = ""
     before, after = ("", "") if not mood else (
         (f"{mood} ", "") if _adjectival(mood) else ("", f", {mood},"))
     article = indefinite_article(before + family).capitalize()
@@ -132,6 +136,9 @@ def describe(brief: Brief, by_position: Mapping[str, Sequence[Material]]) -> str
             f"blooms into {lead['heart']}, and settles on {lead['base']}.")
 
 
+# a mood of more words is a request told as a story ("for my mom's 60th birthday, she
+# loves roses..."): the description leaves it out rather than paste it in
+MAX_DESCRIBED_MOOD_WORDS = 8
 # words that make a mood a phrase of its own rather than adjectives before the family ("for
 # a summer wedding", "like a walk in the forest", "not too sweet")
 _PHRASE_WORDS = frozenset((

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ml.korean import contains_hangul, translate
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
@@ -27,12 +26,12 @@ from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
     KNOWN_NOTES,
     ODOUR_FAMILY_WORDS,
+    english_form,
     is_family_word,
     is_generic,
     is_note,
     is_plant_part,
     known_stand_ins,
-    korean_lexicon,
     respelled,
     singular_forms,
 )
@@ -325,8 +324,8 @@ def _whole_forms(note: str) -> tuple[str, ...]:
     ("peonies": peony), and then the other names of the same
     note (`ml.notes.SYNONYMS`: "lily of the valley" is "muguet", "agarwood" is "oud")."""
     forms = [normalise_term(note)]
-    if contains_hangul(note):
-        forms.append(normalise_term(translate(note, korean_lexicon()).english))
+    if (english := english_form(note)) != forms[0]:  # Korean, Japanese, Russian...
+        forms.append(english)
     if (read := respelled(forms[-1])) is not None:  # "vanila": vanilla
         forms.append(read)
     if len(words := forms[0].split()) == 2:  # "cedar wood", "lemon grass", "sandle wood"

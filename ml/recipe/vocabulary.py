@@ -10,11 +10,13 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 from ml.edit_distance import MIN_LENGTH, nearest
-from ml.korean import Lexicon, contains_hangul, translate
+from ml.korean import Lexicon
 from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
 from ml.notes import material as note_of
 from ml.recipe.materials import load_materials, normalise_term
 from ml.tokens import singular
+from ml.translation import korean_lexicon as shipped_korean
+from ml.translation import translation_of
 
 # words that name an odour family of materials (`Material.odor_family`)
 ODOUR_FAMILY_WORDS: dict[str, str] = {
@@ -156,10 +158,12 @@ NOTE_WORDS = _note_words()
 @lru_cache(maxsize=4096)
 def english_form(text: str) -> str:
     """The normalised form of a note as written, by its English words when it is Korean
-    ("머스크는" -> "musk")."""
-    if contains_hangul(text):
-        return normalise_term(translate(text, korean_lexicon()).english)
-    return normalise_term(text)
+    ("머스크는" -> "musk"), Japanese or Chinese ("バニラ"), Russian or Arabic ("ваниль",
+    "فانيليا": notes_exclude of them excluded nothing, silently)."""
+    found = translation_of(text)
+    if found is not None and found[0] == "ko":
+        return normalise_term(found[1].english)
+    return normalise_term(found[1].english if found else "") or normalise_term(text)
 
 
 @lru_cache(maxsize=4096)
@@ -238,4 +242,4 @@ def warm() -> None:
 
 @cache
 def korean_lexicon() -> Lexicon:
-    return Lexicon.load()
+    return shipped_korean()

@@ -319,7 +319,8 @@ def test_a_word_for_no_gender_season_or_intensity_is_refused_naming_the_values(
     ("oud", "woody_amber", "oud"), ("tobacco", "woody_amber", "tobacco"),
     ("rose", "floral", "rose"), ("Iris", "soft_floral", "iris"),
     ("vanilla", "soft_amber", "vanilla"), ("woodsy", "woods", None),
-    ("citrusy", "citrus", None), ("smoky", "dry_woods", None)])
+    ("citrusy", "citrus", None), ("smoky", "dry_woods", "smoke"),
+    ("smokey", "dry_woods", "smoke"), ("leathery", "dry_woods", None), ("rosy", "floral", "rose")])
 def test_a_note_or_an_adjective_as_the_family_is_its_family_and_asks_for_the_note(
         label: str, family: str, note: str | None) -> None:
     """"oud", "tobacco", "rose", "woodsy" were 422s: the kinds of perfume people ask for."""

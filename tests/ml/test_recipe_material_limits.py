@@ -81,3 +81,48 @@ def test_a_result_says_how_it_read_the_limits() -> None:
     outcome = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None).run(brief)
     assert outcome.status == "succeeded" and outcome.report is not None
     assert outcome.report.allergens == []
+
+
+@pytest.mark.parametrize(("mood", "limits", "left"), [
+    # as people spell and say it (each was pasted into the description over 16-24
+    # allergens or a synthetic formula)
+    ("alergen free", (ALLERGEN_FREE,), ""), ("hypoalergenic", (ALLERGEN_FREE,), ""),
+    ("safe for allergy sufferers", (ALLERGEN_FREE,), ""),
+    ("my skin is very sensitive, romantic", (ALLERGEN_FREE,), "romantic"),
+    ("nothing synthetic", (NATURAL_ONLY,), ""),
+    ("vegan friendly, no animal-derived ingredients", (VEGAN,), ""),
+    # said not to be wanted: neither applied nor described (both were applied)
+    ("doesn't have to be vegan, just warm", (), "warm"),
+    ("not all natural, modern", (), "modern"),
+    # in the other languages moods are read in
+    ("гипоаллергенный, нежный", (ALLERGEN_FREE,), "delicate"),
+    ("без аллергенов", (ALLERGEN_FREE,), ""), ("для чувствительной кожи", (ALLERGEN_FREE,), ""),
+    ("только натуральные ингредиенты", (NATURAL_ONLY,), ""),
+    ("веганский, без мускуса", (VEGAN,), ""), ("نباتي بدون مسك", (VEGAN,), ""),
+    ("敏感肌向け、ムスクなし", (ALLERGEN_FREE,), ""), ("天然成分のみ", (NATURAL_ONLY,), ""),
+    ("纯天然，无麝香", (NATURAL_ONLY,), ""),
+])  # fmt: skip
+def test_limits_as_people_write_them(mood: str, limits: tuple[str, ...], left: str) -> None:
+    reading = read_mood(mood)
+    assert reading.limits == limits and reading.mood == left
+
+
+@pytest.mark.parametrize(("mood", "excluded", "named"), [
+    ("avoid anything leathery", ("leathery",), ()),  # castoreum was added
+    ("hates anything too sweet or powdery, romantic", (), ()),  # orris butter was added
+    ("vanilla but not too sweet, less smoky", (), ("vanilla",)),
+    ("no vetiver or patchouli, earthy", ("vetiver", "patchouli"), ("earthy",)),
+])
+def test_a_refusal_is_never_a_wish(mood: str, excluded: tuple[str, ...],
+                                   named: tuple[str, ...]) -> None:
+    reading = read_mood(mood)
+    assert reading.excluded == excluded and reading.named == named
+
+
+def test_a_description_leaves_out_a_story_and_names_a_material_once() -> None:
+    story = ("for my mom's 60th birthday, she loves roses and she wears it to church on "
+             "sundays")
+    assert "birthday" not in FORMULATOR.formulate(Brief("floral", mood=story)).description
+    for seed in range(6):
+        described = FORMULATOR.formulate(Brief("woods", seed=seed)).description
+        assert "Cedarwood oil and Cedarwood oil" not in described

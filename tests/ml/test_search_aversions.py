@@ -206,3 +206,37 @@ def test_by_a_brand_for_men_is_the_brand_s_perfumes_for_men(
     assert interpreter.interpret("tom ford for men").parse.named == ("tom-ford-for-men-2007",)
     assert interpreter.interpret("by tom ford oud wood").parse.named == (
         "tom-ford-oud-wood-2007",)
+
+
+def test_a_name_of_common_words_before_but_is_the_reference(
+        interpreter: QueryInterpreter) -> None:
+    """"Light Blue but more long lasting" was a light intensity and the colour blue."""
+    parse = interpreter.interpret("Light Blue but more long lasting").parse
+    assert parse.reference is not None
+    assert parse.reference.id == "dolce-gabbana-light-blue-2001"
+    assert parse.intensity == "strong"
+
+
+@pytest.mark.parametrize("query", ["Citrus für den Sommer, nicht zu süß",
+                                   "pas trop sucré, vanille", "甘すぎない香水",
+                                   "no demasiado dulce"])
+def test_not_too_sweet_in_other_languages_avoids_sweet(interpreter: QueryInterpreter,
+                                                       query: str) -> None:
+    """Each was a wish for sweet (Sundazed, cotton candy, first for the German)."""
+    parse = interpreter.interpret(query).parse
+    assert ("mood", "sweet") in parse.avoid and "sweet" not in parse.moods
+
+
+def test_a_trailing_no_before_a_word_refuses_nothing_before_it(
+        interpreter: QueryInterpreter) -> None:
+    """"tuberose no indole" refused tuberose; "lavender yes, tonka no" still refuses tonka."""
+    assert interpreter.interpret("tuberose no indole").parse.notes == (("tuberose",),)
+    assert interpreter.interpret("lavender yes, tonka no").parse.excluded_notes == (
+        "tonka bean",)
+
+
+def test_small_words_of_other_languages_are_not_misspelt_notes(
+        interpreter: QueryInterpreter) -> None:
+    """"aber" (German "but") was corrected to amber."""
+    parse = interpreter.interpret("Rose ohne Oud aber mit Patschuli").parse
+    assert parse.characters == () and parse.excluded_notes == ("oud",)

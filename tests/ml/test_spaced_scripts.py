@@ -8,7 +8,12 @@ import pytest
 
 from ml.knowledge import Catalog
 from ml.query import QueryInterpreter
+from ml.recipe.brief import Brief
+from ml.recipe.formulator import Formulator
+from ml.recipe.materials import load_materials
 from ml.recipe.mood import read_mood
+from ml.search import SearchPipeline
+from ml.search_protocol import SearchFilters, SearchRequest
 from ml.spaced_scripts import lexicon_of, script_of, spelling, translate_words
 
 pytestmark = pytest.mark.unit
@@ -61,3 +66,21 @@ def test_a_recipe_mood_in_russian_or_arabic_excludes_what_it_refuses(
         mood: str, excluded: tuple[str, ...], left: str) -> None:
     reading = read_mood(mood)
     assert reading.excluded == excluded and reading.mood == left
+
+
+@pytest.mark.parametrize("note", ["ваниль", "فانيليا", "バニラ", "바닐라"])
+def test_a_note_list_in_another_script_is_honoured(pipeline: SearchPipeline,
+                                                   shipped: Catalog, note: str) -> None:
+    """A recipe's or a search filter's note in another script matched nothing: excluded
+    nothing (vanilla absolute in the formula, 7 of 10 hits with vanilla), required nothing
+    (0 hits)."""
+    formula = Formulator(load_materials()).formulate(Brief("amber", notes_exclude=[note]))
+    assert not [m for m in formula.amounts() if "vanil" in m]
+    excluded = pipeline.search(SearchRequest("warm amber", top_k=10,
+                                             filters=SearchFilters(notes_exclude=[note])))
+    assert excluded.hits and not [hit.id for hit in excluded.hits
+                                  if "vanilla" in shipped.perfume(hit.id).notes]
+    required = pipeline.search(SearchRequest("warm amber", top_k=5,
+                                             filters=SearchFilters(notes_include=[note])))
+    assert len(required.hits) == 5 and all(
+        "vanilla" in shipped.perfume(hit.id).notes for hit in required.hits)
