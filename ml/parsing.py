@@ -707,7 +707,17 @@ def _joined(kept: Sequence[int], units: Sequence[Unit], tokens: Sequence[str]) -
     words = [i for at, i in enumerate(kept) if not (
         (units[i].value == "but" and not joins(at))
         or (units[i].value in COMPARATIVES and after_but(at)))]
-    return [t for i in words for t in tokens[units[i].start:units[i].end] if t.isalnum()]
+    return [t for i in words for t in _said(units[i], tokens) if t.isalnum()]
+
+
+def _said(unit: Unit, tokens: Sequence[str]) -> list[str]:
+    """A unit's words as the text to embed and match says them: a note by the catalogue's
+    name of it ("gül", "vanille", "ваниль" -> rose, vanilla: a Turkish query embedded "gul
+    kokulu parfum" and ranked Thé Vert first among the rose perfumes), else as typed."""
+    typed = list(tokens[unit.start:unit.end])
+    if unit.kind == "note" and unit.value and unit.value != " ".join(typed):
+        return unit.value.split()
+    return typed
 
 
 def _unique(values: Any) -> tuple[Any, ...]:
