@@ -21,7 +21,14 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ml.recipe.brief import GENDERS, INTENSITY_WORDS, SEASONS, family_slug, plain_word
+from ml.recipe.brief import (
+    GENDERS,
+    INTENSITY_WORDS,
+    MAX_MOOD_CHARS,
+    SEASONS,
+    family_slug,
+    plain_word,
+)
 from ml.recipe.concentration import normalise_concentration
 from ml.training.examples import MAX_BATCH_SIZE
 
@@ -237,7 +244,7 @@ class BriefIn(Strict):
     item is a brief alone: the webhook is the batch's."""
 
     fragrance_family: str = Field(min_length=1, max_length=40)
-    mood: str = Field(default="", max_length=1000)
+    mood: str = Field(default="", max_length=MAX_MOOD_CHARS)
     intensity: Literal["light", "moderate", "strong"] = "moderate"
     gender: Literal["feminine", "masculine", "unisex"] = "unisex"
     season: Season | None = None

@@ -11,7 +11,10 @@ from typing import Any
 import click
 
 from cli import client_commands, key_commands, ops_commands, stack
+from cli.entry import INTERRUPTED
 from cli.job_store import unavailable_message
+
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE
 
 
 class _Fragrance(click.Group):
@@ -43,10 +46,21 @@ class _Fragrance(click.Group):
 
         try:
             answer = super().invoke(ctx)
-            sys.stdout.flush()  # a full disk is met here, not at the interpreter's exit
+            if sys.stdout is not None:  # None: started with its stdout closed (`>&-`)
+                sys.stdout.flush()  # a full disk is met here, not at the interpreter's exit
             return answer
         except StoreUnavailable as exc:
             raise click.ClickException(unavailable_message(str(exc))) from None
+        except BrokenPipeError:
+            # the reader went away (`| head -1`): what a shell reports for a command its
+            # pipe's SIGPIPE ended, not 1 (a failed job) with nothing said
+            _quiet_stdout()
+            sys.exit(EXIT_PIPE_CLOSED)
+        except KeyboardInterrupt:
+            # Ctrl-C: 130, as while the command loads (`cli.entry`), not click's 1 (which
+            # reads as a failed job)
+            click.echo("Aborted!", err=True)
+            sys.exit(INTERRUPTED)
 
 
 def _undecodable(arg: str) -> bool:

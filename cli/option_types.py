@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, urlsplit
 import click
 
 from client.protocol import api_key_problem, idempotency_key_problem
+from config.log_redaction import redact
 from core.url_policy import nameable
 
 API_URL_SHAPE = "http(s)://host[:port]"
@@ -57,8 +58,8 @@ class ApiUrl(click.ParamType):
                 ctx: click.Context | None) -> str:
         url = str(value)
         problem = api_url_problem(url)
-        if problem:
-            self.fail(f"{url!r}: {problem}", param, ctx)
+        if problem:  # a password in the URL is not repeated: the message is shown and logged
+            self.fail(f"{redact(url)!r}: {problem}", param, ctx)
         return url.rstrip("/")
 
 

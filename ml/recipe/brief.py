@@ -26,6 +26,9 @@ from ml.recipe.regulation import ProductContext, category_slug, product_type_slu
 from ml.recipe.vocabulary import ODOUR_FAMILY_WORDS, english_form
 from ml.recipe.vocabulary import warm as warm_vocabulary
 
+# a mood told as a story runs to a few sentences (the API's schema said 1,000 while a
+# brief refused 201): read in full, described only when short (`ml.recipe.naming`)
+MAX_MOOD_CHARS = 1000
 MAX_MOOD_NOTES = 4  # notes named in a mood that a formula holds as requested notes
 DEFINING_WEIGHT = 2.0  # an odour family weighted this much defines a wheel family
 
@@ -287,8 +290,8 @@ class Brief:
         product_type = None if self.product_type is None else product_type_slug(
             self.product_type, self.concentration)
         conc = _concentration(self.concentration, intensity, product_type)
-        if not isinstance(self.mood, str) or len(self.mood) > 200:
-            raise ValueError("mood: expected a string of at most 200 characters")
+        if not isinstance(self.mood, str) or len(self.mood) > MAX_MOOD_CHARS:
+            raise ValueError(f"mood: expected a string of at most {MAX_MOOD_CHARS} characters")
         if self.language not in LANGUAGES:
             raise ValueError(f"language: {self.language!r} is not one of {LANGUAGES}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:

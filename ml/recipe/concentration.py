@@ -67,6 +67,11 @@ PROSE_NAMES = {
 }  # fmt: skip
 
 
+# the Korean names a description writes ("오 드 퍼퓸"), spaced or not: `--concentration`'s
+# help named one, and it was refused
+_KOREAN_NAMES = {name.replace(" ", ""): slug for slug, name in PROSE_NAMES["ko"].items()}
+
+
 def _key(value: object) -> str:
     return " ".join(str(value).lower().replace("_", " ").replace("-", " ").split())
 
@@ -75,7 +80,7 @@ def concentration_slug(value: str) -> str:
     """Normalise 'EdP', 'Eau de Parfum', 'eau-de-parfum', 'extrait', 'edp' ... to a slug
     (case, spaces, hyphens and underscores do not matter); ``ValueError`` if unknown."""
     key = _key(value)
-    slug = _ALIASES.get(key, key.replace(" ", ""))
+    slug = _ALIASES.get(key) or _KOREAN_NAMES.get(key.replace(" ", ""), key.replace(" ", ""))
     if slug not in CONCENTRATIONS:
         raise ValueError(
             f"concentration: {value!r} is not one of {sorted(CONCENTRATIONS)} "

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -292,3 +293,51 @@ def test_an_output_that_cannot_be_written_is_an_error_message(tmp_path: Path) ->
     assert done.returncode == 1, done.stderr
     assert "the output could not be written" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_closed_stdout_a_gone_reader_and_ctrl_c_have_their_own_exits() -> None:
+    """A closed stdout (`>&-`) was an AttributeError traceback; a reader gone (`| head -1`)
+    exited 1 with nothing said, and Ctrl-C exited 1 ("Aborted!"): both read as a failed
+    job. Now 141 and 130, as a shell reports a command ended by SIGPIPE or SIGINT."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    closed = subprocess.run([sys.executable, "-c", "import sys; sys.stdout = None; "
+                             "sys.argv = ['fragrance', 'submit', 'search', 'oud', '--url', "
+                             "'http://127.0.0.1:9', '--api-key', 'fk_x']; "
+                             "from cli.main import main; main()"],
+                            capture_output=False, stderr=subprocess.PIPE, text=True,
+                            timeout=60, cwd=Path(__file__).parents[2])
+    assert "Traceback" not in closed.stderr, closed.stderr
+
+    @main.command("raise-for-this-test", hidden=True)
+    @click.argument("what")
+    def raising(what: str) -> None:
+        raise BrokenPipeError if what == "pipe" else KeyboardInterrupt
+
+    try:
+        runner = CliRunner()
+        assert runner.invoke(main, ["raise-for-this-test", "pipe"]).exit_code == 141
+        interrupted = runner.invoke(main, ["raise-for-this-test", "ctrl-c"])
+        assert interrupted.exit_code == 130 and "Aborted!" in interrupted.output
+    finally:
+        main.commands.pop("raise-for-this-test")
+
+
+def test_a_password_in_the_url_is_not_repeated_in_the_refusal() -> None:
+    refused = fragrance("submit", "search", "rose", *KEY, "--url",
+                        "http://user:secretpw@127.0.0.1:8000")
+    assert refused.exit_code == 2 and "secretpw" not in refused.output
+    assert "user:***@" in refused.output
+
+
+def test_a_korean_concentration_name_is_one() -> None:
+    """`--concentration`'s help named 오 드 퍼퓸, and it was refused."""
+    from ml.recipe.concentration import concentration_slug
+
+    assert concentration_slug("오 드 퍼퓸") == concentration_slug("오드퍼퓸") == "edp"
+    assert concentration_slug("퍼퓸") == "parfum"

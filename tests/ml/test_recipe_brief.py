@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from ml.recipe.brief import INTENSITIES, Brief
+from ml.recipe.brief import INTENSITIES, MAX_MOOD_CHARS, Brief
 from ml.recipe.concentration import CONCENTRATIONS, concentration_class
 from ml.recipe.formula import Formula, Ingredient
 from ml.recipe.mood import read_mood
@@ -345,3 +345,11 @@ def test_a_mood_s_leftovers_and_foreign_scripts_read_as_english(
         mood: str, excluded: tuple[str, ...], left: str) -> None:
     reading = read_mood(mood)
     assert reading.excluded == excluded and reading.mood == left
+
+
+def test_a_mood_may_be_as_long_as_the_api_says() -> None:
+    """The API's schema took 1,000 characters; a brief refused 201."""
+    story = "for my mother who loves gardens in june, " * 24
+    assert len(story) <= MAX_MOOD_CHARS and Brief("floral", mood=story).mood
+    with pytest.raises(ValueError, match=f"at most {MAX_MOOD_CHARS} characters"):
+        Brief("floral", mood="x" * (MAX_MOOD_CHARS + 1))
