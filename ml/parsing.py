@@ -446,7 +446,13 @@ class QueryParser:
         for i in range(1, len(units) - 1):
             if units[i].value == "than" and units[i - 1].kind in ELEMENTS:
                 span = _like_span(units, i, 1)
-            elif units[i].value == "but" and tokens[units[i + 1].start] in COMPARATIVES:
+            elif units[i].value == "but" and (
+                    tokens[units[i + 1].start] in COMPARATIVES
+                    # "Sauvage but for women": Sauvage's neighbours for women (it listed
+                    # the three men's Sauvages first)
+                    or units[i + 1].kind == "gender" or (
+                        tokens[units[i + 1].start] == "for" and i + 2 < len(units)
+                        and units[i + 2].kind == "gender")):
                 span = _like_span(units, i, -1)
             else:
                 continue

@@ -366,7 +366,9 @@ STRONG_LIKES = frozenset((
     "similar to", "dupe for", "dupe of", "dupe", "dupes for", "dupes of", "alternative to",
     "alternatives to", "alternative for", "alternative", "reminiscent of", "in the style of",
     "clone of", "clone", "inspired by", "same vibe as", "vibe of", "along the lines of",
-    "in the vein of"))
+    "in the vein of",
+    # "a feminine version of Bleu de Chanel" listed both Bleu de Chanel first
+    "version of", "a version of", "take on", "a take on", "twist on", "a twist on"))
 LIKES = STRONG_LIKES | WEAK_LIKES | SMELL_LIKES
 # Markers that may follow the perfume they point at ("Chanel No 5 dupe", "Sauvage clones"),
 # and phrases that only ever do ("Santal 33 but cheaper").

@@ -240,3 +240,15 @@ def test_small_words_of_other_languages_are_not_misspelt_notes(
     """"aber" (German "but") was corrected to amber."""
     parse = interpreter.interpret("Rose ohne Oud aber mit Patschuli").parse
     assert parse.characters == () and parse.excluded_notes == ("oud",)
+
+
+@pytest.mark.parametrize(("query", "reference"), [
+    ("Sauvage but for women", "dior-sauvage"),
+    ("a feminine version of Bleu de Chanel", "chanel-bleu-de-chanel"),
+])
+def test_a_perfume_for_the_other_gender_is_the_reference_not_a_wish(
+        interpreter: QueryInterpreter, query: str, reference: str) -> None:
+    """Both listed the men's perfume itself first: it was named, a wish for it."""
+    parse = interpreter.interpret(query).parse
+    assert parse.reference is not None and parse.reference.id.startswith(reference)
+    assert parse.genders == ("feminine",) and not parse.named
