@@ -44,6 +44,8 @@ PERFUME_ALIASES: dict[str, tuple[str, ...]] = {
     "calvin-klein-ck-one-1994": ("ck1", "ck 1"),
     "creed-silver-mountain-water-1995": ("smw",),
     "creed-green-irish-tweed-1985": ("git",),
+    # "Chanel 5", "Chanel number 5": the brand's N°5 (it was Chance, by a typo's distance)
+    "chanel-no5-parfum-1921": ("chanel 5", "chanel number 5", "number 5"),
 }
 EDITION_WORDS: tuple[tuple[str, ...], ...] = (
     ("eau", "de", "parfum"), ("eau", "de", "toilette"), ("eau", "de", "cologne"),

@@ -252,3 +252,10 @@ def test_a_perfume_for_the_other_gender_is_the_reference_not_a_wish(
     parse = interpreter.interpret(query).parse
     assert parse.reference is not None and parse.reference.id.startswith(reference)
     assert parse.genders == ("feminine",) and not parse.named
+
+
+@pytest.mark.parametrize("query", ["something like Chanel 5", "похожее на Шанель №5"])
+def test_chanel_5_is_n5(interpreter: QueryInterpreter, query: str) -> None:
+    """It was Chance, a typo's distance from "chanel"."""
+    parse = interpreter.interpret(query).parse
+    assert parse.reference is not None and parse.reference.id == "chanel-no5-parfum-1921"
