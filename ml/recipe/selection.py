@@ -18,7 +18,7 @@ from typing import Any
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
-from ml.recipe.compliance import RuleBook
+from ml.recipe.compliance import ORIGINAL_26, RuleBook
 from ml.recipe.dosing import STEP, use_cap
 from ml.recipe.materials import JOINING_WORDS, POSITIONS, Material, normalise_term
 from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
@@ -113,6 +113,20 @@ def excluded(material: Material, brief: Brief) -> bool:
 # animalic notes come from molecules: civetone, muscone...)
 ANIMAL_SOURCES = ("beeswax", "castoreum", "civet", "ambergris", "hyraceum", "honey",
                   "musk tincture", "musk pod", "lanolin", "deer musk")
+
+
+def _limit_against(material: Material, limits: Sequence[str]) -> str | None:
+    """The first of the mood's limits that leaves the material out, by what the material
+    row says (a requested note's material gone without a word: "hypoallergenic" and
+    lavender, whose oil carries linalool)."""
+    carries = material.eu_allergen is not None or any(
+        high > 0 and normalise_term(name) in ORIGINAL_26
+        for name, (_, high) in material.constituents.items())
+    return next((limit for limit, out in (
+        (ALLERGEN_FREE, carries), (NATURAL_ONLY, material.type != "ncs"),
+        (VEGAN, material.type == "ncs" and any(
+            word in material.name.lower() for word in ANIMAL_SOURCES)))
+        if limit in limits and out), None)
 
 
 def within_limits(material: Material, limits: Sequence[str], rules: RuleBook) -> bool:
@@ -391,6 +405,9 @@ def _why_absent(near: StandIn, brief: Brief) -> str:
     if (note := excluding_note(near.material, brief)) is not None:
         return (f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude "
                 f"({note!r})")
+    if (limit := _limit_against(near.material, brief.material_limits)) is not None:
+        return (f"{near.material.name} (for {near.key!r}) is left out by the mood's "
+                f"{limit.replace('_', ' ')} limit")
     top = near.material.typical_use_pct[1] if near.material.typical_use_pct else 0.0
     if top > 0.0 and use_cap(near.material) < STEP:  # geosmin: used at parts per million
         return (f"{near.material.name} (for {near.key!r}) is used at {top:g} % of a "

@@ -126,3 +126,13 @@ def test_a_description_leaves_out_a_story_and_names_a_material_once() -> None:
     for seed in range(6):
         described = FORMULATOR.formulate(Brief("woods", seed=seed)).description
         assert "Cedarwood oil and Cedarwood oil" not in described
+
+
+@pytest.mark.parametrize(("mood", "note", "said"), [
+    ("all natural", "calone", "natural only"), ("vegan", "castoreum", "vegan")])
+def test_a_requested_note_a_limit_leaves_out_is_said(mood: str, note: str, said: str) -> None:
+    """The note's material was gone, and the result said nothing of it."""
+    outcome = RecipePipeline(FormulatorGenerator(BOOK), BOOK, None).run(
+        Brief("amber", mood=mood, notes_include=[note]))
+    assert any(line.startswith(f"requested note {note!r} is not in the formula")
+               and f"left out by the mood's {said} limit" in line for line in outcome.notes)
