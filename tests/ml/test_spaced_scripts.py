@@ -48,6 +48,7 @@ def test_kinds_genders_and_seasons_are_read(interpreter: QueryInterpreter) -> No
     assert interpreter.interpret("ваниль без цветов").parse.excluded_characters == (
         "floral",)
     assert interpreter.interpret("عطر ورد للنساء").parse.genders == ("feminine",)
+    assert interpreter.interpret("подарок для мамы").parse.genders == ("feminine",)
 
 
 def test_latin_words_stay_and_spellings_are_folded() -> None:
