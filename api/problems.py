@@ -118,8 +118,8 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
                                      headers={"Accept-Encoding": "identity"}),
     JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
     BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {exc.args[0]}"),
-    DeliveryNotFound: lambda exc: problem(404, "Not Found",
-                                          f"no webhook message {exc.args[0]} of this job"),
+    DeliveryNotFound: lambda exc: problem(
+        404, "Not Found", f"no webhook message {exc.args[0]} of this {exc.owner}"),
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
     DeliveryInFlight: lambda exc: problem(409, "Conflict", str(exc)),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",

@@ -157,14 +157,18 @@ class Delivery(Strict):
     webhook: AnyHttpUrl | None = None
     webhook_events: list[WebhookEvent] = Field(default_factory=_completed_only, min_length=1)
 
-    @model_validator(mode="after")
-    def _events_need_a_webhook(self) -> Delivery:
+    @field_validator("webhook_events")
+    @classmethod
+    def _events_need_a_webhook(cls, events: list[WebhookEvent],
+                               info: ValidationInfo) -> list[WebhookEvent]:
         """Events asked for with no URL to send them to: a client that forgot the URL
-        waited for webhooks that were never sent (it was accepted)."""
-        if self.webhook is None and "webhook_events" in self.model_fields_set:
+        waited for webhooks that were never sent (it was accepted). Given only: the
+        default is not validated."""
+        # a webhook given but refused is not in `data`: its own error says what is wrong
+        if "webhook" in info.data and info.data["webhook"] is None:
             raise PydanticCustomError(
                 "webhook_required", "webhook_events needs a webhook: the URL to send them to")
-        return self
+        return events
 
 
 def has_visible_text(text: str) -> bool:

@@ -103,9 +103,18 @@ def _plainly_clean(record: logging.LogRecord) -> bool:
     if record.exc_info or record.exc_text or record.stack_info:
         return False
     try:
-        return not _MAYBE_SECRET.search(record.getMessage())
+        return not _may_hold_secret(record.getMessage())
     except Exception:
         return True
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Whether anything in `text`, as written or percent-decoded (twice: "%255F"), could
+    start a secret. A request line's "fk%5F<key>" passed as clean, whole, before the filter
+    decoded anything."""
+    if _MAYBE_SECRET.search(text):
+        return True
+    return "%" in text and _MAYBE_SECRET.search(unquote(unquote(text))) is not None
 
 
 def _masked(value: object) -> object:

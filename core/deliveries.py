@@ -403,7 +403,7 @@ class DeliveryStore:
             if row is None or row.tenant_id != tenant_id or \
                     row.stream != batch_stream(batch_id):
                 self._check_tenants_batch(session, tenant_id, batch_id)
-                raise DeliveryNotFound(delivery_id)
+                raise DeliveryNotFound(delivery_id, owner="batch")
             return self._send_again(session, row)
 
     def _send_again(self, session: Session, row: WebhookDelivery) -> dict[str, Any]:

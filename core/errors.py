@@ -34,7 +34,11 @@ class BatchNotFound(JobNotFound):
 
 
 class DeliveryNotFound(JobNotFound):
-    """No such webhook message of this tenant's job."""
+    """No such webhook message of this tenant's job (or batch: `owner`)."""
+
+    def __init__(self, delivery_id: str, owner: str = "job") -> None:
+        super().__init__(delivery_id)
+        self.owner = owner
 
 
 class DeliveryInFlight(RuntimeError):

@@ -222,5 +222,7 @@ def test_a_batch_s_own_webhook_message_is_listed_and_sent_again(
         assert client.post(f"{path}/{message['id']}/redeliver",
                            headers=auth(keys["bob"])).status_code == 404
         other = client.post(BATCH, headers=headers, json={"requests": BRIEFS[:1]}).json()
-        assert client.post(f"/api/v1/batches/{other['id']}/deliveries/{message['id']}"
-                           "/redeliver", headers=headers).status_code == 404
+        elsewhere = client.post(f"/api/v1/batches/{other['id']}/deliveries/{message['id']}"
+                                "/redeliver", headers=headers)
+        assert elsewhere.status_code == 404
+        assert elsewhere.json()["detail"] == f"no webhook message {message['id']} of this batch"

@@ -38,6 +38,7 @@ def test_webhook_events_without_a_webhook_are_refused(client: TestClient,
     assert answer.status_code == 422, answer.text
     problem = answer.json()
     assert problem["errors"][0]["type"] == "webhook_required"
+    assert problem["errors"][0]["field"].endswith("webhook_events")
     assert "webhook_events needs a webhook" in problem["errors"][0]["message"]
 
 

@@ -109,3 +109,16 @@ def test_percent_encoded_secrets_are_masked(line: str, logged: str) -> None:
     """A request line's secrets, percent-encoded, were logged: masking stopped at the first
     `%` (28 of a secret's 32 characters in clear) or missed an encoded prefix."""
     assert redact(line) == logged
+
+
+def test_a_percent_encoded_key_in_an_access_log_line_is_masked_by_the_filter() -> None:
+    """`redact` masked it, but the filter let the line through as clean before asking it:
+    the whole key was in the log of `make run`."""
+    key = "fk_PtaYIvwvLzO13FHsHhAWmVGDLTEGGQgtO_shi8l_9TA"
+    for path in (f"/api/v1/jobs/fk%5F{key[3:]}", f"/x/%66%6B%5F{key[3:]}",
+                 f"/x/fk%255F{key[3:]}", f"/x?q=whsec%5F{key[3:]}"):
+        record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                                   '%s - "%s %s HTTP/%s" %d',
+                                   ("127.0.0.1:5000", "GET", path, "1.1", 404), None)
+        RedactSecrets().filter(record)
+        assert key[3:] not in record.getMessage(), record.getMessage()
