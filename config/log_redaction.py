@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import unquote
 
 MASK = "***"
@@ -43,14 +43,21 @@ def redact(text: str) -> str:
     """`text` with its secrets masked, as written or percent-encoded (a request line's
     path and query: "fk%5F<key>" and "%66k_<key>" were logged whole). Text whose decoded
     form holds a secret is logged decoded, masked, with what is not printable escaped."""
-    masked = decoded = _masked_text(text)
-    for _ in range(3):  # encoded twice or three times ("%2566k_") too
-        if "%" not in decoded or (once := unquote(decoded)) == decoded:
-            break
-        decoded = once
+    masked = _masked_text(text)
+    for decoded in _decodings(masked):
         if _MAYBE_SECRET.search(decoded) and (hidden := _masked_text(decoded)) != decoded:
             return "".join(char if char.isprintable() else repr(char)[1:-1] for char in hidden)
     return masked
+
+
+def _decodings(text: str) -> Iterator[str]:
+    """`text` percent-decoded once, twice, three times ("%2566k_"), while decoding changes
+    it."""
+    for _ in range(3):
+        if "%" not in text or (once := unquote(text)) == text:
+            return
+        text = once
+        yield text
 
 
 def _masked_text(text: str) -> str:
@@ -109,12 +116,10 @@ def _plainly_clean(record: logging.LogRecord) -> bool:
 
 
 def _may_hold_secret(text: str) -> bool:
-    """Whether anything in `text`, as written or percent-decoded (twice: "%255F"), could
+    """Whether anything in `text`, as written or percent-decoded (`_decodings`), could
     start a secret. A request line's "fk%5F<key>" passed as clean, whole, before the filter
     decoded anything."""
-    if _MAYBE_SECRET.search(text):
-        return True
-    return "%" in text and _MAYBE_SECRET.search(unquote(unquote(text))) is not None
+    return any(_MAYBE_SECRET.search(form) for form in (text, *_decodings(text)))
 
 
 def _masked(value: object) -> object:
