@@ -35,16 +35,23 @@ async def get_registry(request: Request) -> ModelRegistry:
     return registry
 
 
+KEY_REQUIRED = "an API key is required: Authorization: Bearer <key>"
+KEY_NOT_VALID = "the API key is not valid"
+
+
+async def principal_of(keys: KeyRing, api_key: str) -> Principal | None:
+    """The key's principal (None: not valid), from the cache on the event loop, else read
+    on a thread (and cached)."""
+    return keys.cached(api_key) or await run_in_threadpool(keys.authenticate, api_key)
+
+
 async def get_principal(request: Request, credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "an API key is required: Authorization: Bearer <key>")
-    keys: KeyRing = request.app.state.keys
-    principal = keys.cached(credentials.credentials)  # no database read: on the loop
+        raise HTTPException(401, KEY_REQUIRED)
+    principal = await principal_of(request.app.state.keys, credentials.credentials)
     if principal is None:
-        principal = await run_in_threadpool(keys.authenticate, credentials.credentials)
-    if principal is None:
-        raise HTTPException(401, "the API key is not valid")
+        raise HTTPException(401, KEY_NOT_VALID)
     return principal
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import TypeVar
 from urllib.parse import unquote_plus
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.deps import KEY_NOT_VALID, KEY_REQUIRED, principal_of
 from api.problems import problem
 from core.keys import KeyRing
 
@@ -101,12 +101,9 @@ class UploadsNeedAKey(HttpMiddleware):
         authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         scheme, _, key = authorization.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            await problem(401, "Unauthorized", "an API key is required: Authorization: "
-                          "Bearer <key>")(scope, receive, send)
+            await problem(401, "Unauthorized", KEY_REQUIRED)(scope, receive, send)
             return
-        key = key.strip()
-        if self.keys.cached(key) is None and \
-                await run_in_threadpool(self.keys.authenticate, key) is None:
-            await problem(401, "Unauthorized", "the API key is not valid")(scope, receive, send)
+        if await principal_of(self.keys, key.strip()) is None:
+            await problem(401, "Unauthorized", KEY_NOT_VALID)(scope, receive, send)
             return
         await self.app(scope, receive, send)
