@@ -435,8 +435,7 @@ LIMIT_MEANINGS = {
 def _limits_said(reading: MoodReading) -> list[tuple[str, str]]:
     """Each limit of the mood with the phrases that said it, quoted."""
     said: dict[str, list[str]] = {}
-    for phrase in reading.limit_phrases:
-        limit = read_mood(phrase).limits[0]
+    for limit, phrase in reading.limit_phrases:
         said.setdefault(limit, []).append(repr(phrase))
     return [(limit, " and ".join(phrases)) for limit, phrases in said.items()]
 

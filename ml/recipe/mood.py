@@ -140,7 +140,7 @@ class MoodReading:
     mood: str = ""
     named: tuple[str, ...] = ()  # the notes it names outside its exclusions
     limits: tuple[str, ...] = ()  # ALLERGEN_FREE, NATURAL_ONLY, VEGAN: what it may use
-    limit_phrases: tuple[str, ...] = ()  # the phrases that said so ("hypoallergenic")
+    limit_phrases: tuple[tuple[str, str], ...] = ()  # (limit, the phrase that said it)
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,8 @@ def read_mood(mood: str) -> MoodReading:
     kept = [t for i, t in enumerate(tokens) if i not in taken]
     return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named,
                        tuple(dict.fromkeys(limit for _, limit in limited if limit)),
-                       tuple(_phrase(mood, tokens, span) for span, limit in limited if limit))
+                       tuple((limit, _phrase(mood, tokens, span))
+                             for span, limit in limited if limit))
 
 
 def english_words(mood: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -115,28 +115,32 @@ ANIMAL_SOURCES = ("beeswax", "castoreum", "civet", "ambergris", "hyraceum", "hon
                   "musk tincture", "musk pod", "lanolin", "deer musk")
 
 
-def _limit_against(material: Material, limits: Sequence[str]) -> str | None:
-    """The first of the mood's limits that leaves the material out, by what the material
-    row says (a requested note's material gone without a word: "hypoallergenic" and
-    lavender, whose oil carries linalool)."""
-    carries = material.eu_allergen is not None or any(
-        high > 0 and normalise_term(name) in ORIGINAL_26
-        for name, (_, high) in material.constituents.items())
-    return next((limit for limit, out in (
-        (ALLERGEN_FREE, carries), (NATURAL_ONLY, material.type != "ncs"),
-        (VEGAN, material.type == "ncs" and any(
-            word in material.name.lower() for word in ANIMAL_SOURCES)))
-        if limit in limits and out), None)
+def limit_against(material: Material, limits: Sequence[str],
+                  declarable: Callable[[Material], bool]) -> str | None:
+    """The first of the mood's limits (`Brief.material_limits`) that leaves the material
+    out; `declarable`: whether it is or carries an allergen the EU labels."""
+    if ALLERGEN_FREE in limits and declarable(material):
+        return ALLERGEN_FREE
+    if NATURAL_ONLY in limits and material.type != "ncs":
+        return NATURAL_ONLY
+    if VEGAN in limits and material.type == "ncs" and any(
+            word in material.name.lower() for word in ANIMAL_SOURCES):
+        return VEGAN
+    return None
 
 
 def within_limits(material: Material, limits: Sequence[str], rules: RuleBook) -> bool:
-    """Whether the mood's material limits (`Brief.material_limits`) allow the material."""
-    if ALLERGEN_FREE in limits and rules.declarable(material.id):
-        return False
-    if NATURAL_ONLY in limits and material.type != "ncs":
-        return False
-    return not (VEGAN in limits and material.type == "ncs"
-                and any(word in material.name.lower() for word in ANIMAL_SOURCES))
+    """Whether the mood's material limits allow the material, by the rule book's labels."""
+    return limit_against(material, limits, lambda m: rules.declarable(m.id)) is None
+
+
+def _labelled_by_its_row(material: Material) -> bool:
+    """Whether the material's own row names an allergen it is or carries (the rule book's
+    `declarable` where none is at hand: a requested note's material gone without a word,
+    "hypoallergenic" and lavender, whose oil carries linalool)."""
+    return material.eu_allergen is not None or any(
+        high > 0 and normalise_term(name) in ORIGINAL_26
+        for name, (_, high) in material.constituents.items())
 
 
 def excluding_note(material: Material, brief: Brief) -> str | None:
@@ -405,7 +409,8 @@ def _why_absent(near: StandIn, brief: Brief) -> str:
     if (note := excluding_note(near.material, brief)) is not None:
         return (f"{near.material.name} (for {near.key!r}) is excluded by notes_exclude "
                 f"({note!r})")
-    if (limit := _limit_against(near.material, brief.material_limits)) is not None:
+    if (limit := limit_against(near.material, brief.material_limits,
+                               _labelled_by_its_row)) is not None:
         return (f"{near.material.name} (for {near.key!r}) is left out by the mood's "
                 f"{limit.replace('_', ' ')} limit")
     top = near.material.typical_use_pct[1] if near.material.typical_use_pct else 0.0

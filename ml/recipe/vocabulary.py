@@ -10,13 +10,11 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 from ml.edit_distance import MIN_LENGTH, nearest
-from ml.korean import Lexicon
 from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
 from ml.notes import material as note_of
 from ml.recipe.materials import load_materials, normalise_term
 from ml.tokens import singular
-from ml.translation import korean_lexicon as shipped_korean
-from ml.translation import translation_of
+from ml.translation import korean_lexicon, translation_of
 
 # words that name an odour family of materials (`Material.odor_family`)
 ODOUR_FAMILY_WORDS: dict[str, str] = {
@@ -239,7 +237,3 @@ def warm() -> None:
     _spelling_words()
     korean_lexicon()
 
-
-@cache
-def korean_lexicon() -> Lexicon:
-    return shipped_korean()
