@@ -11,6 +11,7 @@ event number.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Path
@@ -31,7 +32,7 @@ MAX_EVENT_SEQ = 2**31 - 1
 
 
 def _known_shape(value: str, shape: re.Pattern[str],
-                 missing: type[LookupError] = JobNotFound) -> str:
+                 missing: Callable[[str], LookupError] = JobNotFound) -> str:
     """The id as stored (hex digits in lower case), or `missing` for what cannot be one."""
     stored = value.lower()
     if not shape.fullmatch(stored):
@@ -59,6 +60,13 @@ def _delivery_id(delivery_id: Annotated[str, Path(description="a webhook message
     return _known_shape(delivery_id, _MESSAGE_ID, DeliveryNotFound)
 
 
+def _batch_delivery_id(delivery_id: Annotated[str, Path(description="a webhook message id")],
+                       _: PrincipalDep) -> str:
+    """As `_delivery_id`, on a batch's routes ("of this batch", not "of this job")."""
+    return _known_shape(delivery_id, _MESSAGE_ID,
+                        lambda value: DeliveryNotFound(value, owner="batch"))
+
+
 def _key_id(key_id: Annotated[str, Path(description="an API key id")],
             _: PrincipalDep) -> str:
     return _known_shape(key_id, _KEY_ID, KeyNotFound)
@@ -69,6 +77,7 @@ KeyId = Annotated[str, Depends(_key_id)]
 BatchId = Annotated[str, Depends(_batch_id)]
 VersionId = Annotated[str, Depends(_version_id)]
 DeliveryId = Annotated[str, Depends(_delivery_id)]
+BatchDeliveryId = Annotated[str, Depends(_batch_delivery_id)]
 
 IdempotencyKey = Annotated[str | None, Header(
     min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",

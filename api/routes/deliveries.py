@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, RateLimitedCaller
 from api.openapi import READ, problems
-from api.params import BatchId, DeliveryId, JobId
+from api.params import BatchDeliveryId, BatchId, DeliveryId, JobId
 from api.strict_json import StrictJsonRoute
 from core.deliveries import DeliveryStore
 
@@ -51,7 +51,7 @@ async def list_batch_deliveries(batch_id: BatchId, request: Request,
 
 @router.post("/batches/{batch_id}/deliveries/{delivery_id}/redeliver", status_code=202,
              responses=problems(*READ, 409, 429))
-async def redeliver_batch_message(batch_id: BatchId, delivery_id: DeliveryId,
+async def redeliver_batch_message(batch_id: BatchId, delivery_id: BatchDeliveryId,
                                   request: Request, caller: RateLimitedCaller) -> dict[str, Any]:
     """Send the batch's message again, as a job's message is sent again."""
     return await run_in_threadpool(_deliveries(request).redeliver_batch_message,

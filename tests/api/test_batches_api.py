@@ -226,3 +226,5 @@ def test_a_batch_s_own_webhook_message_is_listed_and_sent_again(
                                 "/redeliver", headers=headers)
         assert elsewhere.status_code == 404
         assert elsewhere.json()["detail"] == f"no webhook message {message['id']} of this batch"
+        no_such = client.post(f"{path}/msg_not-a-message-id/redeliver", headers=headers)
+        assert no_such.json()["detail"] == "no webhook message msg_not-a-message-id of this batch"
