@@ -52,7 +52,7 @@ from core.deliveries import DeliveryStore
 from core.dispatch import DispatchPolicy, DispatchQueue
 from core.heap import settle_heap
 from core.keys import KeyRing
-from core.kinds import DECLARED, check_settings
+from core.kinds import DECLARED, KINDS, JobKind, check_settings
 from core.metrics import SUBMIT_BATCH_SIZE
 from core.registry import ModelRegistry, ServingIds
 from core.search_cache import search_cache_reader
@@ -64,7 +64,10 @@ from core.webhooks import WEBHOOKS_CHANNEL, notify_after_outbox_commit
 
 SUBMIT_GROUP_MAX = 256
 # the routes whose bodies may take `max_upload_body_bytes`
-UPLOAD_PATHS = frozenset(("/api/v1/generate/batch", "/api/v1/training"))
+# each upload's path and the scope its route requires (UploadsNeedAKey checks it before
+# the body is read)
+UPLOAD_PATHS = {"/api/v1/generate/batch": KINDS[JobKind.RECIPE].scope,
+                "/api/v1/training": KINDS[JobKind.TRAINING].scope}
 
 
 def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
@@ -150,7 +153,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                                                     app.state.deliveries))
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
-                       max_upload_bytes=api.max_upload_body_bytes, uploads=UPLOAD_PATHS,
+                       max_upload_bytes=api.max_upload_body_bytes, uploads=frozenset(UPLOAD_PATHS),
                        max_buffered_bytes=api.max_buffered_body_bytes)
     app.add_middleware(UploadsNeedAKey, uploads=UPLOAD_PATHS, keys=app.state.keys)
     app.add_middleware(QueryParameters)

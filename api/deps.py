@@ -61,10 +61,14 @@ RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def lacks_scope(scope: str) -> str:
+    return f"this API key lacks the '{scope}' scope"
+
+
 def require_scope(scope: str) -> Callable[..., Any]:
     async def check(principal: PrincipalDep) -> Principal:
         if not principal.allows(scope):
-            raise HTTPException(403, f"this API key lacks the '{scope}' scope")
+            raise HTTPException(403, lacks_scope(scope))
         return principal
 
     return check

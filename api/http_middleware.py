@@ -4,13 +4,13 @@ requests go to `handle`, anything else (lifespan, websockets) straight through."
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import KEY_NOT_VALID, KEY_REQUIRED, principal_of
+from api.deps import KEY_NOT_VALID, KEY_REQUIRED, lacks_scope, principal_of
 from api.problems import problem
 from core.keys import KeyRing
 
@@ -85,12 +85,13 @@ class SingleHeaders(HttpMiddleware):
 
 class UploadsNeedAKey(HttpMiddleware):
     """An upload (a batch's briefs, a training set's lines: up to `max_upload_body_bytes`)
-    is received only with a valid API key. FastAPI reads a body before the route's key
-    check, so clients without a key could fill the process's budget for uploads being
-    received (`BodySizeLimit`) and every tenant's batch submit was a 503. The key's
-    principal is cached by the check (the route's own check then reads no database)."""
+    is received only with a valid API key that has the upload's scope. FastAPI reads a body
+    before the route's key check, so clients without a key could fill the process's budget
+    for uploads being received (`BodySizeLimit`) and every tenant's batch submit was a 503.
+    `uploads` maps each upload's path to the scope its route requires. The key's principal
+    is cached by the check (the route's own check then reads no database)."""
 
-    def __init__(self, app: ASGIApp, uploads: frozenset[str], keys: KeyRing) -> None:
+    def __init__(self, app: ASGIApp, uploads: Mapping[str, str], keys: KeyRing) -> None:
         super().__init__(app)
         self.uploads, self.keys = uploads, keys
 
@@ -103,7 +104,12 @@ class UploadsNeedAKey(HttpMiddleware):
         if scheme.lower() != "bearer" or not key.strip():
             await problem(401, "Unauthorized", KEY_REQUIRED)(scope, receive, send)
             return
-        if await principal_of(self.keys, key.strip()) is None:
+        principal = await principal_of(self.keys, key.strip())
+        if principal is None:
             await problem(401, "Unauthorized", KEY_NOT_VALID)(scope, receive, send)
+            return
+        needed = self.uploads[scope["path"]]
+        if not principal.allows(needed):
+            await problem(403, "Forbidden", lacks_scope(needed))(scope, receive, send)
             return
         await self.app(scope, receive, send)

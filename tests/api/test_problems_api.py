@@ -45,9 +45,11 @@ def test_webhook_events_without_a_webhook_are_refused(client: TestClient,
 def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
         client: TestClient, keys: dict[str, IssuedKey]) -> None:
     """A body is read before a route's key check: clients without a key filled the budget
-    of uploads being received, and every tenant's batch submit was a 503."""
+    of uploads being received, and every tenant's batch submit was a 503. A key without the
+    upload's scope is refused before the body too (it was read, then answered 403)."""
     import asyncio
 
+    from api.app import UPLOAD_PATHS
     from api.http_middleware import UploadsNeedAKey
 
     app = client.app
@@ -65,8 +67,7 @@ def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    guard = UploadsNeedAKey(inner, frozenset({"/api/v1/generate/batch"}),  # type: ignore[arg-type]
-                            app.state.keys)
+    guard = UploadsNeedAKey(inner, UPLOAD_PATHS, app.state.keys)  # type: ignore[arg-type]
 
     def call(path: str, key: str | None) -> None:
         headers = [(b"authorization", f"Bearer {key}".encode())] if key else []
@@ -77,6 +78,10 @@ def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
         sent.clear()
         call("/api/v1/generate/batch", key)
         assert sent[0]["status"] == 401 and not reached
+    for path in ("/api/v1/generate/batch", "/api/v1/training"):  # bob: search only
+        sent.clear()
+        call(path, keys["bob"].api_key)
+        assert sent[0]["status"] == 403 and not reached
     call("/api/v1/generate/batch", keys["alice"].api_key)
     call("/api/v1/search/semantic", None)  # not an upload: the route checks its key
     assert reached == ["/api/v1/generate/batch", "/api/v1/search/semantic"]
