@@ -53,7 +53,7 @@ from core.dispatch import DispatchPolicy, DispatchQueue
 from core.heap import settle_heap
 from core.keys import KeyRing
 from core.kinds import DECLARED, KINDS, JobKind, check_settings
-from core.metrics import SUBMIT_BATCH_SIZE
+from core.metrics import SUBMIT_BATCH_SIZE, start_counting
 from core.registry import ModelRegistry, ServingIds
 from core.search_cache import search_cache_reader
 from core.store import JobStore, NewJob
@@ -94,6 +94,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
         # the event loop this often: the other tenants' requests wait that long, not 5 ms
         sys.setswitchinterval(api.api_switch_interval_s)
         warm_brief_vocabulary()  # a brief's mood is read with it: built before the first
+        start_counting(KINDS)
         settle_heap()
         yield
         await app.state.events.close()

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from core.batches import BatchItem, BatchStore, BatchView
 from core.errors import StoreUnavailable
 from core.job_labels import JobLabels
-from core.metrics import JOBS_FINISHED, JOBS_SUBMITTED
+from core.metrics import BATCH_ITEMS_REFUSED, JOBS_FINISHED, JOBS_SUBMITTED
 from core.states import JobStatus
 from core.store import JobStore, NewJob
 from core.views import JobView
@@ -149,6 +149,7 @@ def submit_batch(batches: BatchStore, enqueuer: Enqueuer, *, tenant_id: str, kin
     JOBS_SUBMITTED.labels(kind).inc(len(items))
     if refused := sum(item.error is not None for item in items):  # failed as submitted
         JOBS_FINISHED.labels(kind, str(JobStatus.FAILED)).inc(refused)
+        BATCH_ITEMS_REFUSED.labels(kind).inc(refused)
     try:
         if to_publish:
             enqueuer.enqueue_many(kind, [job.job_id for job in to_publish],

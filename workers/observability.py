@@ -18,6 +18,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_h
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core.kinds import KINDS
+from core.metrics import start_counting
+
 log = logging.getLogger(__name__)
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -58,6 +61,7 @@ def metrics_registry(device: str) -> CollectorRegistry:
 def serve_metrics(port: int, device: str, host: str = "127.0.0.1") -> None:
     """Expose this worker's metrics on http://host:port/metrics (0.0.0.0: every interface,
     as in a container that Prometheus scrapes over the container network)."""
+    start_counting(KINDS)
     start_http_server(port, addr=host, registry=metrics_registry(device))
     log.info("worker metrics on http://%s:%d/metrics", host, port)
 

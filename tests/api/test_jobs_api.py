@@ -389,11 +389,26 @@ def test_a_trailing_slash_is_no_redirect_to_the_host_a_client_names(
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def _finished(kind: str, status: str) -> float:
+def _sample(name: str, **labels: str) -> float:
     from prometheus_client import REGISTRY
 
-    return REGISTRY.get_sample_value("fragrance_jobs_finished_total",
-                                     {"kind": kind, "status": status}) or 0.0
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _finished(kind: str, status: str) -> float:
+    return _sample("fragrance_jobs_finished_total", kind=kind, status=status)
+
+
+def test_the_series_alerts_read_increases_of_are_exported_from_the_start(
+        client: TestClient) -> None:
+    """A series first exported at 2 has no increase for Prometheus: the first dead letters
+    and a process's first failures of a kind never alerted."""
+    metrics = client.get("/metrics").text
+    for series in ('fragrance_webhook_attempts_total{outcome="dead"}',
+                   'fragrance_jobs_finished_total{kind="training",status="failed"}',
+                   'fragrance_batch_items_refused_total{kind="recipe"}',
+                   'fragrance_search_cache_lookups_total{outcome="hit"}'):
+        assert series in metrics, series
 
 
 def test_jobs_that_end_in_the_api_are_counted_finished(client: TestClient,
@@ -403,6 +418,7 @@ def test_jobs_that_end_in_the_api_are_counted_finished(client: TestClient,
     failed where the store held 1,016 (and the failure-rate alert read that)."""
     headers = auth(keys["alice"])
     canceled, failed = _finished("search", "canceled"), _finished("recipe", "failed")
+    refused = _sample("fragrance_batch_items_refused_total", kind="recipe")
     job_id = client.post("/api/v1/search/semantic", headers=headers,
                          json={"query": "oud"}).json()["id"]
     assert client.post(f"/api/v1/jobs/{job_id}/cancel", headers=headers).status_code == 200
@@ -410,6 +426,7 @@ def test_jobs_that_end_in_the_api_are_counted_finished(client: TestClient,
     batch = client.post("/api/v1/generate/batch", headers=headers, json={"requests": [
         {"fragrance_family": "floral"}, {"fragrance_family": "bogus"}, 1]}).json()
     assert _finished("recipe", "failed") == failed + 2
+    assert _sample("fragrance_batch_items_refused_total", kind="recipe") == refused + 2
     recipe_canceled = _finished("recipe", "canceled")
     assert client.post(f"/api/v1/batches/{batch['id']}/cancel",
                        headers=headers).status_code == 200
