@@ -89,23 +89,34 @@ class ReceiverLog:
                 self._log.info("webhook receiver %s is answering again", host)
             return
         error = attempt_error(message, result, host)
-        event_type = message.payload.get("type", "?")
         with self._lock:
             first = host not in self._failing
             if first:
                 if len(self._failing) >= self.MAX_FAILING:
                     self._failing.clear()
                 self._failing.add(host)
+        about = _about(message)
         if first:
             self._log.warning("webhook receiver %s is failing: %s (message %s, %s); its "
                               "further failures are logged at DEBUG until it answers",
-                              host, error, message.id, event_type)
+                              host, error, message.id, about)
         if status == DEAD:
             self._log.warning("webhook message %s (%s) to %s dead-lettered after attempt "
-                              "%d: %s", message.id, event_type, host, message.attempt, error)
+                              "%d: %s", message.id, about, host, message.attempt, error)
         else:
             self._log.debug("webhook message %s (%s) to %s: attempt %d failed: %s; will "
-                            "retry", message.id, event_type, host, message.attempt, error)
+                            "retry", message.id, about, host, message.attempt, error)
+
+
+def _about(message: OutgoingMessage) -> str:
+    """The message's event, the job or batch it tells of and whose it is: what an operator
+    needs to find its deliveries (a dead letter's line named only the message and host)."""
+    event_type = str(message.payload.get("type", "?"))
+    data = message.payload.get("data")
+    subject = data.get("id") if isinstance(data, dict) else None
+    what = "batch" if event_type.startswith("batch.") else "job"
+    of = f" of {what} {subject}" if subject else ""
+    return f"{event_type}{of}, tenant {message.tenant_id or '?'}"
 
 
 class WebhookPump:

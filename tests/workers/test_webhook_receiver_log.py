@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import update
@@ -88,9 +89,10 @@ def test_a_dead_receiver_is_logged_once_and_each_dead_letter_once(
 
 
 # ---- the rule, unit by unit ----------------------------------------------------------------
-def message(url: str, n: int = 1, attempt: int = 1) -> OutgoingMessage:
-    return OutgoingMessage(f"msg_{n}", url, {"type": "job.completed", "data": {}}, attempt,
-                           attempt, ("whsec_c2VjcmV0c2VjcmV0",))
+def message(url: str, n: int = 1, attempt: int = 1,
+            payload: dict[str, object] | None = None) -> OutgoingMessage:
+    return OutgoingMessage(f"msg_{n}", url, payload or {"type": "job.completed", "data": {}},
+                           attempt, attempt, ("whsec_c2VjcmV0c2VjcmV0",))
 
 
 REFUSED = AttemptResult(None, "ConnectError: [Errno 111] Connection refused", 1.0)
@@ -127,5 +129,25 @@ def test_a_dead_letter_names_the_host_and_the_error_not_the_url(
     quoted = AttemptResult(None, f"InvalidURL: bad {url}", 1.0)  # an error quoting the URL
     ReceiverLog().report([(message(url, attempt=8), quoted)], [DEAD])
     (_, dead) = lines(caplog, logging.WARNING)
-    assert dead == ("webhook message msg_1 (job.completed) to hooks.example.com "
+    assert dead == ("webhook message msg_1 (job.completed, tenant ?) to hooks.example.com "
                     "dead-lettered after attempt 8: InvalidURL: bad hooks.example.com")
+
+
+@pytest.mark.unit
+def test_a_dead_letter_names_its_job_or_batch_and_tenant(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """An operator paged for dead letters had the message id and host only: no way to the
+    job, its tenant or a redelivery."""
+    caplog.set_level(logging.WARNING, logger=LOGGER)
+    url = "https://hooks.example.com/in"
+    job = replace(message(url, 1, 8, {"type": "job.completed", "data": {"id": "job-1"}}),
+                  tenant_id="tenant-a")
+    batch = replace(message(url, 2, 8, {"type": "batch.completed", "data": {"id": "b-1"}}),
+                    tenant_id="tenant-b")
+    ReceiverLog().report([(job, REFUSED), (batch, REFUSED)], [DEAD, DEAD])
+    failing, *dead = lines(caplog, logging.WARNING)
+    assert "(message msg_1, job.completed of job job-1, tenant tenant-a)" in failing
+    assert dead[0].startswith("webhook message msg_1 (job.completed of job job-1, tenant "
+                              "tenant-a) to hooks.example.com dead-lettered")
+    assert dead[1].startswith("webhook message msg_2 (batch.completed of batch b-1, tenant "
+                              "tenant-b) to hooks.example.com dead-lettered")
