@@ -1,7 +1,7 @@
 """Batches: many jobs submitted together, counted, paged and canceled as one.
 
-Status changes still go through `core.transitions` (`transition` one job at a time;
-`cancel_batch_items` for a whole batch at once).
+Status changes still go through `core.transitions` (`fail_refused` for the items refused as
+submitted, `cancel_batch_items` for a whole batch at once).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from core.job_labels import JobLabels
 from core.models import Batch, Job, JobEvent, utcnow
 from core.states import JobStatus
 from core.store import NewJob, hold_idempotency_key, refuse_key_of_other_kind
-from core.transitions import cancel_batch_items, transition
+from core.transitions import cancel_batch_items, fail_refused
 from core.views import JobView, iso
 
 
@@ -118,10 +118,9 @@ class BatchStore:
             session.execute(insert(JobEvent), [
                 {"job_id": row["id"], "seq": 1, "type": "queued", "data": {"status": "queued"},
                  "created_at": now} for row in rows])
-            for row, item in zip(rows, items, strict=True):
-                if item.error:
-                    transition(session, row["id"], JobStatus.FAILED, "failed",
-                               {"error": item.error}, error=item.error, finished_at=now)
+            fail_refused(session, batch_id, {row["id"]: item.error for row, item
+                                             in zip(rows, items, strict=True) if item.error},
+                         webhook=bool(webhook_url))
         return self.get(tenant_id, batch_id), [
             Dispatched(row["id"], kind, JobLabels(tenant_id, request_id, row["summary"]))
             for row in valid if row["dispatched_at"] is not None]

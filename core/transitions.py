@@ -58,6 +58,36 @@ def transition(session: Session, job_id: str, target: JobStatus, event: str,
     return row
 
 
+_FAIL_QUEUED = (update(JOBS)
+                .where(JOBS.c.id == bindparam("r_id"), JOBS.c.status == str(JobStatus.QUEUED))
+                .values(status=str(JobStatus.FAILED), error=bindparam("r_error"),
+                        finished_at=bindparam("r_now"), updated_at=bindparam("r_now")))
+
+
+def fail_refused(session: Session, batch_id: str, errors: Mapping[str, dict[str, Any]],
+                 webhook: bool) -> None:
+    """Fail the batch's items refused as submitted (`errors`: job id -> its error), just
+    stored queued in this transaction: one UPDATE and one INSERT of their `failed` events
+    for all of them, the batch completed once after. Each through `transition` (an UPDATE,
+    an event and a count of the batch's open items apiece) took 5-9 s for a batch of 1,000
+    invalid items, holding the embedded store's one writer lock while every other tenant's
+    submit waited. `webhook`: whether the items have a webhook to tell."""
+    if not errors:
+        return
+    now = utcnow()
+    connection = session.connection()
+    connection.execute(_FAIL_QUEUED, [{"r_id": job_id, "r_error": error, "r_now": now}
+                                      for job_id, error in errors.items()])
+    connection.execute(_NEXT_EVENT, [
+        {"event_job": job_id, "event_type": "failed",
+         "event_data": {"status": str(JobStatus.FAILED), "error": error}, "event_at": now}
+        for job_id, error in errors.items()])
+    if webhook:
+        for job_id in errors:
+            enqueue_for_job_event(session, job_id, "failed")
+    complete_batch_if_done(session, batch_id)
+
+
 def start_queued(session: Session, tokens: Mapping[str, str], lease_s: float,
                  max_attempts: int | None, worker: str = "") -> list[Row[Any]]:
     """Claim many queued jobs at once (`tokens`: job id -> the lease token of the delivery claiming
