@@ -117,6 +117,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
     app.state.validations = TenantLanes("formula validations")
+    app.state.dataset_checks = TenantLanes("training dataset checks", waiting=4)
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
     # an open event stream's key is checked as often as a request's may be cached
     app.state.held = HeldAnswers(api.max_streams_per_tenant, app.state.keys.inactive,

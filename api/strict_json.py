@@ -26,12 +26,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from core.storable import json_bytes
 from ml.training.uploads import CONTROLS
 
 MAX_DEPTH = 32
+# a body larger than this is parsed on a thread (a batch's briefs, a training set's lines)
+LARGE_BODY_BYTES = 256 * 1024
 MAX_STRING_CHARS = 65_536
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 MAX_ERRORS = 20
@@ -252,7 +255,10 @@ class StrictJsonRoute(APIRoute):
                     raise ForeignCharset(charset)
                 if raw:
                     with contextlib.suppress(ValueError):  # not JSON: FastAPI says where
-                        request._json = strict_loads(raw)
+                        # an upload (up to 16 MiB) is parsed and checked on a thread: the
+                        # event loop serves the other requests between its Python steps
+                        request._json = strict_loads(raw) if len(raw) <= LARGE_BODY_BYTES \
+                            else await run_in_threadpool(strict_loads, raw)
             return await handler(request)
 
         return strict

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +116,20 @@ def _line_errors(text: str, target: Target, max_chars: int) -> tuple[Example | N
     return Example(row[source], row[goal]), []
 
 
+def _refuse_overlong(lines: Iterable[str | bytes], limit: int) -> None:
+    """DatasetError at the first line past `limit` lines that are not blank, before any
+    line is parsed (a 100,000-line upload was read for seconds before being told); lines
+    read from a stream are counted as they are read instead."""
+    if not isinstance(lines, Sequence) or len(lines) <= limit:
+        return
+    seen = 0
+    for number, raw in enumerate(lines, start=1):
+        if raw.strip():
+            seen += 1
+            if seen > limit:
+                raise DatasetError([(number, f"too many lines: the limit is {limit}")])
+
+
 def validate_jsonl(lines: Iterable[str | bytes], target: Target, *, name: str = "upload",
                    limits: DatasetLimits | None = None) -> Dataset:
     """A `Dataset` of every line, or `DatasetError` listing `(line_number, message)` for
@@ -124,6 +138,7 @@ def validate_jsonl(lines: Iterable[str | bytes], target: Target, *, name: str = 
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
     limits = limits or DatasetLimits()
+    _refuse_overlong(lines, limits.max_lines)
     examples: list[Example] = []
     errors: list[tuple[int, str]] = []
     seen = 0

@@ -227,3 +227,58 @@ def test_a_batch_too_large_for_its_target_is_refused(api: TestClient, trainer: I
     assert error["field"] == "batch_size" and str(largest) in error["message"]
     assert api.post("/api/v1/training", headers=auth(trainer),
                     json={"target": target, "batch_size": largest}).status_code == 202
+
+
+def test_a_dataset_is_checked_off_the_event_loop_in_the_tenant_s_lane(
+        api: TestClient, trainer: IssuedKey, key_ring: KeyRing,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six 15 MB uploads were checked line by line on the event loop: another tenant's
+    `GET /jobs` waited up to 8 s. The check now runs on a thread, one at a time per tenant
+    (api.lanes): while one is held, the other tenant is answered and the same tenant's
+    uploads beyond its lane are a 429."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.routes import training
+
+    release, started = threading.Event(), threading.Semaphore(0)
+    checked = training.training_input
+
+    def held(body: object, max_lines: int) -> dict[str, object]:
+        started.release()
+        assert release.wait(30)
+        return checked(body, max_lines)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(training, "training_input", held)
+    other = key_ring.issue("other-tenant", ["search"])
+    body = {"target": "embedding", "dataset_lines": PAIRS}
+    lanes = api.app.state.dataset_checks  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(lanes.running + lanes.waiting) as pool:
+        queued = [pool.submit(api.post, "/api/v1/training", headers=auth(trainer), json=body)
+                  for _ in range(lanes.running + lanes.waiting)]
+        assert started.acquire(timeout=10)
+        answer = api.get("/api/v1/jobs", headers=auth(other))
+        assert answer.status_code == 200, answer.text  # the event loop is free
+        for _ in range(50):
+            if lanes._queued.get(trainer.tenant_id) == lanes.running + lanes.waiting:
+                break
+            time.sleep(0.1)
+        refused = api.post("/api/v1/training", headers=auth(trainer), json=body)
+        assert refused.status_code == 429
+        assert refused.json()["type"] == "/problems/too-many-concurrent"
+        release.set()
+        answers = [future.result() for future in queued]  # checked, then submitted (the
+        # submit's own rate limit may answer some of them 429, as for any submit)
+        assert 202 in [a.status_code for a in answers]
+        assert all(a.status_code == 202 or a.json()["type"] != "/problems/too-many-concurrent"
+                   for a in answers)
+
+
+def test_a_dataset_over_the_line_limit_is_refused_before_its_lines_are_read() -> None:
+    from ml.training.examples import DatasetError
+    from ml.training.uploads import DatasetLimits, validate_jsonl
+
+    lines = ["not json at all"] * 3 + ["", *PAIRS]  # 7 lines, one blank: 6 over a limit of 5
+    with pytest.raises(DatasetError) as refused:
+        validate_jsonl(lines, "embedding", limits=DatasetLimits(max_lines=5))
+    assert refused.value.errors == [(7, "too many lines: the limit is 5")]  # no line parsed
