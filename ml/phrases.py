@@ -32,7 +32,7 @@ from ml.query_words import (
     SOFT_NEGATIONS,
     SOFTENERS,
 )
-from ml.tokens import NUMBERED, fold, singular
+from ml.tokens import NUMBERED, fold, singular_forms
 from ml.vocabulary import GENDER_TERMS, SEASON_TERMS
 
 _TOKEN = re.compile(r"<not|<soft|<like|[0-9a-z]+|[,;/&+]")
@@ -148,7 +148,8 @@ class PhraseTable:
         """The longest phrase starting at `start` (a plural last word allowed), or None."""
         for size in range(min(MAX_PHRASE, len(tokens) - start), 0, -1):
             words = tuple(tokens[start:start + size])
-            found = self._table.get(words) or self._table.get((*words[:-1], singular(words[-1])))
+            found = next((hit for last in singular_forms(words[-1])
+                          if (hit := self._table.get((*words[:-1], last)))), None)
             if found:
                 return Phrase(found[0], found[1], size)
         return None

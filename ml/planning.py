@@ -6,7 +6,8 @@ document's, from the index) instead of the query's, ranks by likeness and exclud
 its editions (unless editions are asked for); an unknown X gives a message and no hits
 rather than random ones. Unknown words after "smells like" are searched as a description,
 with a `notice` that no perfume has that name (it leads the result's message). The notice
-also says what the search had to ignore: a price (the catalogue has none), or the whole
+also says what the search had to ignore: a price (the catalogue has none), a limit on the
+materials ("hypoallergenic", "vegan": the catalogue lists no ingredients), or the whole
 query when nothing in it was understood and none of its words describe any record (the
 hits are then only the nearest by embedding, and the result must not pass them off as
 matches).
@@ -15,7 +16,7 @@ matches).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from ml.constraints import (
 )
 from ml.documents import KINDS, Kind, documents
 from ml.knowledge import Catalog
+from ml.material_limits import ALLERGEN_FREE, NATURAL_ONLY, VEGAN, limits_said
 from ml.names import NameIndex
 from ml.notes import NoteTaxonomy
 from ml.parsing import QueryParse
@@ -83,6 +85,25 @@ def _price_notice(parse: QueryParse) -> str | None:
     return f"The catalogue has no prices, so {said} was ignored."
 
 
+# what the catalogue cannot check of a material limit the query asks for: it lists no
+# perfume's ingredients ("hypoallergenic perfume" ranked perfumes as if it could)
+UNCHECKED_LIMITS = {ALLERGEN_FREE: "allergens", NATURAL_ONLY: "synthetic materials",
+                    VEGAN: "materials of animal origin"}
+
+
+def _limits_notice(request: SearchRequest, query: InterpretedQuery) -> str | None:
+    # the phrases as written (the Korean ones are in the table), else as translated
+    said = limits_said(request.query) or (
+        limits_said(query.english) if query.lang != "en" else ())
+    if not said or request.filters.record_kind != "perfume":
+        return None
+    phrases = ", ".join(dict.fromkeys(repr(phrase) for _, phrase in said))
+    unchecked = " or ".join(dict.fromkeys(UNCHECKED_LIMITS[limit] for limit, _ in said))
+    return (f"The catalogue does not list the perfumes' ingredients, so {phrases} could not "
+            f"be checked: these hits are not screened for {unchecked}. A recipe brief "
+            "with these words in its mood leaves them out of the formula.")
+
+
 def _understood(parse: QueryParse) -> bool:
     """Whether the parse found any wish, exclusion or reference in the query (a price is
     no search wish: the catalogue cannot meet it)."""
@@ -118,8 +139,12 @@ NOT_UNDERSTOOD = ("Nothing in the query was understood: it names no perfume, bra
 class Planner:
     """Plans requests against one catalogue (names, editions and note expansions)."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog,
+                 read_notes: Callable[[str], Sequence[str]] = lambda note: ()) -> None:
+        """`read_notes`: the notes the query parser reads in a filter's note that names no
+        note of the catalogue as written (misspelt, qualified, in another script)."""
         self._catalog = catalog
+        self._read_notes = read_notes
         self._names = NameIndex.build(catalog.perfumes)
         self._taxonomy = NoteTaxonomy.build(catalog.note_vocabulary())
         self._facets = FacetIndex(catalog.perfumes)
@@ -169,10 +194,38 @@ class Planner:
         """The catalogue's names of a note a filter gives: its synonyms and the notes ending
         in it, of the note as written and of its singular ("roses": rose), and of its
         English words when it is written in another script ("ваниль", "バニラ": a filter
-        of them matched nothing, or excluded nothing)."""
+        of them matched nothing, or excluded nothing); for a note none of whose names the
+        catalogue knows, those of the notes the query parser reads in it ("vanila",
+        "bourbon vanilla": vanilla; a filter of them excluded nothing, silently)."""
+        names = self._written_names(note)
+        if names & self._taxonomy.vocabulary:
+            return names
+        return names.union(*map(self._written_names, self._read_notes(note)))
+
+    def _written_names(self, note: str) -> frozenset[str]:
         english = english_of(note).lower()
         return frozenset().union(*(self._taxonomy.expand(form) for form in {
             note, singular(note), english, singular(english)}))
+
+    def filter_notice(self, request: SearchRequest) -> str | None:
+        """How the filters' notes that name no catalogue note as written were read, and
+        that an excluded one read as nothing excludes nothing."""
+        lines: list[str] = []
+        known = self._taxonomy.vocabulary
+        if request.filters.record_kind != "perfume":  # a material's notes are its names
+            return None
+        for name in ("notes_include", "notes_exclude"):
+            for note in getattr(request.filters, name):
+                if self._written_names(note) & known:
+                    continue
+                read = [n for n in self._read_notes(note) if self._written_names(n) & known]
+                if read:
+                    lines.append(f"filters.{name} {note!r} was read as "
+                                 f"{' and '.join(map(repr, read))}.")
+                elif name == "notes_exclude":
+                    lines.append(f"filters.notes_exclude {note!r} names no note of the "
+                                 "catalogue: it excludes nothing.")
+        return " ".join(lines) or None
 
     def _lone_name(self, parse: QueryParse) -> str | None:
         """The perfume a query names and asks nothing else of (no note, family, mood,
@@ -192,8 +245,9 @@ class Planner:
         searchable = request.similar_to is not None or _understood(parse) or (
             not self._vocabulary[request.filters.record_kind].isdisjoint(query.terms))
         lost = None if searchable else NOT_UNDERSTOOD
-        return " ".join(n for n in (_simile_notice(parse), _price_notice(parse), lost)
-                        if n) or None
+        return " ".join(n for n in (_simile_notice(parse), _price_notice(parse),
+                                    _limits_notice(request, query), lost,
+                                    self.filter_notice(request)) if n) or None
 
     def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
         """The perfumes that share at least two notes with `reference` and pass `wanted`:

@@ -102,7 +102,8 @@ class SearchPipeline:
         # batch of recipe briefs asks for a handful of families), and checking each scored
         # record's payload took a quarter of a reference search
         self._passing = functools.lru_cache(maxsize=FILTERS_REMEMBERED)(self._records_passing)
-        self._planner = Planner(catalog)
+        self._planner = Planner(catalog, read_notes=functools.lru_cache(maxsize=1024)(
+            self._notes_read_in))
         self._likeness = Likeness(catalog.perfumes)
 
     @property
@@ -119,6 +120,12 @@ class SearchPipeline:
 
     def search(self, request: SearchRequest) -> SearchResult:
         return self.search_many([request])[0]
+
+    def _notes_read_in(self, text: str) -> tuple[str, ...]:
+        """The notes a filter's note names when the query parser reads it ("vanila",
+        "bourbon vanilla": vanilla; "ваниль": vanilla), for one it names as written."""
+        parse = self._interpreter.interpret(text).parse
+        return tuple(dict.fromkeys(note for options in parse.notes for note in options))
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResult]:
         """One result per request, in order; one encoder call for all of them."""

@@ -44,6 +44,16 @@ def singular(token: str) -> str:
     return token
 
 
+def singular_forms(form: str) -> tuple[str, ...]:
+    """A text and the singulars its last word may have, the likeliest first ("roses": rose,
+    "peonies": peony, "lilies": lily, "irises": iris, "peaches": peach): the caller keeps
+    the one its vocabulary knows."""
+    if not form.endswith("s") or len(form) <= 3:
+        return (form,)
+    return tuple(dict.fromkeys((form, singular(form), form[:-1],
+                                *((form[:-2],) if form.endswith("es") else ()))))
+
+
 # Latin letters no decomposition splits into a letter and an accent ("süß" lost its "ß")
 LIGATURES = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th",
                            "ð": "d", "ı": "i"})

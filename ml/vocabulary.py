@@ -57,12 +57,15 @@ SEASON_TERMS: dict[str, str] = {
 GENDER_TERMS: dict[str, str] = {
     **dict.fromkeys(("men", "man", "men's", "mens", "male", "masculine", "him", "his", "homme",
                      "gentleman", "gentlemen", "guy", "guys", "boyfriend", "husband", "father",
-                     "dad", "boy", "boys", "brother", "uncle", "bf",
+                     "dad", "boy", "boys", "brother", "uncle", "bf", "grandson", "nephew",
+                     "fiance", "daddy",
+                     # not the grandparents: "smells like my grandpa" is the classic mood
                      # not "son" alone: Diptyque's Do Son
                      "my son", "our son", "teenage son", "teen son"), "masculine"),
     **dict.fromkeys(("women", "woman", "women's", "womens", "female", "feminine", "her",
                      "femme", "lady", "ladies", "girl", "girls", "girlfriend", "wife",
-                     "mother", "mom", "mum", "daughter", "sister", "aunt", "gf"), "feminine"),
+                     "mother", "mom", "mum", "daughter", "sister", "aunt", "gf",
+                     "granddaughter", "niece", "fiancee", "mommy"), "feminine"),
     **dict.fromkeys(("unisex", "genderless", "gender-neutral", "shared"), "unisex"),
     # Spanish, French, Italian, Portuguese and German
     **dict.fromkeys(("hombre", "hombres", "caballero", "caballeros", "uomo", "pour homme",

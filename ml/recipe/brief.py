@@ -19,8 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ml.material_limits import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
 from ml.recipe.concentration import CONCENTRATIONS, INTENSITY_DEFAULT, concentration_slug
-from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN, MoodReading, read_mood
+from ml.recipe.mood import MoodReading, read_mood
 from ml.recipe.profiles import FAMILY as FAMILY_PROFILES
 from ml.recipe.regulation import ProductContext, category_slug, product_type_slug
 from ml.recipe.vocabulary import ODOUR_FAMILY_WORDS, english_form
@@ -289,9 +290,10 @@ class Brief:
             raise ValueError(f"intensity: {self.intensity!r} is not one of {INTENSITIES}")
         product_type = None if self.product_type is None else product_type_slug(
             self.product_type, self.concentration)
-        conc = _concentration(self.concentration, intensity, product_type)
         if not isinstance(self.mood, str) or len(self.mood) > MAX_MOOD_CHARS:
             raise ValueError(f"mood: expected a string of at most {MAX_MOOD_CHARS} characters")
+        conc = _concentration(self.concentration or _mood_concentration(self.mood, product_type),
+                              intensity, product_type)
         if self.language not in LANGUAGES:
             raise ValueError(f"language: {self.language!r} is not one of {LANGUAGES}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -402,6 +404,14 @@ def _concentration(asked: str | None, intensity: str, product_type: str | None) 
     return slug
 
 
+def _mood_concentration(mood: str, product_type: str | None) -> str | None:
+    """The concentration the mood names ("an extrait de parfum"), where the product type
+    allows it: a brief without a concentration of its own is made at it."""
+    said = read_mood(" ".join(mood.lower().split())).concentration
+    allowed = PRODUCT_TYPE_CONCENTRATIONS.get(product_type or "", tuple(CONCENTRATIONS))
+    return said[0] if said and said[0] in allowed else None
+
+
 def brief_notes(brief: Brief) -> list[str]:
     """What a result should tell about how the brief was read: exclusions and notes taken
     from its mood, and fields that contradict each other with the one that won."""
@@ -419,6 +429,15 @@ def _mood_notes(brief: Brief) -> list[str]:
         lines.append(f"the mood names {', '.join(map(repr, named))}: held as requested notes")
     for limit, said in _limits_said(reading):
         lines.append(f"the mood's {said} read as: {LIMIT_MEANINGS[limit]}")
+    if reading.concentration:
+        slug, phrase = reading.concentration
+        made = CONCENTRATIONS[str(brief.concentration)]
+        lines.append(
+            f"the mood's {phrase!r} read as concentration {slug!r}: the formula is dosed at "
+            f"{made.default_pct:g} %" if slug == brief.concentration else
+            f"the mood's {phrase!r} asks for {CONCENTRATIONS[slug].label}; concentration "
+            f"{made.slug!r} (or the product type) wins: the formula is dosed at "
+            f"{made.default_pct:g} %")
     return lines
 
 

@@ -38,7 +38,7 @@ CONCENTRATIONS: dict[str, ConcentrationClass] = {
 
 # Full names, as people write them, of each class ("Parfum" and "Extrait" are one class).
 # Keys are normalised by `_key`: lower case, hyphens and underscores as single spaces.
-_ALIASES = {
+ALIASES = {
     "extrait": "parfum",
     "extrait de parfum": "parfum",
     "parfum extrait": "parfum",
@@ -72,6 +72,13 @@ PROSE_NAMES = {
 _KOREAN_NAMES = {name.replace(" ", ""): slug for slug, name in PROSE_NAMES["ko"].items()}
 
 
+# what a concentration is called in a brief's mood ("an extrait de parfum, very
+# concentrated", "a light body mist for the gym"): its full names and abbreviations, not
+# "perfume", which a mood says of any strength
+MOOD_NAMES = {**{name: slug for name, slug in ALIASES.items() if name != "perfume"},
+              **{slug: slug for slug in ("parfum", "edp", "edt", "edc")}}
+
+
 def _key(value: object) -> str:
     return " ".join(str(value).lower().replace("_", " ").replace("-", " ").split())
 
@@ -80,7 +87,7 @@ def concentration_slug(value: str) -> str:
     """Normalise 'EdP', 'Eau de Parfum', 'eau-de-parfum', 'extrait', 'edp' ... to a slug
     (case, spaces, hyphens and underscores do not matter); ``ValueError`` if unknown."""
     key = _key(value)
-    slug = _ALIASES.get(key) or _KOREAN_NAMES.get(key.replace(" ", ""), key.replace(" ", ""))
+    slug = ALIASES.get(key) or _KOREAN_NAMES.get(key.replace(" ", ""), key.replace(" ", ""))
     if slug not in CONCENTRATIONS:
         raise ValueError(
             f"concentration: {value!r} is not one of {sorted(CONCENTRATIONS)} "

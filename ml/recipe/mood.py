@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ml.korean import contains_hangul, translate
+from ml.material_limits import WORD_TOKEN, material_limits
 from ml.query_words import ACHES, BACK_NEGATIONS, INTENSITY_WORDS, NEGATIONS
+from ml.recipe.concentration import MOOD_NAMES
 from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
 from ml.translation import translation_of
 
@@ -62,6 +64,7 @@ COURTESIES = (("please",), ("pls",), ("thanks",), ("thank", "you"), ("whatsoever
               ("at", "all"))  # fmt: skip
 # what may be left dangling at the ends of the mood once its exclusions are taken out
 DANGLING = frozenset({"but", "and", "or", "nor", "please", "pls", "thanks", "with", "yet",
+                      "y", "et", "und",
                       "though", "plus", "also", "just", ",", ";", ".", "!", "?", "-", "&",
                       "/", "i", "we", "she", "he", "they", "i'm", "im", "i've", "ive",
                       "so", "because", "since", "it", "to", "react", "reacts", "stuff",
@@ -75,55 +78,7 @@ CLAUSE_ENDS = frozenset({",", ";", ".", "!", "?", "but", "with", "yet"})
 NOT_NOTES_IN_A_MOOD = frozenset({"date", "mate", "skin"})
 MAX_NOTE_WORDS = 4  # "lily of the valley"
 
-# Phrases that limit which materials a formula may use rather than which notes it has
-# ("hypoallergenic", "no EU allergens", "all natural", "vegan"): until 2026-12-04 they were mood
-# words, pasted into the description as a claim over a formula with 13 allergens on its
-# label. Tokens as read (a hyphen or a percent sign between words is skipped).
-ALLERGEN_FREE, NATURAL_ONLY, VEGAN = "allergen_free", "natural_only", "vegan"
-_ALLERGEN_FREE_PHRASES = (
-    "hypoallergenic", "hypo allergenic", "allergen free", "allergens free", "allergy free",
-    "free of allergens", "free from allergens", "no allergens", "no eu allergens",
-    "no allergen", "no declarable allergens", "zero allergens", "without allergens",
-    "without eu allergens", "without any allergens", "non allergenic", "nonallergenic",
-    "not allergenic", "allergy friendly", "allergy safe", "safe for allergies",
-    "sensitive skin", "for sensitive skin", "fragrance allergy", "fragrance allergies",
-    "perfume allergy", "allergic to everything", "allergic to fragrance", "allergic to perfume",
-    # as people also spell and say it
-    "hypoalergenic", "hypo alergenic", "alergen free", "alergy free", "no alergens",
-    "allergy sufferers", "allergy sufferer", "for allergy sufferers", "skin is sensitive",
-    "skin is very sensitive", "very sensitive skin", "nothing that causes allergies",
-    "no allergies", "allergen safe",
-    "저자극", "무알레르기", "알레르기 성분 없이", "알레르기 성분 없는", "알레르기 없이",
-    "알레르기 없는", "알레르기 유발 성분 없이", "알레르기 유발 성분 없는")  # fmt: skip
-_NATURAL_ONLY_PHRASES = (
-    "all natural", "100 natural", "only natural", "natural only", "naturals only",
-    "only naturals", "purely natural", "fully natural", "100 percent natural",
-    "natural ingredients only", "only natural ingredients", "natural materials only",
-    "only natural materials", "no synthetics", "no synthetic", "without synthetics",
-    "no synthetic ingredients", "no synthetic materials", "no aroma chemicals",
-    "no chemicals", "nothing synthetic", "no synthetic stuff", "natural ingredients",
-    "natural materials", "plant based", "organic", "only naturals please",
-    "천연 성분만", "천연 원료만", "100 천연", "합성 향료 없이")  # fmt: skip
-_VEGAN_PHRASES = ("vegan", "vegan friendly", "cruelty free", "animal free",
-                  "no animal products", "no animal ingredients", "nothing from animals",
-                  "no animal derived", "no animal derived ingredients", "비건")  # fmt: skip
-# words before a limit that say it is not wanted ("doesn't have to be vegan", "not all
-# natural": both were applied)
-LIMIT_NEGATIONS = frozenset({"not", "doesn't", "doesnt", "don't", "dont", "needn't",
-                             "neednt", "isn't", "isnt"})
-MATERIAL_LIMITS = {tuple(phrase.split()): limit
-                   for phrases, limit in ((_ALLERGEN_FREE_PHRASES, ALLERGEN_FREE),
-                                          (_NATURAL_ONLY_PHRASES, NATURAL_ONLY),
-                                          (_VEGAN_PHRASES, VEGAN))
-                   for phrase in phrases}
-MAX_LIMIT_WORDS = max(map(len, MATERIAL_LIMITS))
-# words that go with a limit's phrase ("only non-allergenic materials, please")
-LIMIT_COMPANIONS = frozenset({"only", "strictly", "fully", "totally", "completely",
-                              "materials", "ingredients", "please", "pls", "must", "be",
-                              "friendly", "my", "for", "safe"})
-_SKIPPED_IN_LIMITS = frozenset({"-", "%"})
 
-_TOKEN = re.compile(r"[0-9a-z\u3131-\ud7a3]+(?:'[a-z]+)?|[^\s0-9a-z\u3131-\ud7a3]")
 
 
 @dataclass(frozen=True)
@@ -141,6 +96,9 @@ class MoodReading:
     named: tuple[str, ...] = ()  # the notes it names outside its exclusions
     limits: tuple[str, ...] = ()  # ALLERGEN_FREE, NATURAL_ONLY, VEGAN: what it may use
     limit_phrases: tuple[tuple[str, str], ...] = ()  # (limit, the phrase that said it)
+    # the concentration it names, as (its slug, the phrase): "an extrait de parfum" was
+    # pasted into the description of an eau de parfum
+    concentration: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,11 +116,13 @@ def read_mood(mood: str) -> MoodReading:
     excluded nothing, and the description pasted it whole)."""
     if (english := english_words(mood)) is not None:
         return read_mood(english)
-    tokens = [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(mood)]
+    tokens = [_Token(m.group(), m.start(), m.end()) for m in WORD_TOKEN.finditer(mood)]
     words = [t.text for t in tokens]
     found: list[tuple[list[int], list[list[int]]]] = []  # (tokens to remove, notes)
-    limited = _material_limits(words)
+    limited = material_limits(words)
     taken: set[int] = {i for span, _ in limited for i in span}
+    strength = _concentration_at(words, taken)
+    taken.update(strength[0] if strength else ())
     for i in range(len(words)):
         if i in taken:
             continue
@@ -182,7 +142,41 @@ def read_mood(mood: str) -> MoodReading:
     return MoodReading(tuple(dict.fromkeys(excluded)), tuple(phrases), _tidy(kept), named,
                        tuple(dict.fromkeys(limit for _, limit in limited if limit)),
                        tuple((limit, _phrase(mood, tokens, span))
-                             for span, limit in limited if limit))
+                             for span, limit in limited if limit),
+                       (strength[1], _phrase(mood, tokens, strength[2]))
+                       if strength else None)
+
+
+_CONCENTRATION_WORDS = {tuple(name.split()): slug for name, slug in MOOD_NAMES.items()}
+_MAX_CONCENTRATION_WORDS = max(map(len, _CONCENTRATION_WORDS))
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _concentration_at(words: Sequence[str], taken: set[int]
+                      ) -> tuple[list[int], str, list[int]] | None:
+    """The first concentration the mood names (`MOOD_NAMES`; a hyphen between its words
+    skipped: "eau-de-parfum") outside `taken`, as (its tokens with the words of strength
+    and the article before it: "a light body mist", its slug, the name's own tokens)."""
+    for i in range(len(words)):
+        best: tuple[list[int], str] | None = None
+        span: list[int] = []
+        j = i
+        while j < len(words) and len(span) < _MAX_CONCENTRATION_WORDS and j not in taken:
+            if words[j] != "-" or not span:
+                span.append(j)
+                if (slug := _CONCENTRATION_WORDS.get(tuple(words[k] for k in span))):
+                    best = (list(range(i, j + 1)), slug)
+            j += 1
+        if best is not None:
+            name, slug = best
+            start = name[0]  # with the words of strength and the article before it
+            while start > 0 and start - 1 not in taken and (
+                    words[start - 1] in INTENSITY_WORDS or words[start - 1] == "very"):
+                start -= 1
+            if start > 0 and start - 1 not in taken and words[start - 1] in _ARTICLES:
+                start -= 1
+            return list(range(start, name[-1] + 1)), slug, name
+    return None
 
 
 def english_words(mood: str) -> str | None:
@@ -195,53 +189,6 @@ def english_words(mood: str) -> str | None:
     words = found[1].words
     return " ".join("free" if word == "<not" else word for word in words
                     if word == "<not" or not word.startswith("<"))
-
-
-def _material_limits(words: Sequence[str]) -> list[tuple[list[int], str | None]]:
-    """Each phrase of `MATERIAL_LIMITS` in the mood, as (its token indices with the words
-    next to it that go with it, its limit), left to right; the limit is None where a
-    negation a few words before it says it is not wanted ("doesn't have to be vegan"):
-    left out of the mood, and not applied."""
-    found: list[tuple[list[int], str | None]] = []
-    i = 0
-    while i < len(words):
-        match = _limit_at(words, i)
-        if match is None:
-            i += 1
-            continue
-        span, said = match
-        limit: str | None = said
-        start, end = span[0], span[-1] + 1
-        floor = found[-1][0][-1] + 1 if found else 0
-        negated = next((k for k in range(start - 1, max(floor, start - 5) - 1, -1)
-                        if words[k] in LIMIT_NEGATIONS), None)
-        if negated is not None and "," not in words[negated:start]:
-            start, limit = negated, None
-        while start > floor and words[start - 1] in LIMIT_COMPANIONS:
-            start -= 1
-        while end < len(words) and words[end] in LIMIT_COMPANIONS:
-            end += 1
-        found.append((list(range(start, end)), limit))
-        i = end
-    return found
-
-
-def _limit_at(words: Sequence[str], i: int) -> tuple[list[int], str] | None:
-    """The longest phrase of `MATERIAL_LIMITS` that starts at `i` (a hyphen or a percent
-    sign between its words skipped), as (its token indices, its limit)."""
-    if words[i] in _SKIPPED_IN_LIMITS:
-        return None
-    span: list[int] = []
-    best: tuple[list[int], str] | None = None
-    j = i
-    while j < len(words) and len(span) < MAX_LIMIT_WORDS:
-        if words[j] not in _SKIPPED_IN_LIMITS:
-            span.append(j)
-            limit = MATERIAL_LIMITS.get(tuple(words[k] for k in span))
-            if limit is not None:
-                best = (list(range(i, j + 1)), limit)
-        j += 1
-    return best
 
 
 def _named(words: Sequence[str], taken: set[int]) -> list[list[int]]:

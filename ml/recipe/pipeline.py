@@ -19,7 +19,12 @@ from ml.recipe.materials import Material, MaterialBook
 from ml.recipe.naming import describe_formula
 from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
-from ml.recipe.selection import excluded_family_notes, off_profile_notes, unmet_notes
+from ml.recipe.selection import (
+    excluded_family_notes,
+    exclusion_notes,
+    off_profile_notes,
+    unmet_notes,
+)
 from ml.recipe.validator import repair, validate
 
 Retrieve = Callable[[Sequence[Brief]], Sequence[References]]
@@ -105,6 +110,7 @@ class RecipePipeline:
         result = RecipeOutcome("failed", brief, self.generator.name,
                                self.generator.model_version, notes=notes)  # fmt: skip
         result.notes += brief_notes(brief)
+        result.notes += exclusion_notes(brief)
         result.notes += excluded_family_notes(brief, self._usable())
         if outcome.formula is None:
             result.error = outcome.error

@@ -12,16 +12,22 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
+from ml.material_limits import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
 from ml.notes import CHARACTER_GROUPS, GROUPS, SYNONYMS
 from ml.recipe import profiles
 from ml.recipe.brief import Brief
 from ml.recipe.compliance import ORIGINAL_26, RuleBook
 from ml.recipe.dosing import STEP, use_cap
-from ml.recipe.materials import JOINING_WORDS, POSITIONS, Material, normalise_term
-from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
+from ml.recipe.materials import (
+    JOINING_WORDS,
+    POSITIONS,
+    Material,
+    load_materials,
+    normalise_term,
+)
 from ml.recipe.naming import family_label
 from ml.recipe.vocabulary import (
     KNOWN_NOTES,
@@ -33,8 +39,8 @@ from ml.recipe.vocabulary import (
     is_plant_part,
     known_stand_ins,
     respelled,
-    singular_forms,
 )
+from ml.tokens import singular_forms
 
 REFERENCE_KEYS = {
     "top": ("top_notes", "top"),
@@ -146,7 +152,54 @@ def _labelled_by_its_row(material: Material) -> bool:
 def excluding_note(material: Material, brief: Brief) -> str | None:
     """The first of the brief's excluded notes that excludes the material (`excluded`)."""
     return next((note for note in brief.notes_exclude
-                 if any(_excludes(form, material) for form in _whole_forms(note))), None)
+                 if any(_excludes(form, material) for form in exclusion_forms(note))), None)
+
+
+@lru_cache(maxsize=1024)
+def exclusion_forms(note: str) -> tuple[str, ...]:
+    """The forms an excluded note leaves materials out by: its whole forms
+    (`_whole_forms`), or, when those name no shipped material, the longest runs of its
+    words that are notes ("bourbon vanilla", "vanilla pod": vanilla; "sicilian lemon":
+    lemon; "oud wood": oud, not the whole woody family; "white musk": musk). An exclusion
+    leaves out more rather than less: "bourbon vanilla" left every vanilla material in,
+    silently. () when no form names anything ("zorblax")."""
+    forms = _whole_forms(note)
+    if _excludes_any(forms):
+        return forms
+    split = [words for form in forms if 1 < len(words := form.split()) <= MAX_PART_WORDS]
+    for length in range(max(map(len, split), default=1) - 1, 0, -1):
+        parts = [part for words in split for part in _parts(words, length) if is_note(part)]
+        # a note before a family word: "oud wood" is oud, not every woody material; "white
+        # musk" has only the family word
+        for kept in ([p for p in parts if not is_family_word(p)], parts):
+            if kept and _excludes_any(kept):
+                return tuple(dict.fromkeys(kept))
+    return ()
+
+
+def _excludes_any(forms: Sequence[str]) -> bool:
+    return any(_excludes(form, material) for material in _shipped() for form in forms)
+
+
+@cache
+def _shipped() -> tuple[Material, ...]:
+    return tuple(m for m in load_materials() if not m.forbidden)
+
+
+def exclusion_notes(brief: Brief) -> list[str]:
+    """What a result should tell of an excluded note that names no material as written:
+    which of its words it was read as, or that it leaves nothing out."""
+    lines = []
+    for note in brief.notes_exclude:
+        forms = exclusion_forms(note)
+        if not forms:
+            lines.append(f"notes_exclude {note!r} names no note or material known here: "
+                         "it leaves nothing out")
+        elif normalise_term(note) not in forms and not set(forms) & set(_whole_forms(note)):
+            read = " and ".join(map(repr, forms))
+            lines.append(f"notes_exclude {note!r} names no material as written: read as "
+                         f"{read}, every such material is left out")
+    return lines
 
 
 # each odour family's group of notes in `ml.notes.GROUPS`
@@ -321,7 +374,7 @@ def excluded_by(note: str, brief: Brief) -> str | None:
     forms = set(_whole_forms(note))
     forms |= {head for form in list(forms) if (head := _head_word(form))}
     for exclusion in brief.notes_exclude:
-        for form in _whole_forms(exclusion):
+        for form in exclusion_forms(exclusion):
             if form in forms or forms & set(_group_keys(form)):
                 return exclusion
     return None

@@ -13,7 +13,7 @@ from ml.edit_distance import MIN_LENGTH, nearest
 from ml.notes import CHARACTER_GROUPS, GROUPS, RAIN_WORDS, SYNONYMS
 from ml.notes import material as note_of
 from ml.recipe.materials import load_materials, normalise_term
-from ml.tokens import singular
+from ml.tokens import singular_forms
 from ml.translation import korean_lexicon, translation_of
 
 # words that name an odour family of materials (`Material.odor_family`)
@@ -172,15 +172,6 @@ def is_note(text: str) -> bool:
     not enough: "sweet" (of sweet orange oil) is no note. Plurals count ("roses")."""
     return any(f in NOTE_WORDS or (f in _material_names() and not is_generic(f))
                for f in singular_forms(english_form(text)) if f)
-
-
-def singular_forms(form: str) -> tuple[str, ...]:
-    """A normalised note and the singulars its last word may have ("roses": rose,
-    "peonies": peony, "lilies": lily, "irises": iris, "peaches": peach)."""
-    if not form.endswith("s") or len(form) <= 3:
-        return (form,)
-    return tuple(dict.fromkeys((form, singular(form), form[:-1],
-                                *((form[:-2],) if form.endswith("es") else ()))))
 
 
 @cache

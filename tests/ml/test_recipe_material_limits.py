@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from ml.material_limits import ALLERGEN_FREE, NATURAL_ONLY, VEGAN
 from ml.recipe.brief import Brief, brief_notes
 from ml.recipe.formulator import FormulationError, Formulator
 from ml.recipe.generator import FormulatorGenerator
 from ml.recipe.materials import load_materials
-from ml.recipe.mood import ALLERGEN_FREE, NATURAL_ONLY, VEGAN, read_mood
+from ml.recipe.mood import read_mood
 from ml.recipe.pipeline import RecipePipeline
 from ml.recipe.selection import ANIMAL_SOURCES
 from ml.recipe.validator import validate

@@ -176,3 +176,78 @@ def test_not_too_sweet_outweighs_sweet(pipeline: SearchPipeline) -> None:
     assert result.interpreted["families"] == ["gourmand"]
     assert result.interpreted["english"] == "gourmand"
     assert "mood: sweet" not in result.interpreted["constraints"]
+
+
+# ---- material limits: the catalogue lists no ingredients, so it says it could not check ---
+@pytest.mark.parametrize(("query", "said", "unchecked"), [
+    ("hypoallergenic perfume for sensitive skin", ("'hypoallergenic'", "'for sensitive skin'"),
+     "allergens"),
+    ("vegan rose perfume", ("'vegan'",), "materials of animal origin"),
+    ("all natural, no synthetics woody scent", ("'all natural'", "'no synthetics'"),
+     "synthetic materials"),
+    ("저자극 향수", ("'저자극'",), "allergens"),
+    ("гипоаллергенные духи", ("'hypoallergenic'",), "allergens")])
+def test_a_material_limit_is_said_to_be_unchecked(pipeline: SearchPipeline, query: str,
+                                                  said: tuple[str, ...],
+                                                  unchecked: str) -> None:
+    """"hypoallergenic perfume" ranked perfumes as if the catalogue knew their allergens;
+    the result now says it cannot (and that a recipe brief can leave them out)."""
+    message = search(pipeline, query).message or ""
+    assert message.startswith("The catalogue does not list the perfumes' ingredients")
+    assert all(phrase in message for phrase in said), message
+    assert f"these hits are not screened for {unchecked}." in message
+
+
+def test_a_limit_said_not_to_matter_or_on_materials_gets_no_such_notice(
+        pipeline: SearchPipeline) -> None:
+    for query in ("doesn't have to be vegan, a warm amber", "fresh citrus for summer"):
+        assert "ingredients" not in (search(pipeline, query).message or "")
+    materials = search(pipeline, "hypoallergenic musk",
+                       filters=SearchFilters(kind="material"))
+    assert "ingredients" not in (materials.message or "")
+
+
+# ---- a filter's note as people write it -----------------------------------------------------
+def notes_of(pipeline: SearchPipeline, perfume_id: str) -> set[str]:
+    return set(pipeline.catalog.perfume(perfume_id).notes)
+
+
+@pytest.mark.parametrize(("query", "excluded", "read"), [
+    ("sweet gourmand", ["vanila"], "vanilla"),
+    ("sweet gourmand", ["bourbon vanilla"], "vanilla"),
+    ("sweet gourmand", ["vanilla bean"], "vanilla"),
+    ("woody", ["sandlewood"], "sandalwood")])
+def test_a_misspelt_or_qualified_excluded_note_excludes_its_note(
+        pipeline: SearchPipeline, query: str, excluded: list[str], read: str) -> None:
+    """They excluded nothing, silently: the top hits of "sweet gourmand" without "vanila"
+    all had vanilla."""
+    plain = search(pipeline, query, top_k=10)
+    assert any(read in notes_of(pipeline, i) for i in ids(plain)), "the test needs them"
+    result = search(pipeline, query, top_k=10, filters=SearchFilters(notes_exclude=excluded))
+    assert result.hits and not [i for i in ids(result) if read in notes_of(pipeline, i)]
+    assert f"filters.notes_exclude {excluded[0]!r} was read as {read!r}." in (
+        result.message or "")
+
+
+def test_an_excluded_note_that_names_nothing_is_said_to_exclude_nothing(
+        pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "woody", filters=SearchFilters(notes_exclude=["asdf"]))
+    assert result.hits and result.message == (
+        "filters.notes_exclude 'asdf' names no note of the catalogue: it excludes nothing.")
+    plain = search(pipeline, "woody", filters=SearchFilters(notes_exclude=["vanilla"]))
+    assert plain.message is None  # a note of the catalogue as written: nothing to say
+
+
+def test_a_misspelt_included_note_is_read_as_its_note(pipeline: SearchPipeline) -> None:
+    result = search(pipeline, "warm", filters=SearchFilters(notes_include=["vanila"]))
+    assert result.hits and all("vanilla" in notes_of(pipeline, i) for i in ids(result))
+    assert "filters.notes_include 'vanila' was read as 'vanilla'." in (result.message or "")
+
+
+@pytest.mark.parametrize(("query", "note"), [("irises", "iris"), ("peaches", "peach"),
+                                             ("roses", "rose"), ("lilies", "lily")])
+def test_a_plural_in_es_is_read_as_its_note(pipeline: SearchPipeline, query: str,
+                                            note: str) -> None:
+    """"irises" and "peaches" were not understood (the singular of "-es" was "irise")."""
+    result = search(pipeline, query)
+    assert result.interpreted["notes"] == [note] and result.message is None
