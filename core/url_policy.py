@@ -39,6 +39,10 @@ def nameable(host: str) -> bool:
     return True
 
 
+# a webhook URL's length at most (the common limit of browsers and servers)
+MAX_URL_CHARS = 2048
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -77,6 +81,8 @@ class UrlPolicy:
     def destination(self, url: str) -> tuple[str, str, int]:
         """The URL's scheme, host name and port, without resolving the name. Raises
         UrlRefused (or ValueError for a port out of range) when the URL itself is refused."""
+        if len(url) > MAX_URL_CHARS:  # it was stored, and sent back in every delivery
+            raise UrlRefused(f"webhook URL is longer than {MAX_URL_CHARS:,} characters")
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
         if scheme not in ("https", "http") or (scheme == "http" and not self.allow_http):
@@ -89,6 +95,8 @@ class UrlPolicy:
                              "empty label, or one over 63 characters)")
         if parts.username or parts.password:
             raise UrlRefused("webhook URLs may not carry credentials")
+        if parts.port == 0:
+            raise UrlRefused("webhook URL's port 0 is no port a receiver listens on")
         return scheme, host, parts.port or (443 if scheme == "https" else 80)
 
     def check(self, url: str) -> Target:

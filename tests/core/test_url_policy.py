@@ -75,3 +75,14 @@ def test_a_host_no_request_can_name_is_refused_before_resolving(url: str) -> Non
 
     with pytest.raises(UrlRefused, match="not a valid host name"):
         UrlPolicy.build(False, [], [], resolver).check(url)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("https://hooks.example:0/x", "port 0"),
+    ("https://hooks.example/" + "a" * 2100, "longer than 2,048 characters")])
+def test_a_url_no_receiver_can_have_is_refused(url: str, reason: str) -> None:
+    """Port 0 was accepted, and a 60,015-character URL was stored and sent back whole in
+    every delivery listing."""
+    with pytest.raises(UrlRefused, match=reason):
+        POLICY.check(url)
+    POLICY.check("https://hooks.example:8443/" + "a" * 2000)
