@@ -232,9 +232,11 @@ class StrictJsonRoute(APIRoute):
             self.dependant.dependencies.append(get_parameterless_sub_dependant(
                 depends=Depends(partial(_refuse_body_fields, query_names=query_names)),
                 path=self.path_format))
-        if query_names:  # a route that reads some parameters refuses others
+        # a route that reads some parameters refuses others; a route that reads a body
+        # refuses any (`POST /search/semantic?top_k=1000` answered with top_k 10)
+        if query_names or self.body_field is not None:
             self.dependant.dependencies.append(get_parameterless_sub_dependant(
-                depends=Depends(partial(_refuse_unknown_parameters, known=query_names)),
+                depends=Depends(_refusing_unknown_parameters(frozenset(query_names))),
                 path=self.path_format))
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -264,16 +266,26 @@ class StrictJsonRoute(APIRoute):
         return strict
 
 
-def _refuse_unknown_parameters(request: Request, known: set[str]) -> None:
+def _refusing_unknown_parameters(known: frozenset[str]) -> Callable[[Request], None]:
     """`GET /jobs?batch_id=x` listed every job: a parameter the route does not read was
     ignored, so a filter misspelt or imagined filtered nothing. It is a 422 naming it and
-    the ones the route reads."""
+    the ones the route reads. (A closure, not a partial: FastAPI read a partial's `known`
+    as a body field of the routes that take a body.)"""
+
+    def refuse(request: Request) -> None:
+        _refuse_unknown_parameters(request, known)
+
+    return refuse
+
+
+def _refuse_unknown_parameters(request: Request, known: frozenset[str]) -> None:
     unknown = [name for name in request.query_params if name not in known]
     if unknown:
+        reads = f"it reads {', '.join(sorted(known))}" if known else \
+            "it reads none: its input is the JSON body"
         raise RequestValidationError([{
             "loc": ("query", name[:100]), "type": "extra_forbidden",
-            "msg": f"not a parameter of this endpoint (it reads {', '.join(sorted(known))})"}
-            for name in unknown[:20]])
+            "msg": f"not a parameter of this endpoint ({reads})"} for name in unknown[:20]])
 
 
 def _refuse_body_fields(request: Request, query_names: set[str]) -> None:

@@ -454,3 +454,18 @@ def test_a_parameter_the_route_does_not_read_is_refused(client: TestClient,
     [error] = answer.json()["errors"]
     assert error["field"] == "query.batch_id" and "limit" in error["message"]
     assert client.get("/api/v1/jobs", params={"limit": 5}, headers=headers).status_code == 200
+
+
+def test_a_submit_refuses_query_parameters(client: TestClient, keys: dict[str, str]) -> None:
+    """`POST /search/semantic?top_k=1000` was a 202 searching the default 10: the caller
+    believed it had asked for 1,000."""
+    answer = client.post("/api/v1/search/semantic", params={"top_k": 1000},
+                         headers=auth(keys["alice"]), json={"query": "rose"})
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["errors"]
+    assert error["field"] == "query.top_k"
+    assert "it reads none: its input is the JSON body" in error["message"]
+    job = client.post("/api/v1/search/semantic", headers=auth(keys["alice"]),
+                      json={"query": "rose"}).json()
+    assert client.get(f"/api/v1/jobs/{job['id']}", params={"_": "123"},  # a cache buster
+                      headers=auth(keys["alice"])).status_code == 200
