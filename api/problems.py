@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -100,6 +101,15 @@ def _quota_exceeded(exc: QuotaExceeded) -> JSONResponse:
                    type="/problems/quota-exceeded", kind=exc.kind, limit=exc.cap)
 
 
+
+def _shown(text: object, limit: int = 100) -> str:
+    """An id from a request as an answer may show it: a character that is not printable
+    or that steers text direction (a NUL, U+202E) escaped, at most `limit` characters (a
+    404 echoed them raw: a client's UI showed the id spoofed)."""
+    shown = "".join(char if char.isprintable() and unicodedata.category(char) != "Cf"
+                    else char.encode("unicode_escape").decode("ascii") for char in str(text))
+    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
 # each domain error and how it reads over HTTP
 _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     StarletteHTTPException: lambda exc: problem(exc.status_code, _title(exc.status_code),
@@ -116,17 +126,17 @@ _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
                                      f"bodies are not accepted with Content-Encoding "
                                      f"{exc.args[0]}; send the JSON itself",
                                      headers={"Accept-Encoding": "identity"}),
-    JobNotFound: lambda exc: problem(404, "Not Found", f"no job {exc.args[0]}"),
-    BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {exc.args[0]}"),
+    JobNotFound: lambda exc: problem(404, "Not Found", f"no job {_shown(exc.args[0])}"),
+    BatchNotFound: lambda exc: problem(404, "Not Found", f"no batch {_shown(exc.args[0])}"),
     DeliveryNotFound: lambda exc: problem(
-        404, "Not Found", f"no webhook message {exc.args[0]} of this {exc.owner}"),
+        404, "Not Found", f"no webhook message {_shown(exc.args[0])} of this {exc.owner}"),
     TransitionRefused: lambda exc: problem(409, "Conflict", str(exc), job_status=exc.status),
     DeliveryInFlight: lambda exc: problem(409, "Conflict", str(exc)),
     InvalidDataset: lambda exc: problem(422, "Dataset is not valid",
                                         "see `errors` for each bad line", errors=exc.errors),
-    KeyNotFound: lambda exc: problem(404, "Not Found", f"no API key {exc.args[0]}"),
+    KeyNotFound: lambda exc: problem(404, "Not Found", f"no API key {_shown(exc.args[0])}"),
     ModelVersionNotFound: lambda exc: problem(404, "Not Found",
-                                              f"no model version {exc.args[0]}"),
+                                              f"no model version {_shown(exc.args[0])}"),
     VersionStateRefused: lambda exc: problem(409, "Conflict", str(exc),
                                              version_state=exc.state),
     IdempotencyConflict: lambda exc: problem(409, "Idempotency-Key reused", str(exc),

@@ -88,3 +88,14 @@ def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
     answer = client.post("/api/v1/generate/batch", json={"requests": [{}]})
     assert answer.status_code == 401
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_an_id_in_a_404_is_shown_escaped(client: TestClient,
+                                         keys: dict[str, IssuedKey]) -> None:
+    """A NUL or a right-to-left override in an unknown id came back raw in the 404's
+    detail: a client's UI showing it could be spoofed."""
+    answer = client.get("/api/v1/jobs/abc%00def%E2%80%AEgpj.exe", headers=auth(keys["alice"]))
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "no job abc\\x00def\\u202egpj.exe"
+    long = client.get(f"/api/v1/batches/{'b' * 300}", headers=auth(keys["alice"]))
+    assert long.status_code == 404 and len(long.json()["detail"]) < 120
