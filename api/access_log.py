@@ -2,7 +2,8 @@
 status and how long it took (uvicorn's own access line has no duration, and is turned off:
 `fragrance api`). Probes (`/healthz`, `/readyz`, `/metrics`) that succeed are logged at DEBUG
 only: a load balancer's probe every two seconds would bury the requests; a failing probe is
-logged like any request. The line carries the request's id (`api.request_ids`)."""
+logged like any request. The line carries the request's id (`api.request_ids`) and, once
+its API key was read, the caller's tenant."""
 
 from __future__ import annotations
 
@@ -41,10 +42,12 @@ def _write(scope: Scope, status: int, seconds: float) -> None:
         return
     client = scope.get("client")
     address = f"{client[0]}:{client[1]}" if client else "-"
-    request_id = (scope.get("state") or {}).get("request_id")
+    state = scope.get("state") or {}
+    # the caller's tenant, once its key was read: who is throttled, refused or slow
+    context = {name: state[name] for name in ("request_id", "tenant") if state.get(name)}
     log.log(level, '%s - "%s %s HTTP/%s" %d %.1f ms', address, printable(scope["method"]),
             request_target(scope), scope.get("http_version", "1.1"), status, seconds * 1000,
-            extra={"request_id": request_id} if request_id else None)
+            extra=context or None)
 
 
 MAX_TARGET = 2000  # characters of a request's target in its line; the rest is counted

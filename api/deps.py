@@ -39,17 +39,23 @@ KEY_REQUIRED = "an API key is required: Authorization: Bearer <key>"
 KEY_NOT_VALID = "the API key is not valid"
 
 
-async def principal_of(keys: KeyRing, api_key: str) -> Principal | None:
+async def principal_of(keys: KeyRing, api_key: str, state: dict[str, Any] | None = None
+                       ) -> Principal | None:
     """The key's principal (None: not valid), from the cache on the event loop, else read
-    on a thread (and cached)."""
-    return keys.cached(api_key) or await run_in_threadpool(keys.authenticate, api_key)
+    on a thread (and cached). `state`: the request's scope state, where the access log
+    finds the caller's tenant."""
+    principal = keys.cached(api_key) or await run_in_threadpool(keys.authenticate, api_key)
+    if principal is not None and state is not None:
+        state["tenant"] = principal.tenant_id
+    return principal
 
 
 async def get_principal(request: Request, credentials: Annotated[
         HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, KEY_REQUIRED)
-    principal = await principal_of(request.app.state.keys, credentials.credentials)
+    principal = await principal_of(request.app.state.keys, credentials.credentials,
+                                   request.scope.setdefault("state", {}))
     if principal is None:
         raise HTTPException(401, KEY_NOT_VALID)
     return principal

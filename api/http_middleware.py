@@ -104,7 +104,7 @@ class UploadsNeedAKey(HttpMiddleware):
         if scheme.lower() != "bearer" or not key.strip():
             await problem(401, "Unauthorized", KEY_REQUIRED)(scope, receive, send)
             return
-        principal = await principal_of(self.keys, key.strip())
+        principal = await principal_of(self.keys, key.strip(), scope.setdefault("state", {}))
         if principal is None:
             await problem(401, "Unauthorized", KEY_NOT_VALID)(scope, receive, send)
             return

@@ -36,3 +36,19 @@ def test_a_path_cannot_forge_log_lines_or_flood_the_log(
     assert "%0D%0Aforged" in query
     assert len(long_path) < MAX_TARGET + 200
     assert "more characters]" in long_path
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_request_s_line_names_the_caller_s_tenant_once_its_key_was_read(
+        client: TestClient, keys: dict[str, IssuedKey], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator could not tell which tenant was throttled, refused or slow: only the
+    workers' lines named one."""
+    caplog.set_level(logging.INFO, logger="api.access")
+    assert client.get("/api/v1/jobs", headers=auth(keys["alice"])).status_code == 200
+    assert client.post("/api/v1/training", headers=auth(keys["alice"]),
+                       json={"target": "embedding"}).status_code == 403  # a scope lacking
+    assert client.get("/api/v1/jobs").status_code == 401
+    listed, refused, anonymous = [r for r in caplog.records if r.name == "api.access"]
+    assert listed.tenant == refused.tenant == keys["alice"].tenant_id  # type: ignore[attr-defined]
+    assert getattr(anonymous, "tenant", None) is None
