@@ -68,6 +68,11 @@ WEBHOOK_DELIVERY_SECONDS = Histogram("fragrance_webhook_delivery_seconds",
                                      "Time from a webhook message entering the outbox to "
                                      "its delivery", buckets=SECONDS)
 
+# beat hides maintenance runs from Flower (workers.beat): this says when one last finished,
+# so a dead beat or maintenance worker is seen (it logged nothing while idle)
+MAINTENANCE_LAST_RUN = Gauge("fragrance_maintenance_last_run_timestamp_seconds",
+                             "When maintenance.recover last finished a run (Unix time)",
+                             multiprocess_mode="max")
 SEARCH_CACHE_LOOKUPS = Counter("fragrance_search_cache_lookups_total",
                                "Search submits looked up in the result cache, by outcome "
                                "(hit: answered at submit time)", ["outcome"])

@@ -16,6 +16,7 @@ from typing import Any
 from celery import shared_task
 
 from core.dispatch import Dispatched
+from core.metrics import MAINTENANCE_LAST_RUN
 from tasks.context import context_of
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def recover(self: Any) -> dict[str, int]:
     if lost_workers or republished:
         log.warning("%s of lost workers back to their backlog; %s published again",
                     _count(len(lost_workers), "job"), _count(len(republished), "lost message"))
+    MAINTENANCE_LAST_RUN.set_to_current_time()
     return {"requeued_lost": len(lost_workers), "republished_lost": len(republished)}
 
 
