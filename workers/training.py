@@ -207,6 +207,9 @@ class TrainingRuns:
             metrics={"before": before, "after": after, "gate": gate.to_dict()},
             tenant_id=tenant_id, job_id=job_id, parent_id=plan["parent_id"])
         promote = request.auto_promote and gate.passed and version.state == "candidate"
+        if request.auto_promote and not gate.passed:  # the job succeeds: only this says it
+            log.warning("%s version %s stays a candidate: the promotion gate refused it (%s)",
+                        request.target, version.id, gate.reason)
         losses = trained["loss_history"]
         # no server path in the result: the version id names the model, and the run's base
         # may be a version another tenant trained (an operator's deployment default)
