@@ -444,8 +444,21 @@ class QueryParser:
         after "than" ("something sweeter than Libre", "less sweet than Libre") is the
         reference; the comparison is read as ever (avoided, or wished for)."""
         for i in range(1, len(units) - 1):
-            if units[i].value == "than" and units[i - 1].kind in ELEMENTS:
+            if units[i].value == "than" and (units[i - 1].kind in ELEMENTS
+                                             or tokens[units[i - 1].start] in COMPARATIVES):
                 span = _like_span(units, i, 1)
+                if i in roles.price:  # "less than 100 euros" is a price
+                    continue
+                if self._resolve(units, tokens, span) is None and (
+                        unknown := _unknown(units, span)) and not self._described(units,
+                                                                                 unknown):
+                    # "fresher than zorblax": no perfume is called so; it was searched as
+                    # words, with no message (as "like zorblax" has)
+                    words = _words(units, tokens, span)
+                    roles.found = Reference(" ".join(words), None,
+                                            tuple(self._names.suggestions(words)))
+                    roles.reference = {*span, i}
+                    return
             elif units[i].value == "but" and (
                     tokens[units[i + 1].start] in COMPARATIVES
                     # "Sauvage but for women": Sauvage's neighbours for women (it listed

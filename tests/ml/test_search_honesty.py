@@ -251,3 +251,18 @@ def test_a_plural_in_es_is_read_as_its_note(pipeline: SearchPipeline, query: str
     """"irises" and "peaches" were not understood (the singular of "-es" was "irise")."""
     result = search(pipeline, query)
     assert result.interpreted["notes"] == [note] and result.message is None
+
+
+@pytest.mark.parametrize("query", ["fresher than zorblax", "less sweet than zorblax"])
+def test_a_comparison_with_an_unknown_perfume_says_so(pipeline: SearchPipeline,
+                                                      query: str) -> None:
+    """"fresher than zorblax" answered hits and no message; "like zorblax" says no perfume
+    has that name."""
+    result = search(pipeline, query)
+    like = search(pipeline, "like zorblax")
+    assert result.message and "zorblax" in result.message
+    assert result.message == like.message and ids(result) == ids(like)
+
+
+def test_a_comparison_with_everyday_words_is_no_reference(pipeline: SearchPipeline) -> None:
+    assert search(pipeline, "something lighter than usual").message is None
