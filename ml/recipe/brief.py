@@ -350,12 +350,17 @@ class Brief:
         a word naming an odour family the brief's family is made of ("floral" in a floral
         brief). The formula holds them as requested notes where a material stands for them;
         unlike a note of ``notes_include``, one that none does is said, not refused."""
+        return self.named_in_mood[:MAX_MOOD_NOTES]
+
+    @property
+    def named_in_mood(self) -> tuple[str, ...]:
+        """Every note the mood names as `mood_notes` counts them, past its cap too."""
         asked = {note.casefold() for note in self.notes_include}
         defining = {family for family, weight in FAMILY_PROFILES[self.fragrance_family].items()
                     if weight >= DEFINING_WEIGHT}
-        notes = [note for note in read_mood(self.mood).named if note.casefold() not in asked
-                 and ODOUR_FAMILY_WORDS.get(english_form(note)) not in defining]
-        return tuple(notes[:MAX_MOOD_NOTES])
+        return tuple(note for note in read_mood(self.mood).named
+                     if note.casefold() not in asked
+                     and ODOUR_FAMILY_WORDS.get(english_form(note)) not in defining)
 
     @property
     def moods(self) -> tuple[str, ...]:
@@ -422,13 +427,22 @@ def _mood_notes(brief: Brief) -> list[str]:
     reading = read_mood(brief.mood)
     lines = []
     if reading.excluded:
-        phrases = " and ".join(repr(p) for p in reading.phrases)
+        phrases = " and ".join(repr(p) for p in dict.fromkeys(reading.phrases))
         lines.append(f"the mood's {phrases} read as notes_exclude: "
                      f"{', '.join(reading.excluded)}")
     if named := brief.mood_notes:
         lines.append(f"the mood names {', '.join(map(repr, named))}: held as requested notes")
+    if beyond := brief.named_in_mood[MAX_MOOD_NOTES:]:  # they were left out without a word
+        lines.append(f"the mood also names {', '.join(map(repr, beyond))}: a formula holds "
+                     f"at most {MAX_MOOD_NOTES} of a mood's notes; ask for these in "
+                     "notes_include")
     for limit, said in _limits_said(reading):
         lines.append(f"the mood's {said} read as: {LIMIT_MEANINGS[limit]}")
+    stated = [*reading.amounts, *(note for note in brief.notes_include if "%" in note)]
+    if stated:
+        lines.append(f"the brief's amounts ({', '.join(map(repr, stated))}) are not applied: "
+                     "the formula doses each material within its usual use level and the "
+                     "IFRA limits")
     if reading.concentration:
         slug, phrase = reading.concentration
         made = CONCENTRATIONS[str(brief.concentration)]

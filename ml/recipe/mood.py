@@ -99,6 +99,9 @@ class MoodReading:
     # the concentration it names, as (its slug, the phrase): "an extrait de parfum" was
     # pasted into the description of an eau de parfum
     concentration: tuple[str, str] | None = None
+    # the amounts it states ("20% oud": "20%"), which no formula takes from a brief: left
+    # out of `mood` ("A 20% oud woody eau de parfum" described 1.2 % of agarwood)
+    amounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ def read_mood(mood: str) -> MoodReading:
     taken: set[int] = {i for span, _ in limited for i in span}
     strength = _concentration_at(words, taken)
     taken.update(strength[0] if strength else ())
+    amounts = [span for span in _amounts(words) if not taken.intersection(span)]
+    taken.update(i for span in amounts for i in span)
     for i in range(len(words)):
         if i in taken:
             continue
@@ -144,7 +149,21 @@ def read_mood(mood: str) -> MoodReading:
                        tuple((limit, _phrase(mood, tokens, span))
                              for span, limit in limited if limit),
                        (strength[1], _phrase(mood, tokens, strength[2]))
-                       if strength else None)
+                       if strength else None,
+                       tuple(_phrase(mood, tokens, span) for span in amounts))
+
+
+def _amounts(words: Sequence[str]) -> list[list[int]]:
+    """The spans of "<number> %" and "<number> percent" ("20%", "20 percent", "0.5%")."""
+    found: list[list[int]] = []
+    for i, word in enumerate(words):
+        if not word.isdigit() or (found and i <= found[-1][-1]):
+            continue
+        j = i + 2 if i + 2 < len(words) and words[i + 1] in ".," and words[i + 2].isdigit() \
+            else i
+        if j + 1 < len(words) and words[j + 1] in ("%", "percent", "pct"):
+            found.append(list(range(i, j + 2)))
+    return found
 
 
 _CONCENTRATION_WORDS = {tuple(name.split()): slug for name, slug in MOOD_NAMES.items()}

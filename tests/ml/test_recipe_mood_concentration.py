@@ -53,3 +53,36 @@ def test_the_brief_s_own_concentration_wins_and_the_result_says_so() -> None:
     assert outcome.brief.concentration == "edp"
     assert ("the mood's 'body mist' asks for Eau Fraîche; concentration 'edp' (or the "
             "product type) wins: the formula is dosed at 15 %") in outcome.notes
+
+
+def test_a_long_mood_says_which_of_its_notes_it_left_and_names_each_exclusion_once() -> None:
+    """A 1,000-character mood held four of its seven notes and dropped the rest without a
+    word; its "no vanilla, no coconut", said three times, was echoed three times."""
+    mood = ("incense and leather, a touch of saffron, dark rose and plum, oud and labdanum, "
+            "no vanilla, no coconut. " * 3)
+    outcome = PIPELINE.run(Brief("amber", mood=mood, seed=1))
+    assert ("the mood's 'no vanilla' and 'no coconut' read as notes_exclude: vanilla, "
+            "coconut") in outcome.notes
+    beyond = [line for line in outcome.notes if line.startswith("the mood also names")]
+    assert beyond and "'labdanum'" in beyond[0] and "notes_include" in beyond[0]
+
+
+@pytest.mark.parametrize(("mood", "amounts", "left"), [
+    ("20% oud, very smoky", ("20%",), "oud, very smoky"),
+    ("a 0.5 % touch of rose", ("0.5 %",), "a touch of rose"),
+    ("oud 20 percent", ("20 percent",), "oud"),
+    ("100% natural and cozy", (), "cozy")])  # a material limit, not an amount
+def test_an_amount_in_the_mood_is_read_and_left_out_of_the_mood(
+        mood: str, amounts: tuple[str, ...], left: str) -> None:
+    reading = read_mood(mood)
+    assert reading.amounts == amounts and reading.mood == left
+
+
+def test_the_result_says_the_brief_s_amounts_are_not_applied() -> None:
+    """"20% oud" was pasted into the description of a formula with 1.2 % agarwood."""
+    outcome = PIPELINE.run(Brief("woody", mood="20% oud, very smoky",
+                                 notes_include=["10% sandalwood"], seed=1))
+    assert outcome.formula is not None and "20%" not in outcome.formula.description
+    assert ("the brief's amounts ('20%', '10% sandalwood') are not applied: the formula "
+            "doses each material within its usual use level and the IFRA limits"
+            ) in outcome.notes
