@@ -100,3 +100,17 @@ def test_an_unreachable_registry_keeps_the_served_version() -> None:
 
     fakes.registry_down = True
     assert versions.for_tenant("a").version_id == "v1"
+
+
+def test_a_version_s_load_is_logged_when_it_starts_and_when_it_is_ready(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The log said a version began loading; an index that took 40 s to build never said
+    it was done."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="workers.served_versions")
+    fakes = Fakes(serving={"a": "v1"})
+    fakes.versions().for_tenant("a")
+    lines = [r.getMessage() for r in caplog.records if r.name == "workers.served_versions"]
+    assert lines[0].endswith("loading version v1")
+    assert lines[1].split(": ", 1)[1].startswith("version v1 ready in ")
