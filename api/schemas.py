@@ -31,6 +31,7 @@ from ml.recipe.brief import (
 )
 from ml.recipe.concentration import normalise_concentration
 from ml.training.examples import MAX_BATCH_SIZE
+from ml.vocabulary import FAMILIES, FAMILY_GROUPS
 
 Family = Literal["floral", "soft_floral", "floral_amber", "soft_amber", "amber", "woody_amber",
                  "woods", "mossy_woods", "dry_woods", "aromatic", "citrus", "water", "green",
@@ -87,9 +88,10 @@ def _restated(error: Any, message: str) -> InitErrorDetails:
 
 
 class SearchFiltersIn(Strict):
-    """Each list filter takes one value or a list of them; a family may be a wheel family or
-    a plain family word as briefs take it ("woody", "chypre", "aquatic", "우디"), a gender
-    or season a plain word too ("women", "fall")."""
+    """Each list filter takes one value or a list of them; a family may be a wheel family, a
+    group of the wheel ("woody", "fresh": each of its families) or a plain family word as
+    briefs take it ("chypre", "aquatic", "우디"), a gender or season a plain word too
+    ("women", "fall")."""
 
     # no list longer than what it can name (a repeated value is harmless, a million are not)
     family: list[Family] | None = Field(default=None, max_length=len(get_args(Family)))
@@ -106,6 +108,11 @@ class SearchFiltersIn(Strict):
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or info.field_name not in _PLAIN_WORDS:
             return values
+        if info.field_name == "family":  # a wheel group names its families ("woody": the
+            # woods, mossy and dry woods; "fresh": citrus, water, green, aromatic, fruity)
+            values = [family for v in values for family in (
+                FAMILY_GROUPS.get(plain_word(v), (v,)) if isinstance(v, str)
+                and plain_word(v) not in FAMILIES else (v,))]
         return [_PLAIN_WORDS[info.field_name](v) if isinstance(v, str) else v for v in values]
 
     @field_validator("notes_include", "notes_exclude")

@@ -206,9 +206,14 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
         "query": "oud", "filters": {"family": "woody", "season": "fall", "gender": "women",
                                     "notes_exclude": "vanilla"}})
     assert loose.status_code == 202, loose.text
-    assert loose.json()["input"]["filters"] == {
-        "family": ["woods"], "season": ["autumn"], "gender": ["feminine"],
-        "notes_exclude": ["vanilla"]}
+    assert loose.json()["input"]["filters"] == {  # "woody": the wheel's woody group (it
+        # was the Woods family alone, and "fresh" Citrus alone)
+        "family": ["woods", "mossy_woods", "dry_woods"], "season": ["autumn"],
+        "gender": ["feminine"], "notes_exclude": ["vanilla"]}
+    fresh = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "summer", "filters": {"family": "fresh"}})
+    assert fresh.json()["input"]["filters"]["family"] == ["aromatic", "citrus", "water",
+                                                          "green", "fruity"]
     wheel = client.post(SEARCH, headers=auth(keys["alice"]), json={
         "query": "oud", "filters": {"family": ["chypre", "water", "플로럴"]}})
     assert wheel.json()["input"]["filters"]["family"] == ["mossy_woods", "water", "floral"]
