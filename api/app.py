@@ -117,7 +117,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
     app.state.validations = TenantLanes("formula validations")
-    app.state.dataset_checks = TenantLanes("training dataset checks", waiting=4)
+    app.state.uploads = TenantLanes("uploads", running=2, waiting=4)
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
     # an open event stream's key is checked as often as a request's may be cached
     app.state.held = HeldAnswers(api.max_streams_per_tenant, app.state.keys.inactive,
@@ -157,7 +157,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
                        max_upload_bytes=api.max_upload_body_bytes, uploads=frozenset(UPLOAD_PATHS),
                        max_buffered_bytes=api.max_buffered_body_bytes)
-    app.add_middleware(UploadsNeedAKey, uploads=UPLOAD_PATHS, keys=app.state.keys)
+    app.add_middleware(UploadsNeedAKey, uploads=UPLOAD_PATHS, keys=app.state.keys,
+                       lanes=app.state.uploads)
     app.add_middleware(QueryParameters)
     app.add_middleware(SingleHeaders)
     # inside the request id and the metrics: a preflight carries an id and is counted

@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import KEY_NOT_VALID, KEY_REQUIRED, lacks_scope, principal_of
+from api.lanes import TenantLaneFull, TenantLanes
 from api.problems import problem
 from core.keys import KeyRing
 
@@ -85,15 +86,17 @@ class SingleHeaders(HttpMiddleware):
 
 class UploadsNeedAKey(HttpMiddleware):
     """An upload (a batch's briefs, a training set's lines: up to `max_upload_body_bytes`)
-    is received only with a valid API key that has the upload's scope. FastAPI reads a body
+    is received only with a valid API key that has the upload's scope, and a few at a time
+    per tenant (`lanes`: beyond, a 429). FastAPI reads a body
     before the route's key check, so clients without a key could fill the process's budget
     for uploads being received (`BodySizeLimit`) and every tenant's batch submit was a 503.
     `uploads` maps each upload's path to the scope its route requires. The key's principal
     is cached by the check (the route's own check then reads no database)."""
 
-    def __init__(self, app: ASGIApp, uploads: Mapping[str, str], keys: KeyRing) -> None:
+    def __init__(self, app: ASGIApp, uploads: Mapping[str, str], keys: KeyRing,
+                 lanes: TenantLanes) -> None:
         super().__init__(app)
-        self.uploads, self.keys = uploads, keys
+        self.uploads, self.keys, self.lanes = uploads, keys, lanes
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] not in self.uploads or scope["method"] != "POST":
@@ -112,4 +115,12 @@ class UploadsNeedAKey(HttpMiddleware):
         if not principal.allows(needed):
             await problem(403, "Forbidden", lacks_scope(needed))(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        # a tenant's uploads are received, parsed and checked a few at a time (`lanes`):
+        # two dozen 15 MB training uploads at once held another tenant's GET for 2.5 s
+        try:
+            async with self.lanes.slot(principal.tenant_id):
+                await self.app(scope, receive, send)
+        except TenantLaneFull as full:
+            await problem(429, "Too Many Concurrent Requests", str(full),
+                          headers={"Retry-After": "1"},
+                          type="/problems/too-many-concurrent")(scope, receive, send)

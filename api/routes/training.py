@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from api import examples
 from api.datasets import training_input
 from api.deps import TrainingSubmitter
-from api.lanes import TenantLanes
 from api.openapi import submitted
 from api.params import IdempotencyKey, PreferWait
 from api.results import TrainingJob
@@ -20,16 +19,14 @@ from api.submitting import submit_and_answer
 from core.states import JobKind
 
 
-async def checked_input(request: Request, tenant_id: str, body: TrainingIn) -> dict[str, Any]:
-    """The job input, an uploaded dataset checked line by line on a thread, in the
-    tenant's lane (api.lanes): six uploads of 15 MB checked on the event loop held every
-    other tenant's `GET /jobs` for up to 8 s."""
+async def checked_input(request: Request, body: TrainingIn) -> dict[str, Any]:
+    """The job input, an uploaded dataset checked line by line on a thread (six uploads of
+    15 MB checked on the event loop held every other tenant's `GET /jobs` for up to 8 s;
+    a tenant's uploads are few at a time: `api.http_middleware.UploadsNeedAKey`)."""
     max_lines = int(request.app.state.training_max_dataset_lines)
     if body.dataset_lines is None:
         return training_input(body, max_lines)
-    lanes: TenantLanes = request.app.state.dataset_checks
-    async with lanes.slot(tenant_id):
-        return await run_in_threadpool(training_input, body, max_lines)
+    return await run_in_threadpool(training_input, body, max_lines)
 
 
 router = APIRouter(prefix="/api/v1", tags=["training"], route_class=StrictJsonRoute)
@@ -46,6 +43,6 @@ async def submit_training(body: Annotated[TrainingIn, Body(openapi_examples=exam
     The job reports `progress` events with the step and loss; its result names the new
     model version and its evaluation before and after. `Prefer: wait=N` answers 200 with the
     finished job if it finishes within N s (a short run, say)."""
-    payload = await checked_input(request, caller.tenant_id, body)
+    payload = await checked_input(request, body)
     return await submit_and_answer(request, response, caller, JobKind.TRAINING, body,
                                    payload, idempotency_key, prefer)

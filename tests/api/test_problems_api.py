@@ -67,7 +67,8 @@ def test_an_upload_without_a_valid_key_is_refused_before_its_body_is_read(
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    guard = UploadsNeedAKey(inner, UPLOAD_PATHS, app.state.keys)  # type: ignore[arg-type]
+    guard = UploadsNeedAKey(inner, UPLOAD_PATHS, app.state.keys,  # type: ignore[arg-type]
+                            app.state.uploads)
 
     def call(path: str, key: str | None) -> None:
         headers = [(b"authorization", f"Bearer {key}".encode())] if key else []

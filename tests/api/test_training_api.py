@@ -233,9 +233,10 @@ def test_a_dataset_is_checked_off_the_event_loop_in_the_tenant_s_lane(
         api: TestClient, trainer: IssuedKey, key_ring: KeyRing,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Six 15 MB uploads were checked line by line on the event loop: another tenant's
-    `GET /jobs` waited up to 8 s. The check now runs on a thread, one at a time per tenant
-    (api.lanes): while one is held, the other tenant is answered and the same tenant's
-    uploads beyond its lane are a 429."""
+    `GET /jobs` waited up to 8 s. The check now runs on a thread, and a tenant's uploads are
+    received a few at a time (api.lanes, held from before the body is read): while they
+    are held, the other tenant is answered and the same tenant's uploads beyond its lane
+    are a 429."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
@@ -252,11 +253,12 @@ def test_a_dataset_is_checked_off_the_event_loop_in_the_tenant_s_lane(
     monkeypatch.setattr(training, "training_input", held)
     other = key_ring.issue("other-tenant", ["search"])
     body = {"target": "embedding", "dataset_lines": PAIRS}
-    lanes = api.app.state.dataset_checks  # type: ignore[attr-defined]
+    lanes = api.app.state.uploads  # type: ignore[attr-defined]
     with ThreadPoolExecutor(lanes.running + lanes.waiting) as pool:
         queued = [pool.submit(api.post, "/api/v1/training", headers=auth(trainer), json=body)
                   for _ in range(lanes.running + lanes.waiting)]
-        assert started.acquire(timeout=10)
+        for _ in range(lanes.running):
+            assert started.acquire(timeout=10)
         answer = api.get("/api/v1/jobs", headers=auth(other))
         assert answer.status_code == 200, answer.text  # the event loop is free
         for _ in range(50):
