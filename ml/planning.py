@@ -220,8 +220,9 @@ class Planner:
                     continue
                 read = [n for n in self._read_notes(note) if self._written_names(n) & known]
                 if read:
+                    more = f" and {len(read) - 6} more" if len(read) > 6 else ""
                     lines.append(f"filters.{name} {note!r} was read as "
-                                 f"{' and '.join(map(repr, read))}.")
+                                 f"{', '.join(map(repr, read[:6]))}{more}.")
                 elif name == "notes_exclude":
                     lines.append(f"filters.notes_exclude {note!r} names no note of the "
                                  "catalogue: it excludes nothing.")

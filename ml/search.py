@@ -43,6 +43,7 @@ from ml.indexing import (
 from ml.knowledge import Catalog
 from ml.lexical import Bm25
 from ml.likeness import Likeness
+from ml.notes import CHARACTER_GROUPS, GROUPS
 from ml.planning import Plan, Planner
 from ml.query import QueryInterpreter
 from ml.ranking import (
@@ -125,7 +126,12 @@ class SearchPipeline:
         """The notes a filter's note names when the query parser reads it ("vanila",
         "bourbon vanilla": vanilla; "ваниль": vanilla), for one it names as written."""
         parse = self._interpreter.interpret(text).parse
-        return tuple(dict.fromkeys(note for options in parse.notes for note in options))
+        # a character names its group's notes ("spicy": cinnamon, clove...; "floral": the
+        # flowers): a filter of one excluded nothing
+        grouped = [note for character in parse.characters
+                   for note in CHARACTER_GROUPS.get(character) or GROUPS.get(f"{character}s", ())]
+        return tuple(dict.fromkeys([*(note for options in parse.notes for note in options),
+                                    *grouped]))
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResult]:
         """One result per request, in order; one encoder call for all of them."""

@@ -166,6 +166,22 @@ def _amounts(words: Sequence[str]) -> list[list[int]]:
     return found
 
 
+# words that refuse the concentration they come with: before it ("not an extrait", "no
+# parfum please", "anything but a parfum", "without the edp") or after it ("extrait de
+# parfum is too strong for me"): it was applied (a parfum at 20 % for "not an extrait")
+_REFUSING_BEFORE = frozenset({"not", "no", "never", "without", "nor", "hate", "dislike",
+                              "avoid", "except", "besides", "instead"})
+_REFUSING_AFTER = frozenset({"too", "overpowering", "overwhelming"})
+
+
+def _refused_strength(words: Sequence[str], name: Sequence[int]) -> bool:
+    before = words[max(0, name[0] - 3):name[0]]
+    after = words[name[-1] + 1:name[-1] + 4]
+    return bool(_REFUSING_BEFORE.intersection(before)) or ("but" in before and (
+        "anything" in before or "everything" in before)) or bool(
+        _REFUSING_AFTER.intersection(after))
+
+
 _CONCENTRATION_WORDS = {tuple(name.split()): slug for name, slug in MOOD_NAMES.items()}
 _MAX_CONCENTRATION_WORDS = max(map(len, _CONCENTRATION_WORDS))
 _ARTICLES = frozenset({"a", "an", "the"})
@@ -186,6 +202,8 @@ def _concentration_at(words: Sequence[str], taken: set[int]
                 if (slug := _CONCENTRATION_WORDS.get(tuple(words[k] for k in span))):
                     best = (list(range(i, j + 1)), slug)
             j += 1
+        if best is not None and _refused_strength(words, best[0]):
+            continue  # "not an extrait", "anything but a parfum", "edp is too strong"
         if best is not None:
             name, slug = best
             start = name[0]  # with the words of strength and the article before it

@@ -168,7 +168,10 @@ def exclusion_forms(note: str) -> tuple[str, ...]:
         return forms
     split = [words for form in forms if 1 < len(words := form.split()) <= MAX_PART_WORDS]
     for length in range(max(map(len, split), default=1) - 1, 0, -1):
-        parts = [part for words in split for part in _parts(words, length) if is_note(part)]
+        # each run as written or in the singular ("sicilian lemons": lemon)
+        parts = [one for words in split for part in _parts(words, length)
+                 for one in ([o for o in singular_forms(part)[1:] if is_note(o)]
+                             or [part] * is_note(part))]
         # a note before a family word: "oud wood" is oud, not every woody material; "white
         # musk" has only the family word
         for kept in ([p for p in parts if not is_family_word(p)], parts):
@@ -195,10 +198,13 @@ def exclusion_notes(brief: Brief) -> list[str]:
         if not forms:
             lines.append(f"notes_exclude {note!r} names no note or material known here: "
                          "it leaves nothing out")
-        elif normalise_term(note) not in forms and not set(forms) & set(_whole_forms(note)):
+        elif not set(forms) & set(_whole_forms(note)):
             read = " and ".join(map(repr, forms))
             lines.append(f"notes_exclude {note!r} names no material as written: read as "
                          f"{read}, every such material is left out")
+        elif not _excludes_any([normalise_term(note)]):  # "vanila", "roses", "바닐라"
+            read = next(form for form in forms if _excludes_any([form]))
+            lines.append(f"notes_exclude {note!r} read as {read!r}")
     return lines
 
 

@@ -12,7 +12,7 @@ from ml.recipe.brief import Brief
 from ml.recipe.generator import FormulatorGenerator
 from ml.recipe.materials import load_materials
 from ml.recipe.pipeline import RecipePipeline
-from ml.recipe.selection import excluded, exclusion_forms
+from ml.recipe.selection import excluded, exclusion_forms, exclusion_notes
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +23,8 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK)
 @pytest.mark.parametrize(("note", "read"), [
     ("bourbon vanilla", ("vanilla",)), ("vanilla pod", ("vanilla",)),
     ("Tahitian vanilla", ("vanilla",)), ("sicilian lemon", ("lemon",)),
-    ("white musk", ("musk",)), ("oud wood", ("oud",)), ("zorblax", ())])
+    ("white musk", ("musk",)), ("oud wood", ("oud",)), ("zorblax", ()),
+    ("sicilian lemons", ("lemon",)), ("white musks", ("musk",))])  # plurals left lemon in
 def test_an_excluded_note_that_names_no_material_is_read_by_its_note_words(
         note: str, read: tuple[str, ...]) -> None:
     assert exclusion_forms(note) == read
@@ -65,3 +66,12 @@ def test_an_exclusion_that_names_nothing_is_said_to_leave_nothing_out() -> None:
     assert outcome.status == "succeeded"
     assert ("notes_exclude 'zorblax' names no note or material known here: it leaves "
             "nothing out") in outcome.notes
+
+
+def test_a_misspelt_or_foreign_exclusion_says_how_it_was_read() -> None:
+    """"vanila" excluded vanilla, and `notes` said nothing of how it was read."""
+    notes = exclusion_notes(Brief("citrus", notes_exclude=["vanila", "bergamont", "바닐라",
+                                                           "vanilla"]))
+    assert notes == ["notes_exclude 'vanila' read as 'vanilla'",
+                     "notes_exclude 'bergamont' read as 'bergamot'",
+                     "notes_exclude '바닐라' read as 'vanilla'"]

@@ -25,6 +25,11 @@ PIPELINE = RecipePipeline(FormulatorGenerator(BOOK), BOOK)
     ("romantic eau-de-parfum", "edp", "romantic"),
     ("fresh edt for the office", "edt", "fresh for the office"),
     ("a perfume for date night", None, "a perfume for date night"),  # any strength
+    # refused, not asked for (each was made a parfum at 20 %)
+    ("not an extrait", None, "not an extrait"),
+    ("anything but a parfum", None, "anything but a parfum"),
+    ("i find extrait de parfum too strong", None, "i find extrait de parfum too strong"),
+    ("no extrait please, an eau de toilette", "edt", "no extrait"),
     ("a cozy evening", None, "a cozy evening")])
 def test_the_mood_s_concentration_is_read_and_left_out_of_the_mood(
         mood: str, slug: str | None, left: str) -> None:

@@ -266,3 +266,16 @@ def test_a_comparison_with_an_unknown_perfume_says_so(pipeline: SearchPipeline,
 
 def test_a_comparison_with_everyday_words_is_no_reference(pipeline: SearchPipeline) -> None:
     assert search(pipeline, "something lighter than usual").message is None
+
+
+@pytest.mark.parametrize(("excluded", "note"), [("spicy", "cinnamon"), ("floral", "rose"),
+                                                ("fruity", "peach")])
+def test_a_character_in_an_exclude_filter_excludes_its_group(
+        pipeline: SearchPipeline, excluded: str, note: str) -> None:
+    """`notes_exclude: ["spicy"]` said it "excludes nothing": 14 of 20 hits had cinnamon."""
+    plain = search(pipeline, "warm evening", top_k=20)
+    assert any(note in notes_of(pipeline, i) for i in ids(plain)), "the test needs them"
+    result = search(pipeline, "warm evening", top_k=20,
+                    filters=SearchFilters(notes_exclude=[excluded]))
+    assert result.hits and not [i for i in ids(result) if note in notes_of(pipeline, i)]
+    assert f"filters.notes_exclude {excluded!r} was read as " in (result.message or "")
