@@ -278,8 +278,13 @@ def _refusing_unknown_parameters(known: frozenset[str]) -> Callable[[Request], N
     return refuse
 
 
+# what a browser client adds to a GET so no cache answers it (jQuery's `cache: false`)
+CACHE_BUSTER = "_"
+
+
 def _refuse_unknown_parameters(request: Request, known: frozenset[str]) -> None:
-    unknown = [name for name in request.query_params if name not in known]
+    unknown = [name for name in request.query_params
+               if name not in known and (name != CACHE_BUSTER or request.method != "GET")]
     if unknown:
         reads = f"it reads {', '.join(sorted(known))}" if known else \
             "it reads none: its input is the JSON body"
