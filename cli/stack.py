@@ -329,14 +329,23 @@ def _wait(probe: Any, what: str, timeout: float = 30.0) -> None:
 
 
 def development_key(settings: Any) -> str:
+    from sqlalchemy.exc import IntegrityError
+
     from core.database import make_engine, make_session_factory
     from core.keys import KeyRing
 
-    if DEV_KEY_FILE.exists():
-        return DEV_KEY_FILE.read_text().strip()
     ring = KeyRing(make_session_factory(make_engine(settings.database_url)))
-    issued = ring.issue("development", ["search", "generate", "training", "admin"],
-                        tenant_id="dev", api_key=settings.dev_api_key or None)
+    kept = DEV_KEY_FILE.read_text().strip() if DEV_KEY_FILE.exists() else None
+    if kept and ring.authenticate(kept) is not None:
+        return kept
+    # none yet; or the job store was reset (var/fragrance.db removed) and the banner printed
+    # a key every request answered 401 to: the same key again; or it was revoked: a new one
+    scopes = ["search", "generate", "training", "admin"]
+    try:
+        issued = ring.issue("development", scopes, tenant_id="dev",
+                            api_key=kept or settings.dev_api_key or None)
+    except IntegrityError:  # revoked: the store still holds it
+        issued = ring.issue("development", scopes, tenant_id="dev")
     private_state_folder()
     for path, secret in ((DEV_WEBHOOK_SECRET_FILE, issued.webhook_secret),
                          (DEV_KEY_FILE, issued.api_key)):

@@ -123,3 +123,28 @@ def test_the_supervisor_builds_the_index_in_a_process_of_its_own(
     with pytest.raises(SystemExit) as failed:
         cli.stack.build_index_apart([Child()])  # type: ignore[list-item]
     assert failed.value.code == 3 and stopped == ["redis"]
+
+
+def test_the_development_key_works_again_after_its_store_is_reset_or_it_is_revoked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With var/fragrance.db removed, `make run` printed the saved key, and every request
+    with it was a 401."""
+    from core.database import make_engine, make_session_factory
+    from core.keys import KeyRing
+    from migrations import upgrade
+
+    monkeypatch.chdir(tmp_path)
+    first_url = f"sqlite:///{tmp_path / 'first.db'}"
+    upgrade(first_url)
+    api_key = development_key(load_settings("development", database_url=first_url))
+    reset_url = f"sqlite:///{tmp_path / 'reset.db'}"  # the store made anew
+    upgrade(reset_url)
+    assert development_key(load_settings("development", database_url=reset_url)) == api_key
+    ring = KeyRing(make_session_factory(make_engine(reset_url)))
+    principal = ring.authenticate(api_key)
+    assert principal is not None and principal.tenant_id == "dev"
+    assert ring.revoke(principal.key_id)
+    fresh = development_key(load_settings("development", database_url=reset_url))
+    assert fresh != api_key and KeyRing(make_session_factory(make_engine(reset_url))
+                                        ).authenticate(fresh) is not None
+    assert DEV_KEY_FILE.read_text().strip() == fresh
