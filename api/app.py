@@ -117,7 +117,8 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
     app.state.store = store
     app.state.events = EventHub(store, broker_url=api.broker_url)
     app.state.validations = TenantLanes("formula validations")
-    app.state.uploads = TenantLanes("uploads", running=2, waiting=4)
+    # held before a body is read: a waiting upload holds a connection, not its body
+    app.state.uploads = TenantLanes("uploads", running=2, waiting=32)
     app.state.keys = KeyRing(sessions, api.auth_cache_s)
     # an open event stream's key is checked as often as a request's may be cached
     app.state.held = HeldAnswers(api.max_streams_per_tenant, app.state.keys.inactive,

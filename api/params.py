@@ -36,7 +36,7 @@ def _known_shape(value: str, shape: re.Pattern[str],
     """The id as stored (hex digits in lower case), or `missing` for what cannot be one."""
     stored = value.lower()
     if not shape.fullmatch(stored):
-        raise missing(value[:100])
+        raise missing(value)  # shown escaped and cut by the answer (api.problems)
     return stored
 
 
