@@ -11,7 +11,7 @@ wanted.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Mapping, Sequence
 
 ALLERGEN_FREE, NATURAL_ONLY, VEGAN = "allergen_free", "natural_only", "vegan"
 _ALLERGEN_FREE_PHRASES = (
@@ -104,16 +104,25 @@ def material_limits(words: Sequence[str]) -> list[tuple[list[int], str | None]]:
 def _limit_at(words: Sequence[str], i: int) -> tuple[list[int], str] | None:
     """The longest phrase of `MATERIAL_LIMITS` that starts at `i` (a hyphen or a percent
     sign between its words skipped), as (its token indices, its limit)."""
-    if words[i] in _SKIPPED_IN_LIMITS:
+    return longest_phrase_at(words, i, MATERIAL_LIMITS, MAX_LIMIT_WORDS, _SKIPPED_IN_LIMITS)
+
+
+def longest_phrase_at(words: Sequence[str], i: int, table: Mapping[tuple[str, ...], str],
+                      max_words: int, skipped: Container[str],
+                      stop: Container[int] = ()) -> tuple[list[int], str] | None:
+    """The longest phrase of `table` (its words as a tuple -> its value) that starts at
+    `i`, the `skipped` tokens between its words passed over and none of the token indices
+    in `stop` reached, as (its token indices, its value)."""
+    if words[i] in skipped:
         return None
     span: list[int] = []
     best: tuple[list[int], str] | None = None
     j = i
-    while j < len(words) and len(span) < MAX_LIMIT_WORDS:
-        if words[j] not in _SKIPPED_IN_LIMITS:
+    while j < len(words) and len(span) < max_words and j not in stop:
+        if words[j] not in skipped:
             span.append(j)
-            limit = MATERIAL_LIMITS.get(tuple(words[k] for k in span))
-            if limit is not None:
-                best = (list(range(i, j + 1)), limit)
+            value = table.get(tuple(words[k] for k in span))
+            if value is not None:
+                best = (list(range(i, j + 1)), value)
         j += 1
     return best

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ml.korean import contains_hangul, translate
-from ml.material_limits import WORD_TOKEN, material_limits
+from ml.material_limits import WORD_TOKEN, longest_phrase_at, material_limits
 from ml.query_words import ACHES, BACK_NEGATIONS, INTENSITY_WORDS, NEGATIONS
 from ml.recipe.concentration import MOOD_NAMES
 from ml.recipe.vocabulary import english_form, is_note, korean_lexicon
@@ -185,6 +185,7 @@ def _refused_strength(words: Sequence[str], name: Sequence[int]) -> bool:
 _CONCENTRATION_WORDS = {tuple(name.split()): slug for name, slug in MOOD_NAMES.items()}
 _MAX_CONCENTRATION_WORDS = max(map(len, _CONCENTRATION_WORDS))
 _ARTICLES = frozenset({"a", "an", "the"})
+_HYPHEN = frozenset({"-"})
 
 
 def _concentration_at(words: Sequence[str], taken: set[int]
@@ -193,15 +194,8 @@ def _concentration_at(words: Sequence[str], taken: set[int]
     skipped: "eau-de-parfum") outside `taken`, as (its tokens with the words of strength
     and the article before it: "a light body mist", its slug, the name's own tokens)."""
     for i in range(len(words)):
-        best: tuple[list[int], str] | None = None
-        span: list[int] = []
-        j = i
-        while j < len(words) and len(span) < _MAX_CONCENTRATION_WORDS and j not in taken:
-            if words[j] != "-" or not span:
-                span.append(j)
-                if (slug := _CONCENTRATION_WORDS.get(tuple(words[k] for k in span))):
-                    best = (list(range(i, j + 1)), slug)
-            j += 1
+        best = longest_phrase_at(words, i, _CONCENTRATION_WORDS, _MAX_CONCENTRATION_WORDS,
+                                 _HYPHEN, stop=taken)
         if best is not None and _refused_strength(words, best[0]):
             continue  # "not an extrait", "anything but a parfum", "edp is too strong"
         if best is not None:
