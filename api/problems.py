@@ -101,7 +101,6 @@ def _quota_exceeded(exc: QuotaExceeded) -> JSONResponse:
                    type="/problems/quota-exceeded", kind=exc.kind, limit=exc.cap)
 
 
-
 def _shown(text: object, limit: int = 100) -> str:
     """An id from a request as an answer may show it: a character that is not printable
     or that steers text direction (a NUL, U+202E) escaped, at most `limit` characters (a
@@ -109,6 +108,7 @@ def _shown(text: object, limit: int = 100) -> str:
     shown = "".join(char if char.isprintable() and unicodedata.category(char) != "Cf"
                     else char.encode("unicode_escape").decode("ascii") for char in str(text))
     return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+
 
 # each domain error and how it reads over HTTP
 _PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {

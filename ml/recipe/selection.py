@@ -175,12 +175,15 @@ def exclusion_forms(note: str) -> tuple[str, ...]:
         # a note before a family word: "oud wood" is oud, not every woody material; "white
         # musk" has only the family word
         for kept in ([p for p in parts if not is_family_word(p)], parts):
-            if kept and _excludes_any(kept):
+            if kept and _excludes_any(tuple(kept)):
                 return tuple(dict.fromkeys(kept))
     return ()
 
 
-def _excludes_any(forms: Sequence[str]) -> bool:
+@lru_cache(maxsize=4096)
+def _excludes_any(forms: tuple[str, ...]) -> bool:
+    """Whether any of `forms` excludes a shipped material (a walk over the catalogue: asked
+    again for every result that names the note, so remembered)."""
     return any(_excludes(form, material) for material in _shipped() for form in forms)
 
 
@@ -202,8 +205,8 @@ def exclusion_notes(brief: Brief) -> list[str]:
             read = " and ".join(map(repr, forms))
             lines.append(f"notes_exclude {note!r} names no material as written: read as "
                          f"{read}, every such material is left out")
-        elif not _excludes_any([normalise_term(note)]):  # "vanila", "roses", "바닐라"
-            read = next(form for form in forms if _excludes_any([form]))
+        elif not _excludes_any((normalise_term(note),)):  # "vanila", "roses", "바닐라"
+            read = next(form for form in forms if _excludes_any((form,)))
             lines.append(f"notes_exclude {note!r} read as {read!r}")
     return lines
 
