@@ -110,9 +110,7 @@ class SearchFiltersIn(Strict):
             return values
         if info.field_name == "family":  # a wheel group names its families ("woody": the
             # woods, mossy and dry woods; "fresh": citrus, water, green, aromatic, fruity)
-            values = [family for v in values for family in (
-                FAMILY_GROUPS.get(plain_word(v), (v,)) if isinstance(v, str)
-                and plain_word(v) not in FAMILIES else (v,))]
+            values = _with_groups_named(values)
         return [_PLAIN_WORDS[info.field_name](v) if isinstance(v, str) else v for v in values]
 
     @field_validator("notes_include", "notes_exclude")
@@ -139,6 +137,23 @@ def _wheel_family(word: str) -> str:
         return family_slug(word)[0]
     except ValueError:
         return word
+
+
+def _with_groups_named(values: list[Any]) -> list[Any]:
+    """Each group of the wheel among `values` as its families, each family a group brings
+    once ("fresh" twice was ten families, past the list's bound); the other values as given
+    (repeated, they still meet the bound)."""
+    out: list[Any] = []
+    from_groups: set[str] = set()
+    for value in values:
+        group = FAMILY_GROUPS.get(plain_word(value)) if isinstance(value, str) \
+            and plain_word(value) not in FAMILIES else None
+        if group is None:
+            out.append(value)
+            continue
+        out += [family for family in group if family not in from_groups]
+        from_groups.update(group)
+    return out
 
 
 def _read_in(table: Mapping[str, str | None]) -> Any:

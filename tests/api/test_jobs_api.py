@@ -214,6 +214,10 @@ def test_validation_errors_are_problems_with_fields(client: TestClient,
         "query": "summer", "filters": {"family": "fresh"}})
     assert fresh.json()["input"]["filters"]["family"] == ["aromatic", "citrus", "water",
                                                           "green", "fruity"]
+    twice = client.post(SEARCH, headers=auth(keys["alice"]), json={
+        "query": "summer", "filters": {"family": ["fresh", "woody", "fresh", "woody"]}})
+    assert twice.status_code == 202, twice.text  # a group repeated is no flood
+    assert len(twice.json()["input"]["filters"]["family"]) == 8
     wheel = client.post(SEARCH, headers=auth(keys["alice"]), json={
         "query": "oud", "filters": {"family": ["chypre", "water", "플로럴"]}})
     assert wheel.json()["input"]["filters"]["family"] == ["mossy_woods", "water", "floral"]
