@@ -20,7 +20,7 @@ from api.docs_pages import install_docs
 from api.enqueue import CeleryEnqueuer
 from api.events import EventHub, HeldAnswers
 from api.http_metrics import HttpMetrics
-from api.http_middleware import QueryParameters, SingleHeaders, UploadsNeedAKey
+from api.http_middleware import HeadAsGet, QueryParameters, SingleHeaders, UploadsNeedAKey
 from api.kinds import check_api_pieces
 from api.lanes import TenantLanes
 from api.openapi import install_openapi, operation_id
@@ -155,6 +155,7 @@ def create_app(settings: Any, enqueuer: Enqueuer | None = None) -> FastAPI:
                                                     DispatchQueue(sessions, policy),
                                                     app.state.deliveries))
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)  # innermost: the routes see a GET, the rest the HEAD
     app.add_middleware(BodySizeLimit, max_bytes=api.max_body_bytes,
                        max_upload_bytes=api.max_upload_body_bytes, uploads=frozenset(UPLOAD_PATHS),
                        max_buffered_bytes=api.max_buffered_body_bytes)

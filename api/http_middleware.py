@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 from urllib.parse import unquote_plus
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import KEY_NOT_VALID, KEY_REQUIRED, lacks_scope, principal_of
 from api.lanes import TenantLaneFull, TenantLanes
@@ -124,3 +124,29 @@ class UploadsNeedAKey(HttpMiddleware):
             await problem(429, "Too Many Concurrent Requests", str(full),
                           headers={"Retry-After": "1"},
                           type="/problems/too-many-concurrent")(scope, receive, send)
+
+
+class HeadAsGet(HttpMiddleware):
+    """A `HEAD` is answered as the `GET` of the same URL without its body (RFC 9110 9.3.2:
+    `curl -I`, load balancers' health checks, link checkers): its status and headers are the
+    GET's, where FastAPI's routes know GET alone and answered 405. The body is cut at its
+    first part, so a HEAD of an event stream ends at once instead of following the job. The
+    outer layers (access log, metrics) still see the HEAD."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})  # shared with the GET's scope: the access log's tenant
+        ended = False
+
+        async def send_head(message: Message) -> None:
+            nonlocal ended
+            if ended:
+                return
+            if message["type"] == "http.response.body":
+                ended = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_head)

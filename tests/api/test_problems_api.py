@@ -101,3 +101,26 @@ def test_an_id_in_a_404_is_shown_escaped(client: TestClient,
     long = client.get(f"/api/v1/batches/{'b' * 300}", headers=auth(keys["alice"]))
     assert long.status_code == 404
     assert long.json()["detail"] == "no batch " + "b" * 99 + "…"  # cut, and it says so
+
+
+def test_a_head_is_answered_as_the_get_without_its_body(client: TestClient,
+                                                        keys: dict[str, IssuedKey]) -> None:
+    """`curl -I` and load balancers' health checks send HEAD: every GET route answered
+    405. It is the GET's status and headers now, with no body, and a HEAD of a running
+    job's event stream ends at once."""
+    health = client.head("/healthz")
+    assert health.status_code == 200 and health.content == b""
+    assert client.get("/healthz").headers["content-length"] == health.headers["content-length"]
+    assert client.head("/api/v1/jobs").status_code == 401
+    assert client.head("/api/v1/jobs", headers=auth(keys["alice"])).status_code == 200
+    unknown = client.head("/api/v1/jobs/nope", headers=auth(keys["alice"]))
+    assert unknown.status_code == 404 and unknown.content == b""
+    assert unknown.headers["content-type"] == "application/problem+json"
+    submitted = client.post("/api/v1/search/semantic", json={"query": "rose"},
+                            headers=auth(keys["alice"]))
+    events = client.head(f"/api/v1/jobs/{submitted.json()['id']}/events",
+                         headers=auth(keys["alice"]))
+    assert events.status_code == 200 and events.content == b""
+    assert events.headers["content-type"].startswith("text/event-stream")
+    # a route without a GET stays a 405
+    assert client.head("/api/v1/search/semantic").status_code == 405
