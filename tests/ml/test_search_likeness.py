@@ -35,6 +35,39 @@ def test_shared_notes_count_and_rare_ones_count_more(catalog: Catalog) -> None:
         night, "tobacco-honey", 0.5)
 
 
+def test_notes_its_description_names_are_a_perfumes_signature(catalog: Catalog) -> None:
+    """Aventus is "a fruity-smoky chypre of pineapple and birch": sharing those weighs
+    more than sharing its rose, jasmine and musk (which made 1970s chypres its nearest)."""
+    night = catalog.perfume("winter-amber-night")
+    described = dataclasses.replace(night, id="described",
+                                    description=f"A warm amber of {night.base_notes[0]}.")
+    plain = dataclasses.replace(night, id="plain", description="A warm evening amber.")
+    signature = night.base_notes[0]
+    with_signature = dataclasses.replace(night, id="x", top_notes=(), heart_notes=(),
+                                         base_notes=(signature,))
+    likeness = Likeness([*catalog.perfumes, described, plain, with_signature])
+    assert likeness.notes("described", "x") > likeness.notes("plain", "x")
+
+
+def test_a_masculine_and_a_feminine_perfume_are_apart(catalog: Catalog) -> None:
+    night = catalog.perfume("winter-amber-night")
+    his = dataclasses.replace(night, id="his", gender="masculine")
+    hers = dataclasses.replace(night, id="hers", gender="feminine")
+    theirs = dataclasses.replace(night, id="theirs", gender="unisex")
+    likeness = Likeness([*catalog.perfumes, his, hers, theirs])
+    assert likeness.score("his", "theirs", 0.5) > likeness.score("his", "hers", 0.5)
+    assert likeness.score("hers", "theirs", 0.5) > likeness.score("hers", "his", 0.5)
+
+
+def test_like_aventus_is_not_a_feminine_chypre_without_its_pineapple_or_birch() -> None:
+    catalog = Catalog.load()
+    likeness = Likeness(catalog.perfumes)
+    aventus = "creed-aventus-2010"
+    nearest = sorted((p for p in catalog.perfumes if p.id != aventus),
+                     key=lambda p: -likeness.score(aventus, p.id, 0.5))[:3]
+    assert "nishane-hacivat-2017" in [p.id for p in nearest]
+    assert all(p.gender != "feminine" for p in nearest)
+
 
 def test_likeness_asks_how_much_of_the_reference_the_other_carries(catalog: Catalog) -> None:
     night = catalog.perfume("winter-amber-night")
