@@ -14,7 +14,7 @@ from api.schemas import Delivery, JobOut
 from api.webhook_urls import checked_webhook
 from core.keys import Principal
 from core.registry import ServingIds
-from core.states import JobKind
+from core.states import TERMINAL, JobKind
 from core.store import NewJob
 from core.submission import answer_from_cache, submit_job
 from core.views import JobView
@@ -38,11 +38,15 @@ def preferred_wait(prefer: str | None) -> float:
 
 async def answer(request: Request, response: Response, job: JobView, created: bool,
                  prefer: str | None) -> JobOut:
-    """The submit answer: 202 queued, 200 finished within the wait, 200 idempotent replay."""
+    """The submit answer: 202 queued, 200 finished within the wait. An idempotent replay
+    answers the same (`Idempotent-Replayed: true`), and 200 at once for a job already
+    final: a client retrying after a timeout took a 200 for a finished job while it was
+    still queued."""
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     if not created:
-        response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
+        if job.status in TERMINAL:
+            response.status_code = 200
     wait_s = preferred_wait(prefer)
     held: HeldAnswers = request.app.state.held
     # a tenant holding its share of open answers gets the 202 at once (a preference, not

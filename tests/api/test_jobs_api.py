@@ -286,10 +286,19 @@ def test_idempotent_submits(client: TestClient, keys: dict[str, IssuedKey],
     headers = {**auth(keys["alice"]), "Idempotency-Key": "order-42"}
     first = client.post(SEARCH, headers=headers, json={"query": "vetiver"})
     again = client.post(SEARCH, headers=headers, json={"query": "vetiver"})
-    assert (first.status_code, again.status_code) == (202, 200)
+    # a replay answers as the first submit did: 202 while the job is not final (it was a
+    # 200, which a client reads as the finished job), with or without a wait that runs out
+    assert (first.status_code, again.status_code) == (202, 202)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+    waited = client.post(SEARCH, headers={**headers, "Prefer": "wait=0.2"},
+                         json={"query": "vetiver"})
+    assert waited.status_code == 202 and "preference-applied" not in waited.headers
     assert len(enqueuer.sent) == 1
+    client.post(f"/api/v1/jobs/{first.json()['id']}/cancel", headers=auth(keys["alice"]))
+    final = client.post(SEARCH, headers=headers, json={"query": "vetiver"})
+    assert final.status_code == 200 and final.json()["status"] == "canceled"
+    assert final.headers["idempotent-replayed"] == "true"
     conflict = client.post(SEARCH, headers=headers, json={"query": "iris"})
     assert conflict.status_code == 409
 
@@ -324,7 +333,7 @@ def test_an_idempotency_key_replay_must_ask_for_the_same_webhook(
         assert first.status_code == 202, first.text
         reordered = {**hook, "webhook_events": ["completed", "started"]}
         assert client.post(SEARCH, headers=headers, json={"query": "vetiver", **reordered}
-                           ).status_code == 200
+                           ).status_code == 202  # the same job, queued
         for other in ({"query": "vetiver"}, {"query": "vetiver", **hook,
                                              "webhook": "http://127.0.0.1:9/other"},
                       {"query": "vetiver", **hook, "webhook_events": ["completed"]}):

@@ -139,7 +139,8 @@ def test_an_idempotent_submit_is_answered_from_the_cache_and_replays_its_first_j
     cache.remember(keys["alice"].tenant_id, None, "stamp-1", missed["input"],
                    {**RESULT, "query": "amber"})
     again = cached_client.post(SEARCH, json={"query": "amber"}, headers=queued)
-    assert again.status_code == 200 and again.json()["id"] == missed["id"]
+    assert again.status_code == 202 and again.json()["id"] == missed["id"]  # still queued
+    assert again.json()["status"] == "queued"
 
 
 def test_a_cache_outage_goes_the_usual_way(
