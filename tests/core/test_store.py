@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import update
@@ -11,7 +11,7 @@ from sqlalchemy import update
 from core.errors import IdempotencyConflict, JobCanceled, JobNotFound, TransitionRefused
 from core.models import Job, utcnow
 from core.states import JobStatus
-from core.store import JobStore
+from core.store import JobStore, encode_cursor
 
 pytestmark = pytest.mark.integration
 
@@ -117,6 +117,13 @@ def test_keyset_pages_cover_every_job_once(store: JobStore) -> None:
         cursor = page.next_cursor
     assert sorted(seen) == sorted(ids) and len(seen) == 7
     assert not store.page(tenant, status="succeeded").items
+    # a cursor's time in another zone is the same instant (it was read as UTC)
+    newest = store.page(tenant, limit=1).items[0]
+    shifted = newest.created_at.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    elsewhere = store.page(tenant, limit=10, cursor=encode_cursor(shifted, newest.id))
+    assert [job.id for job in elsewhere.items] == [job.id for job in store.page(
+        tenant, limit=10, cursor=encode_cursor(newest.created_at, newest.id)).items]
+    assert len(elsewhere.items) == 6
     with pytest.raises(ValueError):
         store.page(tenant, cursor="garbage!")
 
