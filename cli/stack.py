@@ -160,9 +160,25 @@ def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
         os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
         os.environ["FRAGRANCE_DEVICE"] = "cuda"
         name = f"{name}-gpu{gpu}"
+        refuse_an_absent_gpu(gpu)
     argv = worker_argv(queues, pool, concurrency, name, beat, str(settings.log_level),
                        str(settings.log_format))
     os.execv(argv[0], argv)
+
+
+def refuse_an_absent_gpu(gpu: int) -> None:
+    """A worker pinned to a GPU torch cannot see (no CUDA build, no driver, no such device)
+    reported itself ready and failed every job it took off the shared queue ("Torch not
+    compiled with CUDA enabled"): it is a usage error instead. Asking torch touches CUDA
+    in this process only: it execs the worker, which starts afresh."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    why = (f"this torch ({torch.__version__}) is built without CUDA" if torch.version.cuda
+           is None else f"no CUDA device {gpu} is visible (check the driver and the index)")
+    raise click.BadParameter(f"cannot pin the worker to GPU {gpu}: {why}; without --gpu it "
+                             "runs on the CPU", param_hint="'--gpu'")
 
 
 def multiprocess_metrics_dir(name: str) -> str:

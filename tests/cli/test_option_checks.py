@@ -149,6 +149,22 @@ def test_server_commands_refuse_what_cannot_run(args: tuple[str, ...], says: str
     assert says in answer.output
 
 
+def test_a_gpu_worker_without_the_gpu_is_refused_at_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`worker --gpu 0` on a host torch sees no CUDA on reported itself ready and failed
+    every job it took ("Torch not compiled with CUDA enabled")."""
+    import torch
+
+    import cli.stack
+
+    monkeypatch.setattr(cli.stack.os, "execv", lambda *a: pytest.fail("the worker started"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(cli.stack.os, "environ", dict(cli.stack.os.environ))
+    answer = fragrance("worker", "--gpu", "0")
+    assert answer.exit_code == 2, answer.output
+    assert "cannot pin the worker to GPU 0" in answer.output and "--gpu" in answer.output
+
+
 def test_a_recipe_s_words_may_be_written_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(FragranceClient, "call", lambda self, call: calls.append(call) or {
