@@ -7,6 +7,7 @@ ours, so it does not know the kinds."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,16 @@ def _validators() -> list[Validator]:
                   is_type_of=int, gte=0, lte=65535),
         Validator("worker_metrics_host", must_exist=True, is_type_of=str, len_min=1),
         Validator("webhook_sweep_interval_s", must_exist=True, is_type_of=(int, float), gt=0),
+        Validator("webhook_allowed_networks", must_exist=True, condition=_networks,
+                  messages={"condition": "FRAGRANCE_WEBHOOK_ALLOWED_NETWORKS must be networks "
+                                         "such as 10.0.0.0/8,127.0.0.1/32 (or a list), got "
+                                         "{value!r}"}),
+        Validator("webhook_allowed_hosts", must_exist=True,
+                  condition=lambda v: isinstance(v, list) and all(
+                      isinstance(h, str) and h for h in v),
+                  messages={"condition": "FRAGRANCE_WEBHOOK_ALLOWED_HOSTS must be host names "
+                                         "such as hooks.internal,localhost (or a list), got "
+                                         "{value!r}"}),
         Validator("readiness_queues", must_exist=True,
                   condition=lambda v: v == "all" or (isinstance(v, list) and all(
                       isinstance(q, str) for q in v)),
@@ -89,6 +100,32 @@ def _validators() -> list[Validator]:
                                          "of queue names, got {value!r}"}),
     ]
 
+
+
+# settings that are lists: from the environment, a TOML list (`'["10.0.0.0/8"]'`) or words
+# separated by commas (`10.0.0.0/8,127.0.0.1/32`); a plain word was read one character at a
+# time (`127.0.0.0/8`: "'1' does not appear to be an IPv4 or IPv6 network", `localhost`
+# allow-listed the hosts "l", "o", ...)
+LISTS = ("webhook_allowed_hosts", "webhook_allowed_networks", "cors_allowed_origins",
+         "readiness_queues")
+
+
+def _lists_from_words(settings: Dynaconf) -> None:
+    for name in LISTS:
+        value = settings.get(name)
+        if isinstance(value, str) and not (name == "readiness_queues" and value == "all"):
+            settings.set(name, [word.strip() for word in value.split(",") if word.strip()])
+
+
+def _networks(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    try:
+        for network in value:
+            ipaddress.ip_network(str(network), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _origins(value: Any) -> bool:
@@ -130,6 +167,7 @@ def load_settings(environment: str | None = None, **overrides: Any) -> Dynaconf:
         raise SettingsError(f"FRAGRANCE_ENV must be one of {ENVIRONMENTS}, got {current!r}")
     for key, value in overrides.items():
         settings.set(key, value)
+    _lists_from_words(settings)
     try:
         settings.validators.register(*_validators())
         settings.validators.validate()

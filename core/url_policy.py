@@ -116,8 +116,9 @@ class UrlPolicy:
             if not reached.is_global or reached.is_multicast or any(
                     reached in network for network in _NOT_GLOBAL):
                 raise UrlRefused(f"{host!r} resolves to {address}, a non-public address "
-                                 "(loopback, private, link-local or reserved); allow-list "
-                                 "it to use it")
+                                 "(loopback, private, link-local or reserved); the "
+                                 "deployment must allow-list it to use it "
+                                 "(FRAGRANCE_WEBHOOK_ALLOWED_HOSTS or _NETWORKS)")
 
 
 # not globally reachable, though Python's `is_global` says so (its table lags the IANA

@@ -5,7 +5,7 @@ Run it with the API key's webhook secret (printed by `fragrance keys create`):
     FRAGRANCE_WEBHOOK_SECRET=whsec_... uvicorn examples.webhook_receiver:app --port 9000
 
 and submit jobs with `"webhook": "http://127.0.0.1:9000/hooks/fragrance"` (allow the host
-with FRAGRANCE_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]' outside production). It answers 204 to
+with FRAGRANCE_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 outside production). It answers 204 to
 a message signed with the secret (or with FRAGRANCE_WEBHOOK_PREVIOUS_SECRET while a rotation
 overlaps), 400 to anything else, and handles each `webhook-id` once: the API retries until it
 gets a 2xx, so the same message may come again.

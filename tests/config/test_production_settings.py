@@ -48,3 +48,27 @@ def test_a_readiness_queues_value_of_another_shape_is_refused_by_name(
     monkeypatch.setenv("FRAGRANCE_READINESS_QUEUES", "42")
     with pytest.raises(SettingsError, match="FRAGRANCE_READINESS_QUEUES"):
         load_settings("testing")
+
+
+@pytest.mark.parametrize(("value", "networks"), [
+    ("127.0.0.0/8", ["127.0.0.0/8"]),
+    ("127.0.0.0/8, 10.0.0.0/8", ["127.0.0.0/8", "10.0.0.0/8"]),
+    ('["127.0.0.0/8"]', ["127.0.0.0/8"]),
+])
+def test_allow_lists_take_words_separated_by_commas_from_the_environment(
+        monkeypatch: pytest.MonkeyPatch, value: str, networks: list[str]) -> None:
+    """`FRAGRANCE_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8` stopped the API with a traceback
+    ("'1' does not appear to be an IPv4 or IPv6 network") and
+    `FRAGRANCE_WEBHOOK_ALLOWED_HOSTS=localhost` allow-listed the hosts "l", "o"..."""
+    monkeypatch.setenv("FRAGRANCE_WEBHOOK_ALLOWED_NETWORKS", value)
+    monkeypatch.setenv("FRAGRANCE_WEBHOOK_ALLOWED_HOSTS", "localhost")
+    settings = load_settings("development")
+    assert list(settings.webhook_allowed_networks) == networks
+    assert list(settings.webhook_allowed_hosts) == ["localhost"]
+
+
+def test_a_network_that_is_not_one_is_a_settings_error_naming_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRAGRANCE_WEBHOOK_ALLOWED_NETWORKS", "localhost")
+    with pytest.raises(SettingsError, match="FRAGRANCE_WEBHOOK_ALLOWED_NETWORKS must be"):
+        load_settings("development")
