@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
@@ -92,7 +92,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         if created_at.tzinfo is None or str(uuid.UUID(job_id)) != job_id:
             raise ValueError(cursor)
         # in UTC, as the store's times are: "09:34+05:30" paged from 09:34 UTC
-        return created_at.astimezone(timezone.utc), job_id
+        return created_at.astimezone(UTC), job_id
     except (ValueError, UnicodeError) as exc:
         raise ValueError("cursor is not valid") from exc
 
