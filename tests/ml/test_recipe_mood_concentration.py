@@ -91,3 +91,13 @@ def test_the_result_says_the_brief_s_amounts_are_not_applied() -> None:
     assert ("the brief's amounts ('20%', '10% sandalwood') are not applied: the formula "
             "doses each material within its usual use level and the IFRA limits"
             ) in outcome.notes
+
+
+@pytest.mark.parametrize(("mood", "note"), [
+    ("봄날의 벚꽃", "cherry blossom"),    # was read as nothing: the notes said nothing
+    ("벚꽃 향", "cherry blossom"),
+    ("모닥불 옆에서", "campfire"),
+    ("cherry blossom in spring", "cherry blossom"),
+])
+def test_a_korean_mood_names_its_notes_as_an_english_one_does(mood: str, note: str) -> None:
+    assert Brief("floral", mood=mood).mood_notes == (note,)
