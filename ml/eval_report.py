@@ -61,21 +61,24 @@ def _cell(rows: Sequence[dict[str, Any]], category: str, lang: str) -> list[dict
     return [r for r in rows if category in ("all", r["category"]) and lang in ("all", r["lang"])]
 
 
+def summary_rows(results: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The report's table as rows: system, category, language and their summary."""
+    return [{"system": system, "category": category, "lang": lang, **s}
+            for system, rows in results.items()
+            for category in (*CATEGORIES, "all") for lang in ("en", "ko", "all")
+            if (s := summarise(_cell(rows, category, lang)))["queries"]]
+
+
 def format_report(results: dict[str, list[dict[str, Any]]]) -> str:
     lines = [f"{'system':<7} {'category':<12} {'lang':<4} {'n':>4} {'strict P@5':>10} "
              f"{'95% CI':>13} {'nDCG@10':>8} {'excl.':>6}"]
-    for system, rows in results.items():
-        for category in (*CATEGORIES, "all"):
-            for lang in ("en", "ko", "all"):
-                s = summarise(_cell(rows, category, lang))
-                if not s["queries"]:
-                    continue
-                p5 = "-" if s["p5"] is None else f"{s['p5']:.3f}"
-                ndcg = "-" if s["ndcg"] is None else f"{s['ndcg']:.3f}"
-                excl = "-" if s["excluded"] is None else f"{s['excluded']:.3f}"
-                ci = f"[{s['ci'][0]:.2f}, {s['ci'][1]:.2f}]" if s["n"] else "-"
-                lines.append(f"{system:<7} {category:<12} {lang:<4} {s['n']:>4} {p5:>10} "
-                             f"{ci:>13} {ndcg:>8} {excl:>6}")
+    for s in summary_rows(results):
+        p5 = "-" if s["p5"] is None else f"{s['p5']:.3f}"
+        ndcg = "-" if s["ndcg"] is None else f"{s['ndcg']:.3f}"
+        excl = "-" if s["excluded"] is None else f"{s['excluded']:.3f}"
+        ci = f"[{s['ci'][0]:.2f}, {s['ci'][1]:.2f}]" if s["n"] else "-"
+        lines.append(f"{s['system']:<7} {s['category']:<12} {s['lang']:<4} {s['n']:>4} "
+                     f"{p5:>10} {ci:>13} {ndcg:>8} {excl:>6}")
     return "\n".join(lines)
 
 
@@ -149,9 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         full.close()
     verified = sum(p.verified for p in catalog.perfumes)
     failures = target_failures(results["hybrid"])
-    if args.json:
+    if args.json:  # the tables for a person on stderr, the figures for a program on stdout
+        print(format_report(results), "\n".join(split_lines(results["hybrid"])),
+              sep="\n", file=sys.stderr)
         print(json.dumps({"model_version": full.model_version, "queries": len(queries),
                           "perfumes": len(catalog.perfumes), "verified": verified,
+                          "summary": summary_rows(results),
+                          "splits": {split: summarise([r for r in results["hybrid"]
+                                                       if r["split"] == split])
+                                     for split in ("dev", "heldout")},
                           "results": results, "targets_missed": failures}, default=str))
         return 0
     print(f"model {full.model_version}; {len(catalog.perfumes)} perfumes ({verified} verified: "

@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from ml.eval_report import bootstrap_interval, format_report, split_lines, target_failures
+from ml.eval_report import (
+    bootstrap_interval,
+    format_report,
+    split_lines,
+    summary_rows,
+    target_failures,
+)
 from ml.evaluation import (
     LabelledQuery,
     evaluate,
@@ -116,6 +122,9 @@ def test_the_report_prints_every_cell_and_checks_the_targets() -> None:
                   "excluded_in_top10": 0}]
     text = format_report({"hybrid": rows})
     assert "hybrid  exclusion    en      1      0.750" in text
+    # `eval --json` carries the same table as rows (it had per-query rows only)
+    summary = {(r["category"], r["lang"]): r for r in summary_rows({"hybrid": rows})}
+    assert summary["exclusion", "en"]["p5"] == 0.75 and summary["all", "all"]["n"] == 2
     assert target_failures(rows) == ["strict P@5 0.750 < 0.95 in exclusion/en",
                                      "x1-en: 1 hits with an excluded note in the top 10"]
     low, high = bootstrap_interval([0.0, 1.0, 1.0, 1.0])
