@@ -20,7 +20,7 @@ import click
 
 from cli.option_types import API_KEY, API_URL, API_URL_SHAPE
 from cli.stack import DEV_KEY_FILE
-from client import ClientError, FragranceClient
+from client import ApiError, ClientError, FragranceClient
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 # how long one request waits for an answer, every command alike; the client sends it again
@@ -91,11 +91,19 @@ def api_key(given: str | None, dev: bool) -> str:
 
 
 @contextmanager
-def readable_errors() -> Iterator[None]:
-    """Client errors become an `Error:` message of readable lines and exit 1."""
+def readable_errors(as_json: bool = False) -> Iterator[None]:
+    """Client errors become an `Error:` message of readable lines and exit 1; with --json,
+    stdout also gets the error as JSON (a script read nothing there): `{"error": {message,
+    and an API's problem: status, title, detail, type, errors}}`."""
     try:
         yield
     except ClientError as error:
+        if as_json:
+            problem = {"status": error.status, "title": error.title, "detail": error.detail,
+                       "type": error.type, "errors": error.errors} \
+                if isinstance(error, ApiError) else {}
+            click.echo(json.dumps({"error": {"message": str(error), **problem}},
+                                  ensure_ascii=False))
         raise click.ClickException(str(error)) from None
 
 
@@ -107,7 +115,7 @@ def with_api(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, url: str, api_key_option: str | None, dev: bool, as_json: bool,
                 **kwargs: Any) -> Any:
         access = Access(url.rstrip("/"), api_key(api_key_option, dev), as_json)
-        with readable_errors():
+        with readable_errors(as_json):
             return command(access, *args, **kwargs)
 
     for option in (

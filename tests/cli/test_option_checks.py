@@ -5,6 +5,7 @@ nor a connection error."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -357,3 +358,13 @@ def test_a_korean_concentration_name_is_one() -> None:
 
     assert concentration_slug("오 드 퍼퓸") == concentration_slug("오드퍼퓸") == "edp"
     assert concentration_slug("퍼퓸") == "parfum"
+
+
+def test_a_failed_command_with_json_prints_its_error_as_json_on_stdout() -> None:
+    """With --json a script read nothing on stdout when the API could not be reached or
+    answered a problem: it gets `{"error": {...}}` there, the message on stderr, exit 1."""
+    answer = fragrance("jobs", "show", JOB_ID, "--json", *URL, *KEY)
+    assert answer.exit_code == 1
+    error = json.loads(answer.stdout)["error"]
+    assert "cannot reach the API" in error["message"]
+    assert "cannot reach the API" in answer.stderr
