@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import GenerateSubmitter
@@ -31,11 +31,22 @@ MAX_INGREDIENTS = 1000
 
 
 class IngredientIn(Strict):
-    material_id: str = Field(min_length=1, max_length=200)
+    material_id: str = Field(min_length=1, max_length=200,
+                             description="the material: its id, a name, a synonym or its CAS "
+                                         "number; default: `name`")
     name: str | None = Field(default=None, max_length=200,
                              description="shown in the answer; default: the material id")
     pct: float = Field(ge=0, le=100, description="% of the concentrate")
     position: Literal["top", "heart", "base"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """An ingredient given by `name` alone is that material (it was a 422 for a missing
+        `material_id`, where a name is what the field takes anyway)."""
+        if isinstance(value, dict) and "material_id" not in value and "name" in value:
+            return {**value, "material_id": value["name"]}
+        return value
 
     @field_validator("position", mode="before")
     @classmethod

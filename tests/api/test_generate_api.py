@@ -147,6 +147,14 @@ def test_the_validator_refuses_what_no_formula_holds_naming_the_field(
         assert response.headers["content-type"] == "application/problem+json"
         return [error["field"] for error in response.json()["errors"]]
 
+    # a material given by its name alone is that material; neither is a 422 naming the id
+    named = client.post("/api/v1/validate/recipe", headers=headers, json={"formula": {
+        **formula, "ingredients": [{"name": "Hedione", "pct": 100, "position": "heart"}]}})
+    assert named.status_code == 200, named.text
+    assert not [v for v in named.json()["validation"]["violations"]
+                if v["code"] == "unknown_material"]
+    assert refused({"formula": {**formula, "ingredients": [{"pct": 100, "position": "top"}]}}
+                   ) == ["formula.ingredients.0.material_id"]
     huge = {**line, "pct": 1e308}
     assert refused({"formula": {**formula, "ingredients": [huge, huge]}, "repair": True}) == [
         "formula.ingredients.0.pct", "formula.ingredients.1.pct"]
