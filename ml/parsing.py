@@ -109,6 +109,9 @@ class Reference:
     text: str
     id: str | None
     suggestions: tuple[str, ...] = ()
+    # a "smells like" followed by plain English words ("a hug", "a rainy library"): a
+    # description, never a misspelt name ("a hug" was "Did you mean: Hugo?")
+    described: bool = False
 
 
 @dataclass(frozen=True)
@@ -425,8 +428,10 @@ class QueryParser:
         elif units[marker].value in SMELL_LIKES or (
                 units[marker].value not in STRONG_LIKES and self._described(units, unknown)):
             if unknown:
-                roles.simile = Reference(text, None, tuple(self._names.suggestions(
-                    words, at_least=SIMILE_SUGGESTION_RATIO)))
+                described = self._described(units, unknown)
+                roles.simile = Reference(text, None, () if described else tuple(
+                    self._names.suggestions(words, at_least=SIMILE_SUGGESTION_RATIO)),
+                    described=described)
         elif text and (units[marker].value in STRONG_LIKES or unknown or (
                 step < 0 and untranslated and not span)):
             suggestions = tuple(self._names.suggestions(words)) if words else ()

@@ -72,6 +72,9 @@ def _simile_notice(parse: QueryParse) -> str | None:
     perfume nor query vocabulary: they were searched as a description, maybe a misspelt name."""
     if parse.simile is None:
         return None
+    if parse.simile.described:
+        return (f"Searched for perfumes that smell like {parse.simile.text!r} by their "
+                "descriptions: it names no note, family or perfume of the catalogue.")
     hint = (f" Did you mean: {', '.join(parse.simile.suggestions)}?"
             if parse.simile.suggestions else "")
     return (f"No perfume in the catalogue is called {parse.simile.text!r}; "

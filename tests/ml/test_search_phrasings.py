@@ -58,8 +58,8 @@ def test_smells_like_unknown_words_searches_them_and_says_no_perfume_has_that_na
     result = search(pipeline, "smells like wet cardboard")
     assert result.hits and result.interpreted["reference"] is None
     assert result.message is not None
-    assert result.message.startswith("No perfume in the catalogue is called 'wet cardboard'; "
-                                     "searched for perfumes that smell like it.")
+    assert result.message.startswith("Searched for perfumes that smell like 'wet cardboard' "
+                                     "by their descriptions")
 
 
 @pytest.mark.parametrize(("query", "words"), [
@@ -73,8 +73,8 @@ def test_a_described_smell_gets_no_far_fetched_name_suggestions(
     as a broken search: after "smells like", names are suggested only when alike enough to
     be a misspelling (`ml.names.SIMILE_SUGGESTION_RATIO`)."""
     assert search(pipeline, query).message == (
-        f"No perfume in the catalogue is called {words!r}; searched for perfumes that smell "
-        "like it.")
+        f"Searched for perfumes that smell like {words!r} by their descriptions: it names no "
+        "note, family or perfume of the catalogue.")
 
 
 @pytest.mark.parametrize(("query", "reference"), [
