@@ -89,7 +89,7 @@ def index_build(force: bool, as_json: bool) -> None:
               show_default=True)
 @click.option("--seeds", type=int, default=None,
               help="seeds per family x intensity x concentration in the recipe sweep "
-                   "(default 8: 2,112 briefs)")
+                   "(default 8: 2,640 briefs)")
 @click.option("--json", "as_json", is_flag=True,
               help="one JSON object per suite (search, then recipes)")
 def eval_command(suite: str, seeds: int | None, as_json: bool) -> None:

@@ -31,6 +31,7 @@ from ml.recipe.selection import (
     MAX_MATERIALS,
     Pick,
     accord_materials,
+    core_families,
     excluded,
     required_materials,
     sample,
@@ -41,7 +42,7 @@ from ml.recipe.validator import validate
 
 MIN_COUNT = 10
 GAP_ROUNDS = 3
-VERSION = "formulator-3"
+VERSION = "formulator-4"
 
 
 class FormulationError(ValueError):
@@ -83,7 +84,8 @@ class Formulator:
         caps = self._cap_table(compiled, dose)
         candidates, required = self._candidates(brief, compiled, caps)
         scores = score_materials(brief, candidates, references)
-        picks = self._top_up(sample(candidates, required, scores, rng), candidates, scores)
+        picks = self._top_up(sample(candidates, required, scores, rng, core_families(brief)),
+                             candidates, scores)
         shares = self._shares(brief, rng)
         picks = self._with_capacity(picks, candidates, scores, shares, caps)
         self._check_room(brief, candidates, picks, caps)

@@ -22,6 +22,7 @@ from ml.recipe.rules import DEFAULT_RULES, Rules
 from ml.recipe.selection import (
     excluded_family_notes,
     exclusion_notes,
+    faint_core_notes,
     off_profile_notes,
     unmet_notes,
 )
@@ -124,7 +125,8 @@ class RecipePipeline:
                                      description=describe_formula(brief, result.formula,
                                                                   self.materials))
         result.notes += self._unmet_notes(brief, result.formula)
-        result.notes += off_profile_notes(brief, self._lines(result.formula))
+        lines = self._lines(result.formula)
+        result.notes += off_profile_notes(brief, lines) or faint_core_notes(brief, lines)
         if result.report.valid:
             result.status = "succeeded"
         else:

@@ -48,6 +48,7 @@ REFERENCE_KEYS = {
     "base": ("base_notes", "base"),
 }
 COUNTS = {"top": (3, 6), "heart": (4, 8), "base": (4, 8)}
+CORE_PICKS = 0.5  # of a position's sampled materials, from the brief's core families
 MAX_MATERIALS = 25
 
 
@@ -523,6 +524,55 @@ def off_profile_notes(brief: Brief, lines: Sequence[tuple[Material, float]]) -> 
             f"comes from materials outside it ({families})"]
 
 
+# a brief's core families (`core_families`) under this share of a formula's odour earn a
+# note: a green formula 20 % green and 60 % floral by odour was described as green
+CORE_NOTE_SHARE = 1 / 3
+CORE_RATIO = 2 / 3  # a family weighing this much of its profile's top is core
+
+
+def core_families(brief: Brief) -> frozenset[str]:
+    """The odour families weighing at least `CORE_RATIO` of the top of the brief's family
+    profile and of its sub-family's (amber: amber, balsamic, spicy; green: green)."""
+    families: set[str] = set()
+    for profile in (profiles.FAMILY[brief.fragrance_family],
+                    profiles.SUBFAMILY.get(brief.subfamily or "", {})):  # fmt: skip
+        top = max(profile.values(), default=0.0)
+        families.update(f for f, w in profile.items() if w >= CORE_RATIO * top)
+    return frozenset(families)
+
+
+def odour_shares(lines: Sequence[tuple[Material, float]]) -> dict[str, float]:
+    """Odour family -> its share (0..1) of a formula's odour, each material counted by its
+    % of the concentrate over the middle of its typical use range: galbanum at 1.5 % counts
+    as much as hedione at 20 %, each at its usual level (by weight, a green formula was
+    2.5 % green)."""
+    weights: dict[str, float] = {}
+    for material, pct in lines:
+        low, high = material.typical_use_pct or (0.5, 10.0)
+        family = material.odor_family or "unclassified"
+        weights[family] = weights.get(family, 0.0) + pct / max((low + high) / 2, 1e-6)
+    total = math.fsum(weights.values()) or 1.0
+    return {family: weight / total for family, weight in weights.items()}
+
+
+def faint_core_notes(brief: Brief, lines: Sequence[tuple[Material, float]]) -> list[str]:
+    """When the brief's core families make under `CORE_NOTE_SHARE` of the formula's odour
+    (their few materials, held to their typical use levels), say so and what makes the
+    rest, rather than pass it off as the family asked for. The families of the notes the
+    brief asks for count as its own (saffron makes a woody amber spicy on purpose)."""
+    asked = required_materials(brief, [material for material, _ in lines])
+    core = core_families(brief) | {m.odor_family for m in asked if m.odor_family}
+    shares = odour_shares(lines)
+    held = math.fsum(shares.get(family, 0.0) for family in core)
+    if held >= CORE_NOTE_SHARE:
+        return []
+    others = sorted((f for f in shares if f not in core), key=lambda f: -shares[f])[:3]
+    return [f"the {family_label(brief.fragrance_family)} family's own materials "
+            f"({', '.join(sorted(core))}) make {held:.0%} of this formula's odour, held to "
+            f"their typical use levels; the rest is mostly "
+            f"{', '.join(f'{f} {shares[f]:.0%}' for f in others)}"]
+
+
 def _defining_families(brief: Brief) -> list[str]:
     """The odour families weighted highest in the brief's family and sub-family profiles
     (floral: floral; woody amber: woody and amber; a gourmand brief adds gourmand)."""
@@ -536,17 +586,22 @@ def _defining_families(brief: Brief) -> list[str]:
 
 def sample(
     candidates: Sequence[Material], required: Sequence[Material], scores: Mapping[str, float],
-    rng: random.Random,
+    rng: random.Random, core: frozenset[str] = frozenset(),
 ) -> list[Pick]:
     """The required materials (`required_materials`) plus a weighted sample of the other
-    candidates without replacement per position."""
+    candidates without replacement per position, of which at least `CORE_PICKS` from the
+    brief's `core` families where the position has them: sampled by preference alone, a
+    green brief's heart was florals (68 of the catalogue's materials, against 5 green
+    ones of the heart)."""
     picks = [Pick(m, scores[m.id], required=True) for m in required]
     for position in POSITIONS:
         pool = [m for m in candidates if m.note_position == position and m not in required]
         have = sum(1 for p in picks if p.material.note_position == position)
         want = max(0, rng.randint(*COUNTS[position]) - have)
         keyed = sorted(pool, key=lambda m: (-_key(rng.random(), scores[m.id]), m.id))
-        picks += [Pick(m, scores[m.id]) for m in keyed[:want]]
+        ours = [m for m in keyed if m.odor_family in core][:math.ceil(want * CORE_PICKS)]
+        rest = [m for m in keyed if m not in ours][:want - len(ours)]
+        picks += [Pick(m, scores[m.id]) for m in ours + rest]
     return picks[:MAX_MATERIALS]
 
 

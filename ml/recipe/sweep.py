@@ -27,6 +27,7 @@ from ml.recipe.formula import Formula
 from ml.recipe.formulator import FormulationError, Formulator
 from ml.recipe.materials import MaterialBook, load_materials, normalise_term
 from ml.recipe.regulation import Regulation, shipped_regulation
+from ml.recipe.selection import core_families, odour_shares
 from ml.recipe.validator import product_context, validate
 
 # Plain family words that bring a sub-family (chypre, fougere, ...) on top of the 14 wheel
@@ -36,7 +37,7 @@ FAMILIES = (*WHEEL_FAMILIES, *FAMILY_WORDS)
 MOODS = ("", "romantic", "fresh", "sensual", "elegant", "mysterious", "calm", "bold")
 SEASONS = (None, "spring", "summer", "autumn", "winter")
 GENDERS = ("unisex", "feminine", "masculine")
-FULL_SEEDS = 8  # 22 families x 3 intensities x 4 concentrations x 8 seeds = 2,112 briefs
+FULL_SEEDS = 8  # 22 families x 3 intensities x 5 concentrations x 8 seeds = 2,640 briefs
 RULE_CODES = frozenset({"ifra_limit", "ifra_group", "ifra_phototoxic", "eu_limit", "prohibited"})
 
 
@@ -89,6 +90,7 @@ def run_sweep(
             tally["errors"] += 1
             continue
         report.formulas += 1
+        tally["led"] += _led_by_its_family(brief, formula, book)
         verdict = validate(formula, book, regulation=regulation)
         for row in verdict.verdict:
             report.rules_checked[row["rule"]] += 1
@@ -104,6 +106,14 @@ def run_sweep(
             tally["failed"] += 1
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _led_by_its_family(brief: Brief, formula: Formula, book: MaterialBook) -> bool:
+    """Brief adherence: whether the odour family that makes most of the formula's odour
+    (`odour_shares`) is one of the brief's core families."""
+    shares = odour_shares([(material, i.pct) for i in formula.ingredients
+                           if (material := book.get(i.material_id)) is not None])
+    return max(shares, key=shares.__getitem__, default=None) in core_families(brief)
 
 
 # ---- the reference check --------------------------------------------------------------
@@ -219,13 +229,15 @@ def format_sweep(report: SweepReport) -> str:
         f"{report.formulas} formulas, {report.seconds:.1f} s",
         f"  formulas failing any modelled rule: {report.failed_formulas}",
         f"  formulation errors (no formula):    {sum(report.errors.values())}",
+        f"  formulas led by their family's own odour families: {_led(report)}",
         "",
-        f"{'family':<16} {'briefs':>6} {'formulas':>8} {'failed':>6} {'errors':>6}",
+        f"{'family':<16} {'briefs':>6} {'formulas':>8} {'failed':>6} {'errors':>6} "
+        f"{'led':>6}",
     ]
     for family in sorted(report.by_family):
         t = report.by_family[family]
         lines.append(f"{family:<16} {t['briefs']:>6} {t['briefs'] - t['errors']:>8} "
-                     f"{t['failed']:>6} {t['errors']:>6}")  # fmt: skip
+                     f"{t['failed']:>6} {t['errors']:>6} {t['led']:>6}")  # fmt: skip
     lines += ["", f"{'rule (failures by rule)':<44} {'touched':>7} {'failed':>6} {'ref.':>5}"]
     rules = sorted(set(report.rules_checked) | set(report.failures)
                    | set(report.reference_failures))  # fmt: skip
@@ -237,8 +249,14 @@ def format_sweep(report: SweepReport) -> str:
     return "\n".join(lines)
 
 
+def _led(report: SweepReport) -> str:
+    led = sum(t["led"] for t in report.by_family.values())
+    return f"{led} ({led / report.formulas:.0%})" if report.formulas else "0"
+
+
 def to_dict(report: SweepReport) -> dict[str, Any]:
     return {"count": report.count, "formulas": report.formulas,
+            "led_by_family": {f: t["led"] for f, t in sorted(report.by_family.items())},
             "failed_formulas": report.failed_formulas, "errors": dict(report.errors),
             "failures_by_rule": dict(report.failures),
             "reference_failures_by_rule": dict(report.reference_failures),

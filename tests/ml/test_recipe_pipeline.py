@@ -74,7 +74,7 @@ def test_pipeline_runs_a_batch_with_one_retrieval_call() -> None:
     assert [o.status for o in outcomes] == ["succeeded"] * 4
     for outcome in outcomes:
         data = json.loads(json.dumps(outcome.to_dict()))
-        assert data["backend"] == "formulator" and data["model_version"] == "formulator-3"
+        assert data["backend"] == "formulator" and data["model_version"] == "formulator-4"
         assert data["validation"]["valid"] is True and data["formula"]["ingredients"]
 
 
