@@ -12,6 +12,7 @@ rather than change its pyramid.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -199,9 +200,16 @@ def fit_limits(
         return Fit(amounts, dose, swaps)
     shares = {p: math.fsum(v for m, v in amounts.items() if positions[m] == p) for p in POSITIONS}
     problem = ""
-    for trial in _doses(dose, klass):
+    # first with no material raised past its usual level or the dominant line (the freed
+    # share pushed Iso E Super from 40 to 41.6 % and bergamot FCF from 20 to 23 %), then,
+    # where the others cannot carry it so, as far as the limits allow, said in `repairs`
+    # (within usual levels, between positions): the pyramid kept at a lower dose before a
+    # position's share moves, before a material passes its usual level
+    for (usual, shift), trial in itertools.product(
+            ((True, False), (True, True), (False, False)), _doses(dose, klass)):
         try:
-            fitted = _proportional(amounts, positions, shares, compiled, trial, rules)
+            fitted = _proportional(amounts, positions, shares, compiled, trial, rules, usual,
+                                   shift)
         except NoRepair as exc:
             problem = str(exc)  # the last, at the lowest dose tried
             continue
@@ -209,6 +217,19 @@ def fit_limits(
             repairs.append(f"lowered the dose from {dose:g} to {trial:g} % of the finished "
                            "product so the limited materials keep their share")  # fmt: skip
         _report_moves(amounts, fitted, positions, repairs)
+        now = {p: math.fsum(v for m, v in fitted.items() if positions[m] == p)
+               for p in POSITIONS}
+        if moved := [f"{p} {shares[p]:.2f}->{now[p]:.2f} %" for p in POSITIONS
+                     if abs(now[p] - shares[p]) >= 0.01]:
+            repairs.append("moved the freed share between pyramid positions, each within "
+                           "its band, as no material of its own position could take it below "
+                           f"its usual level: {', '.join(moved)}")
+        if not usual:
+            raised = sorted(m for m, pct in fitted.items()
+                            if pct > max(amounts.get(m, 0.0), _usual_top(m, compiled, rules)))
+            repairs.append(f"raised {', '.join(raised)} past their usual level to keep the "
+                           "pyramid: the position's other materials could not take the "
+                           "freed share")
         return Fit(fitted, trial, swaps)
     lowest = _doses(dose, klass)[-1]
     raise NoRepair(f"{problem or 'the limits cannot be met'} (even at a dose of {lowest:g} %)")
@@ -241,25 +262,38 @@ def _swap_grades(
     return amounts, positions, swaps
 
 
+def _usual_top(material_id: str, compiled: RuleBook, rules: Rules) -> float:
+    """The most a repair raises a material to: the top of its typical use range, at most
+    the dominant line (`Rules.max_single_pct`)."""
+    material = compiled.book.get(material_id)
+    use = material.typical_use_pct if material is not None else None
+    return min(use[1], rules.max_single_pct) if use else rules.max_single_pct
+
+
 def _proportional(
     amounts: Mapping[str, float], positions: Mapping[str, str], shares: Mapping[str, float],
-    compiled: RuleBook, dose: float, rules: Rules,
+    compiled: RuleBook, dose: float, rules: Rules, usual: bool = False, shift: bool = False,
 ) -> dict[str, float]:  # fmt: skip
     """Per position ``x_i = min(lam * current_i, cap_i)`` summing to the position's share.
 
     ``cap_i`` is the material's own cap under every rule (with headroom), at most
     ``GROWTH`` x its current amount (the others take up the freed share, none changes
-    beyond recognition). For a rule several materials share, the contributor that weighs
+    beyond recognition) and, if ``usual``, at most the larger of its current amount and
+    `_usual_top`; if ``shift``, a share its position cannot carry so moves to another
+    (`_within_bands`). For a rule several materials share, the contributor that weighs
     most on it per % is lowered until the rule is under its line, round after round (the
     cheapest way to meet one linear limit); the result is rounded to 0.01 without crossing a
     limit. Raises ``NoRepair`` when a position cannot carry its
     share."""
     caps = {}
     for material_id, pct in amounts.items():
-        cap = compiled.cap(material_id, dose, rules.ifra_headroom, SAFETY)
-        caps[material_id] = min(cap, pct * GROWTH)
+        cap = min(compiled.cap(material_id, dose, rules.ifra_headroom, SAFETY), pct * GROWTH)
+        if usual:
+            cap = min(cap, max(pct, _usual_top(material_id, compiled, rules)))
+        caps[material_id] = cap
     for _ in range(MAX_ROUNDS):
-        fitted = _fill(amounts, positions, shares, caps)
+        wanted = _within_bands(shares, positions, caps, rules) if shift else shares
+        fitted = _fill(amounts, positions, wanted, caps)
         rounded = _to_cents(fitted)
         over = compiled.contributions(rounded, dose, rules.ifra_headroom, 1.0)
         if not over:
@@ -271,6 +305,28 @@ def _proportional(
             lowered = rounded[material_id] - (total - target) / per_pct
             caps[material_id] = min(caps[material_id], max(0.0, lowered) * 0.995)
     raise NoRepair("the limits shared between materials could not be met")
+
+
+def _within_bands(shares: Mapping[str, float], positions: Mapping[str, str],
+                  caps: Mapping[str, float], rules: Rules) -> dict[str, float]:
+    """The positions' shares, moved where a position's materials cannot carry its share
+    within their caps: the rest goes to the positions with room, each share kept in its
+    pyramid band (`Rules.band`). Unchanged when every position can carry its own."""
+    room = {p: math.fsum(caps[m] for m in positions if positions[m] == p) for p in POSITIONS}
+    moved = {p: min(shares.get(p, 0.0), room[p]) for p in POSITIONS}
+    left = math.fsum(shares.values()) - math.fsum(moved.values())
+    if left <= 1e-9:
+        return dict(shares)
+    for position in POSITIONS:
+        if moved[position] < rules.band(position)[0] and shares.get(position, 0.0) > 0:
+            return dict(shares)  # a position under its band: the caps cannot keep this
+    for position in sorted(POSITIONS, key=lambda p: moved[p] - room[p]):
+        take = min(left, room[position] - moved[position],
+                   rules.band(position)[1] - moved[position])
+        if take > 0:
+            moved[position] += take
+            left -= take
+    return moved if left <= 1e-9 else dict(shares)
 
 
 def _fill(

@@ -254,3 +254,28 @@ def test_an_excluded_allergen_leaves_no_material_that_carries_it(
     assert report.valid, report.violations
     assert not [a for a in report.allergens if allergen in a["substance"].lower()
                 or allergen in a["name"].lower()]
+
+
+def test_repair_raises_no_material_past_its_usual_level_when_another_position_can_take_it(
+        ) -> None:
+    """The freed share of a parfum's citral, cinnamal and oakmoss pushed Iso E Super from
+    40 to 41.6 % (a new dominant_material warning) and bergamot FCF from 20 to 23 %: the
+    position's only other material took it. It now moves to a position with room, within
+    the pyramid's bands, and the repairs say so."""
+    from ml.recipe.formula import Formula, Ingredient
+    from ml.recipe.materials import load_materials
+    from ml.recipe.regulation import shipped_regulation
+
+    book, regulation = load_materials(), shipped_regulation()
+    lines = [("bergamot-oil", 20, "top"), ("citral", 5, "top"), ("cinnamal", 3, "heart"),
+             ("hedione", 30, "heart"), ("oakmoss-absolute", 2, "base"),
+             ("iso-e-super", 40, "base")]
+    given = Formula("given", "", "parfum", 20.0, tuple(
+        Ingredient(m, m, pct, position) for m, pct, position in lines))
+    fixed, repairs = repair(given, book, regulation=regulation)
+    report = validate(fixed, book, regulation=regulation)
+    assert report.valid, report.lines()
+    assert not [w for w in report.warnings if w.code == "dominant_material"]
+    after = fixed.amounts()
+    assert after["iso-e-super"] <= 40.0 and after["bergamot-oil-fcf"] <= 20.0
+    assert any("moved the freed share between pyramid positions" in r for r in repairs)
