@@ -153,6 +153,10 @@ class QueryParse:
     corrections: tuple[tuple[str, str], ...] = ()
     unsearched_words: tuple[str, ...] = ()
     price: tuple[str, ...] = ()
+    # intensities that pull apart ("long lasting but not too strong", "light but long
+    # lasting"): each asked or avoided one, "not <x>" for an avoided; neither is then
+    # required or avoided (it was the last one said: strong, and strong avoided as well)
+    intensity_clash: tuple[str, ...] = ()
 
 
 @dataclass
@@ -513,18 +517,23 @@ class QueryParser:
         named_brands = {self._names.perfumes[i].brand for i in wish.named}
         if roles.found and roles.found.id:
             named_brands.add(self._names.perfumes[roles.found.id].brand)
+        avoided = [value for kind, value in wish.avoid if kind == "intensity"]
+        clash = (len(set(wish.intensities)) > 1 or bool(set(avoided) & set(wish.intensities)))
         return QueryParse(
+            intensity_clash=_unique([*wish.intensities, *(f"not {v}" for v in avoided)])
+            if clash else (),
             notes=_unique(tuple(group) for group in wish.notes),  # "rose rose rose": one
             characters=_unique(wish.characters), moods=_unique(wish.moods),
             occasions=_unique(wish.occasions), genders=_unique(wish.genders),
-            seasons=_unique(wish.seasons), intensity=wish.intensity,
+            seasons=_unique(wish.seasons), intensity=None if clash else wish.intensity,
             brands=_unique(b for b in wish.brands if b not in named_brands),
             named=_unique(wish.named),
             named_exactly=self._by_concentration(_unique(wish.named_exactly), tokens),
             excluded_notes=_unique(wish.excluded_notes),
             excluded_characters=_unique(wish.excluded_characters),
             excluded_genders=_unique(wish.excluded_genders),
-            excluded_perfumes=_unique(wish.excluded_perfumes), avoid=_unique(wish.avoid),
+            excluded_perfumes=_unique(wish.excluded_perfumes),
+            avoid=_unique(a for a in wish.avoid if not (clash and a[0] == "intensity")),
             prefer=_unique(wish.prefer),
             reference=roles.found, simile=roles.simile, text=" ".join(kept),
             include_editions=any(t in EDITION_WORDS for t in kept),
@@ -578,6 +587,7 @@ class QueryParser:
             wish.named_exactly.extend((*unit.ids, *self._editions(unit.ids)))
         elif unit.kind == "intensity":
             wish.intensity = unit.value
+            wish.intensities.append(unit.value)
         else:
             target = {"character": wish.characters, "mood": wish.moods,
                       "occasion": wish.occasions, "gender": wish.genders,
@@ -596,6 +606,7 @@ class _Wishes:
     genders: list[str] = field(default_factory=list)
     seasons: list[str] = field(default_factory=list)
     intensity: str | None = None
+    intensities: list[str] = field(default_factory=list)
     brands: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
     named_exactly: list[str] = field(default_factory=list)

@@ -81,6 +81,14 @@ def _simile_notice(parse: QueryParse) -> str | None:
             f"searched for perfumes that smell like it.{hint}")
 
 
+def _intensity_notice(parse: QueryParse) -> str | None:
+    if not parse.intensity_clash:
+        return None
+    return (f"The query asks for intensities that pull apart ({', '.join(parse.intensity_clash)}"
+            "): the catalogue knows a perfume's strength by its concentration alone, so neither "
+            "was required.")
+
+
 def _price_notice(parse: QueryParse) -> str | None:
     if not parse.price:
         return None
@@ -114,7 +122,7 @@ def _understood(parse: QueryParse) -> bool:
                 or parse.genders or parse.seasons or parse.intensity or parse.brands
                 or parse.named or parse.excluded_notes or parse.excluded_characters
                 or parse.excluded_genders or parse.excluded_perfumes or parse.avoid
-                or parse.reference or parse.simile)
+                or parse.reference or parse.simile or parse.intensity_clash)
 
 
 def _wished(english: str) -> str:
@@ -250,8 +258,25 @@ class Planner:
             not self._vocabulary[request.filters.record_kind].isdisjoint(query.terms))
         lost = None if searchable else NOT_UNDERSTOOD
         return " ".join(n for n in (_simile_notice(parse), _price_notice(parse),
+                                    _intensity_notice(parse),
                                     _limits_notice(request, query), lost,
-                                    self.filter_notice(request)) if n) or None
+                                    self.filter_notice(request),
+                                    self._clash_notice(request, parse)) if n) or None
+
+    def _clash_notice(self, request: SearchRequest, parse: QueryParse) -> str | None:
+        """A note the query asks for that the request's own `filters.notes_exclude` leaves
+        out: the answer said only "0 of 5 hits meet every constraint; the others relax:
+        note: vanilla", as if the catalogue had none (two filters that clash are a 422)."""
+        excluded = {note: self._note_names(note) for note in request.filters.notes_exclude}
+        clashes = [(asked, note) for options in parse.notes for asked in options
+                   for note, names in excluded.items()
+                   if names and set(self._taxonomy.expand(asked)) & names]
+        if not clashes:
+            return None
+        said = ", ".join(f"{asked!r} (excluded as {note!r})"
+                         for asked, note in dict.fromkeys(clashes))
+        return (f"The query asks for {said}, which filters.notes_exclude leaves out: the "
+                "filter wins, so no hit has it.")
 
     def sharing_notes(self, reference: str, wanted: PayloadFilter | None) -> list[str]:
         """The perfumes that share at least two notes with `reference` and pass `wanted`:

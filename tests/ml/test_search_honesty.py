@@ -279,3 +279,39 @@ def test_a_character_in_an_exclude_filter_excludes_its_group(
                     filters=SearchFilters(notes_exclude=[excluded]))
     assert result.hits and not [i for i in ids(result) if note in notes_of(pipeline, i)]
     assert f"filters.notes_exclude {excluded!r} was read as " in (result.message or "")
+
+
+@pytest.mark.parametrize(("query", "excluded", "says"), [
+    ("vanilla", ["vanilla"], "'vanilla' (excluded as 'vanilla')"),
+    ("warm vanilla and amber", ["bourbon vanilla"], "'vanilla' (excluded as 'bourbon vanilla')"),
+])
+def test_a_note_the_query_asks_for_and_its_own_filter_excludes_is_said_to_clash(
+        pipeline: SearchPipeline, query: str, excluded: list[str], says: str) -> None:
+    """The answer said only "0 of 5 hits meet every constraint; the others relax: note:
+    vanilla", as if the catalogue had no vanilla perfume."""
+    result = pipeline.search(SearchRequest(query, top_k=5, filters=SearchFilters(
+        notes_exclude=tuple(excluded))))
+    assert result.message and f"The query asks for {says}" in result.message
+    assert "the filter wins" in result.message
+    assert not any("vanilla" in hit.notes["base"] + hit.notes["heart"] + hit.notes["top"]
+                   for hit in result.hits)
+    unrelated = pipeline.search(SearchRequest("rose", top_k=5, filters=SearchFilters(
+        notes_exclude=("vanilla",))))
+    assert unrelated.message is None or "asks for" not in unrelated.message
+
+
+@pytest.mark.parametrize(("query", "said"), [
+    ("long lasting but not too strong", "strong, not strong"),
+    ("fresh and floral, nothing too heavy, but it should last all day", "strong, not strong"),
+    ("light but long lasting", "light, strong"),
+])
+def test_intensities_that_pull_apart_are_said_and_neither_is_required(
+        pipeline: SearchPipeline, query: str, said: str) -> None:
+    """"nothing too heavy ... should last all day" was read as intensity strong and strong
+    avoided at once, and the message said nothing."""
+    result = search(pipeline, query)
+    assert result.interpreted["intensity"] is None
+    assert not [a for a in result.interpreted["avoid"] if a.startswith("intensity")]
+    assert result.message and f"intensities that pull apart ({said})" in result.message
+    assert "Nothing in the query was understood" not in result.message
+    assert search(pipeline, "something strong").interpreted["intensity"] == "strong"
