@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ml.recipe.brief import Brief
 from ml.recipe.formula import Formula
-from ml.recipe.formulator import Formulator
+from ml.recipe.formulator import FormulationError, Formulator
 from ml.recipe.materials import MaterialBook
 from ml.recipe.regulation import Regulation
 from ml.recipe.rules import DEFAULT_RULES, Rules
@@ -78,6 +78,8 @@ class FormulatorGenerator:
         for brief, refs in zip(briefs, references_for(references, len(briefs)), strict=True):
             try:
                 outcomes.append(GenerationOutcome(self._formulator.formulate(brief, refs)))
+            except FormulationError as exc:  # the brief's own reason, without a class name
+                outcomes.append(GenerationOutcome(error=str(exc)))
             except Exception as exc:  # one bad item must not fail the batch
                 outcomes.append(GenerationOutcome(error=f"{type(exc).__name__}: {exc}"))
         return outcomes
