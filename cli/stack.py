@@ -150,17 +150,17 @@ def api(host: str | None, port: int | None) -> None:
 def worker(queues: str, pool: str, concurrency: int, name: str, gpu: int | None,
            beat: bool, metrics_port: int | None) -> None:
     limit_malloc_arenas(children=True)  # the celery process it execs too
+    if gpu is not None:  # before anything touches CUDA: this process execs celery
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        os.environ["FRAGRANCE_DEVICE"] = "cuda"
+        name = f"{name}-gpu{gpu}"
+        refuse_an_absent_gpu(gpu)
     settings: Any = settings_or_exit()
     existing_store_url(str(settings.database_url))  # not a worker failing every job
     if metrics_port:
         os.environ["FRAGRANCE_WORKER_METRICS_PORT"] = str(metrics_port)
     if pool == "prefork" and not os.environ.get(MULTIPROC_DIR):
         os.environ[MULTIPROC_DIR] = multiprocess_metrics_dir(name)
-    if gpu is not None:  # before anything touches CUDA: this process execs celery
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
-        os.environ["FRAGRANCE_DEVICE"] = "cuda"
-        name = f"{name}-gpu{gpu}"
-        refuse_an_absent_gpu(gpu)
     argv = worker_argv(queues, pool, concurrency, name, beat, str(settings.log_level),
                        str(settings.log_format))
     os.execv(argv[0], argv)
