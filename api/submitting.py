@@ -62,6 +62,9 @@ async def answer(request: Request, response: Response, job: JobView, created: bo
             response.status_code = 200
             response.headers["Preference-Applied"] = f"wait={wait_s:g}"
             return JobOut(**finished.to_dict())
+        # the wait ran out: the job as it is now (it answered the submit's snapshot, "queued"
+        # with no start, for a training job running at 95 % after 60 s)
+        job = await run_in_threadpool(request.app.state.store.get, job.tenant_id, job.id)
     return JobOut(**job.to_dict())
 
 

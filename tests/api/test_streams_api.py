@@ -98,6 +98,20 @@ def test_prefer_wait_answers_with_the_finished_job(client: TestClient, store: Jo
     assert slow.status_code == 202 and slow.json()["status"] == "queued"
     assert time.monotonic() - started >= 1.0
 
+    # a job that started during the wait is answered as it is then, not as submitted (a
+    # training job running at 95 % was "queued" with no start after a wait of 60 s)
+    def start_later(kind: str, job_ids: list[str], labels: object = None) -> None:
+        real_enqueue(kind, job_ids, labels)
+        for job_id in job_ids:
+            threading.Timer(0.2, store.claim, (job_id, "worker-1"), {"lease_s": 60}).start()
+
+    enqueuer.enqueue_many = start_later
+    running = client.post(SEARCH, headers={**auth(keys["alice"]), "Prefer": "wait=1"},
+                          json={"query": "amber"})
+    enqueuer.enqueue_many = real_enqueue
+    assert running.status_code == 202 and running.json()["status"] == "running", running.text
+    assert running.json()["started_at"] is not None
+
     # a wait that is not delta-seconds is a preference not understood: ignored
     for prefer in ("wait=1e2", "wait=soon", "wait=-1"):
         ignored = client.post(SEARCH, headers={**auth(keys["alice"]), "Prefer": prefer},
