@@ -38,7 +38,7 @@ def _validators() -> list[Validator]:
         "search_concurrency", "search_batch_max", "requeue_after_s", "lease_s", "max_attempts",
         "served_versions_max",
         "training_epochs", "training_batch_size", "training_checkpoint_every",
-        "training_checkpoints_keep", "training_max_dataset_lines",
+        "training_checkpoints_keep", "training_max_dataset_lines", "training_versions_kept",
         "training_embedding_max_seq_length", "training_generator_max_seq_length",
     ]
     return [

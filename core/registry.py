@@ -247,6 +247,34 @@ class ModelRegistry:
                 ModelVersion.id == version_id, ModelVersion.state == VersionState.CANDIDATE))
             return bool(deleted.rowcount)  # type: ignore[attr-defined]
 
+    def prune(self, tenant_id: str, target: str, keep: int) -> tuple[str, ...]:
+        """Delete the tenant's candidate and retired versions of `target` beyond its `keep`
+        newest, but for the active version's parent (its rollback) and any deployment
+        default, current or previous; returns the deleted versions' model paths, for the
+        caller to free. Each version is a model folder (88 MB for the embedding model):
+        without a bound, one tenant's training runs filled the disk every tenant shares."""
+        with transaction(self._sessions) as session:
+            rows = session.scalars(select(ModelVersion).where(
+                ModelVersion.tenant_id == tenant_id, ModelVersion.target == target)
+                .order_by(ModelVersion.created_at.desc(), ModelVersion.id)
+                .with_for_update()).all()
+            defaults = session.execute(select(ModelDefault.version_id,
+                                              ModelDefault.previous_version_id)).all()
+            kept = {v for pair in defaults for v in pair if v}
+            kept.update(r.parent_id for r in rows
+                        if r.state == VersionState.ACTIVE and r.parent_id)
+            idle = [r for r in rows if r.state != VersionState.ACTIVE and r.id not in kept]
+            gone = idle[keep:]
+            if not gone:
+                return ()
+            ids = [r.id for r in gone]
+            session.execute(update(ModelVersion).where(ModelVersion.parent_id.in_(ids))
+                            .values(parent_id=None)
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(ModelVersion).where(ModelVersion.id.in_(ids))
+                            .execution_options(synchronize_session=False))
+            return tuple(r.path for r in gone)
+
     @staticmethod
     def _refuse_unfinished_runs(session: Session, version_id: str) -> None:
         """A version registered by a training job that then did not succeed (a cancel that

@@ -134,7 +134,9 @@ def run_training(self: Any, job_id: str) -> dict[str, Any]:
     if trained and outcome != RunOutcome.SKIPPED:  # the version follows the recorded outcome
         runs.settle(job_id, trained["tenant_id"], trained["result"],
                     outcome == RunOutcome.SUCCEEDED)
-    if outcome == RunOutcome.SUCCEEDED:  # recorded: a redelivery can no longer need them
+    if outcome != RunOutcome.SKIPPED:  # recorded, and final: no attempt resumes from them
+        # (a canceled run kept 520 MB of checkpoints for good: a tenant canceling trainings
+        # filled the disk every tenant shares)
         runs.discard_run(job_id)
     if outcome != RunOutcome.SKIPPED:  # again (the runner announced the outcome): settled
         context.announce([job_id])

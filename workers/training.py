@@ -51,6 +51,7 @@ class TrainingDefaults:
     embedding_max_seq_length: int = 128
     generator_max_seq_length: int = 1024
     checkpoints_keep: int = 2
+    versions_kept: int = 5  # a tenant's versions of a target besides the active one
     promotion_tolerance: float = key("promotion_tolerance", 0.0)
     device: str = key("device", "cpu")
     # the generator a run fine-tunes: "" for the tiny model the worker builds itself
@@ -92,8 +93,8 @@ class TrainingRuns:
                succeeded: bool) -> None:
         """After the job's outcome is recorded: a succeeded run's version becomes active if
         its result says so (auto-promotion through the gate); the version of a run that did
-        not succeed is withdrawn, and its model folder deleted (the run's checkpoints stay,
-        as for any canceled run)."""
+        not succeed is withdrawn, and its model folder deleted (`discard_run` then frees its
+        checkpoints)."""
         if result is None:
             return
         version_id = str(result["model_version"])
@@ -102,15 +103,30 @@ class TrainingRuns:
                 shutil.rmtree(self.root / str(result["target"]) / job_id, ignore_errors=True)
                 log.info("withdrew model version %s: its training job did not succeed",
                          version_id)
-        elif result["state"] == "active":
-            try:
-                self.registry.promote(version_id, tenant_id)
-            except VersionStateRefused as exc:  # another promotion of the target won
-                log.warning("model version %s not auto-promoted: %s", version_id, exc)
+        else:
+            if result["state"] == "active":
+                try:
+                    self.registry.promote(version_id, tenant_id)
+                except VersionStateRefused as exc:  # another promotion of the target won
+                    log.warning("model version %s not auto-promoted: %s", version_id, exc)
+            self._prune(tenant_id, str(result["target"]))
+
+    def _prune(self, tenant_id: str, target: str) -> None:
+        """Delete the tenant's versions of `target` beyond `versions_kept` (the registry
+        keeps the active one, its parent and the deployment defaults) and their folders."""
+        paths = self.registry.prune(tenant_id, target, self.defaults.versions_kept)
+        for path in paths:
+            folder = Path(path).resolve()
+            if self.root.resolve() in folder.parents:  # never a folder outside the store
+                shutil.rmtree(folder, ignore_errors=True)
+        if paths:
+            log.info("deleted %d model versions of tenant %s beyond the %d kept (%s)",
+                     len(paths), tenant_id, self.defaults.versions_kept, target)
 
     def discard_run(self, job_id: str) -> None:
-        """Free a succeeded run's folder, plan and checkpoints (its model lives in the
-        registry's folder); a canceled or failed run keeps them."""
+        """Free a finished run's folder, plan and checkpoints (a succeeded run's model lives
+        in the registry's folder). Only a run the job store still has running resumes
+        from them, after a lost worker."""
         shutil.rmtree(self.root / "runs" / job_id, ignore_errors=True)
 
     def run(self, job_id: str, tenant_id: str, request: TrainingRequest,

@@ -206,3 +206,32 @@ def test_serving_ids_answer_from_memory_while_fresh_and_keep_the_last_answer() -
     time.sleep(0.25)
     assert ids("t") == "v-2"  # the registry cannot answer: the last answer stands
     assert ids.fresh("u") is None and ids("u") is None
+
+
+@pytest.mark.integration
+def test_a_tenants_versions_beyond_the_kept_ones_are_pruned_but_what_may_serve(
+        registry: ModelRegistry) -> None:
+    """Every version is a model folder (88 MB): a tenant's trainings filled the shared disk.
+    Beyond the `keep` newest idle ones they go, but never the active one, its parent (its
+    rollback), a deployment default (current or previous), nor another tenant's or
+    target's."""
+    def made(**kwargs: object):  # type: ignore[no-untyped-def]
+        time.sleep(0.002)  # created in this order, whatever the clock's resolution
+        return register(registry, **kwargs)
+
+    oldest, default = made(), made()
+    registry.set_default(default.id)
+    parent = made(activate=True)
+    idle = [made() for _ in range(4)]
+    active = made(parent_id=parent.id, activate=True)
+    newest = made()
+    theirs, generator = register(registry, tenant="lab-b"), register(registry, "generator")
+    paths = registry.prune("lab-a", "embedding", keep=2)
+    left = {v.id for v in registry.list("lab-a", target="embedding")}
+    assert {active.id, parent.id, default.id, newest.id} <= left
+    # six idle ones (oldest, four, newest): the two newest stay
+    assert left == {active.id, parent.id, default.id, newest.id, idle[-1].id}
+    assert sorted(paths) == sorted(v.path for v in (oldest, *idle[:3]))
+    assert registry.get(theirs.id) and registry.get(generator.id)
+    assert registry.prune("lab-a", "embedding", keep=2) == ()  # nothing more to go
+    assert registry.rollback(active.id, "lab-a")[1].id == parent.id

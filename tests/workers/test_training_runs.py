@@ -5,6 +5,7 @@ the redelivery resuming from the last checkpoint and registering exactly one ver
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,31 @@ def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelR
     assert version.path == str(tmp_path / "generator" / job.id)
     assert version.target == "generator" and version.job_id == job.id
     assert version.state == ("active" if result["gate"]["passed"] else "candidate")
+
+
+def test_a_succeeded_run_frees_the_tenants_versions_beyond_the_kept_ones(
+        stores: tuple[JobStore, ModelRegistry], tmp_path: Path) -> None:
+    """Each version is a model folder on the shared disk: after a run succeeds, the
+    tenant's versions of its target beyond `versions_kept` go, folders too, and a path
+    outside the model store is never deleted."""
+    _, registry = stores
+    runs = TrainingRuns(registry, tmp_path, TrainingDefaults(versions_kept=1))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    folders = []
+    for n in range(3):
+        folder = tmp_path / "embedding" / f"job-{n}"
+        folder.mkdir(parents=True)
+        folders.append(folder)
+        time.sleep(0.002)
+        registry.register(target="embedding", path=str(folder), dataset={}, metrics={},
+                          tenant_id="t")
+    registry.register(target="embedding", path=str(outside), dataset={}, metrics={},
+                      tenant_id="t")
+    time.sleep(0.002)  # the newest by its time, whatever the clock's resolution
+    newest = registry.register(target="embedding", path=str(tmp_path / "embedding" / "new"),
+                               dataset={}, metrics={}, tenant_id="t")
+    runs.settle("job-new", "t", {"model_version": newest.id, "target": "embedding",
+                                 "state": "candidate"}, succeeded=True)
+    assert [v.id for v in registry.list("t")] == [newest.id]
+    assert not any(folder.exists() for folder in folders) and outside.exists()
