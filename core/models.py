@@ -111,6 +111,12 @@ class Job(Base):
         Index("ix_jobs_backlog", "tenant_id", "kind", "created_at",
               sqlite_where=text("status = 'queued' AND dispatched_at IS NULL"),
               postgresql_where=text("status = 'queued' AND dispatched_at IS NULL")),
+        # the same for the jobs of no batch, which go first (core.dispatch)
+        Index("ix_jobs_backlog_single", "tenant_id", "kind", "created_at",
+              sqlite_where=text("status = 'queued' AND dispatched_at IS NULL "
+                                "AND batch_id IS NULL"),
+              postgresql_where=text("status = 'queued' AND dispatched_at IS NULL "
+                                    "AND batch_id IS NULL")),
         Index("ix_jobs_in_flight", "tenant_id", "kind", "dispatched_at",
               sqlite_where=text("status IN ('queued', 'running') AND dispatched_at IS NOT NULL"),
               postgresql_where=text(

@@ -231,3 +231,22 @@ def test_the_longest_waiting_backlog_goes_first_whatever_the_tenants_names(
         assert claim is not None
         store.finish(claim, JobStatus.SUCCEEDED, result={})
     assert pairs(queue.refill()) == [(z_jobs[2].id, "search"), (a_jobs[2].id, "search")]
+
+
+def test_a_tenants_single_jobs_go_before_its_own_batch_items(
+        fair: tuple[JobStore, DispatchQueue], sessions, a: str) -> None:  # type: ignore[no-untyped-def]
+    """An interactive submit waited behind its own tenant's batch of a thousand briefs (a
+    recipe with `Prefer: wait=30` was still queued after 30 s): the refill sends a
+    tenant's jobs of no batch first, then its batch items, oldest first."""
+    store, queue = fair
+    batches = BatchStore(sessions, POLICY)
+    _, sent = batches.create(tenant_id=a, kind="search",
+                             items=[BatchItem({"query": str(i)}) for i in range(4)])
+    assert len(sent) == 2  # the window; two items wait (the cap is 6)
+    singles = submit(store, a, 2)
+    assert not any(job.dispatched for job in singles)  # behind the backlog at submit
+    for job_id in (job.job_id for job in sent):
+        claim = store.claim(job_id, new_delivery_id(job_id), lease_s=60)
+        assert claim is not None
+        store.finish(claim, JobStatus.SUCCEEDED, result={})
+    assert [job_id for job_id, _ in pairs(queue.refill())] == [job.id for job in singles]
