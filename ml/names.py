@@ -56,6 +56,12 @@ EDITION_WORDS: tuple[tuple[str, ...], ...] = (
 BRAND_LINKS = frozenset(("de", "d", "by"))
 NAME_FILLERS = frozenset(("the", "a", "an", "by", "from", "perfume", "fragrance", "scent",
                           "of", "s", "original", "edition"))
+# words a name may be made of alone that every query may say ("Tom Ford for Men" without
+# its brand is "for men"): such a name counts only with its brand ("like Aventus for men"
+# was Tom Ford for Men, its "for men" explaining more of the query than "aventus")
+GENERIC_NAME_WORDS = frozenset(("for", "men", "man", "women", "woman", "him", "her", "pour",
+                                "homme", "femme", "eau", "de", "parfum", "toilette",
+                                "cologne", "intense", "extrait"))
 FUZZY_RATIO = 0.8
 # a word typed alone, with no brand before it, is read as a name word only from this length
 # ("sauvge" is Sauvage; shorter words have too many neighbours)
@@ -308,6 +314,8 @@ class NameIndex:
         best = 0.0
         for variant in self.names[perfume_id]:
             name = [part for part in variant if part not in NAME_FILLERS] or list(variant)
+            if not same_brand and GENERIC_NAME_WORDS.issuperset(name):
+                continue
             matched = sum(part in heard for part in name)
             coverage = matched / len(name)
             if coverage < 0.6 or (coverage < 1 and not same_brand and matched < 2):

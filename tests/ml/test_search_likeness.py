@@ -112,7 +112,12 @@ def test_editions_share_a_line_and_flankers_only_its_start() -> None:
     ("ysl black opium", "ysl-black-opium-2014"), ("black opim", "ysl-black-opium-2014"),
     ("chanel no. 5", "chanel-no5-parfum-1921"), ("Number 5", "chanel-no5-parfum-1921"),
     ("baccarat rouge", "maison-francis-kurkdjian-baccarat-rouge-540-2015"),
-    ("terre d hermes", "hermes-terre-dhermes-2006"), ("zorblax nuit", None)])
+    ("terre d hermes", "hermes-terre-dhermes-2006"), ("zorblax nuit", None),
+    # a name of generic words counts only with its brand: "aventus for men" was Tom Ford
+    # for Men (its "for men" explained more of the phrase than "aventus")
+    ("aventus for men", "creed-aventus-2010"),
+    ("sauvage for men", "dior-sauvage-eau-de-toilette-2015"),
+    ("tom ford for men", "tom-ford-for-men-2007")])
 def test_names_resolve_fuzzily(phrase: str, perfume: str | None) -> None:
     assert NameIndex.build(Catalog.load().perfumes).resolve(name_tokens(phrase)) == perfume
 
