@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import GenerateSubmitter
@@ -30,7 +30,16 @@ router = APIRouter(prefix="/api/v1", tags=["generate"], route_class=StrictJsonRo
 MAX_INGREDIENTS = 1000
 
 
+def _named_or_identified(schema: dict[str, Any]) -> None:
+    """The schema says what the model takes: `material_id` or `name` (either may name the
+    material), where the field itself is required once the model has filled it."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "material_id"]
+    schema["anyOf"] = [{"required": ["material_id"]}, {"required": ["name"]}]
+
+
 class IngredientIn(Strict):
+    model_config = ConfigDict(json_schema_extra=_named_or_identified)
+
     material_id: str = Field(min_length=1, max_length=200,
                              description="the material: its id, a name, a synonym or its CAS "
                                          "number; default: `name`")
