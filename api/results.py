@@ -140,6 +140,9 @@ class TrainingResult(Open):
     resumed_from_step: int
     final_loss: float | None
     config: dict[str, Any]
+    notes: list[str] = Field(default_factory=list,
+                             description="what the run cannot do here: a generator adapter "
+                                         "on a deployment whose back end loads none")
 
 
 # ---- jobs -----------------------------------------------------------------------------

@@ -56,6 +56,8 @@ class TrainingDefaults:
     device: str = key("device", "cpu")
     # the generator a run fine-tunes: "" for the tiny model the worker builds itself
     generator_base_dir: str = key("generator_model_path", "")
+    # the recipe workers' generator back end: only some load a tenant's adapter
+    generator_backend: str = key("generator_backend", "formulator")
 
     @classmethod
     def from_settings(cls, settings: Any) -> TrainingDefaults:
@@ -72,6 +74,10 @@ class TrainingDefaults:
             "max_seq_length": (self.embedding_max_seq_length if target == "embedding"
                                else self.generator_max_seq_length)}
         return {**values, **request.options}
+
+
+# the generator back ends that serve a tenant's LoRA adapter (`ml.recipe.backends`)
+ADAPTER_BACKENDS = ("transformers", "vllm")
 
 
 class TrainingRuns:
@@ -227,9 +233,15 @@ class TrainingRuns:
             log.warning("%s version %s stays a candidate: the promotion gate refused it (%s)",
                         request.target, version.id, gate.reason)
         losses = trained["loss_history"]
+        notes = []
+        if request.target == "generator" and self.defaults.generator_backend not in \
+                ADAPTER_BACKENDS:  # "active" and never serving, without a word
+            notes.append(f"this deployment's generator back end "
+                         f"({self.defaults.generator_backend}) loads no adapter: the version "
+                         f"serves recipes where it is {' or '.join(ADAPTER_BACKENDS)}")
         # no server path in the result: the version id names the model, and the run's base
         # may be a version another tenant trained (an operator's deployment default)
-        return {"target": request.target, "model_version": version.id,
+        return {"target": request.target, "model_version": version.id, "notes": notes,
                 "state": "active" if promote else version.state,
                 "parent_id": version.parent_id,
                 "dataset": request.dataset_ref,

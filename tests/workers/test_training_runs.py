@@ -195,6 +195,9 @@ def test_a_generator_job_registers_a_lora_adapter(stores: tuple[JobStore, ModelR
     assert version.path == str(tmp_path / "generator" / job.id)
     assert version.target == "generator" and version.job_id == job.id
     assert version.state == ("active" if result["gate"]["passed"] else "candidate")
+    # the formulator (these defaults' back end) loads no adapter: the result says so (an
+    # "active" version that never served, without a word)
+    assert result["notes"] and "loads no adapter" in result["notes"][0]
 
 
 def test_a_succeeded_run_frees_the_tenants_versions_beyond_the_kept_ones(
