@@ -200,11 +200,10 @@ def fit_limits(
         return Fit(amounts, dose, swaps)
     shares = {p: math.fsum(v for m, v in amounts.items() if positions[m] == p) for p in POSITIONS}
     problem = ""
-    # first with no material raised past its usual level or the dominant line (the freed
-    # share pushed Iso E Super from 40 to 41.6 % and bergamot FCF from 20 to 23 %), then,
-    # where the others cannot carry it so, as far as the limits allow, said in `repairs`
-    # (within usual levels, between positions): the pyramid kept at a lower dose before a
-    # position's share moves, before a material passes its usual level
+    # in order: no material raised past its usual level or the dominant line (the freed
+    # share pushed Iso E Super from 40 to 41.6 % and bergamot FCF from 20 to 23 %), at this
+    # or a lower dose; then a position's share moved to another within the bands; only then
+    # a material raised past its usual level, as far as the limits allow, said in `repairs`
     for (usual, shift), trial in itertools.product(
             ((True, False), (True, True), (False, False)), _doses(dose, klass)):
         try:
